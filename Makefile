@@ -1,0 +1,16 @@
+.PHONY: run test ci lint format serve bench
+
+run:        ## start the back office on SQLite at http://127.0.0.1:8000
+	scripts/run.sh
+
+test:       ## the whole suite on SQLite and on a throwaway MariaDB
+	scripts/test.sh
+
+ci:         ## what CI runs
+	bash .ci/run
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+format:
+	.venv/bin/ruff check --fix . && .venv/bin/ruff format .

@@ -1,0 +1,59 @@
+"""Bearer JWT authentication checked against the live sign-in session, in one query."""
+
+from datetime import timedelta
+from uuid import UUID
+
+from django.utils import timezone
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts.models import AuthSession
+from accounts.tokens import SESSION_CLAIM
+
+# last_used_at is a hint for the sessions list, not an audit log: write it at most this often.
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+class SessionJWTAuthentication(BaseAuthentication):
+    keyword = b"bearer"
+
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword:
+            return None
+        if len(parts) != 2:
+            raise AuthenticationFailed("Invalid Authorization header", code="invalid_token")
+        try:
+            token = AccessToken(parts[1].decode("ascii"))
+        except (TokenError, UnicodeDecodeError):
+            raise AuthenticationFailed("Invalid or expired token", code="invalid_token") from None
+        now = timezone.now()
+        session_id = _uuid_or_none(token.get(SESSION_CLAIM))
+        session = (
+            AuthSession.objects.select_related("user")
+            .filter(pk=session_id, ended_at__isnull=True, expires_at__gt=now)
+            .first()
+            if session_id
+            else None
+        )
+        if session is None or str(session.user_id) != str(token.get("sub")):
+            raise AuthenticationFailed("Session has ended; sign in again", code="session_ended")
+        if not session.user.is_active:
+            raise PermissionDenied("User account is inactive")
+        if now - session.last_used_at > TOUCH_INTERVAL:
+            AuthSession.objects.filter(pk=session.pk).update(last_used_at=now)
+            session.last_used_at = now
+        request.auth_session = session
+        return session.user, token
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="api"'
+
+
+def _uuid_or_none(value) -> UUID | None:
+    try:
+        return UUID(str(value))
+    except ValueError:
+        return None

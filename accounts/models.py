@@ -1,0 +1,89 @@
+import uuid
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    STAFF = "staff", "Staff"
+
+
+class EktorUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        # The role, not is_superuser, decides permissions; a "superuser" is an admin.
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+    def get_by_natural_key(self, username):
+        return self.get(username__iexact=username)
+
+    def _create_user(self, username, email, password, **extra_fields):
+        from accounts.services import user_sync_role_group
+
+        user = super()._create_user(username, email, password, **extra_fields)
+        user_sync_role_group(user=user)
+        return user
+
+
+class User(AbstractUser):
+    """A person who signs in to the API or the admin; `role` decides what they may do."""
+
+    email = models.EmailField("email address", max_length=254, unique=True)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.STAFF)
+
+    objects = EktorUserManager()
+
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            # MySQL's *_ci collations already compare case-insensitively; these make SQLite
+            # (and MySQL 8 with a binary collation) agree.
+            models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
+            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="accounts_user_role_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["role", "is_active"], name="accounts_user_role_active")]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+class AuthSession(models.Model):
+    """One sign-in: access and refresh tokens name it, so ending it ends them at once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="auth_sessions")
+    user_agent = models.CharField(max_length=255, blank=True, default="")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    # The id (jti) of the only refresh token that may still be used; rotation replaces it.
+    refresh_jti = models.CharField(max_length=64)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=32, blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "sign-in session"
+        indexes = [
+            models.Index(fields=["user", "ended_at"], name="accounts_session_user_open"),
+            models.Index(fields=["expires_at"], name="accounts_session_expires"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} from {self.ip_address or 'unknown'} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None

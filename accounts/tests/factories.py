@@ -1,0 +1,29 @@
+import factory
+
+from accounts.models import Role, User
+
+DEFAULT_PASSWORD = "Correct-Horse-42"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    role = Role.STAFF
+    is_staff = True
+
+    @factory.post_generation
+    def password(self, create, extracted, **kwargs):
+        self.set_password(extracted or DEFAULT_PASSWORD)
+        if create:
+            self.save(update_fields=["password"])
+
+    @factory.post_generation
+    def role_group(self, create, extracted, **kwargs):
+        if create:
+            from accounts.services import user_sync_role_group
+
+            user_sync_role_group(user=self)

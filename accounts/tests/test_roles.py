@@ -1,0 +1,70 @@
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group, Permission
+
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+BUSINESS_APPS = ("customers", "billing")
+
+
+def codenames(group_name: str) -> set[str]:
+    return set(
+        Group.objects.get(name=group_name).permissions.values_list(
+            "content_type__app_label", "codename"
+        )
+    )
+
+
+def all_permissions(app_label: str, action: str | None = None) -> set[tuple[str, str]]:
+    qs = Permission.objects.filter(content_type__app_label=app_label)
+    if action:
+        qs = qs.filter(codename__startswith=f"{action}_")
+    return set(qs.values_list("content_type__app_label", "codename"))
+
+
+def test_one_group_per_role():
+    assert set(Group.objects.values_list("name", flat=True)) >= {"admin", "staff"}
+
+
+def test_admin_group_has_every_permission_on_business_models_and_users():
+    admin = codenames("admin")
+    assert all_permissions("accounts") <= admin
+    for app_label in BUSINESS_APPS:
+        assert all_permissions(app_label) <= admin
+
+
+def test_staff_group_can_only_view_business_models():
+    staff = codenames("staff")
+    expected = set()
+    for app_label in BUSINESS_APPS:
+        expected |= all_permissions(app_label, "view")
+    assert staff == expected
+    assert not any(app == "accounts" for app, _ in staff)
+
+
+def test_every_business_model_has_permissions_in_both_groups():
+    for app_label in BUSINESS_APPS:
+        for model in apps.get_app_config(app_label).get_models():
+            view = (app_label, f"view_{model._meta.model_name}")
+            assert view in codenames("staff")
+            assert view in codenames("admin")
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.STAFF])
+def test_role_decides_the_group(role):
+    user = UserFactory(role=role)
+    assert list(user.groups.values_list("name", flat=True)) == [role]
+    assert user.is_staff and not user.is_superuser
+
+
+def test_email_and_username_unique_case_insensitively():
+    from django.db import IntegrityError, transaction
+
+    UserFactory(username="Martha", email="Martha@Example.com")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        UserFactory(username="other", email="martha@example.COM")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        UserFactory(username="MARTHA", email="m2@example.com")

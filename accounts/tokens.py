@@ -1,0 +1,31 @@
+"""JWTs that name their sign-in session (claim `sid`)."""
+
+from uuid import uuid4
+
+from django.conf import settings
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+
+from accounts.models import AuthSession
+
+SESSION_CLAIM = "sid"
+
+
+def new_refresh_jti() -> str:
+    return uuid4().hex
+
+
+def token_pair(session: AuthSession) -> dict:
+    """The token response body for a session whose refresh_jti is already set."""
+    access = AccessToken()
+    access["sub"] = str(session.user_id)
+    access[SESSION_CLAIM] = str(session.pk)
+    refresh = RefreshToken()
+    refresh["sub"] = str(session.user_id)
+    refresh[SESSION_CLAIM] = str(session.pk)
+    refresh["jti"] = session.refresh_jti
+    return {
+        "access_token": str(access),
+        "token_type": "bearer",
+        "expires_in": int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()),
+        "refresh_token": str(refresh),
+    }

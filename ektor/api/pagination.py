@@ -1,0 +1,80 @@
+"""Lists are JSON arrays; paging lives in `limit`/`offset` and the headers."""
+
+from urllib.parse import urlencode
+
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+
+from ektor.api.errors import RequestValidationError
+
+MAX_LIMIT = 200
+
+
+def _query_int(request, name: str, default: int, minimum: int, maximum: int | None) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    bound = f" and at most {maximum}" if maximum is not None else ""
+    msg = f"Input should be an integer of at least {minimum}{bound}"
+    try:
+        value = int(raw)
+    except ValueError:
+        raise RequestValidationError(
+            [{"loc": ["query", name], "msg": msg, "type": "int_parsing"}]
+        ) from None
+    if value < minimum or (maximum is not None and value > maximum):
+        raise RequestValidationError([{"loc": ["query", name], "msg": msg, "type": "range"}])
+    return value
+
+
+class ArrayLimitOffsetPagination(BasePagination):
+    default_limit = 50
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.limit = _query_int(request, "limit", self.default_limit, 1, MAX_LIMIT)
+        self.offset = _query_int(request, "offset", 0, 0, None)
+        self.request = request
+        self.count = queryset.count()
+        if self.offset >= self.count:
+            return []
+        return list(queryset[self.offset : self.offset + self.limit])
+
+    def _link(self, offset: int) -> str:
+        params = self.request.query_params.copy()
+        params["limit"] = str(self.limit)
+        params["offset"] = str(offset)
+        url = self.request.build_absolute_uri(self.request.path)
+        return f"{url}?{urlencode(sorted(params.items()))}"
+
+    def get_headers(self) -> dict[str, str]:
+        links = []
+        if self.offset + self.limit < self.count:
+            links.append(f'<{self._link(self.offset + self.limit)}>; rel="next"')
+        if self.offset > 0:
+            links.append(f'<{self._link(max(0, self.offset - self.limit))}>; rel="prev"')
+        headers = {"X-Total-Count": str(self.count)}
+        if links:
+            headers["Link"] = ", ".join(links)
+        return headers
+
+    def get_paginated_response(self, data):
+        return Response(data, headers=self.get_headers())
+
+    def get_paginated_response_schema(self, schema):
+        return schema
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50},
+            },
+            {
+                "name": "offset",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 0, "default": 0},
+            },
+        ]

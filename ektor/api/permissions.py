@@ -1,0 +1,34 @@
+"""API permissions come from Django's model permissions, so the API and the admin agree."""
+
+from rest_framework.permissions import DjangoModelPermissions
+
+
+class ModelPermissions(DjangoModelPermissions):
+    """view for reads; add/change/delete for writes (POST actions count as change).
+
+    A view without a queryset names its model in `permission_model`.
+    """
+
+    perms_map = {
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+        "POST": ["%(app_label)s.add_%(model_name)s"],
+        "PUT": ["%(app_label)s.change_%(model_name)s"],
+        "PATCH": ["%(app_label)s.change_%(model_name)s"],
+        "DELETE": ["%(app_label)s.delete_%(model_name)s"],
+    }
+
+    def _queryset(self, view):
+        model = getattr(view, "permission_model", None)
+        if model is not None:
+            return model._default_manager.none()
+        return super()._queryset(view)
+
+    def has_permission(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return False
+        action_perms = getattr(view, "action_permissions", {}).get(getattr(view, "action", None))
+        if action_perms is not None:
+            return request.user.has_perms(action_perms)
+        return super().has_permission(request, view)

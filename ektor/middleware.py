@@ -1,0 +1,77 @@
+"""Request id, per-request JSON log line, the error envelope for non-DRF responses, CSP."""
+
+import logging
+import time
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from ektor.api.errors import error_response, is_api_path
+from ektor.request_context import choose_request_id, request_id_var, user_id_var
+
+logger = logging.getLogger("ektor.request")
+
+
+class RequestContextMiddleware:
+    """Outermost middleware: every response, errors included, carries X-Request-Id.
+
+    Error responses on API paths that did not come from DRF (Django's own 404 for an unknown
+    URL, a 500 from a crash outside DRF, 400 for a bad Host) are rewritten into the envelope.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        request_id = choose_request_id(request.headers.get("X-Request-Id"))
+        request.request_id = request_id
+        rid_token = request_id_var.set(request_id)
+        uid_token = user_id_var.set(None)
+        try:
+            response = self.get_response(request)
+            if (
+                response.status_code >= 400
+                and is_api_path(request.path)
+                and not getattr(response, "is_error_envelope", False)
+            ):
+                response = error_response(response.status_code, request_id=request_id)
+            response["X-Request-Id"] = request_id
+            user = getattr(request, "user", None)
+            user_id = user.pk if user is not None and user.is_authenticated else None
+            logger.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "user_id": user_id,
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+            return response
+        finally:
+            request_id_var.reset(rid_token)
+            user_id_var.reset(uid_token)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        # Crashes in plain Django views on API paths: logged with the request id, enveloped.
+        if not is_api_path(request.path):
+            return None
+        logger.exception("unhandled error", extra={"request_id": request.request_id})
+        return error_response(500, request_id=request.request_id)
+
+
+class ContentSecurityPolicyMiddleware:
+    """A CSP the admin and the self-hosted docs pages work under."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = settings.CONTENT_SECURITY_POLICY
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if self.policy and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = self.policy
+        return response

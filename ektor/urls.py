@@ -1,0 +1,29 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import (
+    SpectacularJSONAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
+
+from ektor.health import health
+
+api_v1 = [
+    path("", include("accounts.api.urls")),
+    path("", include("customers.api.urls")),
+    path("", include("billing.api.urls")),
+]
+
+urlpatterns = [
+    path("health", health, name="health"),
+    path("api/v1/", include(api_v1)),
+    path("admin/", admin.site.urls),
+]
+
+if settings.API_DOCS_ENABLED:
+    urlpatterns += [
+        path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
+        path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="docs"),
+        path("redoc", SpectacularRedocView.as_view(url_name="openapi"), name="redoc"),
+    ]

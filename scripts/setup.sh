@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Prepare this checkout: system packages (when asked), the virtualenv and Python packages.
+#   scripts/setup.sh run    - what serving on SQLite needs (no system packages)
+#   scripts/setup.sh test   - plus MariaDB, its client headers and Chromium for the test suite
+set -euo pipefail
+cd "$(dirname "$0")/.."
+profile="${1:-run}"
+
+need_apt=()
+if [ "$profile" = "test" ]; then
+  command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need_apt+=(mariadb-server)
+  pkg-config --exists libmariadb 2>/dev/null || need_apt+=(libmariadb-dev pkg-config)
+  command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
+fi
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: missing system packages: ${need_apt[*]}" >&2
+    echo "setup: install them (apt-get install ${need_apt[*]}) or run as root" >&2
+    exit 1
+  fi
+  echo "setup: installing system packages: ${need_apt[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+python="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv with $($python --version)"
+  "$python" -m venv .venv
+fi
+req=requirements/base.txt
+[ "$profile" = "test" ] && req=requirements/dev.txt
+stamp=".venv/.installed-$(basename "$req" .txt)"
+digest=$(cat requirements/*.txt | sha256sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
+  echo "setup: installing Python packages from $req"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r "$req"
+  echo "$digest" > "$stamp"
+fi
