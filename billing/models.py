@@ -1,0 +1,131 @@
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import F, Q
+
+from customers.models import Customer, Property
+
+ZERO = Decimal("0.00")
+
+
+def money_field(**kwargs) -> models.DecimalField:
+    return models.DecimalField(max_digits=12, decimal_places=2, **kwargs)
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SENT = "sent", "Sent"
+    PAID = "paid", "Paid"
+    VOID = "void", "Void"
+
+
+class Invoice(models.Model):
+    # Assigned when the invoice leaves draft: INV-<year>-<6 digits>, gap-free per year.
+    number = models.CharField(max_length=20, null=True, blank=True, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    property = models.ForeignKey(Property, on_delete=models.PROTECT, related_name="invoices")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    status = models.CharField(
+        max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.SENT
+    )
+    issued_date = models.DateField()
+    due_date = models.DateField(null=True, blank=True)
+    subtotal = money_field()
+    tax = money_field(default=ZERO)
+    total = money_field()
+    notes = models.TextField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.CharField(max_length=255, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total=F("subtotal") + F("tax")), name="billing_invoice_total_sum"
+            ),
+            models.CheckConstraint(
+                condition=Q(subtotal__gte=0) & Q(tax__gte=0) & Q(total__gte=0),
+                name="billing_invoice_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_start__lte=F("period_end")),
+                name="billing_invoice_period_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_date__isnull=True) | Q(issued_date__lte=F("due_date")),
+                name="billing_invoice_issued_before_due",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=InvoiceStatus.values), name="billing_invoice_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=InvoiceStatus.DRAFT) | Q(number__isnull=False),
+                name="billing_invoice_number_once_sent",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_date"], name="billing_invoice_status_due"),
+            models.Index(fields=["customer", "issued_date"], name="billing_invoice_cust_issued"),
+            models.Index(fields=["issued_date"], name="billing_invoice_issued"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"Draft invoice #{self.pk}"
+
+
+class InvoiceNumberCounter(models.Model):
+    """The last invoice number used in a year; locked with select_for_update to assign the next."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+class PaymentMethod(models.TextChoices):
+    CASH = "cash", "Cash"
+    ATH_MOVIL = "ath_movil", "ATH Móvil"
+    CARD = "card", "Card"
+    BANK_TRANSFER = "bank_transfer", "Bank transfer"
+    CHECK = "check", "Check"
+    OTHER = "other", "Other"
+
+
+class Payment(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    amount = money_field()
+    paid_date = models.DateField()
+    method = models.CharField(
+        max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.OTHER
+    )
+    # NULL when absent, so several payments without a reference never collide.
+    reference = models.CharField(max_length=80, null=True, blank=True)
+    notes = models.TextField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="billing_payment_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(method__in=PaymentMethod.values), name="billing_payment_method_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(reference=""), name="billing_payment_reference_null_not_empty"
+            ),
+            models.UniqueConstraint(
+                fields=["invoice", "reference"], name="billing_payment_invoice_reference_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["paid_date"], name="billing_payment_paid_date")]
+
+    def __str__(self) -> str:
+        return f"{self.amount} on {self.invoice}"

@@ -1,0 +1,71 @@
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Customer(models.Model):
+    first_name = models.CharField(max_length=60)
+    last_name = models.CharField(max_length=60)
+    # Optional; NULL (not "") when absent so that uniqueness ignores customers without one.
+    email = models.EmailField(max_length=254, null=True, blank=True, unique=True)
+    phone = models.CharField(max_length=30, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="customers_customer_email_ci_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(first_name="") & ~models.Q(last_name=""),
+                name="customers_customer_name_not_empty",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(email=""), name="customers_customer_email_null_not_empty"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"], name="customers_customer_name"),
+            models.Index(fields=["phone"], name="customers_customer_phone"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Property(models.Model):
+    """A service address of a customer."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="properties")
+    label = models.CharField(max_length=80)
+    address1 = models.CharField(max_length=120)
+    address2 = models.CharField(max_length=120, null=True, blank=True)
+    city = models.CharField(max_length=80, null=True, blank=True)
+    state = models.CharField(max_length=40, null=True, blank=True)
+    postal_code = models.CharField(max_length=20, null=True, blank=True)
+    notes = models.TextField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "properties"
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(label="") & ~models.Q(address1=""),
+                name="customers_property_label_address_not_empty",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["city"], name="customers_property_city"),
+            models.Index(fields=["state"], name="customers_property_state"),
+            models.Index(fields=["is_active"], name="customers_property_active"),
+            models.Index(fields=["label"], name="customers_property_label"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label

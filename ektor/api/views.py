@@ -1,0 +1,34 @@
+"""The base for thin viewsets: selectors read, services write, serializers only shape."""
+
+from typing import Any
+
+from rest_framework import serializers, viewsets
+
+from ektor.api.errors import NotFound
+
+
+class ApiViewSet(viewsets.GenericViewSet):
+    """`get_object` 404s in the envelope with the model's name ("Customer not found")."""
+
+    def get_object(self):
+        lookup = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        model = self.get_queryset().model
+        what = str(model._meta.verbose_name).capitalize()
+        try:
+            pk = int(lookup)
+        except (TypeError, ValueError):
+            raise NotFound(what) from None
+        obj = self.get_queryset().filter(pk=pk).first()
+        if obj is None:
+            raise NotFound(what)
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+    def validated(
+        self, serializer_class: type[serializers.Serializer], *, partial: bool = False
+    ) -> dict[str, Any]:
+        serializer = serializer_class(
+            data=self.request.data, partial=partial, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data

@@ -1,0 +1,61 @@
+"""Helpers every app's services share: protected deletes, integrity conflicts, empty updates."""
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import IntegrityError, models, transaction
+
+from ektor.api.errors import ApplicationError, Conflict
+
+
+def require_fields(data: Mapping[str, Any]) -> None:
+    """A partial update must change something."""
+    if not data:
+        raise ApplicationError(
+            "No fields to update were given", reason="no_fields_to_update", status=400
+        )
+
+
+def apply_fields(instance: models.Model, data: Mapping[str, Any]) -> list[str]:
+    """Set the given fields; return their names for save(update_fields=...)."""
+    for name, value in data.items():
+        setattr(instance, name, value)
+    return list(data)
+
+
+def delete_protected(instance: models.Model) -> None:
+    """Delete, or refuse with a 409 that names what still references the row."""
+    try:
+        with transaction.atomic():
+            instance.delete()
+    except models.ProtectedError as exc:
+        counts: dict[str, int] = {}
+        for obj in exc.protected_objects:
+            name = str(obj._meta.verbose_name_plural)
+            counts[name] = counts.get(name, 0) + 1
+        listing = ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
+        what = str(instance._meta.verbose_name).capitalize()
+        raise Conflict(
+            f"{what} cannot be deleted: it is still referenced by {listing}",
+            reason="protected_by_references",
+            extra={"references": counts},
+        ) from None
+
+
+@contextmanager
+def conflict_on_integrity(rules: Mapping[str, tuple[str, str]]) -> Iterator[None]:
+    """Turn an IntegrityError naming one of `rules`' keys (a constraint or column) into a 409.
+
+    `rules` maps a substring of the database's error text to (message, reason); the error text
+    names the constraint on MySQL/MariaDB and the columns on SQLite, so give both.
+    """
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        text = str(exc)
+        for needle, (message, reason) in rules.items():
+            if needle in text:
+                raise Conflict(message, reason=reason) from None
+        raise
