@@ -4,11 +4,14 @@ from typing import Any
 
 from rest_framework import serializers, viewsets
 
-from ektor.api.errors import NotFound
+from ektor.api.errors import NotFound, RequestValidationError
 
 
 class ApiViewSet(viewsets.GenericViewSet):
-    """`get_object` 404s in the envelope with the model's name ("Customer not found")."""
+    """`get_object` 404s in the envelope with the model's name ("Customer not found").
+
+    An id in the path that is not a positive integer is a 422 (`loc: ["path", "<model>_id"]`).
+    """
 
     def get_object(self):
         lookup = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
@@ -17,7 +20,17 @@ class ApiViewSet(viewsets.GenericViewSet):
         try:
             pk = int(lookup)
         except (TypeError, ValueError):
-            raise NotFound(what) from None
+            pk = 0
+        if pk < 1 or not str(lookup).isdigit():
+            raise RequestValidationError(
+                [
+                    {
+                        "loc": ["path", f"{model._meta.model_name}_id"],
+                        "msg": "Input should be a positive integer",
+                        "type": "int_parsing",
+                    }
+                ]
+            )
         obj = self.get_queryset().filter(pk=pk).first()
         if obj is None:
             raise NotFound(what)
