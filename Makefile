@@ -14,3 +14,6 @@ lint:
 
 format:
 	.venv/bin/ruff check --fix . && .venv/bin/ruff format .
+
+bench:      ## benchmark the API against the bare floor on MariaDB (see docs/performance.md)
+	scripts/bench.sh

@@ -1,0 +1,249 @@
+"""Drive the app and the bare floor with wrk and print requests/s, p50, p99 and CPU/request.
+
+Run by scripts/bench.sh after it has started MariaDB (DATABASE_URL) and loaded the data set.
+Both servers run under gunicorn with the same workers and threads; each endpoint is measured
+with a fresh connection per request and with keep-alive.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def process_tree_cpu_ticks(pid: int) -> int:
+    """utime+stime of a gunicorn master and its workers."""
+    pids = [pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2 :].split()
+            if int(fields[1]) == pid:
+                pids.append(int(entry.name))
+    total = 0
+    for p in pids:
+        try:
+            stat = Path(f"/proc/{p}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def wait_for(port: int, path: str = "/health", timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".encode())
+                if s.recv(64).startswith(b"HTTP/1."):
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"server on port {port} did not come up")
+
+
+def start_gunicorn(app: str, port: int, env: dict, workers: int, threads: int, log: Path):
+    cmd = [
+        str(ROOT / ".venv/bin/gunicorn"),
+        app,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--worker-class",
+        "gthread",
+        "--keep-alive",
+        "5",
+        "--backlog",
+        "2048",
+        "--log-level",
+        "warning",
+    ]
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    wait_for(port)
+    return proc
+
+
+def run_wrk(port: int, case: dict, close: bool, seconds: int, connections: int) -> dict:
+    env = dict(os.environ)
+    env.update(
+        BENCH_METHOD=case["method"],
+        BENCH_PATH=case["path"],
+        BENCH_CLOSE="1" if close else "0",
+    )
+    if case.get("ids_file"):
+        env["BENCH_IDS_FILE"] = case["ids_file"]
+    cmd = [
+        "wrk",
+        "-t2",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(ROOT / "bench/wrk/request.lua"),
+        f"http://127.0.0.1:{port}",
+    ]
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    line = next(x for x in result.stderr.splitlines() if x.startswith("BENCH "))
+    return json.loads(line[6:])
+
+
+def measure(proc, port, case, close, seconds, connections) -> dict:
+    before = process_tree_cpu_ticks(proc.pid)
+    stats = run_wrk(port, case, close, seconds, connections)
+    cpu_ms = (process_tree_cpu_ticks(proc.pid) - before) * 1000 / CLK_TCK
+    requests = max(stats["requests"], 1)
+    return {
+        "rps": requests / (stats["duration_us"] / 1e6),
+        "p50_ms": stats["p50_us"] / 1000,
+        "p99_ms": stats["p99_us"] / 1000,
+        "cpu_ms": cpu_ms / requests,
+        "errors": stats["errors_status"] + stats["errors_connect"] + stats["errors_read"],
+        "requests": stats["requests"],
+    }
+
+
+def prepare(workdir: Path) -> dict:
+    """Sign in a benchmark admin and pick the ids the requests use (through Django)."""
+    out = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), str(ROOT / "bench/prepare.py"), str(workdir)],
+        cwd=ROOT,
+        env=dict(os.environ, DEBUG="false"),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 2)))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("GUNICORN_THREADS", 4)))
+    parser.add_argument("--only", help="regex of endpoint names to run")
+    parser.add_argument("--json", help="write the results to this file")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="ektor-bench-"))
+    info = prepare(workdir)
+    env = dict(os.environ, DEBUG="false", SECURE_SSL_REDIRECT="false", API_DOCS_ENABLED="false")
+    env["ALLOWED_HOSTS"] = "127.0.0.1,localhost"
+    env["BENCH_TOKEN"], env["BENCH_SESSION"] = info["token"], info["session"]
+    os.environ.update(BENCH_TOKEN=info["token"], BENCH_SESSION=info["session"])
+    cases = [
+        {"name": "invoice list (50 newest)", "method": "GET", "path": "/api/v1/invoices?limit=50"},
+        {"name": "customer", "method": "GET", "path": f"/api/v1/customers/{info['customer_id']}"},
+        {
+            "name": f"statement ({info['statement_items']} invoices)",
+            "method": "GET",
+            "path": f"/api/v1/reports/customers/{info['customer_id']}/statement"
+            f"?from={info['from']}&to={info['to']}",
+        },
+        {
+            "name": "property list (page 3)",
+            "method": "GET",
+            "path": "/api/v1/properties?limit=50&offset=100",
+        },
+        {
+            "name": "payment POST",
+            "method": "POST",
+            "path": "/api/v1/payments",
+            "ids_file": info["ids_file"],
+        },
+    ]
+    if args.only:
+        cases = [c for c in cases if re.search(args.only, c["name"])]
+
+    app_port, floor_port = free_port(), free_port()
+    app = start_gunicorn(
+        "ektor.wsgi:application", app_port, env, args.workers, args.threads, workdir / "app.log"
+    )
+    floor = start_gunicorn(
+        "bench.floor:application",
+        floor_port,
+        env,
+        args.workers,
+        args.threads,
+        workdir / "floor.log",
+    )
+    results = []
+    try:
+        for case in cases:
+            for close in (True, False):
+                row = {"endpoint": case["name"], "connection": "fresh" if close else "keep-alive"}
+                row["app"] = measure(app, app_port, case, close, args.seconds, args.connections)
+                row["floor"] = measure(
+                    floor, floor_port, case, close, args.seconds, args.connections
+                )
+                row["ratio"] = row["app"]["rps"] / max(row["floor"]["rps"], 1e-9)
+                results.append(row)
+                print_row(row)
+                sys.stdout.flush()
+    finally:
+        for proc in (app, floor):
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+
+    report = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.node()} {os.cpu_count()} cores, {platform.python_version()}",
+        "workers": args.workers,
+        "threads": args.threads,
+        "connections": args.connections,
+        "seconds": args.seconds,
+        "data": info["counts"],
+        "results": results,
+    }
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2))
+
+
+HEADER = (
+    f"{'endpoint':<28} {'conn':<10} {'app r/s':>8} {'p50':>7} {'p99':>7} {'cpu ms':>7} "
+    f"{'floor r/s':>9} {'f cpu':>6} {'ratio':>6} {'errs':>5}"
+)
+
+
+def print_row(row: dict) -> None:
+    if not getattr(print_row, "printed", False):
+        print(HEADER)
+        print_row.printed = True
+    a, f = row["app"], row["floor"]
+    print(
+        f"{row['endpoint']:<28} {row['connection']:<10} {a['rps']:>8.0f} {a['p50_ms']:>7.1f} "
+        f"{a['p99_ms']:>7.1f} {a['cpu_ms']:>7.2f} {f['rps']:>9.0f} {f['cpu_ms']:>6.2f} "
+        f"{row['ratio']:>6.0%} {a['errors']:>5}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The benchmark: a throwaway MariaDB, a deterministic data set loaded by `seed_demo --scale`,
+# the app under gunicorn with production settings, and the bare floor (bench/floor.py), both
+# driven by wrk with 16 connections. Prints requests/s, p50, p99, server CPU ms/request and
+# the ratio to the floor per endpoint, with a fresh connection per request and keep-alive.
+#   scripts/bench.sh                 # 10,000 customers / 240,000 invoices
+#   BENCH_CUSTOMERS=41667 scripts/bench.sh   # the 1,000,000-invoice scale run
+# Extra arguments go to bench/run.py (--seconds, --only, --json FILE).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh test
+if ! command -v wrk >/dev/null 2>&1; then
+  [ "$(id -u)" = 0 ] || { echo "bench: install wrk (apt-get install wrk)" >&2; exit 1; }
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+# shellcheck source=scripts/mariadb.sh
+. scripts/mariadb.sh
+export ENV_FILE=/dev/null
+export MARIADB_BUFFER_POOL="${MARIADB_BUFFER_POOL:-2G}"
+trap mariadb_stop EXIT
+mariadb_start
+export DEBUG=false SECURE_SSL_REDIRECT=false ALLOWED_HOSTS=127.0.0.1,localhost
+export SECRET_KEY="bench-only-$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 60)"
+py=.venv/bin/python
+$py manage.py migrate --noinput -v0
+$py manage.py createcachetable
+time $py manage.py seed_demo --scale "${BENCH_CUSTOMERS:-10000}"
+$py bench/run.py "$@"
