@@ -56,10 +56,11 @@ class RequestContextMiddleware:
             user_id_var.reset(uid_token)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        # Crashes in plain Django views on API paths: logged with the request id, enveloped.
+        # Crashes outside DRF (DRF's handler logs its own): logged once with the request id
+        # (django.request is quiet, see LOGGING); on API paths the body is the envelope.
+        logger.exception("unhandled error", extra={"request_id": request.request_id})
         if not is_api_path(request.path):
             return None
-        logger.exception("unhandled error", extra={"request_id": request.request_id})
         return error_response(500, request_id=request.request_id)
 
 
