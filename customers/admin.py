@@ -10,9 +10,11 @@ from customers import selectors, services
 from customers.models import Customer, Property
 from ektor.api.errors import ApplicationError
 
-CUSTOMER_FIELDS = ("first_name", "last_name", "email", "phone")
-PROPERTY_FIELDS = ("label", "address1", "address2", "city", "state", "postal_code", "notes")
-PROPERTY_FIELDS += ("is_active",)
+CUSTOMER_FIELDS = tuple(services.CustomerFields.__annotations__)
+# The customer of a property is its own form field (an autocomplete, or the inline's parent).
+PROPERTY_FIELDS = tuple(
+    name for name in services.PropertyFields.__annotations__ if name != "customer_id"
+)
 
 
 def adopt(obj, saved) -> None:

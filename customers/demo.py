@@ -9,7 +9,7 @@ from django.db import transaction
 from customers import services
 from customers.models import Customer, Property
 
-CUSTOMER_FIELDS = ("first_name", "last_name", "email", "phone")
+CUSTOMER_FIELDS = tuple(services.CustomerFields.__annotations__)
 PROPERTY_FIELDS = ("label", "address1", "address2", "city", "state", "postal_code", "notes")
 
 # Synthetic customers are recognised by this domain, so --scale N tops up to N and reruns

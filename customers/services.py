@@ -1,7 +1,7 @@
 """Every write to customers and properties; the API, the admin and seed_demo call these."""
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from django.db import transaction
 
@@ -10,8 +10,36 @@ from customers.selectors import customer_get
 from ektor.api.errors import Conflict
 from ektor.services import apply_fields, conflict_on_integrity, delete_protected, require_fields
 
-CUSTOMER_OPTIONAL = ("email", "phone")
-PROPERTY_OPTIONAL = ("address2", "city", "state", "postal_code", "notes")
+
+class CustomerFields(TypedDict):
+    first_name: str
+    last_name: str
+    email: NotRequired[str | None]
+    phone: NotRequired[str | None]
+
+
+class PropertyFields(TypedDict):
+    customer_id: int
+    label: str
+    address1: str
+    address2: NotRequired[str | None]
+    city: NotRequired[str | None]
+    state: NotRequired[str | None]
+    postal_code: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    is_active: NotRequired[bool]
+
+
+# What a field not given becomes on create and on full replacement (PUT).
+CUSTOMER_DEFAULTS: dict[str, Any] = {"email": None, "phone": None}
+PROPERTY_DEFAULTS: dict[str, Any] = {
+    "address2": None,
+    "city": None,
+    "state": None,
+    "postal_code": None,
+    "notes": None,
+    "is_active": True,
+}
 
 DUPLICATE_EMAIL = ("A customer with this email already exists", "duplicate_email")
 # What the database says when the unique email index refuses a row: the functional
@@ -23,14 +51,22 @@ EMAIL_INTEGRITY_RULES = {
 }
 
 
-def _null_blanks(data: Mapping[str, Any], optional: tuple[str, ...]) -> dict[str, Any]:
+def _complete(fields: Mapping[str, Any], typed: type, defaults: Mapping[str, Any]) -> dict:
+    """Every field of a create/replace: the given ones, defaults for the rest. Unknown or
+    missing required names are a programming error, as with an explicit signature."""
+    unknown = set(fields) - set(typed.__annotations__)
+    missing = typed.__required_keys__ - set(fields)
+    if unknown or missing:
+        raise TypeError(f"unknown fields {sorted(unknown)}, missing fields {sorted(missing)}")
+    return {**defaults, **fields}
+
+
+def _null_blanks(data: Mapping[str, Any], optional: Mapping[str, Any]) -> dict[str, Any]:
     """Optional text that is empty is stored as NULL (uniqueness ignores NULL, not "")."""
-    cleaned = dict(data)
-    for name in optional:
-        value = cleaned.get(name)
-        if isinstance(value, str) and not value.strip():
-            cleaned[name] = None
-    return cleaned
+    return {
+        name: None if name in optional and isinstance(value, str) and not value.strip() else value
+        for name, value in data.items()
+    }
 
 
 def customer_email_check(*, email: str | None, exclude_id: int | None = None) -> None:
@@ -46,7 +82,7 @@ def customer_email_check(*, email: str | None, exclude_id: int | None = None) ->
 
 
 def _customer_save(customer: Customer, data: Mapping[str, Any]) -> Customer:
-    data = _null_blanks(data, CUSTOMER_OPTIONAL)
+    data = _null_blanks(data, CUSTOMER_DEFAULTS)
     if "email" in data:
         customer_email_check(email=data["email"], exclude_id=customer.pk)
     fields = apply_fields(customer, data)
@@ -60,25 +96,14 @@ def _customer_save(customer: Customer, data: Mapping[str, Any]) -> Customer:
 
 
 @transaction.atomic
-def customer_create(
-    *, first_name: str, last_name: str, email: str | None = None, phone: str | None = None
-) -> Customer:
-    data = {"first_name": first_name, "last_name": last_name, "email": email, "phone": phone}
-    return _customer_save(Customer(), data)
+def customer_create(**fields: Unpack[CustomerFields]) -> Customer:
+    return _customer_save(Customer(), _complete(fields, CustomerFields, CUSTOMER_DEFAULTS))
 
 
 @transaction.atomic
-def customer_replace(
-    *,
-    customer: Customer,
-    first_name: str,
-    last_name: str,
-    email: str | None = None,
-    phone: str | None = None,
-) -> Customer:
+def customer_replace(*, customer: Customer, **fields: Unpack[CustomerFields]) -> Customer:
     """Full replacement (PUT): optional fields not given become NULL."""
-    data = {"first_name": first_name, "last_name": last_name, "email": email, "phone": phone}
-    return _customer_save(customer, data)
+    return _customer_save(customer, _complete(fields, CustomerFields, CUSTOMER_DEFAULTS))
 
 
 @transaction.atomic
@@ -111,7 +136,7 @@ def property_customer_check(*, prop: Property, customer_id: int) -> None:
 
 
 def _property_save(prop: Property, data: Mapping[str, Any]) -> Property:
-    data = _null_blanks(data, PROPERTY_OPTIONAL)
+    data = _null_blanks(data, PROPERTY_DEFAULTS)
     if "customer_id" in data:
         property_customer_check(prop=prop, customer_id=data["customer_id"])
     fields = apply_fields(prop, data)
@@ -123,59 +148,14 @@ def _property_save(prop: Property, data: Mapping[str, Any]) -> Property:
 
 
 @transaction.atomic
-def property_create(
-    *,
-    customer_id: int,
-    label: str,
-    address1: str,
-    address2: str | None = None,
-    city: str | None = None,
-    state: str | None = None,
-    postal_code: str | None = None,
-    notes: str | None = None,
-    is_active: bool = True,
-) -> Property:
-    data = {
-        "customer_id": customer_id,
-        "label": label,
-        "address1": address1,
-        "address2": address2,
-        "city": city,
-        "state": state,
-        "postal_code": postal_code,
-        "notes": notes,
-        "is_active": is_active,
-    }
-    return _property_save(Property(), data)
+def property_create(**fields: Unpack[PropertyFields]) -> Property:
+    return _property_save(Property(), _complete(fields, PropertyFields, PROPERTY_DEFAULTS))
 
 
 @transaction.atomic
-def property_replace(
-    *,
-    prop: Property,
-    customer_id: int,
-    label: str,
-    address1: str,
-    address2: str | None = None,
-    city: str | None = None,
-    state: str | None = None,
-    postal_code: str | None = None,
-    notes: str | None = None,
-    is_active: bool = True,
-) -> Property:
+def property_replace(*, prop: Property, **fields: Unpack[PropertyFields]) -> Property:
     """Full replacement (PUT): optional fields not given return to their defaults."""
-    data = {
-        "customer_id": customer_id,
-        "label": label,
-        "address1": address1,
-        "address2": address2,
-        "city": city,
-        "state": state,
-        "postal_code": postal_code,
-        "notes": notes,
-        "is_active": is_active,
-    }
-    return _property_save(prop, data)
+    return _property_save(prop, _complete(fields, PropertyFields, PROPERTY_DEFAULTS))
 
 
 @transaction.atomic
