@@ -55,12 +55,12 @@ class ResourceViewSet(ApiViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def resource_schema(name: str, in_serializer, out_serializer, query_serializer):
+def resource_schema(name: str, plural: str, in_serializer, out_serializer, query_serializer):
     """OpenAPI documentation of the six operations of one resource."""
     write = {"request": in_serializer, "responses": out_serializer}
     return extend_schema_view(
         list=extend_schema(
-            summary=f"List {name}s, newest first",
+            summary=f"List {plural}, newest first",
             parameters=[query_serializer],
             responses=out_serializer(many=True),
         ),
@@ -79,7 +79,7 @@ def resource_schema(name: str, in_serializer, out_serializer, query_serializer):
     )
 
 
-@resource_schema("customer", CustomerIn, CustomerOut, CustomerQuery)
+@resource_schema("customer", "customers", CustomerIn, CustomerOut, CustomerQuery)
 class CustomerViewSet(ResourceViewSet):
     serializer_class = CustomerOut
     input_serializer = CustomerIn
@@ -92,7 +92,7 @@ class CustomerViewSet(ResourceViewSet):
     delete_service = staticmethod(services.customer_delete)
 
 
-@resource_schema("property", PropertyIn, PropertyOut, PropertyQuery)
+@resource_schema("property", "properties", PropertyIn, PropertyOut, PropertyQuery)
 class PropertyViewSet(ResourceViewSet):
     serializer_class = PropertyOut
     input_serializer = PropertyIn

@@ -9,6 +9,7 @@ from customers import services
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor.api.errors import ApplicationError, Conflict, NotFound
+from ektor.services import conflict_on_integrity
 
 
 @pytest.mark.django_db
@@ -28,6 +29,22 @@ def test_customers_without_email_do_not_collide():
     services.customer_create(first_name="A", last_name="B")
     services.customer_create(first_name="C", last_name="D", email="")
     assert Customer.objects.filter(email__isnull=True).count() == 2
+
+
+@pytest.mark.django_db
+def test_the_databases_duplicate_email_error_is_recognised():
+    """The rules name the error text of this database (SQLite and MariaDB passes): a row the
+    check did not see (a concurrent insert) is still a 409 duplicate_email."""
+    CustomerFactory(email="x@example.com")
+    with pytest.raises(Conflict) as refused, conflict_on_integrity(services.EMAIL_INTEGRITY_RULES):
+        Customer.objects.create(first_name="A", last_name="B", email="X@example.com")
+    assert refused.value.reason == "duplicate_email"
+
+
+@pytest.mark.django_db
+def test_create_and_replace_refuse_unknown_or_missing_fields():
+    with pytest.raises(TypeError, match=r"unknown fields \['nickname'\], missing fields \['last"):
+        services.customer_create(first_name="A", nickname="B")
 
 
 @pytest.mark.django_db
