@@ -1,0 +1,78 @@
+"""Input serializers check shape and JSON types; output serializers give the contract's fields."""
+
+from django.core.validators import EmailValidator
+from rest_framework import serializers
+
+from customers.models import Customer, Property
+from ektor.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
+
+
+def optional_text(max_length: int | None = None) -> StrictCharField:
+    """Optional text: absent on create/PUT means null; "" is stored as null by the services."""
+    return StrictCharField(max_length=max_length, allow_null=True, allow_blank=True, default=None)
+
+
+class CustomerIn(serializers.Serializer):
+    first_name = StrictCharField(min_length=1, max_length=60)
+    last_name = StrictCharField(min_length=1, max_length=60)
+    email = StrictCharField(
+        max_length=254,
+        allow_null=True,
+        allow_blank=True,
+        default=None,
+        validators=[EmailValidator(message="Input should be a valid email address")],
+    )
+    phone = optional_text(30)
+
+
+class CustomerOut(serializers.ModelSerializer):
+    customer_id = serializers.IntegerField(source="id", read_only=True)
+
+    class Meta:
+        model = Customer
+        fields = ["customer_id", "first_name", "last_name", "email", "phone"]
+        fields += ["created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class CustomerQuery(serializers.Serializer):
+    q = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="Words to find"
+    )
+
+
+class PropertyIn(serializers.Serializer):
+    customer_id = StrictIntegerField(min_value=1)
+    label = StrictCharField(min_length=2, max_length=80)
+    address1 = StrictCharField(min_length=3, max_length=120)
+    address2 = optional_text(120)
+    city = optional_text(80)
+    state = optional_text(40)
+    postal_code = optional_text(20)
+    notes = optional_text()
+    is_active = StrictBooleanField(default=True)
+
+
+class PropertyOut(serializers.ModelSerializer):
+    property_id = serializers.IntegerField(source="id", read_only=True)
+    customer_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Property
+        fields = ["property_id", "customer_id", "label", "address1", "address2", "city"]
+        fields += ["state", "postal_code", "notes", "is_active", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class QueryIdField(serializers.IntegerField):
+    """An id in the query string; `customer_id=` is a 422 rather than "no filter" (DRF treats
+    an empty form value of an optional field as absent, which would silently list everything)."""
+
+    def get_value(self, dictionary):
+        return dictionary.get(self.field_name, serializers.empty)
+
+
+class PropertyQuery(CustomerQuery):
+    customer_id = QueryIdField(
+        required=False, min_value=1, help_text="Only this customer's properties"
+    )

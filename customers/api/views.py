@@ -1,0 +1,105 @@
+"""Thin viewsets: selectors read, services write, serializers shape."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.response import Response
+
+from customers import selectors, services
+from customers.api.serializers import (
+    CustomerIn,
+    CustomerOut,
+    CustomerQuery,
+    PropertyIn,
+    PropertyOut,
+    PropertyQuery,
+)
+from ektor.api.queryparams import validate_query
+from ektor.api.views import ApiViewSet
+
+
+class ResourceViewSet(ApiViewSet):
+    """List, retrieve, create, replace (PUT), update (PATCH) and delete through a resource's
+    selector and services. `instance_kwarg` is the services' keyword for the row."""
+
+    input_serializer: type
+    query_serializer: type
+    instance_kwarg: str
+
+    def get_queryset(self):
+        return self.select()
+
+    def list(self, request):
+        params = validate_query(self.query_serializer, request)
+        page = self.paginate_queryset(self.select(**params))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def create(self, request):
+        obj = self.create_service(**self.validated(self.input_serializer))
+        return Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, pk=None):
+        data = self.validated(self.input_serializer)
+        obj = self.replace_service(**{self.instance_kwarg: self.get_object()}, **data)
+        return Response(self.get_serializer(obj).data)
+
+    def partial_update(self, request, pk=None):
+        data = self.validated(self.input_serializer, partial=True)
+        obj = self.update_service(**{self.instance_kwarg: self.get_object()}, data=data)
+        return Response(self.get_serializer(obj).data)
+
+    def destroy(self, request, pk=None):
+        self.delete_service(**{self.instance_kwarg: self.get_object()})
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def resource_schema(name: str, plural: str, in_serializer, out_serializer, query_serializer):
+    """OpenAPI documentation of the six operations of one resource."""
+    write = {"request": in_serializer, "responses": out_serializer}
+    return extend_schema_view(
+        list=extend_schema(
+            summary=f"List {plural}, newest first",
+            parameters=[query_serializer],
+            responses=out_serializer(many=True),
+        ),
+        retrieve=extend_schema(summary=f"Get a {name}", responses=out_serializer),
+        create=extend_schema(
+            summary=f"Create a {name}",
+            request=in_serializer,
+            responses={201: out_serializer},
+        ),
+        update=extend_schema(summary=f"Replace a {name} (every field)", **write),
+        partial_update=extend_schema(summary=f"Change some fields of a {name}", **write),
+        destroy=extend_schema(
+            summary=f"Delete a {name} (409 while still referenced)",
+            responses={204: OpenApiResponse(description="Deleted")},
+        ),
+    )
+
+
+@resource_schema("customer", "customers", CustomerIn, CustomerOut, CustomerQuery)
+class CustomerViewSet(ResourceViewSet):
+    serializer_class = CustomerOut
+    input_serializer = CustomerIn
+    query_serializer = CustomerQuery
+    instance_kwarg = "customer"
+    select = staticmethod(selectors.customer_list)
+    create_service = staticmethod(services.customer_create)
+    replace_service = staticmethod(services.customer_replace)
+    update_service = staticmethod(services.customer_update)
+    delete_service = staticmethod(services.customer_delete)
+
+
+@resource_schema("property", "properties", PropertyIn, PropertyOut, PropertyQuery)
+class PropertyViewSet(ResourceViewSet):
+    serializer_class = PropertyOut
+    input_serializer = PropertyIn
+    query_serializer = PropertyQuery
+    instance_kwarg = "prop"
+    select = staticmethod(selectors.property_list)
+    create_service = staticmethod(services.property_create)
+    replace_service = staticmethod(services.property_replace)
+    update_service = staticmethod(services.property_update)
+    delete_service = staticmethod(services.property_delete)

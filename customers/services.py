@@ -1,0 +1,169 @@
+"""Every write to customers and properties; the API, the admin and seed_demo call these."""
+
+from collections.abc import Mapping
+from typing import Any, NotRequired, TypedDict, Unpack
+
+from django.db import transaction
+
+from customers.models import Customer, Property
+from customers.selectors import customer_get
+from ektor.api.errors import Conflict
+from ektor.services import apply_fields, conflict_on_integrity, delete_protected, require_fields
+
+
+class CustomerFields(TypedDict):
+    first_name: str
+    last_name: str
+    email: NotRequired[str | None]
+    phone: NotRequired[str | None]
+
+
+class PropertyFields(TypedDict):
+    customer_id: int
+    label: str
+    address1: str
+    address2: NotRequired[str | None]
+    city: NotRequired[str | None]
+    state: NotRequired[str | None]
+    postal_code: NotRequired[str | None]
+    notes: NotRequired[str | None]
+    is_active: NotRequired[bool]
+
+
+# What a field not given becomes on create and on full replacement (PUT).
+CUSTOMER_DEFAULTS: dict[str, Any] = {"email": None, "phone": None}
+PROPERTY_DEFAULTS: dict[str, Any] = {
+    "address2": None,
+    "city": None,
+    "state": None,
+    "postal_code": None,
+    "notes": None,
+    "is_active": True,
+}
+
+DUPLICATE_EMAIL = ("A customer with this email already exists", "duplicate_email")
+# What the database says when the unique email index refuses a row: the functional
+# constraint's name (SQLite, MySQL 8), the column on SQLite, the column's unique key on MariaDB.
+EMAIL_INTEGRITY_RULES = {
+    "customers_customer_email_ci_unique": DUPLICATE_EMAIL,
+    "customers_customer.email": DUPLICATE_EMAIL,
+    "for key 'email'": DUPLICATE_EMAIL,
+}
+
+
+def _complete(fields: Mapping[str, Any], typed: type, defaults: Mapping[str, Any]) -> dict:
+    """Every field of a create/replace: the given ones, defaults for the rest. Unknown or
+    missing required names are a programming error, as with an explicit signature."""
+    unknown = set(fields) - set(typed.__annotations__)
+    missing = typed.__required_keys__ - set(fields)
+    if unknown or missing:
+        raise TypeError(f"unknown fields {sorted(unknown)}, missing fields {sorted(missing)}")
+    return {**defaults, **fields}
+
+
+def _null_blanks(data: Mapping[str, Any], optional: Mapping[str, Any]) -> dict[str, Any]:
+    """Optional text that is empty is stored as NULL (uniqueness ignores NULL, not "")."""
+    return {
+        name: None if name in optional and isinstance(value, str) and not value.strip() else value
+        for name, value in data.items()
+    }
+
+
+def customer_email_check(*, email: str | None, exclude_id: int | None = None) -> None:
+    """Refuse an email another customer already has, compared case-insensitively (409)."""
+    if not email:
+        return
+    others = Customer.objects.filter(email__iexact=email)
+    if exclude_id is not None:
+        others = others.exclude(pk=exclude_id)
+    if others.exists():
+        message, reason = DUPLICATE_EMAIL
+        raise Conflict(message, reason=reason)
+
+
+def _customer_save(customer: Customer, data: Mapping[str, Any]) -> Customer:
+    data = _null_blanks(data, CUSTOMER_DEFAULTS)
+    if "email" in data:
+        customer_email_check(email=data["email"], exclude_id=customer.pk)
+    fields = apply_fields(customer, data)
+    # The check above cannot see a concurrent insert; the unique index can.
+    with conflict_on_integrity(EMAIL_INTEGRITY_RULES):
+        if customer.pk is None:
+            customer.save(force_insert=True)
+        else:
+            customer.save(update_fields=[*fields, "updated_at"])
+    return customer
+
+
+@transaction.atomic
+def customer_create(**fields: Unpack[CustomerFields]) -> Customer:
+    return _customer_save(Customer(), _complete(fields, CustomerFields, CUSTOMER_DEFAULTS))
+
+
+@transaction.atomic
+def customer_replace(*, customer: Customer, **fields: Unpack[CustomerFields]) -> Customer:
+    """Full replacement (PUT): optional fields not given become NULL."""
+    return _customer_save(customer, _complete(fields, CustomerFields, CUSTOMER_DEFAULTS))
+
+
+@transaction.atomic
+def customer_update(*, customer: Customer, data: Mapping[str, Any]) -> Customer:
+    """Partial update (PATCH): only the given fields change; at least one must be given."""
+    require_fields(data)
+    return _customer_save(customer, data)
+
+
+@transaction.atomic
+def customer_delete(*, customer: Customer) -> None:
+    delete_protected(customer)
+
+
+@transaction.atomic
+def property_customer_check(*, prop: Property, customer_id: int) -> None:
+    """The customer must exist (404); a property with invoices keeps its customer (409)."""
+    customer_get(customer_id=customer_id)
+    if prop.pk is None:
+        return
+    # The stored customer, not the instance's: the admin's form has already set the new one.
+    # The row lock keeps an invoice from being written for it while it moves.
+    stored = Property.objects.select_for_update().filter(pk=prop.pk)
+    moving = stored.values_list("customer_id", flat=True).first() != customer_id
+    if moving and prop.invoices.exists():
+        raise Conflict(
+            "Property has invoices and cannot move to another customer",
+            reason="property_has_invoices",
+        )
+
+
+def _property_save(prop: Property, data: Mapping[str, Any]) -> Property:
+    data = _null_blanks(data, PROPERTY_DEFAULTS)
+    if "customer_id" in data:
+        property_customer_check(prop=prop, customer_id=data["customer_id"])
+    fields = apply_fields(prop, data)
+    if prop.pk is None:
+        prop.save(force_insert=True)
+    else:
+        prop.save(update_fields=[*fields, "updated_at"])
+    return prop
+
+
+@transaction.atomic
+def property_create(**fields: Unpack[PropertyFields]) -> Property:
+    return _property_save(Property(), _complete(fields, PropertyFields, PROPERTY_DEFAULTS))
+
+
+@transaction.atomic
+def property_replace(*, prop: Property, **fields: Unpack[PropertyFields]) -> Property:
+    """Full replacement (PUT): optional fields not given return to their defaults."""
+    return _property_save(prop, _complete(fields, PropertyFields, PROPERTY_DEFAULTS))
+
+
+@transaction.atomic
+def property_update(*, prop: Property, data: Mapping[str, Any]) -> Property:
+    require_fields(data)
+    return _property_save(prop, data)
+
+
+@transaction.atomic
+def property_delete(*, prop: Property) -> None:
+    delete_protected(prop)
