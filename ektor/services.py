@@ -31,10 +31,14 @@ def delete_protected(instance: models.Model) -> None:
             instance.delete()
     except models.ProtectedError as exc:
         counts: dict[str, int] = {}
+        names: dict[str, str] = {}
         for obj in exc.protected_objects:
-            name = str(obj._meta.verbose_name_plural)
-            counts[name] = counts.get(name, 0) + 1
-        listing = ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
+            key = str(obj._meta.verbose_name_plural)
+            counts[key] = counts.get(key, 0) + 1
+            names[key] = str(obj._meta.verbose_name)
+        listing = ", ".join(
+            f"{n} {key if n != 1 else names[key]}" for key, n in sorted(counts.items())
+        )
         what = str(instance._meta.verbose_name).capitalize()
         raise Conflict(
             f"{what} cannot be deleted: it is still referenced by {listing}",

@@ -252,7 +252,7 @@ def test_delete_of_a_customer_with_properties_is_409_naming_them(admin_client_ap
     customer = PropertyFactory().customer
     body = assert_envelope(admin_client_api.delete(f"{URL}/{customer.pk}"), 409)
     assert body["details"]["reason"] == "protected_by_references"
-    assert body["message"] == "Customer cannot be deleted: it is still referenced by 1 properties"
+    assert body["message"] == "Customer cannot be deleted: it is still referenced by 1 property"
     assert body["details"]["references"] == {"properties": 1}
     assert Customer.objects.filter(pk=customer.pk).exists()
 
@@ -261,4 +261,4 @@ def test_delete_of_a_customer_with_invoices_names_them_too(admin_client_api):
     invoice = InvoiceFactory()
     body = assert_envelope(admin_client_api.delete(f"{URL}/{invoice.customer_id}"), 409)
     assert body["details"]["references"] == {"invoices": 1, "properties": 1}
-    assert "1 invoices, 1 properties" in body["message"]
+    assert "1 invoice, 1 property" in body["message"]

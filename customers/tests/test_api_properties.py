@@ -263,5 +263,5 @@ def test_delete_of_a_property_with_invoices_is_409(admin_client_api):
     prop = InvoiceFactory().property
     body = assert_envelope(admin_client_api.delete(f"{URL}/{prop.pk}"), 409)
     assert body["details"]["reason"] == "protected_by_references"
-    assert body["message"] == "Property cannot be deleted: it is still referenced by 1 invoices"
+    assert body["message"] == "Property cannot be deleted: it is still referenced by 1 invoice"
     assert Property.objects.filter(pk=prop.pk).exists()
