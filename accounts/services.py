@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -35,6 +36,7 @@ _USER_UNIQUE_RULES = {
 }
 
 BAD_CREDENTIALS = "Incorrect username or password"
+USERNAME_MIN_LENGTH, USERNAME_MAX_LENGTH = 3, 50
 
 
 def _unauthorized(message: str, reason: str) -> ApplicationError:
@@ -64,6 +66,26 @@ def _password_errors(password: str, user: User, field: str) -> None:
         ) from None
 
 
+def _username_errors(username: str) -> None:
+    """3..50 characters of Django's username alphabet (letters, digits, @.+-_)."""
+    errors = []
+    if not USERNAME_MIN_LENGTH <= len(username) <= USERNAME_MAX_LENGTH:
+        errors.append(
+            {
+                "loc": ["body", "username"],
+                "msg": f"Username must have {USERNAME_MIN_LENGTH} to {USERNAME_MAX_LENGTH} "
+                "characters",
+                "type": "username_length",
+            }
+        )
+    try:
+        UnicodeUsernameValidator()(username)
+    except ValidationError as exc:
+        errors.append({"loc": ["body", "username"], "msg": exc.messages[0], "type": "invalid"})
+    if errors:
+        raise RequestValidationError(errors)
+
+
 def _ensure_unique(*, username: str | None, email: str | None, exclude_pk: int | None) -> None:
     """Case-insensitive duplicates are a 409 with a reason (the constraints back this up)."""
     others = User.objects.exclude(pk=exclude_pk) if exclude_pk else User.objects.all()
@@ -83,6 +105,7 @@ def user_create(
     is_active: bool = True,
 ) -> User:
     email = User.objects.normalize_email(email)
+    _username_errors(username)
     _password_errors(password, User(username=username, email=email), "password")
     _ensure_unique(username=username, email=email, exclude_pk=None)
     # Two simultaneous registrations both pass the check above; the constraint decides.
@@ -261,22 +284,10 @@ def password_change(
         raise ApplicationError(
             "Current password is incorrect", reason="current_password_incorrect", status=400
         )
-    password_set(user=user, password=new_password, keep=current_session, field="new_password")
-
-
-@transaction.atomic
-def password_set(
-    *,
-    user: User,
-    password: str,
-    keep: AuthSession | None = None,
-    field: str = "password",
-) -> None:
-    """Set a new password (validated) and end the user's sessions but `keep`."""
-    _password_errors(password, user, field)
-    user.set_password(password)
+    _password_errors(new_password, user, "new_password")
+    user.set_password(new_password)
     user.save(update_fields=["password"])
-    sessions_end_all(user=user, reason="password_changed", keep=keep)
+    sessions_end_all(user=user, reason="password_changed", keep=current_session)
 
 
 @transaction.atomic

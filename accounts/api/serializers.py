@@ -1,10 +1,10 @@
 """Input serializers check shape and types; the services decide. Output ones only render."""
 
-from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.validators import EmailValidator
 from rest_framework import serializers
 
 from accounts.models import AuthSession, Role, User
+from accounts.services import USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH
 from ektor.api.fields import StrictBooleanField, StrictCharField
 
 
@@ -23,7 +23,8 @@ def _password(**kwargs) -> StrictCharField:
 
 
 def _username() -> StrictCharField:
-    return StrictCharField(min_length=3, max_length=50, validators=[UnicodeUsernameValidator()])
+    # The alphabet is checked by user_create, which the admin and the commands use too.
+    return StrictCharField(min_length=USERNAME_MIN_LENGTH, max_length=USERNAME_MAX_LENGTH)
 
 
 class RegisterIn(serializers.Serializer):
