@@ -19,7 +19,12 @@ class SessionJWTAuthentication(BaseAuthentication):
     keyword = b"bearer"
 
     def authenticate(self, request):
-        parts = get_authorization_header(request).split()
+        try:
+            parts = get_authorization_header(request).split()
+        except UnicodeEncodeError:  # not a latin-1 header, so no token of ours
+            raise AuthenticationFailed(
+                "Invalid Authorization header", code="invalid_token"
+            ) from None
         if not parts or parts[0].lower() != self.keyword:
             return None
         if len(parts) != 2:
