@@ -80,11 +80,15 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
     readonly_fields = ("last_login", "date_joined")
-    list_display = ("username", "email", "role", "is_active", "last_login")
+    list_display = ("username", "email", "role", "is_active", "last_sign_in")
     list_filter = ("role", "is_active")
     search_fields = ("username", "email", "first_name", "last_name")
     ordering = ("username",)
     filter_horizontal = ()
+
+    @admin.display(description="Last sign-in", ordering="last_login")
+    def last_sign_in(self, user: User):
+        return user.last_login  # set by every API sign-in (session_start) and admin login
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -26,7 +26,7 @@ USER_UPDATABLE_FIELDS = ("username", "email", "first_name", "last_name", "role",
 
 # The database names the violated unique index: the constraint name (MySQL/MariaDB), the
 # column (SQLite, and MariaDB's `key 'email'` for the plain unique column).
-_USER_UNIQUE_RULES = {
+USER_UNIQUE_RULES = {
     "accounts_user_username_ci_unique": ("Username is already taken", "username_taken"),
     "accounts_user.username": ("Username is already taken", "username_taken"),
     "key 'username'": ("Username is already taken", "username_taken"),
@@ -109,7 +109,7 @@ def user_create(
     _password_errors(password, User(username=username, email=email), "password")
     _ensure_unique(username=username, email=email, exclude_pk=None)
     # Two simultaneous registrations both pass the check above; the constraint decides.
-    with conflict_on_integrity(_USER_UNIQUE_RULES):
+    with conflict_on_integrity(USER_UNIQUE_RULES):
         return User.objects.create_user(
             username=username, email=email, password=password, role=role, is_active=is_active
         )
@@ -154,7 +154,7 @@ def user_update(*, user: User, data: Mapping[str, Any]) -> User:
     stored = User.objects.select_for_update().get(pk=user.pk)
     user_check_update(user=stored, data=data)
     role_changed = data.get("role", stored.role) != stored.role
-    with conflict_on_integrity(_USER_UNIQUE_RULES):
+    with conflict_on_integrity(USER_UNIQUE_RULES):
         stored.save(update_fields=apply_fields(stored, data))
     if role_changed:
         user_sync_role_group(user=stored)
