@@ -126,19 +126,25 @@ def user_check_update(*, user: User, data: Mapping[str, Any]) -> None:
     loses_admin = data.get("role", user.role) != Role.ADMIN or not data.get(
         "is_active", user.is_active
     )
-    if user.role == Role.ADMIN and user.is_active and loses_admin:
-        # Locks every active admin, always in the same order, so two admins demoting each
-        # other at once queue up instead of both seeing "another admin remains".
-        admins = list(
-            User.objects.select_for_update()
-            .filter(role=Role.ADMIN, is_active=True)
-            .order_by("pk")
-            .values_list("pk", flat=True)
+    is_active_admin = user.role == Role.ADMIN and user.is_active
+    if is_active_admin and loses_admin and _lock_active_admins() == [user.pk]:
+        raise Conflict(
+            "The last active admin cannot be demoted or deactivated", reason="last_admin"
         )
-        if admins == [user.pk]:
-            raise Conflict(
-                "The last active admin cannot be demoted or deactivated", reason="last_admin"
-            )
+
+
+def _lock_active_admins() -> list[int]:
+    """Lock every active admin row, always in pk order, and return their ids.
+
+    Two admins demoting each other at once then queue on the same first row instead of each
+    locking one and both seeing "another admin remains" (or deadlocking).
+    """
+    return list(
+        User.objects.select_for_update()
+        .filter(role=Role.ADMIN, is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 @transaction.atomic
@@ -151,6 +157,9 @@ def user_update(*, user: User, data: Mapping[str, Any]) -> User:
     data = dict(data)
     if "email" in data:
         data["email"] = User.objects.normalize_email(data["email"])
+    if {"role", "is_active"} & set(data):
+        # Admins first, then the row itself: one lock order for every caller.
+        _lock_active_admins()
     stored = User.objects.select_for_update().get(pk=user.pk)
     user_check_update(user=stored, data=data)
     role_changed = data.get("role", stored.role) != stored.role

@@ -1,6 +1,13 @@
 """Rate limits on token, register and refresh: shared through the database cache, per client
 address and per username, 429 with Retry-After, and not dodged with X-Forwarded-For."""
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -132,3 +139,49 @@ class FakeRequest:
 def test_client_ip(proxies, forwarded, expected):
     with override_settings(TRUSTED_PROXY_COUNT=proxies):
         assert client_ip(FakeRequest("10.0.0.2", forwarded)) == expected
+
+
+OTHER_PROCESS = """
+import django, json
+django.setup()
+from django.test import Client
+statuses = [
+    Client(REMOTE_ADDR="127.0.0.1").post(
+        "/api/v1/auth/token", {"username": "clerk", "password": "wrong-guess"},
+        content_type="application/json",
+    ).status_code
+    for _ in range(2)
+]
+print(json.dumps(statuses))
+"""
+
+
+@pytest.mark.mariadb
+@pytest.mark.django_db(transaction=True)
+@override_settings(AUTH_RATE_LIMIT="3/min")
+def test_limit_is_shared_with_another_server_process(staff_user):
+    """A second Django process on the same database counts against the same limit."""
+    for _ in range(2):
+        assert attempt(APIClient()).status_code == 401
+    test_db = urlsplit(os.environ["DATABASE_URL"])._replace(
+        path="/" + connection.settings_dict["NAME"]
+    )
+    env = {
+        "PATH": os.environ["PATH"],
+        "ENV_FILE": os.devnull,
+        "DJANGO_SETTINGS_MODULE": "ektor.test_settings",
+        "DATABASE_URL": urlunsplit(test_db),
+        "AUTH_RATE_LIMIT": "3/min",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", OTHER_PROCESS],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    # Its first attempt is the third overall; its second is over the limit.
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [401, 429]
+    assert_limited(attempt(APIClient()))
