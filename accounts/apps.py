@@ -6,4 +6,5 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from accounts import checks  # noqa: F401  (registers the system checks)
+        # Imported for their side effect: registering the system checks and the OpenAPI scheme.
+        from accounts import checks, schema  # noqa: F401

@@ -3,7 +3,8 @@
 from uuid import UUID
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
@@ -20,7 +21,7 @@ from accounts.api.serializers import (
     UserOut,
     UserUpdateIn,
 )
-from accounts.models import Role
+from accounts.models import AuthSession, Role
 from accounts.throttling import ClientAddressRateThrottle, UsernameRateThrottle, client_ip
 from ektor.api.errors import NotFound, RequestValidationError
 from ektor.api.views import ApiViewSet
@@ -134,6 +135,8 @@ class SessionViewSet(SignedInView):
     lookup_url_kwarg = "session_id"
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return AuthSession.objects.none()
         return selectors.session_list_open(user=self.request.user)
 
     @extend_schema(responses={200: SessionOut(many=True)})
@@ -142,7 +145,10 @@ class SessionViewSet(SignedInView):
         context = {"current_session_id": request.auth_session.pk}
         return self.get_paginated_response(SessionOut(page, many=True, context=context).data)
 
-    @extend_schema(responses={204: NO_CONTENT})
+    @extend_schema(
+        parameters=[OpenApiParameter("session_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+        responses={204: NO_CONTENT},
+    )
     def destroy(self, request, session_id: str):
         try:
             parsed = UUID(session_id)
