@@ -57,3 +57,20 @@ def admin_client_api(admin_user):
 @pytest.fixture
 def staff_client_api(staff_user):
     return client_for(staff_user)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(request):
+    """Rate-limit counters live in the cache: no test inherits another's sign-in attempts.
+
+    Rolled-back tests would drop the database cache's rows anyway, but transactional tests
+    (which flush only model tables) and a Redis cache keep them.
+    """
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(
+        request.fixturenames
+    )
+    if uses_db:
+        from django.core.cache import cache
+
+        request.getfixturevalue("db")
+        cache.clear()

@@ -1,7 +1,6 @@
 """Bearer JWT authentication checked against the live sign-in session, in one query."""
 
 from datetime import timedelta
-from uuid import UUID
 
 from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -10,7 +9,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import AuthSession
-from accounts.tokens import SESSION_CLAIM
+from accounts.tokens import token_session_id
 
 # last_used_at is a hint for the sessions list, not an audit log: write it at most this often.
 TOUCH_INTERVAL = timedelta(minutes=1)
@@ -20,7 +19,12 @@ class SessionJWTAuthentication(BaseAuthentication):
     keyword = b"bearer"
 
     def authenticate(self, request):
-        parts = get_authorization_header(request).split()
+        try:
+            parts = get_authorization_header(request).split()
+        except UnicodeEncodeError:  # not a latin-1 header, so no token of ours
+            raise AuthenticationFailed(
+                "Invalid Authorization header", code="invalid_token"
+            ) from None
         if not parts or parts[0].lower() != self.keyword:
             return None
         if len(parts) != 2:
@@ -30,18 +34,16 @@ class SessionJWTAuthentication(BaseAuthentication):
         except (TokenError, UnicodeDecodeError):
             raise AuthenticationFailed("Invalid or expired token", code="invalid_token") from None
         now = timezone.now()
-        session_id = _uuid_or_none(token.get(SESSION_CLAIM))
+        session_id = token_session_id(token)
         session = (
-            AuthSession.objects.select_related("user")
-            .filter(pk=session_id, ended_at__isnull=True, expires_at__gt=now)
-            .first()
+            AuthSession.objects.open(now).select_related("user").filter(pk=session_id).first()
             if session_id
             else None
         )
         if session is None or str(session.user_id) != str(token.get("sub")):
             raise AuthenticationFailed("Session has ended; sign in again", code="session_ended")
         if not session.user.is_active:
-            raise PermissionDenied("User account is inactive")
+            raise PermissionDenied("User account is inactive", code="user_inactive")
         if now - session.last_used_at > TOUCH_INTERVAL:
             AuthSession.objects.filter(pk=session.pk).update(last_used_at=now)
             session.last_used_at = now
@@ -50,10 +52,3 @@ class SessionJWTAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="api"'
-
-
-def _uuid_or_none(value) -> UUID | None:
-    try:
-        return UUID(str(value))
-    except ValueError:
-        return None

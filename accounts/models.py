@@ -3,6 +3,7 @@ import uuid
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 
 class Role(models.TextChoices):
@@ -58,6 +59,12 @@ class User(AbstractUser):
         return self.role == Role.ADMIN
 
 
+class AuthSessionQuerySet(models.QuerySet):
+    def open(self, now=None) -> "AuthSessionQuerySet":
+        """Sessions whose tokens still work: not ended and not expired."""
+        return self.filter(ended_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
 class AuthSession(models.Model):
     """One sign-in: access and refresh tokens name it, so ending it ends them at once."""
 
@@ -72,6 +79,8 @@ class AuthSession(models.Model):
     refresh_jti = models.CharField(max_length=64)
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=32, blank=True, default="")
+
+    objects = AuthSessionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

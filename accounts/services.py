@@ -1,13 +1,46 @@
 """Every write to users goes through here: the API, the admin and the commands alike."""
 
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.models import AuthSession, User
+from accounts.models import AuthSession, Role, User
 from accounts.roles import group_name
-from accounts.tokens import new_refresh_jti, token_pair
+from accounts.tokens import new_refresh_jti, token_pair, token_session_id
+from ektor.api.errors import ApplicationError, Conflict, RequestValidationError
+from ektor.services import apply_fields, conflict_on_integrity, require_fields
+
+# Fields user_update may change (the API exposes role, is_active and email; the admin all).
+USER_UPDATABLE_FIELDS = ("username", "email", "first_name", "last_name", "role", "is_active")
+
+# The database names the violated unique index: the constraint name (MySQL/MariaDB), the
+# column (SQLite, and MariaDB's `key 'email'` for the plain unique column).
+USER_UNIQUE_RULES = {
+    "accounts_user_username_ci_unique": ("Username is already taken", "username_taken"),
+    "accounts_user.username": ("Username is already taken", "username_taken"),
+    "key 'username'": ("Username is already taken", "username_taken"),
+    "accounts_user_email_ci_unique": ("Email is already registered", "email_taken"),
+    "accounts_user.email": ("Email is already registered", "email_taken"),
+    "key 'email'": ("Email is already registered", "email_taken"),
+}
+
+BAD_CREDENTIALS = "Incorrect username or password"
+USERNAME_MIN_LENGTH, USERNAME_MAX_LENGTH = 3, 50
+
+
+def _unauthorized(message: str, reason: str) -> ApplicationError:
+    return ApplicationError(message, reason=reason, status=401)
 
 
 def user_sync_role_group(*, user: User) -> None:
@@ -17,6 +50,147 @@ def user_sync_role_group(*, user: User) -> None:
     if not user.is_staff:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
+
+
+def _password_errors(password: str, user: User, field: str) -> None:
+    """Django's password validators, as a 422 listing each validator's message."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [
+                {"loc": ["body", field], "msg": message, "type": error.code or "password_invalid"}
+                for error in exc.error_list
+                for message in error.messages
+            ]
+        ) from None
+
+
+def _username_errors(username: str) -> None:
+    """3..50 characters of Django's username alphabet (letters, digits, @.+-_)."""
+    errors = []
+    if not USERNAME_MIN_LENGTH <= len(username) <= USERNAME_MAX_LENGTH:
+        errors.append(
+            {
+                "loc": ["body", "username"],
+                "msg": f"Username must have {USERNAME_MIN_LENGTH} to {USERNAME_MAX_LENGTH} "
+                "characters",
+                "type": "username_length",
+            }
+        )
+    try:
+        UnicodeUsernameValidator()(username)
+    except ValidationError as exc:
+        errors.append({"loc": ["body", "username"], "msg": exc.messages[0], "type": "invalid"})
+    if errors:
+        raise RequestValidationError(errors)
+
+
+def _ensure_unique(*, username: str | None, email: str | None, exclude_pk: int | None) -> None:
+    """Case-insensitive duplicates are a 409 with a reason (the constraints back this up)."""
+    others = User.objects.exclude(pk=exclude_pk) if exclude_pk else User.objects.all()
+    if username is not None and others.filter(username__iexact=username).exists():
+        raise Conflict("Username is already taken", reason="username_taken")
+    if email is not None and others.filter(email__iexact=email).exists():
+        raise Conflict("Email is already registered", reason="email_taken")
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    email: str,
+    password: str,
+    role: str = Role.STAFF,
+    is_active: bool = True,
+) -> User:
+    email = User.objects.normalize_email(email)
+    _username_errors(username)
+    _password_errors(password, User(username=username, email=email), "password")
+    _ensure_unique(username=username, email=email, exclude_pk=None)
+    # Two simultaneous registrations both pass the check above; the constraint decides.
+    with conflict_on_integrity(USER_UNIQUE_RULES):
+        return User.objects.create_user(
+            username=username, email=email, password=password, role=role, is_active=is_active
+        )
+
+
+@transaction.atomic
+def user_check_update(*, user: User, data: Mapping[str, Any]) -> None:
+    """The rules a change to `user` must pass; `user` holds the stored (not the new) values.
+
+    The admin's form calls this to show the message beside the form; user_update calls it
+    again under row locks.
+    """
+    _ensure_unique(username=data.get("username"), email=data.get("email"), exclude_pk=user.pk)
+    loses_admin = data.get("role", user.role) != Role.ADMIN or not data.get(
+        "is_active", user.is_active
+    )
+    is_active_admin = user.role == Role.ADMIN and user.is_active
+    if is_active_admin and loses_admin and _lock_active_admins() == [user.pk]:
+        raise Conflict(
+            "The last active admin cannot be demoted or deactivated", reason="last_admin"
+        )
+
+
+def _lock_active_admins() -> list[int]:
+    """Lock every active admin row, always in pk order, and return their ids.
+
+    Two admins demoting each other at once then queue on the same first row instead of each
+    locking one and both seeing "another admin remains" (or deadlocking).
+    """
+    return list(
+        User.objects.select_for_update()
+        .filter(role=Role.ADMIN, is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+@transaction.atomic
+def user_update(*, user: User, data: Mapping[str, Any]) -> User:
+    """Change the fields in `data` (a subset of USER_UPDATABLE_FIELDS); the group follows role."""
+    require_fields(data)
+    unknown = set(data) - set(USER_UPDATABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"user_update cannot change {sorted(unknown)}")
+    data = dict(data)
+    if "email" in data:
+        data["email"] = User.objects.normalize_email(data["email"])
+    if {"role", "is_active"} & set(data):
+        # Admins first, then the row itself: one lock order for every caller.
+        _lock_active_admins()
+    stored = User.objects.select_for_update().get(pk=user.pk)
+    user_check_update(user=stored, data=data)
+    role_changed = data.get("role", stored.role) != stored.role
+    with conflict_on_integrity(USER_UNIQUE_RULES):
+        stored.save(update_fields=apply_fields(stored, data))
+    if role_changed:
+        user_sync_role_group(user=stored)
+    return stored
+
+
+def user_authenticate(*, login: str, password: str) -> User:
+    """The user named by username or email (case-insensitive) whose password matches.
+
+    Unknown user and wrong password get the same answer; an inactive account is told so only
+    to someone who knows its password.
+    """
+    candidates = sorted(
+        User.objects.filter(Q(username__iexact=login) | Q(email__iexact=login))[:2],
+        # A username that looks like another user's email: the username wins.
+        key=lambda u: u.username.lower() != login.lower(),
+    )
+    user = candidates[0] if candidates else None
+    if user is None:
+        # Hash anyway so an unknown username takes as long as a wrong password.
+        User().set_password(password)
+        raise _unauthorized(BAD_CREDENTIALS, "invalid_credentials")
+    if not user.check_password(password):
+        raise _unauthorized(BAD_CREDENTIALS, "invalid_credentials")
+    if not user.is_active:
+        raise ApplicationError("User account is inactive", reason="user_inactive", status=403)
+    return user
 
 
 @transaction.atomic
@@ -33,3 +207,103 @@ def session_start(*, user: User, user_agent: str = "", ip_address: str | None = 
     )
     User.objects.filter(pk=user.pk).update(last_login=now)
     return token_pair(session)
+
+
+def session_refresh(*, refresh_token: str, ip_address: str | None = None) -> dict:
+    """Rotate the session's refresh token and return a new pair.
+
+    A refresh token that was already rotated away means two parties hold the session's
+    tokens: the session ends (committed) and the caller gets a 401. Not one atomic block
+    around everything on purpose: the refusal must not roll back the ending.
+    """
+    try:
+        token = RefreshToken(refresh_token)
+    except TokenError:
+        raise _unauthorized("Invalid or expired refresh token", "invalid_token") from None
+    now = timezone.now()
+    with transaction.atomic():
+        session = (
+            AuthSession.objects.open(now)
+            .select_for_update()
+            .filter(pk=token_session_id(token))
+            .first()
+        )
+        if session is None or str(session.user_id) != str(token.get("sub")):
+            raise _unauthorized("Session has ended; sign in again", "session_ended")
+        reused = token.get("jti") != session.refresh_jti
+        if reused:
+            _sessions_end(AuthSession.objects.filter(pk=session.pk), "refresh_token_reused", now)
+        else:
+            user = User.objects.only("is_active").get(pk=session.user_id)
+            if not user.is_active:
+                raise ApplicationError(
+                    "User account is inactive", reason="user_inactive", status=403
+                )
+            session.refresh_jti = new_refresh_jti()
+            session.last_used_at = now
+            session.expires_at = now + settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
+            if ip_address:
+                session.ip_address = ip_address
+            session.save(update_fields=["refresh_jti", "last_used_at", "expires_at", "ip_address"])
+    if reused:
+        raise _unauthorized(
+            "Refresh token was already used; the session has been ended", "refresh_token_reused"
+        )
+    return token_pair(session)
+
+
+def _sessions_end(sessions, reason: str, now=None) -> int:
+    return sessions.filter(ended_at__isnull=True).update(
+        ended_at=now or timezone.now(), end_reason=reason
+    )
+
+
+@transaction.atomic
+def session_end(*, session: AuthSession, reason: str = "logout") -> None:
+    _sessions_end(AuthSession.objects.filter(pk=session.pk), reason)
+
+
+@transaction.atomic
+def sessions_end(*, sessions, reason: str = "revoked") -> int:
+    """End every open session in the queryset `sessions` (the admin's bulk action)."""
+    return _sessions_end(sessions, reason)
+
+
+@transaction.atomic
+def sessions_end_all(
+    *, user: User, reason: str = "logout_all", keep: AuthSession | None = None
+) -> int:
+    """End the user's sessions, except `keep` when given; returns how many ended."""
+    sessions = AuthSession.objects.filter(user=user)
+    if keep is not None:
+        sessions = sessions.exclude(pk=keep.pk)
+    return _sessions_end(sessions, reason)
+
+
+@transaction.atomic
+def password_change(
+    *,
+    user: User,
+    current_password: str,
+    new_password: str,
+    current_session: AuthSession | None = None,
+) -> None:
+    """Change one's own password; every other session of the user ends."""
+    if not user.check_password(current_password):
+        raise ApplicationError(
+            "Current password is incorrect", reason="current_password_incorrect", status=400
+        )
+    _password_errors(new_password, user, "new_password")
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    sessions_end_all(user=user, reason="password_changed", keep=current_session)
+
+
+@transaction.atomic
+def sessions_clear_expired(*, keep_ended_for: timedelta = timedelta(0)) -> int:
+    """Delete sessions that expired, or ended longer than `keep_ended_for` ago."""
+    now = timezone.now()
+    deleted, _ = AuthSession.objects.filter(
+        Q(expires_at__lte=now) | Q(ended_at__lte=now - keep_ended_for)
+    ).delete()
+    return deleted

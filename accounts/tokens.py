@@ -1,6 +1,6 @@
 """JWTs that name their sign-in session (claim `sid`)."""
 
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from django.conf import settings
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
@@ -8,6 +8,14 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from accounts.models import AuthSession
 
 SESSION_CLAIM = "sid"
+
+
+def token_session_id(token) -> UUID | None:
+    """The session a token names, or None when the claim is missing or not a UUID."""
+    try:
+        return UUID(str(token.get(SESSION_CLAIM)))
+    except ValueError:
+        return None
 
 
 def new_refresh_jti() -> str:

@@ -190,6 +190,11 @@ REGISTRATION_OPEN = env_bool("REGISTRATION_OPEN", False)
 BOOTSTRAP_ADMIN_USERNAME = env_str("BOOTSTRAP_ADMIN_USERNAME")
 BOOTSTRAP_ADMIN_EMAIL = env_str("BOOTSTRAP_ADMIN_EMAIL")
 BOOTSTRAP_ADMIN_PASSWORD = env_str("BOOTSTRAP_ADMIN_PASSWORD")
+# Rate limits of auth/token, auth/register and auth/refresh ("<count>/<s|min|hour|day>"),
+# counted per endpoint in the shared cache: per client address, and per username named in
+# the body (token and register).
+AUTH_RATE_LIMIT = env_str("AUTH_RATE_LIMIT", "20/min")
+AUTH_USERNAME_RATE_LIMIT = env_str("AUTH_USERNAME_RATE_LIMIT", "10/min")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.SessionJWTAuthentication"],

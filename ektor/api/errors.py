@@ -167,7 +167,9 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]):
         detail = getattr(exc, "detail", None)
         status = 403
         message = str(detail) if detail else "You do not have permission to perform this action"
-        details = {"reason": "permission_denied"}
+        # A specific code (e.g. "user_inactive") is the reason; DRF's default stays generic.
+        code = exc.get_codes() if isinstance(exc, drf.PermissionDenied) else None
+        details = {"reason": code if isinstance(code, str) else "permission_denied"}
     elif isinstance(exc, (ProtectedError, RestrictedError)):
         status, message = 409, "Still referenced by other records"
         details = {"reason": "protected_by_references"}

@@ -1,9 +1,9 @@
 from django.conf import settings
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.management import service_errors
 from accounts.models import Role, User
+from accounts.services import user_create
 
 
 class Command(BaseCommand):
@@ -34,11 +34,6 @@ class Command(BaseCommand):
                 f"bootstrap_admin: user {username!r} exists but is not an active admin; "
                 "promote them in the admin or choose another BOOTSTRAP_ADMIN_USERNAME."
             )
-        try:
-            validate_password(password, User(username=username, email=email))
-        except ValidationError as exc:
-            raise CommandError(
-                "bootstrap_admin: BOOTSTRAP_ADMIN_PASSWORD is too weak: " + " ".join(exc.messages)
-            ) from None
-        User.objects.create_user(username=username, email=email, password=password, role=Role.ADMIN)
+        with service_errors("bootstrap_admin"):
+            user_create(username=username, email=email, password=password, role=Role.ADMIN)
         self.stdout.write(self.style.SUCCESS(f"bootstrap_admin: created admin {username!r}."))

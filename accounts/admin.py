@@ -1,0 +1,156 @@
+"""Users and sign-in sessions in the admin; every save goes through accounts.services."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from accounts import selectors
+from accounts.models import AuthSession, User
+from accounts.services import (
+    USER_UPDATABLE_FIELDS,
+    sessions_end,
+    sessions_end_all,
+    user_check_update,
+    user_create,
+    user_update,
+)
+from ektor.api.errors import ApplicationError
+
+
+def _changes(form: forms.ModelForm) -> dict:
+    return {
+        name: form.cleaned_data[name]
+        for name in form.changed_data
+        if name in USER_UPDATABLE_FIELDS and name in form.cleaned_data
+    }
+
+
+class UserChangeForm(auth_forms.UserChangeForm):
+    class Meta(auth_forms.UserChangeForm.Meta):
+        model = User
+
+    def clean(self):
+        cleaned = super().clean()
+        changes = _changes(self)
+        if changes and not self.errors:
+            # self.instance still holds the stored values here (the form fills it in later).
+            try:
+                user_check_update(user=self.instance, data=changes)
+            except ApplicationError as exc:
+                raise forms.ValidationError(exc.message, code=exc.reason) from None
+        return cleaned
+
+
+class UserCreationForm(auth_forms.UserCreationForm):
+    class Meta(auth_forms.UserCreationForm.Meta):
+        model = User
+        fields = ("username", "email", "role")
+
+
+class PasswordSetForm(auth_forms.AdminPasswordChangeForm):
+    """Django's form sets the password; then every sign-in of the user ends, as in the API."""
+
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        if commit:
+            sessions_end_all(user=user, reason="password_changed")
+        return user
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    change_password_form = PasswordSetForm
+    # The role decides groups and permissions, so those are not edited by hand.
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Personal info", {"fields": ("first_name", "last_name", "email")}),
+        ("Access", {"fields": ("role", "is_active")}),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "email", "role", "password1", "password2"),
+            },
+        ),
+    )
+    readonly_fields = ("last_login", "date_joined")
+    list_display = ("username", "email", "role", "is_active", "last_sign_in")
+    list_filter = ("role", "is_active")
+    search_fields = ("username", "email", "first_name", "last_name")
+    ordering = ("username",)
+    filter_horizontal = ()
+
+    @admin.display(description="Last sign-in", ordering="last_login")
+    def last_sign_in(self, user: User):
+        return user.last_login  # set by every API sign-in (session_start) and admin login
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            changes = _changes(form)
+            if changes:
+                user_update(user=obj, data=changes)
+            return
+        created = user_create(
+            username=form.cleaned_data["username"],
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+            role=form.cleaned_data["role"],
+        )
+        # The admin goes on with `obj` (log entry, redirect): make it the row just created.
+        obj.pk = created.pk
+        obj._state.adding = False
+
+
+@admin.register(AuthSession)
+class AuthSessionAdmin(admin.ModelAdmin):
+    """Sign-in sessions: visible and revocable, never edited or deleted by hand."""
+
+    list_display = (
+        "user",
+        "ip_address",
+        "user_agent",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "ended_at",
+        "end_reason",
+    )
+    list_filter = (("ended_at", admin.EmptyFieldListFilter), "end_reason")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "user__email", "ip_address")
+    fields = (
+        "user",
+        "user_agent",
+        "ip_address",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "ended_at",
+        "end_reason",
+    )
+    readonly_fields = fields
+    actions = ["end_sessions"]
+
+    def get_queryset(self, request):
+        return selectors.session_list_admin()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The bulk action needs the model-level permission; one row is only ever viewed.
+        return obj is None and super().has_change_permission(request)
+
+    @admin.action(description="End selected sessions", permissions=["change"])
+    def end_sessions(self, request, queryset):
+        ended = sessions_end(sessions=queryset, reason="revoked_by_admin")
+        self.message_user(request, f"Ended {ended} session(s).", messages.SUCCESS)

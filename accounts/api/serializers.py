@@ -1,0 +1,96 @@
+"""Input serializers check shape and types; the services decide. Output ones only render."""
+
+from django.core.validators import EmailValidator
+from rest_framework import serializers
+
+from accounts.models import AuthSession, Role, User
+from accounts.services import USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH
+from ektor.api.fields import StrictBooleanField, StrictCharField
+
+
+class StrictEmailField(StrictCharField):
+    default_error_messages = {"invalid": "Input should be a valid email address"}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 254)
+        super().__init__(**kwargs)
+        self.validators.append(EmailValidator(message=self.error_messages["invalid"]))
+
+
+def _password(**kwargs) -> StrictCharField:
+    # Spaces are part of a password: never trimmed.
+    return StrictCharField(trim_whitespace=False, max_length=128, **kwargs)
+
+
+def _username() -> StrictCharField:
+    # The alphabet is checked by user_create, which the admin and the commands use too.
+    return StrictCharField(min_length=USERNAME_MIN_LENGTH, max_length=USERNAME_MAX_LENGTH)
+
+
+class RegisterIn(serializers.Serializer):
+    username = _username()
+    email = StrictEmailField()
+    password = _password()
+
+
+class UserCreateIn(RegisterIn):
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.STAFF)
+    is_active = StrictBooleanField(default=True)
+
+
+class UserUpdateIn(serializers.Serializer):
+    email = StrictEmailField(required=False)
+    role = serializers.ChoiceField(choices=Role.choices, required=False)
+    is_active = StrictBooleanField(required=False)
+
+
+class TokenIn(serializers.Serializer):
+    """OAuth2 password grant (form) or JSON; `username` may be the email address."""
+
+    username = StrictCharField(max_length=254)
+    password = _password()
+    grant_type = serializers.ChoiceField(choices=["password"], required=False)
+
+
+class RefreshIn(serializers.Serializer):
+    refresh_token = StrictCharField(max_length=4096)
+
+
+class PasswordChangeIn(serializers.Serializer):
+    current_password = _password()
+    new_password = _password()
+
+
+class TokenOut(serializers.Serializer):
+    access_token = serializers.CharField()
+    token_type = serializers.CharField()
+    expires_in = serializers.IntegerField()
+    refresh_token = serializers.CharField()
+
+
+class UserOut(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "role", "is_active"]
+        read_only_fields = fields
+
+
+class SessionOut(serializers.ModelSerializer):
+    session_id = serializers.UUIDField(source="id")
+    is_current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuthSession
+        fields = [
+            "session_id",
+            "user_agent",
+            "ip_address",
+            "created_at",
+            "last_used_at",
+            "expires_at",
+            "is_current",
+        ]
+        read_only_fields = fields
+
+    def get_is_current(self, session: AuthSession) -> bool:
+        return session.pk == self.context["current_session_id"]

@@ -1,0 +1,192 @@
+"""Thin views over accounts.services and accounts.selectors."""
+
+from uuid import UUID
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.response import Response
+
+from accounts import selectors, services
+from accounts.api.serializers import (
+    PasswordChangeIn,
+    RefreshIn,
+    RegisterIn,
+    SessionOut,
+    TokenIn,
+    TokenOut,
+    UserCreateIn,
+    UserOut,
+    UserUpdateIn,
+)
+from accounts.models import AuthSession, Role
+from accounts.throttling import ClientAddressRateThrottle, UsernameRateThrottle, client_ip
+from ektor.api.errors import NotFound, RequestValidationError
+from ektor.api.views import ApiViewSet
+
+# RFC 6749 section 5.1: token responses must not be cached.
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+NO_CONTENT = OpenApiResponse(description="No content")
+
+
+def _user_agent(request) -> str:
+    return request.META.get("HTTP_USER_AGENT", "")
+
+
+class CanRegister(BasePermission):
+    """Anyone while REGISTRATION_OPEN; otherwise whoever may add users (admins)."""
+
+    message = "Registration is closed; only an admin may register users"
+
+    def has_permission(self, request, view) -> bool:
+        if settings.REGISTRATION_OPEN:
+            return True
+        return bool(request.user.is_authenticated and request.user.has_perm("accounts.add_user"))
+
+
+class SignInView(ApiViewSet):
+    """Endpoints a caller without a (valid) access token uses: no authentication at all, so a
+    stale Authorization header cannot turn a sign-in into a 401."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ClientAddressRateThrottle]
+
+
+class TokenView(SignInView):
+    throttle_scope = "token"
+    throttle_classes = [ClientAddressRateThrottle, UsernameRateThrottle]
+
+    @extend_schema(request=TokenIn, responses={200: TokenOut}, auth=[])
+    def create(self, request):
+        data = self.validated(TokenIn)
+        user = services.user_authenticate(login=data["username"], password=data["password"])
+        tokens = services.session_start(
+            user=user, user_agent=_user_agent(request), ip_address=client_ip(request)
+        )
+        return Response(tokens, headers=NO_STORE)
+
+
+class RefreshView(SignInView):
+    throttle_scope = "refresh"
+
+    @extend_schema(request=RefreshIn, responses={200: TokenOut}, auth=[])
+    def create(self, request):
+        data = self.validated(RefreshIn)
+        tokens = services.session_refresh(
+            refresh_token=data["refresh_token"], ip_address=client_ip(request)
+        )
+        return Response(tokens, headers=NO_STORE)
+
+
+class RegisterView(ApiViewSet):
+    permission_classes = [CanRegister]
+    throttle_classes = [ClientAddressRateThrottle, UsernameRateThrottle]
+    throttle_scope = "register"
+
+    @extend_schema(request=RegisterIn, responses={201: UserOut})
+    def create(self, request):
+        user = services.user_create(**self.validated(RegisterIn), role=Role.STAFF)
+        return Response(UserOut(user).data, status=status.HTTP_201_CREATED)
+
+
+class SignedInView(ApiViewSet):
+    """Endpoints about the caller's own account: any signed-in user, whatever the role."""
+
+    permission_classes = [IsAuthenticated]
+
+
+class LogoutView(SignedInView):
+    @extend_schema(request=None, responses={204: NO_CONTENT})
+    def create(self, request):
+        services.session_end(session=request.auth_session, reason="logout")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllView(SignedInView):
+    @extend_schema(request=None, responses={204: NO_CONTENT})
+    def create(self, request):
+        services.sessions_end_all(user=request.user, reason="logout_all")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(SignedInView):
+    @extend_schema(responses={200: UserOut})
+    def retrieve(self, request):
+        return Response(UserOut(request.user).data)
+
+
+class PasswordView(SignedInView):
+    @extend_schema(request=PasswordChangeIn, responses={204: NO_CONTENT})
+    def create(self, request):
+        data = self.validated(PasswordChangeIn)
+        services.password_change(
+            user=request.user,
+            current_password=data["current_password"],
+            new_password=data["new_password"],
+            current_session=request.auth_session,
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SessionViewSet(SignedInView):
+    lookup_url_kwarg = "session_id"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return AuthSession.objects.none()
+        return selectors.session_list_open(user=self.request.user)
+
+    @extend_schema(responses={200: SessionOut(many=True)})
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        context = {"current_session_id": request.auth_session.pk}
+        return self.get_paginated_response(SessionOut(page, many=True, context=context).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("session_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+        responses={204: NO_CONTENT},
+    )
+    def destroy(self, request, session_id: str):
+        try:
+            parsed = UUID(session_id)
+        except ValueError:
+            raise RequestValidationError(
+                [{"loc": ["path", "session_id"], "msg": "Input should be a UUID", "type": "uuid"}]
+            ) from None
+        session = selectors.session_get_open(user=request.user, session_id=parsed)
+        if session is None:
+            raise NotFound("Session")
+        services.session_end(session=session, reason="revoked")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserViewSet(ApiViewSet):
+    """User management; Django's accounts.*_user permissions decide (the admin group)."""
+
+    serializer_class = UserOut
+
+    def get_queryset(self):
+        return selectors.user_list()
+
+    @extend_schema(responses={200: UserOut(many=True)})
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(UserOut(page, many=True).data)
+
+    @extend_schema(request=UserCreateIn, responses={201: UserOut})
+    def create(self, request):
+        user = services.user_create(**self.validated(UserCreateIn))
+        return Response(UserOut(user).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: UserOut})
+    def retrieve(self, request, pk: str):
+        return Response(UserOut(self.get_object()).data)
+
+    @extend_schema(request=UserUpdateIn, responses={200: UserOut})
+    def partial_update(self, request, pk: str):
+        user = self.get_object()
+        user = services.user_update(user=user, data=self.validated(UserUpdateIn, partial=True))
+        return Response(UserOut(user).data)

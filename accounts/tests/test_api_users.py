@@ -1,0 +1,146 @@
+"""User management at /users: admins only; the role decides the group; one admin must remain."""
+
+import pytest
+
+from accounts.models import Role, User
+from accounts.tests.factories import UserFactory
+from conftest import client_for
+from ektor.tests.test_errors import assert_envelope
+
+pytestmark = pytest.mark.django_db
+
+USERS = "/api/v1/users"
+
+
+def groups(user_id: int) -> list[str]:
+    return list(User.objects.get(pk=user_id).groups.values_list("name", flat=True))
+
+
+def test_list_is_newest_first_with_paging_headers(admin_user, admin_client_api):
+    made = UserFactory.create_batch(3)
+    response = admin_client_api.get(USERS, {"limit": 2})
+    assert response.status_code == 200
+    assert [u["id"] for u in response.json()] == [made[2].pk, made[1].pk]
+    assert response["X-Total-Count"] == "4"
+    assert 'rel="next"' in response["Link"]
+    assert response.json()[0] == {
+        "id": made[2].pk,
+        "username": made[2].username,
+        "email": made[2].email,
+        "role": "staff",
+        "is_active": True,
+    }
+
+
+@pytest.mark.parametrize("size", [1, 30])
+def test_list_runs_a_fixed_number_of_queries(admin_client_api, django_assert_num_queries, size):
+    UserFactory.create_batch(size)
+    # session+user, the user's permissions (2), count, page.
+    with django_assert_num_queries(5):
+        assert admin_client_api.get(USERS).status_code == 200
+
+
+def test_create_with_role_admin(admin_client_api):
+    response = admin_client_api.post(
+        USERS,
+        {
+            "username": "second_boss",
+            "email": "second@example.com",
+            "password": "Skimmer-Net-310",
+            "role": "admin",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["username"], body["role"], body["is_active"]) == ("second_boss", "admin", True)
+    assert groups(body["id"]) == ["admin"]
+    assert User.objects.get(pk=body["id"]).has_perm("accounts.change_user")
+
+
+def test_create_rejects_an_unknown_role(admin_client_api):
+    response = admin_client_api.post(
+        USERS,
+        {
+            "username": "x_user",
+            "email": "x@example.com",
+            "password": "Skimmer-Net-310",
+            "role": "root",
+        },
+        format="json",
+    )
+    body = assert_envelope(response, 422)
+    assert body["details"]["errors"][0]["loc"] == ["body", "role"]
+
+
+def test_get_one_and_404_and_422(admin_client_api, staff_user):
+    response = admin_client_api.get(f"{USERS}/{staff_user.pk}")
+    assert response.status_code == 200
+    assert response.json()["username"] == "clerk"
+    missing = assert_envelope(admin_client_api.get(f"{USERS}/999999"), 404)
+    assert (missing["message"], missing["details"]["reason"]) == (
+        "User not found",
+        "user_not_found",
+    )
+    bad = assert_envelope(admin_client_api.get(f"{USERS}/abc"), 422)
+    assert bad["details"]["errors"][0]["loc"] == ["path", "user_id"]
+
+
+def test_patch_role_moves_the_user_to_the_other_group(admin_client_api, staff_user):
+    response = admin_client_api.patch(f"{USERS}/{staff_user.pk}", {"role": "admin"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["role"] == "admin"
+    assert groups(staff_user.pk) == ["admin"]
+    # The promoted user's existing token now carries admin rights (permissions are live).
+    assert client_for(staff_user).get(USERS).status_code == 200
+
+
+def test_patch_email_and_is_active(admin_client_api, staff_user):
+    response = admin_client_api.patch(
+        f"{USERS}/{staff_user.pk}", {"email": "New@Example.COM", "is_active": 0}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["email"] == "New@example.com"
+    assert response.json()["is_active"] is False
+
+
+def test_patch_email_taken_by_another_user_is_409(admin_client_api, admin_user, staff_user):
+    response = admin_client_api.patch(
+        f"{USERS}/{staff_user.pk}", {"email": "BOSS@example.com"}, format="json"
+    )
+    assert assert_envelope(response, 409)["details"]["reason"] == "email_taken"
+    # Changing only the case of one's own email is not a conflict.
+    response = admin_client_api.patch(
+        f"{USERS}/{staff_user.pk}", {"email": "CLERK@example.com"}, format="json"
+    )
+    assert response.status_code == 200
+
+
+def test_patch_nothing_is_400(admin_client_api, staff_user):
+    response = admin_client_api.patch(f"{USERS}/{staff_user.pk}", {}, format="json")
+    assert assert_envelope(response, 400)["details"]["reason"] == "no_fields_to_update"
+
+
+@pytest.mark.parametrize("change", [{"role": "staff"}, {"is_active": False}])
+def test_last_active_admin_cannot_be_demoted_or_deactivated(admin_client_api, admin_user, change):
+    UserFactory(role=Role.ADMIN, is_active=False)  # an inactive admin does not count
+    response = admin_client_api.patch(f"{USERS}/{admin_user.pk}", change, format="json")
+    body = assert_envelope(response, 409)
+    assert body["message"] == "The last active admin cannot be demoted or deactivated"
+    assert body["details"]["reason"] == "last_admin"
+    admin_user.refresh_from_db()
+    assert (admin_user.role, admin_user.is_active) == (Role.ADMIN, True)
+
+
+def test_an_admin_may_step_down_when_another_remains(admin_client_api, admin_user):
+    UserFactory(role=Role.ADMIN)
+    response = admin_client_api.patch(f"{USERS}/{admin_user.pk}", {"role": "staff"}, format="json")
+    assert response.status_code == 200
+    assert groups(admin_user.pk) == ["staff"]
+    # The demoted admin's own token lost the rights at once.
+    assert admin_client_api.get(USERS).status_code == 403
+
+
+def test_put_and_delete_are_not_offered(admin_client_api, staff_user):
+    assert assert_envelope(admin_client_api.delete(f"{USERS}/{staff_user.pk}"), 405)
+    assert assert_envelope(admin_client_api.put(f"{USERS}/{staff_user.pk}", {}), 405)

@@ -1,0 +1,201 @@
+"""Operator commands: clear output, idempotent where promised, non-zero exit on failure."""
+
+import io
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import override_settings
+from django.utils import timezone
+from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts.models import AuthSession, Role, User
+from accounts.services import session_end, session_start
+from accounts.tests.factories import UserFactory
+from accounts.tokens import token_session_id
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
+BOOTSTRAP = {
+    "BOOTSTRAP_ADMIN_USERNAME": "owner",
+    "BOOTSTRAP_ADMIN_EMAIL": "owner@example.com",
+    "BOOTSTRAP_ADMIN_PASSWORD": "Deep-End-Ladder-5",
+}
+
+
+def run(*args, **options) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out, **options)
+    return out.getvalue()
+
+
+# --- bootstrap_admin ------------------------------------------------------------------------
+
+
+@override_settings(**BOOTSTRAP)
+def test_bootstrap_admin_creates_the_admin_once():
+    assert run("bootstrap_admin") == "bootstrap_admin: created admin 'owner'.\n"
+    user = User.objects.get(username="owner")
+    assert (user.role, user.is_active, user.email) == (Role.ADMIN, True, "owner@example.com")
+    assert list(user.groups.values_list("name", flat=True)) == ["admin"]
+    assert user.check_password("Deep-End-Ladder-5")
+    assert "an active admin already exists; nothing to do" in run("bootstrap_admin")
+    assert User.objects.count() == 1
+
+
+def test_bootstrap_admin_without_variables_says_how_to_make_one():
+    out = run("bootstrap_admin")
+    assert "nothing created" in out and "createsuperuser" in out
+    assert not User.objects.exists()
+
+
+@override_settings(**{**BOOTSTRAP, "BOOTSTRAP_ADMIN_PASSWORD": "owner123"})
+def test_bootstrap_admin_refuses_a_weak_password():
+    with pytest.raises(CommandError, match="too similar to the username"):
+        run("bootstrap_admin")
+    assert not User.objects.exists()
+
+
+@override_settings(**BOOTSTRAP)
+def test_bootstrap_admin_refuses_when_the_user_exists_as_staff():
+    UserFactory(username="Owner", role=Role.STAFF)
+    with pytest.raises(CommandError, match="exists but is not an active admin"):
+        run("bootstrap_admin")
+
+
+@override_settings(**BOOTSTRAP)
+def test_bootstrap_admin_refuses_a_taken_email():
+    UserFactory(username="someone", email="OWNER@example.com")
+    with pytest.raises(CommandError, match=r"Email is already registered \(email_taken\)"):
+        run("bootstrap_admin")
+
+
+# --- create_user --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def password_file(tmp_path):
+    path = tmp_path / "pw"
+    path.write_text("Skimmer-Basket-61\n")
+    return str(path)
+
+
+def test_create_user_with_role(password_file):
+    out = run(
+        "create_user", "Tech1", email="tech1@example.com", role="admin", password_file=password_file
+    )
+    user = User.objects.get(username="Tech1")
+    assert out == f"create_user: created admin 'Tech1' <tech1@example.com> with id {user.pk}.\n"
+    assert user.check_password("Skimmer-Basket-61")
+    assert list(user.groups.values_list("name", flat=True)) == ["admin"]
+
+
+def test_create_user_defaults_to_staff_and_can_start_inactive(password_file):
+    out = run(
+        "create_user", "tech2", email="t2@example.com", password_file=password_file, inactive=True
+    )
+    assert out.endswith("(inactive).\n") and "created staff 'tech2'" in out
+    assert User.objects.get(username="tech2").is_active is False
+
+
+def test_create_user_reads_the_password_from_stdin(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Skimmer-Basket-61\n"))
+    run("create_user", "tech3", email="t3@example.com", password_file="-")
+    assert User.objects.get(username="tech3").check_password("Skimmer-Basket-61")
+
+
+@pytest.mark.parametrize(
+    ("args", "options", "message"),
+    [
+        (["clerk"], {"email": "x@example.com"}, r"Username is already taken \(username_taken\)"),
+        (["tech4"], {"email": "CLERK@example.com"}, r"Email is already registered"),
+        (["t"], {"email": "t@example.com"}, r"Username must have 3 to 50 characters"),
+    ],
+)
+def test_create_user_failures_are_command_errors(staff_user, password_file, args, options, message):
+    with pytest.raises(CommandError, match=message):
+        run("create_user", *args, password_file=password_file, **options)
+
+
+def test_create_user_weak_password_lists_the_validator_messages(tmp_path):
+    weak = tmp_path / "weak"
+    weak.write_text("1234")
+    with pytest.raises(CommandError) as excinfo:
+        run("create_user", "tech5", email="t5@example.com", password_file=str(weak))
+    assert str(excinfo.value) == (
+        "create_user: This password is too short. It must contain at least 8 characters. "
+        "This password is too common. This password is entirely numeric."
+    )
+
+
+def test_create_user_without_a_password_source_refuses(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # not a terminal
+    with pytest.raises(CommandError, match="no password given"):
+        run("create_user", "tech6", email="t6@example.com")
+
+
+def test_create_user_help_and_exit_status():
+    env = {"PATH": "/usr/bin:/bin", "ENV_FILE": "/dev/null", "DEBUG": "true"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "create_user", "--help"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0
+    assert "--role {admin,staff}" in result.stdout and "--password-file PATH" in result.stdout
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "create_user",
+            "x",
+            "--email",
+            "x@example.com",
+            "--role",
+            "root",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "invalid choice: 'root'" in result.stderr
+
+
+# --- clear_auth_sessions ------------------------------------------------------------------
+
+
+def test_clear_auth_sessions_deletes_expired_and_ended_ones(staff_user):
+    live = session_start(user=staff_user)
+    session_start(user=staff_user)
+    ended = AuthSession.objects.exclude(pk=_sid(live)).get()
+    session_end(session=ended)
+    expired = AuthSession.objects.get(pk=_sid(session_start(user=staff_user)))
+    AuthSession.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(1))
+
+    out = run("clear_auth_sessions")
+    assert out == "clear_auth_sessions: deleted 2 expired or ended session(s).\n"
+    assert list(AuthSession.objects.values_list("pk", flat=True)) == [_sid(live)]
+
+
+def test_clear_auth_sessions_can_keep_recently_ended_ones(staff_user):
+    session_start(user=staff_user)
+    session_end(session=AuthSession.objects.get())
+    assert "deleted 0" in run("clear_auth_sessions", keep_ended_days=7)
+    assert "deleted 1" in run("clear_auth_sessions")
+    with pytest.raises(CommandError, match="cannot be negative"):
+        run("clear_auth_sessions", keep_ended_days=-1)
+
+
+def _sid(tokens: dict):
+    return token_session_id(AccessToken(tokens["access_token"]))

@@ -1,0 +1,192 @@
+"""Rate limits on token, register and refresh: shared through the database cache, per client
+address and per username, 429 with Retry-After, and not dodged with X-Forwarded-For."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from accounts.services import session_start
+from accounts.tests.factories import DEFAULT_PASSWORD
+from accounts.throttling import client_ip
+from ektor.tests.test_errors import assert_envelope
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = "/api/v1/auth/token"
+
+
+WRONG_PASSWORD = "wrong-guess"
+
+
+def attempt(client: APIClient, username: str = "clerk", password: str = WRONG_PASSWORD, **extra):
+    return client.post(TOKEN, {"username": username, "password": password}, format="json", **extra)
+
+
+def cache_rows() -> int:
+    with connection.cursor() as cursor:
+        table = connection.ops.quote_name(settings.CACHES["default"]["LOCATION"])
+        cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 (our own table name)
+        return cursor.fetchone()[0]
+
+
+def assert_limited(response) -> None:
+    body = assert_envelope(response, 429)
+    assert body["message"] == "Too many requests; try again later"
+    assert body["details"]["reason"] == "rate_limited"
+    retry_after = int(response["Retry-After"])
+    assert 1 <= retry_after <= 60
+    assert body["details"]["retry_after"] == retry_after
+
+
+def uses_database_cache() -> bool:
+    return settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+
+
+def test_the_suite_counts_in_the_database_cache_unless_redis_is_configured():
+    assert uses_database_cache() is not bool(settings.REDIS_URL)
+
+
+@override_settings(AUTH_RATE_LIMIT="3/min", AUTH_USERNAME_RATE_LIMIT="100/min")
+def test_limit_per_address_is_shared_by_two_clients_and_not_dodged_by_x_forwarded_for(
+    staff_user,
+):
+    # Two separate clients (as two server processes would be), one caller address. Each
+    # request reads the counter from the database cache, not from process memory.
+    first, second = APIClient(), APIClient()
+    assert attempt(first).status_code == 401
+    assert attempt(second, "someone").status_code == 401
+    if uses_database_cache():
+        assert cache_rows() > 0
+    assert attempt(first, "another", HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 401
+    # Fourth: over the limit, whoever asks and whatever address they claim to forward.
+    assert_limited(attempt(second, "fresh", HTTP_X_FORWARDED_FOR="198.51.100.2"))
+    assert_limited(attempt(first, "clerk", DEFAULT_PASSWORD))  # even with the right password
+    # Another address has its own allowance.
+    assert attempt(first, "clerk", DEFAULT_PASSWORD, REMOTE_ADDR="192.0.2.50").status_code == 200
+
+
+@override_settings(AUTH_RATE_LIMIT="100/min", AUTH_USERNAME_RATE_LIMIT="2/min")
+def test_limit_per_username_across_addresses(staff_user):
+    for address in ("192.0.2.1", "192.0.2.2"):
+        assert attempt(APIClient(), "Clerk", REMOTE_ADDR=address).status_code == 401
+    # A third guess at the same account from a third address: refused, case regardless.
+    assert_limited(attempt(APIClient(), "CLERK", REMOTE_ADDR="192.0.2.3"))
+    # Other accounts are not affected.
+    assert attempt(APIClient(), "boss", REMOTE_ADDR="192.0.2.3").status_code == 401
+
+
+@override_settings(AUTH_RATE_LIMIT="2/min")
+def test_register_and_refresh_are_limited_per_address(staff_user):
+    client = APIClient()
+    for _ in range(2):
+        response = client.post("/api/v1/auth/register", {}, format="json")
+        assert response.status_code == 401  # closed: anonymous is refused before counting
+    tokens = session_start(user=staff_user)
+    refresh = tokens["refresh_token"]
+    for _ in range(2):
+        response = client.post("/api/v1/auth/refresh", {"refresh_token": refresh}, format="json")
+        assert response.status_code in (200, 401)
+        refresh = response.json().get("refresh_token", refresh)
+    assert_limited(client.post("/api/v1/auth/refresh", {"refresh_token": refresh}, format="json"))
+    # Each endpoint counts on its own: signing in still works.
+    assert attempt(client, "clerk", DEFAULT_PASSWORD).status_code == 200
+
+
+@override_settings(REGISTRATION_OPEN=True, AUTH_RATE_LIMIT="2/min")
+def test_open_registration_is_limited_per_address():
+    client = APIClient()
+    for name in ("first_one", "second_one"):
+        body = {"username": name, "email": f"{name}@example.com", "password": "Chlorine-Tab-93"}
+        assert client.post("/api/v1/auth/register", body, format="json").status_code == 201
+    body = {"username": "third_one", "email": "t@example.com", "password": "Chlorine-Tab-93"}
+    assert_limited(client.post("/api/v1/auth/register", body, format="json"))
+
+
+@override_settings(AUTH_RATE_LIMIT="2/min", TRUSTED_PROXY_COUNT=1)
+def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(staff_user):
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    for _ in range(2):
+        response = attempt(APIClient(), HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9", **proxy)
+        assert response.status_code == 401
+    # The entry the proxy added decides; what the client put in front of it does not.
+    assert_limited(attempt(APIClient(), HTTP_X_FORWARDED_FOR="7.7.7.7, 203.0.113.9", **proxy))
+    assert attempt(APIClient(), HTTP_X_FORWARDED_FOR="203.0.113.10", **proxy).status_code == 401
+
+
+class FakeRequest:
+    def __init__(self, remote: str, forwarded: str | None = None):
+        self.META = {"REMOTE_ADDR": remote}
+        if forwarded is not None:
+            self.META["HTTP_X_FORWARDED_FOR"] = forwarded
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "1.1.1.1", "10.0.0.2"),
+        (1, "1.1.1.1, 2.2.2.2", "2.2.2.2"),
+        (2, "1.1.1.1, 2.2.2.2, 3.3.3.3", "2.2.2.2"),
+        (2, "2.2.2.2", "2.2.2.2"),
+        (1, "not-an-ip", "10.0.0.2"),
+        (1, "", "10.0.0.2"),
+        (1, None, "10.0.0.2"),
+    ],
+)
+def test_client_ip(proxies, forwarded, expected):
+    with override_settings(TRUSTED_PROXY_COUNT=proxies):
+        assert client_ip(FakeRequest("10.0.0.2", forwarded)) == expected
+
+
+OTHER_PROCESS = """
+import django, json
+django.setup()
+from django.test import Client
+statuses = [
+    Client(REMOTE_ADDR="127.0.0.1").post(
+        "/api/v1/auth/token", {"username": "clerk", "password": "wrong-guess"},
+        content_type="application/json",
+    ).status_code
+    for _ in range(2)
+]
+print(json.dumps(statuses))
+"""
+
+
+@pytest.mark.mariadb
+@pytest.mark.django_db(transaction=True)
+@override_settings(AUTH_RATE_LIMIT="3/min")
+def test_limit_is_shared_with_another_server_process(staff_user):
+    """A second Django process on the same database counts against the same limit."""
+    for _ in range(2):
+        assert attempt(APIClient()).status_code == 401
+    test_db = urlsplit(os.environ["DATABASE_URL"])._replace(
+        path="/" + connection.settings_dict["NAME"]
+    )
+    env = {
+        "PATH": os.environ["PATH"],
+        "ENV_FILE": os.devnull,
+        "DJANGO_SETTINGS_MODULE": "ektor.test_settings",
+        "DATABASE_URL": urlunsplit(test_db),
+        "AUTH_RATE_LIMIT": "3/min",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", OTHER_PROCESS],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    # Its first attempt is the third overall; its second is over the limit.
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [401, 429]
+    assert_limited(attempt(APIClient()))

@@ -1,0 +1,113 @@
+"""Account services on their own: the rules the API, the admin and the commands share."""
+
+import threading
+
+import pytest
+from django.db import IntegrityError, connection
+
+from accounts.models import AuthSession, Role, User
+from accounts.services import (
+    USER_UNIQUE_RULES,
+    session_refresh,
+    session_start,
+    sessions_end_all,
+    user_create,
+    user_update,
+)
+from accounts.tests.factories import UserFactory
+from ektor.api.errors import ApplicationError, Conflict
+from ektor.services import conflict_on_integrity
+
+
+@pytest.mark.django_db
+def test_user_update_refuses_fields_it_does_not_manage(staff_user):
+    with pytest.raises(ValueError, match="password"):
+        user_update(user=staff_user, data={"password": "x"})
+
+
+@pytest.mark.django_db
+def test_duplicate_caught_by_the_constraint_is_a_409_with_the_reason(staff_user):
+    # What a registration racing another one meets: the check passed, the insert collides.
+    for kwargs, reason in (
+        ({"username": "CLERK", "email": "other@example.com"}, "username_taken"),
+        ({"username": "other", "email": "CLERK@example.com"}, "email_taken"),
+    ):
+        with pytest.raises(Conflict) as excinfo, conflict_on_integrity(USER_UNIQUE_RULES):
+            User.objects.create(**kwargs)
+        assert excinfo.value.reason == reason
+
+
+@pytest.mark.django_db
+def test_sessions_end_all_keeps_the_given_session(staff_user):
+    for _ in range(3):
+        session_start(user=staff_user)
+    keep = AuthSession.objects.first()
+    assert sessions_end_all(user=staff_user, reason="password_changed", keep=keep) == 2
+    assert list(AuthSession.objects.open()) == [keep]
+
+
+@pytest.mark.django_db
+def test_refresh_of_an_ended_session_is_refused(staff_user):
+    tokens = session_start(user=staff_user)
+    sessions_end_all(user=staff_user)
+    with pytest.raises(ApplicationError) as excinfo:
+        session_refresh(refresh_token=tokens["refresh_token"])
+    assert (excinfo.value.status, excinfo.value.reason) == (401, "session_ended")
+
+
+def run_at_once(*calls) -> list:
+    """Run each call in its own thread (own connection), released together."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def worker(index, call):
+        try:
+            barrier.wait()
+            results[index] = call()
+        except Exception as exc:  # the caller asserts on what each got
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.mark.mariadb
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_demoting_each_other_at_once_leave_one_admin():
+    first = UserFactory(role=Role.ADMIN)
+    second = UserFactory(role=Role.ADMIN)
+    results = run_at_once(
+        lambda: user_update(user=first, data={"role": Role.STAFF}),
+        lambda: user_update(user=second, data={"is_active": False}),
+    )
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(refused) == 1, results
+    assert isinstance(refused[0], Conflict) and refused[0].reason == "last_admin"
+    assert User.objects.filter(role=Role.ADMIN, is_active=True).count() == 1
+
+
+@pytest.mark.mariadb
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_registrations_of_one_name_give_one_user_and_one_409():
+    results = run_at_once(
+        *[
+            (
+                lambda n=n: user_create(
+                    username="Twin", email=f"twin{n}@example.com", password="Ladder-Rung-88"
+                )
+            )
+            for n in range(4)
+        ]
+    )
+    created = [r for r in results if isinstance(r, User)]
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(created) == 1, results
+    assert all(isinstance(r, Conflict) and r.reason == "username_taken" for r in refused), refused
+    assert not any(isinstance(r, IntegrityError) for r in results)
+    assert User.objects.filter(username__iexact="twin").count() == 1
