@@ -5,4 +5,6 @@ class Router(SimpleRouter):
     """Canonical paths have no trailing slash; the slashed form is served too."""
 
     def __init__(self):
-        super().__init__(trailing_slash="/?")
+        super().__init__()
+        # SimpleRouter only knows "/" or ""; its regex routes take any suffix pattern.
+        self.trailing_slash = "/?"
