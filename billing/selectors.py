@@ -10,6 +10,7 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
+    Func,
     OuterRef,
     Q,
     QuerySet,
@@ -29,6 +30,25 @@ MONEY = DecimalField(max_digits=12, decimal_places=2)
 CENT = Decimal("0.01")
 
 
+def _to_cents(value, expression, connection):
+    return None if value is None else Decimal(value).quantize(CENT)
+
+
+class Money(Func):
+    """An amount read back exact to the cent: SQLite computes sums in floating point and
+    Django quantizes only plain columns, so 0.01 added 329 times would read 3.28999999999997."""
+
+    template = "%(expressions)s"
+    output_field = MONEY
+
+    def get_db_converters(self, connection):
+        return [*super().get_db_converters(connection), _to_cents]
+
+
+def money_sum(field: str) -> Money:
+    return Money(Coalesce(Sum(field), Value(ZERO), output_field=MONEY))
+
+
 def overdue_q(today: datetime.date | None = None) -> Q:
     """Sent (not paid, not void) and past its due date."""
     return Q(status=InvoiceStatus.SENT, due_date__lt=today or timezone.localdate())
@@ -44,12 +64,16 @@ def invoice_queryset() -> QuerySet[Invoice]:
         .values("paid")
     )
     return Invoice.objects.annotate(
-        amount_paid=Coalesce(Subquery(paid, output_field=MONEY), Value(ZERO), output_field=MONEY),
+        amount_paid=Money(
+            Coalesce(Subquery(paid, output_field=MONEY), Value(ZERO), output_field=MONEY)
+        ),
         # A void invoice owes nothing, whatever its total was.
-        balance_due=Case(
-            When(status=InvoiceStatus.VOID, then=Value(ZERO)),
-            default=ExpressionWrapper(F("total") - F("amount_paid"), output_field=MONEY),
-            output_field=MONEY,
+        balance_due=Money(
+            Case(
+                When(status=InvoiceStatus.VOID, then=Value(ZERO)),
+                default=ExpressionWrapper(F("total") - F("amount_paid"), output_field=MONEY),
+                output_field=MONEY,
+            )
         ),
         is_overdue=ExpressionWrapper(overdue_q(), output_field=BooleanField()),
     )
@@ -108,11 +132,9 @@ def customer_statement(
         customer=customer, issued_date__gte=from_date, issued_date__lte=to_date
     )
     totals = invoices.exclude(status=InvoiceStatus.VOID).aggregate(
-        total=Coalesce(Sum("total"), Value(ZERO), output_field=MONEY),
-        paid_total=Coalesce(Sum("amount_paid"), Value(ZERO), output_field=MONEY),
+        total=money_sum("total"), paid_total=money_sum("amount_paid")
     )
-    total = Decimal(totals["total"]).quantize(CENT)
-    paid_total = Decimal(totals["paid_total"]).quantize(CENT)
+    total, paid_total = totals["total"], totals["paid_total"]
     return Statement(
         customer=customer,
         from_date=from_date,

@@ -10,17 +10,16 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from billing.models import (
-    ZERO,
     Invoice,
     InvoiceNumberCounter,
     InvoiceStatus,
     Payment,
     PaymentMethod,
 )
+from billing.selectors import money_sum
 from customers.models import Customer, Property
 from ektor.api.errors import ApplicationError, Conflict, NotFound, RequestValidationError
 from ektor.services import conflict_on_integrity, require_fields
@@ -246,7 +245,7 @@ def invoice_void(*, invoice: Invoice, reason: str) -> Invoice:
 
 
 def invoice_amount_paid(invoice: Invoice) -> Decimal:
-    return invoice.payments.aggregate(paid=Sum("amount"))["paid"] or ZERO
+    return invoice.payments.aggregate(paid=money_sum("amount"))["paid"]
 
 
 @transaction.atomic
