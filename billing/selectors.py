@@ -31,7 +31,10 @@ CENT = Decimal("0.01")
 
 
 def _to_cents(value, expression, connection):
-    return None if value is None else Decimal(value).quantize(CENT)
+    if value is None:
+        return None
+    # A float difference such as 1.50 - 1.4999999999 quantizes to -0.00; an amount is never -0.
+    return Decimal(value).quantize(CENT) or ZERO
 
 
 class Money(Func):

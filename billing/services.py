@@ -25,6 +25,16 @@ from ektor.api.errors import ApplicationError, Conflict, NotFound, RequestValida
 from ektor.services import conflict_on_integrity, require_fields
 
 CENT = Decimal("0.01")
+_DUPLICATE = (
+    "A payment with this reference is already recorded on this invoice",
+    "duplicate_payment_reference",
+)
+# The invoice lock makes the reference check see every committed payment; should a row still
+# slip past it, the unique constraint answers, named by MySQL/MariaDB and by columns on SQLite.
+DUPLICATE_REFERENCE = {
+    "billing_payment_invoice_reference_unique": _DUPLICATE,
+    "billing_payment.invoice_id, billing_payment.reference": _DUPLICATE,
+}
 CREATE_STATUSES = (InvoiceStatus.DRAFT, InvoiceStatus.SENT)
 # The fields a draft may change (status moves only through send, payments and void).
 UPDATABLE_FIELDS = frozenset(
@@ -293,16 +303,7 @@ def payment_record(
             extra={"amount_paid": str(paid), "balance_due": str(balance)},
         )
 
-    duplicate = (
-        f"A payment with reference {reference!r} is already recorded on this invoice",
-        "duplicate_payment_reference",
-    )
-    with conflict_on_integrity(
-        {
-            "billing_payment_invoice_reference_unique": duplicate,
-            "billing_payment.invoice_id, billing_payment.reference": duplicate,
-        }
-    ):
+    with conflict_on_integrity(DUPLICATE_REFERENCE):
         payment = Payment.objects.create(
             invoice=invoice,
             amount=amount,
