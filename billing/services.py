@@ -104,8 +104,9 @@ def _check_parties(*, customer_id: int, property_id: int) -> None:
         )
 
 
-def _next_number(year: int) -> str:
-    """The next number of `year`, gap-free: the counter row stays locked until the commit."""
+def _reserve_numbers(year: int, count: int) -> range:
+    """The next `count` numbers of `year`, gap-free: the counter row stays locked until the
+    commit and rolls back with the transaction that used them."""
     counter = InvoiceNumberCounter.objects.select_for_update().filter(year=year).first()
     if counter is None:
         try:
@@ -114,14 +115,27 @@ def _next_number(year: int) -> str:
         except IntegrityError:
             pass  # another transaction created the year's row first; lock theirs below
         counter = InvoiceNumberCounter.objects.select_for_update().get(year=year)
-    counter.last_number += 1
+    first = counter.last_number + 1
+    counter.last_number += count
     counter.save(update_fields=["last_number"])
-    return f"INV-{year}-{counter.last_number:06d}"
+    return range(first, first + count)
+
+
+def _number(year: int, sequence: int) -> str:
+    return f"INV-{year}-{sequence:06d}"
+
+
+@transaction.atomic
+def invoice_numbers_reserve(*, year: int, count: int) -> list[str]:
+    """`count` consecutive numbers of `year` for a bulk import of sent invoices (demo volume
+    data); gap-free only if the caller saves them all in its enclosing transaction."""
+    return [_number(year, n) for n in _reserve_numbers(year, count)]
 
 
 def _mark_sent(invoice: Invoice) -> list[str]:
     invoice.status = InvoiceStatus.SENT
-    invoice.number = _next_number(invoice.issued_date.year)
+    year = invoice.issued_date.year
+    invoice.number = _number(year, _reserve_numbers(year, 1)[0])
     invoice.sent_at = timezone.now()
     return ["status", "number", "sent_at"]
 
