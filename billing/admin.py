@@ -46,18 +46,23 @@ INVOICE_TRACKING_FIELDS = (
 )
 
 
-def refusal_to_form_errors(form: forms.BaseForm, call: Callable[[], Any]) -> None:
-    """Run `call` as a dry run; put what the service refuses on `form` as errors."""
+def dry_run_refusals(call: Callable[[], Any]) -> list[tuple[str | None, str]]:
+    """Run `call` and roll it back; return what the service refused as (field, message)."""
     try:
         with transaction.atomic():
             call()
             transaction.set_rollback(True)
     except ApplicationError as exc:
-        form.add_error(None, exc.message)
+        return [(None, exc.message)]
     except RequestValidationError as exc:
-        for error in exc.errors:
-            field = str(error["loc"][-1]).removesuffix("_id")
-            form.add_error(field if field in form.fields else None, error["msg"])
+        return [(str(error["loc"][-1]).removesuffix("_id"), error["msg"]) for error in exc.errors]
+    return []
+
+
+def refusal_to_form_errors(form: forms.BaseForm, call: Callable[[], Any]) -> None:
+    """Dry-run `call`; put what the service refuses on `form` as errors."""
+    for field, message in dry_run_refusals(call):
+        form.add_error(field if field in form.fields else None, message)
 
 
 def statement_url(customer_id: int, from_date=None, to_date=None) -> str:
@@ -155,13 +160,11 @@ class PaymentInlineFormSet(forms.BaseInlineFormSet):
         invoice_id = self.instance.pk
         payments = self.new_payments()
         # All new rows together, in order: the second may be refused because of the first.
-        error_form = forms.Form()
-        refusal_to_form_errors(
-            error_form,
-            lambda: [services.payment_record(invoice_id=invoice_id, **p) for p in payments],
+        refusals = dry_run_refusals(
+            lambda: [services.payment_record(invoice_id=invoice_id, **p) for p in payments]
         )
-        if error_form.errors:
-            raise forms.ValidationError(error_form.non_field_errors())
+        if refusals:
+            raise forms.ValidationError([message for _, message in refusals])
 
 
 def payment_kwargs(cleaned_data: dict[str, Any]) -> dict[str, Any]:
@@ -280,8 +283,12 @@ class InvoiceAdmin(admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not Payment:
             return super().save_formset(request, form, formset, change)
-        for kwargs in formset.new_payments():
+        # The admin's change message reads these.
+        formset.new_objects = [
             services.payment_record(invoice_id=form.instance.pk, **kwargs)
+            for kwargs in formset.new_payments()
+        ]
+        formset.changed_objects, formset.deleted_objects = [], []
         form.instance.refresh_from_db()
 
     def _run_on_each(self, request, queryset, verb: str, call) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from billing.models import (
@@ -109,16 +109,31 @@ def _reserve_numbers(year: int, count: int) -> range:
     commit and rolls back with the transaction that used them."""
     counter = InvoiceNumberCounter.objects.select_for_update().filter(year=year).first()
     if counter is None:
-        try:
-            with transaction.atomic():
-                InvoiceNumberCounter.objects.create(year=year)
-        except IntegrityError:
-            pass  # another transaction created the year's row first; lock theirs below
+        _counter_insert_or_lock(year)
         counter = InvoiceNumberCounter.objects.select_for_update().get(year=year)
     first = counter.last_number + 1
     counter.last_number += count
     counter.save(update_fields=["last_number"])
     return range(first, first + count)
+
+
+def _counter_insert_or_lock(year: int) -> None:
+    """Create the year's counter row, or wait for the transaction that is creating it.
+
+    A plain INSERT racing another one fails with a duplicate key while holding a *shared* lock
+    on the row; two such transactions then asking for the exclusive lock deadlock on InnoDB.
+    An upsert takes the exclusive lock at once, so concurrent first numbers of a year queue.
+    """
+    table = connection.ops.quote_name(InvoiceNumberCounter._meta.db_table)
+    if connection.vendor == "mysql":
+        sql = (
+            f"INSERT INTO {table} (year, last_number) VALUES (%s, 0) "  # noqa: S608 (table name)
+            "ON DUPLICATE KEY UPDATE last_number = last_number"
+        )
+    else:
+        sql = f"INSERT INTO {table} (year, last_number) VALUES (%s, 0) ON CONFLICT DO NOTHING"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [year])
 
 
 def _number(year: int, sequence: int) -> str:
