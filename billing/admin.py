@@ -23,17 +23,8 @@ from billing import selectors, services
 from billing.models import Invoice, InvoiceStatus, Payment
 from ektor.api.errors import ApplicationError, RequestValidationError
 
-INVOICE_INPUT_FIELDS = (
-    "customer",
-    "property",
-    "period_start",
-    "period_end",
-    "issued_date",
-    "due_date",
-    "subtotal",
-    "tax",
-    "total",
-)
+# The model form names the foreign keys without "_id".
+INVOICE_INPUT_FIELDS = tuple(name.removesuffix("_id") for name in services.INVOICE_INPUT_FIELDS)
 INVOICE_TRACKING_FIELDS = (
     "number",
     "status",

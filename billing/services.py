@@ -36,21 +36,20 @@ DUPLICATE_REFERENCE = {
     "billing_payment.invoice_id, billing_payment.reference": _DUPLICATE,
 }
 CREATE_STATUSES = (InvoiceStatus.DRAFT, InvoiceStatus.SENT)
-# The fields a draft may change (status moves only through send, payments and void).
-UPDATABLE_FIELDS = frozenset(
-    {
-        "customer_id",
-        "property_id",
-        "period_start",
-        "period_end",
-        "issued_date",
-        "due_date",
-        "subtotal",
-        "tax",
-        "total",
-        "notes",
-    }
+# What an invoice bills; a draft may change these and its notes (the status moves only
+# through send, payments and void).
+INVOICE_INPUT_FIELDS = (
+    "customer_id",
+    "property_id",
+    "period_start",
+    "period_end",
+    "issued_date",
+    "due_date",
+    "subtotal",
+    "tax",
+    "total",
 )
+UPDATABLE_FIELDS = frozenset({*INVOICE_INPUT_FIELDS, "notes"})
 
 
 def _error(field: str, msg: str, type_: str = "value_error") -> dict[str, Any]:
@@ -124,14 +123,18 @@ def _counter_insert_or_lock(year: int) -> None:
     on the row; two such transactions then asking for the exclusive lock deadlock on InnoDB.
     An upsert takes the exclusive lock at once, so concurrent first numbers of a year queue.
     """
-    table = connection.ops.quote_name(InvoiceNumberCounter._meta.db_table)
+    quote = connection.ops.quote_name
+    table, year_col, last_col = (
+        quote(InvoiceNumberCounter._meta.db_table),
+        quote("year"),
+        quote("last_number"),
+    )
+    # Only quoted model names are interpolated; the year is a parameter.
+    insert = f"INSERT INTO {table} ({year_col}, {last_col}) VALUES (%s, 0)"  # noqa: S608
     if connection.vendor == "mysql":
-        sql = (
-            f"INSERT INTO {table} (year, last_number) VALUES (%s, 0) "  # noqa: S608 (table name)
-            "ON DUPLICATE KEY UPDATE last_number = last_number"
-        )
+        sql = f"{insert} ON DUPLICATE KEY UPDATE {last_col} = {last_col}"
     else:
-        sql = f"INSERT INTO {table} (year, last_number) VALUES (%s, 0) ON CONFLICT DO NOTHING"  # noqa: S608
+        sql = f"{insert} ON CONFLICT DO NOTHING"
     with connection.cursor() as cursor:
         cursor.execute(sql, [year])
 
