@@ -1,1 +1,17 @@
-urlpatterns: list = []
+from django.urls import re_path
+
+from billing.api.views import CustomerStatementView, InvoiceViewSet, PaymentViewSet
+from ektor.api.routers import Router
+
+router = Router()
+router.register("invoices", InvoiceViewSet, basename="invoice")
+router.register("payments", PaymentViewSet, basename="payment")
+
+urlpatterns = [
+    *router.urls,
+    re_path(
+        r"^reports/customers/(?P<customer_id>[^/.]+)/statement/?$",
+        CustomerStatementView.as_view(),
+        name="customer-statement",
+    ),
+]

@@ -1,0 +1,402 @@
+"""Admin for office staff. Every save goes through billing.services, so the admin obeys the same
+rules as the API; a refused change comes back as a form error, never half-saved.
+
+Forms validate by running the service in a savepoint that is rolled back (a dry run): the rules
+are the service's own, in its order, and the rows it locks stay locked until the admin's
+transaction ends, so the real call made on save sees the same state.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from billing import selectors, services
+from billing.models import Invoice, InvoiceStatus, Payment
+from ektor.api.errors import ApplicationError, RequestValidationError
+
+# The model form names the foreign keys without "_id".
+INVOICE_INPUT_FIELDS = tuple(name.removesuffix("_id") for name in services.INVOICE_INPUT_FIELDS)
+INVOICE_TRACKING_FIELDS = (
+    "number",
+    "status",
+    "sent_at",
+    "paid_at",
+    "voided_at",
+    "void_reason",
+    "created_at",
+    "updated_at",
+)
+
+
+def dry_run_refusals(call: Callable[[], Any]) -> list[tuple[str | None, str]]:
+    """Run `call` and roll it back; return what the service refused as (field, message)."""
+    try:
+        with transaction.atomic():
+            call()
+            transaction.set_rollback(True)
+    except ApplicationError as exc:
+        return [(None, exc.message)]
+    except RequestValidationError as exc:
+        return [(str(error["loc"][-1]).removesuffix("_id"), error["msg"]) for error in exc.errors]
+    return []
+
+
+def refusal_to_form_errors(form: forms.BaseForm, call: Callable[[], Any]) -> None:
+    """Dry-run `call`; put what the service refuses on `form` as errors."""
+    for field, message in dry_run_refusals(call):
+        form.add_error(field if field in form.fields else None, message)
+
+
+def statement_url(customer_id: int, from_date=None, to_date=None) -> str:
+    """The printable statement of a customer in the admin (the customers admin links to it)."""
+    url = reverse("admin:billing_statement", args=[customer_id])
+    if from_date and to_date:
+        url += f"?from={from_date:%Y-%m-%d}&to={to_date:%Y-%m-%d}"
+    return url
+
+
+def statement_link(customer_id: int) -> str:
+    """An HTML link to the customer's statement, for a readonly field of the customer admin."""
+    return format_html('<a href="{}">Statement</a>', statement_url(customer_id))
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "overdue"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Overdue"), ("no", "Not overdue")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return selectors.invoice_filter_overdue(queryset, self.value() == "yes")
+        return queryset
+
+
+class InvoiceForm(forms.ModelForm):
+    """Create and edit drafts through invoice_create / invoice_update."""
+
+    status = forms.ChoiceField(
+        choices=[(s.value, s.label) for s in services.CREATE_STATUSES],
+        initial=InvoiceStatus.SENT,
+        help_text="Sent assigns the invoice number now.",
+    )
+
+    class Meta:
+        model = Invoice
+        fields = [*INVOICE_INPUT_FIELDS, "status", "notes"]
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = {
+            name: self.cleaned_data[name] for name in INVOICE_INPUT_FIELDS if name in self.fields
+        }
+        for name in ("customer", "property"):
+            if name in data:
+                data[f"{name}_id"] = data.pop(name).pk
+        data["notes"] = self.cleaned_data.get("notes") or None
+        return data
+
+    def clean(self):
+        # Field errors (a missing or malformed value) come first; the service needs them all.
+        if self.errors:
+            return self.cleaned_data
+        if self.instance.pk is None:
+            status = self.cleaned_data["status"]
+            refusal_to_form_errors(
+                self, lambda: services.invoice_create(**self.service_kwargs(), status=status)
+            )
+        elif self.instance.status == InvoiceStatus.DRAFT and self.changed_data:
+            refusal_to_form_errors(
+                self,
+                lambda: services.invoice_update(
+                    invoice=self.instance, data=self.changed_service_data()
+                ),
+            )
+        return self.cleaned_data
+
+    def changed_service_data(self) -> dict[str, Any]:
+        data = self.service_kwargs()
+        changed = {
+            f"{name}_id" if name in ("customer", "property") else name for name in self.changed_data
+        }
+        return {name: value for name, value in data.items() if name in changed}
+
+    def _post_clean(self):
+        # The service decides (and the database constraints back it); the model's own
+        # constraint validation would only repeat its checks with less readable messages.
+        pass
+
+
+class PaymentInlineFormSet(forms.BaseInlineFormSet):
+    def new_payments(self) -> list[dict[str, Any]]:
+        return [
+            payment_kwargs(form.cleaned_data)
+            for form in self.extra_forms
+            if form.has_changed() and form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        invoice_id = self.instance.pk
+        payments = self.new_payments()
+        # All new rows together, in order: the second may be refused because of the first.
+        refusals = dry_run_refusals(
+            lambda: [services.payment_record(invoice_id=invoice_id, **p) for p in payments]
+        )
+        if refusals:
+            raise forms.ValidationError([message for _, message in refusals])
+
+
+def payment_kwargs(cleaned_data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "amount": cleaned_data["amount"],
+        "paid_date": cleaned_data.get("paid_date") or timezone.localdate(),
+        "method": cleaned_data["method"],
+        "reference": cleaned_data.get("reference") or None,
+        "notes": cleaned_data.get("notes") or None,
+    }
+
+
+class PaymentInline(admin.TabularInline):
+    """Payments are added, never edited or deleted: each new row goes through payment_record."""
+
+    model = Payment
+    formset = PaymentInlineFormSet
+    fields = ["amount", "paid_date", "method", "reference", "notes", "created_at"]
+    readonly_fields = ["created_at"]
+    extra = 1
+    can_delete = False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(max_length=255, widget=forms.TextInput(attrs={"size": 60}))
+
+
+class StatementPeriodForm(forms.Form):
+    """`from`/`to` in the query string (Python keywords, hence declared in __init__)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        for name, initial in (("from", today.replace(month=1, day=1)), ("to", today)):
+            self.fields[name] = forms.DateField(
+                input_formats=["%Y-%m-%d"],
+                initial=initial,
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            )
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    form = InvoiceForm
+    list_display = [
+        "__str__",
+        "status",
+        "customer",
+        "property",
+        "total",
+        "paid",
+        "balance",
+        "due_date",
+        "overdue",
+    ]
+    list_select_related = ["customer", "property"]
+    list_filter = ["status", OverdueFilter, "issued_date"]
+    search_fields = ["number", "customer__first_name", "customer__last_name", "customer__email"]
+    autocomplete_fields = ["customer", "property"]
+    actions = ["send_selected", "void_selected"]
+
+    def get_queryset(self, request):
+        return selectors.invoice_queryset().select_related("customer", "property")
+
+    @admin.display(description="paid", ordering="amount_paid")
+    def paid(self, obj: Invoice):
+        return obj.amount_paid
+
+    @admin.display(description="balance", ordering="balance_due")
+    def balance(self, obj: Invoice):
+        return obj.balance_due
+
+    @admin.display(description="overdue", boolean=True, ordering="is_overdue")
+    def overdue(self, obj: Invoice) -> bool:
+        return obj.is_overdue
+
+    def get_inlines(self, request, obj):
+        # Payments are recorded on an invoice that exists (create it first).
+        return [PaymentInline] if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return [*INVOICE_INPUT_FIELDS, "status", "notes"]
+        return [*INVOICE_TRACKING_FIELDS, *INVOICE_INPUT_FIELDS, "notes"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        if obj.status == InvoiceStatus.DRAFT:
+            return list(INVOICE_TRACKING_FIELDS)
+        # What was billed is settled once the invoice left draft; only the notes stay open.
+        return [*INVOICE_TRACKING_FIELDS, *INVOICE_INPUT_FIELDS]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # invoices are voided, never deleted
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            saved = services.invoice_create(
+                **form.service_kwargs(), status=form.cleaned_data["status"]
+            )
+        elif obj.status == InvoiceStatus.DRAFT:
+            data = form.changed_service_data()
+            saved = services.invoice_update(invoice=obj, data=data) if data else obj
+        else:
+            saved = services.invoice_update_notes(invoice=obj, notes=form.cleaned_data["notes"])
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Payment:
+            return super().save_formset(request, form, formset, change)
+        # The admin's change message reads these.
+        formset.new_objects = [
+            services.payment_record(invoice_id=form.instance.pk, **kwargs)
+            for kwargs in formset.new_payments()
+        ]
+        formset.changed_objects, formset.deleted_objects = [], []
+        form.instance.refresh_from_db()
+
+    def _run_on_each(self, request, queryset, verb: str, call) -> None:
+        done, refused = 0, []
+        for invoice in queryset:
+            try:
+                call(invoice)
+                done += 1
+            except (ApplicationError, RequestValidationError) as exc:
+                refused.append(f"{invoice}: {getattr(exc, 'message', exc)}")
+        if done:
+            self.message_user(request, f"{verb} {done} invoice(s).", messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
+
+    @admin.action(description="Send selected invoices", permissions=["change"])
+    def send_selected(self, request, queryset):
+        self._run_on_each(
+            request, queryset, "Sent", lambda invoice: services.invoice_send(invoice=invoice)
+        )
+
+    @admin.action(description="Void selected invoices", permissions=["change"])
+    def void_selected(self, request, queryset):
+        form = VoidForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            self._run_on_each(
+                request,
+                queryset,
+                "Voided",
+                lambda invoice: services.invoice_void(invoice=invoice, reason=reason),
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Void invoices",
+            "opts": self.model._meta,
+            "invoices": queryset,
+            "form": form,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/billing/invoice/void_selected.html", context)
+
+    def get_urls(self):
+        statement = self.admin_site.admin_view(self.statement_view)
+        return [
+            path("statement/<int:customer_id>/", statement, name="billing_statement"),
+            *super().get_urls(),
+        ]
+
+    def statement_view(self, request: HttpRequest, customer_id: int) -> HttpResponse:
+        """The printable statement of a customer for the period chosen on the page."""
+        if not request.user.has_perm("billing.view_invoice"):
+            raise PermissionDenied
+        form = StatementPeriodForm(request.GET or None)
+        context = {**self.admin_site.each_context(request), "form": form, "statement": None}
+        status = 200
+        if form.is_valid():
+            try:
+                context["statement"] = selectors.customer_statement(
+                    customer_id=customer_id,
+                    from_date=form.cleaned_data["from"],
+                    to_date=form.cleaned_data["to"],
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+                status = exc.status
+        elif form.is_bound:
+            status = 400
+        return TemplateResponse(request, "billing/statement.html", context, status=status)
+
+
+class PaymentForm(forms.ModelForm):
+    class Meta:
+        model = Payment
+        fields = ["invoice", "amount", "paid_date", "method", "reference", "notes"]
+
+    def clean(self):
+        if self.errors:
+            return self.cleaned_data
+        invoice_id = self.cleaned_data["invoice"].pk
+        refusal_to_form_errors(
+            self,
+            lambda: services.payment_record(
+                invoice_id=invoice_id, **payment_kwargs(self.cleaned_data)
+            ),
+        )
+        return self.cleaned_data
+
+    def _post_clean(self):
+        pass  # payment_record decides; see InvoiceForm._post_clean
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    """Payments are recorded through payment_record, then only read: never edited or deleted."""
+
+    form = PaymentForm
+    list_display = ["id", "invoice", "customer", "amount", "paid_date", "method", "reference"]
+    list_select_related = ["invoice", "invoice__customer"]
+    list_filter = ["method", "paid_date"]
+    search_fields = ["reference", "invoice__number"]
+    autocomplete_fields = ["invoice"]
+
+    @admin.display(description="customer", ordering="invoice__customer__last_name")
+    def customer(self, obj: Payment):
+        return obj.invoice.customer
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        payment = services.payment_record(
+            invoice_id=form.cleaned_data["invoice"].pk, **payment_kwargs(form.cleaned_data)
+        )
+        obj.pk = payment.pk
+        obj.refresh_from_db()

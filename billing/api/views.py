@@ -1,0 +1,92 @@
+"""Thin viewsets: selectors read, services write, serializers only shape."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billing import selectors, services
+from billing.api import serializers as s
+from billing.api.filters import InvoiceFilter, PaymentFilter
+from billing.models import Invoice
+from ektor.api.errors import RequestValidationError, flatten_errors
+from ektor.api.queryparams import validate_query
+from ektor.api.views import ApiViewSet
+
+
+class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    serializer_class = s.InvoiceOut
+    filterset_class = InvoiceFilter
+    action_permissions = {
+        "send": ["billing.change_invoice"],
+        "void": ["billing.change_invoice"],
+    }
+
+    def get_queryset(self):
+        return selectors.invoice_queryset()
+
+    def _respond(self, invoice: Invoice, status: int = 200) -> Response:
+        fresh = selectors.invoice_get(invoice_id=invoice.pk)
+        return Response(self.get_serializer(fresh).data, status=status)
+
+    @extend_schema(request=s.InvoiceCreateIn, responses={201: s.InvoiceOut})
+    def create(self, request):
+        invoice = services.invoice_create(**self.validated(s.InvoiceCreateIn))
+        return self._respond(invoice, status=201)
+
+    @extend_schema(request=s.InvoiceUpdateIn, responses=s.InvoiceOut)
+    def partial_update(self, request, pk=None):
+        invoice = self.get_object()
+        data = self.validated(s.InvoiceUpdateIn, partial=True)
+        return self._respond(services.invoice_update(invoice=invoice, data=data))
+
+    @extend_schema(request=None, responses=s.InvoiceOut)
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        return self._respond(services.invoice_send(invoice=self.get_object()))
+
+    @extend_schema(request=s.InvoiceVoidIn, responses=s.InvoiceOut)
+    @action(detail=True, methods=["post"])
+    def void(self, request, pk=None):
+        invoice = self.get_object()
+        data = self.validated(s.InvoiceVoidIn)
+        return self._respond(services.invoice_void(invoice=invoice, reason=data["reason"]))
+
+
+class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    serializer_class = s.PaymentOut
+    filterset_class = PaymentFilter
+
+    def get_queryset(self):
+        return selectors.payment_queryset()
+
+    @extend_schema(request=s.PaymentIn, responses={201: s.PaymentOut})
+    def create(self, request):
+        payment = services.payment_record(**self.validated(s.PaymentIn))
+        return Response(self.get_serializer(payment).data, status=201)
+
+
+class CustomerStatementView(APIView):
+    """Readable by whoever may view invoices."""
+
+    permission_model = Invoice
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", str, required=True, description="YYYY-MM-DD"),
+            OpenApiParameter("to", str, required=True, description="YYYY-MM-DD"),
+        ],
+        responses=s.StatementOut,
+    )
+    def get(self, request, customer_id):
+        path = s.StatementPath(data={"customer_id": customer_id})
+        if not path.is_valid():
+            raise RequestValidationError(flatten_errors(path.errors, ["path"]))
+        period = validate_query(s.StatementQuery, request)
+        statement = selectors.customer_statement(
+            customer_id=path.validated_data["customer_id"],
+            from_date=period["from"],
+            to_date=period["to"],
+        )
+        return Response(s.StatementOut(statement).data)

@@ -1,0 +1,92 @@
+"""`manage.py statement <customer_id> --from DATE --to DATE [--format text|csv|html]`."""
+
+import csv
+import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+from django.template.loader import render_to_string
+
+from billing.selectors import Statement, customer_statement
+from ektor.api.errors import ApplicationError
+
+COLUMNS = [
+    "invoice_id",
+    "number",
+    "issued_date",
+    "due_date",
+    "status",
+    "total",
+    "amount_paid",
+    "balance_due",
+]
+
+
+def iso_date(value: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+
+
+class Command(BaseCommand):
+    help = "Print a customer's statement for a period as text, CSV or printable HTML."
+
+    def add_arguments(self, parser):
+        parser.add_argument("customer_id", type=int)
+        parser.add_argument("--from", dest="from_date", required=True, help="YYYY-MM-DD")
+        parser.add_argument("--to", dest="to_date", required=True, help="YYYY-MM-DD")
+        parser.add_argument("--format", choices=["text", "csv", "html"], default="text")
+
+    def handle(self, *args, customer_id, from_date, to_date, format, **options):
+        try:
+            statement = customer_statement(
+                customer_id=customer_id, from_date=iso_date(from_date), to_date=iso_date(to_date)
+            )
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from None
+        {"text": self.write_text, "csv": self.write_csv, "html": self.write_html}[format](statement)
+
+    def write_text(self, st: Statement) -> None:
+        out = self.stdout
+        out.write("Ektor Pool Services - Statement")
+        out.write(f"Customer: {st.customer_name} (#{st.customer.pk})")
+        out.write(f"Period:   {st.from_date} to {st.to_date}")
+        out.write("")
+        out.write(
+            f"{'Invoice':<16}{'Issued':<12}{'Due':<12}{'Status':<8}"
+            f"{'Total':>12}{'Paid':>12}{'Balance':>12}"
+        )
+        for item in st.items:
+            out.write(
+                f"{item.number or '(draft)':<16}{item.issued_date!s:<12}"
+                f"{(item.due_date or '')!s:<12}{item.status:<8}"
+                f"{item.total:>12}{item.amount_paid:>12}{item.balance_due:>12}"
+            )
+        if not st.items:
+            out.write("(no invoices issued in this period)")
+        out.write("")
+        out.write(f"{'Total billed':<48}{st.total:>12}")
+        out.write(f"{'Paid':<48}{'':>12}{st.paid_total:>12}")
+        out.write(f"{'Balance due':<48}{'':>24}{st.balance_due:>12}")
+        out.write("Void invoices are listed for reference and left out of the totals.")
+
+    def write_csv(self, st: Statement) -> None:
+        writer = csv.writer(self.stdout, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for item in st.items:
+            writer.writerow(
+                [
+                    item.pk,
+                    item.number or "",
+                    item.issued_date,
+                    item.due_date or "",
+                    item.status,
+                    item.total,
+                    item.amount_paid,
+                    item.balance_due,
+                ]
+            )
+        writer.writerow(["total", "", "", "", "", st.total, st.paid_total, st.balance_due])
+
+    def write_html(self, st: Statement) -> None:
+        self.stdout.write(render_to_string("billing/statement.html", {"statement": st}))

@@ -1,0 +1,357 @@
+"""Every write to invoices and payments goes through here: the API, the admin and the commands.
+
+Money rules that depend on a balance lock the invoice row (`select_for_update`) for the whole
+transaction, so concurrent payments are applied one after the other and never overpay.
+"""
+
+import datetime
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from billing.models import (
+    Invoice,
+    InvoiceNumberCounter,
+    InvoiceStatus,
+    Payment,
+    PaymentMethod,
+)
+from billing.selectors import money_sum
+from customers.models import Customer, Property
+from ektor.api.errors import ApplicationError, Conflict, NotFound, RequestValidationError
+from ektor.services import conflict_on_integrity, require_fields
+
+CENT = Decimal("0.01")
+_DUPLICATE = (
+    "A payment with this reference is already recorded on this invoice",
+    "duplicate_payment_reference",
+)
+# The invoice lock makes the reference check see every committed payment; should a row still
+# slip past it, the unique constraint answers, named by MySQL/MariaDB and by columns on SQLite.
+DUPLICATE_REFERENCE = {
+    "billing_payment_invoice_reference_unique": _DUPLICATE,
+    "billing_payment.invoice_id, billing_payment.reference": _DUPLICATE,
+}
+CREATE_STATUSES = (InvoiceStatus.DRAFT, InvoiceStatus.SENT)
+# What an invoice bills; a draft may change these and its notes (the status moves only
+# through send, payments and void).
+INVOICE_INPUT_FIELDS = (
+    "customer_id",
+    "property_id",
+    "period_start",
+    "period_end",
+    "issued_date",
+    "due_date",
+    "subtotal",
+    "tax",
+    "total",
+)
+UPDATABLE_FIELDS = frozenset({*INVOICE_INPUT_FIELDS, "notes"})
+
+
+def _error(field: str, msg: str, type_: str = "value_error") -> dict[str, Any]:
+    return {"loc": ["body", field], "msg": msg, "type": type_}
+
+
+def _money_errors(**amounts: Decimal) -> list[dict[str, Any]]:
+    errors = []
+    for name, value in amounts.items():
+        if not value.is_finite():
+            errors.append(_error(name, "Input should be a finite amount of money"))
+        elif value != value.quantize(CENT):
+            errors.append(_error(name, "Ensure that there are no more than 2 decimal places."))
+        elif value < 0:
+            errors.append(_error(name, "Amount must not be negative"))
+    return errors
+
+
+def _check_invoice_fields(invoice: Invoice) -> None:
+    """The field rules of the contract (422), on the values the invoice would be saved with."""
+    errors = _money_errors(subtotal=invoice.subtotal, tax=invoice.tax, total=invoice.total)
+    if invoice.period_start > invoice.period_end:
+        errors.append(_error("period_end", "period_end must be on or after period_start"))
+    if invoice.due_date is not None and invoice.issued_date > invoice.due_date:
+        errors.append(_error("due_date", "due_date must be on or after issued_date"))
+    if not errors and invoice.total != invoice.subtotal + invoice.tax:
+        errors.append(
+            _error(
+                "total",
+                f"total must equal subtotal + tax exactly "
+                f"({invoice.subtotal} + {invoice.tax} = {invoice.subtotal + invoice.tax})",
+            )
+        )
+    if errors:
+        raise RequestValidationError(errors)
+
+
+def _check_parties(*, customer_id: int, property_id: int) -> None:
+    """Customer exists (404), property exists (404), property belongs to the customer (400)."""
+    if not Customer.objects.filter(pk=customer_id).exists():
+        raise NotFound("Customer")
+    owner_id = Property.objects.filter(pk=property_id).values_list("customer_id", flat=True)
+    owner_id = owner_id.first()
+    if owner_id is None:
+        raise NotFound("Property")
+    if owner_id != customer_id:
+        raise ApplicationError(
+            f"Property {property_id} does not belong to customer {customer_id}",
+            reason="property_customer_mismatch",
+            status=400,
+        )
+
+
+def _reserve_numbers(year: int, count: int) -> range:
+    """The next `count` numbers of `year`, gap-free: the counter row stays locked until the
+    commit and rolls back with the transaction that used them."""
+    counter = InvoiceNumberCounter.objects.select_for_update().filter(year=year).first()
+    if counter is None:
+        _counter_insert_or_lock(year)
+        counter = InvoiceNumberCounter.objects.select_for_update().get(year=year)
+    first = counter.last_number + 1
+    counter.last_number += count
+    counter.save(update_fields=["last_number"])
+    return range(first, first + count)
+
+
+def _counter_insert_or_lock(year: int) -> None:
+    """Create the year's counter row, or wait for the transaction that is creating it.
+
+    A plain INSERT racing another one fails with a duplicate key while holding a *shared* lock
+    on the row; two such transactions then asking for the exclusive lock deadlock on InnoDB.
+    An upsert takes the exclusive lock at once, so concurrent first numbers of a year queue.
+    """
+    quote = connection.ops.quote_name
+    table, year_col, last_col = (
+        quote(InvoiceNumberCounter._meta.db_table),
+        quote("year"),
+        quote("last_number"),
+    )
+    # Only quoted model names are interpolated; the year is a parameter.
+    insert = f"INSERT INTO {table} ({year_col}, {last_col}) VALUES (%s, 0)"  # noqa: S608
+    if connection.vendor == "mysql":
+        sql = f"{insert} ON DUPLICATE KEY UPDATE {last_col} = {last_col}"
+    else:
+        sql = f"{insert} ON CONFLICT DO NOTHING"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [year])
+
+
+def _number(year: int, sequence: int) -> str:
+    return f"INV-{year}-{sequence:06d}"
+
+
+@transaction.atomic
+def invoice_numbers_reserve(*, year: int, count: int) -> list[str]:
+    """`count` consecutive numbers of `year` for a bulk import of sent invoices (demo volume
+    data); gap-free only if the caller saves them all in its enclosing transaction."""
+    return [_number(year, n) for n in _reserve_numbers(year, count)]
+
+
+def _mark_sent(invoice: Invoice) -> list[str]:
+    invoice.status = InvoiceStatus.SENT
+    year = invoice.issued_date.year
+    invoice.number = _number(year, _reserve_numbers(year, 1)[0])
+    invoice.sent_at = timezone.now()
+    return ["status", "number", "sent_at"]
+
+
+def _locked_invoice(invoice_id: int) -> Invoice:
+    invoice = Invoice.objects.select_for_update().filter(pk=invoice_id).first()
+    if invoice is None:
+        raise NotFound("Invoice")
+    return invoice
+
+
+@transaction.atomic
+def invoice_create(
+    *,
+    customer_id: int,
+    property_id: int,
+    period_start: datetime.date,
+    period_end: datetime.date,
+    issued_date: datetime.date,
+    subtotal: Decimal,
+    tax: Decimal,
+    total: Decimal,
+    due_date: datetime.date | None = None,
+    status: str = InvoiceStatus.SENT,
+    notes: str | None = None,
+) -> Invoice:
+    """Create a draft or sent invoice; a sent one gets its number now."""
+    _check_parties(customer_id=customer_id, property_id=property_id)
+    if status not in CREATE_STATUSES:
+        raise RequestValidationError(
+            [
+                _error(
+                    "status",
+                    "An invoice is created as draft or sent: it becomes paid through payments "
+                    "and void through the void action",
+                    "enum",
+                )
+            ]
+        )
+    invoice = Invoice(
+        customer_id=customer_id,
+        property_id=property_id,
+        period_start=period_start,
+        period_end=period_end,
+        issued_date=issued_date,
+        due_date=due_date,
+        subtotal=subtotal,
+        tax=tax,
+        total=total,
+        notes=notes,
+        status=InvoiceStatus.DRAFT,
+    )
+    _check_invoice_fields(invoice)
+    if status == InvoiceStatus.SENT:
+        _mark_sent(invoice)
+    invoice.save()
+    return invoice
+
+
+@transaction.atomic
+def invoice_update(*, invoice: Invoice, data: Mapping[str, Any]) -> Invoice:
+    """Change a draft (409 `invoice_not_draft` once it has left draft)."""
+    require_fields(data)
+    unknown = set(data) - UPDATABLE_FIELDS
+    if unknown:
+        raise RequestValidationError(
+            [
+                _error(name, "This field cannot be changed here", "extra_forbidden")
+                for name in unknown
+            ]
+        )
+    invoice = _locked_invoice(invoice.pk)
+    if invoice.status != InvoiceStatus.DRAFT:
+        raise Conflict(
+            f"Invoice {invoice} is {invoice.status}: only a draft can be changed",
+            reason="invoice_not_draft",
+        )
+    for name, value in data.items():
+        setattr(invoice, name, value)
+    if {"customer_id", "property_id"} & set(data):
+        _check_parties(customer_id=invoice.customer_id, property_id=invoice.property_id)
+    _check_invoice_fields(invoice)
+    invoice.save(update_fields=[*data, "updated_at"])
+    return invoice
+
+
+@transaction.atomic
+def invoice_update_notes(*, invoice: Invoice, notes: str | None) -> Invoice:
+    """Notes stay editable in every status: they are not part of what was billed."""
+    invoice = _locked_invoice(invoice.pk)
+    invoice.notes = notes or None
+    invoice.save(update_fields=["notes", "updated_at"])
+    return invoice
+
+
+@transaction.atomic
+def invoice_send(*, invoice: Invoice) -> Invoice:
+    """Draft -> sent, assigning the next number of the issued date's year."""
+    invoice = _locked_invoice(invoice.pk)
+    if invoice.status != InvoiceStatus.DRAFT:
+        raise Conflict(
+            f"Invoice {invoice} is {invoice.status}: only a draft can be sent",
+            reason="invoice_not_draft",
+        )
+    invoice.save(update_fields=[*_mark_sent(invoice), "updated_at"])
+    return invoice
+
+
+@transaction.atomic
+def invoice_void(*, invoice: Invoice, reason: str) -> Invoice:
+    """Void a draft or sent invoice that has no payments; it keeps (or gets) its number."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise RequestValidationError([_error("reason", "A reason is required to void", "missing")])
+    invoice = _locked_invoice(invoice.pk)
+    if invoice.status == InvoiceStatus.VOID:
+        raise Conflict(f"Invoice {invoice} is already void", reason="invoice_void")
+    if invoice.status == InvoiceStatus.PAID or invoice.payments.exists():
+        raise Conflict(
+            f"Invoice {invoice} has payments and cannot be voided", reason="invoice_has_payments"
+        )
+    fields = ["status", "voided_at", "void_reason", "updated_at"]
+    if invoice.status == InvoiceStatus.DRAFT:
+        # A void invoice is numbered like any other that left draft (gap-free sequence).
+        fields += _mark_sent(invoice)
+    invoice.status = InvoiceStatus.VOID
+    invoice.voided_at = timezone.now()
+    invoice.void_reason = reason[:255]
+    invoice.save(update_fields=list(dict.fromkeys(fields)))
+    return invoice
+
+
+def invoice_amount_paid(invoice: Invoice) -> Decimal:
+    return invoice.payments.aggregate(paid=money_sum("amount"))["paid"]
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    invoice_id: int,
+    amount: Decimal,
+    paid_date: datetime.date | None = None,
+    method: str = PaymentMethod.OTHER,
+    reference: str | None = None,
+    notes: str | None = None,
+) -> Payment:
+    """Record a payment under the invoice's row lock, applying the contract's rules in order."""
+    errors = _money_errors(amount=amount)
+    if not errors and amount <= 0:
+        errors.append(_error("amount", "Amount must be greater than 0"))
+    if method not in PaymentMethod.values:
+        errors.append(_error("method", f"Method must be one of {', '.join(PaymentMethod)}"))
+    reference = (reference or "").strip() or None
+    if reference is not None and len(reference) > 80:
+        errors.append(_error("reference", "Ensure this field has no more than 80 characters."))
+    if errors:
+        raise RequestValidationError(errors)
+
+    invoice = _locked_invoice(invoice_id)
+    if invoice.status == InvoiceStatus.PAID:
+        raise Conflict(f"Invoice {invoice} is already paid", reason="invoice_already_paid")
+    if invoice.status == InvoiceStatus.VOID:
+        raise ApplicationError(
+            f"Invoice {invoice} is void and cannot be paid", reason="invoice_void", status=400
+        )
+    # MySQL's collation compares references case-insensitively; make SQLite agree.
+    if reference and invoice.payments.filter(reference__iexact=reference).exists():
+        raise Conflict(
+            f"A payment with reference {reference!r} is already recorded on invoice {invoice}",
+            reason="duplicate_payment_reference",
+        )
+    paid = invoice_amount_paid(invoice)
+    if paid + amount > invoice.total:
+        balance = invoice.total - paid
+        raise Conflict(
+            f"A payment of {amount} exceeds the balance due of {balance} on invoice {invoice} "
+            f"(total {invoice.total}, already paid {paid})",
+            reason="payment_exceeds_total",
+            extra={"amount_paid": str(paid), "balance_due": str(balance)},
+        )
+
+    with conflict_on_integrity(DUPLICATE_REFERENCE):
+        payment = Payment.objects.create(
+            invoice=invoice,
+            amount=amount,
+            paid_date=paid_date or timezone.localdate(),
+            method=method,
+            reference=reference,
+            notes=notes or None,
+        )
+
+    fields: list[str] = []
+    if invoice.status == InvoiceStatus.DRAFT:
+        fields += _mark_sent(invoice)
+    if paid + amount == invoice.total:
+        invoice.status = InvoiceStatus.PAID
+        invoice.paid_at = timezone.now()
+        fields += ["status", "paid_at"]
+    if fields:
+        invoice.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
+    return payment

@@ -1,0 +1,67 @@
+"""Every billing API operation for the role matrix (tests/test_role_matrix.py)."""
+
+from billing.tests.factories import InvoiceFactory, PaymentFactory
+from customers.tests.factories import PropertyFactory
+from ektor.testing import RoleCase
+
+
+def _new_invoice_payload():
+    prop = PropertyFactory()
+    return {
+        "customer_id": prop.customer_id,
+        "property_id": prop.pk,
+        "period_start": "2026-01-05",
+        "period_end": "2026-01-11",
+        "issued_date": "2026-01-11",
+        "subtotal": "100.00",
+        "tax": "0.00",
+        "total": "100.00",
+    }
+
+
+def _draft_path(suffix: str = "") -> str:
+    return f"/api/v1/invoices/{InvoiceFactory().pk}{suffix}"
+
+
+CASES = [
+    RoleCase("GET", "api/v1/invoices", lambda: "/api/v1/invoices", staff_allowed=True),
+    RoleCase(
+        "POST",
+        "api/v1/invoices",
+        lambda: "/api/v1/invoices",
+        _new_invoice_payload,
+        admin_status=201,
+    ),
+    RoleCase("GET", "api/v1/invoices/<pk>", _draft_path, staff_allowed=True),
+    RoleCase("PATCH", "api/v1/invoices/<pk>", _draft_path, lambda: {"notes": "Gate code 1234"}),
+    RoleCase("POST", "api/v1/invoices/<pk>/send", lambda: _draft_path("/send")),
+    RoleCase(
+        "POST",
+        "api/v1/invoices/<pk>/void",
+        lambda: _draft_path("/void"),
+        lambda: {"reason": "Billed twice"},
+    ),
+    RoleCase("GET", "api/v1/payments", lambda: "/api/v1/payments", staff_allowed=True),
+    RoleCase(
+        "POST",
+        "api/v1/payments",
+        lambda: "/api/v1/payments",
+        lambda: {"invoice_id": InvoiceFactory().pk, "amount": "10.00"},
+        admin_status=201,
+    ),
+    RoleCase(
+        "GET",
+        "api/v1/payments/<pk>",
+        lambda: f"/api/v1/payments/{PaymentFactory().pk}",
+        staff_allowed=True,
+    ),
+    RoleCase(
+        "GET",
+        "api/v1/reports/customers/<customer_id>/statement",
+        lambda: (
+            f"/api/v1/reports/customers/{InvoiceFactory().customer_id}/statement"
+            "?from=2026-01-01&to=2026-01-31"
+        ),
+        staff_allowed=True,
+    ),
+]

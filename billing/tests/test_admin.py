@@ -1,0 +1,201 @@
+"""The billing admin: every save goes through the services; refusals are form errors."""
+
+from decimal import Decimal
+
+import pytest
+
+from billing import services
+from billing.models import Invoice, Payment
+from billing.tests.conftest import make_invoice
+from billing.tests.factories import InvoiceFactory
+from customers.tests.factories import PropertyFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/billing/invoice/"
+
+
+@pytest.fixture
+def admin_site(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+def inline_management(total=0, initial=0) -> dict:
+    return {
+        "payments-TOTAL_FORMS": str(total),
+        "payments-INITIAL_FORMS": str(initial),
+        "payments-MIN_NUM_FORMS": "0",
+        "payments-MAX_NUM_FORMS": "1000",
+    }
+
+
+def change_post(invoice: Invoice, payments: list[dict], **fields) -> dict:
+    data = {**inline_management(len(payments)), "notes": fields.pop("notes", "")}
+    for n, payment in enumerate(payments):
+        for key, value in {"paid_date": "2026-01-12", "method": "cash", **payment}.items():
+            data[f"payments-{n}-{key}"] = value
+    data.update(fields)
+    return data
+
+
+def draft_fields(invoice: Invoice, **overrides) -> dict:
+    data = {
+        "customer": invoice.customer_id,
+        "property": invoice.property_id,
+        "period_start": "2026-01-05",
+        "period_end": "2026-01-11",
+        "issued_date": "2026-01-11",
+        "due_date": "2026-01-18",
+        "subtotal": "100.00",
+        "tax": "0.00",
+        "total": "100.00",
+    }
+    return {**data, **overrides}
+
+
+def test_overpayment_is_refused_with_a_readable_message(admin_site, invoice):
+    services.payment_record(invoice_id=invoice.pk, amount=Decimal("80.00"))
+    url = f"{CHANGELIST}{invoice.pk}/change/"
+    response = admin_site.post(url, change_post(invoice, [{"amount": "30.00"}]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "A payment of 30.00 exceeds the balance due of 20.00 on invoice INV-2026-000001" in html
+    assert Payment.objects.count() == 1
+
+
+def test_inline_payments_are_recorded_through_the_service(admin_site, invoice):
+    url = f"{CHANGELIST}{invoice.pk}/change/"
+    response = admin_site.post(
+        url,
+        change_post(invoice, [{"amount": "60.00", "reference": "A"}, {"amount": "40.00"}]),
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    invoice.refresh_from_db()
+    assert invoice.status == "paid"
+    assert sorted(Payment.objects.values_list("amount", flat=True)) == [
+        Decimal("40.00"),
+        Decimal("60.00"),
+    ]
+
+
+def test_two_new_rows_are_judged_together_and_nothing_is_half_saved(admin_site, invoice):
+    url = f"{CHANGELIST}{invoice.pk}/change/"
+    response = admin_site.post(
+        url, change_post(invoice, [{"amount": "60.00"}, {"amount": "60.00"}], notes="changed")
+    )
+    assert response.status_code == 200
+    assert "exceeds the balance due of 40.00" in response.content.decode()
+    assert not Payment.objects.exists()
+    invoice.refresh_from_db()
+    assert invoice.notes is None
+
+
+def test_sent_invoice_is_read_only_except_notes(admin_site, invoice):
+    url = f"{CHANGELIST}{invoice.pk}/change/"
+    page = admin_site.get(url).content.decode()
+    assert 'name="notes"' in page
+    assert 'name="total"' not in page and 'name="customer"' not in page
+    response = admin_site.post(
+        url, change_post(invoice, [], notes="Gate code 1234", total="1.00", subtotal="1.00")
+    )
+    assert response.status_code == 302
+    invoice.refresh_from_db()
+    assert (invoice.notes, invoice.total) == ("Gate code 1234", Decimal("100.00"))
+
+
+def test_create_goes_through_invoice_create(admin_site):
+    prop = PropertyFactory()
+    draft = Invoice(customer=prop.customer, property=prop)
+    data = {**draft_fields(draft, total="99.00"), "status": "sent"}
+    response = admin_site.post(f"{CHANGELIST}add/", data)
+    assert response.status_code == 200
+    assert "total must equal subtotal + tax exactly" in response.content.decode()
+    other = PropertyFactory()
+    response = admin_site.post(
+        f"{CHANGELIST}add/", {**data, "total": "100.00", "property": other.pk}
+    )
+    assert f"Property {other.pk} does not belong to customer" in response.content.decode()
+    assert not Invoice.objects.exists()
+    response = admin_site.post(f"{CHANGELIST}add/", {**data, "total": "100.00"})
+    assert response.status_code == 302
+    assert Invoice.objects.get().number == "INV-2026-000001"
+
+
+def test_draft_edit_goes_through_invoice_update(admin_site):
+    draft = InvoiceFactory()
+    url = f"{CHANGELIST}{draft.pk}/change/"
+    response = admin_site.post(url, change_post(draft, [], **draft_fields(draft, tax="5.00")))
+    assert "total must equal subtotal + tax exactly" in response.content.decode()
+    response = admin_site.post(
+        url, change_post(draft, [], **draft_fields(draft, tax="5.00", total="105.00"))
+    )
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert (draft.total, draft.status) == (Decimal("105.00"), "draft")
+
+
+def test_send_and_void_actions(admin_site):
+    drafts = InvoiceFactory.create_batch(2)
+    paid = make_invoice()
+    services.payment_record(invoice_id=paid.pk, amount=Decimal("100.00"))
+    ids = [str(d.pk) for d in drafts]
+    response = admin_site.post(
+        CHANGELIST, {"action": "send_selected", "_selected_action": ids}, follow=True
+    )
+    assert "Sent 2 invoice(s)." in response.content.decode()
+    assert set(Invoice.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"sent"}
+
+    ids.append(str(paid.pk))
+    page = admin_site.post(CHANGELIST, {"action": "void_selected", "_selected_action": ids})
+    assert page.status_code == 200 and 'name="reason"' in page.content.decode()
+    assert not Invoice.objects.filter(status="void").exists()
+    response = admin_site.post(
+        CHANGELIST,
+        {"action": "void_selected", "_selected_action": ids, "apply": "1", "reason": "Dup"},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "Voided 2 invoice(s)." in html
+    assert f"{paid.number}: Invoice {paid.number} has payments and cannot be voided" in html
+    assert Invoice.objects.get(pk=paid.pk).status == "paid"
+
+
+def test_no_delete_anywhere(admin_site, invoice):
+    payment = services.payment_record(invoice_id=invoice.pk, amount=Decimal("1.00"))
+    assert admin_site.get(f"{CHANGELIST}{invoice.pk}/delete/").status_code == 403
+    assert admin_site.get(f"/admin/billing/payment/{payment.pk}/delete/").status_code == 403
+    assert "delete_selected" not in admin_site.get(CHANGELIST).content.decode()
+
+
+def test_payment_admin_add_and_refusal(admin_site, invoice):
+    url = "/admin/billing/payment/add/"
+    data = {"invoice": invoice.pk, "amount": "100.01", "paid_date": "2026-01-12", "method": "cash"}
+    response = admin_site.post(url, data)
+    assert "exceeds the balance due of 100.00" in response.content.decode()
+    response = admin_site.post(url, {**data, "amount": "100.00", "reference": "CASH-1"})
+    assert response.status_code == 302
+    payment = Payment.objects.get()
+    invoice.refresh_from_db()
+    assert invoice.status == "paid"
+    # Read only afterwards: the change page has no editable amount and saving is refused.
+    page = admin_site.get(f"/admin/billing/payment/{payment.pk}/change/").content.decode()
+    assert 'name="amount"' not in page
+    response = admin_site.post(f"/admin/billing/payment/{payment.pk}/change/", {**data})
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_changelists_run_a_fixed_number_of_queries(
+    admin_site, django_assert_max_num_queries, count
+):
+    for _ in range(count):
+        services.payment_record(invoice_id=make_invoice().pk, amount=Decimal("1.00"))
+    with django_assert_max_num_queries(12):
+        response = admin_site.get(CHANGELIST)
+    assert response.status_code == 200
+    assert "INV-2026-000001" in response.content.decode()
+    with django_assert_max_num_queries(12):
+        assert admin_site.get("/admin/billing/payment/").status_code == 200
+    for query in ("?overdue=yes", "?status__exact=sent", "?q=INV-2026"):
+        assert admin_site.get(CHANGELIST + query).status_code == 200

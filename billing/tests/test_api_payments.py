@@ -1,0 +1,151 @@
+"""/api/v1/payments: the contract's rules in order, with status, code and details.reason."""
+
+from decimal import Decimal
+
+import pytest
+
+from billing import services
+from billing.models import Payment
+from billing.services import DUPLICATE_REFERENCE
+from billing.tests.conftest import make_invoice
+from billing.tests.factories import InvoiceFactory
+from billing.tests.test_api_invoices import error, locs
+from ektor.api.errors import ApplicationError
+from ektor.services import conflict_on_integrity
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/payments"
+
+
+def pay(client, invoice_id, amount="10.00", **extra):
+    return client.post(URL, {"invoice_id": invoice_id, "amount": amount, **extra}, format="json")
+
+
+def test_record_with_defaults(admin_client_api, invoice):
+    response = pay(admin_client_api, invoice.pk, 30)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert set(body) == {
+        "payment_id",
+        "invoice_id",
+        "amount",
+        "paid_date",
+        "method",
+        "reference",
+        "notes",
+        "created_at",
+    }
+    assert (body["amount"], body["method"], body["reference"]) == ("30.00", "other", None)
+    assert body["paid_date"] == str(Payment.objects.get().paid_date)
+
+
+def test_rules_in_the_contracts_order(admin_client_api, invoice):
+    error(pay(admin_client_api, 999999), 404, "invoice_not_found")
+    assert pay(admin_client_api, invoice.pk, "60.00", reference="ATH-1").status_code == 201
+    body = error(
+        pay(admin_client_api, invoice.pk, "50.00", reference="ATH-1"),
+        409,
+        "duplicate_payment_reference",
+    )
+    assert body["message"] == (
+        "A payment with reference 'ATH-1' is already recorded on invoice INV-2026-000001"
+    )
+    body = error(pay(admin_client_api, invoice.pk, "40.01"), 409, "payment_exceeds_total")
+    assert body["details"]["balance_due"] == "40.00"
+    assert pay(admin_client_api, invoice.pk, "40.00").status_code == 201
+    response = admin_client_api.get(f"/api/v1/invoices/{invoice.pk}").json()
+    assert (response["status"], response["amount_paid"], response["balance_due"]) == (
+        "paid",
+        "100.00",
+        "0.00",
+    )
+    error(
+        pay(admin_client_api, invoice.pk, "50.00", reference="ATH-1"), 409, "invoice_already_paid"
+    )
+
+
+def test_void_invoice_is_400_before_other_rules(admin_client_api, invoice):
+    services.invoice_void(invoice=invoice, reason="Mistake")
+    body = error(pay(admin_client_api, invoice.pk, "500.00"), 400, "invoice_void")
+    assert body["message"] == "Invoice INV-2026-000001 is void and cannot be paid"
+
+
+def test_payment_on_draft_sends_it(admin_client_api):
+    draft = InvoiceFactory()
+    assert pay(admin_client_api, draft.pk).status_code == 201
+    body = admin_client_api.get(f"/api/v1/invoices/{draft.pk}").json()
+    assert (body["status"], body["number"], body["balance_due"]) == (
+        "sent",
+        "INV-2026-000001",
+        "90.00",
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "loc", "message"),
+    [
+        ({"amount": "0"}, "amount", "greater than or equal to 0.01"),
+        ({"amount": "-5"}, "amount", "greater than or equal to 0.01"),
+        ({"amount": "1.005"}, "amount", "no more than 2 decimal places"),
+        ({"amount": "NaN"}, "amount", "valid amount of money"),
+        ({"amount": "-Infinity"}, "amount", "valid amount of money"),
+        ({"amount": "99999999999999"}, "amount", "no more than 12 digits"),
+        ({"amount": [1]}, "amount", "valid amount of money"),
+        ({"invoice_id": "1"}, "invoice_id", "valid integer"),
+        ({"method": "bitcoin"}, "method", "is not a valid choice"),
+        ({"reference": "x" * 81}, "reference", "no more than 80 characters"),
+        ({"paid_date": "2026-02-30"}, "paid_date", "Date has wrong format"),
+    ],
+)
+def test_input_is_strict(admin_client_api, invoice, overrides, loc, message):
+    body = error(
+        admin_client_api.post(
+            URL, {"invoice_id": invoice.pk, "amount": "1.00", **overrides}, format="json"
+        ),
+        422,
+    )
+    assert message in locs(body)[("body", loc)]
+    assert not Payment.objects.exists()
+
+
+def test_many_small_payments_reach_the_total_to_the_cent(admin_client_api):
+    invoice = make_invoice(total="1.50")
+    for amount in ["0.10"] * 10 + ["0.01"] * 50:
+        assert pay(admin_client_api, invoice.pk, amount).status_code == 201
+    body = admin_client_api.get(f"/api/v1/invoices/{invoice.pk}").json()
+    assert (body["status"], body["amount_paid"], body["balance_due"]) == ("paid", "1.50", "0.00")
+    error(pay(admin_client_api, invoice.pk, "0.01"), 409, "invoice_already_paid")
+
+
+def test_list_filter_and_retrieve(staff_client_api, invoice):
+    other = make_invoice()
+    mine = services.payment_record(invoice_id=invoice.pk, amount=Decimal("1.00"), reference="A")
+    services.payment_record(invoice_id=other.pk, amount=Decimal("2.00"))
+    response = staff_client_api.get(f"{URL}?invoice_id={invoice.pk}")
+    assert [row["payment_id"] for row in response.json()] == [mine.pk]
+    assert staff_client_api.get(f"{URL}/{mine.pk}").json()["reference"] == "A"
+    error(staff_client_api.get(f"{URL}/999999"), 404, "payment_not_found")
+    for query in ("invoice_id=-1", "invoice_id=abc", "invoice_id=1.5"):
+        body = error(staff_client_api.get(f"{URL}?{query}"), 422)
+        assert ("query", "invoice_id") in locs(body)
+
+
+@pytest.mark.parametrize("count", [1, 25])
+def test_list_queries_do_not_grow_with_rows(staff_client_api, django_assert_num_queries, count):
+    invoice = make_invoice(total="1000.00")
+    for _ in range(count):
+        services.payment_record(invoice_id=invoice.pk, amount=Decimal("1.00"))
+    with django_assert_num_queries(5):
+        response = staff_client_api.get(f"{URL}?limit=200")
+    assert len(response.json()) == count
+
+
+def test_duplicate_reference_reaching_the_constraint_is_a_409(invoice):
+    """The unique constraint backs the check: its error on this database maps to the 409."""
+    services.payment_record(invoice_id=invoice.pk, amount=Decimal("1.00"), reference="R-9")
+    with pytest.raises(ApplicationError) as info, conflict_on_integrity(DUPLICATE_REFERENCE):
+        Payment.objects.create(
+            invoice=invoice, amount=Decimal("1.00"), paid_date=invoice.issued_date, reference="R-9"
+        )
+    assert (info.value.status, info.value.reason) == (409, "duplicate_payment_reference")

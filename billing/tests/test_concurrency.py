@@ -1,0 +1,112 @@
+"""The money rules under concurrent requests, on MariaDB (real row locks).
+
+Each thread runs the service in its own database connection and closes it at the end.
+"""
+
+import threading
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from billing import selectors, services
+from billing.models import Invoice
+from billing.tests.conftest import make_invoice
+from billing.tests.factories import InvoiceFactory
+from ektor.api.errors import ApplicationError
+
+pytestmark = [pytest.mark.mariadb, pytest.mark.django_db(transaction=True)]
+
+
+def run_together(count: int, work) -> list[str]:
+    """Start `count` threads at once; each returns "ok" or the reason it was refused."""
+    barrier = threading.Barrier(count)
+    results: list[str] = []
+    lock = threading.Lock()
+
+    def target(n: int) -> None:
+        try:
+            barrier.wait()
+            try:
+                work(n)
+                outcome = "ok"
+            except ApplicationError as exc:
+                outcome = f"{exc.status} {exc.reason}"
+            with lock:
+                results.append(outcome)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=target, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_twenty_payments_of_ten_on_a_hundred():
+    invoice = make_invoice(total="100.00")
+    results = run_together(
+        20, lambda n: services.payment_record(invoice_id=invoice.pk, amount=Decimal("10.00"))
+    )
+    # Once the tenth lands the invoice is paid, so the rest meet the first 409 rule in order.
+    assert Counter(results) == {"ok": 10, "409 invoice_already_paid": 10}
+    row = selectors.invoice_get(invoice_id=invoice.pk)
+    assert (row.status, row.amount_paid, row.balance_due) == (
+        "paid",
+        Decimal("100.00"),
+        Decimal("0.00"),
+    )
+    assert row.paid_at is not None
+
+
+def test_concurrent_payments_that_do_not_divide_the_total_never_overpay():
+    invoice = make_invoice(total="100.00")
+    results = run_together(
+        20, lambda n: services.payment_record(invoice_id=invoice.pk, amount=Decimal("30.00"))
+    )
+    assert Counter(results) == {"ok": 3, "409 payment_exceeds_total": 17}
+    row = selectors.invoice_get(invoice_id=invoice.pk)
+    assert (row.status, row.amount_paid, row.balance_due) == (
+        "sent",
+        Decimal("90.00"),
+        Decimal("10.00"),
+    )
+
+
+def test_ten_payments_with_the_same_reference():
+    invoice = make_invoice(total="100.00")
+    results = run_together(
+        10,
+        lambda n: services.payment_record(
+            invoice_id=invoice.pk, amount=Decimal("1.00"), reference="ATH-777"
+        ),
+    )
+    assert Counter(results) == {"ok": 1, "409 duplicate_payment_reference": 9}
+    assert invoice.payments.count() == 1
+
+
+def test_simultaneous_sends_never_repeat_or_skip_a_number():
+    drafts = InvoiceFactory.create_batch(24)
+    results = run_together(24, lambda n: services.invoice_send(invoice=drafts[n]))
+    assert results == ["ok"] * 24
+    numbers = sorted(Invoice.objects.values_list("number", flat=True))
+    assert numbers == [f"INV-2026-{n:06d}" for n in range(1, 25)]
+
+
+def test_first_numbers_of_a_new_year_race_on_the_counter_row():
+    """Nobody has a counter row for the year yet: every thread tries to create it."""
+    drafts = InvoiceFactory.create_batch(12, issued_date="2031-03-01", due_date=None)
+    results = run_together(12, lambda n: services.invoice_send(invoice=drafts[n]))
+    assert results == ["ok"] * 12
+    numbers = sorted(Invoice.objects.values_list("number", flat=True))
+    assert numbers == [f"INV-2031-{n:06d}" for n in range(1, 13)]
+
+
+def test_check_constraints_hold_in_the_database():
+    from django.db import IntegrityError
+
+    with pytest.raises(IntegrityError, match="billing_invoice_total_sum"):
+        InvoiceFactory(subtotal=Decimal("10.00"), tax=Decimal("1.00"), total=Decimal("12.00"))

@@ -1,0 +1,291 @@
+"""The rules of billing.services, which the API, the admin and the commands all go through."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from billing import selectors, services
+from billing.models import Invoice, InvoiceNumberCounter, InvoiceStatus, Payment
+from billing.tests.conftest import make_invoice
+from billing.tests.factories import InvoiceFactory
+from customers.tests.factories import CustomerFactory, PropertyFactory
+from ektor.api.errors import ApplicationError, RequestValidationError
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+
+
+def create_kwargs(prop, **overrides):
+    data = {
+        "customer_id": prop.customer_id,
+        "property_id": prop.pk,
+        "period_start": D(2026, 1, 5),
+        "period_end": D(2026, 1, 11),
+        "issued_date": D(2026, 1, 11),
+        "due_date": D(2026, 1, 18),
+        "subtotal": Decimal("100.00"),
+        "tax": Decimal("7.00"),
+        "total": Decimal("107.00"),
+    }
+    return {**data, **overrides}
+
+
+def refusal(call) -> ApplicationError:
+    with pytest.raises(ApplicationError) as info:
+        call()
+    return info.value
+
+
+def field_errors(call) -> dict[str, str]:
+    with pytest.raises(RequestValidationError) as info:
+        call()
+    return {tuple(e["loc"]): e["msg"] for e in info.value.errors}
+
+
+class TestInvoiceCreate:
+    def test_sent_by_default_with_the_first_number_of_the_year(self):
+        invoice = services.invoice_create(**create_kwargs(PropertyFactory()))
+        assert invoice.status == InvoiceStatus.SENT
+        assert invoice.number == "INV-2026-000001"
+        assert invoice.sent_at is not None
+
+    def test_draft_has_no_number(self):
+        invoice = services.invoice_create(**create_kwargs(PropertyFactory()), status="draft")
+        assert (invoice.status, invoice.number) == ("draft", None)
+
+    def test_checks_in_the_contracts_order(self):
+        prop = PropertyFactory()
+        other = PropertyFactory()
+        bad_fields = {"period_start": D(2026, 2, 1), "total": Decimal("1.00")}
+        # Unknown customer comes first even when everything else is wrong too.
+        exc = refusal(
+            lambda: services.invoice_create(
+                **create_kwargs(prop, customer_id=999999, property_id=999999, **bad_fields)
+            )
+        )
+        assert (exc.status, exc.reason, exc.message) == (
+            404,
+            "customer_not_found",
+            "Customer not found",
+        )
+        exc = refusal(
+            lambda: services.invoice_create(**create_kwargs(prop, property_id=999999, **bad_fields))
+        )
+        assert (exc.status, exc.reason) == (404, "property_not_found")
+        exc = refusal(
+            lambda: services.invoice_create(
+                **create_kwargs(prop, property_id=other.pk, **bad_fields)
+            )
+        )
+        assert (exc.status, exc.reason) == (400, "property_customer_mismatch")
+        assert exc.message == f"Property {other.pk} does not belong to customer {prop.customer_id}"
+        errors = field_errors(lambda: services.invoice_create(**create_kwargs(prop, **bad_fields)))
+        assert ("body", "period_end") in errors
+        assert Invoice.objects.count() == 0
+
+    @pytest.mark.parametrize(
+        ("overrides", "field", "message"),
+        [
+            ({"period_end": D(2026, 1, 4)}, "period_end", "period_end must be on or after"),
+            ({"due_date": D(2026, 1, 10)}, "due_date", "due_date must be on or after issued"),
+            ({"total": Decimal("107.01")}, "total", "total must equal subtotal + tax exactly"),
+            ({"tax": Decimal("-7.00"), "total": Decimal("93.00")}, "tax", "must not be negative"),
+            ({"subtotal": Decimal("100.001")}, "subtotal", "no more than 2 decimal places"),
+            ({"status": "paid"}, "status", "becomes paid through payments"),
+            ({"status": "void"}, "status", "void through the void action"),
+        ],
+    )
+    def test_field_rules_are_422(self, overrides, field, message):
+        prop = PropertyFactory()
+        errors = field_errors(lambda: services.invoice_create(**create_kwargs(prop, **overrides)))
+        assert message in errors[("body", field)]
+        assert not Invoice.objects.exists()
+
+    def test_a_refused_sent_invoice_uses_no_number(self):
+        prop = PropertyFactory()
+        field_errors(lambda: services.invoice_create(**create_kwargs(prop, total=Decimal("1.00"))))
+        assert services.invoice_create(**create_kwargs(prop)).number == "INV-2026-000001"
+
+
+class TestInvoiceUpdateSendVoid:
+    def test_update_draft_and_recheck_rules(self):
+        draft = InvoiceFactory()
+        updated = services.invoice_update(
+            invoice=draft, data={"subtotal": Decimal("90.00"), "total": Decimal("90.00")}
+        )
+        assert updated.total == Decimal("90.00")
+        errors = field_errors(
+            lambda: services.invoice_update(invoice=draft, data={"total": Decimal("80.00")})
+        )
+        assert "total must equal subtotal + tax" in errors[("body", "total")]
+
+    def test_update_moving_to_another_customers_property_is_400(self):
+        draft = InvoiceFactory()
+        exc = refusal(
+            lambda: services.invoice_update(
+                invoice=draft, data={"property_id": PropertyFactory().pk}
+            )
+        )
+        assert exc.reason == "property_customer_mismatch"
+
+    def test_update_only_drafts(self, invoice):
+        exc = refusal(lambda: services.invoice_update(invoice=invoice, data={"notes": "x"}))
+        assert (exc.status, exc.reason) == (409, "invoice_not_draft")
+        assert exc.message == "Invoice INV-2026-000001 is sent: only a draft can be changed"
+
+    def test_empty_update_is_400(self):
+        exc = refusal(lambda: services.invoice_update(invoice=InvoiceFactory(), data={}))
+        assert (exc.status, exc.reason) == (400, "no_fields_to_update")
+
+    def test_send_numbers_per_year_of_issued_date(self):
+        def draft(issued):
+            return InvoiceFactory(issued_date=issued, due_date=None)
+
+        a = services.invoice_send(invoice=draft(D(2026, 3, 1)))
+        b = services.invoice_send(invoice=draft(D(2025, 12, 31)))
+        c = services.invoice_send(invoice=draft(D(2026, 1, 1)))
+        assert [a.number, b.number, c.number] == [
+            "INV-2026-000001",
+            "INV-2025-000001",
+            "INV-2026-000002",
+        ]
+        assert InvoiceNumberCounter.objects.get(year=2026).last_number == 2
+
+    def test_send_twice_is_409(self, invoice):
+        exc = refusal(lambda: services.invoice_send(invoice=invoice))
+        assert (exc.status, exc.reason) == (409, "invoice_not_draft")
+
+    def test_void_needs_a_reason(self, invoice):
+        errors = field_errors(lambda: services.invoice_void(invoice=invoice, reason="  "))
+        assert errors[("body", "reason")] == "A reason is required to void"
+
+    def test_void_sent_keeps_number_and_reason(self, invoice):
+        voided = services.invoice_void(invoice=invoice, reason="Billed twice")
+        assert (voided.status, voided.number, voided.void_reason) == (
+            "void",
+            "INV-2026-000001",
+            "Billed twice",
+        )
+        exc = refusal(lambda: services.invoice_void(invoice=invoice, reason="again"))
+        assert (exc.status, exc.reason) == (409, "invoice_void")
+
+    def test_void_draft_gets_a_number(self):
+        voided = services.invoice_void(invoice=InvoiceFactory(), reason="Never sent")
+        assert (voided.status, voided.number) == ("void", "INV-2026-000001")
+
+    def test_void_with_payments_is_409(self, invoice):
+        services.payment_record(invoice_id=invoice.pk, amount=Decimal("10.00"))
+        exc = refusal(lambda: services.invoice_void(invoice=invoice, reason="x"))
+        assert (exc.status, exc.reason) == (409, "invoice_has_payments")
+        services.payment_record(invoice_id=invoice.pk, amount=Decimal("90.00"))
+        exc = refusal(lambda: services.invoice_void(invoice=invoice, reason="x"))
+        assert exc.reason == "invoice_has_payments"
+
+
+class TestPaymentRecord:
+    def test_defaults(self, invoice):
+        payment = services.payment_record(invoice_id=invoice.pk, amount=Decimal("30.00"))
+        assert payment.method == "other"
+        assert payment.reference is None
+        assert payment.paid_date == datetime.date.today()
+
+    def test_empty_reference_is_null_and_never_collides(self, invoice):
+        for _ in range(2):
+            payment = services.payment_record(
+                invoice_id=invoice.pk, amount=Decimal("1.00"), reference="  "
+            )
+            assert payment.reference is None
+
+    def test_rules_in_the_contracts_order(self, invoice):
+        services.payment_record(invoice_id=invoice.pk, amount=Decimal("60.00"), reference="R1")
+        # Duplicate reference is checked before the overpayment.
+        exc = refusal(
+            lambda: services.payment_record(
+                invoice_id=invoice.pk, amount=Decimal("50.00"), reference="r1"
+            )
+        )
+        assert (exc.status, exc.reason) == (409, "duplicate_payment_reference")
+        exc = refusal(
+            lambda: services.payment_record(invoice_id=invoice.pk, amount=Decimal("40.01"))
+        )
+        assert (exc.status, exc.reason) == (409, "payment_exceeds_total")
+        assert exc.message == (
+            "A payment of 40.01 exceeds the balance due of 40.00 on invoice INV-2026-000001 "
+            "(total 100.00, already paid 60.00)"
+        )
+        assert exc.extra == {"amount_paid": "60.00", "balance_due": "40.00"}
+        services.payment_record(invoice_id=invoice.pk, amount=Decimal("40.00"))
+        invoice.refresh_from_db()
+        assert invoice.status == "paid" and invoice.paid_at is not None
+        # Paid comes before the duplicate reference and the overpayment.
+        exc = refusal(
+            lambda: services.payment_record(
+                invoice_id=invoice.pk, amount=Decimal("50.00"), reference="R1"
+            )
+        )
+        assert (exc.status, exc.reason) == (409, "invoice_already_paid")
+        exc = refusal(lambda: services.payment_record(invoice_id=999999, amount=Decimal("1")))
+        assert (exc.status, exc.reason, exc.message) == (
+            404,
+            "invoice_not_found",
+            "Invoice not found",
+        )
+
+    def test_void_invoice_is_400(self, invoice):
+        services.invoice_void(invoice=invoice, reason="Mistake")
+        exc = refusal(
+            lambda: services.payment_record(invoice_id=invoice.pk, amount=Decimal("500.00"))
+        )
+        assert (exc.status, exc.reason) == (400, "invoice_void")
+
+    def test_payment_on_a_draft_sends_it(self):
+        draft = InvoiceFactory()
+        services.payment_record(invoice_id=draft.pk, amount=Decimal("10.00"))
+        draft.refresh_from_db()
+        assert (draft.status, draft.number) == ("sent", "INV-2026-000001")
+
+    @pytest.mark.parametrize("amount", ["0", "-1.00", "0.001"])
+    def test_amount_must_be_positive_cents(self, invoice, amount):
+        errors = field_errors(
+            lambda: services.payment_record(invoice_id=invoice.pk, amount=Decimal(amount))
+        )
+        assert ("body", "amount") in errors
+
+    def test_many_cents_sum_to_the_total_exactly(self):
+        invoice = make_invoice(total="3.30")
+        for _ in range(10):
+            services.payment_record(invoice_id=invoice.pk, amount=Decimal("0.10"))
+        for _ in range(229):
+            services.payment_record(invoice_id=invoice.pk, amount=Decimal("0.01"))
+        row = selectors.invoice_get(invoice_id=invoice.pk)
+        assert (row.status, row.amount_paid, row.balance_due) == (
+            "sent",
+            Decimal("3.29"),
+            Decimal("0.01"),
+        )
+        services.payment_record(invoice_id=invoice.pk, amount=Decimal("0.01"))
+        row = selectors.invoice_get(invoice_id=invoice.pk)
+        assert (row.status, str(row.amount_paid), str(row.balance_due)) == (
+            "paid",
+            "3.30",
+            "0.00",
+        )
+        assert Payment.objects.filter(invoice=invoice).count() == 240
+
+
+def test_statement_customer_must_exist_and_period_ordered():
+    customer = CustomerFactory()
+    exc = refusal(
+        lambda: selectors.customer_statement(
+            customer_id=customer.pk, from_date=D(2026, 2, 1), to_date=D(2026, 1, 1)
+        )
+    )
+    assert (exc.status, exc.reason) == (400, "invalid_date_range")
+    exc = refusal(
+        lambda: selectors.customer_statement(
+            customer_id=999999, from_date=D(2026, 1, 1), to_date=D(2026, 1, 31)
+        )
+    )
+    assert (exc.status, exc.reason) == (404, "customer_not_found")

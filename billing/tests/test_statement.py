@@ -1,0 +1,190 @@
+"""The customer statement: the API, the admin page and the command share one selector."""
+
+import csv
+import io
+import re
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from billing import services
+from billing.tests.conftest import make_invoice
+from billing.tests.test_api_invoices import error, locs
+from customers.tests.factories import CustomerFactory, PropertyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def history():
+    """Hand-computed: in January 2026 the customer was billed 100.00 + 250.50 + 80.25 = 430.75
+    (the void 999.99 and the February invoice do not count) and paid 100.00 + 50.25 = 150.25,
+    so 280.50 is due."""
+    customer = CustomerFactory(first_name="Martha", last_name="Perez")
+    home = PropertyFactory(customer=customer)
+    beach = PropertyFactory(customer=customer)
+    paid = make_invoice(prop=home, total="100.00", issued="2026-01-05")
+    services.payment_record(invoice_id=paid.pk, amount=Decimal("100.00"))
+    partial = make_invoice(prop=beach, total="250.50", issued="2026-01-05")
+    services.payment_record(invoice_id=partial.pk, amount=Decimal("50.25"))
+    void = make_invoice(prop=home, total="999.99", issued="2026-01-12")
+    services.invoice_void(invoice=void, reason="Wrong amount")
+    draft = make_invoice(prop=home, total="80.25", issued="2026-01-31", status="draft")
+    make_invoice(prop=home, total="70.00", issued="2026-02-01")
+    make_invoice(total="55.00", issued="2026-01-10")  # another customer
+    return customer, [paid, partial, void, draft]
+
+
+def url(customer_id, query="from=2026-01-01&to=2026-01-31"):
+    return f"/api/v1/reports/customers/{customer_id}/statement?{query}"
+
+
+def test_api_totals_match_hand_computed_figures(staff_client_api, history):
+    customer, invoices = history
+    response = staff_client_api.get(url(customer.pk))
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert {k: v for k, v in body.items() if k != "items"} == {
+        "customer_id": customer.pk,
+        "customer_name": "Martha Perez",
+        "from_date": "2026-01-01",
+        "to_date": "2026-01-31",
+        "total": "430.75",
+        "paid_total": "150.25",
+        "balance_due": "280.50",
+    }
+    # Ordered by issued_date then invoice_id; the void one is listed but owes nothing.
+    assert [item["invoice_id"] for item in body["items"]] == [i.pk for i in invoices]
+    assert body["items"][1] == {
+        "invoice_id": invoices[1].pk,
+        "number": invoices[1].number,
+        "issued_date": "2026-01-05",
+        "due_date": "2026-01-12",
+        "status": "sent",
+        "total": "250.50",
+        "amount_paid": "50.25",
+        "balance_due": "200.25",
+    }
+    assert (body["items"][2]["status"], body["items"][2]["balance_due"]) == ("void", "0.00")
+
+
+def test_api_errors(staff_client_api, history):
+    customer, _ = history
+    body = error(
+        staff_client_api.get(url(customer.pk, "from=2026-02-01&to=2026-01-01")),
+        400,
+        "invalid_date_range",
+    )
+    assert body["message"] == "The period starts (2026-02-01) after it ends (2026-01-01)"
+    error(staff_client_api.get(url(999999)), 404, "customer_not_found")
+    body = error(staff_client_api.get(url(customer.pk, "from=2026-13-01")), 422)
+    assert set(locs(body)) == {("query", "from"), ("query", "to")}
+    body = error(staff_client_api.get(url("abc")), 422)
+    assert ("path", "customer_id") in locs(body)
+
+
+def test_empty_period(staff_client_api, history):
+    customer, _ = history
+    body = staff_client_api.get(url(customer.pk, "from=2030-01-01&to=2030-12-31")).json()
+    assert (body["items"], body["total"], body["paid_total"], body["balance_due"]) == (
+        [],
+        "0.00",
+        "0.00",
+        "0.00",
+    )
+
+
+@pytest.mark.parametrize("extra", [0, 15])
+def test_queries_do_not_grow_with_invoices(
+    staff_client_api, history, django_assert_num_queries, extra
+):
+    customer, _ = history
+    prop = PropertyFactory(customer=customer)
+    for _ in range(extra):
+        services.payment_record(
+            invoice_id=make_invoice(prop=prop, issued="2026-01-20").pk, amount=Decimal("1.00")
+        )
+    # Auth (3), customer, totals, items.
+    with django_assert_num_queries(6):
+        response = staff_client_api.get(url(customer.pk))
+    assert len(response.json()["items"]) == 4 + extra
+
+
+def run(*args) -> str:
+    out = io.StringIO()
+    call_command("statement", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_command_text_csv_html(history):
+    customer, invoices = history
+    period = ["--from", "2026-01-01", "--to", "2026-01-31"]
+    text = run(str(customer.pk), *period)
+    assert "Customer: Martha Perez" in text
+    assert invoices[0].number in text
+    assert text.splitlines()[-4].split() == ["Total", "billed", "430.75"]
+    assert text.splitlines()[-2].split() == ["Balance", "due", "280.50"]
+
+    rows = list(csv.reader(io.StringIO(run(str(customer.pk), *period, "--format", "csv"))))
+    assert rows[0][0] == "invoice_id"
+    assert [row[0] for row in rows[1:-1]] == [str(i.pk) for i in invoices]
+    assert rows[-1] == ["total", "", "", "", "", "430.75", "150.25", "280.50"]
+
+    html = run(str(customer.pk), *period, "--format", "html")
+    assert "Ektor Pool Services" in html and "280.50" in html and "<form" not in html
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["999999", "--from", "2026-01-01", "--to", "2026-01-31"], "Customer not found"),
+        (["1", "--from", "2026-02-01", "--to", "2026-01-01"], "starts (2026-02-01) after it ends"),
+        (["1", "--from", "01/02/2026", "--to", "2026-01-31"], "not a date in the form YYYY-MM-DD"),
+    ],
+)
+def test_command_errors(args, message):
+    with pytest.raises(CommandError, match=re.escape(message)):
+        run(*args)
+
+
+class TestAdminPage:
+    def path(self, customer_id, query="?from=2026-01-01&to=2026-01-31"):
+        return f"/admin/billing/invoice/statement/{customer_id}/{query}"
+
+    def test_printable_statement(self, client, staff_user, history):
+        customer, invoices = history
+        client.force_login(staff_user)
+        response = client.get(self.path(customer.pk))
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "Ektor Pool Services" in html
+        assert "Martha Perez" in html
+        assert "430.75" in html and "150.25" in html and "280.50" in html
+        assert invoices[1].number in html
+        assert "@media print" in html
+
+    def test_link_helper(self, history):
+        from billing.admin import statement_link, statement_url
+
+        customer, _ = history
+        assert statement_url(customer.pk) == f"/admin/billing/invoice/statement/{customer.pk}/"
+        assert 'href="/admin/billing/invoice/statement/' in statement_link(customer.pk)
+
+    def test_period_errors_shown_on_the_page(self, client, staff_user, history):
+        customer, _ = history
+        client.force_login(staff_user)
+        response = client.get(self.path(customer.pk, "?from=2026-02-01&to=2026-01-01"))
+        assert response.status_code == 400
+        assert "after it ends" in response.content.decode()
+        assert client.get(self.path(999999)).status_code == 404
+        assert client.get(self.path(customer.pk, "")).status_code == 200  # the period form
+
+    def test_needs_view_invoice(self, client, history):
+        from accounts.tests.factories import UserFactory
+
+        customer, _ = history
+        nobody = UserFactory(username="noperms")
+        nobody.groups.clear()
+        client.force_login(nobody)
+        assert client.get(self.path(customer.pk)).status_code == 403
