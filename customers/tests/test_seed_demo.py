@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from billing.models import Invoice, Payment
 from customers.demo import synthetic_customers
 from customers.models import Customer, Property
 from ektor.management.commands.seed_demo import DEMO_FILE
@@ -95,6 +96,9 @@ def test_scale_is_idempotent_and_tops_up():
 def test_scale_is_deterministic_whatever_the_batches():
     seed("--scale", "12", "--batch-size", "5")
     rows = synthetic_rows()
+    # Volume invoices and payments (billing.demo) reference the properties: PROTECT.
+    Payment.objects.all().delete()
+    Invoice.objects.all().delete()
     Property.objects.all().delete()
     Customer.objects.all().delete()
     seed("--scale", "12", "--batch-size", "12")

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "demo.json"
-DEMO_MODULES = ["customers.demo"]
+DEMO_MODULES = ["customers.demo", "billing.demo"]
 
 
 @dataclass
