@@ -51,6 +51,10 @@ _SHM = "/dev/shm"  # noqa: S108
 if os.path.isdir(_SHM):
     worker_tmp_dir = _SHM
 
+# No runtime control socket: its default path ($HOME/.gunicorn/gunicorn.ctl) is shared by every
+# gunicorn of the user and is not writable in the image. Signals do the job (see the top).
+control_socket_disable = True
+
 # Logs: JSON lines, access on stdout and errors on stderr, ready for any log shipper. The
 # request id is the X-Request-Id the application put on the response.
 logger_class = "ektor.gunicorn_logging.JsonLogger"
