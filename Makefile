@@ -12,6 +12,9 @@ ci:         ## what CI runs
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
 
+serve:      ## production mode: gunicorn against DATABASE_URL's MySQL/MariaDB (see README)
+	scripts/serve.sh
+
 format:
 	.venv/bin/ruff check --fix . && .venv/bin/ruff format .
 

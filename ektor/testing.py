@@ -1,8 +1,36 @@
-"""Test support shared by every app: the role matrix entries each app contributes."""
+"""Test support shared by every app: the role matrix entries each app contributes, and a
+fresh interpreter with exactly a given configuration (for settings that apply at start-up)."""
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+# A SECRET_KEY that passes the production bar (for subprocesses started with DEBUG off).
+GOOD_KEY = "ci-only-Vq3pX9zL2mK8wR4tY7uB1nC6dF0gH5jS" * 2
+
+
+def clean_env(**env_overrides: str) -> dict[str, str]:
+    """An environment with nothing of ours in it but `env_overrides` (and no .env file)."""
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", str(ROOT))}
+    env.update(ENV_FILE=os.devnull, **env_overrides)
+    return env
+
+
+def run_django(code: str, **env_overrides: str) -> subprocess.CompletedProcess:
+    """Run `code` in a fresh interpreter with exactly the given configuration (no .env)."""
+    return subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean_env(DJANGO_SETTINGS_MODULE="ektor.settings", **env_overrides),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 # Prepare this checkout: system packages (when asked), the virtualenv and Python packages.
 #   scripts/setup.sh run    - what serving on SQLite needs (no system packages)
 #   scripts/setup.sh test   - plus MariaDB, its client headers and Chromium for the test suite
+#   scripts/setup.sh serve  - gunicorn and the MySQL client (requirements/prod.txt) for make serve
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile="${1:-run}"
@@ -12,6 +13,9 @@ if [ "$profile" = "test" ]; then
   pkg-config --exists libmariadb 2>/dev/null || need_apt+=(libmariadb-dev pkg-config)
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
+fi
+if [ "$profile" = "serve" ]; then
+  pkg-config --exists libmariadb 2>/dev/null || need_apt+=(libmariadb-dev pkg-config)
 fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
@@ -31,6 +35,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 req=requirements/base.txt
 [ "$profile" = "test" ] && req=requirements/dev.txt
+[ "$profile" = "serve" ] && req=requirements/prod.txt
 stamp=".venv/.installed-$(basename "$req" .txt)"
 digest=$(cat requirements/*.txt | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then

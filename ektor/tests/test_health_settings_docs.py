@@ -1,30 +1,11 @@
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 
-ROOT = Path(__file__).resolve().parents[2]
-GOOD_KEY = "ci-only-Vq3pX9zL2mK8wR4tY7uB1nC6dF0gH5jS" * 2
+from ektor.testing import GOOD_KEY, run_django
 
 pytestmark = pytest.mark.django_db
-
-
-def run_django(code: str, **env_overrides: str) -> subprocess.CompletedProcess:
-    """Run `code` in a fresh interpreter with exactly the given configuration (no .env)."""
-    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", str(ROOT))}
-    env.update(ENV_FILE=os.devnull, DJANGO_SETTINGS_MODULE="ektor.settings", **env_overrides)
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_health_ok(anon_client):
@@ -119,3 +100,33 @@ def test_docs_pages_served_without_cdn(anon_client, path):
     html = response.content.decode()
     assert "/static/drf_spectacular_sidecar/" in html
     assert "cdn.jsdelivr" not in html and "unpkg.com" not in html
+
+
+def test_docs_pages_not_served_in_production_unless_enabled():
+    code = (
+        "import django, json; django.setup();"
+        "from django.test import Client; c = Client();"
+        "print(json.dumps({p: c.get(p).status_code for p in"
+        " ('/openapi.json', '/docs', '/redoc', '/health')}))"
+    )
+    production = {
+        "DEBUG": "false",
+        "SECRET_KEY": GOOD_KEY,
+        "SECURE_SSL_REDIRECT": "false",
+        "ALLOWED_HOSTS": "testserver",
+        # /health needs a database; an empty in-memory one answers SELECT 1.
+        "DATABASE_URL": "sqlite://:memory:",
+    }
+    result = run_django(code, **production)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "/openapi.json": 404,
+        "/docs": 404,
+        "/redoc": 404,
+        "/health": 200,
+    }
+    # Switched on, the same configuration serves them (the HTML pages also need collectstatic
+    # with DEBUG off, which the image and `make serve` run; the document does not).
+    result = run_django(code, API_DOCS_ENABLED="true", **production)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1])["/openapi.json"] == 200
