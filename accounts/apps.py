@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class AccountsConfig(AppConfig):
@@ -8,3 +9,6 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         # Imported for their side effect: registering the system checks and the OpenAPI scheme.
         from accounts import checks, schema  # noqa: F401
+        from accounts.roles import grant_defaults_after_migrate
+
+        post_migrate.connect(grant_defaults_after_migrate, dispatch_uid="accounts_role_defaults")

@@ -134,14 +134,17 @@ def user_check_update(*, user: User, data: Mapping[str, Any]) -> None:
 
 
 def _lock_active_admins() -> list[int]:
-    """Lock every active admin row, always in pk order, and return their ids.
+    """Serialize changes that could remove an admin, and return the active admins' ids.
 
-    Two admins demoting each other at once then queue on the same first row instead of each
-    locking one and both seeing "another admin remains" (or deadlocking).
+    Every such change first locks the admin group's row: one lock, always taken first, so two
+    admins demoting each other at once queue instead of each seeing "another admin remains"
+    (and cannot deadlock, as locking the admin user rows themselves could on InnoDB while
+    their role index entries change). Under READ COMMITTED the count after the lock sees
+    every change committed before it.
     """
+    Group.objects.select_for_update().filter(name=group_name(Role.ADMIN)).first()
     return list(
-        User.objects.select_for_update()
-        .filter(role=Role.ADMIN, is_active=True)
+        User.objects.filter(role=Role.ADMIN, is_active=True)
         .order_by("pk")
         .values_list("pk", flat=True)
     )

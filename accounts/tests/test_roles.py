@@ -68,3 +68,14 @@ def test_email_and_username_unique_case_insensitively():
         UserFactory(username="other", email="martha@example.COM")
     with pytest.raises(IntegrityError), transaction.atomic():
         UserFactory(username="MARTHA", email="m2@example.com")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_role_defaults_come_back_after_a_flush():
+    # Transactional tests (and `manage.py flush`) empty every table; post_migrate re-grants.
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0)
+    assert all_permissions("billing") <= codenames("admin")
+    assert all_permissions("customers", "view") <= codenames("staff")
+    assert all_permissions("accounts") <= codenames("admin")
