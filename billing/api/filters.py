@@ -2,6 +2,8 @@
 
 from django import forms
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from billing import selectors
 from billing.models import Invoice, InvoiceStatus, Payment
@@ -36,6 +38,7 @@ class IsoDateFilter(filters.DateFilter):
         super().__init__(*args, **kwargs)
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 class StrictBooleanFilter(filters.Filter):
     field_class = StrictBooleanFormField
 

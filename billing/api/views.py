@@ -74,6 +74,7 @@ class CustomerStatementView(APIView):
 
     @extend_schema(
         parameters=[
+            OpenApiParameter("customer_id", int, OpenApiParameter.PATH),
             OpenApiParameter("from", str, required=True, description="YYYY-MM-DD"),
             OpenApiParameter("to", str, required=True, description="YYYY-MM-DD"),
         ],

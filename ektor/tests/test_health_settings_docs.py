@@ -130,3 +130,12 @@ def test_docs_pages_not_served_in_production_unless_enabled():
     result = run_django(code, API_DOCS_ENABLED="true", **production)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1])["/openapi.json"] == 200
+
+
+def test_openapi_schema_is_valid_without_warnings(tmp_path):
+    # drf-spectacular's warnings also fail `check --deploy --fail-level WARNING` in CI.
+    from django.core.management import call_command
+
+    out = tmp_path / "openapi.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    assert "/api/v1/invoices" in out.read_text()
