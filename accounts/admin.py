@@ -15,6 +15,7 @@ from accounts.services import (
     user_create,
     user_update,
 )
+from ektor.admin_tools import OfficeAdmin
 from ektor.api.errors import ApplicationError
 
 
@@ -59,7 +60,7 @@ class PasswordSetForm(auth_forms.AdminPasswordChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(OfficeAdmin, DjangoUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     change_password_form = PasswordSetForm
@@ -108,7 +109,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(AuthSession)
-class AuthSessionAdmin(admin.ModelAdmin):
+class AuthSessionAdmin(OfficeAdmin):
     """Sign-in sessions: visible and revocable, never edited or deleted by hand."""
 
     list_display = (

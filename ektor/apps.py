@@ -4,4 +4,3 @@ from django.apps import AppConfig
 class EktorConfig(AppConfig):
     name = "ektor"
     verbose_name = "Ektor"
-
