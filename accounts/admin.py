@@ -3,7 +3,9 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 
 from accounts import selectors
 from accounts.models import AuthSession, User
@@ -155,3 +157,12 @@ class AuthSessionAdmin(OfficeAdmin):
     def end_sessions(self, request, queryset):
         ended = sessions_end(sessions=queryset, reason="revoked_by_admin")
         self.message_user(request, f"Ended {ended} session(s).", messages.SUCCESS)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(OfficeAdmin, DjangoGroupAdmin):
+    """The role groups: an admin may grant the staff group more permissions here (staff have
+    no view permission on groups, as the API has no groups either)."""

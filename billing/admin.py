@@ -410,7 +410,7 @@ class PaymentAdmin(OfficeAdmin):
     """Payments are recorded through payment_record, then only read: never edited or deleted."""
 
     form = PaymentForm
-    list_display = ["id", "invoice", "customer", "amount_", "paid", "method", "reference"]
+    list_display = ["id", "invoice", "customer", "amount_", "paid_on", "method", "reference"]
     list_select_related = ["invoice", "invoice__customer"]
     list_filter = ["method", "paid_date"]
     search_fields = ["reference", "invoice__number"]
@@ -444,7 +444,7 @@ class PaymentAdmin(OfficeAdmin):
         return money(obj.amount)
 
     @admin.display(description="paid on", ordering="paid_date")
-    def paid(self, obj: Payment) -> str:
+    def paid_on(self, obj: Payment) -> str:
         return day(obj.paid_date)
 
     def has_change_permission(self, request, obj=None):
