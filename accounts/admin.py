@@ -3,7 +3,9 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 
 from accounts import selectors
 from accounts.models import AuthSession, User
@@ -15,6 +17,7 @@ from accounts.services import (
     user_create,
     user_update,
 )
+from ektor.admin_tools import OfficeAdmin
 from ektor.api.errors import ApplicationError
 
 
@@ -59,7 +62,7 @@ class PasswordSetForm(auth_forms.AdminPasswordChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(OfficeAdmin, DjangoUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     change_password_form = PasswordSetForm
@@ -108,7 +111,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(AuthSession)
-class AuthSessionAdmin(admin.ModelAdmin):
+class AuthSessionAdmin(OfficeAdmin):
     """Sign-in sessions: visible and revocable, never edited or deleted by hand."""
 
     list_display = (
@@ -154,3 +157,12 @@ class AuthSessionAdmin(admin.ModelAdmin):
     def end_sessions(self, request, queryset):
         ended = sessions_end(sessions=queryset, reason="revoked_by_admin")
         self.message_user(request, f"Ended {ended} session(s).", messages.SUCCESS)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(OfficeAdmin, DjangoGroupAdmin):
+    """The role groups: an admin may grant the staff group more permissions here (staff have
+    no view permission on groups, as the API has no groups either)."""

@@ -21,6 +21,7 @@ from django.utils.html import format_html
 
 from billing import selectors, services
 from billing.models import Invoice, InvoiceStatus, Payment
+from ektor.admin_tools import OfficeAdmin, day, money
 from ektor.api.errors import ApplicationError, RequestValidationError
 
 # The model form names the foreign keys without "_id".
@@ -204,35 +205,66 @@ class StatementPeriodForm(forms.Form):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(OfficeAdmin):
     form = InvoiceForm
     list_display = [
         "__str__",
         "status",
         "customer",
         "property",
-        "total",
+        "total_",
         "paid",
         "balance",
-        "due_date",
+        "issued",
+        "due",
         "overdue",
     ]
     list_select_related = ["customer", "property"]
     list_filter = ["status", OverdueFilter, "issued_date"]
     search_fields = ["number", "customer__first_name", "customer__last_name", "customer__email"]
+    search_help_text = "Invoice number, customer name or email"
     autocomplete_fields = ["customer", "property"]
-    actions = ["send_selected", "void_selected"]
+    actions = ["send_selected", "void_selected", "export_csv"]
+    csv_columns = (
+        ("id", "pk"),
+        ("number", "number"),
+        ("status", "status"),
+        ("customer_id", "customer_id"),
+        ("customer", lambda invoice: invoice.customer.full_name),
+        ("property", lambda invoice: invoice.property.label),
+        ("period_start", "period_start"),
+        ("period_end", "period_end"),
+        ("issued_date", "issued_date"),
+        ("due_date", "due_date"),
+        ("subtotal", "subtotal"),
+        ("tax", "tax"),
+        ("total", "total"),
+        ("amount_paid", "amount_paid"),
+        ("balance_due", "balance_due"),
+    )
 
     def get_queryset(self, request):
         return selectors.invoice_queryset().select_related("customer", "property")
 
+    @admin.display(description="total", ordering="total")
+    def total_(self, obj: Invoice) -> str:
+        return money(obj.total)
+
     @admin.display(description="paid", ordering="amount_paid")
-    def paid(self, obj: Invoice):
-        return obj.amount_paid
+    def paid(self, obj: Invoice) -> str:
+        return money(obj.amount_paid)
 
     @admin.display(description="balance", ordering="balance_due")
-    def balance(self, obj: Invoice):
-        return obj.balance_due
+    def balance(self, obj: Invoice) -> str:
+        return money(obj.balance_due)
+
+    @admin.display(description="issued", ordering="issued_date")
+    def issued(self, obj: Invoice) -> str:
+        return day(obj.issued_date)
+
+    @admin.display(description="due", ordering="due_date")
+    def due(self, obj: Invoice) -> str:
+        return day(obj.due_date)
 
     @admin.display(description="overdue", boolean=True, ordering="is_overdue")
     def overdue(self, obj: Invoice) -> bool:
@@ -374,19 +406,46 @@ class PaymentForm(forms.ModelForm):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(OfficeAdmin):
     """Payments are recorded through payment_record, then only read: never edited or deleted."""
 
     form = PaymentForm
-    list_display = ["id", "invoice", "customer", "amount", "paid_date", "method", "reference"]
+    list_display = ["id", "invoice", "customer", "amount_", "paid_on", "method", "reference"]
     list_select_related = ["invoice", "invoice__customer"]
     list_filter = ["method", "paid_date"]
     search_fields = ["reference", "invoice__number"]
+    search_help_text = "Reference or invoice number"
     autocomplete_fields = ["invoice"]
+    actions = ["export_csv"]
+    csv_columns = (
+        ("id", "pk"),
+        ("invoice_id", "invoice_id"),
+        ("invoice_number", lambda payment: payment.invoice.number),
+        ("customer_id", lambda payment: payment.invoice.customer_id),
+        ("customer", lambda payment: payment.invoice.customer.full_name),
+        ("amount", "amount"),
+        ("paid_date", "paid_date"),
+        ("method", "method"),
+        ("reference", "reference"),
+    )
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The customer page links to that customer's payments.
+        return lookup == "invoice__customer__id__exact" or super().lookup_allowed(
+            lookup, value, request
+        )
 
     @admin.display(description="customer", ordering="invoice__customer__last_name")
     def customer(self, obj: Payment):
         return obj.invoice.customer
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_(self, obj: Payment) -> str:
+        return money(obj.amount)
+
+    @admin.display(description="paid on", ordering="paid_date")
+    def paid_on(self, obj: Payment) -> str:
+        return day(obj.paid_date)
 
     def has_change_permission(self, request, obj=None):
         return False

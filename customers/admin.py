@@ -1,13 +1,22 @@
 """Office staff's pages for customers and properties. Every save and delete goes through the
 services, so the admin obeys the same rules as the API."""
 
+import datetime
+
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
-from customers import selectors, services
+from billing.admin import statement_url
+from customers import csv_import, selectors, services
 from customers.models import Customer, Property
+from ektor.admin_tools import OfficeAdmin, day
 from ektor.api.errors import ApplicationError
 
 CUSTOMER_FIELDS = tuple(services.CustomerFields.__annotations__)
@@ -23,7 +32,7 @@ def adopt(obj, saved) -> None:
     obj.__dict__.update(saved.__dict__)
 
 
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(OfficeAdmin):
     """A rule a service enforces at save or delete time (a reference appearing after the
     confirmation page, a concurrent duplicate) becomes an error message, never a 500."""
 
@@ -100,18 +109,51 @@ class PropertyInline(admin.TabularInline):
     show_change_link = True
 
 
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(help_text="UTF-8 CSV; the format is described in the README.")
+
+
+class ImportConfirmForm(forms.Form):
+    # The checked file travels back with the confirmation and is checked again before writing,
+    # so the page keeps no state on the server.
+    csv_text = forms.CharField(widget=forms.HiddenInput, strip=False)
+
+
 @admin.register(Customer)
 class CustomerAdmin(ServiceAdmin):
     form = CustomerAdminForm
-    list_display = ("full_name", "email", "phone", "property_count", "created_at")
+    list_display = (
+        "full_name",
+        "email",
+        "phone",
+        "property_count",
+        "open_invoice_count",
+        "created",
+    )
     list_display_links = ("full_name",)
     search_fields = ("first_name", "last_name", "email", "phone")
-    readonly_fields = ("created_at", "updated_at")
-    fields = (*CUSTOMER_FIELDS, "created_at", "updated_at")
+    search_help_text = "Name, email or phone"
+    readonly_fields = ("shortcuts", "created_at", "updated_at")
+    actions = ["export_csv"]
+    csv_columns = (
+        ("id", "pk"),
+        ("first_name", "first_name"),
+        ("last_name", "last_name"),
+        ("email", "email"),
+        ("phone", "phone"),
+        ("property_count", "property_count"),
+        ("open_invoice_count", "open_invoice_count"),
+        ("created_at", "created_at"),
+    )
     inlines = [PropertyInline]
 
     def get_queryset(self, request):
         return selectors.customer_list_with_counts()
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return CUSTOMER_FIELDS
+        return ("shortcuts", *CUSTOMER_FIELDS, "created_at", "updated_at")
 
     @admin.display(description="Name", ordering="last_name")
     def full_name(self, obj: Customer) -> str:
@@ -120,6 +162,109 @@ class CustomerAdmin(ServiceAdmin):
     @admin.display(description="Properties", ordering="property_count")
     def property_count(self, obj: Customer) -> int:
         return obj.property_count
+
+    @admin.display(description="Open invoices", ordering="open_invoice_count")
+    def open_invoice_count(self, obj: Customer) -> int:
+        return obj.open_invoice_count
+
+    @admin.display(description="Customer since", ordering="created_at")
+    def created(self, obj: Customer) -> str:
+        return day(obj.created_at)
+
+    @admin.display(description="Go to")
+    def shortcuts(self, obj: Customer) -> str:
+        """One click to what belongs to the customer: lists filtered on them, the statement."""
+        this_year = timezone.localdate().year
+        links = [
+            (
+                reverse("admin:customers_property_changelist") + f"?customer__id__exact={obj.pk}",
+                f"Properties ({obj.property_count})",
+            ),
+            (
+                reverse("admin:billing_invoice_changelist") + f"?customer__id__exact={obj.pk}",
+                f"Invoices ({obj.open_invoice_count} open)",
+            ),
+            (
+                reverse("admin:billing_payment_changelist")
+                + f"?invoice__customer__id__exact={obj.pk}",
+                "Payments",
+            ),
+            (
+                statement_url(
+                    obj.pk, datetime.date(this_year, 1, 1), datetime.date(this_year, 12, 31)
+                ),
+                f"Statement {this_year}",
+            ),
+            (
+                statement_url(
+                    obj.pk,
+                    datetime.date(this_year - 1, 1, 1),
+                    datetime.date(this_year - 1, 12, 31),
+                ),
+                f"Statement {this_year - 1}",
+            ),
+            (statement_url(obj.pk), "Statement for another period"),
+        ]
+        return format_html(
+            '<span class="shortcuts">{}</span>',
+            format_html_join(" · ", '<a href="{}">{}</a>', links),
+        )
+
+    # --- CSV import -------------------------------------------------------------------------
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.import_view)
+        return [path("import/", view, name="customers_customer_import"), *super().get_urls()]
+
+    def can_import(self, request) -> bool:
+        return self.has_add_permission(request) and request.user.has_perm("customers.add_property")
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_import": self.can_import(request)}
+        return super().changelist_view(request, extra_context)
+
+    def import_view(self, request):
+        """Upload -> preview (every row, or every bad row by line) -> confirm -> import."""
+        if not self.can_import(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import customers and properties",
+            "opts": self.model._meta,
+            "columns": csv_import.COLUMNS,
+            "upload_form": ImportUploadForm(),
+        }
+        if request.method == "POST" and "csv_text" in request.POST:
+            return self._import_confirmed(request, context)
+        if request.method == "POST":
+            upload = ImportUploadForm(request.POST, request.FILES)
+            context["upload_form"] = upload
+            if upload.is_valid():
+                try:
+                    text = csv_import.decode(upload.cleaned_data["file"].read())
+                except ValueError as exc:
+                    upload.add_error("file", str(exc))
+                else:
+                    context["plan"] = csv_import.plan(text)
+                    context["confirm_form"] = ImportConfirmForm(initial={"csv_text": text})
+        return TemplateResponse(request, "admin/customers/customer/import.html", context)
+
+    def _import_confirmed(self, request, context):
+        confirm = ImportConfirmForm(request.POST)
+        if not confirm.is_valid():
+            return HttpResponseRedirect(request.path)
+        plan, result = csv_import.import_text(confirm.cleaned_data["csv_text"])
+        if result is None:
+            # Something changed since the preview (or a service refused): show it again.
+            context["plan"] = plan
+            return TemplateResponse(request, "admin/customers/customer/import.html", context)
+        self.message_user(
+            request,
+            f"Imported {result.customers_created} new customer(s) and "
+            f"{result.properties_created} property(ies).",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:customers_customer_changelist"))
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in CUSTOMER_FIELDS}
@@ -147,13 +292,17 @@ class CustomerAdmin(ServiceAdmin):
 @admin.register(Property)
 class PropertyAdmin(ServiceAdmin):
     form = PropertyAdminForm
-    list_display = ("label", "customer", "address1", "city", "state", "is_active", "updated_at")
+    list_display = ("label", "customer", "address1", "city", "state", "is_active", "updated")
     list_filter = ("city", "state", "is_active")
     list_select_related = ("customer",)
     search_fields = ("label", "address1", "address2", "city", "postal_code")
     search_help_text = "Label, address, city or postal code"
     autocomplete_fields = ("customer",)
     readonly_fields = ("created_at", "updated_at")
+
+    @admin.display(description="Updated", ordering="updated_at")
+    def updated(self, obj: Property) -> str:
+        return day(obj.updated_at)
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in PROPERTY_FIELDS}

@@ -1,0 +1,92 @@
+"""`manage.py overdue_report`: overdue invoices by customer, as text or CSV."""
+
+import csv
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from billing import services
+from billing.tests.conftest import make_invoice
+from customers.tests.factories import CustomerFactory, PropertyFactory
+
+pytestmark = pytest.mark.django_db
+
+AS_OF = "2026-03-01"
+
+
+@pytest.fixture
+def debts():
+    """Ana owes two overdue invoices (one partly paid), Luis one; others are not overdue."""
+    ana = CustomerFactory(
+        first_name="Ana", last_name="Rivera", email="ana@example.com", phone="787-555-0101"
+    )
+    luis = CustomerFactory(first_name="Luis", last_name="Ortiz", email="luis@example.com")
+    ana_home = PropertyFactory(customer=ana)
+    first = make_invoice(prop=ana_home, total="100.00", issued="2026-01-05")  # due 01-12
+    services.payment_record(invoice_id=first.pk, amount=Decimal("40.00"))
+    second = make_invoice(prop=ana_home, total="1200.00", issued="2026-02-01")  # due 02-08
+    third = make_invoice(prop=PropertyFactory(customer=luis), total="75.50", issued="2026-02-10")
+    make_invoice(prop=ana_home, total="99.00", issued="2026-02-25")  # due 03-04: not yet
+    make_invoice(prop=ana_home, total="50.00", issued="2026-01-05", status="draft")
+    paid = make_invoice(prop=ana_home, total="10.00", issued="2026-01-05")
+    services.payment_record(invoice_id=paid.pk, amount=Decimal("10.00"))
+    return first, second, third
+
+
+def run(*args) -> str:
+    out = StringIO()
+    call_command("overdue_report", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_text_report_groups_by_customer_with_totals(debts, django_assert_num_queries):
+    first = debts[0]
+    with django_assert_num_queries(1):
+        text = run("--as-of", AS_OF)
+    lines = text.splitlines()
+    assert lines[0] == "Overdue invoices as of 2026-03-01"
+    ana = lines.index(f"Ana Rivera (#{first.customer_id}) ana@example.com 787-555-0101")
+    luis = next(i for i, line in enumerate(lines) if line.startswith("Luis Ortiz"))
+    assert ana < luis  # the largest debt first
+    assert f"{first.number}" in lines[ana + 1] and "48 days" in lines[ana + 1]
+    assert lines[ana + 1].endswith("60.00") and lines[ana + 2].endswith("1200.00")
+    assert lines[ana + 3].strip().split() == ["Customer", "total", "1260.00"]
+    assert lines[-1] == "3 overdue invoice(s) for 2 customer(s), 1335.50 in total"
+
+
+def test_csv_report(debts):
+    first, second, third = debts
+    rows = list(csv.DictReader(StringIO(run("--format", "csv", "--as-of", AS_OF))))
+    assert [r["invoice_number"] for r in rows] == [first.number, second.number, third.number]
+    assert rows[0] == {
+        "customer_id": str(first.customer_id),
+        "customer": "Ana Rivera",
+        "email": "ana@example.com",
+        "phone": "787-555-0101",
+        "invoice_number": first.number,
+        "issued_date": "2026-01-05",
+        "due_date": "2026-01-12",
+        "days_overdue": "48",
+        "total": "100.00",
+        "amount_paid": "40.00",
+        "balance_due": "60.00",
+    }
+
+
+def test_nothing_overdue():
+    assert run("--as-of", AS_OF).splitlines() == [
+        "Overdue invoices as of 2026-03-01",
+        "Nothing is overdue.",
+    ]
+
+
+def test_default_is_today(debts):
+    assert run().startswith(f"Overdue invoices as of {timezone.localdate()}\n")
+
+
+def test_bad_date_is_refused():
+    with pytest.raises(CommandError, match="not a date in the form YYYY-MM-DD"):
+        run("--as-of", "March 1st")

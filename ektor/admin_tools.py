@@ -1,0 +1,128 @@
+"""What every ModelAdmin of the back office shares: people-friendly money and dates, a
+changelist that stays fast on big tables, and the "Export selected to CSV" action."""
+
+import csv
+import datetime
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.db import connections
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from django.utils.functional import cached_property
+
+DATE_FORMAT = "%b %-d, %Y"  # Jan 18, 2026
+
+
+def money(value: Decimal | None) -> str:
+    """$1,234.50 for people (the CSV export and the API keep plain decimals)."""
+    if value is None:
+        return "-"
+    sign = "-" if value < 0 else ""
+    return f"{sign}${abs(value):,.2f}"
+
+
+def day(value: datetime.date | datetime.datetime | None) -> str:
+    """Jan 18, 2026; a moment is shown as the local day it happened on."""
+    if value is None:
+        return "-"
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value).date()
+    return value.strftime(DATE_FORMAT)
+
+
+# Below this many rows an exact COUNT(*) is cheap, so the paginator counts exactly.
+EXACT_COUNT_BELOW = 50_000
+
+
+def estimated_row_count(queryset) -> int | None:
+    """The optimizer's row estimate of an unfiltered MySQL/MariaDB table, else None.
+
+    InnoDB has no stored row count: COUNT(*) reads a whole index, which at millions of rows is
+    the slowest part of a changelist page. EXPLAIN's `rows` comes from the table statistics the
+    optimizer keeps current (unlike information_schema.TABLES, which MySQL 8 caches for a day).
+    """
+    db = queryset.db
+    connection = connections[db]
+    if connection.vendor != "mysql" or queryset.query.where:
+        return None
+    table = connection.ops.quote_name(queryset.model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN SELECT 1 FROM {table}")  # noqa: S608 - a quoted table name
+        columns = [col[0].lower() for col in cursor.description]
+        row = cursor.fetchone()
+    return int(row[columns.index("rows")] or 0) if row else None
+
+
+class EstimatedCountPaginator(Paginator):
+    """Exact counts for filtered lists and small tables; the estimate for a big unfiltered
+    MySQL table (the page then says "about"). A filtered list is counted exactly, since its
+    filters use indexes and the office relies on "3 overdue invoices" being true.
+
+    An estimate a little off only makes the last page a little short or long; the rows are
+    always read with LIMIT/OFFSET in the list's own order.
+    """
+
+    @cached_property
+    def count(self) -> int:
+        estimate = estimated_row_count(self.object_list)
+        if estimate is not None and estimate >= EXACT_COUNT_BELOW:
+            return estimate
+        return super().count
+
+
+class OfficeAdmin(admin.ModelAdmin):
+    """Base of every ModelAdmin: fast changelists and the CSV export.
+
+    `show_full_result_count = False` drops the second COUNT(*) over the whole table that Django
+    runs on filtered pages ("5 results (100,000 total)"). An admin that lists "export_csv" in
+    its actions exports the selection with `csv_columns`: (header, attribute or callable).
+    """
+
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    list_per_page = 50
+    csv_columns: tuple[tuple[str, str | Callable[[Any], Any]], ...] = ()
+
+    @admin.action(description="Export selected to CSV", permissions=["view"])
+    def export_csv(self, request, queryset):
+        return csv_response(queryset, self.csv_columns, self.model._meta.model_name)
+
+
+def csv_value(value: Any) -> Any:
+    """Money as a plain decimal (1234.50), dates and moments in ISO 8601, None as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).isoformat() if timezone.is_aware(value) else value
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_rows(queryset, columns) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow([header for header, _ in columns])
+    # chunk_size: the export reads a selection in batches, never the whole of it into memory.
+    for obj in queryset.iterator(chunk_size=2000):
+        yield writer.writerow(
+            [
+                csv_value(source(obj) if callable(source) else getattr(obj, source))
+                for _, source in columns
+            ]
+        )
+
+
+def csv_response(queryset, columns, name: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(csv_rows(queryset, columns), content_type="text/csv")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="{name}s-{stamp}.csv"'
+    return response

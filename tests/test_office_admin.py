@@ -1,0 +1,351 @@
+"""The back office as a whole: the index dashboard, every changelist's query count, roles in
+every model admin, CSV export and the customer's shortcuts."""
+
+import csv
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from accounts.services import session_start
+from accounts.tests.factories import UserFactory
+from billing import services as billing
+from billing.admin import statement_url
+from billing.tests.conftest import make_invoice
+from customers.tests.factories import CustomerFactory, PropertyFactory
+from ektor import admin_tools
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_web(admin_user) -> Client:
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def staff_web(staff_user) -> Client:
+    client = Client()
+    client.force_login(staff_user)
+    return client
+
+
+def days_ago(n: int) -> str:
+    return (timezone.localdate() - datetime.timedelta(days=n)).isoformat()
+
+
+def fill(rows: int) -> None:
+    """`rows` of everything the changelists list: customers with a property, an invoice with a
+    payment, a user with a sign-in session."""
+    for n in range(rows):
+        prop = PropertyFactory()
+        invoice = make_invoice(prop=prop, issued=days_ago(40 + n))
+        billing.payment_record(invoice_id=invoice.pk, amount=Decimal("10.00"))
+        session_start(user=UserFactory())
+
+
+# --- the index ----------------------------------------------------------------------------
+
+
+def test_index_opens_on_the_office_figures(staff_web):
+    overdue = make_invoice(total="120.00", issued=days_ago(30))  # due 23 days ago
+    billing.payment_record(invoice_id=overdue.pk, amount=Decimal("20.00"))
+    make_invoice(total="80.00", issued=days_ago(1))  # sent, not yet due
+    make_invoice(total="1234.50", status="draft", issued=days_ago(1))
+    response = staff_web.get("/admin/")
+    office = response.context["office"]
+    assert (office.overdue_count, office.overdue_balance) == (1, Decimal("100.00"))
+    assert office.open_balance == Decimal("180.00")
+    assert (office.draft_count, office.draft_total) == (1, Decimal("1234.50"))
+    assert (office.month_payment_count, office.month_payment_total) == (1, Decimal("20.00"))
+    assert [invoice.pk for invoice in office.most_overdue] == [overdue.pk]
+    content = response.content.decode()
+    assert "$1,234.50" in content and "?overdue=yes" in content
+    assert 'id="office-most-overdue"' in content and str(overdue) in content
+
+
+@pytest.mark.parametrize("rows", [2, 25])
+def test_index_query_count_is_fixed(staff_web, rows, django_assert_num_queries):
+    fill(rows)
+    # session, user, user and group permissions, the four office queries, recent actions.
+    with django_assert_num_queries(9):
+        response = staff_web.get("/admin/")
+    assert len(response.context["office"].most_overdue) == min(rows, 10)
+
+
+# --- changelists: the same number of queries with few and many rows ---------------------------
+
+# session, user, user and group permissions, the count, the page = 6; plus what a list filter
+# reads for its choices (the properties' cities and states, the sessions' end reasons).
+CHANGELISTS = {
+    "/admin/customers/customer/": 6,
+    "/admin/customers/property/": 8,
+    "/admin/billing/invoice/": 6,
+    "/admin/billing/payment/": 6,
+    "/admin/accounts/user/": 6,
+    "/admin/accounts/authsession/": 7,
+}
+# The role groups are set by migrations; neither role has permissions on them, so only a
+# superuser reaches their page.
+GROUPS = "/admin/auth/group/"
+
+
+def unfiltered_count_queries() -> int:
+    """On MySQL/MariaDB an unfiltered list first asks EXPLAIN for the table's row estimate."""
+    return 1 if connection.vendor == "mysql" else 0
+
+
+@pytest.mark.parametrize("rows", [2, 30])
+@pytest.mark.parametrize(("url", "queries"), CHANGELISTS.items())
+def test_changelist_query_count_is_fixed(admin_web, url, queries, rows, django_assert_num_queries):
+    fill(rows)
+    with django_assert_num_queries(queries + unfiltered_count_queries()):
+        response = admin_web.get(url)
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) >= rows
+    # No second COUNT over the whole table on a filtered page.
+    assert response.context["cl"].show_full_result_count is False
+
+
+def test_every_registered_model_has_a_pinned_changelist():
+    urls = {
+        f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        for model in admin.site._registry
+    }
+    assert urls == {*CHANGELISTS, GROUPS}
+
+
+@pytest.mark.parametrize("rows", [2, 30])
+def test_group_changelist_is_for_superusers_with_a_fixed_query_count(
+    admin_web, staff_web, rows, django_assert_num_queries
+):
+    for n in range(rows):
+        Group.objects.create(name=f"extra {n}")
+    assert admin_web.get(GROUPS).status_code == 403
+    assert staff_web.get(GROUPS).status_code == 403
+    root = Client()
+    root.force_login(UserFactory(is_superuser=True))
+    # session, user, the count, the page (a superuser's permissions are not read).
+    with django_assert_num_queries(4 + unfiltered_count_queries()):
+        response = root.get(GROUPS)
+    assert len(response.context["cl"].result_list) == rows + 2
+
+
+def test_a_big_unfiltered_table_is_counted_by_estimate(monkeypatch):
+    from customers.models import Customer
+
+    CustomerFactory.create_batch(3)
+    monkeypatch.setattr(admin_tools, "EXACT_COUNT_BELOW", 0)
+    paginator = admin_tools.EstimatedCountPaginator(Customer.objects.order_by("-id"), 50)
+    estimate = admin_tools.estimated_row_count(Customer.objects.all())
+    if connection.vendor == "mysql":
+        assert isinstance(estimate, int) and paginator.count == estimate
+    else:
+        assert estimate is None and paginator.count == 3
+    # A filtered list is always counted exactly.
+    assert admin_tools.estimated_row_count(Customer.objects.filter(first_name="x")) is None
+
+
+# --- roles: staff read everything, only admins write ---------------------------------------
+
+
+def one_of_each() -> dict:
+    """A row of every model the admin registers, by changelist URL."""
+    prop = PropertyFactory()
+    invoice = make_invoice(prop=prop)
+    payment = billing.payment_record(invoice_id=invoice.pk, amount=Decimal("10.00"))
+    user = UserFactory()
+    session_start(user=user)
+    return {
+        "/admin/customers/customer/": prop.customer,
+        "/admin/customers/property/": prop,
+        "/admin/billing/invoice/": invoice,
+        "/admin/billing/payment/": payment,
+        "/admin/accounts/user/": user,
+        "/admin/accounts/authsession/": user.auth_sessions.get(),
+    }
+
+
+ADMIN_ONLY = ("/admin/accounts/user/", "/admin/accounts/authsession/")
+
+
+def test_staff_read_every_model_admin_but_cannot_write(staff_web):
+    rows = one_of_each()
+    assert set(rows) == set(CHANGELISTS)
+    for url, obj in rows.items():
+        change_url = f"{url}{obj.pk}/change/"
+        if url in ADMIN_ONLY:
+            # As in the API: users and their sessions are the admins' business only.
+            assert staff_web.get(url).status_code == 403, url
+            assert staff_web.get(change_url).status_code == 403, url
+        else:
+            changelist = staff_web.get(url)
+            assert changelist.status_code == 200, url
+            assert changelist.context["has_add_permission"] is False, url
+            # The export is a read; it is the only action staff are offered.
+            assert actions_offered(changelist) <= {"export_csv"}, url
+            change = staff_web.get(change_url)
+            assert change.status_code == 200, url
+            page = change.content.decode()
+            assert 'name="_save"' not in page and "deletelink" not in page, url
+            assert change.context["has_change_permission"] is False, url
+        assert staff_web.get(f"{url}add/").status_code == 403, url
+        assert staff_web.post(f"{url}add/", {}).status_code == 403, url
+        assert staff_web.post(change_url, {}).status_code == 403, url
+        assert staff_web.get(f"{url}{obj.pk}/delete/").status_code == 403, url
+        assert staff_web.post(f"{url}{obj.pk}/delete/", {"post": "yes"}).status_code == 403, url
+        type(obj).objects.get(pk=obj.pk)  # still there
+
+
+def actions_offered(changelist) -> set[str]:
+    form = changelist.context["action_form"]
+    return {name for name, _ in form.fields["action"].choices} - {""} if form else set()
+
+
+WRITE_ACTIONS = {
+    "/admin/customers/customer/": {"delete_selected", "export_csv"},
+    "/admin/customers/property/": {"delete_selected"},
+    "/admin/billing/invoice/": {"send_selected", "void_selected", "export_csv"},
+    "/admin/billing/payment/": {"export_csv"},
+    "/admin/accounts/user/": {"delete_selected"},
+    "/admin/accounts/authsession/": {"end_sessions"},
+}
+
+
+def test_admins_get_the_buttons_and_actions(admin_web):
+    for url in one_of_each():
+        changelist = admin_web.get(url)
+        assert actions_offered(changelist) == WRITE_ACTIONS[url], url
+        add_allowed = url != "/admin/accounts/authsession/"
+        assert changelist.context["has_add_permission"] is add_allowed, url
+        assert admin_web.get(f"{url}add/").status_code == (200 if add_allowed else 403), url
+
+
+def test_a_staff_export_goes_through_the_action(staff_web):
+    customer = CustomerFactory(first_name="Ana", last_name="Rivera", email="ana@example.com")
+    response = staff_web.post(
+        "/admin/customers/customer/",
+        {"action": "export_csv", "_selected_action": [customer.pk]},
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv"
+
+
+# --- CSV export -----------------------------------------------------------------------------
+
+
+def export(client, url: str, ids: list[int]) -> list[dict]:
+    response = client.post(url, {"action": "export_csv", "_selected_action": ids})
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment; filename=")
+    text = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_export_customers(admin_web):
+    kept = CustomerFactory(
+        first_name="Ana", last_name="Rivera", email="ana@example.com", phone=None
+    )
+    PropertyFactory.create_batch(2, customer=kept)
+    make_invoice(prop=kept.properties.first())
+    CustomerFactory(phone=None)  # not selected
+    rows = export(admin_web, "/admin/customers/customer/", [kept.pk])
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["id"], row["first_name"], row["email"]) == (str(kept.pk), "Ana", "ana@example.com")
+    assert (row["property_count"], row["open_invoice_count"], row["phone"]) == ("2", "1", "")
+    datetime.datetime.fromisoformat(row["created_at"])
+
+
+def test_export_invoices_money_plain_and_dates_iso(admin_web):
+    invoice = make_invoice(total="1234.50", issued="2026-01-11")
+    billing.payment_record(invoice_id=invoice.pk, amount=Decimal("34.50"))
+    other = make_invoice()
+    rows = export(admin_web, "/admin/billing/invoice/", [invoice.pk, other.pk])
+    row = next(r for r in rows if r["id"] == str(invoice.pk))
+    assert row["number"] == invoice.number and row["status"] == "sent"
+    assert (row["total"], row["amount_paid"], row["balance_due"]) == (
+        "1234.50",
+        "34.50",
+        "1200.00",
+    )
+    assert (row["issued_date"], row["due_date"]) == ("2026-01-11", "2026-01-18")
+    assert row["customer"] == invoice.customer.full_name
+
+
+def test_export_payments(admin_web, django_assert_max_num_queries):
+    payments = [
+        billing.payment_record(
+            invoice_id=make_invoice().pk,
+            amount=Decimal("12.30"),
+            paid_date=datetime.date(2026, 1, 12),
+            reference=f"R{n}",
+        )
+        for n in range(5)
+    ]
+    ids = [p.pk for p in payments]
+    # session, user, perms x2, the selection count, the streamed rows (joined, one query).
+    with django_assert_max_num_queries(8):
+        rows = export(admin_web, "/admin/billing/payment/", ids)
+    assert {r["id"] for r in rows} == {str(i) for i in ids}
+    assert {(r["amount"], r["paid_date"], r["method"]) for r in rows} == {
+        ("12.30", "2026-01-12", "other")
+    }
+    assert rows[0]["invoice_number"].startswith("INV-")
+
+
+# --- from a customer, one click to what is theirs ---------------------------------------------
+
+
+def test_customer_page_links_to_their_lists_and_statement(staff_web):
+    customer = CustomerFactory(first_name="Ana", last_name="Rivera")
+    mine = make_invoice(prop=PropertyFactory(customer=customer), issued=days_ago(3))
+    billing.payment_record(invoice_id=mine.pk, amount=Decimal("5.00"))
+    theirs = make_invoice()
+    billing.payment_record(invoice_id=theirs.pk, amount=Decimal("5.00"))
+    page = staff_web.get(f"/admin/customers/customer/{customer.pk}/change/").content.decode()
+    year = timezone.localdate().year
+    links = {
+        "properties": f"/admin/customers/property/?customer__id__exact={customer.pk}",
+        "invoices": f"/admin/billing/invoice/?customer__id__exact={customer.pk}",
+        "payments": f"/admin/billing/payment/?invoice__customer__id__exact={customer.pk}",
+    }
+    for link in links.values():
+        assert f'href="{link}"' in page
+    assert "Properties (1)" in page and "Invoices (1 open)" in page
+    year_start, year_end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    statement = statement_url(customer.pk, year_start, year_end)
+    assert statement.replace("&", "&amp;") in page
+    for name, link in links.items():
+        listed = staff_web.get(link).context["cl"].result_list
+        assert len(listed) == 1, name
+    assert staff_web.get(links["payments"]).context["cl"].result_list[0].invoice_id == mine.pk
+    opened = staff_web.get(statement)
+    assert opened.status_code == 200 and opened.context["statement"].items == [mine]
+
+
+def test_customer_changelist_counts_open_invoices(staff_web):
+    customer = CustomerFactory()
+    prop = PropertyFactory(customer=customer)
+    make_invoice(prop=prop)
+    make_invoice(prop=prop, status="draft")
+    paid = make_invoice(prop=prop, total="10.00")
+    billing.payment_record(invoice_id=paid.pk, amount=Decimal("10.00"))
+    content = staff_web.get("/admin/customers/customer/").content.decode()
+    assert '<td class="field-open_invoice_count">1</td>' in content
+    assert '<td class="field-property_count">1</td>' in content
+
+
+def test_money_and_dates_for_people(staff_web):
+    invoice = make_invoice(total="1234.50", issued="2026-01-11")
+    content = staff_web.get("/admin/billing/invoice/").content.decode()
+    assert "$1,234.50" in content and "Jan 18, 2026" in content and "Jan 11, 2026" in content
+    assert admin_tools.money(Decimal("-5.00")) == "-$5.00" and invoice.total == Decimal("1234.50")
