@@ -266,9 +266,12 @@ class InvoiceAdmin(OfficeAdmin):
     def due(self, obj: Invoice) -> str:
         return day(obj.due_date)
 
-    @admin.display(description="overdue", boolean=True, ordering="is_overdue")
-    def overdue(self, obj: Invoice) -> bool:
-        return obj.is_overdue
+    @admin.display(description="overdue", ordering="is_overdue")
+    def overdue(self, obj: Invoice) -> str:
+        # A red word, not Django's boolean icons: a green tick would read as "all good".
+        if not obj.is_overdue:
+            return ""
+        return format_html('<span class="{}">Overdue</span>', "overdue-flag")
 
     def get_inlines(self, request, obj):
         # Payments are recorded on an invoice that exists (create it first).

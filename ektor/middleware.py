@@ -4,12 +4,14 @@ import logging
 import time
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse
 
 from ektor.api.errors import error_response, is_api_path
 from ektor.request_context import choose_request_id, request_id_var, user_id_var
 
 logger = logging.getLogger("ektor.request")
+_ANSWERS = (Http404, PermissionDenied, SuspiciousOperation, BadRequest)
 
 
 class RequestContextMiddleware:
@@ -58,6 +60,9 @@ class RequestContextMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         # Crashes outside DRF (DRF's handler logs its own): logged once with the request id
         # (django.request is quiet, see LOGGING); on API paths the body is the envelope.
+        # 404/403/400 exceptions are answers, not crashes: Django turns them into responses.
+        if isinstance(exception, _ANSWERS):
+            return None
         logger.exception("unhandled error", extra={"request_id": request.request_id})
         if not is_api_path(request.path):
             return None

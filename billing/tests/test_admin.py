@@ -199,3 +199,16 @@ def test_changelists_run_a_fixed_number_of_queries(
         assert admin_site.get("/admin/billing/payment/").status_code == 200
     for query in ("?overdue=yes", "?status__exact=sent", "?q=INV-2026"):
         assert admin_site.get(CHANGELIST + query).status_code == 200
+
+
+def test_changelist_marks_overdue_invoices_in_red_words(admin_site):
+    import datetime
+
+    today = datetime.date.today()
+    late = make_invoice(issued=(today - datetime.timedelta(days=30)).isoformat())
+    current = make_invoice(issued=today.isoformat())
+    content = admin_site.get(CHANGELIST).content.decode()
+    late_row = content[content.index(str(late)) :].split("</tr>", 1)[0]
+    current_row = content[content.index(str(current)) :].split("</tr>", 1)[0]
+    assert '<span class="overdue-flag">Overdue</span>' in late_row
+    assert "overdue-flag" not in current_row

@@ -55,3 +55,13 @@ def test_one_json_log_line_per_request(staff_client_api, staff_user, caplog):
     assert line["request_id"] == "log-1"
     assert line["status"] == 404
     assert {"user_id", "method", "path", "duration_ms"} <= set(line)
+
+
+def test_admin_permission_refusal_is_not_logged_as_a_crash(client, staff_user, caplog):
+    client.force_login(staff_user)
+    with caplog.at_level(logging.INFO):
+        response = client.get("/admin/customers/customer/add/")
+    assert response.status_code == 403
+    assert not [r for r in caplog.records if r.getMessage() == "unhandled error"]
+    request_lines = [r for r in caplog.records if r.name == "ektor.request"]
+    assert [r.status for r in request_lines] == [403]

@@ -3,13 +3,11 @@
 A failing test leaves a screenshot and the page HTML in test-artifacts/browser/.
 """
 
-import importlib
 import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
-from django.apps import apps as django_apps
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -33,21 +31,6 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"report_{report.when}", report)
     return report
-
-
-ROLE_MIGRATIONS = (
-    "accounts.migrations.0002_role_groups",
-    "customers.migrations.0002_role_permissions",
-    "billing.migrations.0002_role_permissions",
-)
-
-
-@pytest.fixture(autouse=True)
-def role_groups(transactional_db):
-    """A transaction=True test starts from a flushed database, without the role groups and
-    permissions the data migrations made; the same migration code makes them again."""
-    for name in ROLE_MIGRATIONS:
-        importlib.import_module(name).forwards(django_apps, None)
 
 
 @pytest.fixture
@@ -126,7 +109,8 @@ class Page:
         self.fill("username", username)
         self.fill("password", password)
         self.find("input[type=submit]").click()
-        self.wait_for("#site-name")
+        # The login page has the branding too; only a signed-in page has the user tools.
+        self.wait_for("#user-tools")
 
 
 @pytest.fixture
