@@ -6,6 +6,12 @@ exits. SIGINT/SIGQUIT stop at once. `docker compose` is given a longer grace per
 """
 
 import os
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+# The same .env the app reads (ektor/settings.py), so `make serve` honours its GUNICORN_* too.
+load_dotenv(os.environ.get("ENV_FILE") or Path(__file__).resolve().parent / ".env", override=False)
 
 
 def _env_int(name: str, default: int, minimum: int = 1) -> int:

@@ -165,4 +165,11 @@ admin.site.unregister(Group)
 @admin.register(Group)
 class GroupAdmin(OfficeAdmin, DjangoGroupAdmin):
     """The role groups: an admin may grant the staff group more permissions here (staff have
-    no view permission on groups, as the API has no groups either)."""
+    no view permission on groups, as the API has no groups either). The groups are the roles,
+    so none is added or deleted here."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -13,9 +13,10 @@ class Role(models.TextChoices):
 
 class EktorUserManager(UserManager):
     def create_superuser(self, username, email=None, password=None, **extra_fields):
-        # The role, not is_superuser, decides permissions; a "superuser" is an admin.
-        extra_fields.setdefault("role", Role.ADMIN)
-        return super().create_superuser(username, email, password, **extra_fields)
+        # The role, not is_superuser, decides permissions: `createsuperuser` makes an admin,
+        # who loses every admin right when demoted to staff.
+        extra_fields.update(role=Role.ADMIN, is_staff=True, is_superuser=False)
+        return self._create_user(username, email, password, **extra_fields)
 
     def get_by_natural_key(self, username):
         return self.get(username__iexact=username)

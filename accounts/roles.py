@@ -18,6 +18,7 @@ ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
 
 # The roles that get default permissions on each app's models: user management is for admins.
 ROLE_APPS: dict[str, tuple[str, ...]] = {
+    "auth": (Role.ADMIN,),  # the groups: admins grant staff more permissions in the admin
     "accounts": (Role.ADMIN,),
     "customers": (Role.ADMIN, Role.STAFF),
     "billing": (Role.ADMIN, Role.STAFF),

@@ -44,12 +44,15 @@ def _unauthorized(message: str, reason: str) -> ApplicationError:
 
 
 def user_sync_role_group(*, user: User) -> None:
-    """The role decides the group (and so the permissions); both roles may use the admin."""
+    """The role decides the group (and so the permissions); both roles may use the admin.
+
+    Nobody is a superuser: a superuser flag would outlive a demotion to staff.
+    """
     group, _ = Group.objects.get_or_create(name=group_name(user.role))
     user.groups.set([group])
-    if not user.is_staff:
-        user.is_staff = True
-        user.save(update_fields=["is_staff"])
+    if not user.is_staff or user.is_superuser:
+        user.is_staff, user.is_superuser = True, False
+        user.save(update_fields=["is_staff", "is_superuser"])
 
 
 def _password_errors(password: str, user: User, field: str) -> None:

@@ -17,7 +17,10 @@ from ektor.gunicorn_logging import JsonAtoms
 from ektor.testing import GOOD_KEY, ROOT, run_django
 
 DOCKER = ROOT / "docker"
-ENV_KEY = re.compile(r"^([A-Z][A-Z0-9_]*)=", re.MULTILINE)
+# A documented variable: set (KEY=value) or shown commented out (# KEY=value) to keep its
+# default; a variable gunicorn itself reads must never be set to an empty value.
+ENV_KEY = re.compile(r"^(?:# )?([A-Z][A-Z0-9_]*)=", re.MULTILINE)
+EMPTY_KEY = re.compile(r"^([A-Z][A-Z0-9_]*)=\s*$", re.MULTILINE)
 # ${NAME}, ${NAME:-default}, ${NAME:?error}: group 2 is set when there is a default.
 INTERPOLATION = re.compile(r"\$\{([A-Z][A-Z0-9_]*)(:-[^}]*)?(?::\?[^}]*)?\}")
 
@@ -116,6 +119,9 @@ def test_every_variable_compose_passes_is_read_by_the_app(compose):
     readme = (ROOT / "README.md").read_text()
 
     assert "SECRET_KEY" in keys and "MYSQL_PASSWORD" in keys
+    for path in (DOCKER / ".env.example", ROOT / ".env.example"):
+        # gunicorn parses WEB_CONCURRENCY itself, before gunicorn.conf.py: "" would crash it.
+        assert "WEB_CONCURRENCY" not in EMPTY_KEY.findall(path.read_text()), path
     for key in keys:
         if key.startswith("MYSQL_"):
             assert key in interpolated, f"{key} is not used by docker/compose.yml"

@@ -2,7 +2,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 
-from accounts.models import Role
+from accounts.models import Role, User
 from accounts.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -79,3 +79,19 @@ def test_role_defaults_come_back_after_a_flush():
     assert all_permissions("billing") <= codenames("admin")
     assert all_permissions("customers", "view") <= codenames("staff")
     assert all_permissions("accounts") <= codenames("admin")
+
+
+def test_createsuperuser_makes_an_admin_who_loses_everything_when_demoted():
+    from django.core.management import call_command
+
+    from accounts.services import user_update
+
+    call_command("createsuperuser", username="root", email="root@example.com", interactive=False)
+    root = User.objects.get(username="root")
+    assert (root.role, root.is_superuser, root.is_staff) == (Role.ADMIN, False, True)
+    assert root.has_perm("customers.add_customer")
+    UserFactory(role=Role.ADMIN)  # so that root is not the last admin
+    user_update(user=root, data={"role": Role.STAFF})
+    root = User.objects.get(username="root")
+    assert not root.has_perm("customers.add_customer")
+    assert root.has_perm("customers.view_customer")
