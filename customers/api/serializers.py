@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from customers.models import Customer, Property
 from ektor.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
+from ektor.api.filters import QueryIdField
 
 
 def optional_text(max_length: int | None = None) -> StrictCharField:
@@ -64,15 +65,5 @@ class PropertyOut(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class QueryIdField(serializers.IntegerField):
-    """An id in the query string; `customer_id=` is a 422 rather than "no filter" (DRF treats
-    an empty form value of an optional field as absent, which would silently list everything)."""
-
-    def get_value(self, dictionary):
-        return dictionary.get(self.field_name, serializers.empty)
-
-
 class PropertyQuery(CustomerQuery):
-    customer_id = QueryIdField(
-        required=False, min_value=1, help_text="Only this customer's properties"
-    )
+    customer_id = QueryIdField(required=False, help_text="Only this customer's properties")

@@ -15,9 +15,13 @@ class StrictCharField(serializers.CharField):
 
 
 class StrictIntegerField(serializers.IntegerField):
-    """Only a JSON integer (not a string, float or boolean)."""
+    """Only a JSON integer (not a string, float or boolean), within BIGINT by default."""
 
     default_error_messages = {"invalid": "Input should be a valid integer"}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int):

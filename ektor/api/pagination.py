@@ -6,6 +6,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
 from ektor.api.errors import RequestValidationError
+from ektor.api.filters import ASCII_INT
 
 MAX_LIMIT = 200
 
@@ -16,12 +17,9 @@ def _query_int(request, name: str, default: int, minimum: int, maximum: int | No
         return default
     bound = f" and at most {maximum}" if maximum is not None else ""
     msg = f"Input should be an integer of at least {minimum}{bound}"
-    try:
-        value = int(raw)
-    except ValueError:
-        raise RequestValidationError(
-            [{"loc": ["query", name], "msg": msg, "type": "int_parsing"}]
-        ) from None
+    if not ASCII_INT.match(raw):
+        raise RequestValidationError([{"loc": ["query", name], "msg": msg, "type": "int_parsing"}])
+    value = int(raw)
     if value < minimum or (maximum is not None and value > maximum):
         raise RequestValidationError([{"loc": ["query", name], "msg": msg, "type": "range"}])
     return value

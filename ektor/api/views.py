@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers, viewsets
 
 from ektor.api.errors import NotFound, RequestValidationError
+from ektor.api.filters import ASCII_INT
 
 
 class ApiViewSet(viewsets.GenericViewSet):
@@ -17,11 +18,8 @@ class ApiViewSet(viewsets.GenericViewSet):
         lookup = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
         model = self.get_queryset().model
         what = str(model._meta.verbose_name).capitalize()
-        try:
-            pk = int(lookup)
-        except (TypeError, ValueError):
-            pk = 0
-        if pk < 1 or not str(lookup).isdigit():
+        pk = int(lookup) if ASCII_INT.match(str(lookup)) else 0
+        if pk < 1:
             raise RequestValidationError(
                 [
                     {

@@ -1,0 +1,50 @@
+"""Query and path values are judged the same way on every list: never a 500, never ignored."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+HUGE = "99999999999999999999999"
+ARABIC_INDIC_ONE = "%D9%A1"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/api/v1/invoices?customer_id={HUGE}",
+        f"/api/v1/invoices?property_id={HUGE}",
+        f"/api/v1/properties?customer_id={HUGE}",
+        f"/api/v1/payments?invoice_id={HUGE}",
+        "/api/v1/invoices?customer_id=",
+        "/api/v1/invoices?status=",
+        "/api/v1/invoices?overdue=",
+        "/api/v1/invoices?from_date=",
+        "/api/v1/payments?invoice_id=",
+        "/api/v1/properties?customer_id=",
+        f"/api/v1/invoices?customer_id={ARABIC_INDIC_ONE}",
+        f"/api/v1/customers?limit={ARABIC_INDIC_ONE}",
+        "/api/v1/customers?offset=1_0",
+        "/api/v1/customers?limit=+5",
+    ],
+)
+def test_bad_query_values_are_422(staff_client_api, url):
+    response = staff_client_api.get(url)
+    assert response.status_code == 422, response.content
+    body = response.json()
+    assert body["code"] == "REQUEST_VALIDATION_ERROR"
+    assert body["details"]["errors"][0]["loc"][0] == "query"
+
+
+@pytest.mark.parametrize("path", [f"/api/v1/customers/{ARABIC_INDIC_ONE}", "/api/v1/invoices/1_0"])
+def test_non_ascii_path_ids_are_422(staff_client_api, path):
+    response = staff_client_api.get(path)
+    assert response.status_code == 422, response.content
+    assert response.json()["details"]["errors"][0]["loc"][0] == "path"
+
+
+def test_huge_body_id_is_422(admin_client_api):
+    response = admin_client_api.post(
+        "/api/v1/payments", {"invoice_id": int(HUGE), "amount": "1.00"}, format="json"
+    )
+    assert response.status_code == 422
+    assert response.json()["details"]["errors"][0]["loc"] == ["body", "invoice_id"]
