@@ -33,30 +33,7 @@ def adopt(obj, saved) -> None:
 
 
 class ServiceAdmin(OfficeAdmin):
-    """A rule a service enforces at save or delete time (a reference appearing after the
-    confirmation page, a concurrent duplicate) becomes an error message, never a 500."""
-
-    def _refuse(self, request, exc: ApplicationError) -> HttpResponseRedirect:
-        self.message_user(request, exc.message, messages.ERROR)
-        return HttpResponseRedirect(request.get_full_path())
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ApplicationError as exc:
-            return self._refuse(request, exc)
-
-    def delete_view(self, request, object_id, extra_context=None):
-        try:
-            return super().delete_view(request, object_id, extra_context)
-        except ApplicationError as exc:
-            return self._refuse(request, exc)
-
-    def response_action(self, request, queryset):
-        try:
-            return super().response_action(request, queryset)
-        except ApplicationError as exc:
-            return self._refuse(request, exc)
+    """Deletes go through the app's service (delete_with_service), which refuses protected rows."""
 
     def delete_model(self, request, obj):
         self.delete_with_service(obj)

@@ -7,12 +7,14 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db import connections
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
+
+from ektor.api.errors import ApplicationError, RequestValidationError
 
 DATE_FORMAT = "%b %-d, %Y"  # Jan 18, 2026
 
@@ -86,6 +88,36 @@ class OfficeAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     csv_columns: tuple[tuple[str, str | Callable[[Any], Any]], ...] = ()
+
+    # A rule a service enforces at save time that the form could not foresee (a reference
+    # appearing after the confirmation page, a concurrent change, a total lowered in the same
+    # save as a payment) becomes an error message, never a 500; the service's transaction
+    # has rolled back, so nothing is half-saved.
+    def _refuse(self, request, exc: ApplicationError | RequestValidationError):
+        if isinstance(exc, ApplicationError):
+            message = exc.message
+        else:
+            message = "; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in exc.errors)
+        self.message_user(request, message, messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except (ApplicationError, RequestValidationError) as exc:
+            return self._refuse(request, exc)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except (ApplicationError, RequestValidationError) as exc:
+            return self._refuse(request, exc)
+
+    def response_action(self, request, queryset):
+        try:
+            return super().response_action(request, queryset)
+        except (ApplicationError, RequestValidationError) as exc:
+            return self._refuse(request, exc)
 
     @admin.action(description="Export selected to CSV", permissions=["view"])
     def export_csv(self, request, queryset):

@@ -212,3 +212,22 @@ def test_changelist_marks_overdue_invoices_in_red_words(admin_site):
     current_row = content[content.index(str(current)) :].split("</tr>", 1)[0]
     assert '<span class="overdue-flag">Overdue</span>' in late_row
     assert "overdue-flag" not in current_row
+
+
+def test_lowering_a_draft_total_below_a_new_payment_is_refused_not_a_500(admin_site):
+    draft = make_invoice(status="draft")
+    url = f"{CHANGELIST}{draft.pk}/change/"
+    data = change_post(
+        draft, [{"amount": "80.00"}], **draft_fields(draft, subtotal="50.00", total="50.00")
+    )
+    response = admin_site.post(url, data)
+    assert response.status_code in (200, 302)
+    draft.refresh_from_db()
+    assert draft.total == Decimal("100.00")
+    assert not Payment.objects.filter(invoice=draft).exists()
+    page = (
+        admin_site.get(url).content.decode()
+        if response.status_code == 302
+        else response.content.decode()
+    )
+    assert "exceeds the balance due" in page

@@ -299,7 +299,7 @@ def test_bulk_delete_through_the_service_is_all_or_nothing(rf, admin_user):
 
 
 def test_a_refusal_after_the_confirmation_page_becomes_an_error_message(rf, admin_user):
-    """ServiceAdmin turns a service's refusal into messages.error and a redirect, not a 500."""
+    """The admin base turns a service's refusal into messages.error and a redirect, not a 500."""
     from django.contrib.messages.storage.fallback import FallbackStorage
 
     request = rf.post(f"{CUSTOMERS}1/delete/")
