@@ -46,7 +46,9 @@ PROPERTY_COLUMNS = {
     "state": "state",
     "postal_code": "postal_code",
 }
-MAX_BYTES = 5 * 1024 * 1024
+# The confirm step posts the file back as a form field, which Django caps at
+# DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB): stay under it so what previews can also be imported.
+MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 10_000
 
 
@@ -101,11 +103,29 @@ def decode(data: bytes) -> str:
         raise ValueError(f"The file is not UTF-8 text (byte {exc.start + 1})") from None
 
 
+def _lines(reader, result: ImportPlan):
+    """(line number, cells) per row; a row the csv module cannot read (an unclosed quote, a
+    field over its size limit) is reported at its line and ends the reading."""
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            result.errors.append((reader.line_num, f"unreadable CSV: {exc}"))
+            return
+        yield reader.line_num, cells
+
+
 def plan(text: str) -> ImportPlan:
     """Read and check every row; nothing is written."""
     result = ImportPlan()
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        result.errors.append((reader.line_num, f"unreadable CSV: {exc}"))
+        return result
     if header is None:
         result.errors.append((0, "The file is empty"))
         return result
@@ -122,8 +142,7 @@ def plan(text: str) -> ImportPlan:
             )
         )
         return result
-    for cells in reader:
-        line = reader.line_num
+    for line, cells in _lines(reader, result):
         if not any(cell.strip() for cell in cells):
             continue  # a blank line, as spreadsheets often leave at the end
         if len(result.rows) >= MAX_ROWS:

@@ -124,14 +124,23 @@ class OfficeAdmin(admin.ModelAdmin):
         return csv_response(queryset, self.csv_columns, self.model._meta.model_name)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def csv_value(value: Any) -> Any:
-    """Money as a plain decimal (1234.50), dates and moments in ISO 8601, None as empty."""
+    """Money as a plain decimal (1234.50), dates and moments in ISO 8601, None as empty.
+
+    Text that a spreadsheet would run as a formula (a customer named "=HYPERLINK(...)") gets
+    a leading apostrophe, which spreadsheets show as plain text.
+    """
     if value is None:
         return ""
     if isinstance(value, datetime.datetime):
         return timezone.localtime(value).isoformat() if timezone.is_aware(value) else value
     if isinstance(value, datetime.date):
         return value.isoformat()
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
     return value
 
 

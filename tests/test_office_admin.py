@@ -353,3 +353,10 @@ def test_money_and_dates_for_people(staff_web):
     content = staff_web.get("/admin/billing/invoice/").content.decode()
     assert "$1,234.50" in content and "Jan 18, 2026" in content and "Jan 11, 2026" in content
     assert admin_tools.money(Decimal("-5.00")) == "-$5.00" and invoice.total == Decimal("1234.50")
+
+
+def test_export_neutralises_spreadsheet_formulas(admin_web):
+    evil = CustomerFactory(first_name='=HYPERLINK("http://x","y")', last_name="@SUM(A1)")
+    row = export(admin_web, "/admin/customers/customer/", [evil.pk])[0]
+    assert row["first_name"] == '\'=HYPERLINK("http://x","y")'
+    assert row["last_name"] == "'@SUM(A1)"

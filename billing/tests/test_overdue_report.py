@@ -90,3 +90,29 @@ def test_default_is_today(debts):
 def test_bad_date_is_refused():
     with pytest.raises(CommandError, match="not a date in the form YYYY-MM-DD"):
         run("--as-of", "March 1st")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["overdue_report", "--as-of", "2026-13-01"],
+        ["statement", "1", "--from", "2026-13-01", "--to", "2026-01-31"],
+    ],
+)
+def test_a_bad_date_is_a_usage_error_not_a_traceback(argv):
+    import subprocess
+    import sys
+
+    from ektor.testing import ROOT, clean_env
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", *argv],
+        cwd=ROOT,
+        env=clean_env(DEBUG="true"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "'2026-13-01' is not a date in the form YYYY-MM-DD" in result.stderr
+    assert "Traceback" not in result.stderr

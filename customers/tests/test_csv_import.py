@@ -214,3 +214,18 @@ def test_staff_cannot_import(staff_user):
     assert client.post(IMPORT, {"csv_text": GOOD}).status_code == 403
     assert "/import/" not in client.get("/admin/customers/customer/").content.decode()
     assert not Customer.objects.exists()
+
+
+def test_a_row_the_csv_module_cannot_read_is_a_line_error_not_a_crash():
+    huge = "x" * 140_000  # over the csv module's field size limit
+    plan, result = csv_import.import_text(f"{HEADER}\nAna,Rivera,a@example.com,,{huge},1 St,,,,\n")
+    assert result is None
+    assert plan.error_lines()[0].startswith("line 2: unreadable CSV: field larger than")
+    assert not Customer.objects.exists()
+
+
+def test_the_largest_accepted_file_can_be_posted_back_at_confirm():
+    from django.conf import settings
+
+    # The confirm step sends the file as a multipart field; Django refuses bodies over this.
+    assert csv_import.MAX_BYTES + 64 * 1024 < settings.DATA_UPLOAD_MAX_MEMORY_SIZE

@@ -1,5 +1,6 @@
 """`manage.py statement <customer_id> --from DATE --to DATE [--format text|csv|html]`."""
 
+import argparse
 import csv
 import datetime
 
@@ -22,10 +23,13 @@ COLUMNS = [
 
 
 def iso_date(value: str) -> datetime.date:
+    """An argparse `type`: a bad date is a usage error (exit 2) with this message."""
     try:
         return datetime.date.fromisoformat(value)
     except ValueError:
-        raise CommandError(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a date in the form YYYY-MM-DD"
+        ) from None
 
 
 class Command(BaseCommand):
@@ -33,14 +37,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("customer_id", type=int)
-        parser.add_argument("--from", dest="from_date", required=True, help="YYYY-MM-DD")
-        parser.add_argument("--to", dest="to_date", required=True, help="YYYY-MM-DD")
+        parser.add_argument(
+            "--from", dest="from_date", type=iso_date, required=True, help="YYYY-MM-DD"
+        )
+        parser.add_argument("--to", dest="to_date", type=iso_date, required=True, help="YYYY-MM-DD")
         parser.add_argument("--format", choices=["text", "csv", "html"], default="text")
 
     def handle(self, *args, customer_id, from_date, to_date, format, **options):
         try:
             statement = customer_statement(
-                customer_id=customer_id, from_date=iso_date(from_date), to_date=iso_date(to_date)
+                customer_id=customer_id, from_date=from_date, to_date=to_date
             )
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
