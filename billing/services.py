@@ -91,8 +91,15 @@ def _check_parties(*, customer_id: int, property_id: int) -> None:
     """Customer exists (404), property exists (404), property belongs to the customer (400)."""
     if not Customer.objects.filter(pk=customer_id).exists():
         raise NotFound("Customer")
-    owner_id = Property.objects.filter(pk=property_id).values_list("customer_id", flat=True)
-    owner_id = owner_id.first()
+    # Locked: a concurrent move of the property to another customer
+    # (customers.services.property_customer_check locks the same row) waits for this invoice,
+    # then sees it and refuses; or it goes first and this check sees the new owner.
+    owner_id = (
+        Property.objects.select_for_update()
+        .filter(pk=property_id)
+        .values_list("customer_id", flat=True)
+        .first()
+    )
     if owner_id is None:
         raise NotFound("Property")
     if owner_id != customer_id:

@@ -64,7 +64,18 @@ class CustomerAdminForm(forms.ModelForm):
         return email
 
 
-class PropertyAdminForm(forms.ModelForm):
+class PropertyTextForm(forms.ModelForm):
+    """The service's text rules as field errors (used by the inline rows too)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, message in services.property_text_errors(cleaned):
+            if name in self.fields:
+                self.add_error(name, message)
+        return cleaned
+
+
+class PropertyAdminForm(PropertyTextForm):
     class Meta:
         model = Property
         fields = ("customer", *PROPERTY_FIELDS)
@@ -81,6 +92,7 @@ class PropertyAdminForm(forms.ModelForm):
 
 class PropertyInline(admin.TabularInline):
     model = Property
+    form = PropertyTextForm
     fields = ("label", "address1", "city", "state", "postal_code", "is_active")
     extra = 0
     show_change_link = True

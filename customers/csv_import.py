@@ -175,6 +175,13 @@ def _row_problems(values: dict[str, str]) -> list[str]:
             validate_email(values["email"])
         except ValidationError:
             problems.append(f"email {values['email']!r} is not a valid email address")
+    column_of = {field: column for column, field in PROPERTY_COLUMNS.items()}
+    fields = {field: values[column] for column, field in PROPERTY_COLUMNS.items()}
+    problems += [
+        f"{column_of[field]}: {message}"
+        for field, message in services.property_text_errors(fields)
+        if fields[field]  # an empty one is already "is required"
+    ]
     return problems
 
 

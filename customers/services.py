@@ -7,7 +7,7 @@ from django.db import transaction
 
 from customers.models import Customer, Property
 from customers.selectors import customer_get
-from ektor.api.errors import Conflict
+from ektor.api.errors import Conflict, RequestValidationError
 from ektor.services import apply_fields, conflict_on_integrity, delete_protected, require_fields
 
 
@@ -135,7 +135,26 @@ def property_customer_check(*, prop: Property, customer_id: int) -> None:
         )
 
 
+# The shortest label and first address line a property may have (the contract's 2..80 and
+# 3..120; the maxima are the columns' own lengths).
+PROPERTY_MIN_LENGTHS = {"label": 2, "address1": 3}
+
+
+def property_text_errors(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(field, message) for each text too short to name or find a property."""
+    return [
+        (name, f"Ensure this field has at least {minimum} characters.")
+        for name, minimum in PROPERTY_MIN_LENGTHS.items()
+        if isinstance(data.get(name), str) and len(data[name].strip()) < minimum
+    ]
+
+
 def _property_save(prop: Property, data: Mapping[str, Any]) -> Property:
+    errors = property_text_errors(data)
+    if errors:
+        raise RequestValidationError(
+            [{"loc": ["body", name], "msg": msg, "type": "min_length"} for name, msg in errors]
+        )
     data = _null_blanks(data, PROPERTY_DEFAULTS)
     if "customer_id" in data:
         property_customer_check(prop=prop, customer_id=data["customer_id"])

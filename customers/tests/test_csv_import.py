@@ -229,3 +229,11 @@ def test_the_largest_accepted_file_can_be_posted_back_at_confirm():
 
     # The confirm step sends the file as a multipart field; Django refuses bodies over this.
     assert csv_import.MAX_BYTES + 64 * 1024 < settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+def test_a_too_short_label_or_address_is_a_line_error():
+    plan = csv_import.plan(f"{HEADER}\nAna,Rivera,a@example.com,,P,St,,,,\n")
+    assert plan.error_lines() == [
+        "line 2: property_label: Ensure this field has at least 2 characters.",
+        "line 2: address1: Ensure this field has at least 3 characters.",
+    ]

@@ -124,3 +124,15 @@ def test_concurrent_creates_with_one_email_give_one_customer_and_409s():
         thread.join()
     assert sorted(outcomes) == ["created"] + ["duplicate_email"] * (workers - 1)
     assert Customer.objects.filter(email__iexact="race@example.com").count() == 1
+
+
+@pytest.mark.django_db
+def test_property_label_and_address_minimums_hold_for_every_caller():
+    from customers.services import property_create
+    from ektor.api.errors import RequestValidationError
+
+    customer = CustomerFactory()
+    with pytest.raises(RequestValidationError) as refused:
+        property_create(customer_id=customer.pk, label="P", address1="St")
+    assert [e["loc"] for e in refused.value.errors] == [["body", "label"], ["body", "address1"]]
+    assert not customer.properties.exists()
