@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import forms as admin_forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -18,7 +19,7 @@ from accounts.services import (
     user_update,
 )
 from ektor.admin_tools import OfficeAdmin
-from ektor.api.errors import ApplicationError
+from ektor.api.errors import ApplicationError, RequestValidationError
 
 
 def _changes(form: forms.ModelForm) -> dict:
@@ -42,6 +43,9 @@ class UserChangeForm(auth_forms.UserChangeForm):
                 user_check_update(user=self.instance, data=changes)
             except ApplicationError as exc:
                 raise forms.ValidationError(exc.message, code=exc.reason) from None
+            except RequestValidationError as exc:
+                for error in exc.errors:
+                    self.add_error(error["loc"][-1], error["msg"])
         return cleaned
 
 
@@ -53,6 +57,17 @@ class UserCreationForm(auth_forms.UserCreationForm):
 
 class PasswordSetForm(auth_forms.AdminPasswordChangeForm):
     """Django's form sets the password; then every sign-in of the user ends, as in the API."""
+
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        if commit:
+            sessions_end_all(user=user, reason="password_changed")
+        return user
+
+
+class OwnPasswordChangeForm(admin_forms.AdminPasswordChangeForm):
+    """The admin's "Change password" page: the user's API sign-ins end too (the admin's own
+    browser session is kept by Django)."""
 
     def save(self, commit=True):
         user = super().save(commit=commit)

@@ -125,6 +125,8 @@ def user_check_update(*, user: User, data: Mapping[str, Any]) -> None:
     The admin's form calls this to show the message beside the form; user_update calls it
     again under row locks.
     """
+    if "username" in data:
+        _username_errors(data["username"])
     _ensure_unique(username=data.get("username"), email=data.get("email"), exclude_pk=user.pk)
     loses_admin = data.get("role", user.role) != Role.ADMIN or not data.get(
         "is_active", user.is_active

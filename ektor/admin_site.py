@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
+from django.urls import reverse
 from django.utils import timezone
 
 
@@ -9,6 +10,19 @@ class EktorAdminSite(admin.AdminSite):
     site_header = "Ektor back office"
     site_title = "Ektor back office"
     index_title = "Today at the office"
+
+    def password_change(self, request, extra_context=None):
+        # Django's view with our form: changing one's password also ends one's API sessions.
+        from django.contrib.auth.views import PasswordChangeView
+
+        from accounts.admin import OwnPasswordChangeForm
+
+        request.current_app = self.name
+        return PasswordChangeView.as_view(
+            form_class=OwnPasswordChangeForm,
+            success_url=reverse("admin:password_change_done", current_app=self.name),
+            extra_context={**self.each_context(request), **(extra_context or {})},
+        )(request)
 
     def index(self, request, extra_context=None):
         from billing.dashboard import office_summary

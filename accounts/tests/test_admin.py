@@ -174,3 +174,35 @@ def test_a_session_is_read_only_in_the_admin(admin_site, staff_user):
     assert response.status_code == 403
     session.refresh_from_db()
     assert session.user_agent == "PoolApp/2.1"
+
+
+def test_admin_form_refuses_a_username_outside_the_api_rules(admin_site, staff_user):
+    response = admin_site.post(
+        f"{USERS}{staff_user.pk}/change/", change_form(staff_user, username="ab")
+    )
+    assert response.status_code == 200
+    assert "3" in response.content.decode() and "username" in response.content.decode().lower()
+    staff_user.refresh_from_db()
+    assert staff_user.username == "clerk"
+
+
+def test_changing_ones_own_password_in_the_admin_ends_ones_api_sessions(admin_user):
+    from accounts.tests.factories import DEFAULT_PASSWORD
+
+    session_start(user=admin_user)
+    client = Client()
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/password_change/",
+        {
+            "old_password": DEFAULT_PASSWORD,
+            "new_password1": "Float-Line-4471",
+            "new_password2": "Float-Line-4471",
+        },
+    )
+    assert response.status_code == 302
+    admin_user.refresh_from_db()
+    assert admin_user.check_password("Float-Line-4471")
+    assert not AuthSession.objects.open().filter(user=admin_user).exists()
+    # The admin's own browser session survives the change.
+    assert client.get("/admin/").status_code == 200
