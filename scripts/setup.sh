@@ -7,7 +7,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 profile="${1:-run}"
 
+python="${PYTHON:-python3}"
 need_apt=()
+# A Debian python3 needs python3-venv for `-m venv`; mysqlclient builds with gcc and the headers.
+[ -x .venv/bin/python ] || "$python" -c 'import ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+if [ "$profile" = "test" ] || [ "$profile" = "serve" ]; then
+  command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
+  "$python" -c 'import os, sysconfig; raise SystemExit(not os.path.exists(
+      os.path.join(sysconfig.get_paths()["include"], "Python.h")))' || need_apt+=(python3-dev)
+fi
 if [ "$profile" = "test" ]; then
   command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need_apt+=(mariadb-server)
   pkg-config --exists libmariadb 2>/dev/null || need_apt+=(libmariadb-dev pkg-config)
@@ -28,7 +36,6 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
-python="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv with $($python --version)"
   "$python" -m venv .venv
