@@ -133,13 +133,14 @@ def measure(proc, port, case, close, seconds, connections) -> dict:
 def prepare(workdir: Path) -> dict:
     """Sign in a benchmark admin and pick the ids the requests use (through Django)."""
     out = subprocess.run(
-        [str(ROOT / ".venv/bin/python"), str(ROOT / "bench/prepare.py"), str(workdir)],
+        [str(ROOT / ".venv/bin/python"), "-m", "bench.prepare", str(workdir)],
         cwd=ROOT,
         env=dict(os.environ, DEBUG="false"),
         capture_output=True,
         text=True,
-        check=True,
     )
+    if out.returncode:
+        raise SystemExit(f"bench/prepare.py failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
