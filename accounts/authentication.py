@@ -8,6 +8,7 @@ from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
+from accounts.backends import ROLE_GROUP_ONLY, role_group_only
 from accounts.models import AuthSession
 from accounts.tokens import token_session_id
 
@@ -36,7 +37,11 @@ class SessionJWTAuthentication(BaseAuthentication):
         now = timezone.now()
         session_id = token_session_id(token)
         session = (
-            AuthSession.objects.open(now).select_related("user").filter(pk=session_id).first()
+            AuthSession.objects.open(now)
+            .select_related("user")
+            .annotate(**{ROLE_GROUP_ONLY: role_group_only("user_id", "user__role")})
+            .filter(pk=session_id)
+            .first()
             if session_id
             else None
         )
@@ -44,6 +49,8 @@ class SessionJWTAuthentication(BaseAuthentication):
             raise AuthenticationFailed("Session has ended; sign in again", code="session_ended")
         if not session.user.is_active:
             raise PermissionDenied("User account is inactive", code="user_inactive")
+        # Tells accounts.backends that the role's cached permissions are the user's.
+        setattr(session.user, ROLE_GROUP_ONLY, getattr(session, ROLE_GROUP_ONLY))
         if now - session.last_used_at > TOUCH_INTERVAL:
             AuthSession.objects.filter(pk=session.pk).update(last_used_at=now)
             session.last_used_at = now

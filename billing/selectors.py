@@ -123,7 +123,8 @@ def customer_statement(
     *, customer_id: int, from_date: datetime.date, to_date: datetime.date
 ) -> Statement:
     """The customer's invoices issued in [from_date, to_date], oldest first, with totals that
-    leave out void invoices. Three queries whatever the number of invoices.
+    leave out void invoices. Two queries whatever the number of invoices: the totals are summed
+    from the items (amounts read back exact to the cent, see Money).
 
     A period that ends before it starts is a 400 (`invalid_date_range`); an unknown customer 404.
     """
@@ -131,18 +132,19 @@ def customer_statement(
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None:
         raise NotFound("Customer")
-    invoices = invoice_queryset().filter(
-        customer=customer, issued_date__gte=from_date, issued_date__lte=to_date
+    items = list(
+        invoice_queryset()
+        .filter(customer=customer, issued_date__gte=from_date, issued_date__lte=to_date)
+        .order_by("issued_date", "id")
     )
-    totals = invoices.exclude(status=InvoiceStatus.VOID).aggregate(
-        total=money_sum("total"), paid_total=money_sum("amount_paid")
-    )
-    total, paid_total = totals["total"], totals["paid_total"]
+    billed = [item for item in items if item.status != InvoiceStatus.VOID]
+    total = sum((item.total for item in billed), ZERO)
+    paid_total = sum((item.amount_paid for item in billed), ZERO)
     return Statement(
         customer=customer,
         from_date=from_date,
         to_date=to_date,
-        items=list(invoices.order_by("issued_date", "id")),
+        items=items,
         total=total,
         paid_total=paid_total,
         balance_due=total - paid_total,

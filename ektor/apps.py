@@ -5,3 +5,7 @@ class EktorConfig(AppConfig):
     name = "ektor"
     verbose_name = "Ektor"
 
+    def ready(self):
+        from ektor.api import counts
+
+        counts.connect()

@@ -267,3 +267,6 @@ CONTENT_SECURITY_POLICY = env_str("CONTENT_SECURITY_POLICY") or (
     "script-src 'self' 'unsafe-inline'; worker-src 'self' blob:; font-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
+
+# Permissions come from the role's group, cached per process (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.RolePermissionBackend"]
