@@ -6,8 +6,8 @@ group's. Django's ModelBackend reads them with two queries on every request; thi
 reads each group's permission set once and keeps it for ROLE_PERMISSIONS_TTL seconds.
 
 It does so only for a user known to be in that one group and to have no direct permissions:
-the API's session query (accounts.authentication) checks that with `role_group_only` in the
-same query and sets ROLE_GROUP_ONLY on the user. Any other user (the admin site's, a user
+the API's session query (accounts.authentication.open_session_get) checks that in the same
+query and sets ROLE_GROUP_ONLY on the user. Any other user (the admin site's, a user
 given another group or a direct permission by hand) gets ModelBackend's exact lookup.
 
 Propagation: a change to a group's permissions clears this process's copy at once (and again
@@ -17,11 +17,9 @@ when the change commits); other server processes pick it up within the TTL.
 import threading
 import time
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
@@ -48,18 +46,6 @@ def role_permissions(role: str) -> frozenset[str]:
     with _lock:
         _cache[name] = (now + ROLE_PERMISSIONS_TTL, perms)
     return perms
-
-
-def role_group_only(user_id: str, role: str) -> Q:
-    """An expression: the user (`user_id`, `role` name the outer query's columns) is in the
-    role's group, in no other group and has no direct permission. group_name(role) is the
-    role itself, which lets the database compare the names."""
-    User = get_user_model()
-    groups = User.groups.through.objects.filter(user_id=OuterRef(user_id))
-    in_role_group = Exists(groups.filter(group__name=OuterRef(role)))
-    in_other_group = Exists(groups.exclude(group__name=OuterRef(role)))
-    direct = Exists(User.user_permissions.through.objects.filter(user_id=OuterRef(user_id)))
-    return in_role_group & ~in_other_group & ~direct
 
 
 def role_permissions_clear() -> None:
