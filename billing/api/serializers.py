@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from billing.models import InvoiceStatus, PaymentMethod
 from ektor.api.fields import MoneyField, StrictCharField, StrictIntegerField
-from ektor.api.lean import date_out, datetime_out, money_out
+from ektor.api.lean import date_out, datetime_formatter, money_out
 
 
 def _notes() -> StrictCharField:
@@ -97,6 +97,7 @@ INVOICE_OUT_COLUMNS = (
 
 def invoice_rows_out(rows) -> list[dict]:
     """InvoiceOut of `values(*INVOICE_OUT_COLUMNS)` rows of selectors.invoice_queryset()."""
+    datetime_out = datetime_formatter()
     return [
         {
             "invoice_id": row["id"],

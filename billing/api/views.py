@@ -11,13 +11,17 @@ from billing.api import serializers as s
 from billing.api.filters import InvoiceFilter, PaymentFilter
 from billing.models import Invoice
 from ektor.api.errors import RequestValidationError, flatten_errors
+from ektor.api.filters import FilterBackend
 from ektor.api.queryparams import validate_query
 from ektor.api.views import ApiViewSet
 
 
 class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     serializer_class = s.InvoiceOut
+    filter_backends = [FilterBackend]
     filterset_class = InvoiceFilter
+    # The permission check needs only the model, not the annotated queryset.
+    permission_model = Invoice
     action_permissions = {
         "send": ["billing.change_invoice"],
         "void": ["billing.change_invoice"],
@@ -61,6 +65,7 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
 
 class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     serializer_class = s.PaymentOut
+    filter_backends = [FilterBackend]
     filterset_class = PaymentFilter
 
     def get_queryset(self):

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from customers.models import Customer, Property
 from ektor.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
-from ektor.api.lean import datetime_out
+from ektor.api.lean import datetime_formatter
 
 
 def optional_text(max_length: int | None = None) -> StrictCharField:
@@ -41,6 +41,7 @@ class CustomerOut(serializers.ModelSerializer):
 def customer_rows_out(rows) -> list[dict]:
     """The lean twin of CustomerOut over `values(*CustomerOut.Meta.columns)` rows or model
     instances' __dict__ (customers/tests/test_lean_output.py keeps them equal)."""
+    datetime_out = datetime_formatter()
     return [
         {
             "customer_id": row["id"],
@@ -87,6 +88,7 @@ class PropertyOut(serializers.ModelSerializer):
 
 def property_rows_out(rows) -> list[dict]:
     """The lean twin of PropertyOut (see customer_rows_out)."""
+    datetime_out = datetime_formatter()
     return [
         {
             "property_id": row["id"],
