@@ -57,29 +57,27 @@ SESSION_SQL = (
     "`accounts_authsession`.`created_at`, `accounts_authsession`.`last_used_at`, "
     "`accounts_authsession`.`expires_at`, `accounts_authsession`.`refresh_jti`, "
     "`accounts_authsession`.`ended_at`, `accounts_authsession`.`end_reason`, "
-    "(EXISTS(SELECT 1 AS `a` FROM `accounts_user_groups` U0 INNER JOIN `auth_group` U2 "
-    "ON (U0.`group_id` = U2.`id`) WHERE (U0.`user_id` = (`accounts_authsession`.`user_id`) "
-    "AND U2.`name` = (`accounts_user`.`role`)) LIMIT 1) AND NOT EXISTS(SELECT 1 AS `a` "
-    "FROM `accounts_user_groups` U0 INNER JOIN `auth_group` U2 ON (U0.`group_id` = U2.`id`) "
-    "WHERE (U0.`user_id` = (`accounts_authsession`.`user_id`) AND NOT (U2.`name` = "
-    "(`accounts_user`.`role`))) LIMIT 1) AND NOT EXISTS(SELECT 1 AS `a` FROM "
-    "`accounts_user_user_permissions` U0 WHERE U0.`user_id` = "
-    "(`accounts_authsession`.`user_id`) LIMIT 1)) AS `role_group_only`, `accounts_user`.`id`, "
-    "`accounts_user`.`password`, `accounts_user`.`last_login`, `accounts_user`.`is_superuser`, "
-    "`accounts_user`.`username`, `accounts_user`.`first_name`, `accounts_user`.`last_name`, "
-    "`accounts_user`.`is_staff`, `accounts_user`.`is_active`, `accounts_user`.`date_joined`, "
-    "`accounts_user`.`email`, `accounts_user`.`role` FROM `accounts_authsession` INNER JOIN "
-    "`accounts_user` ON (`accounts_authsession`.`user_id` = `accounts_user`.`id`) WHERE "
-    "(`accounts_authsession`.`ended_at` IS NULL AND `accounts_authsession`.`expires_at` > %s "
-    "AND `accounts_authsession`.`id` = %s) ORDER BY `accounts_authsession`.`created_at` DESC "
-    "LIMIT 1"
+    "`accounts_user`.`id`, `accounts_user`.`password`, `accounts_user`.`last_login`, "
+    "`accounts_user`.`is_superuser`, `accounts_user`.`username`, `accounts_user`.`first_name`, "
+    "`accounts_user`.`last_name`, `accounts_user`.`is_staff`, `accounts_user`.`is_active`, "
+    "`accounts_user`.`date_joined`, `accounts_user`.`email`, `accounts_user`.`role`, "
+    "(EXISTS(SELECT 1 FROM `accounts_user_groups` ug JOIN `auth_group` g ON ug.`group_id` = "
+    "g.`id` WHERE ug.`user_id` = `accounts_authsession`.`user_id` AND g.`name` = "
+    "`accounts_user`.`role`) AND NOT EXISTS(SELECT 1 FROM `accounts_user_groups` ug JOIN "
+    "`auth_group` g ON ug.`group_id` = g.`id` WHERE ug.`user_id` = "
+    "`accounts_authsession`.`user_id` AND g.`name` <> `accounts_user`.`role`) AND NOT "
+    "EXISTS(SELECT 1 FROM `accounts_user_user_permissions` up WHERE up.`user_id` = "
+    "`accounts_authsession`.`user_id`)) FROM `accounts_authsession` JOIN `accounts_user` ON "
+    "`accounts_authsession`.`user_id` = `accounts_user`.`id` WHERE `accounts_authsession`.`id` "
+    "= %s AND `accounts_authsession`.`ended_at` IS NULL AND `accounts_authsession`.`expires_at` "
+    "> %s"
 )
 
 
 def check_session(cur, environ) -> None:
     # The app looks up the sign-in session named by the token on every request.
     now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-    cur.execute(SESSION_SQL, (now, environ.get("HTTP_X_BENCH_SESSION", "")))
+    cur.execute(SESSION_SQL, (environ.get("HTTP_X_BENCH_SESSION", ""), now))
     cur.fetchone()
 
 
@@ -115,9 +113,8 @@ INVOICE_LIST_SQL = (
     "`billing_invoice`.`period_end` AS `period_end`, `billing_invoice`.`status` AS `status`, "
     "`billing_invoice`.`issued_date` AS `issued_date`, `billing_invoice`.`due_date` AS "
     "`due_date`, `billing_invoice`.`subtotal` AS `subtotal`, `billing_invoice`.`tax` AS `tax`, "
-    f"`billing_invoice`.`total` AS `total`, {PAID_SQL} AS `amount_paid`, CASE WHEN "
-    "`billing_invoice`.`status` = 'void' THEN 0.00 ELSE (`billing_invoice`.`total` - "
-    f"{PAID_SQL}) END AS `balance_due`, `billing_invoice`.`notes` AS `notes`, "
+    f"`billing_invoice`.`total` AS `total`, {PAID_SQL} AS `amount_paid`, "
+    "`billing_invoice`.`notes` AS `notes`, "
     "`billing_invoice`.`created_at` AS `created_at`, `billing_invoice`.`updated_at` AS "
     "`updated_at` FROM `billing_invoice` ORDER BY 1 DESC LIMIT %s"
 )
@@ -152,10 +149,10 @@ def invoice_json(row) -> dict:
         "tax": money(row[10]),
         "total": money(row[11]),
         "amount_paid": money(row[12]),
-        "balance_due": money(row[13]),
-        "notes": row[14],
-        "created_at": iso(row[15]),
-        "updated_at": iso(row[16]),
+        "balance_due": money(Decimal("0.00") if row[6] == "void" else row[11] - row[12]),
+        "notes": row[13],
+        "created_at": iso(row[14]),
+        "updated_at": iso(row[15]),
     }
 
 
@@ -197,17 +194,11 @@ def customer(cur, environ, customer_id):
 
 
 STATEMENT_ITEMS_SQL = (
-    "SELECT `billing_invoice`.`id`, `billing_invoice`.`number`, `billing_invoice`.`customer_id`, "
-    "`billing_invoice`.`property_id`, `billing_invoice`.`period_start`, "
-    "`billing_invoice`.`period_end`, `billing_invoice`.`status`, `billing_invoice`.`issued_date`, "
-    "`billing_invoice`.`due_date`, `billing_invoice`.`subtotal`, `billing_invoice`.`tax`, "
-    "`billing_invoice`.`total`, `billing_invoice`.`notes`, `billing_invoice`.`sent_at`, "
-    "`billing_invoice`.`paid_at`, `billing_invoice`.`voided_at`, `billing_invoice`.`void_reason`, "
-    "`billing_invoice`.`created_at`, `billing_invoice`.`updated_at`, "
+    "SELECT `billing_invoice`.`id`, `billing_invoice`.`number`, `billing_invoice`.`status`, "
+    "`billing_invoice`.`issued_date`, `billing_invoice`.`due_date`, `billing_invoice`.`total`, "
     f"{PAID_SQL} AS `amount_paid`, CASE WHEN `billing_invoice`.`status` = 'void' THEN 0.00 "
-    f"ELSE (`billing_invoice`.`total` - {PAID_SQL}) END AS `balance_due`, "
-    "(`billing_invoice`.`due_date` < %s AND `billing_invoice`.`status` = 'sent') AS "
-    "`is_overdue` FROM `billing_invoice` WHERE (`billing_invoice`.`customer_id` = %s AND "
+    f"ELSE (`billing_invoice`.`total` - {PAID_SQL}) END AS `balance_due` FROM "
+    "`billing_invoice` WHERE (`billing_invoice`.`customer_id` = %s AND "
     "`billing_invoice`.`issued_date` >= %s AND `billing_invoice`.`issued_date` <= %s) "
     "ORDER BY `billing_invoice`.`issued_date` ASC, `billing_invoice`.`id` ASC"
 )
@@ -224,17 +215,17 @@ def statement(cur, environ, customer_id, query):
             {
                 "invoice_id": r[0],
                 "number": r[1],
-                "issued_date": iso(r[7]),
-                "due_date": iso(r[8]),
-                "status": r[6],
-                "total": money(r[11]),
-                "amount_paid": money(r[19]),
-                "balance_due": money(r[20]),
+                "issued_date": iso(r[3]),
+                "due_date": iso(r[4]),
+                "status": r[2],
+                "total": money(r[5]),
+                "amount_paid": money(r[6]),
+                "balance_due": money(r[7]),
             }
         )
-        if r[6] != "void":
-            total += r[11]
-            paid_total += r[19]
+        if r[2] != "void":
+            total += r[5]
+            paid_total += r[6]
     body = {
         "customer_id": c[0],
         "customer_name": f"{c[1]} {c[2]}",

@@ -58,6 +58,11 @@ def overdue_q(today: datetime.date | None = None) -> Q:
     return Q(status=InvoiceStatus.SENT, due_date__lt=today or timezone.localdate())
 
 
+def balance_due(status: str, total: Decimal, amount_paid: Decimal) -> Decimal:
+    """What the balance_due annotation computes, for rows read without it."""
+    return ZERO if status == InvoiceStatus.VOID else total - amount_paid
+
+
 @cache
 def _invoice_amounts_base() -> QuerySet[Invoice]:
     # Built once: resolving these expressions on every request cost about a millisecond.
@@ -73,7 +78,7 @@ def _invoice_amounts_base() -> QuerySet[Invoice]:
         amount_paid=Money(
             Coalesce(Subquery(paid, output_field=MONEY), Value(ZERO), output_field=MONEY)
         ),
-        # A void invoice owes nothing, whatever its total was.
+        # A void invoice owes nothing, whatever its total was (as balance_due() above).
         balance_due=Money(
             Case(
                 When(status=InvoiceStatus.VOID, then=Value(ZERO)),

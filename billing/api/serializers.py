@@ -5,6 +5,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from billing.models import InvoiceStatus, PaymentMethod
+from billing.selectors import balance_due
 from ektor.api.fields import MoneyField, StrictCharField, StrictIntegerField
 from ektor.api.lean import date_out, datetime_formatter, money_out
 
@@ -88,7 +89,6 @@ INVOICE_OUT_COLUMNS = (
     "tax",
     "total",
     "amount_paid",
-    "balance_due",
     "notes",
     "created_at",
     "updated_at",
@@ -113,7 +113,8 @@ def invoice_rows_out(rows) -> list[dict]:
             "tax": money_out(row["tax"]),
             "total": money_out(row["total"]),
             "amount_paid": money_out(row["amount_paid"]),
-            "balance_due": money_out(row["balance_due"]),
+            # Here rather than in SQL, where it would run the payments subquery a second time.
+            "balance_due": money_out(balance_due(row["status"], row["total"], row["amount_paid"])),
             "notes": row["notes"],
             "created_at": datetime_out(row["created_at"]),
             "updated_at": datetime_out(row["updated_at"]),
