@@ -208,7 +208,7 @@ def statement(cur, environ, customer_id, query):
     date_from, date_to = query["from"][0], query["to"][0]
     cur.execute(CUSTOMER_SQL, (int(customer_id),))
     c = cur.fetchone()
-    cur.execute(STATEMENT_ITEMS_SQL, (datetime.date.today(), int(customer_id), date_from, date_to))
+    cur.execute(STATEMENT_ITEMS_SQL, (int(customer_id), date_from, date_to))
     items, total, paid_total = [], Decimal("0.00"), Decimal("0.00")
     for r in cur.fetchall():
         items.append(
