@@ -74,7 +74,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     @extend_schema(request=s.PaymentIn, responses={201: s.PaymentOut})
     def create(self, request):
         payment = services.payment_record(**self.validated(s.PaymentIn))
-        return Response(self.get_serializer(payment).data, status=201)
+        return Response(s.payment_out(payment), status=201)
 
 
 class CustomerStatementView(APIView):

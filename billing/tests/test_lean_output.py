@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from billing import selectors, services
 from billing.api import serializers as s
+from billing.models import Payment
 from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory
 from customers.tests.factories import PropertyFactory
@@ -58,3 +59,13 @@ def test_statement_out_matches_statementout(invoices):
     # The void invoice (100.00) is listed but not totalled: 133.80 + 0.30 + the draft's 100.00.
     assert len(statement.items) == 5
     assert s.statement_out(statement)["total"] == "234.10"
+
+
+def test_payment_out_matches_paymentout(invoices):
+    for payment in Payment.objects.all():
+        assert render(s.payment_out(payment)) == render(s.PaymentOut(payment).data)
+    invoice = make_invoice(total="10.00", issued="2026-05-11")
+    fresh = services.payment_record(
+        invoice_id=invoice.pk, amount=Decimal("2.50"), reference="CHK-1", notes="First part"
+    )
+    assert render(s.payment_out(fresh)) == render(s.PaymentOut(fresh).data)
