@@ -33,7 +33,7 @@ def get(client: Client, path: str):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--path", default="/admin/billing/invoice/")
     args = parser.parse_args()
     # No collectstatic here: the pages name the static files without the hashed manifest.
