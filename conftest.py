@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from accounts.backends import role_permissions
 from accounts.models import Role
 from accounts.services import session_start
 from accounts.tests.factories import UserFactory
@@ -41,6 +42,9 @@ def client_for(user=None) -> APIClient:
         tokens = session_start(user=user, user_agent="pytest", ip_address="127.0.0.1")
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
         client.tokens = tokens
+        # As in a running server, the role's permissions are already in process memory, so
+        # query-count pins show the steady state (accounts/backends.py).
+        role_permissions(user.role)
     return client
 
 
@@ -74,3 +78,13 @@ def _fresh_cache(request):
 
         request.getfixturevalue("db")
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """Process-memory caches (role permissions) would outlive a test's rolled-back rows."""
+    from accounts.backends import role_permissions_clear
+
+    role_permissions_clear()
+    yield
+    role_permissions_clear()

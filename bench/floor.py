@@ -5,8 +5,10 @@ the benchmark can print each endpoint's ratio to it. Not part of the product; ru
 bench/run.py under gunicorn with the same worker settings as the app.
 """
 
+import base64
 import datetime
 import os
+import pickle
 import re
 import threading
 from decimal import Decimal
@@ -47,27 +49,92 @@ def iso(value) -> str | None:
     return value.isoformat()
 
 
-def check_session(cur, environ) -> None:
-    # The app looks up the sign-in session named by the token on every request.
-    cur.execute(
-        "SELECT s.id, u.id, u.is_active FROM accounts_authsession s "
-        "JOIN accounts_user u ON u.id = s.user_id "
-        "WHERE s.id = %s AND s.ended_at IS NULL AND s.expires_at > UTC_TIMESTAMP() LIMIT 1",
-        (environ.get("HTTP_X_BENCH_SESSION", "").replace("-", ""),),
-    )
-    cur.fetchone()
-
-
-INVOICE_COLS = (
-    "i.id, i.number, i.customer_id, i.property_id, i.period_start, i.period_end, i.status, "
-    "i.issued_date, i.due_date, i.subtotal, i.tax, i.total, "
-    "COALESCE((SELECT SUM(p.amount) FROM billing_payment p WHERE p.invoice_id = i.id), 0), "
-    "i.notes, i.created_at, i.updated_at"
+# The SQL below is what the app runs (captured with CaptureQueriesContext on MariaDB), with
+# the parameters as placeholders; bench/run.py checks that both serve the same bodies.
+SESSION_SQL = (
+    "SELECT `accounts_authsession`.`id`, `accounts_authsession`.`user_id`, "
+    "`accounts_authsession`.`user_agent`, `accounts_authsession`.`ip_address`, "
+    "`accounts_authsession`.`created_at`, `accounts_authsession`.`last_used_at`, "
+    "`accounts_authsession`.`expires_at`, `accounts_authsession`.`refresh_jti`, "
+    "`accounts_authsession`.`ended_at`, `accounts_authsession`.`end_reason`, "
+    "`accounts_user`.`id`, `accounts_user`.`password`, `accounts_user`.`last_login`, "
+    "`accounts_user`.`is_superuser`, `accounts_user`.`username`, `accounts_user`.`first_name`, "
+    "`accounts_user`.`last_name`, `accounts_user`.`is_staff`, `accounts_user`.`is_active`, "
+    "`accounts_user`.`date_joined`, `accounts_user`.`email`, `accounts_user`.`role`, "
+    "(EXISTS(SELECT 1 FROM `accounts_user_groups` ug JOIN `auth_group` g ON ug.`group_id` = "
+    "g.`id` WHERE ug.`user_id` = `accounts_authsession`.`user_id` AND g.`name` = "
+    "`accounts_user`.`role`) AND NOT EXISTS(SELECT 1 FROM `accounts_user_groups` ug JOIN "
+    "`auth_group` g ON ug.`group_id` = g.`id` WHERE ug.`user_id` = "
+    "`accounts_authsession`.`user_id` AND g.`name` <> `accounts_user`.`role`) AND NOT "
+    "EXISTS(SELECT 1 FROM `accounts_user_user_permissions` up WHERE up.`user_id` = "
+    "`accounts_authsession`.`user_id`)) FROM `accounts_authsession` JOIN `accounts_user` ON "
+    "`accounts_authsession`.`user_id` = `accounts_user`.`id` WHERE `accounts_authsession`.`id` "
+    "= %s AND `accounts_authsession`.`ended_at` IS NULL AND `accounts_authsession`.`expires_at` "
+    "> %s"
 )
 
 
+def check_session(cur, environ) -> None:
+    # The app looks up the sign-in session named by the token on every request.
+    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    cur.execute(SESSION_SQL, (environ.get("HTTP_X_BENCH_SESSION", ""), now))
+    cur.fetchone()
+
+
+def cached_count(cur, table: str, label: str) -> int:
+    """The app's cached whole-table count (ektor/api/counts.py in the database cache)."""
+    keys = (f":1:rowcount:{label}:version", f":1:rowcount:{label}")
+    cur.execute(
+        "SELECT `cache_key`, `value`, `expires` FROM `ektor_cache` WHERE `cache_key` IN (%s, %s)",
+        keys,
+    )
+    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    found = {
+        # Django's DatabaseCache stores pickles; these are the app's own rows.
+        key: pickle.loads(base64.b64decode(value))  # noqa: S301
+        for key, value, expires in cur.fetchall()
+        if expires > now
+    }
+    stored = found.get(keys[1])
+    if stored is not None and stored[0] == found.get(keys[0]):
+        return stored[1]
+    cur.execute(f"SELECT COUNT(*) AS `__count` FROM `{table}`")
+    return cur.fetchone()[0]
+
+
+PAID_SQL = (
+    "COALESCE((SELECT SUM(U0.`amount`) AS `paid` FROM `billing_payment` U0 WHERE "
+    "U0.`invoice_id` = (`billing_invoice`.`id`) GROUP BY U0.`invoice_id` ORDER BY NULL), 0.00)"
+)
+INVOICE_LIST_SQL = (
+    "SELECT `billing_invoice`.`id` AS `id`, `billing_invoice`.`number` AS `number`, "
+    "`billing_invoice`.`customer_id` AS `customer_id`, `billing_invoice`.`property_id` AS "
+    "`property_id`, `billing_invoice`.`period_start` AS `period_start`, "
+    "`billing_invoice`.`period_end` AS `period_end`, `billing_invoice`.`status` AS `status`, "
+    "`billing_invoice`.`issued_date` AS `issued_date`, `billing_invoice`.`due_date` AS "
+    "`due_date`, `billing_invoice`.`subtotal` AS `subtotal`, `billing_invoice`.`tax` AS `tax`, "
+    f"`billing_invoice`.`total` AS `total`, {PAID_SQL} AS `amount_paid`, "
+    "`billing_invoice`.`notes` AS `notes`, "
+    "`billing_invoice`.`created_at` AS `created_at`, `billing_invoice`.`updated_at` AS "
+    "`updated_at` FROM `billing_invoice` ORDER BY 1 DESC LIMIT %s"
+)
+
+
+def page_headers(environ, limit: int, offset: int, total: int) -> dict:
+    """X-Total-Count and Link, as the app's pagination writes them."""
+    url = f"http://{environ['HTTP_HOST']}{environ['PATH_INFO']}"
+    links = []
+    if offset + limit < total:
+        links.append(f'<{url}?limit={limit}&offset={offset + limit}>; rel="next"')
+    if offset > 0:
+        links.append(f'<{url}?limit={limit}&offset={max(0, offset - limit)}>; rel="prev"')
+    headers = {"X-Total-Count": str(total)}
+    if links:
+        headers["Link"] = ", ".join(links)
+    return headers
+
+
 def invoice_json(row) -> dict:
-    paid = row[12]
     return {
         "invoice_id": row[0],
         "number": row[1],
@@ -81,8 +148,8 @@ def invoice_json(row) -> dict:
         "subtotal": money(row[9]),
         "tax": money(row[10]),
         "total": money(row[11]),
-        "amount_paid": money(paid),
-        "balance_due": money(row[11] - paid),
+        "amount_paid": money(row[12]),
+        "balance_due": money(Decimal("0.00") if row[6] == "void" else row[11] - row[12]),
         "notes": row[13],
         "created_at": iso(row[14]),
         "updated_at": iso(row[15]),
@@ -91,21 +158,26 @@ def invoice_json(row) -> dict:
 
 def invoices(cur, environ, query):
     limit, offset = int(query.get("limit", ["50"])[0]), int(query.get("offset", ["0"])[0])
-    cur.execute("SELECT COUNT(*) FROM billing_invoice")
-    total = cur.fetchone()[0]
-    cur.execute(
-        f"SELECT {INVOICE_COLS} FROM billing_invoice i ORDER BY i.id DESC LIMIT %s OFFSET %s",
-        (limit, offset),
-    )
-    return 200, [invoice_json(r) for r in cur.fetchall()], {"X-Total-Count": str(total)}
+    total = cached_count(cur, "billing_invoice", "billing.invoice")
+    sql, params = INVOICE_LIST_SQL, [limit]
+    if offset:
+        sql, params = f"{sql} OFFSET %s", [limit, offset]
+    cur.execute(sql, params)
+    rows = [invoice_json(r) for r in cur.fetchall()]
+    return 200, rows, page_headers(environ, limit, offset, total)
+
+
+CUSTOMER_SQL = (
+    "SELECT `customers_customer`.`id`, `customers_customer`.`first_name`, "
+    "`customers_customer`.`last_name`, `customers_customer`.`email`, "
+    "`customers_customer`.`phone`, `customers_customer`.`created_at`, "
+    "`customers_customer`.`updated_at` FROM `customers_customer` WHERE "
+    "`customers_customer`.`id` = %s ORDER BY `customers_customer`.`id` DESC LIMIT 1"
+)
 
 
 def customer(cur, environ, customer_id):
-    cur.execute(
-        "SELECT id, first_name, last_name, email, phone, created_at, updated_at "
-        "FROM customers_customer WHERE id = %s",
-        (customer_id,),
-    )
+    cur.execute(CUSTOMER_SQL, (int(customer_id),))
     r = cur.fetchone()
     if r is None:
         return 404, {"code": "HTTP_404", "message": "Customer not found"}, {}
@@ -121,34 +193,37 @@ def customer(cur, environ, customer_id):
     return 200, body, {}
 
 
+STATEMENT_ITEMS_SQL = (
+    "SELECT `billing_invoice`.`id`, `billing_invoice`.`number`, `billing_invoice`.`status`, "
+    "`billing_invoice`.`issued_date`, `billing_invoice`.`due_date`, `billing_invoice`.`total`, "
+    f"{PAID_SQL} AS `amount_paid`, CASE WHEN `billing_invoice`.`status` = 'void' THEN 0.00 "
+    f"ELSE (`billing_invoice`.`total` - {PAID_SQL}) END AS `balance_due` FROM "
+    "`billing_invoice` WHERE (`billing_invoice`.`customer_id` = %s AND "
+    "`billing_invoice`.`issued_date` >= %s AND `billing_invoice`.`issued_date` <= %s) "
+    "ORDER BY `billing_invoice`.`issued_date` ASC, `billing_invoice`.`id` ASC"
+)
+
+
 def statement(cur, environ, customer_id, query):
     date_from, date_to = query["from"][0], query["to"][0]
-    cur.execute(
-        "SELECT id, first_name, last_name FROM customers_customer WHERE id = %s", (customer_id,)
-    )
+    cur.execute(CUSTOMER_SQL, (int(customer_id),))
     c = cur.fetchone()
-    cur.execute(
-        "SELECT i.id, i.number, i.issued_date, i.due_date, i.status, i.total, "
-        "COALESCE((SELECT SUM(p.amount) FROM billing_payment p WHERE p.invoice_id = i.id), 0) "
-        "FROM billing_invoice i WHERE i.customer_id = %s AND i.issued_date BETWEEN %s AND %s "
-        "ORDER BY i.issued_date, i.id",
-        (customer_id, date_from, date_to),
-    )
-    items, total, paid_total = [], Decimal("0"), Decimal("0")
+    cur.execute(STATEMENT_ITEMS_SQL, (int(customer_id), date_from, date_to))
+    items, total, paid_total = [], Decimal("0.00"), Decimal("0.00")
     for r in cur.fetchall():
         items.append(
             {
                 "invoice_id": r[0],
                 "number": r[1],
-                "issued_date": iso(r[2]),
-                "due_date": iso(r[3]),
-                "status": r[4],
+                "issued_date": iso(r[3]),
+                "due_date": iso(r[4]),
+                "status": r[2],
                 "total": money(r[5]),
                 "amount_paid": money(r[6]),
-                "balance_due": money(r[5] - r[6]),
+                "balance_due": money(r[7]),
             }
         )
-        if r[4] != "void":
+        if r[2] != "void":
             total += r[5]
             paid_total += r[6]
     body = {
@@ -164,37 +239,59 @@ def statement(cur, environ, customer_id, query):
     return 200, body, {}
 
 
+PROPERTY_LIST_SQL = (
+    "SELECT `customers_property`.`id` AS `id`, `customers_property`.`customer_id` AS "
+    "`customer_id`, `customers_property`.`label` AS `label`, `customers_property`.`address1` "
+    "AS `address1`, `customers_property`.`address2` AS `address2`, `customers_property`.`city` "
+    "AS `city`, `customers_property`.`state` AS `state`, `customers_property`.`postal_code` AS "
+    "`postal_code`, `customers_property`.`notes` AS `notes`, `customers_property`.`is_active` "
+    "AS `is_active`, `customers_property`.`created_at` AS `created_at`, "
+    "`customers_property`.`updated_at` AS `updated_at` FROM `customers_property` "
+    "ORDER BY 1 DESC LIMIT %s"
+)
+PROPERTY_KEYS = (
+    "property_id",
+    "customer_id",
+    "label",
+    "address1",
+    "address2",
+    "city",
+    "state",
+    "postal_code",
+    "notes",
+    "is_active",
+    "created_at",
+    "updated_at",
+)
+
+
 def properties(cur, environ, query):
     limit, offset = int(query.get("limit", ["50"])[0]), int(query.get("offset", ["0"])[0])
-    cur.execute("SELECT COUNT(*) FROM customers_property")
-    total = cur.fetchone()[0]
-    cur.execute(
-        "SELECT id, customer_id, label, address1, address2, city, state, postal_code, notes, "
-        "is_active, created_at, updated_at FROM customers_property "
-        "ORDER BY id DESC LIMIT %s OFFSET %s",
-        (limit, offset),
-    )
-    keys = [
-        "property_id",
-        "customer_id",
-        "label",
-        "address1",
-        "address2",
-        "city",
-        "state",
-        "postal_code",
-        "notes",
-        "is_active",
-        "created_at",
-        "updated_at",
-    ]
+    total = cached_count(cur, "customers_property", "customers.property")
+    sql, params = PROPERTY_LIST_SQL, [limit]
+    if offset:
+        sql, params = f"{sql} OFFSET %s", [limit, offset]
+    cur.execute(sql, params)
     rows = []
     for r in cur.fetchall():
-        item = dict(zip(keys, r, strict=True))
+        item = dict(zip(PROPERTY_KEYS, r, strict=True))
         item["is_active"] = bool(item["is_active"])
         item["created_at"], item["updated_at"] = iso(r[10]), iso(r[11])
         rows.append(item)
-    return 200, rows, {"X-Total-Count": str(total)}
+    return 200, rows, page_headers(environ, limit, offset, total)
+
+
+LOCK_INVOICE_SQL = (
+    "SELECT `billing_invoice`.`id`, `billing_invoice`.`number`, `billing_invoice`.`customer_id`, "
+    "`billing_invoice`.`property_id`, `billing_invoice`.`period_start`, "
+    "`billing_invoice`.`period_end`, `billing_invoice`.`status`, `billing_invoice`.`issued_date`, "
+    "`billing_invoice`.`due_date`, `billing_invoice`.`subtotal`, `billing_invoice`.`tax`, "
+    "`billing_invoice`.`total`, `billing_invoice`.`notes`, `billing_invoice`.`sent_at`, "
+    "`billing_invoice`.`paid_at`, `billing_invoice`.`voided_at`, `billing_invoice`.`void_reason`, "
+    "`billing_invoice`.`created_at`, `billing_invoice`.`updated_at` FROM `billing_invoice` "
+    "WHERE `billing_invoice`.`id` = %s ORDER BY `billing_invoice`.`id` DESC LIMIT 1 FOR UPDATE"
+)
+PAYMENT_VERSION_KEY = ":1:rowcount:billing.payment:version"
 
 
 def payment(cur, environ):
@@ -203,38 +300,44 @@ def payment(cur, environ):
     conn = db()
     conn.begin()
     try:
-        cur.execute(
-            "SELECT id, status, total FROM billing_invoice WHERE id = %s FOR UPDATE",
-            (data["invoice_id"],),
-        )
+        cur.execute(LOCK_INVOICE_SQL, (data["invoice_id"],))
         inv = cur.fetchone()
         if inv is None:
             conn.rollback()
             return 404, {"code": "HTTP_404", "message": "Invoice not found"}, {}
-        if inv[1] in ("paid", "void"):
+        status, total = inv[6], inv[11]
+        if status in ("paid", "void"):
             conn.rollback()
-            return 409, {"code": "HTTP_409", "message": f"Invoice {inv[1]}"}, {}
+            return 409, {"code": "HTTP_409", "message": f"Invoice {status}"}, {}
         cur.execute(
-            "SELECT COALESCE(SUM(amount), 0) FROM billing_payment WHERE invoice_id = %s", (inv[0],)
+            "SELECT COALESCE(SUM(`billing_payment`.`amount`), 0.00) AS `paid` FROM "
+            "`billing_payment` WHERE `billing_payment`.`invoice_id` = %s",
+            (inv[0],),
         )
         paid = cur.fetchone()[0]
-        if paid + amount > inv[2]:
+        if paid + amount > total:
             conn.rollback()
             return 409, {"code": "HTTP_409", "message": "Payment exceeds total"}, {}
         today = datetime.date.today()
         now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+        cur.execute("SAVEPOINT `floor`")
         cur.execute(
-            "INSERT INTO billing_payment (invoice_id, amount, paid_date, method, reference, "
-            "notes, created_at) VALUES (%s, %s, %s, %s, NULL, NULL, %s)",
+            "INSERT INTO `billing_payment` (`invoice_id`, `amount`, `paid_date`, `method`, "
+            "`reference`, `notes`, `created_at`) VALUES (%s, %s, %s, %s, NULL, NULL, %s) "
+            "RETURNING `billing_payment`.`id`",
             (inv[0], amount, today, data.get("method", "other"), now),
         )
-        payment_id = cur.lastrowid
-        if paid + amount == inv[2]:
+        payment_id = cur.fetchone()[0]
+        cur.execute("DELETE FROM `ektor_cache` WHERE `cache_key` IN (%s)", (PAYMENT_VERSION_KEY,))
+        cur.execute("RELEASE SAVEPOINT `floor`")
+        if paid + amount == total:
             cur.execute(
-                "UPDATE billing_invoice SET status='paid', paid_at=%s, updated_at=%s WHERE id=%s",
+                "UPDATE `billing_invoice` SET `status` = 'paid', `paid_at` = %s, "
+                "`updated_at` = %s WHERE `billing_invoice`.`id` = %s",
                 (now, now, inv[0]),
             )
         conn.commit()
+        cur.execute("DELETE FROM `ektor_cache` WHERE `cache_key` IN (%s)", (PAYMENT_VERSION_KEY,))
     except Exception:
         conn.rollback()
         raise

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -115,6 +116,33 @@ def run_wrk(port: int, case: dict, close: bool, seconds: int, connections: int) 
     return json.loads(line[6:])
 
 
+def fetch(port: int, path: str) -> tuple[dict, object]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        headers={
+            "Authorization": f"Bearer {os.environ['BENCH_TOKEN']}",
+            "X-Bench-Session": os.environ["BENCH_SESSION"],
+        },
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (local server)
+        headers = {k: response.headers.get(k, "").split("?")[-1] for k in PAGE_HEADERS}
+        return headers, json.loads(response.read())
+
+
+PAGE_HEADERS = ("X-Total-Count", "Link")
+
+
+def check_same_answers(cases, app_port: int, floor_port: int) -> None:
+    """The floor must serve what the app serves, or its ratio means nothing. This also puts
+    the lists' counts in the cache before anything is measured."""
+    for case in cases:
+        if case["method"] != "GET":
+            continue
+        app, floor = fetch(app_port, case["path"]), fetch(floor_port, case["path"])
+        if app != floor:
+            raise SystemExit(f"bench: the floor answers {case['path']} unlike the app")
+
+
 def measure(proc, port, case, close, seconds, connections) -> dict:
     before = process_tree_cpu_ticks(proc.pid)
     stats = run_wrk(port, case, close, seconds, connections)
@@ -130,22 +158,30 @@ def measure(proc, port, case, close, seconds, connections) -> dict:
     }
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median requests/s (its own latencies and CPU, not a mix of runs)."""
+    ordered = sorted(runs, key=lambda run: run["rps"])
+    return {**ordered[len(ordered) // 2], "runs": [round(run["rps"]) for run in runs]}
+
+
 def prepare(workdir: Path) -> dict:
     """Sign in a benchmark admin and pick the ids the requests use (through Django)."""
     out = subprocess.run(
-        [str(ROOT / ".venv/bin/python"), str(ROOT / "bench/prepare.py"), str(workdir)],
+        [str(ROOT / ".venv/bin/python"), "-m", "bench.prepare", str(workdir)],
         cwd=ROOT,
         env=dict(os.environ, DEBUG="false"),
         capture_output=True,
         text=True,
-        check=True,
     )
+    if out.returncode:
+        raise SystemExit(f"bench/prepare.py failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per figure (median kept)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 2)))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("GUNICORN_THREADS", 4)))
@@ -154,8 +190,11 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="ektor-bench-"))
+    # One token serves the whole run, however long the scale run takes.
+    os.environ.setdefault("JWT_ACCESS_MINUTES", "240")
     info = prepare(workdir)
     env = dict(os.environ, DEBUG="false", SECURE_SSL_REDIRECT="false", API_DOCS_ENABLED="false")
+    # Requests log one JSON line each, as in production; the log goes to a file here.
     env["ALLOWED_HOSTS"] = "127.0.0.1,localhost"
     env["BENCH_TOKEN"], env["BENCH_SESSION"] = info["token"], info["session"]
     os.environ.update(BENCH_TOKEN=info["token"], BENCH_SESSION=info["session"])
@@ -197,13 +236,18 @@ def main() -> None:
     )
     results = []
     try:
+        check_same_answers(cases, app_port, floor_port)
         for case in cases:
             for close in (True, False):
                 row = {"endpoint": case["name"], "connection": "fresh" if close else "keep-alive"}
-                row["app"] = measure(app, app_port, case, close, args.seconds, args.connections)
-                row["floor"] = measure(
-                    floor, floor_port, case, close, args.seconds, args.connections
-                )
+                runs = {"app": [], "floor": []}
+                # Alternate the two servers so a noisy moment does not hit one of them only.
+                for _ in range(args.repeat):
+                    for name, proc, port in (("app", app, app_port), ("floor", floor, floor_port)):
+                        runs[name].append(
+                            measure(proc, port, case, close, args.seconds, args.connections)
+                        )
+                row["app"], row["floor"] = median_run(runs["app"]), median_run(runs["floor"])
                 row["ratio"] = row["app"]["rps"] / max(row["floor"]["rps"], 1e-9)
                 results.append(row)
                 print_row(row)
@@ -220,6 +264,7 @@ def main() -> None:
         "threads": args.threads,
         "connections": args.connections,
         "seconds": args.seconds,
+        "repeat": args.repeat,
         "data": info["counts"],
         "results": results,
     }

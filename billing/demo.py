@@ -20,8 +20,27 @@ from customers.models import Property
 
 CENT = Decimal("0.01")
 TAX_RATE = Decimal("0.115")
-# Volume data: weekly invoices of these weeks for every synthetic property.
-SCALE_WEEKS = [datetime.date(2025, 9, 1) + datetime.timedelta(weeks=n) for n in range(4)]
+# Volume data: monthly invoices over 2025-2026. Each property is billed for SCALE_MONTHS
+# consecutive months starting in one of the first SCALE_START_CHOICES months, so the
+# invoices spread over the two years and every property has the same count (20 a property:
+# 240,000 for 12,000 properties).
+SCALE_FIRST_MONTH = datetime.date(2025, 1, 1)
+SCALE_START_CHOICES = 5
+SCALE_MONTHS = 20
+# What share of the volume invoices is settled: 4/8 paid in full, 1/8 half paid, 3/8 open
+# (5/8 = 62.5% with a payment: about 150,000 for 240,000 invoices).
+SCALE_SHARES = (Decimal(1),) * 4 + (Decimal("0.5"),) + (Decimal(0),) * 3
+# Rows a single INSERT carries (keeps statements well under max_allowed_packet).
+INSERT_BATCH = 5000
+
+
+def _month(index: int) -> datetime.date:
+    """The first day of the month `index` months after SCALE_FIRST_MONTH."""
+    year, month = divmod(SCALE_FIRST_MONTH.month - 1 + index, 12)
+    return datetime.date(SCALE_FIRST_MONTH.year + year, month + 1, 1)
+
+
+SCALE_PERIODS = [_month(n) for n in range(SCALE_START_CHOICES - 1 + SCALE_MONTHS)]
 
 
 def _date(value: str | None) -> datetime.date | None:
@@ -100,10 +119,10 @@ def _check_statuses(data: Mapping[str, Any], periods: dict[str, tuple]) -> None:
 
 
 def scale(ctx) -> None:
-    """Weekly invoices (SCALE_WEEKS, before the demo's own week) for every property, after
-    customers.demo.scale made the synthetic ones: about a third paid in full, a third half
-    paid, a third unpaid. Bulk inserts per batch of `ctx.batch_size` properties; the numbers
-    come from the counter and stay gap-free because each batch commits as a whole."""
+    """Monthly invoices over 2025-2026 (SCALE_MONTHS a property) for every property, after
+    customers.demo.scale made the synthetic ones, with payments on 5/8 of them (SCALE_SHARES).
+    Bulk inserts per batch of `ctx.batch_size` properties; the numbers come from the counter of
+    each issued date's year and stay gap-free because each batch commits as a whole."""
     property_ids = list(Property.objects.order_by("pk").values_list("pk", flat=True))
     invoices = payments = 0
     for start in range(0, len(property_ids), ctx.batch_size):
@@ -116,33 +135,52 @@ def scale(ctx) -> None:
         )
 
 
+def _scale_months(property_id: int) -> list[datetime.date]:
+    # Same months for the same property, whatever the batch.
+    rng = random.Random(f"ektor-billing-{property_id}")  # noqa: S311 (test data)
+    first = rng.randrange(SCALE_START_CHOICES)
+    return SCALE_PERIODS[first : first + SCALE_MONTHS]
+
+
+def _month_end(start: datetime.date) -> datetime.date:
+    following = _month(12 * (start.year - SCALE_FIRST_MONTH.year) + start.month)
+    return following - datetime.timedelta(days=1)
+
+
 def _scale_batch(property_ids: list[int]) -> tuple[int, int]:
     existing = set(
         Invoice.objects.filter(
-            property_id__in=property_ids, period_start__in=SCALE_WEEKS
+            property_id__in=property_ids, period_start__in=SCALE_PERIODS
         ).values_list("property_id", "period_start")
     )
     owners = dict(Property.objects.filter(pk__in=property_ids).values_list("pk", "customer_id"))
     wanted = [
-        (pid, week) for pid in property_ids for week in SCALE_WEEKS if (pid, week) not in existing
+        (pid, month)
+        for pid in property_ids
+        for month in _scale_months(pid)
+        if (pid, month) not in existing
     ]
-    numbers = services.invoice_numbers_reserve(year=SCALE_WEEKS[0].year, count=len(wanted))
+    # Issued on the last day of the period, so the year of the number is the period's year.
+    numbers: dict[int, list[str]] = {}
+    for year in sorted({month.year for _, month in wanted}):
+        count = sum(1 for _, month in wanted if month.year == year)
+        numbers[year] = services.invoice_numbers_reserve(year=year, count=count)[::-1]
     now = timezone.now()
     rows, paid_amounts = [], {}
-    for (property_id, week), number in zip(wanted, numbers, strict=True):
-        # Same rows for the same property and week, whatever the batch.
-        rng = random.Random(f"ektor-billing-{property_id}-{week}")  # noqa: S311 (test data)
+    for property_id, month in wanted:
+        rng = random.Random(f"ektor-billing-{property_id}-{month}")  # noqa: S311 (test data)
         subtotal = Decimal(rng.choice((50, 70, 100, 120, 150, 250))).quantize(CENT)
         tax = (subtotal * TAX_RATE).quantize(CENT)
-        end = week + datetime.timedelta(days=6)
-        share = rng.choice((Decimal(1), Decimal("0.5"), Decimal(0)))
+        end = _month_end(month)
+        share = rng.choice(SCALE_SHARES)
         amount = ((subtotal + tax) * share).quantize(CENT)
+        number = numbers[month.year].pop()
         rows.append(
             Invoice(
                 number=number,
                 customer_id=owners[property_id],
                 property_id=property_id,
-                period_start=week,
+                period_start=month,
                 period_end=end,
                 issued_date=end,
                 due_date=end + datetime.timedelta(days=14),
@@ -152,22 +190,31 @@ def _scale_batch(property_ids: list[int]) -> tuple[int, int]:
                 status=InvoiceStatus.PAID if share == 1 else InvoiceStatus.SENT,
                 sent_at=now,
                 paid_at=now if share == 1 else None,
-                notes="Weekly billing (volume data)",
+                notes="Monthly billing (volume data)",
             )
         )
         if amount:
-            paid_amounts[number] = (amount, end + datetime.timedelta(days=3))
-    Invoice.objects.bulk_create(rows)
-    # MySQL does not return the ids of a bulk insert: read them back by number.
-    ids = dict(Invoice.objects.filter(number__in=paid_amounts).values_list("number", "id"))
+            paid_date = end + datetime.timedelta(days=rng.randrange(1, 20))
+            paid_amounts[number] = ((property_id, month), amount, paid_date)
+    Invoice.objects.bulk_create(rows, batch_size=INSERT_BATCH)
+    # MySQL does not return the ids of a bulk insert: read them back by property and month.
+    ids = {
+        (property_id, month): pk
+        for property_id, month, pk in Invoice.objects.filter(
+            property_id__in=property_ids, period_start__in=SCALE_PERIODS
+        ).values_list("property_id", "period_start", "id")
+    }
     Payment.objects.bulk_create(
-        Payment(
-            invoice_id=ids[number],
-            amount=amount,
-            paid_date=paid_date,
-            method=PaymentMethod.ATH_MOVIL,
-            reference=f"ATH-{number}",
-        )
-        for number, (amount, paid_date) in paid_amounts.items()
+        (
+            Payment(
+                invoice_id=ids[key],
+                amount=amount,
+                paid_date=paid_date,
+                method=PaymentMethod.ATH_MOVIL,
+                reference=f"ATH-{number}",
+            )
+            for number, (key, amount, paid_date) in paid_amounts.items()
+        ),
+        batch_size=INSERT_BATCH,
     )
     return len(rows), len(paid_amounts)

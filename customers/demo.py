@@ -66,7 +66,8 @@ def _synthetic(index: int) -> tuple[Customer, list[dict[str, Any]]]:
         phone=f"787-{rng.randrange(200, 999)}-{index % 10000:04d}",
     )
     properties = []
-    for number in range(rng.choice((1, 1, 2))):
+    # Every fifth customer has a second property: 1.2 on average, 12,000 for 10,000 customers.
+    for number in range(2 if index % 5 == 4 else 1):
         town, postal_code = rng.choice(TOWNS)
         properties.append(
             {
@@ -86,7 +87,7 @@ def synthetic_customers():
 
 
 def scale(ctx) -> None:
-    """Ensure customers 0..count-1 exist, each with 1-2 properties, in batches."""
+    """Ensure customers 0..count-1 exist, each with 1-2 properties (1.2 on average), in batches."""
     done = 0
     for start in range(0, ctx.count, ctx.batch_size):
         indices = range(start, min(start + ctx.batch_size, ctx.count))

@@ -210,7 +210,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["ektor.api.filters.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "ektor.api.pagination.ArrayLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "ektor.api.errors.exception_handler",
@@ -272,3 +272,6 @@ CONTENT_SECURITY_POLICY = env_str("CONTENT_SECURITY_POLICY") or (
     "script-src 'self' 'unsafe-inline'; worker-src 'self' blob:; font-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
+
+# Permissions come from the role's group, cached per process (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.RolePermissionBackend"]

@@ -5,7 +5,8 @@
 # the ratio to the floor per endpoint, with a fresh connection per request and keep-alive.
 #   scripts/bench.sh                 # 10,000 customers / 240,000 invoices
 #   BENCH_CUSTOMERS=41667 scripts/bench.sh   # the 1,000,000-invoice scale run
-# Extra arguments go to bench/run.py (--seconds, --only, --json FILE).
+# Extra arguments go to bench/run.py (--seconds, --repeat, --only, --json FILE). Then the
+# admin invoice changelist is timed in-process (bench/admin_changelist.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
@@ -26,3 +27,4 @@ $py manage.py migrate --noinput -v0
 $py manage.py createcachetable
 time $py manage.py seed_demo --scale "${BENCH_CUSTOMERS:-10000}"
 $py bench/run.py "$@"
+LOG_LEVEL=WARNING $py -m bench.admin_changelist

@@ -5,7 +5,9 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from billing.models import InvoiceStatus, PaymentMethod
+from billing.selectors import balance_due
 from ektor.api.fields import MoneyField, StrictCharField, StrictIntegerField
+from ektor.api.lean import date_out, datetime_formatter, money_out
 
 
 def _notes() -> StrictCharField:
@@ -72,6 +74,55 @@ class InvoiceOut(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
+# The lean twin of InvoiceOut for lists (billing/tests/test_lean_output.py keeps them equal).
+INVOICE_OUT_COLUMNS = (
+    "id",
+    "number",
+    "customer_id",
+    "property_id",
+    "period_start",
+    "period_end",
+    "status",
+    "issued_date",
+    "due_date",
+    "subtotal",
+    "tax",
+    "total",
+    "amount_paid",
+    "notes",
+    "created_at",
+    "updated_at",
+)
+
+
+def invoice_rows_out(rows) -> list[dict]:
+    """InvoiceOut of `values(*INVOICE_OUT_COLUMNS)` rows of selectors.invoice_queryset()."""
+    datetime_out = datetime_formatter()
+    return [
+        {
+            "invoice_id": row["id"],
+            "number": row["number"],
+            "customer_id": row["customer_id"],
+            "property_id": row["property_id"],
+            "period_start": date_out(row["period_start"]),
+            "period_end": date_out(row["period_end"]),
+            "status": row["status"],
+            "issued_date": date_out(row["issued_date"]),
+            "due_date": date_out(row["due_date"]),
+            "subtotal": money_out(row["subtotal"]),
+            "tax": money_out(row["tax"]),
+            "total": money_out(row["total"]),
+            "amount_paid": money_out(row["amount_paid"]),
+            # Here rather than in SQL, where it would run the payments subquery a second time.
+            "balance_due": money_out(balance_due(row["status"], row["total"], row["amount_paid"])),
+            "notes": row["notes"],
+            "created_at": datetime_out(row["created_at"]),
+            "updated_at": datetime_out(row["updated_at"]),
+        }
+        for row in rows
+    ]
+
+
 class PaymentIn(serializers.Serializer):
     invoice_id = StrictIntegerField(min_value=1)
     amount = MoneyField(min_value=Decimal("0.01"))
@@ -94,6 +145,20 @@ class PaymentOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+def payment_out(payment) -> dict:
+    """The lean twin of PaymentOut (billing/tests/test_lean_output.py keeps them equal)."""
+    return {
+        "payment_id": payment.id,
+        "invoice_id": payment.invoice_id,
+        "amount": money_out(payment.amount),
+        "paid_date": date_out(payment.paid_date),
+        "method": payment.method,
+        "reference": payment.reference,
+        "notes": payment.notes,
+        "created_at": datetime_formatter()(payment.created_at),
+    }
+
+
 class StatementQuery(serializers.Serializer):
     """`from` and `to` are Python keywords, hence the fields are declared in get_fields."""
 
@@ -114,6 +179,32 @@ class StatementItemOut(serializers.Serializer):
     total = MoneyField()
     amount_paid = MoneyField()
     balance_due = MoneyField()
+
+
+def statement_out(statement) -> dict:
+    """The lean twin of StatementOut (billing/tests/test_lean_output.py keeps them equal)."""
+    return {
+        "customer_id": statement.customer.id,
+        "customer_name": statement.customer_name,
+        "from_date": date_out(statement.from_date),
+        "to_date": date_out(statement.to_date),
+        "items": [
+            {
+                "invoice_id": item.id,
+                "number": item.number,
+                "issued_date": date_out(item.issued_date),
+                "due_date": date_out(item.due_date),
+                "status": item.status,
+                "total": money_out(item.total),
+                "amount_paid": money_out(item.amount_paid),
+                "balance_due": money_out(item.balance_due),
+            }
+            for item in statement.items
+        ],
+        "total": money_out(statement.total),
+        "paid_total": money_out(statement.paid_total),
+        "balance_due": money_out(statement.balance_due),
+    }
 
 
 class StatementOut(serializers.Serializer):

@@ -1,9 +1,11 @@
 """billing.demo: the invoices and payments of demo.json, and volume data."""
 
+import datetime
 import io
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -60,9 +62,34 @@ def test_scale_adds_consistent_rows_and_is_idempotent():
     PropertyFactory.create_batch(5)
     demo.scale(Ctx(count=5, batch_size=2, stdout=io.StringIO()))
     demo.scale(Ctx(count=5, batch_size=3, stdout=io.StringIO()))
-    assert Invoice.objects.count() == 5 * len(demo.SCALE_WEEKS)
-    assert InvoiceNumberCounter.objects.get(year=2025).last_number == Invoice.objects.count()
+    assert Invoice.objects.count() == 5 * demo.SCALE_MONTHS
+    counters = dict(InvoiceNumberCounter.objects.values_list("year", "last_number"))
+    for year in (2025, 2026):
+        numbers = Invoice.objects.filter(issued_date__year=year).values_list("number", flat=True)
+        # Gap-free per year of the issued date.
+        assert sorted(numbers) == [f"INV-{year}-{n:06d}" for n in range(1, counters[year] + 1)]
     for invoice in selectors.invoice_queryset():
         assert invoice.total == invoice.subtotal + invoice.tax
         assert invoice.amount_paid <= invoice.total
         assert (invoice.status == "paid") == (invoice.balance_due == 0)
+        assert invoice.period_start.day == 1 and invoice.issued_date == invoice.period_end
+        assert invoice.period_end.month == invoice.period_start.month
+    for prop in Property.objects.all():
+        months = sorted(prop.invoices.values_list("period_start", flat=True))
+        # Consecutive months of 2025-2026, one invoice each.
+        assert len(months) == demo.SCALE_MONTHS and months[0].year == 2025
+        assert all((b.year - a.year) * 12 + b.month - a.month == 1 for a, b in pairwise(months))
+        assert months[-1] <= datetime.date(2026, 12, 1)
+
+
+def test_scale_pays_about_five_invoices_in_eight():
+    PropertyFactory.create_batch(40)
+    demo.scale(Ctx(count=40, batch_size=40, stdout=io.StringIO()))
+    invoices = Invoice.objects.count()
+    with_payment = Invoice.objects.filter(payments__isnull=False).distinct().count()
+    assert invoices == 40 * demo.SCALE_MONTHS
+    assert 0.55 < with_payment / invoices < 0.70
+    paid = Invoice.objects.filter(status="paid").count()
+    # Some settled in full, some in part.
+    assert 0 < with_payment - paid < paid
+    assert Payment.objects.count() == with_payment

@@ -12,6 +12,8 @@ from customers.api.serializers import (
     PropertyIn,
     PropertyOut,
     PropertyQuery,
+    customer_rows_out,
+    property_rows_out,
 )
 from ektor.api.queryparams import validate_query
 from ektor.api.views import ApiViewSet
@@ -24,17 +26,20 @@ class ResourceViewSet(ApiViewSet):
     input_serializer: type
     query_serializer: type
     instance_kwarg: str
+    # The lean read path: a function building the output dicts (same bytes as the serializer).
+    rows_out: staticmethod
 
     def get_queryset(self):
         return self.select()
 
     def list(self, request):
         params = validate_query(self.query_serializer, request)
-        page = self.paginate_queryset(self.select(**params))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        columns = self.serializer_class.Meta.columns
+        page = self.paginate_queryset(self.select(**params).values(*columns))
+        return self.get_paginated_response(self.rows_out(page))
 
     def retrieve(self, request, pk=None):
-        return Response(self.get_serializer(self.get_object()).data)
+        return Response(self.rows_out([vars(self.get_object())])[0])
 
     def create(self, request):
         obj = self.create_service(**self.validated(self.input_serializer))
@@ -86,6 +91,7 @@ class CustomerViewSet(ResourceViewSet):
     query_serializer = CustomerQuery
     instance_kwarg = "customer"
     select = staticmethod(selectors.customer_list)
+    rows_out = staticmethod(customer_rows_out)
     create_service = staticmethod(services.customer_create)
     replace_service = staticmethod(services.customer_replace)
     update_service = staticmethod(services.customer_update)
@@ -99,6 +105,7 @@ class PropertyViewSet(ResourceViewSet):
     query_serializer = PropertyQuery
     instance_kwarg = "prop"
     select = staticmethod(selectors.property_list)
+    rows_out = staticmethod(property_rows_out)
     create_service = staticmethod(services.property_create)
     replace_service = staticmethod(services.property_replace)
     update_service = staticmethod(services.property_update)

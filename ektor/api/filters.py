@@ -1,4 +1,5 @@
-"""Query-string filters that validate every value: a bad one is a 422 with loc ["query", name].
+"""Query-string filters that validate every value (a bad one is a 422 with loc ["query", name]),
+and the filter backend of list endpoints.
 
 Used by every app's FilterSets (django-filter) and query serializers (DRF), so ids, booleans,
 dates and blank values are judged the same way everywhere.
@@ -9,6 +10,7 @@ from functools import cache
 
 from django import forms
 from django_filters import rest_framework as filters
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -106,3 +108,20 @@ class QueryIdField(serializers.IntegerField):
         if not ASCII_INT.match(str(data).strip()):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+PAGING_PARAMETERS = frozenset({"limit", "offset"})
+
+
+class FilterBackend(DjangoFilterBackend):
+    """DjangoFilterBackend that skips building the FilterSet (a form, its fields and their
+    validation: about a millisecond) when the query string holds only paging parameters.
+
+    With no filter value a FilterSet returns the queryset unchanged, as long as none of its
+    filters is required or has a default; ours have neither.
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        if request.query_params.keys() <= PAGING_PARAMETERS:
+            return queryset
+        return super().filter_queryset(request, queryset, view)

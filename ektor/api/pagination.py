@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
+from ektor.api.counts import total_count
 from ektor.api.errors import RequestValidationError
 from ektor.api.filters import ASCII_INT
 
@@ -32,7 +33,7 @@ class ArrayLimitOffsetPagination(BasePagination):
         self.limit = _query_int(request, "limit", self.default_limit, 1, MAX_LIMIT)
         self.offset = _query_int(request, "offset", 0, 0, None)
         self.request = request
-        self.count = queryset.count()
+        self.count = total_count(queryset)
         if self.offset >= self.count:
             return []
         return list(queryset[self.offset : self.offset + self.limit])

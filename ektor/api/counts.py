@@ -1,0 +1,88 @@
+"""Exact row counts of whole tables for X-Total-Count, kept in the shared cache.
+
+COUNT(*) over an InnoDB table reads a whole index: milliseconds at 240,000 invoices and four
+times that at 1,000,000, on every list request. The unfiltered list of a model named in
+COUNTED_MODELS reads its count from the cache instead, under a version key:
+
+- every row insert or delete (post_save created / post_delete, and `rows_changed` for bulk
+  inserts) deletes the version key, at once and again when the transaction commits;
+- a reader takes the version (making a new one when there is none) *before* it counts, and
+  stores the count with that version; a count is used only while its version is current.
+
+So a count stored by a reader that raced a write is never read after the write's commit has
+removed its version. Writes that bypass the ORM (raw SQL, a restore) are covered by
+COUNT_TTL: the count is taken again at least that often. Filtered lists always count.
+"""
+
+import uuid
+
+from django.apps import apps
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Model, QuerySet
+from django.db.models.signals import post_delete, post_save
+
+COUNTED_MODELS = ("billing.Invoice", "billing.Payment", "customers.Customer", "customers.Property")
+COUNT_TTL = 300
+# The version lives until a write deletes it.
+VERSION_TTL = None
+
+
+def _keys(model: type[Model]) -> tuple[str, str]:
+    label = model._meta.label_lower
+    return f"rowcount:{label}:version", f"rowcount:{label}"
+
+
+def rows_changed(model: type[Model]) -> None:
+    """Rows of `model` were inserted or deleted (call it after bulk inserts)."""
+    version_key = _keys(model)[0]
+    cache.delete(version_key)
+    # A reader between now and the commit may count without the new rows under a new
+    # version: dropping the version again after the commit retires that count.
+    transaction.on_commit(lambda: cache.delete(version_key))
+
+
+def _saved(sender, created=False, **kwargs) -> None:
+    if created:
+        rows_changed(sender)
+
+
+def _deleted(sender, **kwargs) -> None:
+    rows_changed(sender)
+
+
+def connect() -> None:
+    """Called from EktorConfig.ready: every ORM write of a counted model retires its count."""
+    for label in COUNTED_MODELS:
+        model = apps.get_model(label)
+        post_save.connect(_saved, sender=model, dispatch_uid=f"rowcount-save-{label}")
+        post_delete.connect(_deleted, sender=model, dispatch_uid=f"rowcount-delete-{label}")
+
+
+def _is_whole_table(queryset: QuerySet) -> bool:
+    query = queryset.query
+    return (
+        queryset.model._meta.label in COUNTED_MODELS
+        and not query.where
+        and not query.distinct
+        and query.low_mark == 0
+        and query.high_mark is None
+    )
+
+
+def total_count(queryset: QuerySet) -> int:
+    """queryset.count(), from the cache when the queryset is a whole counted table."""
+    if not _is_whole_table(queryset):
+        return queryset.count()
+    version_key, count_key = _keys(queryset.model)
+    found = cache.get_many([version_key, count_key])
+    version = found.get(version_key)
+    stored = found.get(count_key)
+    if version is not None and stored is not None and stored[0] == version:
+        return stored[1]
+    if version is None:
+        version = uuid.uuid4().hex
+        cache.set(version_key, version, VERSION_TTL)
+    count = queryset.count()
+    cache.set(count_key, (version, count), COUNT_TTL)
+    return count
