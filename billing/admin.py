@@ -219,7 +219,10 @@ class InvoiceAdmin(OfficeAdmin):
         "due",
         "overdue",
     ]
-    list_select_related = ["customer", "property"]
+    # No JOIN: with customers and properties joined, MariaDB sorted every joined row (running
+    # the paid-amount subquery on each) before taking a page: 13.7 s at 1,000,000 invoices.
+    # Fetching the page's customers and properties by id costs two small queries instead.
+    list_select_related = ()
     list_filter = ["status", OverdueFilter, "issued_date"]
     search_fields = ["number", "customer__first_name", "customer__last_name", "customer__email"]
     search_help_text = "Invoice number, customer name or email"
@@ -244,7 +247,7 @@ class InvoiceAdmin(OfficeAdmin):
     )
 
     def get_queryset(self, request):
-        return selectors.invoice_queryset().select_related("customer", "property")
+        return selectors.invoice_queryset().prefetch_related("customer", "property")
 
     @admin.display(description="total", ordering="total")
     def total_(self, obj: Invoice) -> str:

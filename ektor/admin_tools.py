@@ -9,11 +9,11 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
-from django.db import connections
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from ektor.api.counts import total_count
 from ektor.api.errors import ApplicationError, RequestValidationError
 
 DATE_FORMAT = "%b %-d, %Y"  # Jan 18, 2026
@@ -36,44 +36,14 @@ def day(value: datetime.date | datetime.datetime | None) -> str:
     return value.strftime(DATE_FORMAT)
 
 
-# Below this many rows an exact COUNT(*) is cheap, so the paginator counts exactly.
-EXACT_COUNT_BELOW = 50_000
-
-
-def estimated_row_count(queryset) -> int | None:
-    """The optimizer's row estimate of an unfiltered MySQL/MariaDB table, else None.
-
-    InnoDB has no stored row count: COUNT(*) reads a whole index, which at millions of rows is
-    the slowest part of a changelist page. EXPLAIN's `rows` comes from the table statistics the
-    optimizer keeps current (unlike information_schema.TABLES, which MySQL 8 caches for a day).
-    """
-    db = queryset.db
-    connection = connections[db]
-    if connection.vendor != "mysql" or queryset.query.where:
-        return None
-    table = connection.ops.quote_name(queryset.model._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN SELECT 1 FROM {table}")  # noqa: S608 - a quoted table name
-        columns = [col[0].lower() for col in cursor.description]
-        row = cursor.fetchone()
-    return int(row[columns.index("rows")] or 0) if row else None
-
-
-class EstimatedCountPaginator(Paginator):
-    """Exact counts for filtered lists and small tables; the estimate for a big unfiltered
-    MySQL table (the page then says "about"). A filtered list is counted exactly, since its
-    filters use indexes and the office relies on "3 overdue invoices" being true.
-
-    An estimate a little off only makes the last page a little short or long; the rows are
-    always read with LIMIT/OFFSET in the list's own order.
-    """
+class CachedCountPaginator(Paginator):
+    """The same count as the API's X-Total-Count (ektor.api.counts.total_count): a whole big
+    table's exact count comes from the shared cache instead of a COUNT(*) over every row on
+    each page load; a filtered list is counted by the database, through its indexes."""
 
     @cached_property
     def count(self) -> int:
-        estimate = estimated_row_count(self.object_list)
-        if estimate is not None and estimate >= EXACT_COUNT_BELOW:
-            return estimate
-        return super().count
+        return total_count(self.object_list)
 
 
 class OfficeAdmin(admin.ModelAdmin):
@@ -84,7 +54,7 @@ class OfficeAdmin(admin.ModelAdmin):
     its actions exports the selection with `csv_columns`: (header, attribute or callable).
     """
 
-    paginator = EstimatedCountPaginator
+    paginator = CachedCountPaginator
     show_full_result_count = False
     list_per_page = 50
     csv_columns: tuple[tuple[str, str | Callable[[Any], Any]], ...] = ()
