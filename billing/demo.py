@@ -1,8 +1,7 @@
 """Demo and volume data for billing; `manage.py seed_demo` calls these after customers.demo.
 
-Wiring: add "billing.demo" after "customers.demo" to DEMO_MODULES in
-ektor/management/commands/seed_demo.py. Both functions are idempotent: an invoice is known by
-its natural key (property label, period start, period end), a payment by (invoice, reference).
+Both functions are idempotent: an invoice is known by its natural key (its property, found by
+the file's customer email and label, and its period), a payment by (invoice, reference).
 """
 
 import datetime
@@ -47,26 +46,38 @@ def _date(value: str | None) -> datetime.date | None:
     return datetime.date.fromisoformat(value) if value else None
 
 
-def _find(label: str, start: datetime.date, end: datetime.date) -> Invoice | None:
-    return Invoice.objects.filter(property__label=label, period_start=start, period_end=end).first()
+def _find(prop: Property, start: datetime.date, end: datetime.date) -> Invoice | None:
+    return Invoice.objects.filter(property=prop, period_start=start, period_end=end).first()
+
+
+def _demo_properties(data: Mapping[str, Any]) -> dict[str, Property]:
+    """The file's properties by label (unique in the file), each found by its customer's email
+    and its label, so an office property of the same name is never mistaken for it."""
+    return {
+        row["label"]: Property.objects.get(
+            customer__email__iexact=row["customer_email"], label=row["label"]
+        )
+        for row in data.get("properties", [])
+    }
 
 
 def load(data: Mapping[str, Any], *, stdout) -> None:
     """Create the file's invoices and record its payments, through billing.services.
 
-    Needs the file's properties (found by label). Invoices are created as the file says (sent
-    or draft; `void` ones are then voided); those its payments settle become paid by recording
-    the payments with payment_record, exactly as in real use. The statuses are then checked
-    against the file (ValueError on a mismatch).
+    Needs the file's properties (customers.demo loads them first). Invoices are created as the
+    file says (sent or draft; `void` ones are then voided); those its payments settle become
+    paid by recording the payments with payment_record, exactly as in real use. The statuses
+    are then checked against the file (ValueError on a mismatch).
     """
+    properties = _demo_properties(data)
     periods: dict[str, tuple[datetime.date, datetime.date]] = {}
     created = 0
     for row in data.get("invoices", []):
         label = row["property_label"]
+        prop = properties[label]
         periods[label] = (_date(row["period_start"]), _date(row["period_end"]))
-        if _find(label, *periods[label]) is not None:
+        if _find(prop, *periods[label]) is not None:
             continue
-        prop = Property.objects.get(label=label)
         invoice = services.invoice_create(
             customer_id=prop.customer_id,
             property_id=prop.pk,
@@ -88,7 +99,8 @@ def load(data: Mapping[str, Any], *, stdout) -> None:
     recorded = 0
     payments = data.get("payments", [])
     for row in payments:
-        invoice = _find(row["invoice_property_label"], *periods[row["invoice_property_label"]])
+        label = row["invoice_property_label"]
+        invoice = _find(properties[label], *periods[label])
         if invoice.payments.filter(reference=row.get("reference")).exists():
             continue
         services.payment_record(
@@ -101,17 +113,19 @@ def load(data: Mapping[str, Any], *, stdout) -> None:
         )
         recorded += 1
     stdout.write(f"payments: {recorded} recorded, {len(payments) - recorded} kept")
-    _check_statuses(data, periods)
+    _check_statuses(data, properties, periods)
 
 
-def _check_statuses(data: Mapping[str, Any], periods: dict[str, tuple]) -> None:
+def _check_statuses(
+    data: Mapping[str, Any], properties: dict[str, Property], periods: dict[str, tuple]
+) -> None:
     paid: dict[str, Decimal] = {}
     for row in data.get("payments", []):
         label = row["invoice_property_label"]
         paid[label] = paid.get(label, Decimal("0")) + Decimal(row["amount"])
     for row in data.get("invoices", []):
         label = row["property_label"]
-        invoice = _find(label, *periods[label])
+        invoice = _find(properties[label], *periods[label])
         # The file lists invoices as issued; those its payments settle in full end up paid.
         expected = InvoiceStatus.PAID if paid.get(label) == Decimal(row["total"]) else row["status"]
         if invoice.status != expected:

@@ -30,8 +30,8 @@ LABELS = ("Residence", "Beach House", "Villa", "Estate", "Home")
 
 
 def load(data: Mapping[str, Any], *, stdout) -> None:
-    """Create the file's customers (key: email) and properties (key: label) that are missing;
-    rows already present are left as they are."""
+    """Create the file's customers (key: email) and properties (key: customer email and label)
+    that are missing; rows already present are left as they are."""
     created = 0
     for row in data.get("customers", []):
         if not Customer.objects.filter(email__iexact=row["email"]).exists():
@@ -41,7 +41,8 @@ def load(data: Mapping[str, Any], *, stdout) -> None:
 
     created = 0
     for row in data.get("properties", []):
-        if not Property.objects.filter(label=row["label"]).exists():
+        key = {"customer__email__iexact": row["customer_email"], "label": row["label"]}
+        if not Property.objects.filter(**key).exists():
             customer = Customer.objects.get(email__iexact=row["customer_email"])
             fields = {name: row.get(name) for name in PROPERTY_FIELDS}
             services.property_create(customer_id=customer.pk, **fields)

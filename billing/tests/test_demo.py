@@ -27,6 +27,7 @@ def demo_properties():
     for row in DATA["customers"]:
         Customer.objects.create(**row)
     for row in DATA["properties"]:
+        row = dict(row)  # DATA is shared by every test: leave it whole
         customer = Customer.objects.get(email=row.pop("customer_email"))
         Property.objects.create(customer=customer, **{k: v for k, v in row.items() if v})
 

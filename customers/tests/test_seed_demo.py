@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from billing.models import Invoice, Payment
 from customers.demo import synthetic_customers
 from customers.models import Customer, Property
+from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor.management.commands.seed_demo import DEMO_FILE
 
 pytestmark = pytest.mark.django_db
@@ -109,3 +110,12 @@ def test_scale_is_deterministic_whatever_the_batches():
 def test_bad_numbers_are_refused(args):
     with pytest.raises(CommandError):
         seed(*args)
+
+
+def test_an_office_property_named_like_a_demo_one_is_not_mistaken_for_it():
+    other = CustomerFactory(email="someone.else@example.com")
+    PropertyFactory(customer=other, label="Martha Residence")
+    seed()
+    martha = Property.objects.get(customer__email="martha.perez@eps.com", label="Martha Residence")
+    assert martha.invoices.get().status == "paid"
+    assert not Property.objects.get(customer=other).invoices.exists()
