@@ -417,7 +417,8 @@ class PaymentAdmin(OfficeAdmin):
 
     form = PaymentForm
     list_display = ["id", "invoice", "customer", "amount_", "paid_on", "method", "reference"]
-    list_select_related = ["invoice", "invoice__customer"]
+    # No JOIN, for the reason given on InvoiceAdmin (8.8 s at 670,000 payments with one).
+    list_select_related = ()
     list_filter = ["method", "paid_date"]
     search_fields = ["reference", "invoice__number"]
     search_help_text = "Reference or invoice number"
@@ -434,6 +435,9 @@ class PaymentAdmin(OfficeAdmin):
         ("method", "method"),
         ("reference", "reference"),
     )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("invoice__customer")
 
     def lookup_allowed(self, lookup, value, request=None):
         # The customer page links to that customer's payments.

@@ -59,7 +59,9 @@ def office_summary(*, today: date) -> OfficeSummary:
         most_overdue=list(
             invoice_queryset()
             .filter(overdue_q(today))
-            .select_related("customer")
+            # Prefetched, not joined: with a JOIN MariaDB sorted every open invoice first (7 s at
+            # 1,000,000 invoices) instead of walking the index for ten.
+            .prefetch_related("customer")
             .order_by("due_date", "id")[:MOST_OVERDUE]
         ),
     )
