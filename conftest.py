@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.backends import role_permissions
@@ -88,3 +89,20 @@ def _fresh_process_caches():
     role_permissions_clear()
     yield
     role_permissions_clear()
+
+
+def web_client_for(user) -> Client:
+    """A browser-like client signed in to the admin site."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def admin_web(admin_user) -> Client:
+    return web_client_for(admin_user)
+
+
+@pytest.fixture
+def staff_web(staff_user) -> Client:
+    return web_client_for(staff_user)

@@ -10,7 +10,6 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -23,20 +22,6 @@ from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor import admin_tools
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_web(admin_user) -> Client:
-    client = Client()
-    client.force_login(admin_user)
-    return client
-
-
-@pytest.fixture
-def staff_web(staff_user) -> Client:
-    client = Client()
-    client.force_login(staff_user)
-    return client
 
 
 def days_ago(n: int) -> str:

@@ -13,13 +13,6 @@ USERS = "/admin/accounts/user/"
 SESSIONS = "/admin/accounts/authsession/"
 
 
-@pytest.fixture
-def admin_site(admin_user) -> Client:
-    client = Client()
-    client.force_login(admin_user)
-    return client
-
-
 def change_form(user: User, **overrides) -> dict:
     data = {
         "username": user.username,
@@ -37,13 +30,13 @@ def change_form(user: User, **overrides) -> dict:
 
 @pytest.mark.parametrize("size", [1, 20])
 def test_users_changelist_shows_role_active_and_last_sign_in(
-    admin_site, django_assert_max_num_queries, size
+    admin_web, django_assert_max_num_queries, size
 ):
     UserFactory.create_batch(size)
     signed_in = UserFactory(username="recent")
     session_start(user=signed_in)
     with django_assert_max_num_queries(8):
-        response = admin_site.get(USERS)
+        response = admin_web.get(USERS)
     assert response.status_code == 200
     html = response.content.decode()
     for header in ("Role", "Active", "Last sign-in"):
@@ -51,13 +44,13 @@ def test_users_changelist_shows_role_active_and_last_sign_in(
     assert "recent" in html
 
 
-def test_users_search_and_filters_load(admin_site):
+def test_users_search_and_filters_load(admin_web):
     for query in ("?q=boss", "?role__exact=admin", "?is_active__exact=0"):
-        assert admin_site.get(USERS + query).status_code == 200
+        assert admin_web.get(USERS + query).status_code == 200
 
 
-def test_role_change_in_the_admin_moves_the_group(admin_site, staff_user):
-    response = admin_site.post(
+def test_role_change_in_the_admin_moves_the_group(admin_web, staff_user):
+    response = admin_web.post(
         f"{USERS}{staff_user.pk}/change/", change_form(staff_user, role="admin")
     )
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -67,17 +60,17 @@ def test_role_change_in_the_admin_moves_the_group(admin_site, staff_user):
 
 
 @pytest.mark.parametrize("change", [{"role": "staff"}, {"is_active": None}])
-def test_admin_form_refuses_to_remove_the_last_admin(admin_site, admin_user, change):
+def test_admin_form_refuses_to_remove_the_last_admin(admin_web, admin_user, change):
     form = change_form(admin_user, **change)
-    response = admin_site.post(f"{USERS}{admin_user.pk}/change/", form)
+    response = admin_web.post(f"{USERS}{admin_user.pk}/change/", form)
     assert response.status_code == 200
     assert "The last active admin cannot be demoted or deactivated" in response.content.decode()
     admin_user.refresh_from_db()
     assert (admin_user.role, admin_user.is_active) == (Role.ADMIN, True)
 
 
-def test_admin_form_refuses_a_taken_email(admin_site, staff_user):
-    response = admin_site.post(
+def test_admin_form_refuses_a_taken_email(admin_web, staff_user):
+    response = admin_web.post(
         f"{USERS}{staff_user.pk}/change/", change_form(staff_user, email="BOSS@example.com")
     )
     assert response.status_code == 200
@@ -86,8 +79,8 @@ def test_admin_form_refuses_a_taken_email(admin_site, staff_user):
     assert staff_user.email == "clerk@example.com"
 
 
-def test_add_user_in_the_admin_goes_through_user_create(admin_site):
-    response = admin_site.post(
+def test_add_user_in_the_admin_goes_through_user_create(admin_web):
+    response = admin_web.post(
         f"{USERS}add/",
         {
             "username": "lifeguard",
@@ -105,8 +98,8 @@ def test_add_user_in_the_admin_goes_through_user_create(admin_site):
     assert list(user.groups.values_list("name", flat=True)) == ["staff"]
 
 
-def test_add_user_weak_password_shows_the_validator_message(admin_site):
-    response = admin_site.post(
+def test_add_user_weak_password_shows_the_validator_message(admin_web):
+    response = admin_web.post(
         f"{USERS}add/",
         {
             "username": "lifeguard",
@@ -121,9 +114,9 @@ def test_add_user_weak_password_shows_the_validator_message(admin_site):
     assert not User.objects.filter(username="lifeguard").exists()
 
 
-def test_password_set_in_the_admin_ends_the_users_sessions(admin_site, staff_user):
+def test_password_set_in_the_admin_ends_the_users_sessions(admin_web, staff_user):
     session_start(user=staff_user)
-    response = admin_site.post(
+    response = admin_web.post(
         f"{USERS}{staff_user.pk}/password/",
         {"password1": "Float-Line-4471", "password2": "Float-Line-4471"},
     )
@@ -141,19 +134,19 @@ def test_staff_cannot_manage_users_in_the_admin(staff_user):
 
 
 def test_sessions_are_listed_and_ended_by_the_action(
-    admin_site, staff_user, django_assert_max_num_queries
+    admin_web, staff_user, django_assert_max_num_queries
 ):
     for _ in range(3):
         session_start(user=staff_user, user_agent="PoolApp/2.1", ip_address="203.0.113.7")
     with django_assert_max_num_queries(8):
-        response = admin_site.get(SESSIONS)
+        response = admin_web.get(SESSIONS)
     html = response.content.decode()
     assert response.status_code == 200
     assert "PoolApp/2.1" in html and "203.0.113.7" in html
     assert "End selected sessions" in html
     assert "Delete selected" not in html
     ids = [str(pk) for pk in AuthSession.objects.values_list("pk", flat=True)[:2]]
-    response = admin_site.post(SESSIONS, {"action": "end_sessions", "_selected_action": ids})
+    response = admin_web.post(SESSIONS, {"action": "end_sessions", "_selected_action": ids})
     assert response.status_code == 302
     ended = AuthSession.objects.filter(ended_at__isnull=False)
     assert sorted(str(s.pk) for s in ended) == sorted(ids)
@@ -161,23 +154,23 @@ def test_sessions_are_listed_and_ended_by_the_action(
     assert AuthSession.objects.open().count() == 1
 
 
-def test_a_session_is_read_only_in_the_admin(admin_site, staff_user):
+def test_a_session_is_read_only_in_the_admin(admin_web, staff_user):
     session_start(user=staff_user, user_agent="PoolApp/2.1")
     session = AuthSession.objects.get()
-    page = admin_site.get(f"{SESSIONS}{session.pk}/change/")
+    page = admin_web.get(f"{SESSIONS}{session.pk}/change/")
     assert page.status_code == 200
     html = page.content.decode()
     assert "PoolApp/2.1" in html and 'name="_save"' not in html
-    assert admin_site.get(f"{SESSIONS}add/").status_code == 403
-    assert admin_site.get(f"{SESSIONS}{session.pk}/delete/").status_code == 403
-    response = admin_site.post(f"{SESSIONS}{session.pk}/change/", {"user_agent": "x"})
+    assert admin_web.get(f"{SESSIONS}add/").status_code == 403
+    assert admin_web.get(f"{SESSIONS}{session.pk}/delete/").status_code == 403
+    response = admin_web.post(f"{SESSIONS}{session.pk}/change/", {"user_agent": "x"})
     assert response.status_code == 403
     session.refresh_from_db()
     assert session.user_agent == "PoolApp/2.1"
 
 
-def test_admin_form_refuses_a_username_outside_the_api_rules(admin_site, staff_user):
-    response = admin_site.post(
+def test_admin_form_refuses_a_username_outside_the_api_rules(admin_web, staff_user):
+    response = admin_web.post(
         f"{USERS}{staff_user.pk}/change/", change_form(staff_user, username="ab")
     )
     assert response.status_code == 200

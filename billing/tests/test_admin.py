@@ -15,12 +15,6 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/billing/invoice/"
 
 
-@pytest.fixture
-def admin_site(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def inline_management(total=0, initial=0) -> dict:
     return {
         "payments-TOTAL_FORMS": str(total),
@@ -54,19 +48,19 @@ def draft_fields(invoice: Invoice, **overrides) -> dict:
     return {**data, **overrides}
 
 
-def test_overpayment_is_refused_with_a_readable_message(admin_site, invoice):
+def test_overpayment_is_refused_with_a_readable_message(admin_web, invoice):
     services.payment_record(invoice_id=invoice.pk, amount=Decimal("80.00"))
     url = f"{CHANGELIST}{invoice.pk}/change/"
-    response = admin_site.post(url, change_post(invoice, [{"amount": "30.00"}]))
+    response = admin_web.post(url, change_post(invoice, [{"amount": "30.00"}]))
     assert response.status_code == 200
     html = response.content.decode()
     assert "A payment of 30.00 exceeds the balance due of 20.00 on invoice INV-2026-000001" in html
     assert Payment.objects.count() == 1
 
 
-def test_inline_payments_are_recorded_through_the_service(admin_site, invoice):
+def test_inline_payments_are_recorded_through_the_service(admin_web, invoice):
     url = f"{CHANGELIST}{invoice.pk}/change/"
-    response = admin_site.post(
+    response = admin_web.post(
         url,
         change_post(invoice, [{"amount": "60.00", "reference": "A"}, {"amount": "40.00"}]),
     )
@@ -79,9 +73,9 @@ def test_inline_payments_are_recorded_through_the_service(admin_site, invoice):
     ]
 
 
-def test_two_new_rows_are_judged_together_and_nothing_is_half_saved(admin_site, invoice):
+def test_two_new_rows_are_judged_together_and_nothing_is_half_saved(admin_web, invoice):
     url = f"{CHANGELIST}{invoice.pk}/change/"
-    response = admin_site.post(
+    response = admin_web.post(
         url, change_post(invoice, [{"amount": "60.00"}, {"amount": "60.00"}], notes="changed")
     )
     assert response.status_code == 200
@@ -91,12 +85,12 @@ def test_two_new_rows_are_judged_together_and_nothing_is_half_saved(admin_site, 
     assert invoice.notes is None
 
 
-def test_sent_invoice_is_read_only_except_notes(admin_site, invoice):
+def test_sent_invoice_is_read_only_except_notes(admin_web, invoice):
     url = f"{CHANGELIST}{invoice.pk}/change/"
-    page = admin_site.get(url).content.decode()
+    page = admin_web.get(url).content.decode()
     assert 'name="notes"' in page
     assert 'name="total"' not in page and 'name="customer"' not in page
-    response = admin_site.post(
+    response = admin_web.post(
         url, change_post(invoice, [], notes="Gate code 1234", total="1.00", subtotal="1.00")
     )
     assert response.status_code == 302
@@ -104,30 +98,30 @@ def test_sent_invoice_is_read_only_except_notes(admin_site, invoice):
     assert (invoice.notes, invoice.total) == ("Gate code 1234", Decimal("100.00"))
 
 
-def test_create_goes_through_invoice_create(admin_site):
+def test_create_goes_through_invoice_create(admin_web):
     prop = PropertyFactory()
     draft = Invoice(customer=prop.customer, property=prop)
     data = {**draft_fields(draft, total="99.00"), "status": "sent"}
-    response = admin_site.post(f"{CHANGELIST}add/", data)
+    response = admin_web.post(f"{CHANGELIST}add/", data)
     assert response.status_code == 200
     assert "total must equal subtotal + tax exactly" in response.content.decode()
     other = PropertyFactory()
-    response = admin_site.post(
+    response = admin_web.post(
         f"{CHANGELIST}add/", {**data, "total": "100.00", "property": other.pk}
     )
     assert f"Property {other.pk} does not belong to customer" in response.content.decode()
     assert not Invoice.objects.exists()
-    response = admin_site.post(f"{CHANGELIST}add/", {**data, "total": "100.00"})
+    response = admin_web.post(f"{CHANGELIST}add/", {**data, "total": "100.00"})
     assert response.status_code == 302
     assert Invoice.objects.get().number == "INV-2026-000001"
 
 
-def test_draft_edit_goes_through_invoice_update(admin_site):
+def test_draft_edit_goes_through_invoice_update(admin_web):
     draft = InvoiceFactory()
     url = f"{CHANGELIST}{draft.pk}/change/"
-    response = admin_site.post(url, change_post(draft, [], **draft_fields(draft, tax="5.00")))
+    response = admin_web.post(url, change_post(draft, [], **draft_fields(draft, tax="5.00")))
     assert "total must equal subtotal + tax exactly" in response.content.decode()
-    response = admin_site.post(
+    response = admin_web.post(
         url, change_post(draft, [], **draft_fields(draft, tax="5.00", total="105.00"))
     )
     assert response.status_code == 302
@@ -135,22 +129,22 @@ def test_draft_edit_goes_through_invoice_update(admin_site):
     assert (draft.total, draft.status) == (Decimal("105.00"), "draft")
 
 
-def test_send_and_void_actions(admin_site):
+def test_send_and_void_actions(admin_web):
     drafts = InvoiceFactory.create_batch(2)
     paid = make_invoice()
     services.payment_record(invoice_id=paid.pk, amount=Decimal("100.00"))
     ids = [str(d.pk) for d in drafts]
-    response = admin_site.post(
+    response = admin_web.post(
         CHANGELIST, {"action": "send_selected", "_selected_action": ids}, follow=True
     )
     assert "Sent 2 invoice(s)." in response.content.decode()
     assert set(Invoice.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"sent"}
 
     ids.append(str(paid.pk))
-    page = admin_site.post(CHANGELIST, {"action": "void_selected", "_selected_action": ids})
+    page = admin_web.post(CHANGELIST, {"action": "void_selected", "_selected_action": ids})
     assert page.status_code == 200 and 'name="reason"' in page.content.decode()
     assert not Invoice.objects.filter(status="void").exists()
-    response = admin_site.post(
+    response = admin_web.post(
         CHANGELIST,
         {"action": "void_selected", "_selected_action": ids, "apply": "1", "reason": "Dup"},
         follow=True,
@@ -161,74 +155,72 @@ def test_send_and_void_actions(admin_site):
     assert Invoice.objects.get(pk=paid.pk).status == "paid"
 
 
-def test_no_delete_anywhere(admin_site, invoice):
+def test_no_delete_anywhere(admin_web, invoice):
     payment = services.payment_record(invoice_id=invoice.pk, amount=Decimal("1.00"))
-    assert admin_site.get(f"{CHANGELIST}{invoice.pk}/delete/").status_code == 403
-    assert admin_site.get(f"/admin/billing/payment/{payment.pk}/delete/").status_code == 403
-    assert "delete_selected" not in admin_site.get(CHANGELIST).content.decode()
+    assert admin_web.get(f"{CHANGELIST}{invoice.pk}/delete/").status_code == 403
+    assert admin_web.get(f"/admin/billing/payment/{payment.pk}/delete/").status_code == 403
+    assert "delete_selected" not in admin_web.get(CHANGELIST).content.decode()
 
 
-def test_payment_admin_add_and_refusal(admin_site, invoice):
+def test_payment_admin_add_and_refusal(admin_web, invoice):
     url = "/admin/billing/payment/add/"
     data = {"invoice": invoice.pk, "amount": "100.01", "paid_date": "2026-01-12", "method": "cash"}
-    response = admin_site.post(url, data)
+    response = admin_web.post(url, data)
     assert "exceeds the balance due of 100.00" in response.content.decode()
-    response = admin_site.post(url, {**data, "amount": "100.00", "reference": "CASH-1"})
+    response = admin_web.post(url, {**data, "amount": "100.00", "reference": "CASH-1"})
     assert response.status_code == 302
     payment = Payment.objects.get()
     invoice.refresh_from_db()
     assert invoice.status == "paid"
     # Read only afterwards: the change page has no editable amount and saving is refused.
-    page = admin_site.get(f"/admin/billing/payment/{payment.pk}/change/").content.decode()
+    page = admin_web.get(f"/admin/billing/payment/{payment.pk}/change/").content.decode()
     assert 'name="amount"' not in page
-    response = admin_site.post(f"/admin/billing/payment/{payment.pk}/change/", {**data})
+    response = admin_web.post(f"/admin/billing/payment/{payment.pk}/change/", {**data})
     assert response.status_code == 403
 
 
 @pytest.mark.parametrize("count", [1, 20])
-def test_changelists_run_a_fixed_number_of_queries(
-    admin_site, django_assert_max_num_queries, count
-):
+def test_changelists_run_a_fixed_number_of_queries(admin_web, django_assert_max_num_queries, count):
     for _ in range(count):
         services.payment_record(invoice_id=make_invoice().pk, amount=Decimal("1.00"))
-    admin_site.get(CHANGELIST)  # the first load caches the table's count
-    admin_site.get("/admin/billing/payment/")
+    admin_web.get(CHANGELIST)  # the first load caches the table's count
+    admin_web.get("/admin/billing/payment/")
     with django_assert_max_num_queries(12):
-        response = admin_site.get(CHANGELIST)
+        response = admin_web.get(CHANGELIST)
     assert response.status_code == 200
     assert "INV-2026-000001" in response.content.decode()
     with django_assert_max_num_queries(12):
-        assert admin_site.get("/admin/billing/payment/").status_code == 200
+        assert admin_web.get("/admin/billing/payment/").status_code == 200
     for query in ("?overdue=yes", "?status__exact=sent", "?q=INV-2026"):
-        assert admin_site.get(CHANGELIST + query).status_code == 200
+        assert admin_web.get(CHANGELIST + query).status_code == 200
 
 
-def test_changelist_marks_overdue_invoices_in_red_words(admin_site):
+def test_changelist_marks_overdue_invoices_in_red_words(admin_web):
     import datetime
 
     today = datetime.date.today()
     late = make_invoice(issued=(today - datetime.timedelta(days=30)).isoformat())
     current = make_invoice(issued=today.isoformat())
-    content = admin_site.get(CHANGELIST).content.decode()
+    content = admin_web.get(CHANGELIST).content.decode()
     late_row = content[content.index(str(late)) :].split("</tr>", 1)[0]
     current_row = content[content.index(str(current)) :].split("</tr>", 1)[0]
     assert '<span class="overdue-flag">Overdue</span>' in late_row
     assert "overdue-flag" not in current_row
 
 
-def test_lowering_a_draft_total_below_a_new_payment_is_refused_not_a_500(admin_site):
+def test_lowering_a_draft_total_below_a_new_payment_is_refused_not_a_500(admin_web):
     draft = make_invoice(status="draft")
     url = f"{CHANGELIST}{draft.pk}/change/"
     data = change_post(
         draft, [{"amount": "80.00"}], **draft_fields(draft, subtotal="50.00", total="50.00")
     )
-    response = admin_site.post(url, data)
+    response = admin_web.post(url, data)
     assert response.status_code in (200, 302)
     draft.refresh_from_db()
     assert draft.total == Decimal("100.00")
     assert not Payment.objects.filter(invoice=draft).exists()
     page = (
-        admin_site.get(url).content.decode()
+        admin_web.get(url).content.decode()
         if response.status_code == 302
         else response.content.decode()
     )

@@ -4,7 +4,6 @@ through the services, and deleting a referenced customer is refused readably."""
 import pytest
 from django.contrib import admin
 from django.contrib.messages import get_messages
-from django.test import Client
 
 from billing.tests.factories import InvoiceFactory
 from customers.admin import CustomerAdmin
@@ -16,20 +15,6 @@ pytestmark = pytest.mark.django_db
 
 CUSTOMERS = "/admin/customers/customer/"
 PROPERTIES = "/admin/customers/property/"
-
-
-@pytest.fixture
-def admin_web(admin_user) -> Client:
-    client = Client()
-    client.force_login(admin_user)
-    return client
-
-
-@pytest.fixture
-def staff_web(staff_user) -> Client:
-    client = Client()
-    client.force_login(staff_user)
-    return client
 
 
 def customer_form(**overrides) -> dict:

@@ -162,13 +162,6 @@ def test_command_exit_status_on_a_bad_file(tmp_path):
 IMPORT = "/admin/customers/customer/import/"
 
 
-@pytest.fixture
-def admin_web(admin_user) -> Client:
-    client = Client()
-    client.force_login(admin_user)
-    return client
-
-
 def upload(client, text: str):
     return client.post(IMPORT, {"file": SimpleUploadedFile("c.csv", text.encode())})
 
