@@ -8,6 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.utils import timezone
@@ -46,6 +49,23 @@ class CachedCountPaginator(Paginator):
         return total_count(self.object_list)
 
 
+class SafeAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget looks up the submitted value to redisplay it; a value that
+    is not an id of the related model ("x" posted by hand) made that lookup raise (a 500).
+    Such a value is simply not shown; the form's own validation reports it."""
+
+    def optgroups(self, name, value, attr=None):
+        target = self.field.remote_field.model._meta.get_field(self.field.remote_field.field_name)
+        valid = []
+        for item in value:
+            try:
+                target.get_prep_value(target.to_python(item))
+            except (ValidationError, TypeError, ValueError):
+                continue
+            valid.append(item)
+        return super().optgroups(name, valid, attr)
+
+
 class OfficeAdmin(admin.ModelAdmin):
     """Base of every ModelAdmin: fast changelists and the CSV export.
 
@@ -58,6 +78,13 @@ class OfficeAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     csv_columns: tuple[tuple[str, str | Callable[[Any], Any]], ...] = ()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     # A rule a service enforces at save time that the form could not foresee (a reference
     # appearing after the confirmation page, a concurrent change, a total lowered in the same
@@ -84,6 +111,15 @@ class OfficeAdmin(admin.ModelAdmin):
             return self._refuse(request, exc)
 
     def response_action(self, request, queryset):
+        # A hand-made POST whose selection is not ids of this model made Django's pk__in
+        # lookup raise (a 500); it is refused like any other bad request.
+        pk_field = self.model._meta.pk
+        for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+            try:
+                pk_field.get_prep_value(pk_field.to_python(value))
+            except (ValidationError, TypeError, ValueError):
+                self.message_user(request, f"{value!r} is not a valid selection", messages.ERROR)
+                return HttpResponseRedirect(request.get_full_path())
         try:
             return super().response_action(request, queryset)
         except (ApplicationError, RequestValidationError) as exc:

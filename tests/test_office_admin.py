@@ -17,6 +17,7 @@ from accounts.services import session_start
 from accounts.tests.factories import UserFactory
 from billing import services as billing
 from billing.admin import statement_url
+from billing.models import Invoice
 from billing.tests.conftest import make_invoice
 from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor import admin_tools
@@ -346,3 +347,33 @@ def test_export_neutralises_spreadsheet_formulas(admin_web):
     row = export(admin_web, "/admin/customers/customer/", [evil.pk])[0]
     assert row["first_name"] == '\'=HYPERLINK("http://x","y")'
     assert row["last_name"] == "'@SUM(A1)"
+
+
+# --- hand-made requests: refused readably, never a 500 ---------------------------------------
+
+
+def test_a_non_id_in_an_autocomplete_field_is_a_form_error(admin_web):
+    response = admin_web.post(
+        "/admin/billing/invoice/add/",
+        {"customer": "x", "property": "1 OR 1", "subtotal": "NaN", "total": "1e99"},
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "customer" in errors and "property" in errors
+    assert not Invoice.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "selected"),
+    [
+        ("/admin/billing/invoice/", "abc"),
+        ("/admin/customers/customer/", "1;2"),
+        ("/admin/accounts/authsession/", "not-a-uuid"),
+    ],
+)
+def test_an_action_on_a_selection_that_is_not_ids_is_refused(admin_web, url, selected):
+    action = {"/admin/accounts/authsession/": "end_sessions"}.get(url, "export_csv")
+    response = admin_web.post(url, {"action": action, "_selected_action": [selected]}, follow=True)
+    assert response.status_code == 200
+    shown = [str(message) for message in response.context["messages"]]
+    assert f"{selected!r} is not a valid selection" in shown
