@@ -16,6 +16,9 @@ from urllib.parse import parse_qs, urlparse
 
 import MySQLdb
 import orjson
+from MySQLdb.converters import conversions
+
+from ektor.db.mysql.conversions import with_fast_dates
 
 _local = threading.local()
 _url = urlparse(os.environ["DATABASE_URL"])
@@ -32,6 +35,8 @@ def db():
             database=_url.path.lstrip("/"),
             charset="utf8mb4",
             autocommit=True,
+            # The app's driver settings (ektor/db/mysql), so the comparison is of the rest.
+            conv=with_fast_dates(conversions),
         )
         _local.conn = conn
     return conn

@@ -1,0 +1,1 @@
+"""The MySQL/MariaDB backend: Django's, with faster DATE and DATETIME conversion."""
