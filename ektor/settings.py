@@ -143,7 +143,8 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            # Django's database cache with an atomic incr (the rate limits count with it).
+            "BACKEND": "ektor.cache.DatabaseCache",
             "LOCATION": "ektor_cache",
         }
     }
