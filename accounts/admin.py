@@ -12,8 +12,8 @@ from accounts import selectors
 from accounts.models import AuthSession, User
 from accounts.services import (
     USER_UPDATABLE_FIELDS,
+    password_set,
     sessions_end,
-    sessions_end_all,
     user_check_update,
     user_create,
     user_update,
@@ -55,25 +55,32 @@ class UserCreationForm(auth_forms.UserCreationForm):
         fields = ("username", "email", "role")
 
 
-class PasswordSetForm(auth_forms.AdminPasswordChangeForm):
-    """Django's form sets the password; then every sign-in of the user ends, as in the API."""
+class _PasswordSavedByService:
+    """Django's password forms validate; accounts.services.password_set saves, so the user's
+    API sign-in sessions end as with every other password change."""
+
+    new_password_field = "password1"  # noqa: S105 (a field name)
 
     def save(self, commit=True):
-        user = super().save(commit=commit)
-        if commit:
-            sessions_end_all(user=user, reason="password_changed")
-        return user
+        if not commit:
+            return super().save(commit=False)
+        # "Password-based authentication: disabled" (AdminPasswordChangeForm) -> no password.
+        usable = self.cleaned_data.get("set_usable_password", True)
+        password_set(
+            user=self.user, password=self.cleaned_data[self.new_password_field] if usable else None
+        )
+        return self.user
 
 
-class OwnPasswordChangeForm(admin_forms.AdminPasswordChangeForm):
+class PasswordSetForm(_PasswordSavedByService, auth_forms.AdminPasswordChangeForm):
+    """An admin sets another user's password (the user list's "Reset password" page)."""
+
+
+class OwnPasswordChangeForm(_PasswordSavedByService, admin_forms.AdminPasswordChangeForm):
     """The admin's "Change password" page: the user's API sign-ins end too (the admin's own
     browser session is kept by Django)."""
 
-    def save(self, commit=True):
-        user = super().save(commit=commit)
-        if commit:
-            sessions_end_all(user=user, reason="password_changed")
-        return user
+    new_password_field = "new_password1"  # noqa: S105 (a field name)
 
 
 @admin.register(User)

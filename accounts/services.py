@@ -289,6 +289,35 @@ def sessions_end_all(
 
 
 @transaction.atomic
+def sessions_end_after_password_change(*, user: User, keep: AuthSession | None = None) -> int:
+    """What follows every change of an existing user's password, whoever makes it: each of
+    the user's API sign-in sessions ends (except `keep`, the session that asked for the
+    change). Returns how many ended.
+
+    password_set calls it; so does the `changepassword` command, after Django's code has set
+    the password. Any new way of setting a password must end in this function too.
+    """
+    return sessions_end_all(user=user, reason="password_changed", keep=keep)
+
+
+@transaction.atomic
+def password_set(*, user: User, password: str | None, keep: AuthSession | None = None) -> int:
+    """Give `user` a new password (None: no usable password at all) and end their API
+    sessions but `keep`; returns how many ended.
+
+    The caller has already validated the password (the admin's forms and password_change
+    run Django's validators). Only the password column is written, so a stale `user` cannot
+    undo a concurrent change to other fields.
+    """
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save(update_fields=["password"])
+    return sessions_end_after_password_change(user=user, keep=keep)
+
+
+@transaction.atomic
 def password_change(
     *,
     user: User,
@@ -302,9 +331,7 @@ def password_change(
             "Current password is incorrect", reason="current_password_incorrect", status=400
         )
     _password_errors(new_password, user, "new_password")
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
-    sessions_end_all(user=user, reason="password_changed", keep=current_session)
+    password_set(user=user, password=new_password, keep=current_session)
 
 
 @transaction.atomic

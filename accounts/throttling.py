@@ -1,11 +1,25 @@
 """Rate limits for the sign-in endpoints, counted in the shared cache (Redis or a DB table).
 
+Each limit is a fixed window: a counter per endpoint, identity and window (the minute, hour or
+day the rate names, aligned to the clock), created with cache.add(key, 0) and counted with
+cache.incr(key). Both are atomic on Redis (INCR) and on our database cache (ektor.cache: the
+row is locked while it is incremented), so requests arriving at once in several processes
+cannot all read the same count and slip past the limit, as DRF's SimpleRateThrottle (a
+history list read and written back) lets them. Each window has its own key, so a counter is
+never re-created while its window runs. A fixed window lets a client spend one window's
+allowance at its end and the next one's at the start of the next: at most twice the limit in
+a short burst across the boundary, never more per window. What remains inexact: the database
+cache culls itself beyond MAX_ENTRIES (Django's default, 300) live entries, deleting a third
+of them, so a flood of more distinct identities than that within one window can reset some
+counters early (Redis does not cull).
+
 DRF's own client identification trusts any X-Forwarded-For header unless NUM_PROXIES is set;
 here the address comes from `client_ip`, which only believes entries added by the proxies we
 were told about, so a client cannot mint itself a fresh identity per request.
 """
 
 import hashlib
+import math
 from ipaddress import ip_address
 
 from django.conf import settings
@@ -37,8 +51,16 @@ def client_ip(request) -> str | None:
     return _valid_ip(entries[-min(proxies, len(entries))]) or remote
 
 
+# A window's counter outlives the window by this much, so clocks a little apart on two
+# servers (and the database cache's whole-second expiry) never see it expire and start over
+# while the window still runs.
+WINDOW_KEY_MARGIN = 10
+
+
 class _AuthRateThrottle(SimpleRateThrottle):
-    """Counts per endpoint (the view's `throttle_scope`) and per `kind` of identity."""
+    """Counts per endpoint (the view's `throttle_scope`) and per `kind` of identity, in fixed
+    windows (see the module's docstring). SimpleRateThrottle gives the rate parsing; its
+    history list is not used."""
 
     kind = ""
     setting = ""
@@ -46,6 +68,35 @@ class _AuthRateThrottle(SimpleRateThrottle):
     def get_rate(self) -> str:
         # Read per request (not at import) so the rate follows the settings in force.
         return getattr(settings, self.setting)
+
+    def allow_request(self, request, view) -> bool:
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        self.now = self.timer()
+        window = int(self.now // self.duration)
+        self.window_ends = (window + 1) * self.duration
+        timeout = math.ceil(self.window_ends - self.now) + WINDOW_KEY_MARGIN
+        return self.count(f"{key}:{window}", timeout) <= self.num_requests
+
+    def count(self, key: str, timeout: int) -> int:
+        """This request's number in the window: add() makes the counter once, incr() counts."""
+        for _ in range(2):
+            self.cache.add(key, 0, timeout)
+            try:
+                return self.cache.incr(key)
+            except ValueError:
+                # Gone between add and incr (culled or evicted from a full cache): make it
+                # again. (Django's Redis incr checks the key exists, then INCRs: a key evicted
+                # in between comes back without expiry, harmless as no later window reads it.)
+                continue
+        return 1  # a cache that cannot keep the key cannot limit; do not refuse for it
+
+    def wait(self) -> float:
+        """Seconds until the window ends and the counter starts again."""
+        return max(self.window_ends - self.timer(), 0)
 
     def identity(self, request) -> str | None:
         raise NotImplementedError

@@ -42,6 +42,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "ektor.admin_site.EktorAdminConfig",
+    # Before django.contrib.auth: its `changepassword` command replaces Django's.
+    "accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -54,7 +56,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "corsheaders",
     "ektor",
-    "accounts",
     "customers",
     "billing",
 ]
@@ -143,7 +144,8 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            # Django's database cache with an atomic incr (the rate limits count with it).
+            "BACKEND": "ektor.cache.DatabaseCache",
             "LOCATION": "ektor_cache",
         }
     }

@@ -2,10 +2,12 @@
 
 import pytest
 from django.test import Client
+from rest_framework.test import APIClient
 
 from accounts.models import AuthSession, Role, User
 from accounts.services import session_start
 from accounts.tests.factories import UserFactory
+from ektor.tests.test_errors import assert_envelope
 
 pytestmark = pytest.mark.django_db
 
@@ -114,8 +116,15 @@ def test_add_user_weak_password_shows_the_validator_message(admin_web):
     assert not User.objects.filter(username="lifeguard").exists()
 
 
-def test_password_set_in_the_admin_ends_the_users_sessions(admin_web, staff_user):
-    session_start(user=staff_user)
+def api_me(tokens: dict):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
+    return client.get("/api/v1/auth/me")
+
+
+def test_password_set_in_the_admin_ends_the_users_sessions(admin_web, staff_user, admin_user):
+    tokens = session_start(user=staff_user)
+    admins = session_start(user=admin_user)
     response = admin_web.post(
         f"{USERS}{staff_user.pk}/password/",
         {"password1": "Float-Line-4471", "password2": "Float-Line-4471"},
@@ -124,6 +133,31 @@ def test_password_set_in_the_admin_ends_the_users_sessions(admin_web, staff_user
     staff_user.refresh_from_db()
     assert staff_user.check_password("Float-Line-4471")
     assert not AuthSession.objects.open().filter(user=staff_user).exists()
+    assert AuthSession.objects.get(user=staff_user).end_reason == "password_changed"
+    assert assert_envelope(api_me(tokens), 401)["details"]["reason"] == "session_ended"
+    # The admin who set it keeps their own sessions.
+    assert api_me(admins).status_code == 200
+
+
+def test_password_disabled_in_the_admin_ends_the_users_sessions(admin_web, staff_user):
+    tokens = session_start(user=staff_user)
+    response = admin_web.post(
+        f"{USERS}{staff_user.pk}/password/", {"usable_password": "false", "unset-password": "1"}
+    )
+    assert response.status_code == 302
+    staff_user.refresh_from_db()
+    assert not staff_user.has_usable_password()
+    assert assert_envelope(api_me(tokens), 401)["details"]["reason"] == "session_ended"
+
+
+def test_password_set_in_the_admin_is_checked_and_then_nothing_ends(admin_web, staff_user):
+    tokens = session_start(user=staff_user)
+    response = admin_web.post(
+        f"{USERS}{staff_user.pk}/password/", {"password1": "12345678", "password2": "12345678"}
+    )
+    assert response.status_code == 200
+    assert "This password is entirely numeric." in response.content.decode()
+    assert api_me(tokens).status_code == 200
 
 
 def test_staff_cannot_manage_users_in_the_admin(staff_user):
@@ -182,7 +216,7 @@ def test_admin_form_refuses_a_username_outside_the_api_rules(admin_web, staff_us
 def test_changing_ones_own_password_in_the_admin_ends_ones_api_sessions(admin_user):
     from accounts.tests.factories import DEFAULT_PASSWORD
 
-    session_start(user=admin_user)
+    tokens = session_start(user=admin_user)
     client = Client()
     client.force_login(admin_user)
     response = client.post(
@@ -197,5 +231,6 @@ def test_changing_ones_own_password_in_the_admin_ends_ones_api_sessions(admin_us
     admin_user.refresh_from_db()
     assert admin_user.check_password("Float-Line-4471")
     assert not AuthSession.objects.open().filter(user=admin_user).exists()
+    assert assert_envelope(api_me(tokens), 401)["details"]["reason"] == "session_ended"
     # The admin's own browser session survives the change.
     assert client.get("/admin/").status_code == 200

@@ -7,16 +7,19 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.contrib.auth.management.commands import changepassword as django_changepassword
+from django.core.management import call_command, get_commands
 from django.core.management.base import CommandError
 from django.test import override_settings
 from django.utils import timezone
+from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import AuthSession, Role, User
 from accounts.services import session_end, session_start
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from accounts.tokens import token_session_id
+from ektor.tests.test_errors import assert_envelope
 
 pytestmark = pytest.mark.django_db
 
@@ -199,3 +202,63 @@ def test_clear_auth_sessions_can_keep_recently_ended_ones(staff_user):
 
 def _sid(tokens: dict):
     return token_session_id(AccessToken(tokens["access_token"]))
+
+
+# --- changepassword -----------------------------------------------------------------------
+
+NEW_PASSWORD = "Float-Line-4471"
+
+
+def type_passwords(monkeypatch, *typed: str) -> None:
+    """What the operator types at the prompts, in order (Django's own tests patch getpass
+    the same way)."""
+    answers = iter(typed)
+    monkeypatch.setattr(
+        django_changepassword.getpass, "getpass", lambda prompt="Password: ": next(answers)
+    )
+
+
+def api_me(tokens: dict):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
+    return client.get("/api/v1/auth/me")
+
+
+def test_changepassword_is_the_accounts_command():
+    assert get_commands()["changepassword"] == "accounts"
+
+
+def test_changepassword_ends_the_users_api_sessions(monkeypatch, staff_user, admin_user):
+    phone, laptop = session_start(user=staff_user), session_start(user=staff_user)
+    someone_else = session_start(user=admin_user)
+    assert api_me(phone).status_code == 200
+    type_passwords(monkeypatch, NEW_PASSWORD, NEW_PASSWORD)
+
+    out = run("changepassword", "clerk")
+
+    assert out == (
+        "Changing password for user 'clerk'\n"
+        "Password changed successfully for user 'clerk'; 2 API sign-in session(s) ended.\n"
+    )
+    staff_user.refresh_from_db()
+    assert staff_user.check_password(NEW_PASSWORD)
+    ended = AuthSession.objects.filter(user=staff_user)
+    assert {(s.is_open, s.end_reason) for s in ended} == {(False, "password_changed")}
+    for tokens in (phone, laptop):
+        body = assert_envelope(api_me(tokens), 401)
+        assert body["details"]["reason"] == "session_ended"
+    # Only that user's sessions end.
+    assert api_me(someone_else).status_code == 200
+
+
+def test_changepassword_that_fails_changes_nothing(monkeypatch, staff_user):
+    tokens = session_start(user=staff_user)
+    with pytest.raises(CommandError, match="user 'nobody' does not exist"):
+        run("changepassword", "nobody")
+    # Three tries, each refused by the validators: Django's command gives up.
+    type_passwords(monkeypatch, *["12345678"] * 6)
+    with pytest.raises(CommandError, match="Aborting password change for user 'clerk'"):
+        run("changepassword", "clerk", stderr=io.StringIO())
+    staff_user.refresh_from_db()
+    assert staff_user.check_password(DEFAULT_PASSWORD)
+    assert api_me(tokens).status_code == 200

@@ -1,10 +1,13 @@
 """Rate limits on token, register and refresh: shared through the database cache, per client
-address and per username, 429 with Retry-After, and not dodged with X-Forwarded-For."""
+address and per username, fixed windows counted atomically, 429 with Retry-After, and not
+dodged with X-Forwarded-For."""
 
 import json
 import os
 import subprocess
 import sys
+import threading
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -16,7 +19,7 @@ from rest_framework.test import APIClient
 
 from accounts.services import session_start
 from accounts.tests.factories import DEFAULT_PASSWORD
-from accounts.throttling import client_ip
+from accounts.throttling import ClientAddressRateThrottle, _AuthRateThrottle, client_ip
 from ektor.tests.test_errors import assert_envelope
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +51,7 @@ def assert_limited(response) -> None:
 
 
 def uses_database_cache() -> bool:
-    return settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    return settings.CACHES["default"]["BACKEND"] == "ektor.cache.DatabaseCache"
 
 
 def test_the_suite_counts_in_the_database_cache_unless_redis_is_configured():
@@ -144,6 +147,67 @@ class FakeRequest:
 def test_client_ip(proxies, forwarded, expected):
     with override_settings(TRUSTED_PROXY_COUNT=proxies):
         assert client_ip(FakeRequest("10.0.0.2", forwarded)) == expected
+
+
+class FakeView:
+    throttle_scope = "token"
+
+
+def freeze_throttle_clock(monkeypatch, at: float) -> list[float]:
+    """The rate limits' clock, held at `at` until the test moves it (now[0] = ...)."""
+    now = [at]
+    monkeypatch.setattr(_AuthRateThrottle, "timer", staticmethod(lambda: now[0]))
+    return now
+
+
+@override_settings(AUTH_RATE_LIMIT="3/min")
+def test_a_fixed_window_allows_the_limit_then_waits_for_the_next_window(monkeypatch):
+    now = freeze_throttle_clock(monkeypatch, 6_000_030.0)  # half way through a minute
+
+    def ask(address: str = "192.0.2.9") -> ClientAddressRateThrottle:
+        throttle = ClientAddressRateThrottle()
+        throttle.allowed = throttle.allow_request(FakeRequest(address), FakeView())
+        return throttle
+
+    assert [ask().allowed for _ in range(3)] == [True, True, True]
+    refused = ask()
+    assert not refused.allowed
+    assert refused.wait() == 30  # until the minute ends, not a minute after the last try
+    assert ask("192.0.2.10").allowed  # another address counts on its own
+    now[0] = 6_000_059.5
+    assert not ask().allowed  # refused requests do not push the window on
+    now[0] = 6_000_060.0  # the next minute: a fresh allowance
+    assert [ask().allowed for _ in range(4)] == [True, True, True, False]
+
+
+@pytest.mark.mariadb
+@pytest.mark.django_db(transaction=True)
+@override_settings(AUTH_RATE_LIMIT="10/min", AUTH_USERNAME_RATE_LIMIT="1000/min")
+def test_sign_ins_at_once_from_many_threads_never_pass_the_limit(staff_user, monkeypatch):
+    """Each thread is a separate connection, as separate server processes would be: the
+    counter is shared and incremented atomically, so exactly the limit gets through."""
+    freeze_throttle_clock(monkeypatch, 6_000_030.0)  # the burst cannot straddle two windows
+    threads, each = 8, 5
+    barrier = threading.Barrier(threads)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def work():
+        try:
+            client = APIClient()
+            barrier.wait()
+            got = [attempt(client, REMOTE_ADDR="192.0.2.77").status_code for _ in range(each)]
+            with lock:
+                statuses.extend(got)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert Counter(statuses) == {401: 10, 429: threads * each - 10}
 
 
 OTHER_PROCESS = """

@@ -8,6 +8,7 @@ from django.db import IntegrityError, connection
 from accounts.models import AuthSession, Role, User
 from accounts.services import (
     USER_UNIQUE_RULES,
+    password_set,
     session_refresh,
     session_start,
     sessions_end_all,
@@ -44,6 +45,22 @@ def test_sessions_end_all_keeps_the_given_session(staff_user):
     keep = AuthSession.objects.first()
     assert sessions_end_all(user=staff_user, reason="password_changed", keep=keep) == 2
     assert list(AuthSession.objects.open()) == [keep]
+
+
+@pytest.mark.django_db
+def test_password_set_writes_only_the_password_and_ends_the_sessions(staff_user):
+    for _ in range(2):
+        session_start(user=staff_user)
+    stale = User.objects.get(pk=staff_user.pk)
+    User.objects.filter(pk=staff_user.pk).update(email="new@example.com")
+    assert password_set(user=stale, password="Float-Line-4471") == 2
+    stored = User.objects.get(pk=staff_user.pk)
+    assert stored.check_password("Float-Line-4471")
+    assert stored.email == "new@example.com"  # not put back by the stale object
+    assert not AuthSession.objects.open().exists()
+    assert password_set(user=stored, password=None) == 0
+    stored.refresh_from_db()
+    assert not stored.has_usable_password()
 
 
 @pytest.mark.django_db

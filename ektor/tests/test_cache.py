@@ -1,0 +1,60 @@
+"""ektor.cache.DatabaseCache: Django's database cache with an increment that loses no counts."""
+
+import threading
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+pytestmark = pytest.mark.skipif(
+    settings.CACHES["default"]["BACKEND"] != "ektor.cache.DatabaseCache",
+    reason="the cache is Redis (REDIS_URL is set)",
+)
+
+
+@pytest.mark.django_db
+def test_incr_counts_what_add_created_and_get_reads_it():
+    assert cache.add("attempts", 0, 60)
+    assert not cache.add("attempts", 0, 60)  # already there: left alone
+    assert [cache.incr("attempts") for _ in range(3)] == [1, 2, 3]
+    assert cache.incr("attempts", 5) == 8
+    assert cache.decr("attempts") == 7
+    assert cache.get("attempts") == 7
+
+
+@pytest.mark.django_db
+def test_incr_of_a_missing_or_expired_key_is_a_value_error():
+    with pytest.raises(ValueError, match="not found"):
+        cache.incr("never-added")
+    cache.set("stale", 4, 60)
+    table = connection.ops.quote_name(settings.CACHES["default"]["LOCATION"])
+    with connection.cursor() as cursor:
+        # The row is still there, but past its expiry: as good as gone.
+        cursor.execute(f"UPDATE {table} SET expires = %s", ["2000-01-01 00:00:00"])  # noqa: S608
+    with pytest.raises(ValueError, match="not found"):
+        cache.incr("stale")
+
+
+@pytest.mark.mariadb
+@pytest.mark.django_db(transaction=True)
+def test_increments_from_many_threads_at_once_are_all_counted():
+    threads, each = 8, 25
+    cache.add("hammered", 0, 300)
+    barrier = threading.Barrier(threads)
+
+    def work():
+        try:
+            barrier.wait()
+            for _ in range(each):
+                cache.incr("hammered")
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert cache.get("hammered") == threads * each
+    cache.clear()
