@@ -31,7 +31,8 @@ def free_port() -> int:
 
 
 def process_tree_cpu_ticks(pid: int) -> int:
-    """utime+stime of a gunicorn master and its workers."""
+    """utime+stime of a gunicorn master and its live workers, plus the master's cutime+cstime:
+    what its exited workers used (gunicorn replaces a worker after max_requests)."""
     pids = [pid]
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -50,6 +51,8 @@ def process_tree_cpu_ticks(pid: int) -> int:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
         total += int(fields[11]) + int(fields[12])
+        if p == pid:
+            total += int(fields[13]) + int(fields[14])
     return total
 
 

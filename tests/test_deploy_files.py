@@ -224,6 +224,7 @@ def test_gunicorn_conf_defaults(monkeypatch):
     assert (conf["threads"], conf["worker_class"]) == (2, "gthread")
     assert (conf["timeout"], conf["graceful_timeout"], conf["keepalive"]) == (30, 30, 5)
     assert (conf["max_requests"], conf["max_requests_jitter"]) == (1000, 100)
+    assert conf["preload_app"] is True
     assert (conf["accesslog"], conf["errorlog"]) == ("-", "-")
     assert conf["logger_class"] == "ektor.gunicorn_logging.JsonLogger"
     assert conf["control_socket_disable"] is True
