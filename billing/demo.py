@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing import services
-from billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod
+from billing.models import ZERO, Invoice, InvoiceStatus, Payment, PaymentMethod
 from customers.models import Property
 
 CENT = Decimal("0.01")
@@ -230,5 +230,12 @@ def _scale_batch(property_ids: list[int]) -> tuple[int, int]:
             for number, (key, amount, paid_date) in paid_amounts.items()
         ),
         batch_size=INSERT_BATCH,
+    )
+    # Bulk inserts bypass invoice_create and payment_record: add the rows to the running figures.
+    services.invoice_tally_add(
+        invoices=(
+            (row, paid_amounts[row.number][1] if row.number in paid_amounts else ZERO)
+            for row in rows
+        )
     )
     return len(rows), len(paid_amounts)

@@ -1,3 +1,4 @@
+import datetime
 from decimal import Decimal
 
 from django.db import models
@@ -78,6 +79,41 @@ class Invoice(models.Model):
         return self.number or f"Draft invoice #{self.pk}"
 
 
+# The due date an InvoiceTally row has for drafts and for sent invoices without a due date:
+# never overdue.
+NO_DUE_DATE = datetime.date.max
+
+
+class InvoiceTally(models.Model):
+    """Running figures of the invoices still in play, one row per status (draft, sent) and due
+    date: how many there are, their totals and what is paid on them. Paid and void invoices
+    are not counted; drafts are all in one row (due_by NO_DUE_DATE).
+
+    billing.services changes these rows in the same transaction as the invoice or payment (rows
+    locked in a fixed order, after the invoice's), so they are exact whenever every write goes
+    through the services; a bulk insert adds its rows with services.invoice_tally_add, and
+    `manage.py invoice_tally --fix` repairs them after writes that bypassed the services. The
+    office dashboard sums these rows (one per due date) instead of every open invoice and its
+    payments.
+    """
+
+    status = models.CharField(max_length=10, choices=InvoiceStatus.choices)
+    due_by = models.DateField()
+    invoice_count = models.IntegerField(default=0)
+    total = money_field(default=ZERO)
+    paid = money_field(default=ZERO)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status", "due_by"], name="billing_invoicetally_status_due_by_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} due {self.due_by}: {self.invoice_count} ({self.total} - {self.paid})"
+
+
 class InvoiceNumberCounter(models.Model):
     """The last invoice number used in a year; locked with select_for_update to assign the next."""
 
@@ -125,7 +161,10 @@ class Payment(models.Model):
                 fields=["invoice", "reference"], name="billing_payment_invoice_reference_unique"
             ),
         ]
-        indexes = [models.Index(fields=["paid_date"], name="billing_payment_paid_date")]
+        indexes = [
+            # Covers the dashboard's payments of the month (sum read from the index alone).
+            models.Index(fields=["paid_date", "amount"], name="billing_payment_paid_amount")
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount} on {self.invoice}"

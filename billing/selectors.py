@@ -8,10 +8,12 @@ from functools import cache, lru_cache
 from django.db.models import (
     BooleanField,
     Case,
+    Count,
     DecimalField,
     ExpressionWrapper,
     F,
     Func,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -23,7 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from billing.models import ZERO, Invoice, InvoiceStatus, Payment
+from billing.models import NO_DUE_DATE, ZERO, Invoice, InvoiceStatus, InvoiceTally, Payment
 from customers.models import Customer
 from ektor.api.errors import ApplicationError, NotFound
 
@@ -113,6 +115,55 @@ def invoice_filter_overdue(queryset: QuerySet[Invoice], overdue: bool) -> QueryS
 def invoice_get(*, invoice_id: int) -> Invoice:
     """One invoice with the same computed amounts as the list."""
     return invoice_queryset().get(pk=invoice_id)
+
+
+def invoice_tally_drift() -> dict[tuple[str, datetime.date], tuple[int, Decimal, Decimal]]:
+    """What the running figures (InvoiceTally) lack, per row: (invoices, total, paid) recounted
+    from the invoices and payments minus the row's figures; empty when they are exact.
+
+    One statement (a UNION ALL of the three reads), so all three tables are read at the same
+    instant: a write through the services changes the invoices and the tally together and
+    never shows as drift, even while this runs. Reads every open invoice and payment.
+    """
+    number = IntegerField()
+    invoices = (
+        Invoice.objects.filter(status__in=(InvoiceStatus.DRAFT, InvoiceStatus.SENT))
+        .order_by()
+        .values("status", "due_date")
+        .annotate(n=Count("id"), billed=Sum("total"), settled=Value(ZERO, output_field=MONEY))
+        .values_list("status", "due_date", "n", "billed", "settled")
+    )
+    payments = (
+        Payment.objects.filter(invoice__status=InvoiceStatus.SENT)
+        .order_by()
+        .values("invoice__status", "invoice__due_date")
+        .annotate(
+            n=Value(0, output_field=number),
+            billed=Value(ZERO, output_field=MONEY),
+            settled=Sum("amount"),
+        )
+        .values_list("invoice__status", "invoice__due_date", "n", "billed", "settled")
+    )
+    tally = (
+        InvoiceTally.objects.order_by()
+        .annotate(
+            n=ExpressionWrapper(-F("invoice_count"), output_field=number),
+            billed=ExpressionWrapper(-F("total"), output_field=MONEY),
+            settled=ExpressionWrapper(-F("paid"), output_field=MONEY),
+        )
+        .values_list("status", "due_by", "n", "billed", "settled")
+    )
+    drift: dict[tuple[str, datetime.date], tuple[int, Decimal, Decimal]] = {}
+    for status, due, count, total, paid in invoices.union(payments, tally, all=True):
+        # As services._tally_share: one row for the drafts, NO_DUE_DATE for no due date.
+        key = (status, NO_DUE_DATE if status == InvoiceStatus.DRAFT or due is None else due)
+        count0, total0, paid0 = drift.get(key, (0, ZERO, ZERO))
+        drift[key] = (
+            count0 + count,
+            total0 + Decimal(total).quantize(CENT),  # SQLite sums decimals as floats
+            paid0 + Decimal(paid).quantize(CENT),
+        )
+    return {key: figures for key, figures in drift.items() if any(figures)}
 
 
 def payment_queryset() -> QuerySet[Payment]:

@@ -2,10 +2,13 @@
 
 Money rules that depend on a balance lock the invoice row (`select_for_update`) for the whole
 transaction, so concurrent payments are applied one after the other and never overpay.
+
+Every change to a draft or sent invoice (and every payment) also changes the running figures in
+InvoiceTally, in the same transaction, after the invoice's lock: `_tally_change(before, after)`.
 """
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -13,9 +16,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from billing.models import (
+    NO_DUE_DATE,
+    ZERO,
     Invoice,
     InvoiceNumberCounter,
     InvoiceStatus,
+    InvoiceTally,
     Payment,
     PaymentMethod,
 )
@@ -146,6 +152,98 @@ def _counter_insert_or_lock(year: int) -> None:
         cursor.execute(sql, [year])
 
 
+# --- running figures (InvoiceTally) ---------------------------------------------------------
+
+# A tally row's key (status, due_by), what changes in it (invoices, total, paid), and what one
+# invoice adds to it: (key, total, paid).
+TallyKey = tuple[str, datetime.date]
+TallyFigures = tuple[int, Decimal, Decimal]
+TallyShare = tuple[TallyKey, Decimal, Decimal]
+
+
+def _tally_share(invoice: Invoice, paid: Decimal = ZERO) -> TallyShare | None:
+    """What the invoice, as it is now and with `paid` paid on it, adds to the running figures:
+    a draft its total to the drafts' row, a sent invoice its total and `paid` to its due date's
+    row; a paid or void invoice nothing."""
+    if invoice.status == InvoiceStatus.DRAFT:
+        return (str(InvoiceStatus.DRAFT), NO_DUE_DATE), invoice.total, ZERO
+    if invoice.status == InvoiceStatus.SENT:
+        return (str(InvoiceStatus.SENT), invoice.due_date or NO_DUE_DATE), invoice.total, paid
+    return None
+
+
+def _tally_apply(shares: Iterable[tuple[TallyShare | None, int]]) -> None:
+    """Add each (share, sign) to its tally row."""
+    changes: dict[TallyKey, TallyFigures] = {}
+    for share, sign in shares:
+        if share is None:
+            continue
+        key, total, paid = share
+        count0, total0, paid0 = changes.get(key, (0, ZERO, ZERO))
+        changes[key] = (count0 + sign, total0 + sign * total, paid0 + sign * paid)
+    _tally_write(changes)
+
+
+def _tally_write(changes: Mapping[TallyKey, TallyFigures]) -> None:
+    """One upsert per row that changes, in a fixed order, so two transactions changing the same
+    two rows never deadlock."""
+    for (status, due_by), (count, total, paid) in sorted(changes.items()):
+        if count or total or paid:
+            _tally_add(status, due_by, count, total, paid)
+
+
+def _tally_add(
+    status: str, due_by: datetime.date, count: int, total: Decimal, paid: Decimal
+) -> None:
+    """Add to one tally row, creating it if missing. An upsert: it takes the row's exclusive lock
+    at once (held to the commit), so concurrent changes of a row are applied one after the
+    other. ROUND keeps SQLite, which adds decimals as floats, on the cent."""
+    quote = connection.ops.quote_name
+    table = quote(InvoiceTally._meta.db_table)
+    status_col, due_col, count_col, total_col, paid_col = (
+        quote(InvoiceTally._meta.get_field(name).column)
+        for name in ("status", "due_by", "invoice_count", "total", "paid")
+    )
+    # Only quoted model names are interpolated; the values are parameters.
+    insert = (
+        f"INSERT INTO {table} ({status_col}, {due_col}, {count_col}, {total_col}, {paid_col}) "  # noqa: S608
+        "VALUES (%s, %s, %s, %s, %s)"
+    )
+    add = (
+        f"{count_col} = {count_col} + %s, {total_col} = ROUND({total_col} + %s, 2), "
+        f"{paid_col} = ROUND({paid_col} + %s, 2)"
+    )
+    if connection.vendor == "mysql":
+        sql = f"{insert} ON DUPLICATE KEY UPDATE {add}"
+    else:
+        sql = f"{insert} ON CONFLICT ({status_col}, {due_col}) DO UPDATE SET {add}"
+    due = connection.ops.adapt_datefield_value(due_by)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [status, due, count, total, paid, count, total, paid])
+
+
+def _tally_change(*, before: TallyShare | None, after: TallyShare | None) -> None:
+    """Move an invoice's share of the running figures from what it was to what it is."""
+    _tally_apply([(before, -1), (after, 1)])
+
+
+@transaction.atomic
+def invoice_tally_add(*, invoices: Iterable[tuple[Invoice, Decimal]]) -> None:
+    """Add invoices written in bulk, not through invoice_create (the demo's volume data), each
+    with the amount already paid on it, to the running figures; call it in the transaction
+    that wrote them."""
+    _tally_apply((_tally_share(invoice, paid), 1) for invoice, paid in invoices)
+
+
+@transaction.atomic
+def invoice_tally_fix(*, drift: Mapping[TallyKey, TallyFigures]) -> None:
+    """Add to the running figures what selectors.invoice_tally_drift() found missing (after
+    writes that bypassed the services: raw SQL, code older than the tally during a rolling
+    release). Writes through the services since the drift was read change the invoices and
+    the tally alike, so adding it afterwards is still exact; run one fix at a time."""
+    _tally_write(drift)
+
+
 def _number(year: int, sequence: int) -> str:
     return f"INV-{year}-{sequence:06d}"
 
@@ -217,6 +315,7 @@ def invoice_create(
     if status == InvoiceStatus.SENT:
         _mark_sent(invoice)
     invoice.save()
+    _tally_change(before=None, after=_tally_share(invoice))
     return invoice
 
 
@@ -238,12 +337,14 @@ def invoice_update(*, invoice: Invoice, data: Mapping[str, Any]) -> Invoice:
             f"Invoice {invoice} is {invoice.status}: only a draft can be changed",
             reason="invoice_not_draft",
         )
+    before = _tally_share(invoice)
     for name, value in data.items():
         setattr(invoice, name, value)
     if {"customer_id", "property_id"} & set(data):
         _check_parties(customer_id=invoice.customer_id, property_id=invoice.property_id)
     _check_invoice_fields(invoice)
     invoice.save(update_fields=[*data, "updated_at"])
+    _tally_change(before=before, after=_tally_share(invoice))
     return invoice
 
 
@@ -265,7 +366,9 @@ def invoice_send(*, invoice: Invoice) -> Invoice:
             f"Invoice {invoice} is {invoice.status}: only a draft can be sent",
             reason="invoice_not_draft",
         )
+    before = _tally_share(invoice)
     invoice.save(update_fields=[*_mark_sent(invoice), "updated_at"])
+    _tally_change(before=before, after=_tally_share(invoice))
     return invoice
 
 
@@ -282,6 +385,7 @@ def invoice_void(*, invoice: Invoice, reason: str) -> Invoice:
         raise Conflict(
             f"Invoice {invoice} has payments and cannot be voided", reason="invoice_has_payments"
         )
+    before = _tally_share(invoice)  # nothing is paid on it
     fields = ["status", "voided_at", "void_reason", "updated_at"]
     if invoice.status == InvoiceStatus.DRAFT:
         # A void invoice is numbered like any other that left draft (gap-free sequence).
@@ -290,6 +394,7 @@ def invoice_void(*, invoice: Invoice, reason: str) -> Invoice:
     invoice.voided_at = timezone.now()
     invoice.void_reason = reason[:255]
     invoice.save(update_fields=list(dict.fromkeys(fields)))
+    _tally_change(before=before, after=None)
     return invoice
 
 
@@ -342,6 +447,7 @@ def payment_record(
             extra={"amount_paid": str(paid), "balance_due": str(balance)},
         )
 
+    before = _tally_share(invoice, paid)
     with conflict_on_integrity(DUPLICATE_REFERENCE):
         payment = Payment.objects.create(
             invoice=invoice,
@@ -361,4 +467,5 @@ def payment_record(
         fields += ["status", "paid_at"]
     if fields:
         invoice.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
+    _tally_change(before=before, after=_tally_share(invoice, paid + amount))
     return payment

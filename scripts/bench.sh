@@ -6,7 +6,8 @@
 #   scripts/bench.sh                 # 10,000 customers / 240,000 invoices
 #   BENCH_CUSTOMERS=41667 scripts/bench.sh   # the 1,000,000-invoice scale run
 # Extra arguments go to bench/run.py (--seconds, --repeat, --only, --json FILE). Then the
-# admin invoice changelist is timed in-process (bench/admin_changelist.py).
+# admin invoice changelist and the admin index (the office dashboard) are timed in-process
+# (bench/admin_changelist.py, bench/admin_dashboard.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
@@ -28,3 +29,4 @@ $py manage.py createcachetable
 time $py manage.py seed_demo --scale "${BENCH_CUSTOMERS:-10000}"
 $py bench/run.py "$@"
 LOG_LEVEL=WARNING $py -m bench.admin_changelist
+LOG_LEVEL=WARNING $py -m bench.admin_dashboard

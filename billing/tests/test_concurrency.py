@@ -3,6 +3,7 @@
 Each thread runs the service in its own database connection and closes it at the end.
 """
 
+import datetime
 import threading
 from collections import Counter
 from decimal import Decimal
@@ -11,6 +12,7 @@ import pytest
 from django.db import connection
 
 from billing import selectors, services
+from billing.dashboard import office_summary
 from billing.models import Invoice
 from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory
@@ -110,3 +112,33 @@ def test_check_constraints_hold_in_the_database():
 
     with pytest.raises(IntegrityError, match="billing_invoice_total_sum"):
         InvoiceFactory(subtotal=Decimal("10.00"), tax=Decimal("1.00"), total=Decimal("12.00"))
+
+
+def test_running_figures_stay_exact_under_concurrent_writes_on_the_same_rows():
+    """Payments, sends, voids and new invoices at once, all on the same due date's tally row
+    and the drafts' row: no deadlock, nothing lost."""
+    due = {"issued": "2026-02-01"}  # every invoice due 2026-02-08
+    to_pay = [make_invoice(total="50.00", **due) for _ in range(6)]
+    to_send = [make_invoice(total="20.00", status="draft", **due) for _ in range(6)]
+    to_void = [make_invoice(total="7.00", **due) for _ in range(4)]
+
+    def work(n: int) -> None:
+        if n < 6:
+            # A part, then the rest: the second moves the invoice out of the open figures.
+            services.payment_record(invoice_id=to_pay[n].pk, amount=Decimal("10.00"))
+            services.payment_record(invoice_id=to_pay[n].pk, amount=Decimal("40.00"))
+        elif n < 12:
+            services.invoice_send(invoice=to_send[n - 6])
+        elif n < 16:
+            services.invoice_void(invoice=to_void[n - 12], reason="Concurrent")
+        else:
+            make_invoice(total="3.00", status="draft" if n % 2 else "sent", **due)
+
+    results = run_together(20, work)
+    assert Counter(results) == {"ok": 20}
+    assert selectors.invoice_tally_drift() == {}
+    office = office_summary(today=datetime.date(2026, 3, 1))
+    # Open: the six sent drafts and the two new sent invoices; drafts: the two new drafts.
+    assert (office.open_count, office.open_balance) == (8, Decimal("126.00"))
+    assert (office.overdue_count, office.overdue_balance) == (8, Decimal("126.00"))
+    assert (office.draft_count, office.draft_total) == (2, Decimal("6.00"))

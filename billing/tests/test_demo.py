@@ -64,6 +64,8 @@ def test_scale_adds_consistent_rows_and_is_idempotent():
     demo.scale(Ctx(count=5, batch_size=2, stdout=io.StringIO()))
     demo.scale(Ctx(count=5, batch_size=3, stdout=io.StringIO()))
     assert Invoice.objects.count() == 5 * demo.SCALE_MONTHS
+    # The bulk inserts added their rows to the dashboard's running figures, once.
+    assert selectors.invoice_tally_drift() == {}
     counters = dict(InvoiceNumberCounter.objects.values_list("year", "last_number"))
     for year in (2025, 2026):
         numbers = Invoice.objects.filter(issued_date__year=year).values_list("number", flat=True)
@@ -93,4 +95,5 @@ def test_scale_pays_about_five_invoices_in_eight():
     paid = Invoice.objects.filter(status="paid").count()
     # Some settled in full, some in part.
     assert 0 < with_payment - paid < paid
+    assert selectors.invoice_tally_drift() == {}
     assert Payment.objects.count() == with_payment

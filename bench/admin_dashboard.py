@@ -1,0 +1,90 @@
+"""Time the admin index (the office dashboard) in-process (server time, no network), then
+`billing.dashboard.office_summary` alone, and list the page's queries with their times. Run by
+scripts/bench.sh after bench/admin_changelist.py, or by hand:
+
+    DATABASE_URL=mysql://... .venv/bin/python -m bench.admin_dashboard [--runs N] [--explain]
+
+--explain prints MariaDB's ANALYZE FORMAT=JSON (MySQL: EXPLAIN ANALYZE) of every dashboard query.
+"""
+
+import argparse
+import os
+import statistics
+import time
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ektor.settings")
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounts.models import Role, User  # noqa: E402
+from bench.admin_changelist import PLAIN_STATIC, get  # noqa: E402
+from billing.dashboard import office_summary  # noqa: E402
+
+PATH = "/admin/"
+
+
+def median_ms(call, runs: int) -> tuple[float, float]:
+    """Median wall and CPU milliseconds of `runs` calls."""
+    wall, cpu = [], []
+    for _ in range(runs):
+        w, c = time.perf_counter(), time.process_time()
+        call()
+        wall.append((time.perf_counter() - w) * 1000)
+        cpu.append((time.process_time() - c) * 1000)
+    return statistics.median(wall), statistics.median(cpu)
+
+
+def explain(sql: str) -> str:
+    analyze = "ANALYZE FORMAT=JSON " if connection.mysql_is_mariadb else "EXPLAIN ANALYZE "
+    with connection.cursor() as cursor:
+        cursor.execute(analyze + sql)
+        return "\n".join(str(row[0]) for row in cursor.fetchall())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--explain", action="store_true")
+    args = parser.parse_args()
+    plain = {**settings.STORAGES, "staticfiles": {"BACKEND": PLAIN_STATIC}}
+    override_settings(STORAGES=plain).enable()
+    user = User.objects.filter(username="bench").first() or User.objects.create_user(
+        username="bench", email="bench@example.com", password=None, role=Role.ADMIN
+    )
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(user)
+    get(client, PATH)  # warm: templates, connection
+    page_wall, page_cpu = median_ms(lambda: get(client, PATH), args.runs)
+    today = timezone.localdate()
+    summary_wall, _ = median_ms(lambda: office_summary(today=today), args.runs)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(PATH)
+    with CaptureQueriesContext(connection) as office_queries:
+        office = office_summary(today=today)
+    print(
+        f"admin dashboard {PATH}: median {page_wall:.0f} ms server time ({page_cpu:.0f} ms CPU), "
+        f"office_summary {summary_wall:.0f} ms, {len(queries)} queries:"
+    )
+    for query in queries.captured_queries:
+        print(f"  {float(query['time']) * 1000:8.1f} ms  {query['sql'][:150]}")
+    print(
+        f"  figures: open {office.open_count} ${office.open_balance}, overdue "
+        f"{office.overdue_count} ${office.overdue_balance}, drafts {office.draft_count} "
+        f"${office.draft_total}, payments since {office.month_start} "
+        f"{office.month_payment_count} ${office.month_payment_total}, most overdue "
+        f"{[str(invoice) for invoice in office.most_overdue]}"
+    )
+    if args.explain and connection.vendor == "mysql":
+        for query in office_queries.captured_queries:
+            print(f"\n{query['sql']}\n{explain(query['sql'])}")
+
+
+if __name__ == "__main__":
+    main()

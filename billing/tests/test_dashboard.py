@@ -1,0 +1,257 @@
+"""The office dashboard's figures (billing.dashboard.office_summary): exact after every kind of
+write, relative to the day asked for, in a fixed number of queries; and the running figures
+behind them (InvoiceTally) always equal a recount from the invoices and payments."""
+
+import datetime
+import importlib
+import io
+import random
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.core.management import CommandError, call_command
+
+from billing import services
+from billing.dashboard import office_summary
+from billing.models import NO_DUE_DATE, Invoice, InvoiceStatus, InvoiceTally
+from billing.selectors import invoice_get, invoice_tally_drift
+from billing.tests.conftest import make_invoice
+from billing.tests.factories import InvoiceFactory, PaymentFactory
+from ektor.api.errors import ApplicationError
+
+pytestmark = pytest.mark.django_db
+
+TODAY = datetime.date(2026, 3, 10)
+
+
+def d(value: str) -> datetime.date:
+    return datetime.date.fromisoformat(value)
+
+
+def figures(today: datetime.date = TODAY) -> dict:
+    """The dashboard's invoice figures, after checking the running figures against a recount."""
+    assert invoice_tally_drift() == {}
+    office = office_summary(today=today)
+    return {
+        "open": (office.open_count, office.open_balance),
+        "overdue": (office.overdue_count, office.overdue_balance),
+        "drafts": (office.draft_count, office.draft_total),
+    }
+
+
+def money(value: str) -> Decimal:
+    return Decimal(value)
+
+
+def pay(invoice, amount: str, paid_date: str = "2026-03-05"):
+    return services.payment_record(
+        invoice_id=invoice.pk, amount=Decimal(amount), paid_date=d(paid_date)
+    )
+
+
+def test_empty():
+    assert figures() == {
+        "open": (0, money("0.00")),
+        "overdue": (0, money("0.00")),
+        "drafts": (0, money("0.00")),
+    }
+    office = office_summary(today=TODAY)
+    assert (office.month_payment_count, office.month_payment_total) == (0, money("0.00"))
+    assert office.most_overdue == []
+
+
+def test_figures_stay_exact_through_sends_payments_and_voids():
+    late = make_invoice(total="100.00", issued="2026-02-01")  # due Feb 8: overdue
+    assert figures() == {
+        "open": (1, money("100.00")),
+        "overdue": (1, money("100.00")),
+        "drafts": (0, money("0.00")),
+    }
+    draft = make_invoice(total="250.00", status="draft", issued="2026-03-09")  # due Mar 16
+    assert figures()["drafts"] == (1, money("250.00"))
+    services.invoice_update(
+        invoice=draft, data={"subtotal": money("300.00"), "total": money("300.00")}
+    )
+    assert figures()["drafts"] == (1, money("300.00"))
+
+    services.invoice_send(invoice=draft)
+    assert figures() == {
+        "open": (2, money("400.00")),
+        "overdue": (1, money("100.00")),  # the sent draft is not due yet
+        "drafts": (0, money("0.00")),
+    }
+
+    pay(late, "40.00")
+    assert figures()["open"] == (2, money("360.00"))
+    assert figures()["overdue"] == (1, money("60.00"))
+
+    # A payment on a draft sends it first.
+    paid_draft = make_invoice(total="50.00", status="draft", issued="2026-02-20")  # due Feb 27
+    assert figures()["drafts"] == (1, money("50.00"))
+    pay(paid_draft, "20.00")
+    assert figures() == {
+        "open": (3, money("390.00")),
+        "overdue": (2, money("90.00")),
+        "drafts": (0, money("0.00")),
+    }
+
+    # Paid in full: it leaves the open and overdue figures with everything paid on it.
+    pay(late, "60.00")
+    assert figures()["open"] == (2, money("330.00"))
+    assert figures()["overdue"] == (1, money("30.00"))
+
+    # Voided: a sent invoice without payments, and a draft.
+    services.invoice_void(invoice=draft, reason="Billed twice")
+    assert figures()["open"] == (1, money("30.00"))
+    services.invoice_void(
+        invoice=make_invoice(total="70.00", status="draft", issued="2026-03-01"), reason="Wrong"
+    )
+    assert figures() == {
+        "open": (1, money("30.00")),
+        "overdue": (1, money("30.00")),
+        "drafts": (0, money("0.00")),
+    }
+
+    # A refused write changes nothing.
+    with pytest.raises(ApplicationError):
+        pay(paid_draft, "30.01")
+    assert figures()["open"] == (1, money("30.00"))
+
+    # No due date: open, never overdue.
+    make_invoice(total="12.34", issued="2020-01-01", due_date=None)
+    assert figures()["open"] == (2, money("42.34"))
+    assert figures(d("9999-12-30"))["overdue"] == (1, money("30.00"))
+
+    office = office_summary(today=TODAY)
+    assert [invoice.pk for invoice in office.most_overdue] == [paid_draft.pk]
+    assert (office.month_payment_count, office.month_payment_total) == (3, money("120.00"))
+
+
+def test_overdue_is_relative_to_the_day_asked_for():
+    make_invoice(total="100.00", issued="2026-03-03", due_date=d("2026-03-10"))
+    pay(make_invoice(total="80.00", issued="2026-03-04", due_date=d("2026-03-11")), "30.00")
+    # Due today is not yet overdue; the day after it is.
+    assert figures(d("2026-03-10"))["overdue"] == (0, money("0.00"))
+    assert figures(d("2026-03-11"))["overdue"] == (1, money("100.00"))
+    assert figures(d("2026-03-12"))["overdue"] == (2, money("150.00"))
+    assert figures(d("2026-03-12"))["open"] == (2, money("150.00"))
+    assert [i.total for i in office_summary(today=d("2026-03-11")).most_overdue] == [
+        money("100.00")
+    ]
+
+
+def test_payments_of_the_month_start_on_the_first_and_end_today():
+    invoice = make_invoice(total="1000.00", issued="2026-01-10")
+    for paid_date, amount in [
+        ("2026-02-28", "1.00"),
+        ("2026-03-01", "2.00"),
+        ("2026-03-10", "4.00"),
+        ("2026-03-11", "8.00"),  # dated after "today": not yet counted
+    ]:
+        pay(invoice, amount, paid_date)
+
+    def month(today: str) -> tuple:
+        office = office_summary(today=d(today))
+        return office.month_start, office.month_payment_count, office.month_payment_total
+
+    assert month("2026-02-28") == (d("2026-02-01"), 1, money("1.00"))
+    assert month("2026-03-01") == (d("2026-03-01"), 1, money("2.00"))
+    assert month("2026-03-10") == (d("2026-03-01"), 2, money("6.00"))
+    assert month("2026-03-31") == (d("2026-03-01"), 3, money("14.00"))
+    assert month("2026-04-01") == (d("2026-04-01"), 0, money("0.00"))
+
+
+@pytest.mark.parametrize("rows", [1, 15])
+def test_query_count_is_fixed(rows, django_assert_num_queries):
+    for n in range(rows):
+        invoice = make_invoice(total="50.00", issued=f"2026-01-{n + 1:02d}")
+        pay(invoice, "10.00")
+        make_invoice(total="5.00", status="draft", issued=f"2026-02-{n + 1:02d}")
+    # The running figures, the payments of the month, the most overdue and their customers.
+    with django_assert_num_queries(4):
+        office = office_summary(today=TODAY)
+    assert office.open_count == rows and office.draft_count == rows
+    assert len(office.most_overdue) == min(rows, 10)
+
+
+def test_running_figures_equal_a_recount_after_any_mix_of_writes():
+    rng = random.Random(20261122)
+    invoices = []
+    for step in range(120):
+        action = rng.choice(["create", "create", "update", "send", "void", "pay", "pay", "settle"])
+        try:
+            if action == "create" or not invoices:
+                due = rng.choice(
+                    [None, *(d("2026-03-01") + datetime.timedelta(n) for n in range(20))]
+                )
+                issued = min(due, TODAY) if due else TODAY
+                invoices.append(
+                    make_invoice(
+                        total=f"{rng.randrange(1, 500)}.{rng.randrange(100):02d}",
+                        status=rng.choice(["draft", "sent"]),
+                        issued=issued.isoformat(),
+                        due_date=due,
+                    )
+                )
+            else:
+                invoice = rng.choice(invoices)
+                if action == "update":
+                    amount = Decimal(f"{rng.randrange(1, 500)}.{rng.randrange(100):02d}")
+                    services.invoice_update(
+                        invoice=invoice, data={"subtotal": amount, "total": amount}
+                    )
+                elif action == "send":
+                    services.invoice_send(invoice=invoice)
+                elif action == "void":
+                    services.invoice_void(invoice=invoice, reason="Mix")
+                elif action == "settle":
+                    balance = invoice_get(invoice_id=invoice.pk).balance_due
+                    pay(invoice, str(balance or Decimal("0.01")))
+                else:
+                    pay(invoice, f"{rng.randrange(1, 200)}.{rng.randrange(100):02d}")
+        except ApplicationError:
+            pass  # refused (not a draft, paid, void, over the balance): nothing may change
+        assert invoice_tally_drift() == {}, f"after step {step} ({action})"
+    # The mix reached every status.
+    assert set(Invoice.objects.values_list("status", flat=True)) == set(InvoiceStatus.values)
+
+
+def test_the_data_migration_fills_the_figures_from_the_rows():
+    late = make_invoice(total="100.00", issued="2026-02-01")
+    pay(late, "33.33")
+    make_invoice(total="20.00", issued="2026-02-01", due_date=None)
+    make_invoice(total="7.50", status="draft")
+    pay(make_invoice(total="9.99"), "9.99")
+    expected = figures()
+    InvoiceTally.objects.all().delete()
+    assert invoice_tally_drift() != {}
+    importlib.import_module("billing.migrations.0004_fill_invoice_tally").fill(apps, None)
+    assert figures() == expected
+    assert InvoiceTally.objects.get(status="sent", due_by=NO_DUE_DATE).invoice_count == 1
+
+
+def test_the_command_finds_and_fixes_rows_written_around_the_services():
+    out = io.StringIO()
+    call_command("invoice_tally", stdout=out)
+    assert out.getvalue() == "invoice tally: exact\n"
+    # Raw rows, as raw SQL or older code would leave them.
+    sent = InvoiceFactory(status=InvoiceStatus.SENT, number="INV-2026-900001")
+    PaymentFactory(invoice=sent, amount=Decimal("25.00"))
+    InvoiceFactory(status=InvoiceStatus.DRAFT, subtotal=Decimal("40.00"))
+    with pytest.raises(CommandError, match="2 rows differ"):
+        call_command("invoice_tally", stdout=(out := io.StringIO()))
+    assert out.getvalue().splitlines() == [
+        "invoice tally draft due 9999-12-31: lacks +1 invoices, total +40.00, paid +0.00",
+        "invoice tally sent due 2026-01-18: lacks +1 invoices, total +100.00, paid +25.00",
+    ]
+    call_command("invoice_tally", "--fix", stdout=(out := io.StringIO()))
+    assert out.getvalue().endswith("invoice tally: fixed 2 rows\n")
+    assert figures() == {
+        "open": (1, money("75.00")),
+        "overdue": (1, money("75.00")),
+        "drafts": (1, money("40.00")),
+    }
+    # Writes through the services go on from the fixed figures.
+    pay(sent, "75.00")
+    assert figures()["open"] == (0, money("0.00"))
