@@ -50,5 +50,11 @@ def grant_defaults_after_migrate(sender, apps=global_apps, **kwargs) -> None:
     """post_migrate receiver: re-grant `sender`'s default role permissions (`flush` sends
     the signal without `apps`: then the installed models are the state)."""
     roles = ROLE_APPS.get(sender.label)
-    if roles and apps.is_installed("django.contrib.auth"):
-        grant_role_permissions(apps, sender.label, roles)
+    if not roles:
+        return
+    try:
+        # `migrate` passes the migration state's apps, whose is_installed() knows only labels.
+        apps.get_model("auth", "Permission")
+    except LookupError:  # a plan that stopped before auth's models exist
+        return
+    grant_role_permissions(apps, sender.label, roles)

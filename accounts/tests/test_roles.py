@@ -81,6 +81,20 @@ def test_role_defaults_come_back_after_a_flush():
     assert all_permissions("accounts") <= codenames("admin")
 
 
+@pytest.mark.django_db(transaction=True)
+def test_role_defaults_come_back_after_migrate():
+    # `migrate` sends post_migrate with the migration state's apps (not the installed ones).
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+
+    Group.objects.get(name="staff").permissions.clear()
+    Group.objects.get(name="admin").permissions.clear()
+    call_command("migrate", interactive=False, verbosity=0)
+    assert all_permissions("billing", "view") <= codenames("staff")
+    assert all_permissions("billing") <= codenames("admin")
+    assert all_permissions("accounts") <= codenames("admin")
+
+
 def test_createsuperuser_makes_an_admin_who_loses_everything_when_demoted():
     from django.core.management import call_command
 
