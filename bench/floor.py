@@ -296,6 +296,11 @@ LOCK_INVOICE_SQL = (
     "`billing_invoice`.`created_at`, `billing_invoice`.`updated_at` FROM `billing_invoice` "
     "WHERE `billing_invoice`.`id` = %s ORDER BY `billing_invoice`.`id` DESC LIMIT 1 FOR UPDATE"
 )
+TALLY_SQL = (
+    "INSERT INTO `billing_invoicetally` (`status`, `due_by`, `invoice_count`, `total`, `paid`) "
+    "VALUES (%s, %s, %s, %s, %s) ON DUPLICATE KEY UPDATE `invoice_count` = `invoice_count` + %s, "
+    "`total` = ROUND(`total` + %s, 2), `paid` = ROUND(`paid` + %s, 2)"
+)
 PAYMENT_VERSION_KEY = ":1:rowcount:billing.payment:version"
 
 
@@ -341,6 +346,12 @@ def payment(cur, environ):
                 "`updated_at` = %s WHERE `billing_invoice`.`id` = %s",
                 (now, now, inv[0]),
             )
+            # Paid: the invoice leaves its due date's running figures.
+            tally = (-1, -total, -paid)
+        else:
+            tally = (0, Decimal("0.00"), amount)
+        due_by = inv[8] or datetime.date.max
+        cur.execute(TALLY_SQL, ("sent", due_by, *tally, *tally))
         conn.commit()
         cur.execute("DELETE FROM `ektor_cache` WHERE `cache_key` IN (%s)", (PAYMENT_VERSION_KEY,))
     except Exception:
