@@ -8,10 +8,10 @@ cannot all read the same count and slip past the limit, as DRF's SimpleRateThrot
 history list read and written back) lets them. Each window has its own key, so a counter is
 never re-created while its window runs. A fixed window lets a client spend one window's
 allowance at its end and the next one's at the start of the next: at most twice the limit in
-a short burst across the boundary, never more per window. What remains inexact: the database
-cache culls itself beyond MAX_ENTRIES (Django's default, 300) live entries, deleting a third
-of them, so a flood of more distinct identities than that within one window can reset some
-counters early (Redis does not cull).
+a short burst across the boundary, never more per window. Counters are never evicted while
+their window runs: our database cache deletes only expired rows when it grows (Django's would
+delete a third of the live ones, letting a client flush its own counters with made-up
+usernames).
 
 DRF's own client identification trusts any X-Forwarded-For header unless NUM_PROXIES is set;
 here the address comes from `client_ip`, which only believes entries added by the proxies we

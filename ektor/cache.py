@@ -1,4 +1,4 @@
-"""The database cache, with an increment that cannot lose counts.
+"""The database cache, with an increment that cannot lose counts and a cull that keeps live keys.
 
 Django's DatabaseCache inherits BaseCache.incr, which is get() then set(): two processes
 incrementing the same key at once both read 3 and both write 4. The rate limits
@@ -7,6 +7,13 @@ UPDATE and rewrites it in the same transaction: on MySQL/MariaDB the row lock ma
 increments queue; SQLite runs every transaction with BEGIN IMMEDIATE (ektor.settings), which
 takes the database's write lock first, so there too they queue. Values, keys and expiry are
 stored exactly as Django stores them, so the table and `createcachetable` are unchanged.
+
+Django's cull, once the table holds more than MAX_ENTRIES rows, deletes expired rows and then
+the first third of the live keys in key order. A client could then reset its own rate-limit
+counters by sending requests that make many other counters (one per made-up username): its
+address counter sorts first. Here the cull deletes expired rows only. The table stays bounded
+all the same: every entry the app writes expires (rate-limit counters within a few minutes,
+counts within COUNT_TTL) except the four whole-table count versions.
 
 Django's add() is already safe against a concurrent add of the same new key (the second INSERT
 fails on the primary key and add() answers False). What it is not safe against: re-adding a key
@@ -58,3 +65,13 @@ class DatabaseCache(DjangoDatabaseCache):
         for converter in converters:
             value = converter(value, expression, connection)
         return value
+
+    def _cull(self, db, cursor, now, num):
+        """Delete the expired rows only (see the module's docstring)."""
+        connection = connections[db]
+        table = connection.ops.quote_name(self._table)
+        expires = connection.ops.quote_name("expires")
+        cursor.execute(
+            f"DELETE FROM {table} WHERE {expires} < %s",  # noqa: S608 (quoted names only)
+            [connection.ops.adapt_datetimefield_value(now)],
+        )

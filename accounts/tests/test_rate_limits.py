@@ -254,3 +254,28 @@ def test_limit_is_shared_with_another_server_process(staff_user):
     # Its first attempt is the third overall; its second is over the limit.
     assert json.loads(result.stdout.strip().splitlines()[-1]) == [401, 429]
     assert_limited(attempt(APIClient()))
+
+
+@override_settings(
+    CACHES={
+        "default": {
+            "BACKEND": "ektor.cache.DatabaseCache",
+            "LOCATION": "ektor_cache",
+            "OPTIONS": {"MAX_ENTRIES": 10},
+        }
+    }
+)
+def test_a_full_cache_table_cannot_be_used_to_reset_ones_own_limits(staff_user, monkeypatch):
+    # Each made-up username makes a counter; Django's cull would delete live ones (the
+    # address counter first: its key sorts first) once the table holds more than MAX_ENTRIES.
+    freeze_throttle_clock(monkeypatch, 6_000_030.0)
+    client, address = APIClient(), "203.0.113.5"
+    checked = guessed = 0
+    for n in range(30):
+        status = attempt(client, REMOTE_ADDR=address).status_code
+        guessed += status == 401
+        checked += status == 401
+        for k in range(3):
+            checked += attempt(client, username=f"x{n}-{k}", REMOTE_ADDR=address).status_code == 401
+    assert checked == 20  # the address's limit (AUTH_RATE_LIMIT 20/min), not more
+    assert guessed <= 10

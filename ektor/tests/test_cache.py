@@ -58,3 +58,18 @@ def test_increments_from_many_threads_at_once_are_all_counted():
         worker.join()
     assert cache.get("hammered") == threads * each
     cache.clear()
+
+
+@pytest.mark.django_db
+def test_a_full_table_loses_its_expired_rows_and_keeps_every_live_one():
+    from ektor.cache import DatabaseCache
+
+    small = DatabaseCache(settings.CACHES["default"]["LOCATION"], {"OPTIONS": {"MAX_ENTRIES": 3}})
+    small.set_many({f"old-{n}": n for n in range(3)}, timeout=-10)  # already expired
+    for n in range(6):
+        small.set(f"live-{n}", n, 60)
+    assert small.get_many([f"live-{n}" for n in range(6)]) == {f"live-{n}": n for n in range(6)}
+    table = connection.ops.quote_name(settings.CACHES["default"]["LOCATION"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE cache_key LIKE %s", ["%old-%"])  # noqa: S608
+        assert cursor.fetchone()[0] == 0
