@@ -3,8 +3,10 @@
 Money rules that depend on a balance lock the invoice row (`select_for_update`) for the whole
 transaction, so concurrent payments are applied one after the other and never overpay.
 
-Every change to a draft or sent invoice (and every payment) also changes the running figures in
-InvoiceTally, in the same transaction, after the invoice's lock: `_tally_change(before, after)`.
+Every change to a sent invoice (a send, a payment, a void, a new sent invoice) also changes the
+running figures in InvoiceTally, in the same transaction, as the last lock it takes (after the
+invoice's and the invoice-number counter's, see InvoiceTally): `_tally_change(before, after)`.
+Drafts are not in the running figures.
 """
 
 import datetime
@@ -163,10 +165,9 @@ TallyShare = tuple[TallyKey, Decimal, Decimal]
 
 def _tally_share(invoice: Invoice, paid: Decimal = ZERO) -> TallyShare | None:
     """What the invoice, as it is now and with `paid` paid on it, adds to the running figures:
-    a draft its total to the drafts' row, a sent invoice its total and `paid` to its due date's
-    row; a paid or void invoice nothing."""
-    if invoice.status == InvoiceStatus.DRAFT:
-        return (str(InvoiceStatus.DRAFT), NO_DUE_DATE), invoice.total, ZERO
+    a sent invoice its total and `paid` to its due date's row; a draft, paid or void invoice
+    nothing (the dashboard counts drafts from the invoices, so no draft write locks a tally
+    row)."""
     if invoice.status == InvoiceStatus.SENT:
         return (str(InvoiceStatus.SENT), invoice.due_date or NO_DUE_DATE), invoice.total, paid
     return None
@@ -230,8 +231,8 @@ def _tally_change(*, before: TallyShare | None, after: TallyShare | None) -> Non
 @transaction.atomic
 def invoice_tally_add(*, invoices: Iterable[tuple[Invoice, Decimal]]) -> None:
     """Add invoices written in bulk, not through invoice_create (the demo's volume data), each
-    with the amount already paid on it, to the running figures; call it in the transaction
-    that wrote them."""
+    with the amount already paid on it, to the running figures (drafts, paid and void invoices
+    add nothing); call it in the transaction that wrote them, after reserving their numbers."""
     _tally_apply((_tally_share(invoice, paid), 1) for invoice, paid in invoices)
 
 
@@ -337,14 +338,13 @@ def invoice_update(*, invoice: Invoice, data: Mapping[str, Any]) -> Invoice:
             f"Invoice {invoice} is {invoice.status}: only a draft can be changed",
             reason="invoice_not_draft",
         )
-    before = _tally_share(invoice)
     for name, value in data.items():
         setattr(invoice, name, value)
     if {"customer_id", "property_id"} & set(data):
         _check_parties(customer_id=invoice.customer_id, property_id=invoice.property_id)
     _check_invoice_fields(invoice)
     invoice.save(update_fields=[*data, "updated_at"])
-    _tally_change(before=before, after=_tally_share(invoice))
+    # A draft is not in the running figures: nothing to change there (and no tally row locked).
     return invoice
 
 
@@ -385,7 +385,7 @@ def invoice_void(*, invoice: Invoice, reason: str) -> Invoice:
         raise Conflict(
             f"Invoice {invoice} has payments and cannot be voided", reason="invoice_has_payments"
         )
-    before = _tally_share(invoice)  # nothing is paid on it
+    before = _tally_share(invoice)  # nothing is paid on it; a draft has no share
     fields = ["status", "voided_at", "void_reason", "updated_at"]
     if invoice.status == InvoiceStatus.DRAFT:
         # A void invoice is numbered like any other that left draft (gap-free sequence).

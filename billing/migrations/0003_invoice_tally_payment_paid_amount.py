@@ -1,4 +1,4 @@
-"""The dashboard's running figures (InvoiceTally, filled by 0004) and a covering index for its
+"""The dashboard's running figures of sent invoices (InvoiceTally, filled by 0004) and a covering index for its
 payments of the month: (paid_date, amount) replaces (paid_date), created before the old one is
 dropped so payments are never without a paid_date index."""
 
@@ -38,11 +38,11 @@ class Migration(migrations.Migration):
                 ("invoice_count", models.IntegerField(default=0)),
                 (
                     "total",
-                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=20),
                 ),
                 (
                     "paid",
-                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=20),
                 ),
             ],
             options={
@@ -50,7 +50,10 @@ class Migration(migrations.Migration):
                     models.UniqueConstraint(
                         fields=("status", "due_by"),
                         name="billing_invoicetally_status_due_by_unique",
-                    )
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(status="sent"), name="billing_invoicetally_sent_only"
+                    ),
                 ],
             },
         ),

@@ -1,6 +1,6 @@
 """Fill the running figures (InvoiceTally) from the invoices and payments already there: the
-drafts in one row, the sent invoices by due date with what is paid on them (one read of each
-table). Writes made by code older than 0003 after this ran are not counted: after a rolling
+sent invoices by due date with what is paid on them (one read of each table; drafts are not
+counted there). Writes made by code older than 0003 after this ran are not counted: after a rolling
 release, run `manage.py invoice_tally --fix` once every server runs the new code.
 
 Both role groups get the new model's default permissions, as 0002 gave the others."""
@@ -13,7 +13,7 @@ from django.db.models import Count, Sum
 
 from accounts.roles import grant_role_permissions
 
-# billing.models.NO_DUE_DATE when this was written: drafts and sent invoices without a due date.
+# billing.models.NO_DUE_DATE when this was written: sent invoices without a due date.
 NO_DUE_DATE = datetime.date.max
 CENT = Decimal("0.01")
 
@@ -27,23 +27,23 @@ def fill(apps, schema_editor):
     Invoice = apps.get_model("billing", "Invoice")
     Payment = apps.get_model("billing", "Payment")
     InvoiceTally = apps.get_model("billing", "InvoiceTally")
-    rows: dict[tuple[str, datetime.date], dict] = {}
+    rows: dict[datetime.date, dict] = {}
 
-    def row(status: str, due_date: datetime.date | None) -> dict:
-        due_by = NO_DUE_DATE if status == "draft" or due_date is None else due_date
-        return rows.setdefault((status, due_by), {"invoice_count": 0, "total": 0, "paid": 0})
+    def row(due_date: datetime.date | None) -> dict:
+        due_by = NO_DUE_DATE if due_date is None else due_date
+        return rows.setdefault(due_by, {"invoice_count": 0, "total": 0, "paid": 0})
 
     invoices = (
-        Invoice.objects.filter(status__in=("draft", "sent"))
+        Invoice.objects.filter(status="sent")
         .order_by()
-        .values("status", "due_date")
+        .values("due_date")
         .annotate(n=Count("id"), amount=Sum("total"))
     )
     for group in invoices:
-        figures = row(group["status"], group["due_date"])
+        figures = row(group["due_date"])
         figures["invoice_count"] += group["n"]
         figures["total"] += cents(group["amount"])
-    # A draft never has payments (the first payment sends it); paid and void are not counted.
+    # Drafts, paid and void invoices are not counted.
     paid = (
         Payment.objects.filter(invoice__status="sent")
         .order_by()
@@ -51,10 +51,9 @@ def fill(apps, schema_editor):
         .annotate(amount=Sum("amount"))
     )
     for group in paid:
-        row("sent", group["invoice__due_date"])["paid"] += cents(group["amount"])
+        row(group["invoice__due_date"])["paid"] += cents(group["amount"])
     InvoiceTally.objects.bulk_create(
-        InvoiceTally(status=status, due_by=due_by, **figures)
-        for (status, due_by), figures in rows.items()
+        InvoiceTally(status="sent", due_by=due_by, **figures) for due_by, figures in rows.items()
     )
 
 

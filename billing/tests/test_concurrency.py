@@ -5,17 +5,22 @@ Each thread runs the service in its own database connection and closes it at the
 
 import datetime
 import threading
+import time
 from collections import Counter
 from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import Client
 
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
 from billing import selectors, services
 from billing.dashboard import office_summary
 from billing.models import Invoice
 from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory
+from billing.tests.test_admin import change_post, draft_fields
 from ektor.api.errors import ApplicationError
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.django_db(transaction=True)]
@@ -115,8 +120,8 @@ def test_check_constraints_hold_in_the_database():
 
 
 def test_running_figures_stay_exact_under_concurrent_writes_on_the_same_rows():
-    """Payments, sends, voids and new invoices at once, all on the same due date's tally row
-    and the drafts' row: no deadlock, nothing lost."""
+    """Payments, sends, voids and new invoices and drafts at once, all on the same due date's
+    tally row: no deadlock, nothing lost."""
     due = {"issued": "2026-02-01"}  # every invoice due 2026-02-08
     to_pay = [make_invoice(total="50.00", **due) for _ in range(6)]
     to_send = [make_invoice(total="20.00", status="draft", **due) for _ in range(6)]
@@ -142,3 +147,70 @@ def test_running_figures_stay_exact_under_concurrent_writes_on_the_same_rows():
     assert (office.open_count, office.open_balance) == (8, Decimal("126.00"))
     assert (office.overdue_count, office.overdue_balance) == (8, Decimal("126.00"))
     assert (office.draft_count, office.draft_total) == (2, Decimal("6.00"))
+
+
+def test_admin_draft_edit_with_a_payment_and_a_send_take_their_locks_in_the_same_order(
+    monkeypatch,
+):
+    """The admin's change view saves a draft's new total and records an inline payment in one
+    transaction: the payment sends the draft (the year's number counter, then its due date's
+    tally row). Meanwhile another draft is sent (counter, then tally row). When drafts had a
+    shared tally row, the edit locked it first and the two transactions deadlocked (MariaDB
+    1213, a 500); drafts are no longer in the running figures, so the admin's request now
+    waits for the counter like the send does."""
+    user = UserFactory(username="boss", email="boss@example.com", role=Role.ADMIN)
+    edited = make_invoice(total="100.00", status="draft", issued="2026-01-11")
+    other = make_invoice(total="30.00", status="draft", issued="2026-01-11")
+    make_invoice(total="5.00", issued="2026-01-11")  # the 2026 counter row exists
+    reserve = services._reserve_numbers
+    admin_edited = threading.Event()
+
+    def reserve_later(year: int, count: int) -> range:
+        # Called by the payment after the draft's edit is saved: hold the admin's transaction
+        # here until the send has taken the counter (or queued behind its tally row).
+        if threading.current_thread().name == "admin":
+            admin_edited.set()
+            time.sleep(1.0)
+        return reserve(year, count)
+
+    monkeypatch.setattr(services, "_reserve_numbers", reserve_later)
+    out = {}
+
+    def admin() -> None:
+        try:
+            client = Client()
+            client.force_login(user)
+            data = change_post(
+                edited,
+                [{"amount": "10.00"}],
+                **draft_fields(edited, subtotal="200.00", total="200.00"),
+            )
+            response = client.post(f"/admin/billing/invoice/{edited.pk}/change/", data)
+            out["admin"] = response.status_code
+        except Exception as exc:
+            out["admin"] = repr(exc)
+        finally:
+            connection.close()
+
+    def send() -> None:
+        try:
+            assert admin_edited.wait(10)
+            services.invoice_send(invoice=other)
+            out["send"] = "ok"
+        except Exception as exc:
+            out["send"] = repr(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=admin, name="admin"), threading.Thread(target=send)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert out == {"admin": 302, "send": "ok"}
+    edited.refresh_from_db()
+    assert (edited.status, edited.total) == ("sent", Decimal("200.00"))
+    assert selectors.invoice_tally_drift() == {}
+    office = office_summary(today=datetime.date(2026, 1, 12))
+    assert (office.open_count, office.open_balance) == (3, Decimal("225.00"))
+    assert (office.draft_count, office.draft_total) == (0, Decimal("0.00"))

@@ -9,7 +9,7 @@ from billing.selectors import invoice_tally_drift
 
 class Command(BaseCommand):
     help = (
-        "Check the running figures behind the admin dashboard (open, overdue and draft invoices) "
+        "Check the running figures behind the admin dashboard (open and overdue invoices) "
         "against the invoices and payments; --fix adds what they lack. Needed only after writes "
         "that bypass the services (raw SQL, or code older than the figures during a rolling "
         "release). Reads every open invoice and payment; safe while the app is serving."
