@@ -8,37 +8,16 @@ scripts/bench.sh after bench/admin_changelist.py, or by hand:
 """
 
 import argparse
-import os
-import statistics
-import time
 
-import django
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ektor.settings")
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client, override_settings  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from accounts.models import Role, User  # noqa: E402
-from bench.admin_changelist import PLAIN_STATIC, get  # noqa: E402
-from billing.dashboard import office_summary  # noqa: E402
+# bench.admin_timing sets Django up, so it comes before any model import.
+from bench.admin_timing import get, median_ms, signed_in_client
+from billing.dashboard import office_summary
 
 PATH = "/admin/"
-
-
-def median_ms(call, runs: int) -> tuple[float, float]:
-    """Median wall and CPU milliseconds of `runs` calls."""
-    wall, cpu = [], []
-    for _ in range(runs):
-        w, c = time.perf_counter(), time.process_time()
-        call()
-        wall.append((time.perf_counter() - w) * 1000)
-        cpu.append((time.process_time() - c) * 1000)
-    return statistics.median(wall), statistics.median(cpu)
 
 
 def explain(sql: str) -> str:
@@ -53,13 +32,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--explain", action="store_true")
     args = parser.parse_args()
-    plain = {**settings.STORAGES, "staticfiles": {"BACKEND": PLAIN_STATIC}}
-    override_settings(STORAGES=plain).enable()
-    user = User.objects.filter(username="bench").first() or User.objects.create_user(
-        username="bench", email="bench@example.com", password=None, role=Role.ADMIN
-    )
-    client = Client(HTTP_HOST="localhost")
-    client.force_login(user)
+    client = signed_in_client()
     get(client, PATH)  # warm: templates, connection
     page_wall, page_cpu = median_ms(lambda: get(client, PATH), args.runs)
     today = timezone.localdate()
