@@ -4,6 +4,7 @@ fresh interpreter with exactly a given configuration (for settings that apply at
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,3 +49,28 @@ class RoleCase:
     staff_allowed: bool = False
     admin_status: int = 200
     anonymous_allowed: bool = False
+
+
+def run_at_once(*calls: Callable[[], Any]) -> list[Any]:
+    """Run each call in its own thread (so its own database connection), all released at once;
+    returns what each returned or the exception it raised, in order (the caller asserts)."""
+    from django.db import connection
+
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def worker(index: int, call: Callable[[], Any]) -> None:
+        try:
+            barrier.wait()
+            results[index] = call()
+        except Exception as exc:
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -20,6 +19,7 @@ from rest_framework.test import APIClient
 from accounts.services import session_start
 from accounts.tests.factories import DEFAULT_PASSWORD
 from accounts.throttling import ClientAddressRateThrottle, _AuthRateThrottle, client_ip
+from ektor.testing import run_at_once
 from ektor.tests.test_errors import assert_envelope
 
 pytestmark = pytest.mark.django_db
@@ -188,25 +188,12 @@ def test_sign_ins_at_once_from_many_threads_never_pass_the_limit(staff_user, mon
     counter is shared and incremented atomically, so exactly the limit gets through."""
     freeze_throttle_clock(monkeypatch, 6_000_030.0)  # the burst cannot straddle two windows
     threads, each = 8, 5
-    barrier = threading.Barrier(threads)
-    statuses: list[int] = []
-    lock = threading.Lock()
 
-    def work():
-        try:
-            client = APIClient()
-            barrier.wait()
-            got = [attempt(client, REMOTE_ADDR="192.0.2.77").status_code for _ in range(each)]
-            with lock:
-                statuses.extend(got)
-        finally:
-            connection.close()
+    def work() -> list[int]:
+        client = APIClient()
+        return [attempt(client, REMOTE_ADDR="192.0.2.77").status_code for _ in range(each)]
 
-    workers = [threading.Thread(target=work) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    statuses = [status for got in run_at_once(*[work] * threads) for status in got]
     assert Counter(statuses) == {401: 10, 429: threads * each - 10}
 
 

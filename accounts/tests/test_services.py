@@ -1,9 +1,7 @@
 """Account services on their own: the rules the API, the admin and the commands share."""
 
-import threading
-
 import pytest
-from django.db import IntegrityError, connection
+from django.db import IntegrityError
 
 from accounts.models import AuthSession, Role, User
 from accounts.services import (
@@ -18,6 +16,7 @@ from accounts.services import (
 from accounts.tests.factories import UserFactory
 from ektor.api.errors import ApplicationError, Conflict
 from ektor.services import conflict_on_integrity
+from ektor.testing import run_at_once
 
 
 @pytest.mark.django_db
@@ -70,28 +69,6 @@ def test_refresh_of_an_ended_session_is_refused(staff_user):
     with pytest.raises(ApplicationError) as excinfo:
         session_refresh(refresh_token=tokens["refresh_token"])
     assert (excinfo.value.status, excinfo.value.reason) == (401, "session_ended")
-
-
-def run_at_once(*calls) -> list:
-    """Run each call in its own thread (own connection), released together."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:  # the caller asserts on what each got
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 @pytest.mark.mariadb

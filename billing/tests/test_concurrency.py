@@ -8,6 +8,7 @@ import threading
 import time
 from collections import Counter
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.db import connection
@@ -22,35 +23,22 @@ from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory
 from billing.tests.test_admin import change_post, draft_fields
 from ektor.api.errors import ApplicationError
+from ektor.testing import run_at_once
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.django_db(transaction=True)]
 
 
 def run_together(count: int, work) -> list[str]:
     """Start `count` threads at once; each returns "ok" or the reason it was refused."""
-    barrier = threading.Barrier(count)
-    results: list[str] = []
-    lock = threading.Lock()
 
-    def target(n: int) -> None:
-        try:
-            barrier.wait()
-            try:
-                work(n)
-                outcome = "ok"
-            except ApplicationError as exc:
-                outcome = f"{exc.status} {exc.reason}"
-            with lock:
-                results.append(outcome)
-        finally:
-            connection.close()
+    def outcome(result) -> str:
+        if isinstance(result, ApplicationError):
+            return f"{result.status} {result.reason}"
+        if isinstance(result, Exception):
+            raise result
+        return "ok"
 
-    threads = [threading.Thread(target=target, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+    return [outcome(r) for r in run_at_once(*[partial(work, n) for n in range(count)])]
 
 
 def test_twenty_payments_of_ten_on_a_hundred():

@@ -1,15 +1,15 @@
 """Rules the services enforce for every caller (API, admin, commands)."""
 
-import threading
+from functools import partial
 
 import pytest
-from django.db import connection
 
 from customers import services
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor.api.errors import ApplicationError, Conflict, NotFound
 from ektor.services import conflict_on_integrity
+from ektor.testing import run_at_once
 
 
 @pytest.mark.django_db
@@ -102,26 +102,15 @@ def test_concurrent_creates_with_one_email_give_one_customer_and_409s():
     """The check before the insert cannot see a concurrent insert; the unique index does,
     and its IntegrityError becomes the same 409 duplicate_email."""
     workers = 8
-    barrier = threading.Barrier(workers)
-    outcomes: list[str] = []
 
-    def create(number: int) -> None:
-        try:
-            barrier.wait()
-            # Half of them in another case: the database compares emails case-insensitively.
-            email = "Race@Example.com" if number % 2 else "race@example.com"
-            services.customer_create(first_name=f"Twin{number}", last_name="Race", email=email)
-            outcomes.append("created")
-        except Conflict as exc:
-            outcomes.append(exc.reason)
-        finally:
-            connection.close()
+    def create(number: int) -> str:
+        # Half of them in another case: the database compares emails case-insensitively.
+        email = "Race@Example.com" if number % 2 else "race@example.com"
+        services.customer_create(first_name=f"Twin{number}", last_name="Race", email=email)
+        return "created"
 
-    threads = [threading.Thread(target=create, args=(n,)) for n in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_at_once(*[partial(create, n) for n in range(workers)])
+    outcomes = [r.reason if isinstance(r, Conflict) else r for r in results]
     assert sorted(outcomes) == ["created"] + ["duplicate_email"] * (workers - 1)
     assert Customer.objects.filter(email__iexact="race@example.com").count() == 1
 

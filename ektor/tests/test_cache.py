@@ -1,11 +1,11 @@
 """ektor.cache.DatabaseCache: Django's database cache with an increment that loses no counts."""
 
-import threading
-
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+
+from ektor.testing import run_at_once
 
 pytestmark = pytest.mark.skipif(
     settings.CACHES["default"]["BACKEND"] != "ektor.cache.DatabaseCache",
@@ -41,21 +41,12 @@ def test_incr_of_a_missing_or_expired_key_is_a_value_error():
 def test_increments_from_many_threads_at_once_are_all_counted():
     threads, each = 8, 25
     cache.add("hammered", 0, 300)
-    barrier = threading.Barrier(threads)
 
-    def work():
-        try:
-            barrier.wait()
-            for _ in range(each):
-                cache.incr("hammered")
-        finally:
-            connection.close()
+    def work() -> None:
+        for _ in range(each):
+            cache.incr("hammered")
 
-    workers = [threading.Thread(target=work) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    assert run_at_once(*[work] * threads) == [None] * threads
     assert cache.get("hammered") == threads * each
     cache.clear()
 
