@@ -20,6 +20,7 @@ from billing.models import NO_DUE_DATE, Invoice, InvoiceStatus, InvoiceTally
 from billing.selectors import invoice_get, invoice_tally_drift
 from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory, PaymentFactory
+from billing.tests.test_api_invoices import payload
 from customers.tests.factories import PropertyFactory
 from ektor.api.errors import ApplicationError
 
@@ -301,18 +302,7 @@ def test_figures_of_invoices_near_the_largest_amount(admin_client_api):
         prop = PropertyFactory()
         response = admin_client_api.post(
             "/api/v1/invoices",
-            {
-                "customer_id": prop.customer_id,
-                "property_id": prop.pk,
-                "period_start": "2026-01-05",
-                "period_end": "2026-01-11",
-                "issued_date": "2026-01-11",
-                "due_date": "2026-01-18",
-                "subtotal": big,
-                "tax": "0.00",
-                "total": big,
-                "status": status,
-            },
+            payload(prop, subtotal=big, tax="0.00", total=big, status=status),
             format="json",
         )
         assert response.status_code == 201, response.content
