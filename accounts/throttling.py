@@ -57,6 +57,11 @@ def client_ip(request) -> str | None:
 WINDOW_KEY_MARGIN = 10
 
 
+# Set on a request that a limit has refused: the limits after it do not count it (the views
+# list the address limit first), so a refused client cannot make a counter per made-up username.
+REFUSED = "_auth_rate_limit_refused"
+
+
 class _AuthRateThrottle(SimpleRateThrottle):
     """Counts per endpoint (the view's `throttle_scope`) and per `kind` of identity, in fixed
     windows (see the module's docstring). SimpleRateThrottle gives the rate parsing; its
@@ -70,7 +75,7 @@ class _AuthRateThrottle(SimpleRateThrottle):
         return getattr(settings, self.setting)
 
     def allow_request(self, request, view) -> bool:
-        if self.rate is None:
+        if self.rate is None or getattr(request, REFUSED, False):
             return True
         key = self.get_cache_key(request, view)
         if key is None:
@@ -79,7 +84,10 @@ class _AuthRateThrottle(SimpleRateThrottle):
         window = int(self.now // self.duration)
         self.window_ends = (window + 1) * self.duration
         timeout = math.ceil(self.window_ends - self.now) + WINDOW_KEY_MARGIN
-        return self.count(f"{key}:{window}", timeout) <= self.num_requests
+        allowed = self.count(f"{key}:{window}", timeout) <= self.num_requests
+        if not allowed:
+            setattr(request, REFUSED, True)
+        return allowed
 
     def count(self, key: str, timeout: int) -> int:
         """This request's number in the window: add() makes the counter once, incr() counts."""

@@ -266,3 +266,14 @@ def test_a_full_cache_table_cannot_be_used_to_reset_ones_own_limits(staff_user, 
             checked += attempt(client, username=f"x{n}-{k}", REMOTE_ADDR=address).status_code == 401
     assert checked == 20  # the address's limit (AUTH_RATE_LIMIT 20/min), not more
     assert guessed <= 10
+
+
+def test_a_refused_client_makes_no_counter_per_username_it_names(monkeypatch):
+    freeze_throttle_clock(monkeypatch, 6_000_030.0)
+    client, address = APIClient(), "203.0.113.9"
+    for n in range(20):  # the address's whole allowance (AUTH_RATE_LIMIT 20/min)
+        assert attempt(client, username=f"first-{n}", REMOTE_ADDR=address).status_code == 401
+    before = cache_rows()
+    for n in range(30):
+        assert_limited(attempt(client, username=f"made-up-{n}", REMOTE_ADDR=address))
+    assert cache_rows() == before
