@@ -378,3 +378,10 @@ def test_an_action_on_a_selection_that_is_not_ids_is_refused(admin_web, url, sel
     assert response.status_code == 200
     shown = [str(message) for message in response.context["messages"]]
     assert f"{selected!r} is not a valid selection" in shown
+
+
+def test_pages_reached_from_a_changelist_lead_back_to_it(admin_web):
+    # templates/admin/changelist_tool.html: the import page and the void action's form.
+    content = admin_web.get("/admin/customers/customer/import/").content.decode()
+    assert 'class="breadcrumbs"' in content
+    assert 'href="/admin/customers/customer/">Customers</a>' in content
