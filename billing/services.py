@@ -44,6 +44,10 @@ DUPLICATE_REFERENCE = {
     "billing_payment.invoice_id, billing_payment.reference": _DUPLICATE,
 }
 CREATE_STATUSES = (InvoiceStatus.DRAFT, InvoiceStatus.SENT)
+# The original system's clients also record cancelled invoices by creating them void (the
+# office creates drafts and sent invoices only, hence CREATE_STATUSES for its form).
+API_CREATE_STATUSES = (*CREATE_STATUSES, InvoiceStatus.VOID)
+CREATED_VOID_REASON = "Created void"
 # What an invoice bills; a draft may change these and its notes (the status moves only
 # through send, payments and void).
 INVOICE_INPUT_FIELDS = (
@@ -111,8 +115,12 @@ def _check_parties(*, customer_id: int, property_id: int) -> None:
     if owner_id is None:
         raise NotFound("Property")
     if owner_id != customer_id:
+        # Named as the office knows them (the refusal path only: two more small reads).
+        prop = Property.objects.select_related("customer").get(pk=property_id)
+        customer = Customer.objects.get(pk=customer_id)
         raise ApplicationError(
-            f"Property {property_id} does not belong to customer {customer_id}",
+            f"Property {prop.label} ({prop.address1}) belongs to {prop.customer.full_name}, "
+            f"not to {customer.full_name}",
             reason="property_customer_mismatch",
             status=400,
         )
@@ -264,6 +272,20 @@ def _mark_sent(invoice: Invoice) -> list[str]:
     return ["status", "number", "sent_at"]
 
 
+def _settle_if_nothing_owed(invoice: Invoice) -> list[str]:
+    """A sent invoice of 0.00 can never receive a payment (amounts are > 0): it is paid as soon
+    as it is sent, so it never turns up as owed or overdue."""
+    if invoice.status != InvoiceStatus.SENT or invoice.total != ZERO:
+        return []
+    return _mark_paid(invoice)
+
+
+def _mark_paid(invoice: Invoice) -> list[str]:
+    invoice.status = InvoiceStatus.PAID
+    invoice.paid_at = timezone.now()
+    return ["status", "paid_at"]
+
+
 def _locked_invoice(invoice_id: int) -> Invoice:
     invoice = Invoice.objects.select_for_update().filter(pk=invoice_id).first()
     if invoice is None:
@@ -286,15 +308,16 @@ def invoice_create(
     status: str = InvoiceStatus.SENT,
     notes: str | None = None,
 ) -> Invoice:
-    """Create a draft or sent invoice; a sent one gets its number now."""
+    """Create a draft, sent or void invoice; a sent or void one gets its number now (a sent
+    one of 0.00 is paid at once)."""
     _check_parties(customer_id=customer_id, property_id=property_id)
-    if status not in CREATE_STATUSES:
+    if status not in API_CREATE_STATUSES:
         raise RequestValidationError(
             [
                 _error(
                     "status",
-                    "An invoice is created as draft or sent: it becomes paid through payments "
-                    "and void through the void action",
+                    "An invoice is created as draft, sent or void: it becomes paid through "
+                    "payments",
                     "enum",
                 )
             ]
@@ -313,8 +336,14 @@ def invoice_create(
         status=InvoiceStatus.DRAFT,
     )
     _check_invoice_fields(invoice)
-    if status == InvoiceStatus.SENT:
+    if status != InvoiceStatus.DRAFT:
         _mark_sent(invoice)
+    if status == InvoiceStatus.VOID:
+        # Numbered and voided in this one transaction, like a sent invoice voided at once.
+        invoice.status = InvoiceStatus.VOID
+        invoice.voided_at = timezone.now()
+        invoice.void_reason = CREATED_VOID_REASON
+    _settle_if_nothing_owed(invoice)
     invoice.save()
     _tally_change(before=None, after=_tally_share(invoice))
     return invoice
@@ -367,7 +396,9 @@ def invoice_send(*, invoice: Invoice) -> Invoice:
             reason="invoice_not_draft",
         )
     before = _tally_share(invoice)
-    invoice.save(update_fields=[*_mark_sent(invoice), "updated_at"])
+    fields = _mark_sent(invoice)
+    fields += _settle_if_nothing_owed(invoice)
+    invoice.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
     _tally_change(before=before, after=_tally_share(invoice))
     return invoice
 
@@ -418,6 +449,17 @@ def payment_record(
         errors.append(_error("amount", "Amount must be greater than 0"))
     if method not in PaymentMethod.values:
         errors.append(_error("method", f"Method must be one of {', '.join(PaymentMethod)}"))
+    # The company's day (settings.TIME_ZONE): a payment received tomorrow is not yet money in.
+    today = timezone.localdate()
+    paid_date = paid_date or today
+    if paid_date > today:
+        errors.append(
+            _error(
+                "paid_date",
+                f"paid_date {paid_date} is after today ({today}): record a payment once it is "
+                "received",
+            )
+        )
     reference = (reference or "").strip() or None
     if reference is not None and len(reference) > 80:
         errors.append(_error("reference", "Ensure this field has no more than 80 characters."))
@@ -452,7 +494,7 @@ def payment_record(
         payment = Payment.objects.create(
             invoice=invoice,
             amount=amount,
-            paid_date=paid_date or timezone.localdate(),
+            paid_date=paid_date,
             method=method,
             reference=reference,
             notes=notes or None,
@@ -462,9 +504,7 @@ def payment_record(
     if invoice.status == InvoiceStatus.DRAFT:
         fields += _mark_sent(invoice)
     if paid + amount == invoice.total:
-        invoice.status = InvoiceStatus.PAID
-        invoice.paid_at = timezone.now()
-        fields += ["status", "paid_at"]
+        fields += _mark_paid(invoice)
     if fields:
         invoice.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
     _tally_change(before=before, after=_tally_share(invoice, paid + amount))

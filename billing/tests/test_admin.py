@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.utils.html import escape
 
 from billing import services
 from billing.models import Invoice, Payment
@@ -109,7 +110,13 @@ def test_create_goes_through_invoice_create(admin_web):
     response = admin_web.post(
         f"{CHANGELIST}add/", {**data, "total": "100.00", "property": other.pk}
     )
-    assert f"Property {other.pk} does not belong to customer" in response.content.decode()
+    assert (
+        escape(
+            f"Property {other.label} ({other.address1}) belongs to {other.customer.full_name}, "
+            f"not to {prop.customer.full_name}"
+        )
+        in response.content.decode()
+    )
     assert not Invoice.objects.exists()
     response = admin_web.post(f"{CHANGELIST}add/", {**data, "total": "100.00"})
     assert response.status_code == 302

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from billing import services
+from billing.models import Invoice
 from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory
 from customers.tests.factories import PropertyFactory
@@ -80,6 +81,22 @@ class TestCreate:
         body = admin_client_api.post(URL, data, format="json").json()
         assert (body["status"], body["number"], body["due_date"]) == ("draft", None, None)
 
+    def test_created_void_as_the_original_systems_clients_do(self, admin_client_api):
+        body = admin_client_api.post(
+            URL, payload(PropertyFactory(), status="void"), format="json"
+        ).json()
+        assert (body["status"], body["number"], body["balance_due"]) == (
+            "void",
+            "INV-2026-000001",
+            "0.00",
+        )
+        assert Invoice.objects.get().void_reason == "Created void"
+        body = error(
+            admin_client_api.post(URL, payload(PropertyFactory(), status="paid"), format="json"),
+            422,
+        )
+        assert "becomes paid through payments" in locs(body)[("body", "status")]
+
     def test_order_customer_then_property_then_ownership(self, admin_client_api):
         prop = PropertyFactory()
         body = error(
@@ -102,7 +119,8 @@ class TestCreate:
             400,
             "property_customer_mismatch",
         )
-        assert "does not belong to customer" in body["message"]
+        assert body["message"].startswith("Property Residence ")
+        assert body["message"].endswith(f", not to {prop.customer.full_name}")
 
     @pytest.mark.parametrize(
         ("overrides", "loc", "message"),

@@ -1,8 +1,10 @@
 """/api/v1/payments: the contract's rules in order, with status, code and details.reason."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from billing import services
 from billing.models import Payment
@@ -106,6 +108,13 @@ def test_input_is_strict(admin_client_api, invoice, overrides, loc, message):
         422,
     )
     assert message in locs(body)[("body", loc)]
+    assert not Payment.objects.exists()
+
+
+def test_a_payment_dated_after_today_is_422(admin_client_api, invoice):
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    body = error(pay(admin_client_api, invoice.pk, paid_date=str(tomorrow)), 422)
+    assert locs(body)[("body", "paid_date")].startswith(f"paid_date {tomorrow} is after today")
     assert not Payment.objects.exists()
 
 

@@ -29,7 +29,8 @@ def invoices():
         services.payment_record(invoice_id=partial.pk, amount=Decimal("0.10"))
     services.invoice_void(invoice=make_invoice(prop=prop, issued="2026-03-11"), reason="Typo")
     InvoiceFactory(property=prop, due_date=None, notes="")  # a draft: no number, no due date
-    make_invoice(prop=prop, total="0.00", issued="2026-04-11")
+    make_invoice(prop=prop, total="0.00", issued="2026-04-11")  # paid as soon as sent
+    make_invoice(prop=prop, total="20.00", issued="2026-04-12")  # sent, nothing paid
     return prop
 
 
@@ -56,9 +57,10 @@ def test_statement_out_matches_statementout(invoices):
         to_date=datetime.date(2026, 12, 31),
     )
     assert render(s.statement_out(statement)) == render(s.StatementOut(statement).data)
-    # The void invoice (100.00) is listed but not totalled: 133.80 + 0.30 + the draft's 100.00.
-    assert len(statement.items) == 5
-    assert s.statement_out(statement)["total"] == "234.10"
+    # The void invoice (100.00) is listed but not totalled: 133.80 + 0.30 + the draft's 100.00
+    # + 20.00.
+    assert len(statement.items) == 6
+    assert s.statement_out(statement)["total"] == "254.10"
 
 
 def test_payment_out_matches_paymentout(invoices):

@@ -2,11 +2,13 @@
 
 import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from billing import selectors, services
-from billing.models import Invoice, InvoiceNumberCounter, InvoiceStatus, Payment
+from billing.models import Invoice, InvoiceNumberCounter, InvoiceStatus, InvoiceTally, Payment
 from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory
 from customers.tests.factories import CustomerFactory, PropertyFactory
@@ -80,7 +82,11 @@ class TestInvoiceCreate:
             )
         )
         assert (exc.status, exc.reason) == (400, "property_customer_mismatch")
-        assert exc.message == f"Property {other.pk} does not belong to customer {prop.customer_id}"
+        # Named as the office knows them, not by ids.
+        assert exc.message == (
+            f"Property {other.label} ({other.address1}) belongs to {other.customer.full_name}, "
+            f"not to {prop.customer.full_name}"
+        )
         errors = field_errors(lambda: services.invoice_create(**create_kwargs(prop, **bad_fields)))
         assert ("body", "period_end") in errors
         assert Invoice.objects.count() == 0
@@ -94,7 +100,6 @@ class TestInvoiceCreate:
             ({"tax": Decimal("-7.00"), "total": Decimal("93.00")}, "tax", "must not be negative"),
             ({"subtotal": Decimal("100.001")}, "subtotal", "no more than 2 decimal places"),
             ({"status": "paid"}, "status", "becomes paid through payments"),
-            ({"status": "void"}, "status", "void through the void action"),
         ],
     )
     def test_field_rules_are_422(self, overrides, field, message):
@@ -102,6 +107,42 @@ class TestInvoiceCreate:
         errors = field_errors(lambda: services.invoice_create(**create_kwargs(prop, **overrides)))
         assert message in errors[("body", field)]
         assert not Invoice.objects.exists()
+
+    def test_created_void_is_numbered_and_voided_with_a_reason(self):
+        # The original system's clients record cancelled invoices this way.
+        prop = PropertyFactory()
+        invoice = services.invoice_create(**create_kwargs(prop), status="void")
+        invoice.refresh_from_db()
+        assert (invoice.status, invoice.number, invoice.void_reason) == (
+            "void",
+            "INV-2026-000001",
+            "Created void",
+        )
+        assert invoice.sent_at is not None and invoice.voided_at is not None
+        assert invoice.paid_at is None
+        # Numbered like any invoice that left draft; it owes nothing and is not in the figures.
+        assert services.invoice_create(**create_kwargs(prop)).number == "INV-2026-000002"
+        assert selectors.invoice_get(invoice_id=invoice.pk).balance_due == Decimal("0.00")
+        assert selectors.invoice_tally_drift() == {}
+        zero = {"subtotal": Decimal("0"), "tax": Decimal("0"), "total": Decimal("0")}
+        voided = services.invoice_create(**create_kwargs(prop, **zero), status="void")
+        assert (voided.status, voided.paid_at) == ("void", None)
+
+    def test_a_zero_invoice_is_paid_as_soon_as_it_is_sent(self):
+        prop = PropertyFactory()
+        zero = {"subtotal": Decimal("0.00"), "tax": Decimal("0.00"), "total": Decimal("0.00")}
+        created = services.invoice_create(**create_kwargs(prop, **zero))
+        draft = services.invoice_create(**create_kwargs(prop, **zero), status="draft")
+        assert draft.status == "draft"
+        sent = services.invoice_send(invoice=draft)
+        for invoice in (created, sent):
+            invoice.refresh_from_db()
+            assert (invoice.status, invoice.number[:9]) == ("paid", "INV-2026-")
+            assert invoice.paid_at is not None
+        # Never owed, so never overdue, and not in the dashboard's running figures.
+        assert not selectors.invoice_queryset().filter(selectors.overdue_q()).exists()
+        assert selectors.invoice_tally_drift() == {}
+        assert not InvoiceTally.objects.exclude(invoice_count=0).exists()
 
     def test_a_refused_sent_invoice_uses_no_number(self):
         prop = PropertyFactory()
@@ -190,6 +231,33 @@ class TestPaymentRecord:
         assert payment.method == "other"
         assert payment.reference is None
         assert payment.paid_date == datetime.date.today()
+
+    def test_a_payment_dated_after_today_is_refused(self, invoice):
+        today = timezone.localdate()
+        tomorrow = today + datetime.timedelta(days=1)
+        errors = field_errors(
+            lambda: services.payment_record(
+                invoice_id=invoice.pk, amount=Decimal("10.00"), paid_date=tomorrow
+            )
+        )
+        assert errors[("body", "paid_date")] == (
+            f"paid_date {tomorrow} is after today ({today}): record a payment once it is received"
+        )
+        assert not Payment.objects.exists()
+        services.payment_record(invoice_id=invoice.pk, amount=Decimal("10.00"), paid_date=today)
+
+    def test_today_is_the_companys_day(self, invoice, settings):
+        # Kiritimati (UTC+14) is always a day or two ahead of Pago Pago (UTC-11).
+        ahead = datetime.datetime.now(ZoneInfo("Pacific/Kiritimati")).date()
+        settings.TIME_ZONE = "Pacific/Pago_Pago"
+        errors = field_errors(
+            lambda: services.payment_record(
+                invoice_id=invoice.pk, amount=Decimal("10.00"), paid_date=ahead
+            )
+        )
+        assert f"paid_date {ahead} is after today" in errors[("body", "paid_date")]
+        settings.TIME_ZONE = "Pacific/Kiritimati"
+        services.payment_record(invoice_id=invoice.pk, amount=Decimal("10.00"), paid_date=ahead)
 
     def test_empty_reference_is_null_and_never_collides(self, invoice):
         for _ in range(2):
