@@ -237,6 +237,23 @@ def test_the_data_migration_fills_the_figures_from_the_rows():
     assert set(InvoiceTally.objects.values_list("status", flat=True)) == {"sent"}
 
 
+def test_the_data_migration_settles_zero_invoices_sent_before():
+    kept = make_invoice(total="100.00", issued="2026-02-01")
+    # As written before 0.00 invoices were settled on sending: sent, in the running figures.
+    zero = InvoiceFactory(
+        status="sent", number="INV-2026-000900", subtotal=Decimal("0.00"), due_date=None
+    )
+    InvoiceTally.objects.create(status="sent", due_by=NO_DUE_DATE, invoice_count=1)
+    assert invoice_tally_drift() == {}
+    importlib.import_module("billing.migrations.0005_settle_zero_invoices").settle(apps, None)
+    zero.refresh_from_db()
+    kept.refresh_from_db()
+    assert (zero.status, kept.status) == ("paid", "sent")
+    assert zero.paid_at is not None
+    assert invoice_tally_drift() == {}
+    assert figures()["open"] == (1, money("100.00"))
+
+
 def test_draft_writes_lock_no_tally_row():
     """Drafts are not in the running figures, so creating, changing and voiding a draft never
     touches billing_invoicetally (the admin's change view edits a draft and records payments in
