@@ -169,6 +169,16 @@ def payment_kwargs(cleaned_data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def tell_if_sent_by_payment(
+    model_admin: admin.ModelAdmin, request: HttpRequest, *, was_draft: bool, invoice: Invoice
+) -> None:
+    """payment_record sends (and numbers) a draft it is paid on: the office must know."""
+    if was_draft and invoice.status != InvoiceStatus.DRAFT:
+        model_admin.message_user(
+            request, f"{invoice.number} was sent because a payment was recorded", messages.WARNING
+        )
+
+
 class PaymentInline(admin.TabularInline):
     """Payments are added, never edited or deleted: each new row goes through payment_record."""
 
@@ -312,6 +322,7 @@ class InvoiceAdmin(OfficeAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not Payment:
             return super().save_formset(request, form, formset, change)
+        was_draft = form.instance.status == InvoiceStatus.DRAFT
         # The admin's change message reads these.
         formset.new_objects = [
             services.payment_record(invoice_id=form.instance.pk, **kwargs)
@@ -319,6 +330,7 @@ class InvoiceAdmin(OfficeAdmin):
         ]
         formset.changed_objects, formset.deleted_objects = [], []
         form.instance.refresh_from_db()
+        tell_if_sent_by_payment(self, request, was_draft=was_draft, invoice=form.instance)
 
     def _run_on_each(self, request, queryset, verb: str, call) -> None:
         done, refused = 0, []
@@ -464,8 +476,12 @@ class PaymentAdmin(OfficeAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
+        invoice = form.cleaned_data["invoice"]
         payment = services.payment_record(
-            invoice_id=form.cleaned_data["invoice"].pk, **payment_kwargs(form.cleaned_data)
+            invoice_id=invoice.pk, **payment_kwargs(form.cleaned_data)
         )
         obj.pk = payment.pk
         obj.refresh_from_db()
+        tell_if_sent_by_payment(
+            self, request, was_draft=invoice.status == InvoiceStatus.DRAFT, invoice=payment.invoice
+        )

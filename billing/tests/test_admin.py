@@ -1,8 +1,10 @@
 """The billing admin: every save goes through the services; refusals are form errors."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from django.utils.html import escape
 
 from billing import services
@@ -184,6 +186,39 @@ def test_payment_admin_add_and_refusal(admin_web, invoice):
     assert 'name="amount"' not in page
     response = admin_web.post(f"/admin/billing/payment/{payment.pk}/change/", {**data})
     assert response.status_code == 403
+
+
+def test_a_payment_on_a_draft_says_it_sent_the_invoice(admin_web):
+    draft = make_invoice(status="draft")
+    response = admin_web.post(
+        "/admin/billing/payment/add/",
+        {"invoice": draft.pk, "amount": "10.00", "paid_date": "2026-01-12", "method": "cash"},
+        follow=True,
+    )
+    assert "INV-2026-000001 was sent because a payment was recorded" in response.content.decode()
+    other = make_invoice(status="draft")
+    url = f"{CHANGELIST}{other.pk}/change/"
+    response = admin_web.post(
+        url, change_post(other, [{"amount": "10.00"}], **draft_fields(other)), follow=True
+    )
+    assert "INV-2026-000002 was sent because a payment was recorded" in response.content.decode()
+    # A payment on an invoice already sent says nothing of the kind.
+    response = admin_web.post(
+        "/admin/billing/payment/add/",
+        {"invoice": draft.pk, "amount": "10.00", "paid_date": "2026-01-12", "method": "cash"},
+        follow=True,
+    )
+    assert "was sent because" not in response.content.decode()
+
+
+def test_a_payment_dated_after_today_is_refused_in_the_admin(admin_web, invoice):
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    response = admin_web.post(
+        "/admin/billing/payment/add/",
+        {"invoice": invoice.pk, "amount": "10.00", "paid_date": str(tomorrow), "method": "cash"},
+    )
+    assert f"paid_date {tomorrow} is after today" in response.content.decode()
+    assert not Payment.objects.exists()
 
 
 @pytest.mark.parametrize("count", [1, 20])
