@@ -2,8 +2,8 @@
 the invoice or payment tables whole: the open and overdue figures are summed from the running
 figures (InvoiceTally: a row per due date of sent invoices, kept by billing.services), the
 drafts (few) counted from the invoices through the (status, due_date) index, the month's
-payments from the (paid_date, amount) index, and the most overdue invoices walk the
-(status, due_date) index."""
+payments (reversed ones left out) from the (paid_date, reversed_at, amount) index, and the
+most overdue invoices walk the (status, due_date) index."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
-from billing.models import ZERO, Invoice, InvoiceStatus, InvoiceTally, Payment
+from billing.models import COUNTED, ZERO, Invoice, InvoiceStatus, InvoiceTally, Payment
 from billing.selectors import MONEY_SUM, Money, invoice_queryset, overdue_q
 
 MOST_OVERDUE = 10
@@ -63,7 +63,7 @@ def office_summary(*, today: date) -> OfficeSummary:
         count=Count("id"), total=_money("total")
     )
     month_start = today.replace(day=1)
-    month = Payment.objects.filter(paid_date__range=(month_start, today)).aggregate(
+    month = Payment.objects.filter(COUNTED, paid_date__range=(month_start, today)).aggregate(
         count=Count("id"), total=_money("amount")
     )
     return OfficeSummary(

@@ -1,6 +1,7 @@
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
@@ -155,6 +156,10 @@ class PaymentMethod(models.TextChoices):
     OTHER = "other", "Other"
 
 
+# The payments that count: a reversed payment stays on record and counts as nothing.
+COUNTED = Q(reversed_at__isnull=True)
+
+
 class Payment(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     amount = money_field()
@@ -166,10 +171,35 @@ class Payment(models.Model):
     reference = models.CharField(max_length=80, null=True, blank=True)
     notes = models.TextField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A wrong payment is reversed, never deleted or edited: it stays on record, counts as
+    # nothing (amount paid, statements, dashboard, reports) and says who reversed it, when, why.
+    reversed_at = models.DateTimeField(null=True, blank=True)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reversal_reason = models.CharField(max_length=255, null=True, blank=True)
+    # True while the payment counts, NULL once it is reversed: only there for the unique
+    # (invoice, reference, counted) constraint, so a reversed payment's reference may be used
+    # again. MySQL/MariaDB have no partial unique index (UNIQUE ... WHERE reversed_at IS NULL),
+    # but every database lets any number of rows share a NULL in a unique key: NULLing this
+    # column on reversal takes the row out of the constraint everywhere. (A generated column
+    # would do the same on MySQL, but with DDL that differs per database.)
+    counted = models.BooleanField(null=True, default=True, editable=False)
 
     class Meta:
         ordering = ["-id"]
         constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(reversed_at__isnull=True, reversal_reason__isnull=True, counted=True)
+                    | Q(reversed_at__isnull=False, reversal_reason__isnull=False, counted=None)
+                ),
+                name="billing_payment_reversal_complete",
+            ),
             models.CheckConstraint(
                 condition=Q(amount__gt=0), name="billing_payment_amount_positive"
             ),
@@ -180,13 +210,18 @@ class Payment(models.Model):
                 condition=~Q(reference=""), name="billing_payment_reference_null_not_empty"
             ),
             models.UniqueConstraint(
-                fields=["invoice", "reference"], name="billing_payment_invoice_reference_unique"
+                fields=["invoice", "reference", "counted"],
+                name="billing_payment_counted_reference_unique",
             ),
         ]
         indexes = [
-            # Covers the dashboard's payments of the month (sum read from the index alone).
-            models.Index(fields=["paid_date", "amount"], name="billing_payment_paid_amount")
+            # Covers the dashboard's payments of the month, reversed ones left out (sum read
+            # from the index alone).
+            models.Index(
+                fields=["paid_date", "reversed_at", "amount"], name="billing_payment_paid_counted"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} on {self.invoice}"
+        reversed_ = " (reversed)" if self.reversed_at else ""
+        return f"{self.amount} on {self.invoice}{reversed_}"

@@ -25,7 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from billing.models import NO_DUE_DATE, ZERO, Invoice, InvoiceStatus, InvoiceTally, Payment
+from billing.models import COUNTED, NO_DUE_DATE, ZERO, Invoice, InvoiceStatus, InvoiceTally, Payment
 from customers.models import Customer
 from ektor.api.errors import ApplicationError, NotFound
 
@@ -73,7 +73,7 @@ def _invoice_amounts_base() -> QuerySet[Invoice]:
     # Built once: resolving these expressions on every request cost about a millisecond.
     # Callers only ever get clones (.all()), so this queryset is never evaluated or changed.
     paid = (
-        Payment.objects.filter(invoice=OuterRef("pk"))
+        Payment.objects.filter(COUNTED, invoice=OuterRef("pk"))
         .order_by()
         .values("invoice")
         .annotate(paid=Sum("amount"))
@@ -142,7 +142,7 @@ def invoice_tally_drift() -> dict[tuple[str, datetime.date], tuple[int, Decimal,
         .values_list("status", "due_date", "n", "billed", "settled")
     )
     payments = (
-        Payment.objects.filter(invoice__status=InvoiceStatus.SENT)
+        Payment.objects.filter(COUNTED, invoice__status=InvoiceStatus.SENT)
         .order_by()
         .values("invoice__status", "invoice__due_date")
         .annotate(

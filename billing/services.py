@@ -14,10 +14,12 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
 from billing.models import (
+    COUNTED,
     NO_DUE_DATE,
     ZERO,
     Invoice,
@@ -40,9 +42,10 @@ _DUPLICATE = (
 # The invoice lock makes the reference check see every committed payment; should a row still
 # slip past it, the unique constraint answers, named by MySQL/MariaDB and by columns on SQLite.
 DUPLICATE_REFERENCE = {
-    "billing_payment_invoice_reference_unique": _DUPLICATE,
+    "billing_payment_counted_reference_unique": _DUPLICATE,
     "billing_payment.invoice_id, billing_payment.reference": _DUPLICATE,
 }
+REVERSAL_REASON_MAX = 255
 CREATE_STATUSES = (InvoiceStatus.DRAFT, InvoiceStatus.SENT)
 # The original system's clients also record cancelled invoices by creating them void (the
 # office creates drafts and sent invoices only, hence CREATE_STATUSES for its form).
@@ -412,9 +415,11 @@ def invoice_void(*, invoice: Invoice, reason: str) -> Invoice:
     invoice = _locked_invoice(invoice.pk)
     if invoice.status == InvoiceStatus.VOID:
         raise Conflict(f"Invoice {invoice} is already void", reason="invoice_void")
-    if invoice.status == InvoiceStatus.PAID or invoice.payments.exists():
+    # Reversed payments count as nothing: an invoice whose payments were all reversed can go.
+    if invoice.status == InvoiceStatus.PAID or invoice.payments.filter(COUNTED).exists():
         raise Conflict(
-            f"Invoice {invoice} has payments and cannot be voided", reason="invoice_has_payments"
+            f"Invoice {invoice} has payments and cannot be voided (reverse them first)",
+            reason="invoice_has_payments",
         )
     before = _tally_share(invoice)  # nothing is paid on it; a draft has no share
     fields = ["status", "voided_at", "void_reason", "updated_at"]
@@ -430,7 +435,7 @@ def invoice_void(*, invoice: Invoice, reason: str) -> Invoice:
 
 
 def invoice_amount_paid(invoice: Invoice) -> Decimal:
-    return invoice.payments.aggregate(paid=money_sum("amount"))["paid"]
+    return invoice.payments.filter(COUNTED).aggregate(paid=money_sum("amount"))["paid"]
 
 
 @transaction.atomic
@@ -474,7 +479,7 @@ def payment_record(
             f"Invoice {invoice} is void and cannot be paid", reason="invoice_void", status=400
         )
     # MySQL's collation compares references case-insensitively; make SQLite agree.
-    if reference and invoice.payments.filter(reference__iexact=reference).exists():
+    if reference and invoice.payments.filter(COUNTED, reference__iexact=reference).exists():
         raise Conflict(
             f"A payment with reference {reference!r} is already recorded on invoice {invoice}",
             reason="duplicate_payment_reference",
@@ -508,4 +513,52 @@ def payment_record(
     if fields:
         invoice.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
     _tally_change(before=before, after=_tally_share(invoice, paid + amount))
+    return payment
+
+
+@transaction.atomic
+def payment_reverse(*, payment_id: int, reason: str, by: AbstractBaseUser | None) -> Payment:
+    """Reverse a wrong payment: it stays on record, marked with who reversed it, when and why,
+    and counts as nothing from then on; a paid invoice goes back to sent. Locks the invoice
+    row first, as payment_record does, so a reversal and a payment on the same invoice are
+    applied one after the other."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise RequestValidationError(
+            [_error("reason", "A reason is required to reverse a payment", "missing")]
+        )
+    if len(reason) > REVERSAL_REASON_MAX:
+        raise RequestValidationError(
+            [
+                _error(
+                    "reason",
+                    f"Ensure this field has no more than {REVERSAL_REASON_MAX} characters.",
+                    "string_too_long",
+                )
+            ]
+        )
+    invoice_id = Payment.objects.filter(pk=payment_id).values_list("invoice_id", flat=True).first()
+    if invoice_id is None:
+        raise NotFound("Payment")
+    invoice = _locked_invoice(invoice_id)
+    payment = Payment.objects.select_for_update().select_related("reversed_by").get(pk=payment_id)
+    if payment.reversed_at is not None:
+        who = f" by {payment.reversed_by}" if payment.reversed_by else ""
+        raise Conflict(
+            f"The payment of {payment.amount} on invoice {invoice} was already reversed on "
+            f"{timezone.localdate(payment.reversed_at)}{who}: {payment.reversal_reason}",
+            reason="payment_already_reversed",
+        )
+    paid = invoice_amount_paid(invoice)
+    before = _tally_share(invoice, paid)
+    payment.reversed_at = timezone.now()
+    payment.reversed_by = by
+    payment.reversal_reason = reason
+    payment.counted = None  # out of the unique reference constraint (see Payment.counted)
+    payment.save(update_fields=["reversed_at", "reversed_by", "reversal_reason", "counted"])
+    if invoice.status == InvoiceStatus.PAID:
+        invoice.status = InvoiceStatus.SENT
+        invoice.paid_at = None
+        invoice.save(update_fields=["status", "paid_at", "updated_at"])
+    _tally_change(before=before, after=_tally_share(invoice, paid - payment.amount))
     return payment

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from billing.models import InvoiceStatus, PaymentMethod
 from billing.selectors import balance_due
+from billing.services import REVERSAL_REASON_MAX
 from ektor.api.fields import MoneyField, StrictCharField, StrictIntegerField
 from ektor.api.lean import date_out, datetime_formatter, money_out
 
@@ -143,10 +144,19 @@ class PaymentOut(serializers.Serializer):
     reference = serializers.CharField(allow_null=True)
     notes = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField()
+    # Set once the payment is reversed (it then counts as nothing): when, by which user, why.
+    reversed_at = serializers.DateTimeField(allow_null=True)
+    reversed_by = serializers.IntegerField(source="reversed_by_id", allow_null=True)
+    reversal_reason = serializers.CharField(allow_null=True)
+
+
+class PaymentReverseIn(serializers.Serializer):
+    reason = StrictCharField(max_length=REVERSAL_REASON_MAX)
 
 
 def payment_out(payment) -> dict:
     """The lean twin of PaymentOut (billing/tests/test_lean_output.py keeps them equal)."""
+    datetime_out = datetime_formatter()
     return {
         "payment_id": payment.id,
         "invoice_id": payment.invoice_id,
@@ -155,7 +165,10 @@ def payment_out(payment) -> dict:
         "method": payment.method,
         "reference": payment.reference,
         "notes": payment.notes,
-        "created_at": datetime_formatter()(payment.created_at),
+        "created_at": datetime_out(payment.created_at),
+        "reversed_at": datetime_out(payment.reversed_at),
+        "reversed_by": payment.reversed_by_id,
+        "reversal_reason": payment.reversal_reason,
     }
 
 

@@ -64,6 +64,7 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
 class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     serializer_class = s.PaymentOut
     filterset_class = PaymentFilter
+    action_permissions = {"reverse": ["billing.change_payment"]}
 
     def get_queryset(self):
         return selectors.payment_queryset()
@@ -72,6 +73,16 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     def create(self, request):
         payment = services.payment_record(**self.validated(s.PaymentIn))
         return Response(s.payment_out(payment), status=201)
+
+    @extend_schema(request=s.PaymentReverseIn, responses=s.PaymentOut)
+    @action(detail=True, methods=["post"])
+    def reverse(self, request, pk=None):
+        payment = self.get_object()
+        data = self.validated(s.PaymentReverseIn)
+        reversed_ = services.payment_reverse(
+            payment_id=payment.pk, reason=data["reason"], by=request.user
+        )
+        return Response(s.payment_out(reversed_))
 
 
 class CustomerStatementView(APIView):

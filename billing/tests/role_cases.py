@@ -56,6 +56,12 @@ CASES = [
         staff_allowed=True,
     ),
     RoleCase(
+        "POST",
+        "api/v1/payments/<pk>/reverse",
+        lambda: f"/api/v1/payments/{PaymentFactory().pk}/reverse",
+        lambda: {"reason": "Recorded twice"},
+    ),
+    RoleCase(
         "GET",
         "api/v1/reports/customers/<customer_id>/statement",
         lambda: (

@@ -37,7 +37,11 @@ def test_record_with_defaults(admin_client_api, invoice):
         "reference",
         "notes",
         "created_at",
+        "reversed_at",
+        "reversed_by",
+        "reversal_reason",
     }
+    assert (body["reversed_at"], body["reversed_by"], body["reversal_reason"]) == (None,) * 3
     assert (body["amount"], body["method"], body["reference"]) == ("30.00", "other", None)
     assert body["paid_date"] == str(Payment.objects.get().paid_date)
 
@@ -160,3 +164,78 @@ def test_duplicate_reference_reaching_the_constraint_is_a_409(invoice):
             invoice=invoice, amount=Decimal("1.00"), paid_date=invoice.issued_date, reference="R-9"
         )
     assert (info.value.status, info.value.reason) == (409, "duplicate_payment_reference")
+
+
+def reverse(client, payment_id, reason="Recorded on the wrong invoice"):
+    return client.post(f"{URL}/{payment_id}/reverse", {"reason": reason}, format="json")
+
+
+class TestReverse:
+    def test_a_reversed_payment_stays_on_record_and_counts_as_nothing(
+        self, admin_client_api, admin_user, invoice
+    ):
+        first = pay(admin_client_api, invoice.pk, "40.00", reference="ATH-1").json()
+        second = pay(admin_client_api, invoice.pk, "60.00").json()
+        assert admin_client_api.get(f"/api/v1/invoices/{invoice.pk}").json()["status"] == "paid"
+
+        response = reverse(admin_client_api, first["payment_id"])
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert (body["amount"], body["reference"]) == ("40.00", "ATH-1")
+        assert (body["reversed_by"], body["reversal_reason"]) == (
+            admin_user.pk,
+            "Recorded on the wrong invoice",
+        )
+        assert body["reversed_at"].endswith("Z")
+        assert admin_client_api.get(f"{URL}/{first['payment_id']}").json() == body
+        row = admin_client_api.get(f"/api/v1/invoices/{invoice.pk}").json()
+        assert (row["status"], row["amount_paid"], row["balance_due"]) == (
+            "sent",
+            "60.00",
+            "40.00",
+        )
+        # Its reference no longer blocks the payment that replaces it.
+        assert pay(admin_client_api, invoice.pk, "40.00", reference="ATH-1").status_code == 201
+        assert Payment.objects.count() == 3
+
+        body = error(
+            reverse(admin_client_api, first["payment_id"], "again"),
+            409,
+            "payment_already_reversed",
+        )
+        assert body["message"].startswith(
+            f"The payment of 40.00 on invoice {invoice.number} was already reversed on "
+        )
+        assert body["message"].endswith(": Recorded on the wrong invoice")
+        assert reverse(admin_client_api, second["payment_id"]).status_code == 200
+
+    def test_an_invoice_whose_payments_are_all_reversed_can_be_voided(
+        self, admin_client_api, invoice
+    ):
+        payment = pay(admin_client_api, invoice.pk, "100.00").json()
+        void = f"/api/v1/invoices/{invoice.pk}/void"
+        error(admin_client_api.post(void, {"reason": "Dup"}, format="json"), 409)
+        reverse(admin_client_api, payment["payment_id"])
+        response = admin_client_api.post(void, {"reason": "Dup"}, format="json")
+        assert response.json()["status"] == "void"
+
+    @pytest.mark.parametrize(
+        ("reason", "message"),
+        [
+            ("", "may not be blank"),
+            ("   ", "may not be blank"),
+            ("x" * 256, "no more than 255 characters"),
+            (None, "may not be null"),
+        ],
+    )
+    def test_a_reason_is_required(self, admin_client_api, invoice, reason, message):
+        payment = pay(admin_client_api, invoice.pk).json()
+        body = error(reverse(admin_client_api, payment["payment_id"], reason), 422)
+        assert message in locs(body)[("body", "reason")]
+        assert not Payment.objects.filter(reversed_at__isnull=False).exists()
+
+    def test_unknown_payment_and_staff(self, admin_client_api, staff_client_api, invoice):
+        error(reverse(admin_client_api, 999999), 404, "payment_not_found")
+        payment = pay(admin_client_api, invoice.pk).json()
+        error(reverse(staff_client_api, payment["payment_id"]), 403, "permission_denied")
+        assert Payment.objects.get().reversed_at is None
