@@ -221,6 +221,60 @@ def test_a_payment_dated_after_today_is_refused_in_the_admin(admin_web, invoice)
     assert not Payment.objects.exists()
 
 
+PAYMENTS = "/admin/billing/payment/"
+
+
+def test_reverse_payments_from_the_list_asks_for_the_reason(admin_web, admin_user):
+    invoice = make_invoice()
+    wrong = services.payment_record(invoice_id=invoice.pk, amount=Decimal("100.00"))
+    done = services.payment_record(invoice_id=make_invoice().pk, amount=Decimal("5.00"))
+    services.payment_reverse(payment_id=done.pk, reason="Bounced", by=admin_user)
+    ids = [str(wrong.pk), str(done.pk)]
+    page = admin_web.post(PAYMENTS, {"action": "reverse_selected", "_selected_action": ids})
+    assert page.status_code == 200 and 'name="reason"' in page.content.decode()
+    assert Payment.objects.filter(reversed_at__isnull=False).count() == 1
+    response = admin_web.post(
+        PAYMENTS,
+        {"action": "reverse_selected", "_selected_action": ids, "apply": "1", "reason": "Dup"},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "Reversed 1 payment(s)." in html
+    assert (
+        "5.00 on INV-2026-000002 (reversed): The payment of 5.00 on invoice INV-2026-000002 "
+        "was already reversed"
+    ) in html
+    wrong.refresh_from_db()
+    assert (wrong.reversal_reason, wrong.reversed_by, str(wrong)) == (
+        "Dup",
+        admin_user,
+        "100.00 on INV-2026-000001 (reversed)",
+    )
+    invoice.refresh_from_db()
+    assert invoice.status == "sent"
+    assert "100.00 (reversed)" in admin_web.get(PAYMENTS).content.decode()
+
+
+def test_reverse_button_on_the_payment_page(admin_web, admin_user, staff_web, invoice):
+    payment = services.payment_record(invoice_id=invoice.pk, amount=Decimal("40.00"))
+    url = f"{PAYMENTS}{payment.pk}/reverse/"
+    page = admin_web.get(f"{PAYMENTS}{payment.pk}/change/").content.decode()
+    assert url in page
+    assert url not in staff_web.get(f"{PAYMENTS}{payment.pk}/change/").content.decode()
+    assert staff_web.post(url, {"reason": "x"}).status_code == 403
+    response = admin_web.post(url, {"reason": "  "})
+    assert response.status_code == 200 and "This field is required." in response.content.decode()
+    response = admin_web.post(url, {"reason": "Typed 40 for 4"}, follow=True)
+    html = response.content.decode()
+    assert f"Reversed the payment {payment}." in html
+    assert "Typed 40 for 4" in html and url not in html
+    payment.refresh_from_db()
+    assert payment.reversed_by == admin_user
+    # Reversed twice (a second tab): a clear message, not a 500.
+    response = admin_web.post(url, {"reason": "again"}, follow=True)
+    assert "was already reversed" in response.content.decode()
+
+
 @pytest.mark.parametrize("count", [1, 20])
 def test_changelists_run_a_fixed_number_of_queries(admin_web, django_assert_max_num_queries, count):
     for _ in range(count):
