@@ -205,7 +205,7 @@ WRITE_ACTIONS = {
     "/admin/customers/customer/": {"delete_selected", "export_csv"},
     "/admin/customers/property/": {"delete_selected"},
     "/admin/billing/invoice/": {"send_selected", "void_selected", "export_csv"},
-    "/admin/billing/payment/": {"export_csv"},
+    "/admin/billing/payment/": {"export_csv", "reverse_selected"},
     "/admin/accounts/user/": {"delete_selected"},
     "/admin/accounts/authsession/": {"end_sessions"},
 }
@@ -292,6 +292,14 @@ def test_export_payments(admin_web, django_assert_max_num_queries):
         ("12.30", "2026-01-12", "other")
     }
     assert rows[0]["invoice_number"].startswith("INV-")
+    assert {(r["reversed_at"], r["reversal_reason"]) for r in rows} == {("", "")}
+    # A reversed payment stays in the export, marked.
+    billing.payment_reverse(payment_id=ids[0], reason="Bounced", by=None)
+    row = next(
+        r for r in export(admin_web, "/admin/billing/payment/", ids) if r["id"] == str(ids[0])
+    )
+    assert row["reversal_reason"] == "Bounced"
+    datetime.datetime.fromisoformat(row["reversed_at"])
 
 
 # --- from a customer, one click to what is theirs ---------------------------------------------

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from billing import services
 from billing.dashboard import office_summary
-from billing.models import NO_DUE_DATE, Invoice, InvoiceStatus, InvoiceTally
+from billing.models import NO_DUE_DATE, Invoice, InvoiceStatus, InvoiceTally, Payment
 from billing.selectors import invoice_get, invoice_tally_drift
 from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory, PaymentFactory
@@ -132,6 +132,28 @@ def test_figures_stay_exact_through_sends_payments_and_voids():
     assert (office.month_payment_count, office.month_payment_total) == (3, money("120.00"))
 
 
+def test_a_reversed_payment_counts_as_nothing_on_the_dashboard(admin_user):
+    late = make_invoice(total="100.00", issued="2026-02-01")  # due Feb 8: overdue
+    partial = pay(late, "40.00")
+    rest = pay(late, "60.00")
+    assert figures()["overdue"] == (0, money("0.00"))
+    # The paid invoice is owed again (sent), with the other payment still on it.
+    services.payment_reverse(payment_id=rest.pk, reason="Bounced", by=admin_user)
+    assert figures()["overdue"] == (1, money("60.00"))
+    services.payment_reverse(payment_id=partial.pk, reason="Wrong invoice", by=admin_user)
+    assert figures() == {
+        "open": (1, money("100.00")),
+        "overdue": (1, money("100.00")),
+        "drafts": (0, money("0.00")),
+    }
+    office = office_summary(today=TODAY)
+    assert (office.month_payment_count, office.month_payment_total) == (0, money("0.00"))
+    pay(late, "25.00")
+    office = office_summary(today=TODAY)
+    assert (office.month_payment_count, office.month_payment_total) == (1, money("25.00"))
+    assert figures()["overdue"] == (1, money("75.00"))
+
+
 def test_overdue_is_relative_to_the_day_asked_for():
     make_invoice(total="100.00", issued="2026-03-03", due_date=d("2026-03-10"))
     pay(make_invoice(total="80.00", issued="2026-03-04", due_date=d("2026-03-11")), "30.00")
@@ -184,7 +206,9 @@ def test_running_figures_equal_a_recount_after_any_mix_of_writes():
     rng = random.Random(20261122)
     invoices = []
     for step in range(120):
-        action = rng.choice(["create", "create", "update", "send", "void", "pay", "pay", "settle"])
+        action = rng.choice(
+            ["create", "create", "update", "send", "void", "pay", "pay", "settle", "reverse"]
+        )
         try:
             if action == "create" or not invoices:
                 due = rng.choice(
@@ -210,6 +234,10 @@ def test_running_figures_equal_a_recount_after_any_mix_of_writes():
                     services.invoice_send(invoice=invoice)
                 elif action == "void":
                     services.invoice_void(invoice=invoice, reason="Mix")
+                elif action == "reverse":
+                    payment = invoice.payments.filter(reversed_at__isnull=True).first()
+                    if payment is not None:
+                        services.payment_reverse(payment_id=payment.pk, reason="Mix", by=None)
                 elif action == "settle":
                     balance = invoice_get(invoice_id=invoice.pk).balance_due
                     pay(invoice, str(balance or Decimal("0.01")))
@@ -218,8 +246,9 @@ def test_running_figures_equal_a_recount_after_any_mix_of_writes():
         except ApplicationError:
             pass  # refused (not a draft, paid, void, over the balance): nothing may change
         assert invoice_tally_drift() == {}, f"after step {step} ({action})"
-    # The mix reached every status.
+    # The mix reached every status, and reversed payments.
     assert set(Invoice.objects.values_list("status", flat=True)) == set(InvoiceStatus.values)
+    assert Payment.objects.filter(reversed_at__isnull=False).exists()
 
 
 def test_the_data_migration_fills_the_figures_from_the_rows():

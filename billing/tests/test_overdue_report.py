@@ -116,3 +116,14 @@ def test_a_bad_date_is_a_usage_error_not_a_traceback(argv):
     assert result.returncode == 2
     assert "'2026-13-01' is not a date in the form YYYY-MM-DD" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_reversed_payment_counts_as_nothing(debts, admin_user):
+    first = debts[0]
+    payment = first.payments.get()
+    services.payment_reverse(payment_id=payment.pk, reason="Bounced", by=admin_user)
+    rows = list(csv.DictReader(StringIO(run("--format", "csv", "--as-of", AS_OF))))
+    assert (rows[0]["amount_paid"], rows[0]["balance_due"]) == ("0.00", "100.00")
+    assert run("--as-of", AS_OF).splitlines()[-1] == (
+        "3 overdue invoice(s) for 2 customer(s), 1375.50 in total"
+    )
