@@ -83,6 +83,45 @@ def test_ten_payments_with_the_same_reference():
     assert invoice.payments.count() == 1
 
 
+def test_a_reversal_racing_payments_keeps_amount_paid_exact():
+    """Four reversals of one payment and six new payments on its invoice, all at once: one
+    reversal wins, and the amount paid is exactly what the counted payments add up to."""
+    invoice = make_invoice(total="100.00")
+    first, *_ = [
+        services.payment_record(invoice_id=invoice.pk, amount=Decimal("30.00")) for _ in range(3)
+    ]
+
+    def work(n: int):
+        if n < 4:
+            return services.payment_reverse(payment_id=first.pk, reason=f"Dup {n}", by=None)
+        return services.payment_record(invoice_id=invoice.pk, amount=Decimal("40.00"))
+
+    results = Counter(run_together(10, work))
+    assert results["409 payment_already_reversed"] == 3
+    counted = invoice.payments.filter(reversed_at__isnull=True)
+    new_payments = counted.filter(amount=Decimal("40.00")).count()
+    # A payment of 40.00 fits only after the reversal (60.00 paid), and only one.
+    assert new_payments in (0, 1)
+    assert results["ok"] == 1 + new_payments
+    row = selectors.invoice_get(invoice_id=invoice.pk)
+    assert row.amount_paid == sum(p.amount for p in counted) == 60 + 40 * new_payments
+    assert row.status == ("paid" if new_payments else "sent")
+    assert selectors.invoice_tally_drift() == {}
+
+
+def test_a_reversed_reference_is_used_again_on_mariadb():
+    """The unique constraint leaves reversed payments out on MariaDB too (NULL in `counted`)."""
+    invoice = make_invoice(total="100.00")
+    payment = services.payment_record(
+        invoice_id=invoice.pk, amount=Decimal("10.00"), reference="ATH-9"
+    )
+    services.payment_reverse(payment_id=payment.pk, reason="Wrong invoice", by=None)
+    services.payment_record(invoice_id=invoice.pk, amount=Decimal("10.00"), reference="ath-9")
+    services.payment_reverse(payment_id=invoice.payments.first().pk, reason="Again", by=None)
+    services.payment_record(invoice_id=invoice.pk, amount=Decimal("10.00"), reference="ATH-9")
+    assert invoice.payments.filter(reference__iexact="ATH-9").count() == 3
+
+
 def test_simultaneous_sends_never_repeat_or_skip_a_number():
     drafts = InvoiceFactory.create_batch(24)
     results = run_together(24, lambda n: services.invoice_send(invoice=drafts[n]))
