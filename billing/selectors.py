@@ -181,10 +181,18 @@ def payment_queryset() -> QuerySet[Payment]:
 
 # What a statement shows of each invoice (with amount_paid and balance_due).
 STATEMENT_ITEM_FIELDS = ("id", "number", "issued_date", "due_date", "status", "total")
+# What it shows of each payment received in the period (with the invoice's `number`).
+STATEMENT_PAYMENT_FIELDS = ("id", "invoice_id", "paid_date", "amount", "method", "reference")
 
 
 @dataclass(frozen=True)
 class Statement:
+    """`items`, `total`, `paid_total` and `balance_due` are v1's: the invoices issued in the
+    period and what is paid on them. The account over the period: `opening_balance` (owed when
+    it starts), the `payments` received in it, and `closing_balance` (owed when it ends) =
+    opening_balance + total - payments_total. Void invoices and reversed payments count as
+    nothing."""
+
     customer: Customer
     from_date: datetime.date
     to_date: datetime.date
@@ -192,6 +200,10 @@ class Statement:
     total: Decimal
     paid_total: Decimal
     balance_due: Decimal
+    opening_balance: Decimal
+    payments: list[Payment]
+    payments_total: Decimal
+    closing_balance: Decimal
 
     @property
     def customer_name(self) -> str:
@@ -207,17 +219,47 @@ def statement_period_check(*, from_date: datetime.date, to_date: datetime.date) 
         )
 
 
+def _customer_sum(queryset: QuerySet, field: str) -> Money:
+    """The sum of `field` over `queryset` (rows of the outer customer), as a subquery."""
+    summed = queryset.order_by().annotate(one=Value(1)).values("one").annotate(s=Sum(field))
+    return Money(
+        Coalesce(
+            Subquery(summed.values("s"), output_field=MONEY_SUM),
+            Value(ZERO),
+            output_field=MONEY_SUM,
+        ),
+        output_field=MONEY_SUM,
+    )
+
+
 def customer_statement(
     *, customer_id: int, from_date: datetime.date, to_date: datetime.date
 ) -> Statement:
     """The customer's invoices issued in [from_date, to_date], oldest first, with totals that
-    leave out void invoices. Two queries whatever the number of invoices: the totals are summed
-    from the items (amounts read back exact to the cent, see Money).
+    leave out void invoices, and the account over the period (see Statement). Three queries
+    whatever the number of invoices and payments: the customer with what was owed before the
+    period, the items (their totals summed from them, exact to the cent, see Money), and the
+    period's payments.
 
     A period that ends before it starts is a 400 (`invalid_date_range`); an unknown customer 404.
     """
     statement_period_check(from_date=from_date, to_date=to_date)
-    customer = Customer.objects.filter(pk=customer_id).first()
+    billed_invoices = Invoice.objects.exclude(status=InvoiceStatus.VOID)
+    counted_payments = Payment.objects.filter(COUNTED).exclude(invoice__status=InvoiceStatus.VOID)
+    customer = (
+        Customer.objects.filter(pk=customer_id)
+        .annotate(
+            billed_before=_customer_sum(
+                billed_invoices.filter(customer=OuterRef("pk"), issued_date__lt=from_date),
+                "total",
+            ),
+            paid_before=_customer_sum(
+                counted_payments.filter(invoice__customer=OuterRef("pk"), paid_date__lt=from_date),
+                "amount",
+            ),
+        )
+        .first()
+    )
     if customer is None:
         raise NotFound("Customer")
     items = list(
@@ -226,9 +268,17 @@ def customer_statement(
         .only(*STATEMENT_ITEM_FIELDS)
         .order_by("issued_date", "id")
     )
+    payments = list(
+        counted_payments.filter(invoice__customer=customer, paid_date__range=(from_date, to_date))
+        .annotate(number=F("invoice__number"))
+        .only(*STATEMENT_PAYMENT_FIELDS)
+        .order_by("paid_date", "id")
+    )
     billed = [item for item in items if item.status != InvoiceStatus.VOID]
     total = sum((item.total for item in billed), ZERO)
     paid_total = sum((item.amount_paid for item in billed), ZERO)
+    opening = customer.billed_before - customer.paid_before
+    payments_total = sum((payment.amount for payment in payments), ZERO)
     return Statement(
         customer=customer,
         from_date=from_date,
@@ -237,4 +287,8 @@ def customer_statement(
         total=total,
         paid_total=paid_total,
         balance_due=total - paid_total,
+        opening_balance=opening,
+        payments=payments,
+        payments_total=payments_total,
+        closing_balance=opening + total - payments_total,
     )

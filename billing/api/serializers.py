@@ -217,10 +217,39 @@ def statement_out(statement) -> dict:
         "total": money_out(statement.total),
         "paid_total": money_out(statement.paid_total),
         "balance_due": money_out(statement.balance_due),
+        "opening_balance": money_out(statement.opening_balance),
+        "payments": [
+            {
+                "payment_id": payment.id,
+                "invoice_id": payment.invoice_id,
+                "number": payment.number,
+                "paid_date": date_out(payment.paid_date),
+                "amount": money_out(payment.amount),
+                "method": payment.method,
+                "reference": payment.reference,
+            }
+            for payment in statement.payments
+        ],
+        "payments_total": money_out(statement.payments_total),
+        "closing_balance": money_out(statement.closing_balance),
     }
 
 
+class StatementPaymentOut(serializers.Serializer):
+    payment_id = serializers.IntegerField(source="id")
+    invoice_id = serializers.IntegerField()
+    number = serializers.CharField(allow_null=True)
+    paid_date = serializers.DateField()
+    amount = MoneyField()
+    method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    reference = serializers.CharField(allow_null=True)
+
+
 class StatementOut(serializers.Serializer):
+    """`items` to `balance_due`: the invoices issued in the period (v1). The account over the
+    period: `opening_balance` (owed when it starts), the `payments` received in it and
+    `closing_balance` (owed when it ends) = opening_balance + total - payments_total."""
+
     customer_id = serializers.IntegerField(source="customer.id")
     customer_name = serializers.CharField()
     from_date = serializers.DateField()
@@ -229,3 +258,7 @@ class StatementOut(serializers.Serializer):
     total = MoneyField()
     paid_total = MoneyField()
     balance_due = MoneyField()
+    opening_balance = MoneyField()
+    payments = StatementPaymentOut(many=True)
+    payments_total = MoneyField()
+    closing_balance = MoneyField()

@@ -1,6 +1,7 @@
 """The customer statement: the API, the admin page and the command share one selector."""
 
 import csv
+import datetime
 import io
 import re
 from decimal import Decimal
@@ -15,19 +16,25 @@ from customers.tests.factories import CustomerFactory, PropertyFactory
 
 pytestmark = pytest.mark.django_db
 
+D = datetime.date
+
 
 @pytest.fixture
 def history():
     """Hand-computed: in January 2026 the customer was billed 100.00 + 250.50 + 80.25 = 430.75
-    (the void 999.99 and the February invoice do not count) and paid 100.00 + 50.25 = 150.25,
-    so 280.50 is due."""
+    (the void 999.99 and the February invoice do not count) and paid 100.00 + 50.25 = 150.25
+    (in January), so 280.50 is due."""
     customer = CustomerFactory(first_name="Martha", last_name="Perez")
     home = PropertyFactory(customer=customer)
     beach = PropertyFactory(customer=customer)
     paid = make_invoice(prop=home, total="100.00", issued="2026-01-05")
-    services.payment_record(invoice_id=paid.pk, amount=Decimal("100.00"))
+    services.payment_record(
+        invoice_id=paid.pk, amount=Decimal("100.00"), paid_date=D(2026, 1, 10), reference="CHK-7"
+    )
     partial = make_invoice(prop=beach, total="250.50", issued="2026-01-05")
-    services.payment_record(invoice_id=partial.pk, amount=Decimal("50.25"))
+    services.payment_record(
+        invoice_id=partial.pk, amount=Decimal("50.25"), paid_date=D(2026, 1, 20), method="cash"
+    )
     void = make_invoice(prop=home, total="999.99", issued="2026-01-12")
     services.invoice_void(invoice=void, reason="Wrong amount")
     draft = make_invoice(prop=home, total="80.25", issued="2026-01-31", status="draft")
@@ -53,6 +60,30 @@ def test_api_totals_match_hand_computed_figures(staff_client_api, history):
         "total": "430.75",
         "paid_total": "150.25",
         "balance_due": "280.50",
+        # Nothing was owed before January; what was paid in it, and what is owed at its end.
+        "opening_balance": "0.00",
+        "payments": [
+            {
+                "payment_id": invoices[0].payments.get().pk,
+                "invoice_id": invoices[0].pk,
+                "number": invoices[0].number,
+                "paid_date": "2026-01-10",
+                "amount": "100.00",
+                "method": "other",
+                "reference": "CHK-7",
+            },
+            {
+                "payment_id": invoices[1].payments.get().pk,
+                "invoice_id": invoices[1].pk,
+                "number": invoices[1].number,
+                "paid_date": "2026-01-20",
+                "amount": "50.25",
+                "method": "cash",
+                "reference": None,
+            },
+        ],
+        "payments_total": "150.25",
+        "closing_balance": "280.50",
     }
     # Ordered by issued_date then invoice_id; the void one is listed but owes nothing.
     assert [item["invoice_id"] for item in body["items"]] == [i.pk for i in invoices]
@@ -67,6 +98,35 @@ def test_api_totals_match_hand_computed_figures(staff_client_api, history):
         "balance_due": "200.25",
     }
     assert (body["items"][2]["status"], body["items"][2]["balance_due"]) == ("void", "0.00")
+
+
+def test_older_debt_is_carried_into_later_periods(staff_client_api, admin_user, history):
+    """The customer owes 280.50 from January, 70.00 from February, and pays 100.00 in June."""
+    customer, invoices = history
+    june = services.payment_record(
+        invoice_id=invoices[1].pk, amount=Decimal("100.00"), paid_date=D(2026, 6, 3)
+    )
+    body = staff_client_api.get(url(customer.pk, "from=2026-06-01&to=2026-12-31")).json()
+    assert (body["items"], body["total"], body["balance_due"]) == ([], "0.00", "0.00")
+    assert (body["opening_balance"], body["payments_total"], body["closing_balance"]) == (
+        "350.50",
+        "100.00",
+        "250.50",
+    )
+    assert [p["payment_id"] for p in body["payments"]] == [june.pk]
+    # February: January's debt brought forward, February's invoice, nothing paid.
+    body = staff_client_api.get(url(customer.pk, "from=2026-02-01&to=2026-02-28")).json()
+    assert (body["opening_balance"], body["total"], body["closing_balance"]) == (
+        "280.50",
+        "70.00",
+        "350.50",
+    )
+    # A reversed payment counts as nothing: the June payment never happened.
+    services.payment_reverse(payment_id=june.pk, reason="Bounced", by=admin_user)
+    body = staff_client_api.get(url(customer.pk, "from=2026-06-01&to=2026-12-31")).json()
+    assert (body["payments"], body["closing_balance"]) == ([], "350.50")
+    body = staff_client_api.get(url(customer.pk, "from=2026-07-01&to=2026-12-31")).json()
+    assert body["opening_balance"] == "350.50"
 
 
 def test_api_errors(staff_client_api, history):
@@ -105,8 +165,9 @@ def test_queries_do_not_grow_with_invoices(
         services.payment_record(
             invoice_id=make_invoice(prop=prop, issued="2026-01-20").pk, amount=Decimal("1.00")
         )
-    # Session + user, customer, items (the totals are summed from the items).
-    with django_assert_num_queries(3):
+    # Session + user, customer (with what was owed before), items (the totals are summed from
+    # the items), the period's payments.
+    with django_assert_num_queries(4):
         response = staff_client_api.get(url(customer.pk))
     assert len(response.json()["items"]) == 4 + extra
 
@@ -121,15 +182,29 @@ def test_command_text_csv_html(history):
     customer, invoices = history
     period = ["--from", "2026-01-01", "--to", "2026-01-31"]
     text = run(str(customer.pk), *period)
-    assert "Customer: Martha Perez" in text
+    # Named, not numbered (no "#8").
+    assert f"Customer: Martha Perez <{customer.email}>" in text.splitlines()
     assert invoices[0].number in text
-    assert text.splitlines()[-4].split() == ["Total", "billed", "430.75"]
-    assert text.splitlines()[-2].split() == ["Balance", "due", "280.50"]
+    lines = [line.split() for line in text.splitlines()]
+    assert ["Total", "billed", "430.75"] in lines
+    assert ["Balance", "due", "on", "these", "invoices", "280.50"] in lines
+    assert ["2026-01-20", invoices[1].number, "cash", "50.25"] in lines
+    assert lines[-5:-1] == [
+        ["Balance", "brought", "forward", "0.00"],
+        ["Invoiced", "in", "the", "period", "430.75"],
+        ["Payments", "received", "in", "the", "period", "-150.25"],
+        ["Balance", "due", "on", "2026-01-31", "280.50"],
+    ]
 
     rows = list(csv.reader(io.StringIO(run(str(customer.pk), *period, "--format", "csv"))))
     assert rows[0][0] == "invoice_id"
-    assert [row[0] for row in rows[1:-1]] == [str(i.pk) for i in invoices]
-    assert rows[-1] == ["total", "", "", "", "", "430.75", "150.25", "280.50"]
+    assert [row[0] for row in rows[1:-4]] == [str(i.pk) for i in invoices]
+    assert rows[-4] == ["total", "", "", "", "", "430.75", "150.25", "280.50"]
+    assert rows[-3:] == [
+        ["opening_balance", "", "", "", "", "", "", "0.00"],
+        ["payments_total", "", "", "", "", "", "", "150.25"],
+        ["closing_balance", "", "", "", "", "", "", "280.50"],
+    ]
 
     html = run(str(customer.pk), *period, "--format", "html")
     assert "Ektor Pool Services" in html and "280.50" in html and "<form" not in html
@@ -163,6 +238,19 @@ class TestAdminPage:
         assert "430.75" in html and "150.25" in html and "280.50" in html
         assert invoices[1].number in html
         assert "@media print" in html
+        # The customer by name and email, not "Customer no. 8".
+        assert customer.email in html and "Customer no." not in html
+        assert "Payments received in the period" in html and "CHK-7" in html
+        assert "Balance due on 2026-01-31" in html
+
+    def test_printable_statement_carries_older_debt(self, client, staff_user, history):
+        customer, _ = history
+        client.force_login(staff_user)
+        html = client.get(self.path(customer.pk, "?from=2026-06-01&to=2026-12-31")).content
+        text = re.sub(r"\s+", " ", html.decode())
+        assert 'Balance brought forward</td><td class="num">350.50' in text
+        assert 'Balance due on 2026-12-31</td><td class="num">350.50' in text
+        assert "No payments received in this period." in text
 
     def test_link_helper(self, history):
         from billing.admin import statement_link, statement_url

@@ -55,7 +55,8 @@ class Command(BaseCommand):
     def write_text(self, st: Statement) -> None:
         out = self.stdout
         out.write("Ektor Pool Services - Statement")
-        out.write(f"Customer: {st.customer_name} (#{st.customer.pk})")
+        contact = f" <{st.customer.email}>" if st.customer.email else ""
+        out.write(f"Customer: {st.customer_name}{contact}")
         out.write(f"Period:   {st.from_date} to {st.to_date}")
         out.write("")
         out.write(
@@ -73,8 +74,25 @@ class Command(BaseCommand):
         out.write("")
         out.write(f"{'Total billed':<48}{st.total:>12}")
         out.write(f"{'Paid':<48}{'':>12}{st.paid_total:>12}")
-        out.write(f"{'Balance due':<48}{'':>24}{st.balance_due:>12}")
-        out.write("Void invoices are listed for reference and left out of the totals.")
+        out.write(f"{'Balance due on these invoices':<48}{'':>24}{st.balance_due:>12}")
+        out.write("")
+        out.write("Payments received in the period")
+        for payment in st.payments:
+            out.write(
+                f"{payment.paid_date!s:<12}{payment.number:<16}{payment.method:<14}"
+                f"{payment.reference or '':<18}{payment.amount:>12}"
+            )
+        if not st.payments:
+            out.write("(no payments received in this period)")
+        out.write("")
+        out.write(f"{'Balance brought forward':<60}{st.opening_balance:>12}")
+        out.write(f"{'Invoiced in the period':<60}{st.total:>12}")
+        out.write(f"{'Payments received in the period':<60}{-st.payments_total:>12}")
+        out.write(f"{f'Balance due on {st.to_date}':<60}{st.closing_balance:>12}")
+        out.write(
+            "Void invoices are listed for reference and left out of the totals; reversed "
+            "payments are left out."
+        )
 
     def write_csv(self, st: Statement) -> None:
         writer = csv.writer(self.stdout, lineterminator="\n")
@@ -93,6 +111,11 @@ class Command(BaseCommand):
                 ]
             )
         writer.writerow(["total", "", "", "", "", st.total, st.paid_total, st.balance_due])
+        # The account over the period (the payments are listed in the text and HTML formats).
+        blank = [""] * (len(COLUMNS) - 2)
+        writer.writerow(["opening_balance", *blank, st.opening_balance])
+        writer.writerow(["payments_total", *blank, st.payments_total])
+        writer.writerow(["closing_balance", *blank, st.closing_balance])
 
     def write_html(self, st: Statement) -> None:
         self.stdout.write(render_to_string("billing/statement.html", {"statement": st}))
