@@ -179,7 +179,7 @@ def _scale_batch(property_ids: list[int]) -> tuple[int, int]:
     for year in sorted({month.year for _, month in wanted}):
         count = sum(1 for _, month in wanted if month.year == year)
         numbers[year] = services.invoice_numbers_reserve(year=year, count=count)[::-1]
-    now = timezone.now()
+    now, today = timezone.now(), timezone.localdate()
     rows, paid_amounts = [], {}
     for property_id, month in wanted:
         rng = random.Random(f"ektor-billing-{property_id}-{month}")  # noqa: S311 (test data)
@@ -208,7 +208,8 @@ def _scale_batch(property_ids: list[int]) -> tuple[int, int]:
             )
         )
         if amount:
-            paid_date = end + datetime.timedelta(days=rng.randrange(1, 20))
+            # Never after today, as payment_record requires (these rows bypass it).
+            paid_date = min(end + datetime.timedelta(days=rng.randrange(1, 20)), today)
             paid_amounts[number] = ((property_id, month), amount, paid_date)
     Invoice.objects.bulk_create(rows, batch_size=INSERT_BATCH)
     # MySQL does not return the ids of a bulk insert: read them back by property and month.
