@@ -253,6 +253,9 @@ def test_reverse_payments_from_the_list_asks_for_the_reason(admin_web, admin_use
     invoice.refresh_from_db()
     assert invoice.status == "sent"
     assert "100.00 (reversed)" in admin_web.get(PAYMENTS).content.decode()
+    # The invoice's page marks it too.
+    page = admin_web.get(f"{CHANGELIST}{invoice.pk}/change/").content.decode()
+    assert "100.00 on INV-2026-000001 (reversed)" in page
 
 
 def test_reverse_button_on_the_payment_page(admin_web, admin_user, staff_web, invoice):
