@@ -454,8 +454,9 @@ def payment_record(
         errors.append(_error("amount", "Amount must be greater than 0"))
     if method not in PaymentMethod.values:
         errors.append(_error("method", f"Method must be one of {', '.join(PaymentMethod)}"))
-    # The company's day (settings.TIME_ZONE): a payment received tomorrow is not yet money in.
-    today = timezone.localdate()
+    # The company's day (settings.TIME_ZONE, whatever zone a request may have activated): a
+    # payment received tomorrow is not yet money in.
+    today = timezone.localdate(timezone=timezone.get_default_timezone())
     paid_date = paid_date or today
     if paid_date > today:
         errors.append(

@@ -256,6 +256,14 @@ class TestPaymentRecord:
             )
         )
         assert f"paid_date {ahead} is after today" in errors[("body", "paid_date")]
+        # Whatever zone a request activated.
+        with timezone.override("Pacific/Kiritimati"):
+            errors = field_errors(
+                lambda: services.payment_record(
+                    invoice_id=invoice.pk, amount=Decimal("10.00"), paid_date=ahead
+                )
+            )
+        assert ("body", "paid_date") in errors
         settings.TIME_ZONE = "Pacific/Kiritimati"
         services.payment_record(invoice_id=invoice.pk, amount=Decimal("10.00"), paid_date=ahead)
 
