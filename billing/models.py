@@ -187,8 +187,9 @@ class Payment(models.Model):
     # again. MySQL/MariaDB have no partial unique index (UNIQUE ... WHERE reversed_at IS NULL),
     # but every database lets any number of rows share a NULL in a unique key: NULLing this
     # column on reversal takes the row out of the constraint everywhere. (A generated column
-    # would do the same on MySQL, but with DDL that differs per database.)
-    counted = models.BooleanField(null=True, default=True, editable=False)
+    # would do the same on MySQL, but with DDL that differs per database.) The database default
+    # keeps rows inserted by SQL that does not name it (imports from the old system) counted.
+    counted = models.BooleanField(null=True, default=True, db_default=True, editable=False)
 
     class Meta:
         ordering = ["-id"]

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="payment",
             name="counted",
-            field=models.BooleanField(default=True, editable=False, null=True),
+            field=models.BooleanField(db_default=True, default=True, editable=False, null=True),
         ),
         migrations.AddField(
             model_name="payment",

@@ -5,6 +5,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from billing import selectors, services
@@ -266,6 +267,16 @@ class TestPaymentRecord:
         assert ("body", "paid_date") in errors
         settings.TIME_ZONE = "Pacific/Kiritimati"
         services.payment_record(invoice_id=invoice.pk, amount=Decimal("10.00"), paid_date=ahead)
+
+    def test_a_row_inserted_by_sql_that_does_not_know_reversals_counts(self, invoice):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO billing_payment (invoice_id, amount, paid_date, method, created_at) "
+                "VALUES (%s, %s, %s, %s, %s)",
+                [invoice.pk, "10.00", "2026-01-12", "cash", "2026-01-12 10:00:00"],
+            )
+        assert Payment.objects.get().counted is True
+        assert services.invoice_amount_paid(invoice) == Decimal("10.00")
 
     def test_empty_reference_is_null_and_never_collides(self, invoice):
         for _ in range(2):
