@@ -132,7 +132,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Cache: shared by all server processes (rate limits live here). Redis when configured,
-# otherwise a database table (created by `manage.py createcachetable`, run by migrate scripts).
+# otherwise a database table (created by a migration: ektor/migrations/0001_cache_table.py).
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {

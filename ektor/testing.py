@@ -13,6 +13,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 # A SECRET_KEY that passes the production bar (for subprocesses started with DEBUG off).
 GOOD_KEY = "ci-only-Vq3pX9zL2mK8wR4tY7uB1nC6dF0gH5jS" * 2
+# Production settings a test client can reach over plain HTTP (for run_django).
+PRODUCTION_ENV = {
+    "SECRET_KEY": GOOD_KEY,
+    "DEBUG": "false",
+    "SECURE_SSL_REDIRECT": "false",
+    "ALLOWED_HOSTS": "testserver",
+}
 
 
 def clean_env(**env_overrides: str) -> dict[str, str]:
