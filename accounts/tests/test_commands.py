@@ -112,12 +112,19 @@ def test_create_user_reads_the_password_from_stdin(monkeypatch):
     assert User.objects.get(username="tech3").check_password("Skimmer-Basket-61")
 
 
+BAD_EMAIL = "create_user: Input should be a valid email address"
+
+
 @pytest.mark.parametrize(
     ("args", "options", "message"),
     [
         (["clerk"], {"email": "x@example.com"}, r"Username is already taken \(username_taken\)"),
         (["tech4"], {"email": "CLERK@example.com"}, r"Email is already registered"),
         (["t"], {"email": "t@example.com"}, r"Username must have 3 to 50 characters"),
+        (["tech4"], {"email": "not-an-email"}, rf"^{BAD_EMAIL}$"),
+        (["tech4"], {"email": ""}, rf"^{BAD_EMAIL}$"),
+        (["has space"], {"email": "s@example.com"}, r"Enter a valid username"),
+        (["tech4"], {"email": f"a@{'b' * 250}.com"}, r"Email must have at most 254 characters"),
     ],
 )
 def test_create_user_failures_are_command_errors(staff_user, password_file, args, options, message):
@@ -173,6 +180,36 @@ def test_create_user_help_and_exit_status():
     )
     assert result.returncode != 0
     assert "invalid choice: 'root'" in result.stderr
+
+
+def test_create_user_with_a_bad_email_prints_one_line_and_exits_1(password_file):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "ENV_FILE": "/dev/null",
+        "DEBUG": "true",
+        "DATABASE_URL": "sqlite://:memory:",
+    }
+    args = ["create_user", "tech7", "--email", "not-an-email", "--password-file", password_file]
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == f"CommandError: {BAD_EMAIL}\n"
+
+
+def test_bootstrap_admin_refuses_a_bad_email():
+    bad = BOOTSTRAP | {"BOOTSTRAP_ADMIN_EMAIL": "owner-at-example"}
+    with (
+        override_settings(**bad),
+        pytest.raises(CommandError, match="bootstrap_admin: Input should be a valid email"),
+    ):
+        run("bootstrap_admin")
+    assert not User.objects.exists()
 
 
 # --- clear_auth_sessions ------------------------------------------------------------------
