@@ -41,6 +41,18 @@ def run_django(code: str, **env_overrides: str) -> subprocess.CompletedProcess:
     )
 
 
+def run_manage(*args: str, **env_overrides: str) -> subprocess.CompletedProcess:
+    """`manage.py ARGS` as an operator runs it, with exactly the given configuration."""
+    return subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean_env(**env_overrides),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 @dataclass(frozen=True)
 class RoleCase:
     """One API operation for the role matrix (tests/test_role_matrix.py).

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ektor.testing import ROOT, clean_env
+from ektor.testing import ROOT, clean_env, run_manage
 
 MISSING_KEY = "SECRET_KEY is not set. With DEBUG off the app refuses to start"
 
@@ -28,7 +28,7 @@ def dev_env(function: str, *args: str, cwd: Path) -> subprocess.CompletedProcess
 
 @pytest.mark.parametrize("command", ["check", "seed_demo"])
 def test_manage_py_without_a_key_prints_one_line_and_exits_1(command):
-    result = run([sys.executable, "manage.py", command], clean_env(DEBUG="false"))
+    result = run_manage(command, DEBUG="false")
     assert result.returncode == 1
     assert result.stdout == ""
     [line] = result.stderr.splitlines()

@@ -1,7 +1,6 @@
 """Operator commands: clear output, idempotent where promised, non-zero exit on failure."""
 
 import io
-import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +18,7 @@ from accounts.models import AuthSession, Role, User
 from accounts.services import session_end, session_start
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from accounts.tokens import token_session_id
+from ektor.testing import run_manage
 from ektor.tests.test_errors import assert_envelope
 
 pytestmark = pytest.mark.django_db
@@ -150,54 +150,18 @@ def test_create_user_without_a_password_source_refuses(monkeypatch):
 
 
 def test_create_user_help_and_exit_status():
-    env = {"PATH": "/usr/bin:/bin", "ENV_FILE": "/dev/null", "DEBUG": "true"}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "create_user", "--help"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_manage("create_user", "--help", DEBUG="true")
     assert result.returncode == 0
     assert "--role {admin,staff}" in result.stdout and "--password-file PATH" in result.stdout
-    result = subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "create_user",
-            "x",
-            "--email",
-            "x@example.com",
-            "--role",
-            "root",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    args = ["create_user", "x", "--email", "x@example.com", "--role", "root"]
+    result = run_manage(*args, DEBUG="true")
     assert result.returncode != 0
     assert "invalid choice: 'root'" in result.stderr
 
 
 def test_create_user_with_a_bad_email_prints_one_line_and_exits_1(password_file):
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "ENV_FILE": "/dev/null",
-        "DEBUG": "true",
-        "DATABASE_URL": "sqlite://:memory:",
-    }
     args = ["create_user", "tech7", "--email", "not-an-email", "--password-file", password_file]
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_manage(*args, DEBUG="true", DATABASE_URL="sqlite://:memory:")
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == f"CommandError: {BAD_EMAIL}\n"
 
