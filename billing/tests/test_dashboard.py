@@ -295,20 +295,14 @@ def test_the_command_finds_and_fixes_rows_written_around_the_services():
 
 def test_the_command_words_rows_that_count_too_much():
     # Rows with no invoices behind them, as a raw delete of invoices would leave them.
-    InvoiceTally.objects.create(
-        status=InvoiceStatus.SENT,
-        due_by=datetime.date(2026, 2, 1),
-        invoice_count=2,
-        total=Decimal("50.00"),
-        paid=Decimal("0.00"),
-    )
-    InvoiceTally.objects.create(
-        status=InvoiceStatus.SENT,
-        due_by=datetime.date(2026, 3, 1),
-        invoice_count=1,
-        total=Decimal("10.00"),
-        paid=Decimal("5.00"),
-    )
+    for month, count, total, paid in ((2, 2, "50.00", "0.00"), (3, 1, "10.00", "5.00")):
+        InvoiceTally.objects.create(
+            status=InvoiceStatus.SENT,
+            due_by=datetime.date(2026, month, 1),
+            invoice_count=count,
+            total=Decimal(total),
+            paid=Decimal(paid),
+        )
     with pytest.raises(CommandError) as excinfo:
         call_command("invoice_tally", stdout=(out := io.StringIO()))
     assert str(excinfo.value) == "invoice tally: 2 rows differ from the invoices; run with --fix"
