@@ -23,6 +23,8 @@ def drop_cache_table(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # DDL: MySQL/MariaDB cannot run it inside a transaction (it would commit it anyway).
+    atomic = False
     dependencies = []
 
     operations = [migrations.RunPython(create_cache_table, drop_cache_table, elidable=False)]
