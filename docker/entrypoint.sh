@@ -1,7 +1,7 @@
 #!/bin/sh
 # Start the back office: wait for the database, bring the schema (the cache table included)
-# up to date, make sure the first admin exists, then replace this shell with gunicorn so that it is
-# PID 1 and gets SIGTERM directly (graceful shutdown, see gunicorn.conf.py).
+# up to date, make sure the first admin exists, then replace this shell with gunicorn so that
+# it is PID 1 and gets SIGTERM directly (graceful shutdown, see gunicorn.conf.py).
 # Used by the container and by scripts/serve.sh (`make serve`); `python` and `gunicorn` are
 # whatever PATH finds first (the image's /opt/venv, or .venv for make serve).
 set -eu

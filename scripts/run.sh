@@ -5,12 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh run
+py=.venv/bin/python
 # shellcheck source=scripts/dev_env.sh
 . scripts/dev_env.sh
-PYTHON=.venv/bin/python dev_env_ensure
+PYTHON=$py dev_env_ensure
 addr="${RUN_ADDR:-127.0.0.1:8000}"
 url=$(run_url "$addr")
-py=.venv/bin/python
 $py manage.py migrate --noinput
 $py manage.py bootstrap_admin
 echo "Ektor back office: $url/admin/  API docs: $url/docs"
