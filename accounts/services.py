@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -37,6 +38,9 @@ USER_UNIQUE_RULES = {
 
 BAD_CREDENTIALS = "Incorrect username or password"
 USERNAME_MIN_LENGTH, USERNAME_MAX_LENGTH = 3, 50
+EMAIL_MAX_LENGTH = 254
+# The one email rule: the API's serializers check with it too, so both say the same.
+email_validator = EmailValidator(message="Input should be a valid email address")
 
 
 def _unauthorized(message: str, reason: str) -> ApplicationError:
@@ -69,22 +73,38 @@ def _password_errors(password: str, user: User, field: str) -> None:
         ) from None
 
 
-def _username_errors(username: str) -> None:
-    """3..50 characters of Django's username alphabet (letters, digits, @.+-_)."""
+def _user_input_errors(
+    *, username: str | None = None, email: str | None = None, role: str | None = None
+) -> None:
+    """The rules for a user's username, email and role (those given), whoever asks: the API,
+    the admin or a command. Every broken rule is listed, as a 422."""
     errors = []
-    if not USERNAME_MIN_LENGTH <= len(username) <= USERNAME_MAX_LENGTH:
-        errors.append(
-            {
-                "loc": ["body", "username"],
-                "msg": f"Username must have {USERNAME_MIN_LENGTH} to {USERNAME_MAX_LENGTH} "
-                "characters",
-                "type": "username_length",
-            }
-        )
-    try:
-        UnicodeUsernameValidator()(username)
-    except ValidationError as exc:
-        errors.append({"loc": ["body", "username"], "msg": exc.messages[0], "type": "invalid"})
+
+    def error(field: str, msg: str, type_: str) -> None:
+        errors.append({"loc": ["body", field], "msg": msg, "type": type_})
+
+    if username is not None:
+        if not USERNAME_MIN_LENGTH <= len(username) <= USERNAME_MAX_LENGTH:
+            error(
+                "username",
+                f"Username must have {USERNAME_MIN_LENGTH} to {USERNAME_MAX_LENGTH} characters",
+                "username_length",
+            )
+        try:
+            UnicodeUsernameValidator()(username)
+        except ValidationError as exc:
+            error("username", exc.messages[0], "invalid")
+    if email is not None:
+        if len(email) > EMAIL_MAX_LENGTH:
+            error("email", f"Email must have at most {EMAIL_MAX_LENGTH} characters", "max_length")
+        else:
+            try:
+                email_validator(email)
+            except ValidationError as exc:
+                error("email", exc.messages[0], "invalid")
+    if role is not None and role not in Role.values:
+        choices = ", ".join(Role.values)
+        error("role", f"Role must be one of {choices}, not {role!r}", "invalid_choice")
     if errors:
         raise RequestValidationError(errors)
 
@@ -108,7 +128,7 @@ def user_create(
     is_active: bool = True,
 ) -> User:
     email = User.objects.normalize_email(email)
-    _username_errors(username)
+    _user_input_errors(username=username, email=email, role=role)
     _password_errors(password, User(username=username, email=email), "password")
     _ensure_unique(username=username, email=email, exclude_pk=None)
     # Two simultaneous registrations both pass the check above; the constraint decides.
@@ -125,8 +145,9 @@ def user_check_update(*, user: User, data: Mapping[str, Any]) -> None:
     The admin's form calls this to show the message beside the form; user_update calls it
     again under row locks.
     """
-    if "username" in data:
-        _username_errors(data["username"])
+    _user_input_errors(
+        username=data.get("username"), email=data.get("email"), role=data.get("role")
+    )
     _ensure_unique(username=data.get("username"), email=data.get("email"), exclude_pk=user.pk)
     loses_admin = data.get("role", user.role) != Role.ADMIN or not data.get(
         "is_active", user.is_active

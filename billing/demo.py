@@ -16,6 +16,7 @@ from django.utils import timezone
 from billing import services
 from billing.models import ZERO, Invoice, InvoiceStatus, Payment, PaymentMethod
 from customers.models import Property
+from ektor.text import plural
 
 CENT = Decimal("0.01")
 TAX_RATE = Decimal("0.115")
@@ -145,7 +146,7 @@ def scale(ctx) -> None:
         invoices, payments = invoices + made[0], payments + made[1]
         ctx.stdout.write(
             f"invoices: {min(start + ctx.batch_size, len(property_ids))}/{len(property_ids)} "
-            f"properties ({invoices} invoices, {payments} payments created)"
+            f"properties ({plural(invoices, 'invoice')}, {plural(payments, 'payment')} created)"
         )
 
 

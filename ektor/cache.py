@@ -6,7 +6,8 @@ incrementing the same key at once both read 3 and both write 4. The rate limits
 UPDATE and rewrites it in the same transaction: on MySQL/MariaDB the row lock makes concurrent
 increments queue; SQLite runs every transaction with BEGIN IMMEDIATE (ektor.settings), which
 takes the database's write lock first, so there too they queue. Values, keys and expiry are
-stored exactly as Django stores them, so the table and `createcachetable` are unchanged.
+stored exactly as Django stores them, so the table (made by ektor's first
+migration with `createcachetable`'s own code) is unchanged.
 
 Django's cull, once the table holds more than MAX_ENTRIES rows, deletes expired rows and then
 the first third of the live keys in key order. A client could then reset its own rate-limit

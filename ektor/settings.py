@@ -9,10 +9,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
-from ektor.env import env_bool, env_int, env_list, env_str
+from ektor.env import ConfigurationError, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 load_dotenv(os.environ.get("ENV_FILE") or BASE_DIR / ".env", override=False)
@@ -24,16 +23,18 @@ _INSECURE_KEY_PREFIX = "django-insecure-"
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured(
+        raise ConfigurationError(
             "SECRET_KEY is not set. With DEBUG off the app refuses to start without a real "
-            "secret key: set SECRET_KEY to a long random value (see .env.example)."
+            "secret key: set SECRET_KEY to a long random value (see .env.example); for "
+            "development set DEBUG=true in .env (scripts/run.sh writes such a .env when there "
+            "is none)."
         )
     SECRET_KEY = _INSECURE_KEY_PREFIX + "development-only-key-never-use-in-production"
 elif not DEBUG and (
     len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith(_INSECURE_KEY_PREFIX)
 ):
     # The same bar as Django's security.W009 check.
-    raise ImproperlyConfigured(
+    raise ConfigurationError(
         "SECRET_KEY is too weak for DEBUG off: use at least 50 random characters."
     )
 
@@ -132,7 +133,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Cache: shared by all server processes (rate limits live here). Redis when configured,
-# otherwise a database table (created by `manage.py createcachetable`, run by migrate scripts).
+# otherwise a database table (created by a migration: ektor/migrations/0001_cache_table.py).
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {

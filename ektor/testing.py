@@ -13,6 +13,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 # A SECRET_KEY that passes the production bar (for subprocesses started with DEBUG off).
 GOOD_KEY = "ci-only-Vq3pX9zL2mK8wR4tY7uB1nC6dF0gH5jS" * 2
+# Production settings a test client can reach over plain HTTP (for run_django).
+PRODUCTION_ENV = {
+    "SECRET_KEY": GOOD_KEY,
+    "DEBUG": "false",
+    "SECURE_SSL_REDIRECT": "false",
+    "ALLOWED_HOSTS": "testserver",
+}
 
 
 def clean_env(**env_overrides: str) -> dict[str, str]:
@@ -28,6 +35,18 @@ def run_django(code: str, **env_overrides: str) -> subprocess.CompletedProcess:
         [sys.executable, "-c", code],
         cwd=ROOT,
         env=clean_env(DJANGO_SETTINGS_MODULE="ektor.settings", **env_overrides),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def run_manage(*args: str, **env_overrides: str) -> subprocess.CompletedProcess:
+    """`manage.py ARGS` as an operator runs it, with exactly the given configuration."""
+    return subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean_env(**env_overrides),
         capture_output=True,
         text=True,
         timeout=120,

@@ -25,7 +25,6 @@ export DEBUG=false SECURE_SSL_REDIRECT=false ALLOWED_HOSTS=127.0.0.1,localhost
 export SECRET_KEY="bench-only-$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 60)"
 py=.venv/bin/python
 $py manage.py migrate --noinput -v0
-$py manage.py createcachetable
 time $py manage.py seed_demo --scale "${BENCH_CUSTOMERS:-10000}"
 $py bench/run.py "$@"
 LOG_LEVEL=WARNING $py -m bench.admin_changelist

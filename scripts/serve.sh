@@ -3,7 +3,7 @@
 # the MySQL/MariaDB named by DATABASE_URL, static files collected and served by whitenoise.
 # SECRET_KEY and DATABASE_URL come from the environment or .env (or the file named by ENV_FILE).
 # After the static files it runs the container's start sequence (docker/entrypoint.sh): wait
-# for the database, migrate, createcachetable, bootstrap_admin, exec gunicorn.
+# for the database, migrate, bootstrap_admin, exec gunicorn.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh serve

@@ -1,20 +1,24 @@
 """Input serializers check shape and types; the services decide. Output ones only render."""
 
-from django.core.validators import EmailValidator
 from rest_framework import serializers
 
 from accounts.models import AuthSession, Role, User
-from accounts.services import USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH
+from accounts.services import (
+    EMAIL_MAX_LENGTH,
+    USERNAME_MAX_LENGTH,
+    USERNAME_MIN_LENGTH,
+    email_validator,
+)
 from ektor.api.fields import StrictBooleanField, StrictCharField
 
 
 class StrictEmailField(StrictCharField):
-    default_error_messages = {"invalid": "Input should be a valid email address"}
+    """The services' email rule (user_create checks it again for the admin and commands)."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 254)
+        kwargs.setdefault("max_length", EMAIL_MAX_LENGTH)
         super().__init__(**kwargs)
-        self.validators.append(EmailValidator(message=self.error_messages["invalid"]))
+        self.validators.append(email_validator)
 
 
 def _password(**kwargs) -> StrictCharField:

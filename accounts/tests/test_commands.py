@@ -1,7 +1,6 @@
 """Operator commands: clear output, idempotent where promised, non-zero exit on failure."""
 
 import io
-import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +18,7 @@ from accounts.models import AuthSession, Role, User
 from accounts.services import session_end, session_start
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from accounts.tokens import token_session_id
+from ektor.testing import run_manage
 from ektor.tests.test_errors import assert_envelope
 
 pytestmark = pytest.mark.django_db
@@ -112,12 +112,19 @@ def test_create_user_reads_the_password_from_stdin(monkeypatch):
     assert User.objects.get(username="tech3").check_password("Skimmer-Basket-61")
 
 
+BAD_EMAIL = "create_user: Input should be a valid email address"
+
+
 @pytest.mark.parametrize(
     ("args", "options", "message"),
     [
         (["clerk"], {"email": "x@example.com"}, r"Username is already taken \(username_taken\)"),
         (["tech4"], {"email": "CLERK@example.com"}, r"Email is already registered"),
         (["t"], {"email": "t@example.com"}, r"Username must have 3 to 50 characters"),
+        (["tech4"], {"email": "not-an-email"}, rf"^{BAD_EMAIL}$"),
+        (["tech4"], {"email": ""}, rf"^{BAD_EMAIL}$"),
+        (["has space"], {"email": "s@example.com"}, r"Enter a valid username"),
+        (["tech4"], {"email": f"a@{'b' * 250}.com"}, r"Email must have at most 254 characters"),
     ],
 )
 def test_create_user_failures_are_command_errors(staff_user, password_file, args, options, message):
@@ -143,36 +150,30 @@ def test_create_user_without_a_password_source_refuses(monkeypatch):
 
 
 def test_create_user_help_and_exit_status():
-    env = {"PATH": "/usr/bin:/bin", "ENV_FILE": "/dev/null", "DEBUG": "true"}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "create_user", "--help"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_manage("create_user", "--help", DEBUG="true")
     assert result.returncode == 0
     assert "--role {admin,staff}" in result.stdout and "--password-file PATH" in result.stdout
-    result = subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "create_user",
-            "x",
-            "--email",
-            "x@example.com",
-            "--role",
-            "root",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    args = ["create_user", "x", "--email", "x@example.com", "--role", "root"]
+    result = run_manage(*args, DEBUG="true")
     assert result.returncode != 0
     assert "invalid choice: 'root'" in result.stderr
+
+
+def test_create_user_with_a_bad_email_prints_one_line_and_exits_1(password_file):
+    args = ["create_user", "tech7", "--email", "not-an-email", "--password-file", password_file]
+    result = run_manage(*args, DEBUG="true", DATABASE_URL="sqlite://:memory:")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == f"CommandError: {BAD_EMAIL}\n"
+
+
+def test_bootstrap_admin_refuses_a_bad_email():
+    bad = BOOTSTRAP | {"BOOTSTRAP_ADMIN_EMAIL": "owner-at-example"}
+    with (
+        override_settings(**bad),
+        pytest.raises(CommandError, match="bootstrap_admin: Input should be a valid email"),
+    ):
+        run("bootstrap_admin")
+    assert not User.objects.exists()
 
 
 # --- clear_auth_sessions ------------------------------------------------------------------
@@ -187,7 +188,7 @@ def test_clear_auth_sessions_deletes_expired_and_ended_ones(staff_user):
     AuthSession.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(1))
 
     out = run("clear_auth_sessions")
-    assert out == "clear_auth_sessions: deleted 2 expired or ended session(s).\n"
+    assert out == "clear_auth_sessions: deleted 2 expired or ended sessions.\n"
     assert list(AuthSession.objects.values_list("pk", flat=True)) == [_sid(live)]
 
 
@@ -195,7 +196,9 @@ def test_clear_auth_sessions_can_keep_recently_ended_ones(staff_user):
     session_start(user=staff_user)
     session_end(session=AuthSession.objects.get())
     assert "deleted 0" in run("clear_auth_sessions", keep_ended_days=7)
-    assert "deleted 1" in run("clear_auth_sessions")
+    assert run("clear_auth_sessions") == (
+        "clear_auth_sessions: deleted 1 expired or ended session.\n"
+    )
     with pytest.raises(CommandError, match="cannot be negative"):
         run("clear_auth_sessions", keep_ended_days=-1)
 
@@ -238,7 +241,7 @@ def test_changepassword_ends_the_users_api_sessions(monkeypatch, staff_user, adm
 
     assert out == (
         "Changing password for user 'clerk'\n"
-        "Password changed successfully for user 'clerk'; 2 API sign-in session(s) ended.\n"
+        "Password changed successfully for user 'clerk'; 2 API sign-in sessions ended.\n"
     )
     staff_user.refresh_from_db()
     assert staff_user.check_password(NEW_PASSWORD)

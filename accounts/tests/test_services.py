@@ -14,7 +14,7 @@ from accounts.services import (
     user_update,
 )
 from accounts.tests.factories import UserFactory
-from ektor.api.errors import ApplicationError, Conflict
+from ektor.api.errors import ApplicationError, Conflict, RequestValidationError
 from ektor.services import conflict_on_integrity
 from ektor.testing import run_at_once
 
@@ -105,3 +105,39 @@ def test_simultaneous_registrations_of_one_name_give_one_user_and_one_409():
     assert all(isinstance(r, Conflict) and r.reason == "username_taken" for r in refused), refused
     assert not any(isinstance(r, IntegrityError) for r in results)
     assert User.objects.filter(username__iexact="twin").count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("fields", "errors"),
+    [
+        (
+            {"email": "not-an-email"},
+            [(["body", "email"], "Input should be a valid email address")],
+        ),
+        (
+            {"username": "x y", "role": "root"},
+            [
+                (
+                    ["body", "username"],
+                    "Enter a valid username. This value may contain only letters, numbers, "
+                    "and @/./+/-/_ characters.",
+                ),
+                (["body", "role"], "Role must be one of admin, staff, not 'root'"),
+            ],
+        ),
+    ],
+)
+def test_user_create_checks_every_input_whoever_calls(fields, errors):
+    data = {"username": "poolie", "email": "poolie@example.com", "password": "Skimmer-Basket-61"}
+    with pytest.raises(RequestValidationError) as excinfo:
+        user_create(**data | fields)
+    assert [(error["loc"], error["msg"]) for error in excinfo.value.errors] == errors
+    assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_user_update_checks_the_email_too(staff_user):
+    with pytest.raises(RequestValidationError) as excinfo:
+        user_update(user=staff_user, data={"email": "nope"})
+    assert excinfo.value.errors[0]["msg"] == "Input should be a valid email address"

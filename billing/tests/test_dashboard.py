@@ -320,14 +320,15 @@ def test_the_command_finds_and_fixes_rows_written_around_the_services():
     sent = InvoiceFactory(status=InvoiceStatus.SENT, number="INV-2026-900001")
     PaymentFactory(invoice=sent, amount=Decimal("25.00"))
     InvoiceFactory(status=InvoiceStatus.DRAFT, subtotal=Decimal("40.00"))
-    with pytest.raises(CommandError, match="1 rows differ"):
+    with pytest.raises(CommandError) as excinfo:
         call_command("invoice_tally", stdout=(out := io.StringIO()))
+    assert str(excinfo.value) == "invoice tally: 1 row differs from the invoices; run with --fix"
     # The draft is not in the running figures: the dashboard counts drafts from the invoices.
     assert out.getvalue().splitlines() == [
-        "invoice tally sent due 2026-01-18: lacks +1 invoices, total +100.00, paid +25.00",
+        "invoice tally sent due 2026-01-18: short by 1 invoice, 100.00 billed and 25.00 paid",
     ]
     call_command("invoice_tally", "--fix", stdout=(out := io.StringIO()))
-    assert out.getvalue().endswith("invoice tally: fixed 1 rows\n")
+    assert out.getvalue().endswith("invoice tally: fixed 1 row\n")
     assert figures() == {
         "open": (1, money("75.00")),
         "overdue": (1, money("75.00")),
@@ -336,6 +337,32 @@ def test_the_command_finds_and_fixes_rows_written_around_the_services():
     # Writes through the services go on from the fixed figures.
     pay(sent, "75.00")
     assert figures()["open"] == (0, money("0.00"))
+
+
+def test_the_command_words_rows_that_count_too_much():
+    # Rows with no invoices behind them, as a raw delete of invoices would leave them.
+    for month, count, total, paid in ((2, 2, "50.00", "0.00"), (3, 1, "10.00", "5.00")):
+        InvoiceTally.objects.create(
+            status=InvoiceStatus.SENT,
+            due_by=datetime.date(2026, month, 1),
+            invoice_count=count,
+            total=Decimal(total),
+            paid=Decimal(paid),
+        )
+    with pytest.raises(CommandError) as excinfo:
+        call_command("invoice_tally", stdout=(out := io.StringIO()))
+    assert str(excinfo.value) == "invoice tally: 2 rows differ from the invoices; run with --fix"
+    assert out.getvalue().splitlines() == [
+        "invoice tally sent due 2026-02-01: over by 2 invoices and 50.00 billed",
+        "invoice tally sent due 2026-03-01: over by 1 invoice, 10.00 billed and 5.00 paid",
+    ]
+
+
+def test_a_row_short_of_one_figure_and_over_another_says_both():
+    tally = importlib.import_module("billing.management.commands.invoice_tally")
+    assert tally._differences(0, Decimal("12.50"), Decimal("-3.00")) == (
+        "short by 12.50 billed; over by 3.00 paid"
+    )
 
 
 @pytest.mark.mariadb

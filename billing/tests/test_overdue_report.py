@@ -54,7 +54,14 @@ def test_text_report_groups_by_customer_with_totals(debts, django_assert_num_que
     assert f"{first.number}" in lines[ana + 1] and "48 days" in lines[ana + 1]
     assert lines[ana + 1].endswith("60.00") and lines[ana + 2].endswith("1200.00")
     assert lines[ana + 3].strip().split() == ["Customer", "total", "1260.00"]
-    assert lines[-1] == "3 overdue invoice(s) for 2 customer(s), 1335.50 in total"
+    assert lines[-1] == "3 overdue invoices for 2 customers, 1335.50 in total"
+
+
+def test_the_summary_agrees_with_one(debts):
+    # On 2026-01-20 only Ana's first invoice (due 01-12, 60.00 still owed) is overdue.
+    assert run("--as-of", "2026-01-20").splitlines()[-1] == (
+        "1 overdue invoice for 1 customer, 60.00 in total"
+    )
 
 
 def test_csv_report(debts):

@@ -84,6 +84,11 @@ def synthetic_rows() -> list:
     ]
 
 
+def test_scale_says_how_many_customers_in_words_that_agree():
+    assert seed("--scale", "1").splitlines()[-1] == "Volume data ready: 1 customer"
+    assert seed("--scale", "2").splitlines()[-1] == "Volume data ready: 2 customers"
+
+
 def test_scale_is_idempotent_and_tops_up():
     seed("--scale", "5")
     first = snapshot()

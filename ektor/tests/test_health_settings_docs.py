@@ -2,8 +2,9 @@ import json
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
-from ektor.testing import GOOD_KEY, run_django
+from ektor.testing import GOOD_KEY, PRODUCTION_ENV, run_django
 
 pytestmark = pytest.mark.django_db
 
@@ -11,35 +12,71 @@ pytestmark = pytest.mark.django_db
 def test_health_ok(anon_client):
     response = anon_client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "version": settings.APP_VERSION, "database": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "version": settings.APP_VERSION,
+        "database": "ok",
+        "cache": "ok",
+    }
 
 
-def test_health_503_when_database_is_unreachable():
-    # A real unreachable database: a MySQL port nobody listens on, or a SQLite file in a
-    # directory that does not exist.
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_health_other_methods_are_405_with_allow_not_a_csrf_403(method):
+    # A browser-like client enforces CSRF as the real server does.
+    client = Client(enforce_csrf_checks=True)
+    response = getattr(client, method)("/health")
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD, OPTIONS"
+    body = response.json()
+    assert body["code"] == "HTTP_405"
+    assert body["message"] == f'Method "{method.upper()}" not allowed.'
+    assert body["details"]["reason"] == "method_not_allowed"
+    assert body["details"]["request_id"] == response["X-Request-Id"]
+
+
+def test_health_options_and_head(anon_client):
+    response = anon_client.options("/health")
+    assert response.status_code == 200
+    assert response["Allow"] == "GET, HEAD, OPTIONS"
+    assert anon_client.head("/health").status_code == 200
+
+
+def health_in_fresh_process(database_url: str) -> tuple[int, dict, str]:
+    """GET /health in production settings on `database_url`: status, body, X-Request-Id."""
     code = (
         "import django, json; django.setup();"
         "from django.test import Client;"
         "r = Client().get('/health');"
-        "print(json.dumps({'status': r.status_code, 'body': r.json(),"
-        " 'rid': r['X-Request-Id']}))"
+        "print(json.dumps([r.status_code, r.json(), r['X-Request-Id']]))"
     )
-    for url in ("mysql://nobody:nothing@127.0.0.1:9/none", "sqlite:////nonexistent/dir/x.db"):
-        result = run_django(
-            code,
-            SECRET_KEY=GOOD_KEY,
-            DEBUG="false",
-            SECURE_SSL_REDIRECT="false",
-            ALLOWED_HOSTS="testserver",
-            DATABASE_URL=url,
-        )
-        assert result.returncode == 0, result.stderr
-        out = json.loads(result.stdout.strip().splitlines()[-1])
-        assert out["status"] == 503
-        assert out["body"]["status"] == "unavailable"
-        assert out["body"]["database"] == "error"
-        assert out["body"]["code"] == "HTTP_503"
-        assert out["body"]["details"]["request_id"] == out["rid"]
+    result = run_django(code, **PRODUCTION_ENV, DATABASE_URL=database_url)
+    assert result.returncode == 0, result.stderr
+    return tuple(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def test_health_503_when_the_cache_table_is_missing():
+    # A database that answers but was never migrated: sign-ins would fail on the rate limits.
+    status, body, _ = health_in_fresh_process("sqlite://:memory:")
+    assert status == 503
+    assert (body["status"], body["database"], body["cache"]) == ("unavailable", "ok", "error")
+    assert (body["message"], body["details"]["reason"]) == (
+        "Cache unavailable",
+        "cache_unavailable",
+    )
+
+
+# A real unreachable database: a MySQL port nobody listens on, or a SQLite file in a
+# directory that does not exist.
+@pytest.mark.parametrize(
+    "url", ["mysql://nobody:nothing@127.0.0.1:9/none", "sqlite:////nonexistent/dir/x.db"]
+)
+def test_health_503_when_database_is_unreachable(url):
+    status, body, request_id = health_in_fresh_process(url)
+    assert status == 503
+    assert (body["status"], body["database"], body["cache"]) == ("unavailable", "error", "error")
+    assert body["details"]["reason"] == "database_unavailable"
+    assert body["code"] == "HTTP_503"
+    assert body["details"]["request_id"] == request_id
 
 
 def test_startup_refused_without_secret_key_when_debug_off():
@@ -105,18 +142,14 @@ def test_docs_pages_served_without_cdn(anon_client, path):
 def test_docs_pages_not_served_in_production_unless_enabled():
     code = (
         "import django, json; django.setup();"
+        "from django.core.management import call_command;"
+        "call_command('migrate', 'ektor', verbosity=0);"
         "from django.test import Client; c = Client();"
         "print(json.dumps({p: c.get(p).status_code for p in"
         " ('/openapi.json', '/docs', '/redoc', '/health')}))"
     )
-    production = {
-        "DEBUG": "false",
-        "SECRET_KEY": GOOD_KEY,
-        "SECURE_SSL_REDIRECT": "false",
-        "ALLOWED_HOSTS": "testserver",
-        # /health needs a database; an empty in-memory one answers SELECT 1.
-        "DATABASE_URL": "sqlite://:memory:",
-    }
+    # /health needs a database with the cache table: an in-memory one, migrated above.
+    production = {**PRODUCTION_ENV, "DATABASE_URL": "sqlite://:memory:"}
     result = run_django(code, **production)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {

@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError
 
 from accounts.services import sessions_end_after_password_change
+from ektor.text import plural
 
 
 class Command(changepassword.Command):
@@ -38,4 +39,4 @@ class Command(changepassword.Command):
                 f"API sign-in sessions failed ({exc}); end them in the admin (Sign-in "
                 "sessions) or run the command again."
             ) from None
-        return f"{changed}; {ended} API sign-in session(s) ended."
+        return f"{changed}; {plural(ended, 'API sign-in session')} ended."

@@ -3,6 +3,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import sessions_clear_expired
+from ektor.text import plural
 
 
 class Command(BaseCommand):
@@ -28,6 +29,6 @@ class Command(BaseCommand):
         deleted = sessions_clear_expired(keep_ended_for=timedelta(days=keep_ended_days))
         self.stdout.write(
             self.style.SUCCESS(
-                f"clear_auth_sessions: deleted {deleted} expired or ended session(s)."
+                f"clear_auth_sessions: deleted {plural(deleted, 'expired or ended session')}."
             )
         )

@@ -1,10 +1,13 @@
 """`manage.py invoice_tally [--fix]`: check the dashboard's running figures (InvoiceTally)
 against the invoices and payments, and add what they lack."""
 
+from decimal import Decimal
+
 from django.core.management.base import BaseCommand, CommandError
 
 from billing import services
 from billing.selectors import invoice_tally_drift
+from ektor.text import plural
 
 
 class Command(BaseCommand):
@@ -25,14 +28,34 @@ class Command(BaseCommand):
         if not drift:
             self.stdout.write("invoice tally: exact")
             return
-        for (status, due_by), (count, total, paid) in sorted(drift.items()):
-            self.stdout.write(
-                f"invoice tally {status} due {due_by}: lacks {count:+d} invoices, "
-                f"total {total:+}, paid {paid:+}"
-            )
+        for (status, due_by), figures in sorted(drift.items()):
+            self.stdout.write(f"invoice tally {status} due {due_by}: {_differences(*figures)}")
+        rows = plural(len(drift), "row")
         if not fix:
-            raise CommandError(
-                f"invoice tally: {len(drift)} rows differ from the invoices; run with --fix"
-            )
+            verb = "differs" if len(drift) == 1 else "differ"
+            raise CommandError(f"invoice tally: {rows} {verb} from the invoices; run with --fix")
         services.invoice_tally_fix(drift=drift)
-        self.stdout.write(f"invoice tally: fixed {len(drift)} rows")
+        self.stdout.write(f"invoice tally: fixed {rows}")
+
+
+def _differences(count: int, total: Decimal, paid: Decimal) -> str:
+    """What a row lacks and what it has too much of, e.g. "short by 1 invoice, 100.00 billed
+    and 25.00 paid" or "over by 2 invoices and 50.00 billed"; a figure that is right is left
+    out."""
+    short, over = [], []
+    for amount, words in (
+        (count, plural(abs(count), "invoice")),
+        (total, f"{abs(total)} billed"),
+        (paid, f"{abs(paid)} paid"),
+    ):
+        if amount:
+            (short if amount > 0 else over).append(words)
+    return "; ".join(
+        f"{label} by {_and_list(words)}"
+        for label, words in (("short", short), ("over", over))
+        if words
+    )
+
+
+def _and_list(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"

@@ -12,6 +12,7 @@ from billing.management.commands.statement import iso_date
 from billing.models import ZERO, Invoice
 from billing.selectors import invoice_queryset, overdue_q
 from customers.models import Customer
+from ektor.text import plural
 
 CSV_COLUMNS = [
     "customer_id",
@@ -95,7 +96,10 @@ class Command(BaseCommand):
         count = sum(len(debt.invoices) for debt in debts)
         total = sum((debt.balance for debt in debts), ZERO)
         out.write("")
-        out.write(f"{count} overdue invoice(s) for {len(debts)} customer(s), {total} in total")
+        out.write(
+            f"{plural(count, 'overdue invoice')} for {plural(len(debts), 'customer')}, "
+            f"{total} in total"
+        )
 
     def write_csv(self, debts: list[CustomerDebt], as_of: datetime.date) -> None:
         writer = csv.writer(self.stdout, lineterminator="\n")

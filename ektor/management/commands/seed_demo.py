@@ -14,6 +14,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from ektor.text import plural
+
 DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "demo.json"
 DEMO_MODULES = ["customers.demo", "billing.demo"]
 
@@ -55,7 +57,7 @@ class Command(BaseCommand):
             for module in modules:
                 if hasattr(module, "scale"):
                     module.scale(ctx)
-            self.stdout.write(self.style.SUCCESS(f"Volume data ready: {scale} customers"))
+            self.stdout.write(self.style.SUCCESS(f"Volume data ready: {plural(scale, 'customer')}"))
             return
         try:
             data = json.loads(file.read_text(encoding="utf-8"))

@@ -3,6 +3,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connections
 
+from ektor.text import plural
+
 
 class Command(BaseCommand):
     help = (
@@ -29,7 +31,7 @@ class Command(BaseCommand):
                 if time.monotonic() + interval > deadline:
                     raise CommandError(
                         f"wait_for_db: database {database!r} still unreachable after "
-                        f"{attempts} attempts ({timeout:g}s): {exc}"
+                        f"{plural(attempts, 'attempt')} ({timeout:g}s): {exc}"
                     ) from None
                 self.stderr.write(f"wait_for_db: database not ready ({exc}); retrying")
                 time.sleep(interval)
