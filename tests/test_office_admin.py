@@ -202,7 +202,7 @@ def actions_offered(changelist) -> set[str]:
 
 
 WRITE_ACTIONS = {
-    "/admin/customers/customer/": {"delete_selected", "export_csv"},
+    "/admin/customers/customer/": {"deactivate_selected", "delete_selected", "export_csv"},
     "/admin/customers/property/": {"delete_selected"},
     "/admin/billing/invoice/": {"send_selected", "void_selected", "export_csv"},
     "/admin/billing/payment/": {"export_csv"},
