@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -199,6 +199,18 @@ class PaymentInline(admin.TabularInline):
     readonly_fields = ["created_at"]
     extra = 1
     can_delete = False
+
+    # A short notes box, so the row fits the page beside the navigation.
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 1, "cols": 24})},
+    }
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "paid_date":
+            # Most payments are recorded the day they come in; a row left alone stays unsaved.
+            field.initial = timezone.localdate
+        return field
 
     def has_add_permission(self, request, obj=None):
         # A paid or void invoice takes no payment: no empty row to fill in.
@@ -413,7 +425,7 @@ class InvoiceAdmin(OfficeAdmin):
             except (ApplicationError, RequestValidationError) as exc:
                 refused.append(f"{invoice}: {getattr(exc, 'message', exc)}")
         if done:
-            self.message_user(request, f"{verb} {done} invoice(s).", messages.SUCCESS)
+            self.message_user(request, f"{verb} {plural(done, 'invoice')}.", messages.SUCCESS)
         for line in refused:
             self.message_user(request, line, messages.ERROR)
 

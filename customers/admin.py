@@ -102,12 +102,10 @@ def is_autocomplete(request) -> bool:
 class PropertyInline(admin.TabularInline):
     model = Property
     form = PropertyTextForm
-    # Every field, sized so the row fits a 1,400-pixel screen beside the navigation.
+    # Every field; admin.css shares the row's width among them so it fits a 1,400-pixel
+    # screen beside the navigation, and the notes are one line that grows when dragged.
     fields = PROPERTY_FIELDS
-    formfield_overrides = {
-        models.CharField: {"widget": forms.TextInput(attrs={"size": 14})},
-        models.TextField: {"widget": forms.Textarea(attrs={"rows": 1, "cols": 18})},
-    }
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 1})}}
     extra = 0
     show_change_link = True
 

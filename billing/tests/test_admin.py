@@ -137,7 +137,7 @@ def test_send_and_void_actions(admin_web):
     response = admin_web.post(
         CHANGELIST, {"action": "send_selected", "_selected_action": ids}, follow=True
     )
-    assert "Sent 2 invoice(s)." in response.content.decode()
+    assert "Sent 2 invoices." in response.content.decode()
     assert set(Invoice.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"sent"}
 
     ids.append(str(paid.pk))
@@ -150,7 +150,7 @@ def test_send_and_void_actions(admin_web):
         follow=True,
     )
     html = response.content.decode()
-    assert "Voided 2 invoice(s)." in html
+    assert "Voided 2 invoices." in html
     assert f"{paid.number}: Invoice {paid.number} has payments and cannot be voided" in html
     assert Invoice.objects.get(pk=paid.pk).status == "paid"
 
