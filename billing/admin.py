@@ -34,6 +34,8 @@ from ektor.text import plural
 INVOICE_INPUT_FIELDS = tuple(name.removesuffix("_id") for name in services.INVOICE_INPUT_FIELDS)
 # The invoice page's computed amounts (readonly displays of InvoiceAdmin).
 MONEY_FIELDS = ("amount_paid_", "balance_due_")
+# The statuses the invoice page offers payment and void buttons for; the services decide.
+PAYABLE_STATUSES = (InvoiceStatus.DRAFT, InvoiceStatus.SENT)
 INVOICE_TRACKING_FIELDS = (
     "number",
     "status",
@@ -225,10 +227,6 @@ class PaymentInline(admin.TabularInline):
         return False
 
 
-# What the invoice page offers buttons for; the services decide whether it is done.
-PAYABLE_STATUSES = (InvoiceStatus.DRAFT, InvoiceStatus.SENT)
-
-
 class VoidForm(forms.Form):
     reason = forms.CharField(max_length=255, widget=forms.TextInput(attrs={"size": 60}))
 
@@ -266,7 +264,6 @@ class InvoiceAdmin(OfficeAdmin):
         "due",
         "overdue",
     ]
-    list_display_links = ["__str__"]
     # No JOIN: with customers and properties joined, MariaDB sorted every joined row (running
     # the paid-amount subquery on each) before taking a page: 13.7 s at 1,000,000 invoices.
     # Fetching the page's customers and properties by id costs two small queries instead.

@@ -274,7 +274,9 @@ class CustomerAdmin(ServiceAdmin):
     def import_template_view(self, request):
         """The CSV to fill in: the header and one example row."""
         if not self.can_import(request):
-            raise PermissionDenied
+            raise PermissionDenied(
+                f"Your role ({request.user.role}) cannot import customers and properties."
+            )
         response = HttpResponse(csv_import.template_csv(), content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="customers-template.csv"'
         return response
@@ -289,7 +291,9 @@ class CustomerAdmin(ServiceAdmin):
     def import_view(self, request):
         """Upload -> preview (every row with what happens to it) -> confirm -> import."""
         if not self.can_import(request):
-            raise PermissionDenied
+            raise PermissionDenied(
+                f"Your role ({request.user.role}) cannot import customers and properties."
+            )
         context = {
             **self.admin_site.each_context(request),
             "title": "Import customers and properties",

@@ -203,7 +203,9 @@ def test_admin_import_refuses_non_utf8(admin_web):
 def test_staff_cannot_import(staff_user):
     client = Client()
     client.force_login(staff_user)
-    assert client.get(IMPORT).status_code == 403
+    refused = client.get(IMPORT)
+    assert refused.status_code == 403
+    assert "Your role (staff) cannot import customers and properties." in refused.content.decode()
     assert client.post(IMPORT, {"csv_text": GOOD}).status_code == 403
     assert "/import/" not in client.get("/admin/customers/customer/").content.decode()
     assert not Customer.objects.exists()
