@@ -5,9 +5,11 @@ import datetime
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.http import HttpResponseRedirect
+from django.db import models, transaction
+from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -18,6 +20,7 @@ from customers import csv_import, selectors, services
 from customers.models import Customer, Property
 from ektor.admin_tools import OfficeAdmin, day
 from ektor.api.errors import ApplicationError
+from ektor.text import plural
 
 CUSTOMER_FIELDS = tuple(services.CustomerFields.__annotations__)
 # The customer of a property is its own form field (an autocomplete, or the inline's parent).
@@ -90,10 +93,19 @@ class PropertyAdminForm(PropertyTextForm):
         return customer
 
 
+def is_autocomplete(request) -> bool:
+    """Whether the admin's autocomplete (a picker on another model's form) is asking."""
+    match = getattr(request, "resolver_match", None)
+    return match is not None and match.url_name == "autocomplete"
+
+
 class PropertyInline(admin.TabularInline):
     model = Property
     form = PropertyTextForm
-    fields = ("label", "address1", "city", "state", "postal_code", "is_active")
+    # Every field; admin.css shares the row's width among them so it fits a 1,400-pixel
+    # screen beside the navigation, and the notes are one line that grows when dragged.
+    fields = PROPERTY_FIELDS
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 1})}}
     extra = 0
     show_change_link = True
 
@@ -117,19 +129,23 @@ class CustomerAdmin(ServiceAdmin):
         "phone",
         "property_count",
         "open_invoice_count",
+        "is_active",
         "created",
     )
     list_display_links = ("full_name",)
+    list_filter = ("is_active",)
+    # What the autocompletes require; the search itself is customer_search_with_addresses.
     search_fields = ("first_name", "last_name", "email", "phone")
-    search_help_text = "Name, email or phone"
+    search_help_text = "Name, email, phone or a property's address"
     readonly_fields = ("shortcuts", "created_at", "updated_at")
-    actions = ["export_csv"]
+    actions = ["deactivate_selected", "delete_selected", "export_csv"]
     csv_columns = (
         ("id", "pk"),
         ("first_name", "first_name"),
         ("last_name", "last_name"),
         ("email", "email"),
         ("phone", "phone"),
+        ("is_active", "is_active"),
         ("property_count", "property_count"),
         ("open_invoice_count", "open_invoice_count"),
         ("created_at", "created_at"),
@@ -138,6 +154,11 @@ class CustomerAdmin(ServiceAdmin):
 
     def get_queryset(self, request):
         return selectors.customer_list_with_counts()
+
+    def get_search_results(self, request, queryset, search_term):
+        if is_autocomplete(request):
+            queryset = selectors.customer_pickable(queryset)
+        return selectors.customer_search_with_addresses(queryset, search_term), False
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -199,11 +220,66 @@ class CustomerAdmin(ServiceAdmin):
             format_html_join(" · ", '<a href="{}">{}</a>', links),
         )
 
+    # --- deleting: customers with invoices are kept, and deactivated instead -----------------
+
+    @admin.action(description="Deactivate selected customers", permissions=["change"])
+    def deactivate_selected(self, request, queryset):
+        count = services.customers_deactivate(customers=queryset)
+        self.message_user(request, f"Deactivated {plural(count, 'customer')}.", messages.SUCCESS)
+
+    @admin.action(description="Delete selected customers", permissions=["delete"])
+    def delete_selected(self, request, queryset):
+        kept = self.kept_customers(queryset)
+        if kept:
+            return self.kept_response(request, kept)
+        return django_delete_selected(self, request, queryset)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and self.has_delete_permission(request, obj):
+            kept = self.kept_customers([obj])
+            if kept:
+                return self.kept_response(request, kept)
+        return super().delete_view(request, object_id, extra_context)
+
+    def kept_customers(self, customers) -> list[tuple[Customer, str]]:
+        reasons = ((customer, services.customer_kept_reason(customer)) for customer in customers)
+        return [(customer, reason) for customer, reason in reasons if reason]
+
+    def kept_response(self, request, kept: list[tuple[Customer, str]]) -> HttpResponse:
+        """Instead of Django's page about permissions on invoices: why they are kept, and a
+        button that deactivates them."""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Customers with invoices are kept",
+            "opts": self.model._meta,
+            "kept": kept,
+            "can_deactivate": self.has_change_permission(request),
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "deactivate_label": f"Deactivate {plural(len(kept), 'customer')}",
+        }
+        return TemplateResponse(request, "admin/customers/customer/kept.html", context)
+
     # --- CSV import -------------------------------------------------------------------------
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.import_view)
-        return [path("import/", view, name="customers_customer_import"), *super().get_urls()]
+        template = self.admin_site.admin_view(self.import_template_view)
+        return [
+            path("import/", view, name="customers_customer_import"),
+            path("import/template.csv", template, name="customers_customer_import_template"),
+            *super().get_urls(),
+        ]
+
+    def import_template_view(self, request):
+        """The CSV to fill in: the header and one example row."""
+        if not self.can_import(request):
+            raise PermissionDenied(
+                f"Your role ({request.user.role}) cannot import customers and properties."
+            )
+        response = HttpResponse(csv_import.template_csv(), content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="customers-template.csv"'
+        return response
 
     def can_import(self, request) -> bool:
         return self.has_add_permission(request) and request.user.has_perm("customers.add_property")
@@ -213,14 +289,17 @@ class CustomerAdmin(ServiceAdmin):
         return super().changelist_view(request, extra_context)
 
     def import_view(self, request):
-        """Upload -> preview (every row, or every bad row by line) -> confirm -> import."""
+        """Upload -> preview (every row with what happens to it) -> confirm -> import."""
         if not self.can_import(request):
-            raise PermissionDenied
+            raise PermissionDenied(
+                f"Your role ({request.user.role}) cannot import customers and properties."
+            )
         context = {
             **self.admin_site.each_context(request),
             "title": "Import customers and properties",
             "opts": self.model._meta,
             "columns": csv_import.COLUMNS,
+            "required": csv_import.REQUIRED,
             "upload_form": ImportUploadForm(),
         }
         if request.method == "POST" and "csv_text" in request.POST:
@@ -247,12 +326,7 @@ class CustomerAdmin(ServiceAdmin):
             # Something changed since the preview (or a service refused): show it again.
             context["plan"] = plan
             return TemplateResponse(request, "admin/customers/customer/import.html", context)
-        self.message_user(
-            request,
-            f"Imported {result.customers_created} new customer(s) and "
-            f"{result.properties_created} property(ies).",
-            messages.SUCCESS,
-        )
+        self.message_user(request, f"Imported {result.summary()}.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:customers_customer_changelist"))
 
     def save_model(self, request, obj, form, change):
@@ -288,6 +362,15 @@ class PropertyAdmin(ServiceAdmin):
     search_help_text = "Label, address, city or postal code"
     autocomplete_fields = ("customer",)
     readonly_fields = ("created_at", "updated_at")
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, duplicates = super().get_search_results(request, queryset, search_term)
+        # The invoice form's script (billing's invoice_form.js) names the chosen customer, so
+        # the property picker offers that customer's properties only.
+        customer = request.GET.get("customer", "")
+        if is_autocomplete(request) and customer.isascii() and customer.isdigit():
+            queryset = queryset.filter(customer_id=int(customer[:18]))
+        return queryset, duplicates
 
     @admin.display(description="Updated", ordering="updated_at")
     def updated(self, obj: Property) -> str:

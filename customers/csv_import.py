@@ -1,13 +1,16 @@
 """Customers and properties from a CSV file: the one place that reads and checks such a file.
 The admin's import page and `manage.py import_customers` both use it.
 
-Format (UTF-8, a header row, one row per property):
+Format (UTF-8, a header row, one row per property; commas, or the semicolons of spreadsheets
+set to a decimal comma, as the header line shows):
 
     first_name,last_name,email,phone,property_label,address1,address2,city,state,postal_code
 
-A customer is known by email (compared case-insensitively): an existing customer gets the new
-properties and keeps its name and phone; rows of the same new email make one customer. Every
-row is checked before anything is written, and a file with any bad row imports nothing.
+Optional columns may be left out of the header. A customer is known by email (compared
+case-insensitively): an existing customer gets the new properties and keeps its name and phone;
+rows of the same new email make one customer. A row its customer already has, to the letter,
+is "unchanged" and skipped, so a file can be imported again. Every row is checked before
+anything is written, and a file with any bad row imports nothing.
 """
 
 import csv
@@ -22,6 +25,7 @@ from django.db.models.functions import Lower
 from customers import services
 from customers.models import Customer, Property
 from ektor.api.errors import ApplicationError
+from ektor.text import plural
 
 COLUMNS = (
     "first_name",
@@ -36,6 +40,22 @@ COLUMNS = (
     "postal_code",
 )
 REQUIRED = ("first_name", "last_name", "email", "property_label", "address1")
+OPTIONAL = tuple(name for name in COLUMNS if name not in REQUIRED)
+# The delimiters a header line may use; the one it uses most is the file's.
+DELIMITERS = (",", ";", "\t")
+# The downloadable template: the header and one example row.
+TEMPLATE_ROW = (
+    "Ana",
+    "Rivera",
+    "ana@example.com",
+    "787-555-0101",
+    "Casa Playa",
+    "12 Calle Sol",
+    "Apt 2",
+    "Isabela",
+    "PR",
+    "00662",
+)
 CUSTOMER_COLUMNS = ("first_name", "last_name", "email", "phone")
 # CSV column -> Property field.
 PROPERTY_COLUMNS = {
@@ -62,15 +82,30 @@ def _max_length(column: str) -> int:
 class Row:
     line: int
     values: dict[str, str]
+    problems: list[str] = field(default_factory=list)
     existing_customer: Customer | None = None
+    # The customer already has this property, every field the same: nothing to write.
+    unchanged: bool = False
 
     @property
     def email_key(self) -> str:
         return self.values["email"].lower()
 
+    @property
+    def status(self) -> str:
+        """What the import does with the row, for the preview."""
+        if self.problems:
+            return "; ".join(self.problems)
+        if self.unchanged:
+            return f"unchanged (already a property of {self.existing_customer})"
+        if self.existing_customer is not None:
+            return f"new property for {self.existing_customer}"
+        return "new customer"
+
 
 @dataclass
 class ImportPlan:
+    # Every row read, good or bad, in file order (the preview shows them all).
     rows: list[Row] = field(default_factory=list)
     # (line number, message); line 0 is the file as a whole.
     errors: list[tuple[int, str]] = field(default_factory=list)
@@ -80,17 +115,66 @@ class ImportPlan:
         return not self.errors and bool(self.rows)
 
     @property
+    def rows_to_write(self) -> list[Row]:
+        return [row for row in self.rows if not row.problems and not row.unchanged]
+
+    @property
+    def unchanged_count(self) -> int:
+        return sum(row.unchanged for row in self.rows)
+
+    @property
     def new_customer_count(self) -> int:
-        return len({row.email_key for row in self.rows if row.existing_customer is None})
+        return len({row.email_key for row in self.rows_to_write if row.existing_customer is None})
+
+    def summary(self) -> str:
+        """'3 properties for 2 new customers, 1 unchanged row' (what a confirm would write)."""
+        text = (
+            f"{plural(len(self.rows_to_write), 'property', 'properties')} for "
+            f"{plural(self.new_customer_count, 'new customer')}"
+        )
+        return text + unchanged_note(self.unchanged_count)
 
     def error_lines(self) -> list[str]:
         return [f"line {line}: {message}" if line else message for line, message in self.errors]
+
+    def add_problem(self, row: Row, message: str) -> None:
+        row.problems.append(message)
+        self.errors.append((row.line, message))
+
+
+def unchanged_note(count: int) -> str:
+    return f", {plural(count, 'unchanged row')} skipped" if count else ""
 
 
 @dataclass(frozen=True)
 class ImportResult:
     customers_created: int
     properties_created: int
+    unchanged: int = 0
+
+    def summary(self) -> str:
+        """'2 new customers and 3 properties, 1 unchanged row skipped'."""
+        return (
+            f"{plural(self.customers_created, 'new customer')} and "
+            f"{plural(self.properties_created, 'property', 'properties')}"
+            + unchanged_note(self.unchanged)
+        )
+
+
+def template_csv() -> str:
+    """The file to start from: the header and one example row."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    writer.writerow(TEMPLATE_ROW)
+    return out.getvalue()
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter the header line uses most (a spreadsheet in a decimal-comma language
+    writes ";"); column names contain none of them, so the header line alone decides."""
+    header = text.split("\n", 1)[0]
+    return max(DELIMITERS, key=header.count)
 
 
 def decode(data: bytes) -> str:
@@ -120,7 +204,7 @@ def _lines(reader, result: ImportPlan):
 def plan(text: str) -> ImportPlan:
     """Read and check every row; nothing is written."""
     result = ImportPlan()
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -130,13 +214,14 @@ def plan(text: str) -> ImportPlan:
         result.errors.append((0, "The file is empty"))
         return result
     header = [name.strip().lower() for name in header]
-    missing = [name for name in COLUMNS if name not in header]
+    missing = [name for name in REQUIRED if name not in header]
     unknown = [name for name in header if name not in COLUMNS]
     if missing or unknown or len(header) != len(set(header)):
         result.errors.append(
             (
                 1,
-                f"the header must be {','.join(COLUMNS)}"
+                f"the header must name the columns {','.join(REQUIRED)} "
+                f"(and may name {','.join(OPTIONAL)})"
                 + (f"; missing: {', '.join(missing)}" if missing else "")
                 + (f"; unknown: {', '.join(unknown)}" if unknown else ""),
             )
@@ -148,16 +233,14 @@ def plan(text: str) -> ImportPlan:
         if len(result.rows) >= MAX_ROWS:
             result.errors.append((line, f"more than {MAX_ROWS} rows; split the file"))
             break
+        by_name = dict(zip(header, cells, strict=False))
+        row = Row(line=line, values={name: by_name.get(name, "").strip() for name in COLUMNS})
+        result.rows.append(row)
         if len(cells) != len(header):
-            result.errors.append((line, f"{len(cells)} columns where the header has {len(header)}"))
+            result.add_problem(row, f"{len(cells)} columns where the header has {len(header)}")
             continue
-        by_name = dict(zip(header, cells, strict=True))
-        values = {name: by_name[name].strip() for name in COLUMNS}
-        problems = _row_problems(values)
-        if problems:
-            result.errors.extend((line, problem) for problem in problems)
-            continue
-        result.rows.append(Row(line=line, values=values))
+        for problem in _row_problems(row.values):
+            result.add_problem(row, problem)
     if not result.rows and not result.errors:
         result.errors.append((0, "The file has a header but no rows"))
     _check_together(result)
@@ -190,36 +273,48 @@ def _check_together(result: ImportPlan) -> None:
     and what the database already holds."""
     first_of: dict[str, Row] = {}
     labels: dict[tuple[str, str], int] = {}
-    for row in result.rows:
+    readable = [row for row in result.rows if row.values["email"] and not row.problems]
+    for row in readable:
         first = first_of.setdefault(row.email_key, row)
         if any(row.values[c] != first.values[c] for c in ("first_name", "last_name", "phone")):
-            result.errors.append(
-                (row.line, f"{row.values['email']} is named differently on line {first.line}")
+            result.add_problem(
+                row, f"{row.values['email']} is named differently on line {first.line}"
             )
         key = (row.email_key, row.values["property_label"].lower())
         if key in labels:
-            result.errors.append(
-                (row.line, f"property {row.values['property_label']!r} repeats line {labels[key]}")
+            result.add_problem(
+                row, f"property {row.values['property_label']!r} repeats line {labels[key]}"
             )
         labels.setdefault(key, row.line)
     existing = _existing_customers(set(first_of))
-    taken = set(
-        Property.objects.filter(customer__in=existing.values()).values_list("customer_id", "label")
-    )
-    taken = {(customer_id, label.lower()) for customer_id, label in taken}
-    for row in result.rows:
+    stored = {
+        (prop.customer_id, prop.label.lower()): prop
+        for prop in Property.objects.filter(customer__in=existing.values())
+    }
+    for row in readable:
         row.existing_customer = existing.get(row.email_key)
-        if row.existing_customer is None:
+        if row.existing_customer is None or row.problems:
             continue
-        if (row.existing_customer.pk, row.values["property_label"].lower()) in taken:
-            result.errors.append(
-                (
-                    row.line,
-                    f"{row.existing_customer} already has a property labelled "
-                    f"{row.values['property_label']!r}",
-                )
+        prop = stored.get((row.existing_customer.pk, row.values["property_label"].lower()))
+        if prop is None:
+            continue
+        if _same_property(prop, row.values):
+            row.unchanged = True
+        else:
+            result.add_problem(
+                row,
+                f"{row.existing_customer} already has a property labelled "
+                f"{row.values['property_label']!r} that differs from this row",
             )
     result.errors.sort(key=lambda error: error[0])
+
+
+def _same_property(prop: Property, values: dict[str, str]) -> bool:
+    """The row says what the stored property says (a blank cell is a NULL column)."""
+    return all(
+        (getattr(prop, target) or "") == values[column]
+        for column, target in PROPERTY_COLUMNS.items()
+    )
 
 
 def _existing_customers(emails: set[str]) -> dict[str, Customer]:
@@ -242,7 +337,7 @@ def run(import_plan: ImportPlan) -> ImportResult:
         raise ValueError("the plan has errors; nothing to import")
     customers: dict[str, Customer] = {}
     properties = 0
-    for row in import_plan.rows:
+    for row in import_plan.rows_to_write:
         values = {name: value or None for name, value in row.values.items()}
         customer = row.existing_customer or customers.get(row.email_key)
         if customer is None:
@@ -253,7 +348,11 @@ def run(import_plan: ImportPlan) -> ImportResult:
             **{target: values[column] for column, target in PROPERTY_COLUMNS.items()},
         )
         properties += 1
-    return ImportResult(customers_created=len(customers), properties_created=properties)
+    return ImportResult(
+        customers_created=len(customers),
+        properties_created=properties,
+        unchanged=import_plan.unchanged_count,
+    )
 
 
 def import_text(text: str, *, dry_run: bool = False) -> tuple[ImportPlan, ImportResult | None]:

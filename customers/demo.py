@@ -35,7 +35,7 @@ def load(data: Mapping[str, Any], *, stdout) -> None:
     created = 0
     for row in data.get("customers", []):
         if not Customer.objects.filter(email__iexact=row["email"]).exists():
-            services.customer_create(**{name: row.get(name) for name in CUSTOMER_FIELDS})
+            services.customer_create(**{name: row[name] for name in CUSTOMER_FIELDS if name in row})
             created += 1
     stdout.write(f"customers: {created} created, {len(data.get('customers', [])) - created} kept")
 

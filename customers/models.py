@@ -8,6 +8,8 @@ class Customer(models.Model):
     # Optional; NULL (not "") when absent so that uniqueness ignores customers without one.
     email = models.EmailField(max_length=254, null=True, blank=True, unique=True)
     phone = models.CharField(max_length=30, null=True, blank=True)
+    # An inactive customer is kept with their history but offered in no picker (new invoices).
+    is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -26,6 +28,7 @@ class Customer(models.Model):
         indexes = [
             models.Index(fields=["last_name", "first_name"], name="customers_customer_name"),
             models.Index(fields=["phone"], name="customers_customer_phone"),
+            models.Index(fields=["is_active"], name="customers_customer_active"),
         ]
 
     def __str__(self) -> str:

@@ -10,18 +10,43 @@ CUSTOMER_SEARCH_FIELDS = ("first_name", "last_name", "email", "phone")
 PROPERTY_SEARCH_FIELDS = ("label", "address1", "address2", "city")
 
 
+PROPERTY_ADDRESS_FIELDS = ("address1", "address2", "city", "postal_code")
+
+
+def _contains_any(fields: tuple[str, ...], term: str) -> Q:
+    match = Q()
+    for name in fields:
+        match |= Q(**{f"{name}__icontains": term})
+    return match
+
+
 def _search(queryset: QuerySet, q: str | None, fields: tuple[str, ...]) -> QuerySet:
     """Every word of `q` must match one of `fields` ("martha perez" finds Martha Perez)."""
     for term in (q or "").split():
-        match = Q()
-        for name in fields:
-            match |= Q(**{f"{name}__icontains": term})
-        queryset = queryset.filter(match)
+        queryset = queryset.filter(_contains_any(fields, term))
     return queryset
 
 
 def customer_list(*, q: str | None = None) -> QuerySet[Customer]:
     return _search(Customer.objects.order_by("-id"), q, CUSTOMER_SEARCH_FIELDS)
+
+
+def customer_search_with_addresses(queryset: QuerySet[Customer], q: str) -> QuerySet[Customer]:
+    """The office's search: every word matches the customer's name, email or phone, or the
+    address of one of their properties. The properties are a subquery of customer ids, not a
+    join, so a customer with many properties is listed once without a DISTINCT."""
+    for term in q.split():
+        at_address = Property.objects.filter(_contains_any(PROPERTY_ADDRESS_FIELDS, term))
+        queryset = queryset.filter(
+            _contains_any(CUSTOMER_SEARCH_FIELDS, term) | Q(pk__in=at_address.values("customer_id"))
+        )
+    return queryset
+
+
+def customer_pickable(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
+    """The customers offered where one is chosen for new work (the invoice form, the
+    autocompletes): the active ones. Inactive customers stay in lists and reports."""
+    return queryset.filter(is_active=True)
 
 
 def _count_of(related: str, **filters) -> Coalesce:

@@ -1,6 +1,6 @@
 """Every write to customers and properties; the API, the admin and seed_demo call these."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, NotRequired, TypedDict, Unpack
 
 from django.db import transaction
@@ -16,6 +16,7 @@ class CustomerFields(TypedDict):
     last_name: str
     email: NotRequired[str | None]
     phone: NotRequired[str | None]
+    is_active: NotRequired[bool]
 
 
 class PropertyFields(TypedDict):
@@ -31,7 +32,7 @@ class PropertyFields(TypedDict):
 
 
 # What a field not given becomes on create and on full replacement (PUT).
-CUSTOMER_DEFAULTS: dict[str, Any] = {"email": None, "phone": None}
+CUSTOMER_DEFAULTS: dict[str, Any] = {"email": None, "phone": None, "is_active": True}
 PROPERTY_DEFAULTS: dict[str, Any] = {
     "address2": None,
     "city": None,
@@ -113,9 +114,37 @@ def customer_update(*, customer: Customer, data: Mapping[str, Any]) -> Customer:
     return _customer_save(customer, data)
 
 
+def customer_kept_reason(customer: Customer) -> str | None:
+    """Why the customer cannot be deleted, or None: one who was ever billed is kept, since
+    invoices are never deleted; such a customer is deactivated instead."""
+    if customer.invoices.exists():
+        return (
+            f"{customer} has invoices, and customers with invoices are kept: "
+            "deactivate the customer instead."
+        )
+    return None
+
+
 @transaction.atomic
 def customer_delete(*, customer: Customer) -> None:
-    delete_protected(customer)
+    try:
+        delete_protected(customer)
+    except Conflict as exc:
+        kept = customer_kept_reason(customer)
+        if kept is None:
+            raise
+        raise Conflict(kept, reason=exc.reason, extra=exc.extra) from None
+
+
+@transaction.atomic
+def customers_deactivate(*, customers: Iterable[Customer]) -> int:
+    """Deactivate the given customers; the number that were active."""
+    changed = 0
+    for customer in customers:
+        if customer.is_active:
+            customer_update(customer=customer, data={"is_active": False})
+            changed += 1
+    return changed
 
 
 @transaction.atomic

@@ -153,6 +153,8 @@ else:
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
+# Days from an invoice's issue to its due date, as the admin's invoice form suggests it.
+PAYMENT_TERMS_DAYS = env_int("PAYMENT_TERMS_DAYS", 30)
 USE_I18N = True
 USE_TZ = True
 

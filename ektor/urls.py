@@ -21,6 +21,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+# A refused admin page keeps the admin's navigation and says why (ektor/admin_site.py).
+handler403 = "ektor.admin_site.permission_denied"
+
 if settings.API_DOCS_ENABLED:
     urlpatterns += [
         path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),

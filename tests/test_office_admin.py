@@ -202,7 +202,7 @@ def actions_offered(changelist) -> set[str]:
 
 
 WRITE_ACTIONS = {
-    "/admin/customers/customer/": {"delete_selected", "export_csv"},
+    "/admin/customers/customer/": {"deactivate_selected", "delete_selected", "export_csv"},
     "/admin/customers/property/": {"delete_selected"},
     "/admin/billing/invoice/": {"send_selected", "void_selected", "export_csv"},
     "/admin/billing/payment/": {"export_csv", "reverse_selected"},
@@ -393,3 +393,49 @@ def test_pages_reached_from_a_changelist_lead_back_to_it(admin_web):
     content = admin_web.get("/admin/customers/customer/import/").content.decode()
     assert 'class="breadcrumbs"' in content
     assert 'href="/admin/customers/customer/">Customers</a>' in content
+
+
+# --- the frame: what comes first, where links lead, why a page is refused ---------------------
+
+
+def test_the_index_lists_the_business_before_accounts(admin_web):
+    response = admin_web.get("/admin/")
+    labels = [app["app_label"] for app in response.context["app_list"]]
+    assert labels == ["customers", "billing", "accounts", "auth"]
+    # The navigation sidebar of every page has the same order.
+    sidebar = admin_web.get("/admin/billing/invoice/").context["available_apps"]
+    assert [app["app_label"] for app in sidebar] == labels
+
+
+def test_no_view_site_link_to_a_missing_page(admin_web):
+    content = admin_web.get("/admin/").content.decode()
+    assert "View site" not in content
+    assert admin_web.get("/").status_code == 404  # where it used to lead
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("/admin/billing/invoice/add/", "Your role (staff) can view but not add invoices."),
+        (
+            "/admin/customers/customer/{pk}/delete/",
+            "Your role (staff) can view but not delete customers.",
+        ),
+        ("/admin/accounts/user/", "Your role (staff) cannot see users."),
+    ],
+)
+def test_a_refused_page_keeps_the_navigation_and_says_why(staff_web, url, reason):
+    customer = CustomerFactory()
+    response = staff_web.get(url.format(pk=customer.pk))
+    assert response.status_code == 403
+    content = response.content.decode()
+    assert reason in content
+    assert 'id="user-tools"' in content and 'id="nav-sidebar"' in content
+    assert "Ektor back office" in content
+
+
+def test_a_refused_post_says_why_too(staff_web):
+    invoice = make_invoice()
+    response = staff_web.post(f"/admin/billing/invoice/{invoice.pk}/change/", {})
+    assert response.status_code == 403
+    assert "Your role (staff) can view but not change invoices." in response.content.decode()

@@ -146,7 +146,7 @@ def test_send_and_void_actions(admin_web):
     response = admin_web.post(
         CHANGELIST, {"action": "send_selected", "_selected_action": ids}, follow=True
     )
-    assert "Sent 2 invoice(s)." in response.content.decode()
+    assert "Sent 2 invoices." in response.content.decode()
     assert set(Invoice.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"sent"}
 
     ids.append(str(paid.pk))
@@ -159,7 +159,7 @@ def test_send_and_void_actions(admin_web):
         follow=True,
     )
     html = response.content.decode()
-    assert "Voided 2 invoice(s)." in html
+    assert "Voided 2 invoices." in html
     assert f"{paid.number}: Invoice {paid.number} has payments and cannot be voided" in html
     assert Invoice.objects.get(pk=paid.pk).status == "paid"
 
@@ -239,7 +239,7 @@ def test_reverse_payments_from_the_list_asks_for_the_reason(admin_web, admin_use
         follow=True,
     )
     html = response.content.decode()
-    assert "Reversed 1 payment(s)." in html
+    assert "Reversed 1 payment." in html
     assert (
         "5.00 on INV-2026-000002 (reversed): The payment of 5.00 on invoice INV-2026-000002 "
         "was already reversed"
@@ -303,7 +303,8 @@ def test_changelist_marks_overdue_invoices_in_red_words(admin_web):
     content = admin_web.get(CHANGELIST).content.decode()
     late_row = content[content.index(str(late)) :].split("</tr>", 1)[0]
     current_row = content[content.index(str(current)) :].split("</tr>", 1)[0]
-    assert '<span class="overdue-flag">Overdue</span>' in late_row
+    # The days overdue, in red (due 23 days ago: issued 30 days ago, due a week later).
+    assert '<td class="field-overdue"><span class="overdue-flag">23 days</span></td>' in late_row
     assert "overdue-flag" not in current_row
 
 
@@ -324,3 +325,98 @@ def test_lowering_a_draft_total_below_a_new_payment_is_refused_not_a_500(admin_w
         else response.content.decode()
     )
     assert "exceeds the balance due" in page
+
+
+# --- the invoice page: its own buttons, its amounts, its defaults -----------------------------
+
+
+def test_a_sent_invoice_page_shows_its_amounts_and_buttons(admin_web, invoice):
+    services.payment_record(invoice_id=invoice.pk, amount=Decimal("40.00"))
+    response = admin_web.get(f"{CHANGELIST}{invoice.pk}/change/")
+    page = response.content.decode()
+    assert '<div class="readonly">$40.00</div>' in page  # amount paid
+    assert '<div class="readonly">$60.00</div>' in page  # balance due
+    assert 'id="invoice-send"' not in page  # only a draft is sent
+    assert 'id="invoice-void"' in page and 'href="#payments-group"' in page
+    assert f'href="/admin/billing/invoice/statement/{invoice.customer_id}/?from=2026-01-11' in page
+    # One empty payment row to fill in.
+    assert response.context["inline_admin_formsets"][0].formset.total_form_count() == 2
+
+
+def test_a_paid_invoice_page_has_no_empty_payment_row_and_no_payment_buttons(admin_web, invoice):
+    services.payment_record(invoice_id=invoice.pk, amount=Decimal("100.00"))
+    response = admin_web.get(f"{CHANGELIST}{invoice.pk}/change/")
+    page = response.content.decode()
+    formset = response.context["inline_admin_formsets"][0].formset
+    assert formset.total_form_count() == 1 and not formset.extra_forms
+    assert 'id="invoice-record-payment"' not in page and 'id="invoice-void"' not in page
+    assert 'id="invoice-send"' not in page and 'id="invoice-print"' in page
+
+
+def test_the_send_button_sends_and_comes_back_to_the_page(admin_web, staff_web):
+    draft = make_invoice(status="draft")
+    url = f"{CHANGELIST}{draft.pk}/change/"
+    assert 'id="invoice-send"' in admin_web.get(url).content.decode()
+    assert admin_web.get(f"{CHANGELIST}{draft.pk}/send/").status_code == 403  # a POST only
+    assert staff_web.post(f"{CHANGELIST}{draft.pk}/send/").status_code == 403
+    response = admin_web.post(f"{CHANGELIST}{draft.pk}/send/")
+    assert response.status_code == 302 and response["Location"] == url
+    draft.refresh_from_db()
+    assert draft.status == "sent"
+    again = admin_web.post(f"{CHANGELIST}{draft.pk}/send/", follow=True)
+    shown = [str(m) for m in again.context["messages"]]
+    assert shown == [
+        f"{draft.number} was sent.",
+        f"Invoice {draft.number} is sent: only a draft can be sent",
+    ]
+
+
+def test_the_void_button_opens_the_void_form_for_this_invoice(admin_web, invoice):
+    data = {"action": "void_selected", "_selected_action": [invoice.pk]}
+    page = admin_web.post(CHANGELIST, data).content.decode()
+    assert 'name="reason"' in page and invoice.number in page
+    admin_web.post(CHANGELIST, {**data, "apply": "1", "reason": "Billed twice"})
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.void_reason) == ("void", "Billed twice")
+
+
+def test_a_new_invoice_is_issued_today_and_due_after_the_payment_terms(admin_web, settings):
+    import datetime
+
+    from django.utils import timezone
+
+    settings.PAYMENT_TERMS_DAYS = 15
+    form = admin_web.get(f"{CHANGELIST}add/").context["adminform"].form
+    today = timezone.localdate()
+    assert form.initial["issued_date"] == today
+    assert form.initial["due_date"] == today + datetime.timedelta(days=15)
+    assert form.fields["due_date"].widget.attrs["data-payment-terms-days"] == 15
+    page = admin_web.get(f"{CHANGELIST}add/").content.decode()
+    assert "billing/invoice_form.js" in page and "<script>" not in page
+
+
+def test_an_inactive_customer_is_not_a_choice_for_a_new_invoice(admin_web):
+    prop = PropertyFactory(customer__is_active=False)
+    data = {**draft_fields(Invoice(customer=prop.customer, property=prop)), "status": "sent"}
+    response = admin_web.post(f"{CHANGELIST}add/", data)
+    assert "customer" in response.context["adminform"].form.errors
+    assert not Invoice.objects.exists()
+    # A draft of a customer deactivated since keeps its customer.
+    draft = InvoiceFactory(property=PropertyFactory(customer__is_active=False))
+    url = f"{CHANGELIST}{draft.pk}/change/"
+    response = admin_web.post(url, change_post(draft, [], **draft_fields(draft, notes="x")))
+    assert response.status_code == 302
+
+
+def test_the_payment_list_links_its_invoice_and_customer_and_finds_by_name(admin_web):
+    from customers.tests.factories import CustomerFactory
+
+    ana = CustomerFactory(first_name="Ana", last_name="Rivera")
+    mine = make_invoice(prop=PropertyFactory(customer=ana))
+    payment = services.payment_record(invoice_id=mine.pk, amount=Decimal("5.00"))
+    services.payment_record(invoice_id=make_invoice().pk, amount=Decimal("5.00"))
+    page = admin_web.get("/admin/billing/payment/").content.decode()
+    assert f'<a href="/admin/billing/invoice/{mine.pk}/change/">{mine.number}</a>' in page
+    assert f'<a href="/admin/customers/customer/{ana.pk}/change/">Ana Rivera</a>' in page
+    found = admin_web.get("/admin/billing/payment/", {"q": "ana rivera"}).context["cl"]
+    assert [p.pk for p in found.result_list] == [payment.pk]

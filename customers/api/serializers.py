@@ -25,6 +25,7 @@ class CustomerIn(serializers.Serializer):
         validators=[EmailValidator(message="Input should be a valid email address")],
     )
     phone = optional_text(30)
+    is_active = StrictBooleanField(default=True)
 
 
 class CustomerOut(serializers.ModelSerializer):
@@ -32,11 +33,11 @@ class CustomerOut(serializers.ModelSerializer):
 
     class Meta:
         model = Customer
-        fields = ["customer_id", "first_name", "last_name", "email", "phone"]
+        fields = ["customer_id", "first_name", "last_name", "email", "phone", "is_active"]
         fields += ["created_at", "updated_at"]
         read_only_fields = fields
         # What customer_rows_out reads.
-        columns = ("id", "first_name", "last_name", "email", "phone", "created_at", "updated_at")
+        columns = ("id", *fields[1:])
 
 
 def customer_rows_out(rows) -> list[dict]:
@@ -50,6 +51,7 @@ def customer_rows_out(rows) -> list[dict]:
             "last_name": row["last_name"],
             "email": row["email"],
             "phone": row["phone"],
+            "is_active": bool(row["is_active"]),
             "created_at": datetime_out(row["created_at"]),
             "updated_at": datetime_out(row["updated_at"]),
         }

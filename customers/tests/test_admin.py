@@ -24,6 +24,7 @@ def customer_form(**overrides) -> dict:
         "last_name": "Colon",
         "email": "",
         "phone": "",
+        "is_active": "on",
         "properties-TOTAL_FORMS": "0",
         "properties-INITIAL_FORMS": "0",
         "properties-MIN_NUM_FORMS": "0",
@@ -299,3 +300,105 @@ def test_a_refusal_after_the_confirmation_page_becomes_an_error_message(rf, admi
     assert [(m.level_tag, str(m)) for m in request._messages] == [
         ("error", "Customer cannot be deleted")
     ]
+
+
+# --- customers with invoices are kept, and deactivated instead ------------------------------
+
+
+def test_deleting_a_customer_with_invoices_says_they_are_kept_and_offers_deactivation(admin_web):
+    customer = CustomerFactory(first_name="Ana", last_name="Rivera")
+    InvoiceFactory(property=PropertyFactory(customer=customer))
+    url = f"{CUSTOMERS}{customer.pk}/delete/"
+    for response in (admin_web.get(url), admin_web.post(url, {"post": "yes"})):
+        content = response.content.decode()
+        assert response.status_code == 200
+        assert "Customers with invoices are kept" in content
+        assert "Ana Rivera has invoices, and customers with invoices are kept" in content
+        assert "permission" not in content
+        assert 'value="deactivate_selected"' in content and "Deactivate 1 customer" in content
+    assert Customer.objects.filter(pk=customer.pk).exists()
+    done = admin_web.post(
+        CUSTOMERS, {"action": "deactivate_selected", "_selected_action": [customer.pk]}, follow=True
+    )
+    assert "Deactivated 1 customer." in [str(m) for m in done.context["messages"]]
+    customer.refresh_from_db()
+    assert customer.is_active is False
+
+
+def test_bulk_delete_with_a_billed_customer_keeps_them_all(admin_web):
+    billed = InvoiceFactory().customer
+    free = CustomerFactory()
+    data = {"action": "delete_selected", "post": "yes", "_selected_action": [billed.pk, free.pk]}
+    content = admin_web.post(CUSTOMERS, data).content.decode()
+    assert f"{billed} has invoices" in content and str(free) not in content.split("<ul")[-1]
+    assert Customer.objects.count() == 2
+    # A selection without invoices still gets Django's confirmation, then is deleted.
+    plain = {"action": "delete_selected", "_selected_action": [free.pk]}
+    assert "Are you sure" in admin_web.post(CUSTOMERS, plain).content.decode()
+    admin_web.post(CUSTOMERS, {**plain, "post": "yes"})
+    assert not Customer.objects.filter(pk=free.pk).exists()
+
+
+def test_staff_get_no_deletion_page_for_a_kept_customer(staff_web):
+    customer = InvoiceFactory().customer
+    assert staff_web.get(f"{CUSTOMERS}{customer.pk}/delete/").status_code == 403
+
+
+def test_inactive_customers_are_listed_with_an_active_filter(staff_web):
+    CustomerFactory(first_name="Gone", is_active=False)
+    CustomerFactory(first_name="Here")
+    everyone = staff_web.get(CUSTOMERS).context["cl"].result_list
+    assert {c.first_name for c in everyone} == {"Gone", "Here"}
+    active = staff_web.get(CUSTOMERS, {"is_active__exact": "1"}).context["cl"].result_list
+    assert [c.first_name for c in active] == ["Here"]
+
+
+def autocomplete(client, model_name: str, field_name: str, term: str = "", **extra) -> list[str]:
+    app_label = "billing" if model_name == "invoice" else "customers"
+    params = {"term": term, "app_label": app_label, "model_name": model_name}
+    response = client.get("/admin/autocomplete/", {**params, "field_name": field_name, **extra})
+    assert response.status_code == 200, response.content
+    return [r["text"] for r in response.json()["results"]]
+
+
+def test_inactive_customers_are_not_offered_by_the_pickers(admin_web):
+    CustomerFactory(first_name="Martha", last_name="Perez", is_active=False)
+    CustomerFactory(first_name="Mario", last_name="Perez")
+    assert autocomplete(admin_web, "invoice", "customer", "perez") == ["Mario Perez"]
+    assert autocomplete(admin_web, "property", "customer", "perez") == ["Mario Perez"]
+    # The list itself keeps them.
+    assert len(admin_web.get(CUSTOMERS, {"q": "perez"}).context["cl"].result_list) == 2
+
+
+def test_the_property_picker_follows_the_chosen_customer(admin_web):
+    mine = PropertyFactory(label="Casa Ana")
+    PropertyFactory(label="Casa Luis")
+    both = autocomplete(admin_web, "invoice", "property", "casa")
+    assert sorted(both) == ["Casa Ana", "Casa Luis"]
+    assert autocomplete(
+        admin_web, "invoice", "property", "casa", customer=str(mine.customer_id)
+    ) == ["Casa Ana"]
+    # A customer that is not an id is ignored, never a 500.
+    for junk in ("x", "\u0665", "9" * 40):  # \u0665: an Arabic-Indic digit five
+        assert len(autocomplete(admin_web, "invoice", "property", "casa", customer=junk)) <= 2
+
+
+def test_customer_search_finds_a_property_address_once(staff_web):
+    customer = CustomerFactory(first_name="Ana", last_name="Rivera")
+    PropertyFactory(customer=customer, address1="12 Calle Sol", city="Isabela")
+    PropertyFactory(customer=customer, address1="14 Calle Sol", city="Isabela")
+    PropertyFactory(address1="1 Main St")
+    found = staff_web.get(CUSTOMERS, {"q": "calle sol"}).context["cl"].result_list
+    assert [c.pk for c in found] == [customer.pk]
+    assert [
+        c.pk for c in staff_web.get(CUSTOMERS, {"q": "ana isabela"}).context["cl"].result_list
+    ] == [customer.pk]
+
+
+def test_the_property_inline_shows_every_field(admin_web):
+    customer = CustomerFactory()
+    PropertyFactory(customer=customer)
+    content = admin_web.get(f"{CUSTOMERS}{customer.pk}/change/").content.decode()
+    for name in ("label", "address1", "address2", "city", "state", "postal_code", "notes"):
+        assert f'name="properties-0-{name}"' in content, name
+    assert 'name="properties-0-is_active"' in content

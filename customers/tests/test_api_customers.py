@@ -12,7 +12,16 @@ from ektor.tests.test_errors import ISO_Z, assert_envelope
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/customers"
-FIELDS = {"customer_id", "first_name", "last_name", "email", "phone", "created_at", "updated_at"}
+FIELDS = {
+    "customer_id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "is_active",
+    "created_at",
+    "updated_at",
+}
 
 
 def errors_at(body: dict) -> list[list]:
@@ -125,6 +134,7 @@ def test_create_returns_201_with_the_customer(admin_client_api):
     body = response.json()
     assert set(body) == FIELDS
     assert body["email"] == "Nilda@Example.com" and body["phone"] is None
+    assert body["is_active"] is True
     customer = Customer.objects.get(pk=body["customer_id"])
     assert (customer.first_name, customer.last_name) == ("Nilda", "Colon")
 
@@ -262,4 +272,22 @@ def test_delete_of_a_customer_with_invoices_names_them_too(admin_client_api):
     invoice = InvoiceFactory()
     body = assert_envelope(admin_client_api.delete(f"{URL}/{invoice.customer_id}"), 409)
     assert body["details"]["references"] == {"invoices": 1, "properties": 1}
-    assert "1 invoice, 1 property" in body["message"]
+    name = invoice.customer.full_name
+    assert body["message"] == (
+        f"{name} has invoices, and customers with invoices are kept: "
+        "deactivate the customer instead."
+    )
+
+
+def test_a_customer_is_deactivated_and_reactivated_with_is_active(admin_client_api):
+    customer = InvoiceFactory().customer
+    url = f"{URL}/{customer.pk}"
+    response = admin_client_api.patch(url, {"is_active": False}, format="json")
+    assert response.status_code == 200 and response.json()["is_active"] is False
+    assert admin_client_api.get(url).json()["is_active"] is False
+    listed = admin_client_api.get(URL).json()
+    assert [row["is_active"] for row in listed] == [False]  # kept in lists
+    replaced = {"first_name": "Ana", "last_name": "Rivera"}
+    assert admin_client_api.put(url, replaced, format="json").json()["is_active"] is True
+    bad = admin_client_api.patch(url, {"is_active": "no"}, format="json")
+    assert errors_at(assert_envelope(bad, 422)) == [["body", "is_active"]]

@@ -67,8 +67,10 @@ def test_an_existing_customer_is_found_by_email_case_insensitively():
     existing = CustomerFactory(email="Ana@Example.com", first_name="Ana", last_name="Rivera")
     PropertyFactory(customer=existing, label="Casa Playa")
     plan = csv_import.plan(GOOD)
-    # Casa Playa exists already for Ana: the whole file is refused.
-    assert plan.error_lines() == ["line 2: Ana Rivera already has a property labelled 'Casa Playa'"]
+    # Casa Playa exists already for Ana, at another address: the whole file is refused.
+    assert plan.error_lines() == [
+        "line 2: Ana Rivera already has a property labelled 'Casa Playa' that differs from this row"
+    ]
     text = GOOD.replace("Casa Playa", "Casa Nueva")
     plan, result = csv_import.import_text(text)
     assert result is not None and result.customers_created == 1
@@ -80,7 +82,7 @@ def test_an_existing_customer_is_found_by_email_case_insensitively():
     [
         ("", "The file is empty"),
         (HEADER + "\n", "The file has a header but no rows"),
-        ("first_name,last_name\nA,B\n", "line 1: the header must be"),
+        ("first_name,last_name\nA,B\n", "line 1: the header must name the columns"),
         (
             GOOD.replace("Luis,Ortiz,LUIS", "Luisa,Ortiz,ana"),
             "line 4: ana@example.com is named differently on line 2",
@@ -112,22 +114,20 @@ def write(tmp_path, text: str) -> Path:
 def test_command_imports_and_says_what_it_did(tmp_path):
     out = StringIO()
     call_command("import_customers", str(write(tmp_path, GOOD)), stdout=out)
-    assert "Imported 2 new customer(s) and 3 property(ies)" in out.getvalue()
+    assert "Imported 2 new customers and 3 properties from" in out.getvalue()
     assert Property.objects.count() == 3
 
 
 def test_command_dry_run_writes_nothing(tmp_path):
     out = StringIO()
     call_command("import_customers", str(write(tmp_path, GOOD)), "--dry-run", stdout=out)
-    assert "is valid (3 property row(s), 2 new customer(s)); nothing was written" in (
-        out.getvalue()
-    )
+    assert "is valid (3 properties for 2 new customers); nothing was written" in out.getvalue()
     assert not Customer.objects.exists()
 
 
 def test_command_lists_bad_rows_and_fails(tmp_path):
     err = StringIO()
-    with pytest.raises(CommandError, match="4 problem"):
+    with pytest.raises(CommandError, match="4 problems in"):
         call_command("import_customers", str(write(tmp_path, BAD)), stderr=err)
     assert "line 3: first_name is required" in err.getvalue()
     assert not Customer.objects.exists()
@@ -178,7 +178,7 @@ def test_admin_import_previews_then_imports_on_confirm(admin_web):
     assert not Customer.objects.exists()  # nothing until confirmed
     csv_text = preview.context["confirm_form"].initial["csv_text"]
     done = admin_web.post(IMPORT, {"csv_text": csv_text}, follow=True)
-    assert "Imported 2 new customer(s) and 3 property(ies)." in done.content.decode()
+    assert "Imported 2 new customers and 3 properties." in done.content.decode()
     assert Property.objects.count() == 3
 
 
@@ -203,7 +203,9 @@ def test_admin_import_refuses_non_utf8(admin_web):
 def test_staff_cannot_import(staff_user):
     client = Client()
     client.force_login(staff_user)
-    assert client.get(IMPORT).status_code == 403
+    refused = client.get(IMPORT)
+    assert refused.status_code == 403
+    assert "Your role (staff) cannot import customers and properties." in refused.content.decode()
     assert client.post(IMPORT, {"csv_text": GOOD}).status_code == 403
     assert "/import/" not in client.get("/admin/customers/customer/").content.decode()
     assert not Customer.objects.exists()
@@ -230,3 +232,75 @@ def test_a_too_short_label_or_address_is_a_line_error():
         "line 2: property_label: Ensure this field has at least 2 characters.",
         "line 2: address1: Ensure this field has at least 3 characters.",
     ]
+
+
+# --- what an office's spreadsheet gives -------------------------------------------------------
+
+
+def test_the_template_downloads_and_imports_as_it_is(admin_web, staff_web):
+    page = admin_web.get(IMPORT).content.decode()
+    assert 'href="/admin/customers/customer/import/template.csv"' in page
+    response = admin_web.get(f"{IMPORT}template.csv")
+    assert response["Content-Type"] == "text/csv"
+    assert 'filename="customers-template.csv"' in response["Content-Disposition"]
+    text = response.content.decode()
+    assert text.splitlines()[0] == HEADER
+    plan, result = csv_import.import_text(text)
+    assert plan.errors == [] and (result.customers_created, result.properties_created) == (1, 1)
+    assert staff_web.get(f"{IMPORT}template.csv").status_code == 403
+
+
+def test_optional_columns_may_be_left_out():
+    header = "email,first_name,last_name,property_label,address1"
+    text = f"{header}\nana@example.com,Ana,Rivera,Casa,1 Sol\n"
+    plan, result = csv_import.import_text(text)
+    assert plan.errors == [] and result.properties_created == 1
+    prop = Property.objects.get()
+    assert (prop.city, prop.customer.phone) == (None, None)
+    missing = csv_import.plan("first_name,last_name,email,property_label\nA,B,a@b.co,C\n")
+    assert missing.error_lines()[0].endswith("; missing: address1")
+
+
+def test_semicolon_separated_files_from_spreadsheets_are_read():
+    text = GOOD.replace(",", ";").replace("Carr. 2 km 3", "Carr. 2, km 3")
+    plan, result = csv_import.import_text(text)
+    assert plan.errors == [] and result.properties_created == 3
+    assert Property.objects.filter(address1="Carr. 2, km 3").exists()
+
+
+def test_every_row_is_in_the_preview_with_its_status(admin_web):
+    existing = CustomerFactory(email="luis@example.com", first_name="Luis", last_name="Ortiz")
+    content = upload(admin_web, BAD + GOOD.split("\n", 1)[1]).content.decode()
+    plan = csv_import.plan(BAD + GOOD.split("\n", 1)[1])
+    assert [row.line for row in plan.rows] == [2, 3, 4, 5, 6, 7, 8]  # none vanish
+    statuses = [row.status for row in plan.rows]
+    assert statuses[0] == "new customer"
+    assert statuses[1] == (
+        "first_name is required; email 'luis-at-example.com' is not a valid email address"
+    )
+    assert statuses[3] == "3 columns where the header has 10"
+    assert statuses[6] == "new property for Luis Ortiz"
+    # Lines 6 and 7 are Ana's again: a label repeated, and her phone spelled otherwise.
+    assert statuses[5] == "ana@example.com is named differently on line 2"
+    assert content.count('class="import-error"') == 5
+    assert "Luis Ortiz" in content and f"#{existing.pk}" not in content
+    assert 'id="import-confirm"' not in content
+
+
+def test_reimporting_identical_rows_skips_them_as_unchanged(admin_web, tmp_path):
+    csv_import.import_text(GOOD)
+    plan, result = csv_import.import_text(GOOD)
+    assert plan.errors == [] and [row.status for row in plan.rows] == [
+        "unchanged (already a property of Ana Rivera)",
+        "unchanged (already a property of Ana Rivera)",
+        "unchanged (already a property of Luis Ortiz)",
+    ]
+    assert (result.customers_created, result.properties_created, result.unchanged) == (0, 0, 3)
+    assert Property.objects.count() == 3
+    grown = GOOD + "Luis,Ortiz,LUIS@example.com,,Shop,2 Palm Dr,,Aguada,PR,\n"
+    preview = upload(admin_web, grown).content.decode()
+    assert "1 property for 0 new customers, 3 unchanged rows skipped" in preview
+    out = StringIO()
+    call_command("import_customers", str(write(tmp_path, grown)), stdout=out)
+    assert "Imported 0 new customers and 1 property, 3 unchanged rows skipped" in out.getvalue()
+    assert Property.objects.count() == 4

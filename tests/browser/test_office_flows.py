@@ -84,7 +84,7 @@ def test_admin_bills_a_customer_and_collects_the_money(page, admin_user):
     page.wait_for(f"input[name=_selected_action][value='{invoice.pk}']").click()
     page.select("action", "send_selected")
     page.find("button[name=index]").click()
-    assert success_message(page) == "Sent 1 invoice(s)."
+    assert success_message(page) == "Sent 1 invoice."
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.SENT and invoice.number
 

@@ -85,7 +85,7 @@ class Command(BaseCommand):
         for debt in debts:
             contact = " ".join(filter(None, [debt.customer.email, debt.customer.phone]))
             out.write("")
-            out.write(f"{debt.customer.full_name} (#{debt.customer.pk}) {contact}".rstrip())
+            out.write(f"{debt.customer.full_name} {contact}".rstrip())
             for invoice in debt.invoices:
                 days = (as_of - invoice.due_date).days
                 out.write(

@@ -5,15 +5,17 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from customers import csv_import
+from ektor.text import plural
 
 
 class Command(BaseCommand):
     help = (
         "Import customers and their properties from a CSV file (header: "
         + ",".join(csv_import.COLUMNS)
-        + "; one row per property; a customer is found by email or created). Every row is "
-        "checked first; if any row is bad nothing is imported and the bad rows are listed by "
-        "line number."
+        + "; optional columns may be left out; commas or semicolons; one row per property; a "
+        "customer is found by email or created). Every row is checked first; if any row is bad "
+        "nothing is imported and the bad rows are listed by line number. Rows already imported "
+        "are skipped as unchanged."
     )
 
     def add_arguments(self, parser):
@@ -33,14 +35,10 @@ class Command(BaseCommand):
         if plan.errors:
             for line in plan.error_lines():
                 self.stderr.write(f"{file}: {line}")
-            raise CommandError(f"{len(plan.errors)} problem(s) in {file}; nothing was imported")
-        summary = f"{len(plan.rows)} property row(s), {plan.new_customer_count} new customer(s)"
-        if result is None:
-            self.stdout.write(f"Dry run: {file} is valid ({summary}); nothing was written.")
-            return
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Imported {result.customers_created} new customer(s) and "
-                f"{result.properties_created} property(ies) from {file}."
+            raise CommandError(
+                f"{plural(len(plan.errors), 'problem')} in {file}; nothing was imported"
             )
-        )
+        if result is None:
+            self.stdout.write(f"Dry run: {file} is valid ({plan.summary()}); nothing was written.")
+            return
+        self.stdout.write(self.style.SUCCESS(f"Imported {result.summary()} from {file}."))
