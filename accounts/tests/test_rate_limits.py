@@ -277,3 +277,18 @@ def test_a_refused_client_makes_no_counter_per_username_it_names(monkeypatch):
     for n in range(30):
         assert_limited(attempt(client, username=f"made-up-{n}", REMOTE_ADDR=address))
     assert cache_rows() == before
+
+
+@override_settings(AUTH_RATE_LIMIT="2/min")
+def test_a_wrong_method_or_options_spends_no_sign_in_budget(staff_user):
+    client = APIClient()
+    for _ in range(5):
+        response = client.get(TOKEN)
+        assert_envelope(response, 405)
+        assert response["Allow"] == "POST, OPTIONS"
+        assert client.put(TOKEN, {}, format="json").status_code == 405
+        assert client.options(TOKEN).status_code == 200
+    # The whole allowance is still there.
+    assert attempt(client).status_code == 401
+    assert attempt(client, "clerk", DEFAULT_PASSWORD).status_code == 200
+    assert_limited(attempt(client))
