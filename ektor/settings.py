@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "ektor.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -203,6 +204,9 @@ BOOTSTRAP_ADMIN_PASSWORD = env_str("BOOTSTRAP_ADMIN_PASSWORD")
 # the body (token and register).
 AUTH_RATE_LIMIT = env_str("AUTH_RATE_LIMIT", "20/min")
 AUTH_USERNAME_RATE_LIMIT = env_str("AUTH_USERNAME_RATE_LIMIT", "10/min")
+
+# The largest request body the API reads (bytes, any content type); larger ones are a 413.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.SessionJWTAuthentication"],
