@@ -1,5 +1,7 @@
 """Users and sign-in sessions in the admin; every save goes through accounts.services."""
 
+import math
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import forms as admin_forms
@@ -18,8 +20,25 @@ from accounts.services import (
     user_create,
     user_update,
 )
+from accounts.throttling import sign_in_refusal
 from ektor.admin_tools import OfficeAdmin
 from ektor.api.errors import ApplicationError, RequestValidationError
+
+
+class SignInForm(admin_forms.AdminAuthenticationForm):
+    """The admin's sign-in: the limits of auth/token, in the same budget, checked before the
+    password is."""
+
+    def clean(self):
+        wait = sign_in_refusal(self.request)
+        if wait is not None:
+            seconds = max(1, math.ceil(wait))
+            self.request.sign_in_retry_after = seconds
+            raise forms.ValidationError(
+                f"Too many sign-in attempts; try again in {seconds} seconds.",
+                code="rate_limited",
+            )
+        return super().clean()
 
 
 def _changes(form: forms.ModelForm) -> dict:

@@ -11,6 +11,21 @@ class EktorAdminSite(admin.AdminSite):
     site_title = "Ektor back office"
     index_title = "Today at the office"
 
+    @property
+    def login_form(self):
+        # Imported when used: this module loads before the apps (INSTALLED_APPS names it).
+        from accounts.admin import SignInForm
+
+        return SignInForm
+
+    def login(self, request, extra_context=None):
+        response = super().login(request, extra_context)
+        retry_after = getattr(request, "sign_in_retry_after", None)
+        if retry_after is not None:  # SignInForm refused the attempt
+            response.status_code = 429
+            response["Retry-After"] = str(retry_after)
+        return response
+
     def password_change(self, request, extra_context=None):
         # Django's view with our form: changing one's password also ends one's API sessions.
         from django.contrib.auth.views import PasswordChangeView
