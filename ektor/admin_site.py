@@ -27,14 +27,11 @@ class EktorAdminSite(admin.AdminSite):
         return response
 
     def password_change(self, request, extra_context=None):
-        # Django's view with our form: changing one's password also ends one's API sessions.
-        from django.contrib.auth.views import PasswordChangeView
-
-        from accounts.admin import OwnPasswordChangeForm
+        # Django's view with our form: changing one's password also ends one's other sessions.
+        from accounts.admin import OwnPasswordChangeView
 
         request.current_app = self.name
-        return PasswordChangeView.as_view(
-            form_class=OwnPasswordChangeForm,
+        return OwnPasswordChangeView.as_view(
             success_url=reverse("admin:password_change_done", current_app=self.name),
             extra_context={**self.each_context(request), **(extra_context or {})},
         )(request)
