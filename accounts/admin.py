@@ -1,5 +1,7 @@
 """Users and sign-in sessions in the admin; every save goes through accounts.services."""
 
+import math
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import forms as admin_forms
@@ -7,19 +9,40 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.contrib.auth.views import PasswordChangeView
 
 from accounts import selectors
+from accounts.admin_sessions import current_admin_session
 from accounts.models import AuthSession, User
 from accounts.services import (
     USER_UPDATABLE_FIELDS,
+    admin_session_rekey,
     password_set,
     sessions_end,
     user_check_update,
     user_create,
     user_update,
 )
+from accounts.throttling import sign_in_refusal
 from ektor.admin_tools import OfficeAdmin
 from ektor.api.errors import ApplicationError, RequestValidationError
+from ektor.text import plural
+
+
+class SignInForm(admin_forms.AdminAuthenticationForm):
+    """The admin's sign-in: the limits of auth/token, in the same budget, checked before the
+    password is."""
+
+    def clean(self):
+        wait = sign_in_refusal(self.request)
+        if wait is not None:
+            seconds = max(1, math.ceil(wait))
+            self.request.sign_in_retry_after = seconds
+            raise forms.ValidationError(
+                f"Too many sign-in attempts; try again in {seconds} seconds.",
+                code="rate_limited",
+            )
+        return super().clean()
 
 
 def _changes(form: forms.ModelForm) -> dict:
@@ -60,6 +83,7 @@ class _PasswordSavedByService:
     API sign-in sessions end as with every other password change."""
 
     new_password_field = "password1"  # noqa: S105 (a field name)
+    keep: AuthSession | None = None  # the session asking, which stays open
 
     def save(self, commit=True):
         if not commit:
@@ -67,7 +91,9 @@ class _PasswordSavedByService:
         # "Password-based authentication: disabled" (AdminPasswordChangeForm) -> no password.
         usable = self.cleaned_data.get("set_usable_password", True)
         password_set(
-            user=self.user, password=self.cleaned_data[self.new_password_field] if usable else None
+            user=self.user,
+            password=self.cleaned_data[self.new_password_field] if usable else None,
+            keep=self.keep,
         )
         return self.user
 
@@ -77,10 +103,29 @@ class PasswordSetForm(_PasswordSavedByService, auth_forms.AdminPasswordChangeFor
 
 
 class OwnPasswordChangeForm(_PasswordSavedByService, admin_forms.AdminPasswordChangeForm):
-    """The admin's "Change password" page: the user's API sign-ins end too (the admin's own
-    browser session is kept by Django)."""
+    """The admin's "Change password" page: the user's other sign-ins (API and admin) end; the
+    browser's own admin session is kept (Django keeps its cookie session too)."""
 
     new_password_field = "new_password1"  # noqa: S105 (a field name)
+
+    def __init__(self, user, *args, keep: AuthSession | None = None, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.keep = keep
+
+
+class OwnPasswordChangeView(PasswordChangeView):
+    form_class = OwnPasswordChangeForm
+
+    def get_form_kwargs(self):
+        self.keep = current_admin_session(self.request)
+        return {**super().get_form_kwargs(), "keep": self.keep}
+
+    def form_valid(self, form):
+        response = super().form_valid(form)  # Django gives the browser's session a new key
+        if self.keep is not None:
+            new_key = self.request.session.session_key
+            admin_session_rekey(session=self.keep, browser_session_key=new_key)
+        return response
 
 
 @admin.register(User)
@@ -138,6 +183,7 @@ class AuthSessionAdmin(OfficeAdmin):
 
     list_display = (
         "user",
+        "kind",
         "ip_address",
         "user_agent",
         "created_at",
@@ -146,11 +192,12 @@ class AuthSessionAdmin(OfficeAdmin):
         "ended_at",
         "end_reason",
     )
-    list_filter = (("ended_at", admin.EmptyFieldListFilter), "end_reason")
+    list_filter = ("kind", ("ended_at", admin.EmptyFieldListFilter), "end_reason")
     list_select_related = ("user",)
     search_fields = ("user__username", "user__email", "ip_address")
     fields = (
         "user",
+        "kind",
         "user_agent",
         "ip_address",
         "created_at",
@@ -178,7 +225,7 @@ class AuthSessionAdmin(OfficeAdmin):
     @admin.action(description="End selected sessions", permissions=["change"])
     def end_sessions(self, request, queryset):
         ended = sessions_end(sessions=queryset, reason="revoked_by_admin")
-        self.message_user(request, f"Ended {ended} session(s).", messages.SUCCESS)
+        self.message_user(request, f"Ended {plural(ended, 'session')}.", messages.SUCCESS)
 
 
 admin.site.unregister(Group)

@@ -7,8 +7,10 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        # Imported for their side effect: registering the system checks and the OpenAPI scheme.
-        from accounts import checks, schema  # noqa: F401
+        # checks and schema are imported for their side effect: registering the system checks
+        # and the OpenAPI scheme.
+        from accounts import admin_sessions, checks, schema  # noqa: F401
         from accounts.roles import grant_defaults_after_migrate
 
+        admin_sessions.connect()
         post_migrate.connect(grant_defaults_after_migrate, dispatch_uid="accounts_role_defaults")

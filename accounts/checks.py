@@ -4,7 +4,9 @@ from django.conf import settings
 from django.core.checks import Error, register
 from rest_framework.throttling import SimpleRateThrottle
 
-RATE_SETTINGS = ("AUTH_RATE_LIMIT", "AUTH_USERNAME_RATE_LIMIT")
+from accounts.throttling import SIGN_IN_THROTTLES
+
+RATE_SETTINGS = tuple(throttle.setting for throttle in SIGN_IN_THROTTLES)
 
 
 @register()

@@ -66,11 +66,22 @@ class AuthSessionQuerySet(models.QuerySet):
         return self.filter(ended_at__isnull=True, expires_at__gt=now or timezone.now())
 
 
+class SessionKind(models.TextChoices):
+    API = "api", "API"
+    ADMIN = "admin", "Admin browser"
+
+
 class AuthSession(models.Model):
-    """One sign-in: access and refresh tokens name it, so ending it ends them at once."""
+    """One sign-in: access and refresh tokens name it, so ending it ends them at once.
+
+    A sign-in to the admin is one too (kind "admin", see accounts.admin_sessions): it names
+    its browser's Django session, which ending it deletes, so the browser is signed out at
+    once as an API session's tokens stop.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="auth_sessions")
+    kind = models.CharField(max_length=10, choices=SessionKind.choices, default=SessionKind.API)
     user_agent = models.CharField(max_length=255, blank=True, default="")
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -80,6 +91,8 @@ class AuthSession(models.Model):
     refresh_jti = models.CharField(max_length=64)
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=32, blank=True, default="")
+    # An admin session's Django session key (django.contrib.sessions); empty for the API.
+    browser_session_key = models.CharField(max_length=40, blank=True, default="")
 
     objects = AuthSessionQuerySet.as_manager()
 

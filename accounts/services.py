@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 from datetime import timedelta
+from importlib import import_module
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.models import AuthSession, Role, User
+from accounts.models import AuthSession, Role, SessionKind, User
 from accounts.roles import group_name
 from accounts.tokens import new_refresh_jti, token_pair, token_session_id
 from ektor.api.errors import ApplicationError, Conflict, RequestValidationError
@@ -238,6 +239,33 @@ def session_start(*, user: User, user_agent: str = "", ip_address: str | None = 
     return token_pair(session)
 
 
+def admin_session_start(
+    *, user: User, browser_session_key: str, user_agent: str = "", ip_address: str | None = None
+) -> AuthSession:
+    """Record a sign-in to the admin, made in the Django session `browser_session_key`.
+
+    It lasts SESSION_COOKIE_AGE from the sign-in (the caller gives the browser's session the
+    same end). No token is ever issued for it: its refresh_jti is random and never handed out.
+    """
+    now = timezone.now()
+    return AuthSession.objects.create(
+        user=user,
+        kind=SessionKind.ADMIN,
+        browser_session_key=browser_session_key,
+        user_agent=user_agent[:255],
+        ip_address=ip_address,
+        last_used_at=now,
+        expires_at=now + timedelta(seconds=settings.SESSION_COOKIE_AGE),
+        refresh_jti=new_refresh_jti(),
+    )
+
+
+@transaction.atomic
+def admin_session_rekey(*, session: AuthSession, browser_session_key: str) -> None:
+    """Django gave the browser's session a new key (it does after a password change)."""
+    AuthSession.objects.filter(pk=session.pk).update(browser_session_key=browser_session_key)
+
+
 def session_refresh(*, refresh_token: str, ip_address: str | None = None) -> dict:
     """Rotate the session's refresh token and return a new pair.
 
@@ -282,9 +310,20 @@ def session_refresh(*, refresh_token: str, ip_address: str | None = None) -> dic
 
 
 def _sessions_end(sessions, reason: str, now=None) -> int:
-    return sessions.filter(ended_at__isnull=True).update(
-        ended_at=now or timezone.now(), end_reason=reason
+    """End the open sessions among `sessions`; an admin session's browser session is deleted,
+    which signs that browser out at its next request."""
+    sessions = sessions.filter(ended_at__isnull=True)
+    browser_keys = list(
+        sessions.filter(kind=SessionKind.ADMIN)
+        .exclude(browser_session_key="")
+        .values_list("browser_session_key", flat=True)
     )
+    ended = sessions.update(ended_at=now or timezone.now(), end_reason=reason)
+    if browser_keys:
+        store = import_module(settings.SESSION_ENGINE).SessionStore
+        for key in browser_keys:
+            store(session_key=key).delete()
+    return ended
 
 
 @transaction.atomic

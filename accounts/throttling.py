@@ -13,6 +13,12 @@ their window runs: our database cache deletes only expired rows when it grows (D
 delete a third of the live ones, letting a client flush its own counters with made-up
 usernames).
 
+Sign-ins (auth/token and the admin's sign-in form, one budget: an attempt at either counts
+once against the same counters) and registrations are limited per client address, per
+username from that address, and per username from anywhere under a higher ceiling: a stranger
+guessing a user's password from elsewhere spends only their own address's allowance, and must
+bring many addresses to reach the ceiling that would lock the user out (until the window ends).
+
 DRF's own client identification trusts any X-Forwarded-For header unless NUM_PROXIES is set;
 here the address comes from `client_ip`, which only believes entries added by the proxies we
 were told about, so a client cannot mint itself a fresh identity per request.
@@ -21,6 +27,7 @@ were told about, so a client cannot mint itself a fresh identity per request.
 import hashlib
 import math
 from ipaddress import ip_address
+from types import SimpleNamespace
 
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
@@ -126,17 +133,56 @@ class ClientAddressRateThrottle(_AuthRateThrottle):
         return client_ip(request) or "unknown"
 
 
-class UsernameRateThrottle(_AuthRateThrottle):
-    """Per account named in the body, so spreading guesses over many addresses does not help."""
+def _named_username(request) -> str | None:
+    """The username a sign-in names: the API's parsed body, or the admin's form."""
+    try:
+        data = request.data if hasattr(request, "data") else request.POST
+        username = data.get("username")
+    except AttributeError:  # a JSON body that is not an object: validation answers it
+        return None
+    if not isinstance(username, str) or not username.strip():
+        return None
+    return username.strip().lower()
 
-    kind = "username"
+
+class UsernameAddressRateThrottle(_AuthRateThrottle):
+    """Per account named in the body, from one client address: a user's own sign-ins never
+    share a counter with a stranger's guesses."""
+
+    kind = "username-address"
     setting = "AUTH_USERNAME_RATE_LIMIT"
 
     def identity(self, request) -> str | None:
-        try:
-            username = request.data.get("username")
-        except AttributeError:  # a JSON body that is not an object: validation answers it
+        username = _named_username(request)
+        if username is None:
             return None
-        if not isinstance(username, str) or not username.strip():
-            return None
-        return username.strip().lower()
+        return f"{username}\n{client_ip(request) or 'unknown'}"
+
+
+class UsernameRateThrottle(_AuthRateThrottle):
+    """Per account named in the body, from any address: a ceiling on guesses spread over many
+    addresses, set well above the per-address limits so a user is locked out only by many."""
+
+    kind = "username"
+    setting = "AUTH_USERNAME_CEILING"
+
+    def identity(self, request) -> str | None:
+        return _named_username(request)
+
+
+# The scope auth/token counts in; the admin's sign-in form counts in it too (one budget).
+SIGN_IN_SCOPE = "token"
+# Address first: a request it refuses is not counted per username (see REFUSED).
+SIGN_IN_THROTTLES = [ClientAddressRateThrottle, UsernameAddressRateThrottle, UsernameRateThrottle]
+
+
+def sign_in_refusal(request, *, scope: str = SIGN_IN_SCOPE) -> float | None:
+    """Count a sign-in made outside DRF (the admin's form) as DRF's check_throttles counts one
+    at auth/token: None when every limit allows it, else the seconds to wait."""
+    view = SimpleNamespace(throttle_scope=scope)
+    waits = []
+    for throttle_class in SIGN_IN_THROTTLES:
+        throttle = throttle_class()
+        if not throttle.allow_request(request, view):
+            waits.append(throttle.wait())
+    return max(waits) if waits else None

@@ -26,15 +26,27 @@ class EktorAdminSite(admin.AdminSite):
         rank = {label: n for n, label in enumerate(APP_ORDER)}
         return sorted(apps, key=lambda app: rank.get(app["app_label"], len(rank)))
 
-    def password_change(self, request, extra_context=None):
-        # Django's view with our form: changing one's password also ends one's API sessions.
-        from django.contrib.auth.views import PasswordChangeView
+    @property
+    def login_form(self):
+        # Imported when used: this module loads before the apps (INSTALLED_APPS names it).
+        from accounts.admin import SignInForm
 
-        from accounts.admin import OwnPasswordChangeForm
+        return SignInForm
+
+    def login(self, request, extra_context=None):
+        response = super().login(request, extra_context)
+        retry_after = getattr(request, "sign_in_retry_after", None)
+        if retry_after is not None:  # SignInForm refused the attempt
+            response.status_code = 429
+            response["Retry-After"] = str(retry_after)
+        return response
+
+    def password_change(self, request, extra_context=None):
+        # Django's view with our form: changing one's password also ends one's other sessions.
+        from accounts.admin import OwnPasswordChangeView
 
         request.current_app = self.name
-        return PasswordChangeView.as_view(
-            form_class=OwnPasswordChangeForm,
+        return OwnPasswordChangeView.as_view(
             success_url=reverse("admin:password_change_done", current_app=self.name),
             extra_context={**self.each_context(request), **(extra_context or {})},
         )(request)

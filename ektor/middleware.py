@@ -1,4 +1,5 @@
-"""Request id, per-request JSON log line, the error envelope for non-DRF responses, CSP."""
+"""Request id, per-request JSON log line, the error envelope for non-DRF responses, the API's
+body size limit, CSP."""
 
 import logging
 import time
@@ -67,6 +68,52 @@ class RequestContextMiddleware:
         if not is_api_path(request.path):
             return None
         return error_response(500, request_id=request.request_id)
+
+
+class RequestBodyLimitMiddleware:
+    """API requests with a body over API_MAX_BODY_BYTES are refused before anything reads it.
+
+    DRF's parsers read the request stream directly, past Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+    (which guards only request.body and form fields), so without this a JSON body of any size
+    was read into memory and parsed, anonymous ones included. Django never reads more than the
+    declared Content-Length, so checking it bounds what is read. A body without one (chunked)
+    would be read as empty: it is refused with 411 rather than silently ignored. The admin
+    keeps Django's own limits (its CSV import checks the file's size itself).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if is_api_path(request.path):
+            refusal = self.refusal(request)
+            if refusal is not None:
+                return refusal
+        return self.get_response(request)
+
+    @staticmethod
+    def refusal(request: HttpRequest) -> HttpResponse | None:
+        limit = settings.API_MAX_BODY_BYTES
+        declared = request.META.get("CONTENT_LENGTH")
+        if not declared and "HTTP_TRANSFER_ENCODING" in request.META:
+            return error_response(
+                411,
+                "A request body needs a Content-Length header",
+                {"reason": "length_required"},
+                request_id=request.request_id,
+            )
+        try:
+            length = int(declared or 0)
+        except ValueError:
+            return None  # Django reads such a body as empty
+        if length <= limit:
+            return None
+        return error_response(
+            413,
+            f"Request body too large: at most {limit} bytes",
+            {"reason": "request_too_large", "max_bytes": limit},
+            request_id=request.request_id,
+        )
 
 
 class ContentSecurityPolicyMiddleware:

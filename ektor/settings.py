@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "ektor.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -201,11 +202,16 @@ REGISTRATION_OPEN = env_bool("REGISTRATION_OPEN", False)
 BOOTSTRAP_ADMIN_USERNAME = env_str("BOOTSTRAP_ADMIN_USERNAME")
 BOOTSTRAP_ADMIN_EMAIL = env_str("BOOTSTRAP_ADMIN_EMAIL")
 BOOTSTRAP_ADMIN_PASSWORD = env_str("BOOTSTRAP_ADMIN_PASSWORD")
-# Rate limits of auth/token, auth/register and auth/refresh ("<count>/<s|min|hour|day>"),
-# counted per endpoint in the shared cache: per client address, and per username named in
-# the body (token and register).
+# Rate limits of auth/token (and the admin's sign-in form, in the same budget), auth/register
+# and auth/refresh ("<count>/<s|min|hour|day>"), counted per endpoint in the shared cache: per
+# client address; per username named in the body from one address (token and register); and
+# per username from anywhere, a higher ceiling (see accounts/throttling.py).
 AUTH_RATE_LIMIT = env_str("AUTH_RATE_LIMIT", "20/min")
 AUTH_USERNAME_RATE_LIMIT = env_str("AUTH_USERNAME_RATE_LIMIT", "10/min")
+AUTH_USERNAME_CEILING = env_str("AUTH_USERNAME_CEILING", "30/min")
+
+# The largest request body the API reads (bytes, any content type); larger ones are a 413.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1024 * 1024)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.SessionJWTAuthentication"],

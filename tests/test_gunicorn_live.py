@@ -3,6 +3,7 @@ starts gunicorn with production settings against the MariaDB test database, and 
 over HTTP: health, the admin's static CSS from whitenoise, signing in, a list, JSON access
 logs with the request id, and a graceful stop on SIGTERM."""
 
+import http.client
 import json
 import os
 import re
@@ -212,6 +213,41 @@ def test_signs_in_and_reads_the_users_list(server):
     status, _, body = server.get("/api/v1/users")
     assert status == 401
     assert json.loads(body)["code"] == "HTTP_401"
+
+
+def raw_exchange(server, head: str, body: bytes = b"") -> tuple[int, str, bytes]:
+    """Send `head` (request line and headers) and `body` as they are; status, content type
+    and body of the answer."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(head.replace("\n", "\r\n").encode() + b"\r\n" + body)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        return response.status, response.getheader("Content-Type", ""), response.read()
+
+
+def test_request_size_refusals_through_gunicorn(server):
+    # 50 MB declared and never sent: answered at once from the header, the body unread.
+    status, content_type, body = raw_exchange(
+        server,
+        "POST /api/v1/auth/refresh HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\n"
+        f"Content-Length: {50 * 1024 * 1024}\nConnection: close\n",
+    )
+    assert (status, content_type) == (413, "application/json")
+    assert json.loads(body)["details"]["reason"] == "request_too_large"
+    # A chunked body is refused, not read as an empty one.
+    status, content_type, body = raw_exchange(
+        server,
+        "POST /api/v1/auth/token HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\n"
+        "Transfer-Encoding: chunked\nConnection: close\n",
+        b"2\r\n{}\r\n0\r\n\r\n",
+    )
+    assert (status, content_type) == (411, "application/json")
+    assert json.loads(body)["details"]["reason"] == "length_required"
+    # gunicorn's own refusal, before the app, is HTML (docs/deployment.md says so).
+    status, content_type, _ = raw_exchange(
+        server, f"GET /api/v1/{'x' * 4100} HTTP/1.1\nHost: 127.0.0.1\nConnection: close\n"
+    )
+    assert (status, content_type) == (414, "text/html")
 
 
 def test_sigterm_stops_gracefully(server):

@@ -94,3 +94,37 @@ def test_staff(case, staff_user):
 def test_admin(case, admin_user):
     response = send(client_for(admin_user), case)
     assert response.status_code == case.admin_status, response.content
+
+
+def routes_with_methods() -> dict[str, tuple[RoleCase, set[str]]]:
+    """Each route once: a case to build its path, and the methods the matrix lists for it."""
+    routes: dict[str, tuple[RoleCase, set[str]]] = {}
+    for case in CASES:
+        methods = routes.setdefault(normalise(case.route), (case, set()))[1]
+        methods.add(case.method)
+    return routes
+
+
+ROUTES = routes_with_methods()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", sorted(ROUTES))
+@pytest.mark.parametrize("role", ["anonymous", "staff", "admin"])
+def test_options_answers_every_route_with_allow(route, role, request):
+    """OPTIONS says which methods a route has, to anyone, and is never an error."""
+    user = None if role == "anonymous" else request.getfixturevalue(f"{role}_user")
+    case, methods = ROUTES[route]
+    response = client_for(user).options(case.path())
+    assert response.status_code == 200, response.content
+    allowed = {method.strip() for method in response["Allow"].split(",")}
+    assert methods | {"OPTIONS"} <= allowed
+    assert response.json() == {
+        "name": response.json()["name"],
+        "renders": ["application/json"],
+        "parses": [
+            "application/json",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ],
+    }

@@ -87,6 +87,7 @@ class SessionOut(serializers.ModelSerializer):
         model = AuthSession
         fields = [
             "session_id",
+            "kind",
             "user_agent",
             "ip_address",
             "created_at",

@@ -22,7 +22,12 @@ from accounts.api.serializers import (
     UserUpdateIn,
 )
 from accounts.models import AuthSession, Role
-from accounts.throttling import ClientAddressRateThrottle, UsernameRateThrottle, client_ip
+from accounts.throttling import (
+    SIGN_IN_SCOPE,
+    SIGN_IN_THROTTLES,
+    ClientAddressRateThrottle,
+    client_ip,
+)
 from ektor.api.errors import NotFound, RequestValidationError
 from ektor.api.views import ApiViewSet
 
@@ -56,8 +61,8 @@ class SignInView(ApiViewSet):
 
 
 class TokenView(SignInView):
-    throttle_scope = "token"
-    throttle_classes = [ClientAddressRateThrottle, UsernameRateThrottle]
+    throttle_scope = SIGN_IN_SCOPE
+    throttle_classes = SIGN_IN_THROTTLES
 
     @extend_schema(request=TokenIn, responses={200: TokenOut}, auth=[])
     def create(self, request):
@@ -83,7 +88,7 @@ class RefreshView(SignInView):
 
 class RegisterView(ApiViewSet):
     permission_classes = [CanRegister]
-    throttle_classes = [ClientAddressRateThrottle, UsernameRateThrottle]
+    throttle_classes = SIGN_IN_THROTTLES
     throttle_scope = "register"
 
     @extend_schema(request=RegisterIn, responses={201: UserOut})

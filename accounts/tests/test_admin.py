@@ -185,12 +185,12 @@ def test_sessions_are_listed_and_ended_by_the_action(
     ended = AuthSession.objects.filter(ended_at__isnull=False)
     assert sorted(str(s.pk) for s in ended) == sorted(ids)
     assert {s.end_reason for s in ended} == {"revoked_by_admin"}
-    assert AuthSession.objects.open().count() == 1
+    assert AuthSession.objects.open().filter(kind="api").count() == 1
 
 
 def test_a_session_is_read_only_in_the_admin(admin_web, staff_user):
     session_start(user=staff_user, user_agent="PoolApp/2.1")
-    session = AuthSession.objects.get()
+    session = AuthSession.objects.get(kind="api")
     page = admin_web.get(f"{SESSIONS}{session.pk}/change/")
     assert page.status_code == 200
     html = page.content.decode()
@@ -217,7 +217,8 @@ def test_changing_ones_own_password_in_the_admin_ends_ones_api_sessions(admin_us
     from accounts.tests.factories import DEFAULT_PASSWORD
 
     tokens = session_start(user=admin_user)
-    client = Client()
+    other_browser, client = Client(), Client()
+    other_browser.force_login(admin_user)
     client.force_login(admin_user)
     response = client.post(
         "/admin/password_change/",
@@ -230,7 +231,12 @@ def test_changing_ones_own_password_in_the_admin_ends_ones_api_sessions(admin_us
     assert response.status_code == 302
     admin_user.refresh_from_db()
     assert admin_user.check_password("Float-Line-4471")
-    assert not AuthSession.objects.open().filter(user=admin_user).exists()
+    # Only this browser's own admin session is still open.
+    still_open = AuthSession.objects.open().filter(user=admin_user).get()
+    assert (still_open.kind, still_open.browser_session_key) == (
+        "admin",
+        client.session.session_key,
+    )
     assert assert_envelope(api_me(tokens), 401)["details"]["reason"] == "session_ended"
-    # The admin's own browser session survives the change.
     assert client.get("/admin/").status_code == 200
+    assert other_browser.get("/admin/").status_code == 302

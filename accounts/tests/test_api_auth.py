@@ -230,6 +230,7 @@ def test_sessions_list_shows_only_ones_own_open_sessions(staff_user, admin_user)
     assert {s["user_agent"] for s in sessions} == {"Tablet", "Laptop"}
     assert set(sessions[0]) == {
         "session_id",
+        "kind",
         "user_agent",
         "ip_address",
         "created_at",

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.test import override_settings
+from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
 from accounts.services import session_start
@@ -77,14 +77,33 @@ def test_limit_per_address_is_shared_by_two_clients_and_not_dodged_by_x_forwarde
     assert attempt(first, "clerk", DEFAULT_PASSWORD, REMOTE_ADDR="192.0.2.50").status_code == 200
 
 
-@override_settings(AUTH_RATE_LIMIT="100/min", AUTH_USERNAME_RATE_LIMIT="2/min")
-def test_limit_per_username_across_addresses(staff_user):
-    for address in ("192.0.2.1", "192.0.2.2"):
-        assert attempt(APIClient(), "Clerk", REMOTE_ADDR=address).status_code == 401
-    # A third guess at the same account from a third address: refused, case regardless.
-    assert_limited(attempt(APIClient(), "CLERK", REMOTE_ADDR="192.0.2.3"))
+@override_settings(
+    AUTH_RATE_LIMIT="100/min", AUTH_USERNAME_RATE_LIMIT="2/min", AUTH_USERNAME_CEILING="5/min"
+)
+def test_limit_per_username_per_address_then_a_ceiling_across_addresses(staff_user):
+    for _ in range(2):
+        assert attempt(APIClient(), "Clerk", REMOTE_ADDR="192.0.2.1").status_code == 401
+    # A third guess at the same account from that address: refused, case regardless.
+    assert_limited(attempt(APIClient(), "CLERK", REMOTE_ADDR="192.0.2.1"))
+    # From other addresses the account has its own allowance, up to the ceiling (5 counted:
+    # the refused guess above was not counted against it).
+    for address in ("192.0.2.2", "192.0.2.2", "192.0.2.3"):
+        assert attempt(APIClient(), "clerk", REMOTE_ADDR=address).status_code == 401
+    assert_limited(attempt(APIClient(), "clerk", DEFAULT_PASSWORD, REMOTE_ADDR="192.0.2.4"))
     # Other accounts are not affected.
-    assert attempt(APIClient(), "boss", REMOTE_ADDR="192.0.2.3").status_code == 401
+    assert attempt(APIClient(), "boss", REMOTE_ADDR="192.0.2.4").status_code == 401
+
+
+def test_a_stranger_guessing_from_elsewhere_cannot_lock_the_user_out(staff_user, monkeypatch):
+    # The defaults: 20/min per address, 10/min per username and address, 30/min per username.
+    freeze_throttle_clock(monkeypatch, 6_000_030.0)
+    stranger = APIClient()
+    address = "198.51.100.66"
+    statuses = Counter(attempt(stranger, REMOTE_ADDR=address).status_code for _ in range(25))
+    assert statuses == {401: 10, 429: 15}
+    # The user, at their own address, signs in with the right password.
+    response = attempt(APIClient(), "clerk", DEFAULT_PASSWORD, REMOTE_ADDR="192.0.2.80")
+    assert response.status_code == 200, response.content
 
 
 @override_settings(AUTH_RATE_LIMIT="2/min")
@@ -277,3 +296,72 @@ def test_a_refused_client_makes_no_counter_per_username_it_names(monkeypatch):
     for n in range(30):
         assert_limited(attempt(client, username=f"made-up-{n}", REMOTE_ADDR=address))
     assert cache_rows() == before
+
+
+@override_settings(AUTH_RATE_LIMIT="2/min")
+def test_a_wrong_method_or_options_spends_no_sign_in_budget(staff_user):
+    client = APIClient()
+    for _ in range(5):
+        response = client.get(TOKEN)
+        assert_envelope(response, 405)
+        assert response["Allow"] == "POST, OPTIONS"
+        assert client.put(TOKEN, {}, format="json").status_code == 405
+        assert client.options(TOKEN).status_code == 200
+    # The whole allowance is still there.
+    assert attempt(client).status_code == 401
+    assert attempt(client, "clerk", DEFAULT_PASSWORD).status_code == 200
+    assert_limited(attempt(client))
+
+
+ADMIN_LOGIN = "/admin/login/"
+
+
+def admin_sign_in(client, username="clerk", password=WRONG_PASSWORD, **extra):
+    return client.post(ADMIN_LOGIN, {"username": username, "password": password}, **extra)
+
+
+@override_settings(AUTH_RATE_LIMIT="3/min")
+def test_the_admin_sign_in_form_obeys_the_address_limit(staff_user):
+    client = Client()
+    for _ in range(3):
+        response = admin_sign_in(client)
+        assert response.status_code == 200
+        assert "Please enter the correct username and password" in response.content.decode()
+    assert client.get(ADMIN_LOGIN).status_code == 200  # showing the form is not an attempt
+    # Over the limit: refused before the password is checked, even the right one.
+    response = admin_sign_in(client, password=DEFAULT_PASSWORD)
+    assert response.status_code == 429
+    retry_after = int(response["Retry-After"])
+    assert 1 <= retry_after <= 60
+    page = response.content.decode()
+    assert f"Too many sign-in attempts; try again in {retry_after} seconds." in page
+    assert "_auth_user_id" not in client.session
+    # Another address has its own allowance.
+    response = admin_sign_in(client, password=DEFAULT_PASSWORD, REMOTE_ADDR="192.0.2.50")
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(staff_user.pk)
+
+
+@override_settings(AUTH_RATE_LIMIT="100/min", AUTH_USERNAME_RATE_LIMIT="3/min")
+def test_the_admin_form_and_auth_token_share_one_budget_counting_each_attempt_once(
+    staff_user,
+):
+    api, web = APIClient(), Client()
+    assert attempt(api).status_code == 401
+    assert admin_sign_in(web).status_code == 200
+    assert attempt(api).status_code == 401
+    # The fourth guess at this account from this address, whichever the door.
+    response = admin_sign_in(web, password=DEFAULT_PASSWORD)
+    assert response.status_code == 429
+    assert "Too many sign-in attempts" in response.content.decode()
+    assert_limited(attempt(api, "clerk", DEFAULT_PASSWORD))
+    # Another account from the same address is not affected.
+    assert admin_sign_in(web, "boss").status_code == 200
+
+
+@override_settings(AUTH_USERNAME_RATE_LIMIT="2/min")
+def test_a_stranger_at_the_admin_form_cannot_lock_the_user_out(staff_user):
+    for _ in range(5):
+        admin_sign_in(Client(), REMOTE_ADDR="198.51.100.66")
+    response = admin_sign_in(Client(), password=DEFAULT_PASSWORD, REMOTE_ADDR="192.0.2.80")
+    assert response.status_code == 302

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from billing.models import InvoiceStatus, PaymentMethod
 from billing.selectors import balance_due
 from billing.services import REVERSAL_REASON_MAX
-from ektor.api.fields import MoneyField, StrictCharField, StrictIntegerField
+from ektor.api.fields import IsoDateField, MoneyField, StrictCharField, StrictIntegerField
 from ektor.api.lean import date_out, datetime_formatter, money_out
 
 
@@ -18,10 +18,10 @@ def _notes() -> StrictCharField:
 class InvoiceCreateIn(serializers.Serializer):
     customer_id = StrictIntegerField(min_value=1)
     property_id = StrictIntegerField(min_value=1)
-    period_start = serializers.DateField()
-    period_end = serializers.DateField()
-    issued_date = serializers.DateField()
-    due_date = serializers.DateField(required=False, allow_null=True)
+    period_start = IsoDateField()
+    period_end = IsoDateField()
+    issued_date = IsoDateField()
+    due_date = IsoDateField(required=False, allow_null=True)
     subtotal = MoneyField()
     tax = MoneyField()
     total = MoneyField()
@@ -34,10 +34,10 @@ class InvoiceUpdateIn(serializers.Serializer):
 
     customer_id = StrictIntegerField(min_value=1, required=False)
     property_id = StrictIntegerField(min_value=1, required=False)
-    period_start = serializers.DateField(required=False)
-    period_end = serializers.DateField(required=False)
-    issued_date = serializers.DateField(required=False)
-    due_date = serializers.DateField(required=False, allow_null=True)
+    period_start = IsoDateField(required=False)
+    period_end = IsoDateField(required=False)
+    issued_date = IsoDateField(required=False)
+    due_date = IsoDateField(required=False, allow_null=True)
     subtotal = MoneyField(required=False)
     tax = MoneyField(required=False)
     total = MoneyField(required=False)
@@ -127,7 +127,7 @@ def invoice_rows_out(rows) -> list[dict]:
 class PaymentIn(serializers.Serializer):
     invoice_id = StrictIntegerField(min_value=1)
     amount = MoneyField(min_value=Decimal("0.01"))
-    paid_date = serializers.DateField(required=False)
+    paid_date = IsoDateField(required=False)
     method = serializers.ChoiceField(choices=PaymentMethod.choices, required=False)
     reference = StrictCharField(
         required=False, allow_null=True, allow_blank=True, max_length=80, trim_whitespace=True
@@ -176,7 +176,7 @@ class StatementQuery(serializers.Serializer):
     """`from` and `to` are Python keywords, hence the fields are declared in get_fields."""
 
     def get_fields(self):
-        return {"from": serializers.DateField(), "to": serializers.DateField()}
+        return {"from": IsoDateField(), "to": IsoDateField()}
 
 
 class StatementPath(serializers.Serializer):

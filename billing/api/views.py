@@ -4,7 +4,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from billing import selectors, services
 from billing.api import serializers as s
@@ -12,7 +11,7 @@ from billing.api.filters import InvoiceFilter, PaymentFilter
 from billing.models import Invoice
 from ektor.api.errors import RequestValidationError, flatten_errors
 from ektor.api.queryparams import validate_query
-from ektor.api.views import ApiViewSet
+from ektor.api.views import ApiView, ApiViewSet
 
 
 class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
@@ -85,7 +84,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         return Response(s.payment_out(reversed_))
 
 
-class CustomerStatementView(APIView):
+class CustomerStatementView(ApiView):
     """Readable by whoever may view invoices."""
 
     permission_model = Invoice

@@ -137,7 +137,7 @@ class TestCreate:
             ({"subtotal": "1e20"}, "subtotal", "no more than 12 digits"),
             ({"subtotal": True}, "subtotal", "valid amount of money"),
             ({"customer_id": "1"}, "customer_id", "valid integer"),
-            ({"period_start": "2026-13-01"}, "period_start", "Date has wrong format"),
+            ({"period_start": "2026-13-01"}, "period_start", "2026-13-01 is not a valid date"),
         ],
     )
     def test_field_rules_are_422(self, admin_client_api, overrides, loc, message):

@@ -101,7 +101,11 @@ def test_payment_on_draft_sends_it(admin_client_api):
         ({"invoice_id": "1"}, "invoice_id", "valid integer"),
         ({"method": "bitcoin"}, "method", "is not a valid choice"),
         ({"reference": "x" * 81}, "reference", "no more than 80 characters"),
-        ({"paid_date": "2026-02-30"}, "paid_date", "Date has wrong format"),
+        ({"paid_date": "2026-02-30"}, "paid_date", "2026-02-30 is not a valid date"),
+        ({"paid_date": "2026-2-3"}, "paid_date", "Date has wrong format"),
+        ({"amount": "\u0665"}, "amount", "valid amount of money"),
+        ({"amount": "\uff15.00"}, "amount", "valid amount of money"),
+        ({"amount": "1_0"}, "amount", "valid amount of money"),
     ],
 )
 def test_input_is_strict(admin_client_api, invoice, overrides, loc, message):

@@ -1,8 +1,29 @@
 """Serializer fields that are strict about JSON types: a number is not a name."""
 
+import re
+from datetime import date
 from decimal import Decimal
 
 from rest_framework import serializers
+
+# Python's int(), Decimal() and date parsing read any Unicode digit (Arabic-Indic, fullwidth) and
+# "1_000"; numbers and dates we are sent are plain ASCII.
+ASCII_DECIMAL = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
+ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
+DATE_WRONG_FORMAT = "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."
+
+
+def parse_iso_date(value: object) -> date:
+    """A YYYY-MM-DD date, in a body or a query string; ValueError carries the message to show:
+    a wrong shape, or a date of the right shape that the calendar does not have."""
+    text = value.strip() if isinstance(value, str) else ""
+    match = ISO_DATE.match(text)
+    if match is None:
+        raise ValueError(DATE_WRONG_FORMAT)
+    try:
+        return date(*(int(part) for part in match.groups()))
+    except ValueError:
+        raise ValueError(f"{text} is not a valid date") from None
 
 
 class StrictCharField(serializers.CharField):
@@ -56,4 +77,16 @@ class MoneyField(serializers.DecimalField):
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, (str, int, float)):
             self.fail("invalid")
+        if isinstance(data, str) and not ASCII_DECIMAL.match(data.strip()):
+            self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class IsoDateField(serializers.DateField):
+    """A date as YYYY-MM-DD (see parse_iso_date)."""
+
+    def to_internal_value(self, value):
+        try:
+            return parse_iso_date(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc), code="invalid") from None

@@ -15,6 +15,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ektor.api.fields import parse_iso_date
+
 # The largest BIGINT: a bigger id cannot exist, and some databases fail on it (OverflowError).
 MAX_ID = 2**63 - 1
 # int() also reads non-ASCII digits (e.g. Arabic-Indic) and "1_0"; ids are plain ASCII digits.
@@ -56,10 +58,20 @@ class IdFilter(filters.Filter):
     field_class = IdFormField
 
 
+class IsoDateFormField(forms.DateField):
+    """YYYY-MM-DD, judged as in bodies (ektor.api.fields.parse_iso_date)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_iso_date(value)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="invalid") from None
+
+
 class IsoDateFilter(filters.DateFilter):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("input_formats", ["%Y-%m-%d"])
-        super().__init__(*args, **kwargs)
+    field_class = IsoDateFormField
 
 
 @extend_schema_field(OpenApiTypes.BOOL)

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from ektor.api.counts import total_count
 from ektor.api.errors import RequestValidationError
-from ektor.api.filters import ASCII_INT
+from ektor.api.filters import ASCII_INT, MAX_ID
 
 MAX_LIMIT = 200
 
@@ -31,7 +31,7 @@ class ArrayLimitOffsetPagination(BasePagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.limit = _query_int(request, "limit", self.default_limit, 1, MAX_LIMIT)
-        self.offset = _query_int(request, "offset", 0, 0, None)
+        self.offset = _query_int(request, "offset", 0, 0, MAX_ID)
         self.request = request
         self.count = total_count(queryset)
         if self.offset >= self.count:
@@ -74,6 +74,6 @@ class ArrayLimitOffsetPagination(BasePagination):
                 "name": "offset",
                 "in": "query",
                 "required": False,
-                "schema": {"type": "integer", "minimum": 0, "default": 0},
+                "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID, "default": 0},
             },
         ]

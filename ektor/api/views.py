@@ -3,12 +3,53 @@
 from typing import Any
 
 from rest_framework import serializers, viewsets
+from rest_framework.metadata import BaseMetadata
+from rest_framework.views import APIView
 
 from ektor.api.errors import NotFound, RequestValidationError
 from ektor.api.filters import ASCII_INT
 
 
-class ApiViewSet(viewsets.GenericViewSet):
+class MediaTypesMetadata(BaseMetadata):
+    """The OPTIONS body: the route's name and media types (the methods are in `Allow`).
+
+    DRF's SimpleMetadata also describes a POST from `serializer_class`, which our views use
+    for output only (and some views lack: it crashed on them).
+    """
+
+    def determine_metadata(self, request, view) -> dict[str, Any]:
+        return {
+            "name": view.get_view_name(),
+            "renders": [renderer.media_type for renderer in view.renderer_classes],
+            "parses": [parser.media_type for parser in view.parser_classes],
+        }
+
+
+class ApiView(APIView):
+    """What every API view shares.
+
+    OPTIONS answers anyone with `Allow` (it tells what the route's documentation tells): no
+    authentication, permission or rate limit applies to it. A method the route does not have
+    is refused (405) without spending a rate limit, so it cannot use up a sign-in budget.
+    """
+
+    metadata_class = MediaTypesMetadata
+
+    def perform_authentication(self, request) -> None:
+        if request.method != "OPTIONS":
+            super().perform_authentication(request)
+
+    def check_permissions(self, request) -> None:
+        if request.method != "OPTIONS":
+            super().check_permissions(request)
+
+    def check_throttles(self, request) -> None:
+        # dispatch() answers a method the view has no handler for with 405.
+        if request.method != "OPTIONS" and hasattr(self, request.method.lower()):
+            super().check_throttles(request)
+
+
+class ApiViewSet(viewsets.GenericViewSet, ApiView):
     """`get_object` 404s in the envelope with the model's name ("Customer not found").
 
     An id in the path that is not a positive integer is a 422 (`loc: ["path", "<model>_id"]`).

@@ -48,3 +48,36 @@ def test_huge_body_id_is_422(admin_client_api):
     )
     assert response.status_code == 422
     assert response.json()["details"]["errors"][0]["loc"] == ["body", "invoice_id"]
+
+
+def test_offset_is_bounded_like_ids(staff_client_api):
+    response = staff_client_api.get(f"/api/v1/customers?offset={10**30}")
+    assert response.status_code == 422, response.content
+    error = response.json()["details"]["errors"][0]
+    assert error["loc"] == ["query", "offset"]
+    assert error["msg"] == f"Input should be an integer of at least 0 and at most {2**63 - 1}"
+    assert staff_client_api.get(f"/api/v1/customers?offset={2**63 - 1}").json() == []
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2026-02-30", "2026-02-30 is not a valid date"),
+        ("2026-00-10", "2026-00-10 is not a valid date"),
+        ("2026-2-3", "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."),
+        # Arabic-Indic digits: Python's date parsing would read them.
+        (
+            "%D9%A2%D9%A0%D9%A2%D9%A6-01-01",
+            "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.",
+        ),
+    ],
+)
+def test_a_date_in_the_query_string_is_judged_as_in_a_body(staff_client_api, value, message):
+    for url, name in [
+        (f"/api/v1/invoices?from_date={value}", "from_date"),
+        (f"/api/v1/reports/customers/1/statement?from={value}&to=2026-12-31", "from"),
+    ]:
+        response = staff_client_api.get(url)
+        assert response.status_code == 422, response.content
+        errors = response.json()["details"]["errors"]
+        assert {"loc": ["query", name], "msg": message, "type": "invalid"} in errors
