@@ -217,7 +217,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "ektor.api.pagination.ArrayLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "ektor.api.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "ektor.api.schema.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%SZ",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -245,6 +245,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["ektor.api.schema.canonical_paths"],
+    "TAGS": [
+        {"name": "auth", "description": "Sign-in, tokens, sessions and the caller's account"},
+        {"name": "users", "description": "User management (admins)"},
+        {"name": "customers"},
+        {"name": "properties", "description": "Service addresses of customers"},
+        {"name": "invoices"},
+        {"name": "payments"},
+        {"name": "reports", "description": "Customer statements"},
+    ],
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

@@ -59,8 +59,16 @@ class TokenView(SignInView):
     throttle_scope = "token"
     throttle_classes = [ClientAddressRateThrottle, UsernameRateThrottle]
 
+    error_reasons = {"create": {401: ("invalid_credentials",), 403: ("user_inactive",)}}
+
     @extend_schema(request=TokenIn, responses={200: TokenOut}, auth=[])
     def create(self, request):
+        """Sign in: a username (or email) and password for an access and a refresh token.
+
+        The OAuth2 password form (`application/x-www-form-urlencoded`, the same fields) is
+        accepted too; it is left out of this document because generated clients cannot
+        choose between two body types.
+        """
         data = self.validated(TokenIn)
         user = services.user_authenticate(login=data["username"], password=data["password"])
         tokens = services.session_start(
@@ -72,8 +80,16 @@ class TokenView(SignInView):
 class RefreshView(SignInView):
     throttle_scope = "refresh"
 
+    error_reasons = {
+        "create": {
+            401: ("invalid_token", "session_ended", "refresh_token_reused"),
+            403: ("user_inactive",),
+        }
+    }
+
     @extend_schema(request=RefreshIn, responses={200: TokenOut}, auth=[])
     def create(self, request):
+        """New tokens for a refresh token; the old refresh token stops working."""
         data = self.validated(RefreshIn)
         tokens = services.session_refresh(
             refresh_token=data["refresh_token"], ip_address=client_ip(request)
@@ -86,8 +102,11 @@ class RegisterView(ApiViewSet):
     throttle_classes = [ClientAddressRateThrottle, UsernameRateThrottle]
     throttle_scope = "register"
 
+    error_reasons = {"create": {409: ("username_taken", "email_taken")}}
+
     @extend_schema(request=RegisterIn, responses={201: UserOut})
     def create(self, request):
+        """Register a staff user (anyone while registration is open, otherwise admins)."""
         user = services.user_create(**self.validated(RegisterIn), role=Role.STAFF)
         return Response(UserOut(user).data, status=status.HTTP_201_CREATED)
 
@@ -101,6 +120,7 @@ class SignedInView(ApiViewSet):
 class LogoutView(SignedInView):
     @extend_schema(request=None, responses={204: NO_CONTENT})
     def create(self, request):
+        """End the current session: its tokens stop working at once."""
         services.session_end(session=request.auth_session, reason="logout")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -108,6 +128,7 @@ class LogoutView(SignedInView):
 class LogoutAllView(SignedInView):
     @extend_schema(request=None, responses={204: NO_CONTENT})
     def create(self, request):
+        """End every session of the caller."""
         services.sessions_end_all(user=request.user, reason="logout_all")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -115,12 +136,16 @@ class LogoutAllView(SignedInView):
 class MeView(SignedInView):
     @extend_schema(responses={200: UserOut})
     def retrieve(self, request):
+        """The signed-in user."""
         return Response(UserOut(request.user).data)
 
 
 class PasswordView(SignedInView):
+    error_reasons = {"create": {400: ("current_password_incorrect",)}}
+
     @extend_schema(request=PasswordChangeIn, responses={204: NO_CONTENT})
     def create(self, request):
+        """Change the caller's password; their other sessions end."""
         data = self.validated(PasswordChangeIn)
         services.password_change(
             user=request.user,
@@ -150,6 +175,7 @@ class SessionViewSet(SignedInView):
         responses={204: NO_CONTENT},
     )
     def destroy(self, request, session_id: str):
+        """End one of the caller's sessions."""
         try:
             parsed = UUID(session_id)
         except ValueError:
@@ -167,6 +193,11 @@ class UserViewSet(ApiViewSet):
     """User management; Django's accounts.*_user permissions decide (the admin group)."""
 
     serializer_class = UserOut
+    lookup_url_kwarg = "user_id"
+    error_reasons = {
+        "create": {409: ("username_taken", "email_taken")},
+        "partial_update": {400: ("no_fields_to_update",), 409: ("email_taken", "last_admin")},
+    }
 
     def get_queryset(self):
         return selectors.user_list()
@@ -182,11 +213,11 @@ class UserViewSet(ApiViewSet):
         return Response(UserOut(user).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: UserOut})
-    def retrieve(self, request, pk: str):
+    def retrieve(self, request, **kwargs):
         return Response(UserOut(self.get_object()).data)
 
     @extend_schema(request=UserUpdateIn, responses={200: UserOut})
-    def partial_update(self, request, pk: str):
+    def partial_update(self, request, **kwargs):
         user = self.get_object()
         user = services.user_update(user=user, data=self.validated(UserUpdateIn, partial=True))
         return Response(UserOut(user).data)
