@@ -14,6 +14,7 @@
   summaries (the action's docstring, or one made from the action and the model).
 """
 
+import inspect
 import re
 from collections import defaultdict
 
@@ -232,4 +233,6 @@ class AutoSchema(SpectacularAutoSchema):
         doc = self._action_doc()
         if doc:
             return doc.partition("\n\n")[2]
-        return get_doc(self.view.__class__)
+        # The view's own docstring only: its bases' are about the plumbing, not the API.
+        own = self.view.__class__.__dict__.get("__doc__")
+        return inspect.cleandoc(own) if own else ""
