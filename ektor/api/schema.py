@@ -92,6 +92,8 @@ _STATUS_TEXT = {
     422: "Invalid request: `details.errors` says what, field by field",
     429: "Too many attempts: wait `Retry-After` seconds",
 }
+# Any request can have one: gunicorn refuses it before the app sees it (limit_request_line).
+_URI_TOO_LONG = {"description": "Request line over 4 KB, refused by the HTTP server"}
 _RETRY_AFTER = {
     "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"},
 }
@@ -135,6 +137,7 @@ class AutoSchema(SpectacularAutoSchema):
             registry.register_on_missing(component)
         for status, reasons in sorted(self._errors(operation).items()):
             responses[str(status)] = self._error_response(status, reasons)
+        responses["414"] = _URI_TOO_LONG
         return operation
 
     def _errors(self, operation) -> dict[int, set[str]]:
