@@ -174,10 +174,10 @@ class SessionViewSet(SignedInView):
         parameters=[OpenApiParameter("session_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
         responses={204: NO_CONTENT},
     )
-    def destroy(self, request, session_id: str):
+    def destroy(self, request, pk: str):
         """End one of the caller's sessions."""
         try:
-            parsed = UUID(session_id)
+            parsed = UUID(pk)
         except ValueError:
             raise RequestValidationError(
                 [{"loc": ["path", "session_id"], "msg": "Input should be a UUID", "type": "uuid"}]
@@ -213,11 +213,11 @@ class UserViewSet(ApiViewSet):
         return Response(UserOut(user).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: UserOut})
-    def retrieve(self, request, **kwargs):
+    def retrieve(self, request, pk: str):
         return Response(UserOut(self.get_object()).data)
 
     @extend_schema(request=UserUpdateIn, responses={200: UserOut})
-    def partial_update(self, request, **kwargs):
+    def partial_update(self, request, pk: str):
         user = self.get_object()
         user = services.user_update(user=user, data=self.validated(UserUpdateIn, partial=True))
         return Response(UserOut(user).data)

@@ -61,20 +61,20 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         return self._respond(invoice, status=201)
 
     @extend_schema(request=s.InvoiceUpdateIn, responses=s.InvoiceOut)
-    def partial_update(self, request, **kwargs):
+    def partial_update(self, request, pk=None):
         invoice = self.get_object()
         data = self.validated(s.InvoiceUpdateIn, partial=True)
         return self._respond(services.invoice_update(invoice=invoice, data=data))
 
     @extend_schema(request=None, responses=s.InvoiceOut)
     @action(detail=True, methods=["post"])
-    def send(self, request, **kwargs):
+    def send(self, request, pk=None):
         """Send a draft: it gets its number."""
         return self._respond(services.invoice_send(invoice=self.get_object()))
 
     @extend_schema(request=s.InvoiceVoidIn, responses=s.InvoiceOut)
     @action(detail=True, methods=["post"])
-    def void(self, request, **kwargs):
+    def void(self, request, pk=None):
         """Void an invoice that has no payments."""
         invoice = self.get_object()
         data = self.validated(s.InvoiceVoidIn)

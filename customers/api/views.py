@@ -38,24 +38,24 @@ class ResourceViewSet(ApiViewSet):
         page = self.paginate_queryset(self.select(**params).values(*columns))
         return self.get_paginated_response(self.rows_out(page))
 
-    def retrieve(self, request, **kwargs):
+    def retrieve(self, request, pk=None):
         return Response(self.rows_out([vars(self.get_object())])[0])
 
     def create(self, request):
         obj = self.create_service(**self.validated(self.input_serializer))
         return Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED)
 
-    def update(self, request, **kwargs):
+    def update(self, request, pk=None):
         data = self.validated(self.input_serializer)
         obj = self.replace_service(**{self.instance_kwarg: self.get_object()}, **data)
         return Response(self.get_serializer(obj).data)
 
-    def partial_update(self, request, **kwargs):
+    def partial_update(self, request, pk=None):
         data = self.validated(self.input_serializer, partial=True)
         obj = self.update_service(**{self.instance_kwarg: self.get_object()}, data=data)
         return Response(self.get_serializer(obj).data)
 
-    def destroy(self, request, **kwargs):
+    def destroy(self, request, pk=None):
         self.delete_service(**{self.instance_kwarg: self.get_object()})
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -1,7 +1,7 @@
 """The OpenAPI document, shaped in one place so that a client generated from it works untouched.
 
 - Paths are the canonical ones (no trailing slash); path ids are named as errors report them
-  (`invoice_id`), by each viewset's `lookup_url_kwarg`.
+  (`invoice_id`), by each viewset's `lookup_url_kwarg`, and typed as positive BIGINTs.
 - Request bodies are JSON only (a view may still declare another media type with its own
   schema, as `auth/token` does for the OAuth2 form); PATCH bodies carry no defaults, so a
   generated client sends only the fields it was given.
@@ -26,6 +26,8 @@ from drf_spectacular.plumbing import (
     is_patched_serializer,
 )
 from rest_framework.permissions import IsAuthenticated
+
+from ektor.api.filters import MAX_ID
 
 API_PREFIX = "/api/v1/"
 
@@ -129,6 +131,11 @@ class AutoSchema(SpectacularAutoSchema):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
             return None
+        for parameter in operation.get("parameters", []):
+            schema = parameter["schema"]
+            if parameter["name"].endswith("_id") and schema.get("type") == "integer":
+                # Ids are positive BIGINTs wherever they appear (ektor.api.filters).
+                schema.update(minimum=1, maximum=MAX_ID)
         responses = operation["responses"]
         if self._is_list_view() and "200" in responses:
             responses["200"]["headers"] = _LIST_HEADERS

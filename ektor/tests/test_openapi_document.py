@@ -80,6 +80,8 @@ def test_path_ids_are_named_as_errors_report_them(doc):
         "session_id",
     }
     assert "/api/v1/invoices/{invoice_id}/send" in doc["paths"]
+    send = by_id(doc, "invoices_send")["parameters"][0]
+    assert send["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
 
 
 def test_lists_declare_their_paging_headers(doc):
