@@ -17,6 +17,7 @@
 import inspect
 import re
 from collections import defaultdict
+from http import HTTPStatus
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import (
@@ -173,7 +174,7 @@ class AutoSchema(SpectacularAutoSchema):
         return errors
 
     def _error_response(self, status: int, reasons: set[str]) -> dict:
-        description = _STATUS_TEXT[status]
+        description = _STATUS_TEXT.get(status) or HTTPStatus(status).phrase
         if reasons:
             description += ". `details.reason`: " + ", ".join(f"`{r}`" for r in sorted(reasons))
         response = {
