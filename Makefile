@@ -1,4 +1,4 @@
-.PHONY: run test ci lint format serve bench
+.PHONY: run test ci lint format serve bench fuzz
 
 run:        ## start the back office on SQLite at http://127.0.0.1:8000
 	scripts/run.sh
@@ -20,3 +20,6 @@ format:
 
 bench:      ## benchmark the API against the bare floor on MariaDB (see docs/performance.md)
 	scripts/bench.sh
+
+fuzz:       ## schemathesis over /openapi.json as staff and admin, on MariaDB (FUZZ_EXAMPLES=100)
+	scripts/fuzz.sh

@@ -116,8 +116,12 @@ class RequestBodyLimitMiddleware:
         )
 
 
+# JSON answers are never a page: they may load nothing at all.
+API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+
+
 class ContentSecurityPolicyMiddleware:
-    """A CSP the admin and the self-hosted docs pages work under."""
+    """A CSP the admin and the self-hosted docs pages work under; the API's is stricter."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -125,6 +129,7 @@ class ContentSecurityPolicyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if self.policy and "Content-Security-Policy" not in response:
-            response["Content-Security-Policy"] = self.policy
+        policy = API_CONTENT_SECURITY_POLICY if is_api_path(request.path) else self.policy
+        if policy and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = policy
         return response

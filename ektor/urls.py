@@ -1,10 +1,12 @@
 from django.conf import settings
 from django.contrib import admin
+from django.http import HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import (
     SpectacularJSONAPIView,
     SpectacularRedocView,
-    SpectacularSwaggerView,
+    SpectacularSwaggerSplitView,
 )
 
 from ektor.health import health
@@ -15,7 +17,14 @@ api_v1 = [
     path("", include("billing.api.urls")),
 ]
 
+
+def favicon(request):
+    # Resolved per request: with the manifest storage the name exists only after collectstatic.
+    return HttpResponseRedirect(static("ektor/favicon.ico"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("health", health, name="health"),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
@@ -27,6 +36,8 @@ handler403 = "ektor.admin_site.permission_denied"
 if settings.API_DOCS_ENABLED:
     urlpatterns += [
         path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
-        path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="docs"),
+        # The split view serves Swagger UI's bootstrap as a script file (/docs?script=), so the
+        # CSP needs no inline scripts.
+        path("docs", SpectacularSwaggerSplitView.as_view(url_name="openapi"), name="docs"),
         path("redoc", SpectacularRedocView.as_view(url_name="openapi"), name="redoc"),
     ]

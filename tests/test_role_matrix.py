@@ -50,9 +50,10 @@ def api_routes() -> set[str]:
 
 
 def normalise(route: str) -> str:
-    # Router regexes look like ^customers/(?P<pk>[^/.]+)/?$; keep a readable form.
+    # Router regexes look like ^customers/(?P<customer_id>[^/.]+)/?$; keep a readable form,
+    # with any id as <pk> (the cases' spelling).
     route = route.replace("^", "").replace("$", "").replace("/?", "")
-    route = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"<\1>", route)
+    route = re.sub(r"\(\?P<\w+>[^)]*\)|<\w+>", "<pk>", route)
     return route.rstrip("/")
 
 

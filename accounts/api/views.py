@@ -64,8 +64,16 @@ class TokenView(SignInView):
     throttle_scope = SIGN_IN_SCOPE
     throttle_classes = SIGN_IN_THROTTLES
 
+    error_reasons = {"create": {401: ("invalid_credentials",), 403: ("user_inactive",)}}
+
     @extend_schema(request=TokenIn, responses={200: TokenOut}, auth=[])
     def create(self, request):
+        """Sign in: a username (or email) and password for an access and a refresh token.
+
+        The OAuth2 password form (`application/x-www-form-urlencoded`, the same fields) is
+        accepted too; it is left out of this document because generated clients cannot
+        choose between two body types.
+        """
         data = self.validated(TokenIn)
         user = services.user_authenticate(login=data["username"], password=data["password"])
         tokens = services.session_start(
@@ -77,8 +85,16 @@ class TokenView(SignInView):
 class RefreshView(SignInView):
     throttle_scope = "refresh"
 
+    error_reasons = {
+        "create": {
+            401: ("invalid_token", "session_ended", "refresh_token_reused"),
+            403: ("user_inactive",),
+        }
+    }
+
     @extend_schema(request=RefreshIn, responses={200: TokenOut}, auth=[])
     def create(self, request):
+        """New tokens for a refresh token; the old refresh token stops working."""
         data = self.validated(RefreshIn)
         tokens = services.session_refresh(
             refresh_token=data["refresh_token"], ip_address=client_ip(request)
@@ -91,8 +107,11 @@ class RegisterView(ApiViewSet):
     throttle_classes = SIGN_IN_THROTTLES
     throttle_scope = "register"
 
+    error_reasons = {"create": {409: ("username_taken", "email_taken")}}
+
     @extend_schema(request=RegisterIn, responses={201: UserOut})
     def create(self, request):
+        """Register a staff user (anyone while registration is open, otherwise admins)."""
         user = services.user_create(**self.validated(RegisterIn), role=Role.STAFF)
         return Response(UserOut(user).data, status=status.HTTP_201_CREATED)
 
@@ -106,6 +125,7 @@ class SignedInView(ApiViewSet):
 class LogoutView(SignedInView):
     @extend_schema(request=None, responses={204: NO_CONTENT})
     def create(self, request):
+        """End the current session: its tokens stop working at once."""
         services.session_end(session=request.auth_session, reason="logout")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -113,6 +133,7 @@ class LogoutView(SignedInView):
 class LogoutAllView(SignedInView):
     @extend_schema(request=None, responses={204: NO_CONTENT})
     def create(self, request):
+        """End every session of the caller."""
         services.sessions_end_all(user=request.user, reason="logout_all")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -120,12 +141,16 @@ class LogoutAllView(SignedInView):
 class MeView(SignedInView):
     @extend_schema(responses={200: UserOut})
     def retrieve(self, request):
+        """The signed-in user."""
         return Response(UserOut(request.user).data)
 
 
 class PasswordView(SignedInView):
+    error_reasons = {"create": {400: ("current_password_incorrect",)}}
+
     @extend_schema(request=PasswordChangeIn, responses={204: NO_CONTENT})
     def create(self, request):
+        """Change the caller's password; their other sessions end."""
         data = self.validated(PasswordChangeIn)
         services.password_change(
             user=request.user,
@@ -154,9 +179,10 @@ class SessionViewSet(SignedInView):
         parameters=[OpenApiParameter("session_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
         responses={204: NO_CONTENT},
     )
-    def destroy(self, request, session_id: str):
+    def destroy(self, request, pk: str):
+        """End one of the caller's sessions."""
         try:
-            parsed = UUID(session_id)
+            parsed = UUID(pk)
         except ValueError:
             raise RequestValidationError(
                 [{"loc": ["path", "session_id"], "msg": "Input should be a UUID", "type": "uuid"}]
@@ -172,6 +198,11 @@ class UserViewSet(ApiViewSet):
     """User management; Django's accounts.*_user permissions decide (the admin group)."""
 
     serializer_class = UserOut
+    lookup_url_kwarg = "user_id"
+    error_reasons = {
+        "create": {409: ("username_taken", "email_taken")},
+        "partial_update": {400: ("no_fields_to_update",), 409: ("email_taken", "last_admin")},
+    }
 
     def get_queryset(self):
         return selectors.user_list()

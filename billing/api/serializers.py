@@ -25,7 +25,7 @@ class InvoiceCreateIn(serializers.Serializer):
     subtotal = MoneyField()
     tax = MoneyField()
     total = MoneyField()
-    status = serializers.ChoiceField(choices=InvoiceStatus.choices, required=False)
+    status = serializers.ChoiceField(choices=InvoiceStatus.choices, default=InvoiceStatus.SENT)
     notes = _notes()
 
 
@@ -127,8 +127,10 @@ def invoice_rows_out(rows) -> list[dict]:
 class PaymentIn(serializers.Serializer):
     invoice_id = StrictIntegerField(min_value=1)
     amount = MoneyField(min_value=Decimal("0.01"))
-    paid_date = IsoDateField(required=False)
-    method = serializers.ChoiceField(choices=PaymentMethod.choices, required=False)
+    paid_date = IsoDateField(
+        required=False, help_text="Defaults to today (in the company's time zone)"
+    )
+    method = serializers.ChoiceField(choices=PaymentMethod.choices, default=PaymentMethod.OTHER)
     reference = StrictCharField(
         required=False, allow_null=True, allow_blank=True, max_length=80, trim_whitespace=True
     )

@@ -1,5 +1,6 @@
 """Thin viewsets: selectors read, services write, serializers only shape."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins
 from rest_framework.decorators import action
@@ -13,8 +14,25 @@ from ektor.api.errors import RequestValidationError, flatten_errors
 from ektor.api.queryparams import validate_query
 from ektor.api.views import ApiView, ApiViewSet
 
+# Who an invoice is for: both exist, and the property is the customer's.
+_INVOICE_PARTIES = {
+    404: ("customer_not_found", "property_not_found"),
+    400: ("property_customer_mismatch",),
+}
+
 
 class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    lookup_url_kwarg = "invoice_id"
+    error_reasons = {
+        "create": _INVOICE_PARTIES,
+        "partial_update": {
+            **_INVOICE_PARTIES,
+            400: (*_INVOICE_PARTIES[400], "no_fields_to_update"),
+            409: ("invoice_not_draft",),
+        },
+        "send": {409: ("invoice_not_draft",)},
+        "void": {409: ("invoice_void", "invoice_has_payments")},
+    }
     serializer_class = s.InvoiceOut
     filterset_class = InvoiceFilter
     # The permission check needs only the model, not the annotated queryset.
@@ -50,17 +68,28 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     @extend_schema(request=None, responses=s.InvoiceOut)
     @action(detail=True, methods=["post"])
     def send(self, request, pk=None):
+        """Send a draft: it gets its number."""
         return self._respond(services.invoice_send(invoice=self.get_object()))
 
     @extend_schema(request=s.InvoiceVoidIn, responses=s.InvoiceOut)
     @action(detail=True, methods=["post"])
     def void(self, request, pk=None):
+        """Void an invoice that has no payments."""
         invoice = self.get_object()
         data = self.validated(s.InvoiceVoidIn)
         return self._respond(services.invoice_void(invoice=invoice, reason=data["reason"]))
 
 
 class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    lookup_url_kwarg = "payment_id"
+    error_reasons = {
+        "create": {
+            400: ("invoice_void",),
+            404: ("invoice_not_found",),
+            409: ("invoice_already_paid", "duplicate_payment_reference", "payment_exceeds_total"),
+        },
+        "reverse": {409: ("payment_already_reversed",)},
+    }
     serializer_class = s.PaymentOut
     filterset_class = PaymentFilter
     action_permissions = {"reverse": ["billing.change_payment"]}
@@ -76,6 +105,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     @extend_schema(request=s.PaymentReverseIn, responses=s.PaymentOut)
     @action(detail=True, methods=["post"])
     def reverse(self, request, pk=None):
+        """Reverse a payment: kept on record, counted as nothing."""
         payment = self.get_object()
         data = self.validated(s.PaymentReverseIn)
         reversed_ = services.payment_reverse(
@@ -88,16 +118,18 @@ class CustomerStatementView(ApiView):
     """Readable by whoever may view invoices."""
 
     permission_model = Invoice
+    error_reasons = {"get": {400: ("invalid_date_range",)}}
 
     @extend_schema(
         parameters=[
             OpenApiParameter("customer_id", int, OpenApiParameter.PATH),
-            OpenApiParameter("from", str, required=True, description="YYYY-MM-DD"),
-            OpenApiParameter("to", str, required=True, description="YYYY-MM-DD"),
+            OpenApiParameter("from", OpenApiTypes.DATE, required=True, description="First day"),
+            OpenApiParameter("to", OpenApiTypes.DATE, required=True, description="Last day"),
         ],
         responses=s.StatementOut,
     )
     def get(self, request, customer_id):
+        """A customer's statement of the invoices issued in a period."""
         path = s.StatementPath(data={"customer_id": customer_id})
         if not path.is_valid():
             raise RequestValidationError(flatten_errors(path.errors, ["path"]))

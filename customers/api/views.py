@@ -60,32 +60,36 @@ class ResourceViewSet(ApiViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def resource_schema(name: str, plural: str, in_serializer, out_serializer, query_serializer):
-    """OpenAPI documentation of the six operations of one resource."""
+def resource_schema(in_serializer, out_serializer, query_serializer):
+    """OpenAPI documentation of the six operations of one resource (ektor.api.schema adds
+    the summaries and the errors)."""
     write = {"request": in_serializer, "responses": out_serializer}
     return extend_schema_view(
-        list=extend_schema(
-            summary=f"List {plural}, newest first",
-            parameters=[query_serializer],
-            responses=out_serializer(many=True),
-        ),
-        retrieve=extend_schema(summary=f"Get a {name}", responses=out_serializer),
-        create=extend_schema(
-            summary=f"Create a {name}",
-            request=in_serializer,
-            responses={201: out_serializer},
-        ),
-        update=extend_schema(summary=f"Replace a {name} (every field)", **write),
-        partial_update=extend_schema(summary=f"Change some fields of a {name}", **write),
-        destroy=extend_schema(
-            summary=f"Delete a {name} (409 while still referenced)",
-            responses={204: OpenApiResponse(description="Deleted")},
-        ),
+        list=extend_schema(parameters=[query_serializer], responses=out_serializer(many=True)),
+        retrieve=extend_schema(responses=out_serializer),
+        create=extend_schema(request=in_serializer, responses={201: out_serializer}),
+        update=extend_schema(**write),
+        partial_update=extend_schema(**write),
+        destroy=extend_schema(responses={204: OpenApiResponse(description="Deleted")}),
     )
 
 
-@resource_schema("customer", "customers", CustomerIn, CustomerOut, CustomerQuery)
+def resource_reasons(create: dict, change: dict | None = None) -> dict:
+    """`error_reasons` of a resource: `create`'s reasons hold for every write, `change`'s for
+    replace and update only; a delete is refused while the row is still referenced."""
+    change = {**create, **(change or {})}
+    return {
+        "create": create,
+        "update": change,
+        "partial_update": {**change, 400: ("no_fields_to_update",)},
+        "destroy": {409: ("protected_by_references",)},
+    }
+
+
+@resource_schema(CustomerIn, CustomerOut, CustomerQuery)
 class CustomerViewSet(ResourceViewSet):
+    lookup_url_kwarg = "customer_id"
+    error_reasons = resource_reasons({409: ("duplicate_email",)})
     serializer_class = CustomerOut
     input_serializer = CustomerIn
     query_serializer = CustomerQuery
@@ -98,8 +102,12 @@ class CustomerViewSet(ResourceViewSet):
     delete_service = staticmethod(services.customer_delete)
 
 
-@resource_schema("property", "properties", PropertyIn, PropertyOut, PropertyQuery)
+@resource_schema(PropertyIn, PropertyOut, PropertyQuery)
 class PropertyViewSet(ResourceViewSet):
+    lookup_url_kwarg = "property_id"
+    error_reasons = resource_reasons(
+        {404: ("customer_not_found",)}, change={409: ("property_has_invoices",)}
+    )
     serializer_class = PropertyOut
     input_serializer = PropertyIn
     query_serializer = PropertyQuery

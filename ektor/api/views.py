@@ -55,8 +55,15 @@ class ApiViewSet(viewsets.GenericViewSet, ApiView):
     An id in the path that is not a positive integer is a 422 (`loc: ["path", "<model>_id"]`).
     """
 
+    def dispatch(self, request, *args, **kwargs):
+        # Routes name the id as errors report it (`lookup_url_kwarg = "invoice_id"`, which the
+        # OpenAPI document shows); handlers and get_object keep DRF's `pk`.
+        if self.lookup_url_kwarg in kwargs:
+            kwargs["pk"] = kwargs.pop(self.lookup_url_kwarg)
+        return super().dispatch(request, *args, **kwargs)
+
     def get_object(self):
-        lookup = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        lookup = self.kwargs["pk"]
         model = self.get_queryset().model
         what = str(model._meta.verbose_name).capitalize()
         pk = int(lookup) if ASCII_INT.match(str(lookup)) else 0

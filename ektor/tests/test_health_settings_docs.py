@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 from django.conf import settings
@@ -137,6 +138,53 @@ def test_docs_pages_served_without_cdn(anon_client, path):
     html = response.content.decode()
     assert "/static/drf_spectacular_sidecar/" in html
     assert "cdn.jsdelivr" not in html and "unpkg.com" not in html
+
+
+def directive(response, name: str) -> str:
+    policy = response["Content-Security-Policy"]
+    return next(d.strip() for d in policy.split(";") if d.strip().split()[0] == name)
+
+
+@pytest.mark.parametrize("path", ["/admin/login/", "/docs", "/redoc"])
+def test_pages_allow_no_inline_script(anon_client, path):
+    response = anon_client.get(path)
+    assert response.status_code == 200
+    assert directive(response, "script-src") == "script-src 'self'"
+    assert "<script>" not in response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/customers", "/openapi.json", "/health"])
+def test_api_answers_may_load_nothing(anon_client, path):
+    response = anon_client.get(path)
+    assert response["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+
+
+def test_swagger_ui_bootstrap_is_a_script_file(anon_client):
+    html = anon_client.get("/docs").content.decode()
+    assert '<script src="/docs?script="></script>' in html
+    script = anon_client.get("/docs?script=")
+    assert script["Content-Type"].startswith("application/javascript")
+    assert "SwaggerUIBundle" in script.content.decode()
+
+
+def test_redoc_fonts_are_served_from_our_origin(anon_client):
+    html = anon_client.get("/redoc").content.decode()
+    assert "googleapis" not in html and "gstatic" not in html
+    assert '<link rel="stylesheet" href="/static/ektor/redoc.css">' in html
+    css = b"".join(anon_client.get("/static/ektor/redoc.css").streaming_content).decode()
+    fonts = re.findall(r"url\((fonts/[\w-]+\.woff2)\)", css)
+    assert len(fonts) == 6
+    for font in fonts:
+        response = anon_client.get(f"/static/ektor/{font}")
+        assert response.status_code == 200 and response["Content-Type"] == "font/woff2"
+
+
+def test_favicon_is_served(anon_client):
+    response = anon_client.get("/favicon.ico")
+    assert response.status_code == 302 and response["Location"] == "/static/ektor/favicon.ico"
+    icon = anon_client.get(response["Location"])
+    assert icon.status_code == 200
+    assert b"".join(icon.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an ICO file
 
 
 def test_docs_pages_not_served_in_production_unless_enabled():
