@@ -90,6 +90,7 @@ _STATUS_TEXT = {
     403: "Not allowed",
     404: "Not found",
     409: "Conflicts with the current state",
+    411: "A body sent without `Content-Length` (chunked)",
     413: "Body too large",
     415: "Unsupported media type: send `application/json`",
     422: "Invalid request: `details.errors` says what, field by field",
@@ -157,6 +158,7 @@ class AutoSchema(SpectacularAutoSchema):
             if not all(isinstance(p, IsAuthenticated) for p in view.get_permissions()):
                 errors[403].add("permission_denied")
         if self.method in _BODY_METHODS:
+            errors[411].add("length_required")
             errors[413].add("request_too_large")
         if "requestBody" in operation:
             errors[400].add("malformed_body")
