@@ -1,5 +1,6 @@
 """The import layers of pyproject.toml hold, and CI checks them (docs/architecture.md)."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,3 +21,10 @@ def test_ci_fails_on_a_broken_contract():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "set -euo pipefail" in ci
     assert "\n.venv/bin/lint-imports\n" in ci
+
+
+def test_the_files_docs_architecture_names_exist():
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    named = set(re.findall(r"`([a-z_]+(?:/[a-z_0-9]+)*/[a-z_0-9]+\.(?:py|md|toml))`", text))
+    assert len(named) > 20
+    assert sorted(path for path in named if not (ROOT / path).is_file()) == []
