@@ -1,8 +1,9 @@
 """Load the original system's demo data, or generate volume data for trials and benchmarks.
 
-Each app contributes a module in DEMO_MODULES with `load(data, *, stdout)` (idempotent, by
-natural keys) and optionally `scale(ctx)` (synthetic rows for `--scale N`). Modules run in
-order, so a later app (billing) can build on the rows of an earlier one.
+Each app names a module in its AppConfig's `demo_module`, with `load(data, *, stdout)`
+(idempotent, by natural keys) and optionally `scale(ctx)` (synthetic rows for `--scale N`).
+Modules run in INSTALLED_APPS order, so a later app (billing) can build on the rows of an
+earlier one.
 """
 
 import json
@@ -14,10 +15,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from ektor.registry import declared
 from ektor.text import plural
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "demo.json"
-DEMO_MODULES = ["customers.demo", "billing.demo"]
 
 
 @dataclass
@@ -47,7 +48,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=2000, help="Rows per insert batch")
 
     def handle(self, *args, file: Path, scale: int | None, batch_size: int, **options):
-        modules = [import_module(path) for path in DEMO_MODULES]
+        modules = [import_module(path) for _, path in declared("demo_module")]
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
         if scale is not None:

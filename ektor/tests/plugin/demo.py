@@ -1,0 +1,2 @@
+def load(data, *, stdout) -> None:
+    stdout.write(f"plugin demo: {len(data['customers'])} customers before me")
