@@ -127,7 +127,7 @@ def test_a_bad_date_is_a_usage_error_not_a_traceback(argv):
     assert "Traceback" not in result.stderr
 
 
-def test_a_reversed_payment_counts_as_nothing(ctx, debts, admin_user):
+def test_a_reversed_payment_counts_as_nothing(debts, admin_user):
     first = debts[0]
     payment = first.payments.get()
     services.payment_reverse(Ctx.for_user(admin_user), payment_id=payment.pk, reason="Bounced")
