@@ -1,2 +1,2 @@
-def load(data, *, stdout) -> None:
+def load(ctx, data, *, stdout) -> None:
     stdout.write(f"plugin demo: {len(data['customers'])} customers before me")
