@@ -69,10 +69,14 @@ def wait_for(port: int, path: str = "/health", timeout: float = 60) -> None:
     raise SystemExit(f"server on port {port} did not come up")
 
 
-def start_gunicorn(app: str, port: int, env: dict, workers: int, threads: int, log: Path):
+def start_gunicorn(
+    app: str, port: int, env: dict, workers: int, threads: int, log: Path, config: str
+):
     cmd = [
         str(ROOT / ".venv/bin/gunicorn"),
         app,
+        "--config",
+        config,
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -119,7 +123,7 @@ def run_wrk(port: int, case: dict, close: bool, seconds: int, connections: int) 
     return json.loads(line[6:])
 
 
-def fetch(port: int, path: str) -> tuple[dict, object]:
+def fetch(port: int, path: str) -> tuple[dict, bytes]:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}{path}",
         headers={
@@ -129,21 +133,37 @@ def fetch(port: int, path: str) -> tuple[dict, object]:
     )
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (local server)
         headers = {k: response.headers.get(k, "").split("?")[-1] for k in PAGE_HEADERS}
-        return headers, json.loads(response.read())
+        return headers, response.read()
 
 
-PAGE_HEADERS = ("X-Total-Count", "Link")
+PAGE_HEADERS = ("X-Total-Count", "Link", "Content-Type")
 
 
 def check_same_answers(cases, app_port: int, floor_port: int) -> None:
-    """The floor must serve what the app serves, or its ratio means nothing. This also puts
-    the lists' counts in the cache before anything is measured."""
+    """The floor must serve what the app serves, byte for byte, or its ratio means nothing.
+    This also puts the lists' counts in the cache before anything is measured."""
     for case in cases:
         if case["method"] != "GET":
             continue
-        app, floor = fetch(app_port, case["path"]), fetch(floor_port, case["path"])
-        if app != floor:
-            raise SystemExit(f"bench: the floor answers {case['path']} unlike the app")
+        (app_headers, app_body), (floor_headers, floor_body) = (
+            fetch(app_port, case["path"]),
+            fetch(floor_port, case["path"]),
+        )
+        if app_headers != floor_headers:
+            raise SystemExit(
+                f"bench: the floor answers {case['path']} with other headers: "
+                f"app {app_headers}, floor {floor_headers}"
+            )
+        if app_body != floor_body:
+            at = next(
+                (i for i, (a, f) in enumerate(zip(app_body, floor_body, strict=False)) if a != f),
+                min(len(app_body), len(floor_body)),
+            )
+            raise SystemExit(
+                f"bench: the floor answers {case['path']} unlike the app, from byte {at}: "
+                f"app {app_body[max(0, at - 80) : at + 80]!r}, "
+                f"floor {floor_body[max(0, at - 80) : at + 80]!r}"
+            )
 
 
 def measure(proc, port, case, close, seconds, connections) -> dict:
@@ -226,8 +246,15 @@ def main() -> None:
         cases = [c for c in cases if re.search(args.only, c["name"])]
 
     app_port, floor_port = free_port(), free_port()
+    # The app with its production settings (JSON access log included), the floor without.
     app = start_gunicorn(
-        "ektor.wsgi:application", app_port, env, args.workers, args.threads, workdir / "app.log"
+        "ektor.wsgi:application",
+        app_port,
+        env,
+        args.workers,
+        args.threads,
+        workdir / "app.log",
+        "gunicorn.conf.py",
     )
     floor = start_gunicorn(
         "bench.floor:application",
@@ -236,6 +263,7 @@ def main() -> None:
         args.workers,
         args.threads,
         workdir / "floor.log",
+        "bench/floor_gunicorn.py",
     )
     results = []
     try:
