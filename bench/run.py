@@ -184,7 +184,11 @@ def measure(proc, port, case, close, seconds, connections) -> dict:
 def median_run(runs: list[dict]) -> dict:
     """The run with the median requests/s (its own latencies and CPU, not a mix of runs)."""
     ordered = sorted(runs, key=lambda run: run["rps"])
-    return {**ordered[len(ordered) // 2], "runs": [round(run["rps"]) for run in runs]}
+    return {
+        **ordered[len(ordered) // 2],
+        "runs": [round(run["rps"]) for run in runs],
+        "cpu_runs": [round(run["cpu_ms"], 2) for run in runs],
+    }
 
 
 def prepare(workdir: Path) -> dict:
@@ -280,6 +284,8 @@ def main() -> None:
                         )
                 row["app"], row["floor"] = median_run(runs["app"]), median_run(runs["floor"])
                 row["ratio"] = row["app"]["rps"] / max(row["floor"]["rps"], 1e-9)
+                # How many times the floor's CPU the app spends on one request (target: <= 8).
+                row["cpu_ratio"] = row["app"]["cpu_ms"] / max(row["floor"]["cpu_ms"], 1e-9)
                 results.append(row)
                 print_row(row)
                 sys.stdout.flush()
@@ -305,7 +311,7 @@ def main() -> None:
 
 HEADER = (
     f"{'endpoint':<28} {'conn':<10} {'app r/s':>8} {'p50':>7} {'p99':>7} {'cpu ms':>7} "
-    f"{'floor r/s':>9} {'f cpu':>6} {'ratio':>6} {'errs':>5}"
+    f"{'floor r/s':>9} {'f cpu':>6} {'ratio':>6} {'cpu x':>6} {'errs':>5}"
 )
 
 
@@ -317,7 +323,7 @@ def print_row(row: dict) -> None:
     print(
         f"{row['endpoint']:<28} {row['connection']:<10} {a['rps']:>8.0f} {a['p50_ms']:>7.1f} "
         f"{a['p99_ms']:>7.1f} {a['cpu_ms']:>7.2f} {f['rps']:>9.0f} {f['cpu_ms']:>6.2f} "
-        f"{row['ratio']:>6.0%} {a['errors']:>5}"
+        f"{row['ratio']:>6.0%} {row['cpu_ratio']:>6.1f} {a['errors']:>5}"
     )
 
 
