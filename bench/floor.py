@@ -1,27 +1,75 @@
-"""The bare floor: a WSGI app with no framework that runs the API's SQL and returns its JSON.
+"""The bare floor: the least a Python WSGI server can do to give the API's answers.
 
-It answers the five benchmarked requests the way /api/v1 does (same queries, same bodies) so
-the benchmark can print each endpoint's ratio to it. Not part of the product; run by
-bench/run.py under gunicorn with the same worker settings as the app.
+It answers the five benchmarked requests the way /api/v1 does (the same rows, the same JSON
+bytes, X-Total-Count and Link) so the benchmark can print each endpoint's ratio to it. It is a
+floor, not a second app:
+
+- one MySQL connection per server thread, opened once and kept;
+- every value read from the driver as the server's text (`str`, in C): no Decimal, date or
+  datetime objects. Money is added in integer cents, datetimes are reformatted by slicing;
+- each body is one dict/list handed to orjson once;
+- the same auth check, where it is cheap: the JWT's HS256 signature and expiry are checked
+  with hmac (not PyJWT), then the app's session query (session live, user active, in their
+  role's group only) runs, one round trip; the role's permissions are a constant here (the app
+  keeps them in memory too);
+- the same whole-table count the app uses for X-Total-Count (its cache row, one query).
+
+What it skips (the app does it; it is not needed to produce these answers): routing through a
+framework, middleware (security headers are sent as constants), the per-request JSON log line,
+input validation beyond what these five requests need, `last_used_at` (the app writes it at
+most once a minute), the error envelope for bad input (the benchmark sends none).
+
+Not part of the product; run by bench/run.py under gunicorn with the same worker settings as the
+app. The SQL is the app's, captured on MariaDB (see docs/performance.md); recapture it when a
+query of these endpoints changes (bench/run.py stops when the answers differ).
 """
 
 import base64
 import datetime
+import hashlib
+import hmac
 import os
 import pickle
-import re
 import threading
-from decimal import Decimal
-from urllib.parse import parse_qs, urlparse
+import time
+import uuid
+from urllib.parse import parse_qsl, urlparse
 
 import MySQLdb
 import orjson
+from MySQLdb.constants import FIELD_TYPE
 from MySQLdb.converters import conversions
-
-from ektor.db.mysql.conversions import with_fast_dates
 
 _local = threading.local()
 _url = urlparse(os.environ["DATABASE_URL"])
+_key = (os.environ.get("JWT_SECRET_KEY") or os.environ["SECRET_KEY"]).encode()
+
+# The server's text for everything but integers: `str` and `int` are mysqlclient's C fast paths.
+# (The parameters are still written as SQL literals by mysqlclient's own encoders.)
+AS_TEXT = {
+    **conversions,
+    **dict.fromkeys(
+        (FIELD_TYPE.TINY, FIELD_TYPE.SHORT, FIELD_TYPE.LONG, FIELD_TYPE.LONGLONG, FIELD_TYPE.INT24),
+        int,
+    ),
+    **dict.fromkeys(
+        (
+            FIELD_TYPE.NEWDECIMAL,
+            FIELD_TYPE.DECIMAL,
+            FIELD_TYPE.DATE,
+            FIELD_TYPE.DATETIME,
+            FIELD_TYPE.TIMESTAMP,
+            FIELD_TYPE.VARCHAR,
+            FIELD_TYPE.VAR_STRING,
+            FIELD_TYPE.STRING,
+            FIELD_TYPE.BLOB,
+            FIELD_TYPE.LONG_BLOB,
+            FIELD_TYPE.MEDIUM_BLOB,
+            FIELD_TYPE.TINY_BLOB,
+        ),
+        str,
+    ),
+}
 
 
 def db():
@@ -35,37 +83,38 @@ def db():
             database=_url.path.lstrip("/"),
             charset="utf8mb4",
             autocommit=True,
-            # The app's driver settings (ektor/db/mysql), so the comparison is of the rest.
-            conv=with_fast_dates(conversions),
+            conv=AS_TEXT,
         )
         _local.conn = conn
     return conn
 
 
-def money(value) -> str:
-    return f"{value:.2f}"
+def cents(text: str) -> int:
+    """A DECIMAL(_, 2) as the server writes it ("-12.50") in integer cents."""
+    return int(text.replace(".", ""))
 
 
-def iso(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime.datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return value.isoformat()
+def money(value: int) -> str:
+    sign, value = ("-", -value) if value < 0 else ("", value)
+    return f"{sign}{value // 100}.{value % 100:02d}"
 
 
-# The SQL below is what the app runs (captured with CaptureQueriesContext on MariaDB), with
-# the parameters as placeholders; bench/run.py checks that both serve the same bodies.
+def iso_datetime(text: str | None) -> str | None:
+    # "2026-11-22 04:33:52.525063" (UTC, as stored) -> the API's "2026-11-22T04:33:52Z".
+    return None if text is None else f"{text[:10]}T{text[11:19]}Z"
+
+
+def utc_now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+class Unauthorized(Exception):
+    pass
+
+
+# The app's session query (accounts/authentication.py), reading only what the check needs.
 SESSION_SQL = (
-    "SELECT `accounts_authsession`.`id`, `accounts_authsession`.`user_id`, "
-    "`accounts_authsession`.`user_agent`, `accounts_authsession`.`ip_address`, "
-    "`accounts_authsession`.`created_at`, `accounts_authsession`.`last_used_at`, "
-    "`accounts_authsession`.`expires_at`, `accounts_authsession`.`refresh_jti`, "
-    "`accounts_authsession`.`ended_at`, `accounts_authsession`.`end_reason`, "
-    "`accounts_user`.`id`, `accounts_user`.`password`, `accounts_user`.`last_login`, "
-    "`accounts_user`.`is_superuser`, `accounts_user`.`username`, `accounts_user`.`first_name`, "
-    "`accounts_user`.`last_name`, `accounts_user`.`is_staff`, `accounts_user`.`is_active`, "
-    "`accounts_user`.`date_joined`, `accounts_user`.`email`, `accounts_user`.`role`, "
+    "SELECT `accounts_user`.`is_active`, `accounts_user`.`role`, "
     "(EXISTS(SELECT 1 FROM `accounts_user_groups` ug JOIN `auth_group` g ON ug.`group_id` = "
     "g.`id` WHERE ug.`user_id` = `accounts_authsession`.`user_id` AND g.`name` = "
     "`accounts_user`.`role`) AND NOT EXISTS(SELECT 1 FROM `accounts_user_groups` ug JOIN "
@@ -77,55 +126,54 @@ SESSION_SQL = (
     "= %s AND `accounts_authsession`.`ended_at` IS NULL AND `accounts_authsession`.`expires_at` "
     "> %s"
 )
+# The benchmark signs in an admin; the other roles' permission sets are not needed here.
+ALLOWED_ROLES = {"admin"}
 
 
-def check_session(cur, environ) -> None:
-    # The app looks up the sign-in session named by the token on every request.
-    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-    cur.execute(SESSION_SQL, (environ.get("HTTP_X_BENCH_SESSION", ""), now))
-    cur.fetchone()
+def b64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def check_auth(cur, environ) -> None:
+    """The bearer JWT (HS256 signature, expiry, `sid`) and its live session."""
+    header = environ.get("HTTP_AUTHORIZATION", "")
+    if not header.startswith("Bearer "):
+        raise Unauthorized
+    signed, _, signature = header[7:].rpartition(".")
+    expected = hmac.digest(_key, signed.encode(), hashlib.sha256)
+    if not hmac.compare_digest(expected, b64url(signature)):
+        raise Unauthorized
+    claims = orjson.loads(b64url(signed.partition(".")[2]))
+    if claims.get("token_type") != "access" or claims["exp"] <= time.time():
+        raise Unauthorized
+    cur.execute(SESSION_SQL, (claims["sid"], utc_now()))
+    row = cur.fetchone()
+    if row is None or not row[0] or not row[2] or row[1] not in ALLOWED_ROLES:
+        raise Unauthorized
 
 
 def cached_count(cur, table: str, label: str) -> int:
     """The app's cached whole-table count (ektor/api/counts.py in the database cache)."""
     keys = (f":1:rowcount:{label}:version", f":1:rowcount:{label}")
     cur.execute(
-        "SELECT `cache_key`, `value`, `expires` FROM `ektor_cache` WHERE `cache_key` IN (%s, %s)",
-        keys,
+        "SELECT `cache_key`, `value` FROM `ektor_cache` WHERE `cache_key` IN (%s, %s) "
+        "AND `expires` > %s",
+        (*keys, utc_now()),
     )
-    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-    found = {
-        # Django's DatabaseCache stores pickles; these are the app's own rows.
-        key: pickle.loads(base64.b64decode(value))  # noqa: S301
-        for key, value, expires in cur.fetchall()
-        if expires > now
-    }
+    # Django's DatabaseCache stores pickles; these are the app's own rows.
+    found = {key: pickle.loads(base64.b64decode(value)) for key, value in cur.fetchall()}  # noqa: S301
     stored = found.get(keys[1])
     if stored is not None and stored[0] == found.get(keys[0]):
         return stored[1]
-    cur.execute(f"SELECT COUNT(*) AS `__count` FROM `{table}`")
+    cur.execute(f"SELECT COUNT(*) FROM `{table}`")
     return cur.fetchone()[0]
 
 
-PAID_SQL = (
-    "COALESCE((SELECT SUM(U0.`amount`) AS `paid` FROM `billing_payment` U0 WHERE "
-    "U0.`invoice_id` = (`billing_invoice`.`id`) GROUP BY U0.`invoice_id` ORDER BY NULL), 0.00)"
-)
-INVOICE_LIST_SQL = (
-    "SELECT `billing_invoice`.`id` AS `id`, `billing_invoice`.`number` AS `number`, "
-    "`billing_invoice`.`customer_id` AS `customer_id`, `billing_invoice`.`property_id` AS "
-    "`property_id`, `billing_invoice`.`period_start` AS `period_start`, "
-    "`billing_invoice`.`period_end` AS `period_end`, `billing_invoice`.`status` AS `status`, "
-    "`billing_invoice`.`issued_date` AS `issued_date`, `billing_invoice`.`due_date` AS "
-    "`due_date`, `billing_invoice`.`subtotal` AS `subtotal`, `billing_invoice`.`tax` AS `tax`, "
-    f"`billing_invoice`.`total` AS `total`, {PAID_SQL} AS `amount_paid`, "
-    "`billing_invoice`.`notes` AS `notes`, "
-    "`billing_invoice`.`created_at` AS `created_at`, `billing_invoice`.`updated_at` AS "
-    "`updated_at` FROM `billing_invoice` ORDER BY 1 DESC LIMIT %s"
-)
+def page(environ, query) -> tuple[int, int]:
+    return int(query.get("limit", "50")), int(query.get("offset", "0"))
 
 
-def page_headers(environ, limit: int, offset: int, total: int) -> dict:
+def page_headers(environ, limit: int, offset: int, total: int) -> list[tuple[str, str]]:
     """X-Total-Count and Link, as the app's pagination writes them."""
     url = f"http://{environ['HTTP_HOST']}{environ['PATH_INFO']}"
     links = []
@@ -133,71 +181,99 @@ def page_headers(environ, limit: int, offset: int, total: int) -> dict:
         links.append(f'<{url}?limit={limit}&offset={offset + limit}>; rel="next"')
     if offset > 0:
         links.append(f'<{url}?limit={limit}&offset={max(0, offset - limit)}>; rel="prev"')
-    headers = {"X-Total-Count": str(total)}
+    headers = [("X-Total-Count", str(total))]
     if links:
-        headers["Link"] = ", ".join(links)
+        headers.append(("Link", ", ".join(links)))
     return headers
 
 
-def invoice_json(row) -> dict:
-    return {
-        "invoice_id": row[0],
-        "number": row[1],
-        "customer_id": row[2],
-        "property_id": row[3],
-        "period_start": iso(row[4]),
-        "period_end": iso(row[5]),
-        "status": row[6],
-        "issued_date": iso(row[7]),
-        "due_date": iso(row[8]),
-        "subtotal": money(row[9]),
-        "tax": money(row[10]),
-        "total": money(row[11]),
-        "amount_paid": money(row[12]),
-        "balance_due": money(Decimal("0.00") if row[6] == "void" else row[11] - row[12]),
-        "notes": row[13],
-        "created_at": iso(row[14]),
-        "updated_at": iso(row[15]),
-    }
+PAID_SQL = (
+    "COALESCE((SELECT SUM(U0.`amount`) AS `paid` FROM `billing_payment` U0 WHERE "
+    "(U0.`reversed_at` IS NULL AND U0.`invoice_id` = (`billing_invoice`.`id`)) "
+    "GROUP BY U0.`invoice_id` ORDER BY NULL), 0.00)"
+)
+INVOICE_LIST_SQL = (
+    "SELECT `billing_invoice`.`id`, `billing_invoice`.`number`, `billing_invoice`.`customer_id`, "
+    "`billing_invoice`.`property_id`, `billing_invoice`.`period_start`, "
+    "`billing_invoice`.`period_end`, `billing_invoice`.`status`, `billing_invoice`.`issued_date`, "
+    "`billing_invoice`.`due_date`, `billing_invoice`.`subtotal`, `billing_invoice`.`tax`, "
+    f"`billing_invoice`.`total`, {PAID_SQL}, `billing_invoice`.`notes`, "
+    "`billing_invoice`.`created_at`, `billing_invoice`.`updated_at` FROM `billing_invoice` "
+    "ORDER BY 1 DESC LIMIT %s OFFSET %s"
+)
 
 
 def invoices(cur, environ, query):
-    limit, offset = int(query.get("limit", ["50"])[0]), int(query.get("offset", ["0"])[0])
+    limit, offset = page(environ, query)
     total = cached_count(cur, "billing_invoice", "billing.invoice")
-    sql, params = INVOICE_LIST_SQL, [limit]
-    if offset:
-        sql, params = f"{sql} OFFSET %s", [limit, offset]
-    cur.execute(sql, params)
-    rows = [invoice_json(r) for r in cur.fetchall()]
+    cur.execute(INVOICE_LIST_SQL, (limit, offset))
+    rows = [
+        {
+            "invoice_id": r[0],
+            "number": r[1],
+            "customer_id": r[2],
+            "property_id": r[3],
+            "period_start": r[4],
+            "period_end": r[5],
+            "status": r[6],
+            "issued_date": r[7],
+            "due_date": r[8],
+            "subtotal": r[9],
+            "tax": r[10],
+            "total": r[11],
+            "amount_paid": r[12],
+            "balance_due": "0.00" if r[6] == "void" else money(cents(r[11]) - cents(r[12])),
+            "notes": r[13],
+            "created_at": iso_datetime(r[14]),
+            "updated_at": iso_datetime(r[15]),
+        }
+        for r in cur.fetchall()
+    ]
     return 200, rows, page_headers(environ, limit, offset, total)
 
 
-CUSTOMER_SQL = (
-    "SELECT `customers_customer`.`id`, `customers_customer`.`first_name`, "
+CUSTOMER_COLUMNS = (
+    "`customers_customer`.`id`, `customers_customer`.`first_name`, "
     "`customers_customer`.`last_name`, `customers_customer`.`email`, "
-    "`customers_customer`.`phone`, `customers_customer`.`created_at`, "
-    "`customers_customer`.`updated_at` FROM `customers_customer` WHERE "
-    "`customers_customer`.`id` = %s ORDER BY `customers_customer`.`id` DESC LIMIT 1"
+    "`customers_customer`.`phone`, `customers_customer`.`is_active`, "
+    "`customers_customer`.`created_at`, `customers_customer`.`updated_at`"
 )
+CUSTOMER_SQL = (
+    f"SELECT {CUSTOMER_COLUMNS} FROM `customers_customer` WHERE `customers_customer`.`id` = %s "
+    "ORDER BY `customers_customer`.`id` DESC LIMIT 1"
+)
+NOT_FOUND = {"code": "HTTP_404", "message": "Not found"}
 
 
 def customer(cur, environ, customer_id):
     cur.execute(CUSTOMER_SQL, (int(customer_id),))
     r = cur.fetchone()
     if r is None:
-        return 404, {"code": "HTTP_404", "message": "Customer not found"}, {}
+        return 404, NOT_FOUND, []
     body = {
         "customer_id": r[0],
         "first_name": r[1],
         "last_name": r[2],
         "email": r[3],
         "phone": r[4],
-        "created_at": iso(r[5]),
-        "updated_at": iso(r[6]),
+        "is_active": bool(r[5]),
+        "created_at": iso_datetime(r[6]),
+        "updated_at": iso_datetime(r[7]),
     }
-    return 200, body, {}
+    return 200, body, []
 
 
+STATEMENT_CUSTOMER_SQL = (
+    "SELECT `customers_customer`.`id`, `customers_customer`.`first_name`, "
+    "`customers_customer`.`last_name`, COALESCE((SELECT SUM(U0.`total`) AS `s` FROM "
+    "`billing_invoice` U0 WHERE (NOT (U0.`status` = 'void') AND U0.`customer_id` = "
+    "(`customers_customer`.`id`) AND U0.`issued_date` < %s)), 0.00) AS `billed_before`, "
+    "COALESCE((SELECT SUM(U0.`amount`) AS `s` FROM `billing_payment` U0 INNER JOIN "
+    "`billing_invoice` U1 ON (U0.`invoice_id` = U1.`id`) WHERE (U0.`reversed_at` IS NULL AND "
+    "NOT (U1.`status` = 'void') AND U1.`customer_id` = (`customers_customer`.`id`) AND "
+    "U0.`paid_date` < %s)), 0.00) AS `paid_before` FROM `customers_customer` WHERE "
+    "`customers_customer`.`id` = %s ORDER BY `customers_customer`.`id` DESC LIMIT 1"
+)
 STATEMENT_ITEMS_SQL = (
     "SELECT `billing_invoice`.`id`, `billing_invoice`.`number`, `billing_invoice`.`status`, "
     "`billing_invoice`.`issued_date`, `billing_invoice`.`due_date`, `billing_invoice`.`total`, "
@@ -207,30 +283,57 @@ STATEMENT_ITEMS_SQL = (
     "`billing_invoice`.`issued_date` >= %s AND `billing_invoice`.`issued_date` <= %s) "
     "ORDER BY `billing_invoice`.`issued_date` ASC, `billing_invoice`.`id` ASC"
 )
+STATEMENT_PAYMENTS_SQL = (
+    "SELECT `billing_payment`.`id`, `billing_payment`.`invoice_id`, `billing_payment`.`amount`, "
+    "`billing_payment`.`paid_date`, `billing_payment`.`method`, `billing_payment`.`reference`, "
+    "`billing_invoice`.`number` AS `number` FROM `billing_payment` INNER JOIN `billing_invoice` "
+    "ON (`billing_payment`.`invoice_id` = `billing_invoice`.`id`) WHERE "
+    "(`billing_payment`.`reversed_at` IS NULL AND NOT (`billing_invoice`.`status` = 'void') AND "
+    "`billing_invoice`.`customer_id` = %s AND `billing_payment`.`paid_date` BETWEEN %s AND %s) "
+    "ORDER BY `billing_payment`.`paid_date` ASC, `billing_payment`.`id` ASC"
+)
 
 
 def statement(cur, environ, customer_id, query):
-    date_from, date_to = query["from"][0], query["to"][0]
-    cur.execute(CUSTOMER_SQL, (int(customer_id),))
+    date_from, date_to, customer_id = query["from"], query["to"], int(customer_id)
+    cur.execute(STATEMENT_CUSTOMER_SQL, (date_from, date_from, customer_id))
     c = cur.fetchone()
-    cur.execute(STATEMENT_ITEMS_SQL, (int(customer_id), date_from, date_to))
-    items, total, paid_total = [], Decimal("0.00"), Decimal("0.00")
+    if c is None:
+        return 404, NOT_FOUND, []
+    cur.execute(STATEMENT_ITEMS_SQL, (customer_id, date_from, date_to))
+    items, total, paid_total = [], 0, 0
     for r in cur.fetchall():
         items.append(
             {
                 "invoice_id": r[0],
                 "number": r[1],
-                "issued_date": iso(r[3]),
-                "due_date": iso(r[4]),
+                "issued_date": r[3],
+                "due_date": r[4],
                 "status": r[2],
-                "total": money(r[5]),
-                "amount_paid": money(r[6]),
-                "balance_due": money(r[7]),
+                "total": r[5],
+                "amount_paid": r[6],
+                "balance_due": r[7],
             }
         )
         if r[2] != "void":
-            total += r[5]
-            paid_total += r[6]
+            total += cents(r[5])
+            paid_total += cents(r[6])
+    cur.execute(STATEMENT_PAYMENTS_SQL, (customer_id, date_from, date_to))
+    payments, payments_total = [], 0
+    for r in cur.fetchall():
+        payments.append(
+            {
+                "payment_id": r[0],
+                "invoice_id": r[1],
+                "number": r[6],
+                "paid_date": r[3],
+                "amount": r[2],
+                "method": r[4],
+                "reference": r[5],
+            }
+        )
+        payments_total += cents(r[2])
+    opening = cents(c[3]) - cents(c[4])
     body = {
         "customer_id": c[0],
         "customer_name": f"{c[1]} {c[2]}",
@@ -240,73 +343,84 @@ def statement(cur, environ, customer_id, query):
         "total": money(total),
         "paid_total": money(paid_total),
         "balance_due": money(total - paid_total),
+        "opening_balance": money(opening),
+        "payments": payments,
+        "payments_total": money(payments_total),
+        "closing_balance": money(opening + total - payments_total),
     }
-    return 200, body, {}
+    return 200, body, []
 
 
 PROPERTY_LIST_SQL = (
-    "SELECT `customers_property`.`id` AS `id`, `customers_property`.`customer_id` AS "
-    "`customer_id`, `customers_property`.`label` AS `label`, `customers_property`.`address1` "
-    "AS `address1`, `customers_property`.`address2` AS `address2`, `customers_property`.`city` "
-    "AS `city`, `customers_property`.`state` AS `state`, `customers_property`.`postal_code` AS "
-    "`postal_code`, `customers_property`.`notes` AS `notes`, `customers_property`.`is_active` "
-    "AS `is_active`, `customers_property`.`created_at` AS `created_at`, "
-    "`customers_property`.`updated_at` AS `updated_at` FROM `customers_property` "
-    "ORDER BY 1 DESC LIMIT %s"
-)
-PROPERTY_KEYS = (
-    "property_id",
-    "customer_id",
-    "label",
-    "address1",
-    "address2",
-    "city",
-    "state",
-    "postal_code",
-    "notes",
-    "is_active",
-    "created_at",
-    "updated_at",
+    "SELECT `customers_property`.`id`, `customers_property`.`customer_id`, "
+    "`customers_property`.`label`, `customers_property`.`address1`, "
+    "`customers_property`.`address2`, `customers_property`.`city`, `customers_property`.`state`, "
+    "`customers_property`.`postal_code`, `customers_property`.`notes`, "
+    "`customers_property`.`is_active`, `customers_property`.`created_at`, "
+    "`customers_property`.`updated_at` FROM `customers_property` ORDER BY 1 DESC "
+    "LIMIT %s OFFSET %s"
 )
 
 
 def properties(cur, environ, query):
-    limit, offset = int(query.get("limit", ["50"])[0]), int(query.get("offset", ["0"])[0])
+    limit, offset = page(environ, query)
     total = cached_count(cur, "customers_property", "customers.property")
-    sql, params = PROPERTY_LIST_SQL, [limit]
-    if offset:
-        sql, params = f"{sql} OFFSET %s", [limit, offset]
-    cur.execute(sql, params)
-    rows = []
-    for r in cur.fetchall():
-        item = dict(zip(PROPERTY_KEYS, r, strict=True))
-        item["is_active"] = bool(item["is_active"])
-        item["created_at"], item["updated_at"] = iso(r[10]), iso(r[11])
-        rows.append(item)
+    cur.execute(PROPERTY_LIST_SQL, (limit, offset))
+    rows = [
+        {
+            "property_id": r[0],
+            "customer_id": r[1],
+            "label": r[2],
+            "address1": r[3],
+            "address2": r[4],
+            "city": r[5],
+            "state": r[6],
+            "postal_code": r[7],
+            "notes": r[8],
+            "is_active": bool(r[9]),
+            "created_at": iso_datetime(r[10]),
+            "updated_at": iso_datetime(r[11]),
+        }
+        for r in cur.fetchall()
+    ]
     return 200, rows, page_headers(environ, limit, offset, total)
 
 
 LOCK_INVOICE_SQL = (
-    "SELECT `billing_invoice`.`id`, `billing_invoice`.`number`, `billing_invoice`.`customer_id`, "
-    "`billing_invoice`.`property_id`, `billing_invoice`.`period_start`, "
-    "`billing_invoice`.`period_end`, `billing_invoice`.`status`, `billing_invoice`.`issued_date`, "
-    "`billing_invoice`.`due_date`, `billing_invoice`.`subtotal`, `billing_invoice`.`tax`, "
-    "`billing_invoice`.`total`, `billing_invoice`.`notes`, `billing_invoice`.`sent_at`, "
-    "`billing_invoice`.`paid_at`, `billing_invoice`.`voided_at`, `billing_invoice`.`void_reason`, "
-    "`billing_invoice`.`created_at`, `billing_invoice`.`updated_at` FROM `billing_invoice` "
-    "WHERE `billing_invoice`.`id` = %s ORDER BY `billing_invoice`.`id` DESC LIMIT 1 FOR UPDATE"
+    "SELECT `billing_invoice`.`id`, `billing_invoice`.`status`, `billing_invoice`.`due_date`, "
+    "`billing_invoice`.`total` FROM `billing_invoice` WHERE `billing_invoice`.`id` = %s "
+    "FOR UPDATE"
+)
+PAID_ON_SQL = (
+    "SELECT COALESCE(SUM(`billing_payment`.`amount`), 0.00) AS `paid` FROM `billing_payment` "
+    "WHERE (`billing_payment`.`invoice_id` = %s AND `billing_payment`.`reversed_at` IS NULL)"
+)
+INSERT_PAYMENT_SQL = (
+    "INSERT INTO `billing_payment` (`invoice_id`, `amount`, `paid_date`, `method`, `reference`, "
+    "`notes`, `created_at`, `reversed_at`, `reversed_by_id`, `reversal_reason`, `counted`) "
+    "VALUES (%s, %s, %s, %s, NULL, NULL, %s, NULL, NULL, NULL, 1) RETURNING `billing_payment`.`id`"
 )
 TALLY_SQL = (
     "INSERT INTO `billing_invoicetally` (`status`, `due_by`, `invoice_count`, `total`, `paid`) "
-    "VALUES (%s, %s, %s, %s, %s) ON DUPLICATE KEY UPDATE `invoice_count` = `invoice_count` + %s, "
-    "`total` = ROUND(`total` + %s, 2), `paid` = ROUND(`paid` + %s, 2)"
+    "VALUES ('sent', %s, %s, %s, %s) ON DUPLICATE KEY UPDATE `invoice_count` = "
+    "`invoice_count` + %s, `total` = ROUND(`total` + %s, 2), `paid` = ROUND(`paid` + %s, 2)"
 )
-PAYMENT_VERSION_KEY = ":1:rowcount:billing.payment:version"
+PAYMENT_VERSION_SQL = (
+    "DELETE FROM `ektor_cache` WHERE `cache_key` IN (':1:rowcount:billing.payment:version')"
+)
+# An invoice with no due date is counted under the app's NO_DUE_DATE (billing.models).
+NO_DUE_DATE = "9999-12-31"
+
+
+def conflict(message: str):
+    return 409, {"code": "HTTP_409", "message": message}, []
 
 
 def payment(cur, environ):
     data = orjson.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
-    amount = Decimal(str(data["amount"]))
+    whole, _, fraction = str(data["amount"]).partition(".")
+    amount = int(whole) * 100 + int(f"{fraction}00"[:2])
+    method = data.get("method", "other")
     conn = db()
     conn.begin()
     try:
@@ -314,98 +428,117 @@ def payment(cur, environ):
         inv = cur.fetchone()
         if inv is None:
             conn.rollback()
-            return 404, {"code": "HTTP_404", "message": "Invoice not found"}, {}
-        status, total = inv[6], inv[11]
+            return 404, NOT_FOUND, []
+        invoice_id, status, due_date, total = inv[0], inv[1], inv[2], cents(inv[3])
         if status in ("paid", "void"):
             conn.rollback()
-            return 409, {"code": "HTTP_409", "message": f"Invoice {status}"}, {}
-        cur.execute(
-            "SELECT COALESCE(SUM(`billing_payment`.`amount`), 0.00) AS `paid` FROM "
-            "`billing_payment` WHERE `billing_payment`.`invoice_id` = %s",
-            (inv[0],),
-        )
-        paid = cur.fetchone()[0]
+            return conflict(f"Invoice {status}")
+        cur.execute(PAID_ON_SQL, (invoice_id,))
+        paid = cents(cur.fetchone()[0])
         if paid + amount > total:
             conn.rollback()
-            return 409, {"code": "HTTP_409", "message": "Payment exceeds total"}, {}
-        today = datetime.date.today()
-        now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+            return conflict("Payment exceeds total")
+        now = utc_now()
+        today = now[:10]
         cur.execute("SAVEPOINT `floor`")
-        cur.execute(
-            "INSERT INTO `billing_payment` (`invoice_id`, `amount`, `paid_date`, `method`, "
-            "`reference`, `notes`, `created_at`) VALUES (%s, %s, %s, %s, NULL, NULL, %s) "
-            "RETURNING `billing_payment`.`id`",
-            (inv[0], amount, today, data.get("method", "other"), now),
-        )
+        cur.execute(INSERT_PAYMENT_SQL, (invoice_id, money(amount), today, method, now))
         payment_id = cur.fetchone()[0]
-        cur.execute("DELETE FROM `ektor_cache` WHERE `cache_key` IN (%s)", (PAYMENT_VERSION_KEY,))
+        cur.execute(PAYMENT_VERSION_SQL)
         cur.execute("RELEASE SAVEPOINT `floor`")
         if paid + amount == total:
             cur.execute(
                 "UPDATE `billing_invoice` SET `status` = 'paid', `paid_at` = %s, "
                 "`updated_at` = %s WHERE `billing_invoice`.`id` = %s",
-                (now, now, inv[0]),
+                (now, now, invoice_id),
             )
             # Paid: the invoice leaves its due date's running figures.
-            tally = (-1, -total, -paid)
+            tally = (-1, money(-total), money(-paid))
         else:
-            tally = (0, Decimal("0.00"), amount)
-        due_by = inv[8] or datetime.date.max
-        cur.execute(TALLY_SQL, ("sent", due_by, *tally, *tally))
+            tally = (0, "0.00", money(amount))
+        cur.execute(TALLY_SQL, (due_date or NO_DUE_DATE, *tally, *tally))
         conn.commit()
-        cur.execute("DELETE FROM `ektor_cache` WHERE `cache_key` IN (%s)", (PAYMENT_VERSION_KEY,))
+        cur.execute(PAYMENT_VERSION_SQL)
     except Exception:
         conn.rollback()
         raise
     body = {
         "payment_id": payment_id,
-        "invoice_id": inv[0],
+        "invoice_id": invoice_id,
         "amount": money(amount),
-        "paid_date": today.isoformat(),
-        "method": data.get("method", "other"),
+        "paid_date": today,
+        "method": method,
         "reference": None,
         "notes": None,
-        "created_at": iso(now),
+        "created_at": iso_datetime(now),
+        "reversed_at": None,
+        "reversed_by": None,
+        "reversal_reason": None,
     }
-    return 201, body, {}
+    return 201, body, []
 
 
-ROUTES = [
-    ("GET", re.compile(r"^/api/v1/invoices$"), lambda c, e, q, m: invoices(c, e, q)),
-    ("GET", re.compile(r"^/api/v1/customers/(\d+)$"), lambda c, e, q, m: customer(c, e, m[1])),
+# The app's response headers that do not change from one request to the next (its middleware).
+CONSTANT_HEADERS = [
+    ("Content-Type", "application/json"),
     (
-        "GET",
-        re.compile(r"^/api/v1/reports/customers/(\d+)/statement$"),
-        lambda c, e, q, m: statement(c, e, m[1], q),
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self' 'unsafe-inline'; worker-src 'self' blob:; font-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
     ),
-    ("GET", re.compile(r"^/api/v1/properties$"), lambda c, e, q, m: properties(c, e, q)),
-    ("POST", re.compile(r"^/api/v1/payments$"), lambda c, e, q, m: payment(c, e)),
+    ("X-Frame-Options", "DENY"),
+    ("Vary", "origin"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
 ]
+REASONS = {
+    200: "200 OK",
+    201: "201 Created",
+    401: "401 Unauthorized",
+    404: "404 Not Found",
+    409: "409 Conflict",
+}
+UNAUTHORIZED = {"code": "HTTP_401", "message": "Not authenticated"}
 
-REASONS = {200: "200 OK", 201: "201 Created", 404: "404 Not Found", 409: "409 Conflict"}
+
+def route(cur, environ, method: str, path: str, query: dict):
+    parts = path.split("/")  # "", "api", "v1", resource, ...
+    if method == "POST" and path == "/api/v1/payments":
+        return payment(cur, environ)
+    if method != "GET":
+        return None
+    if path == "/api/v1/invoices":
+        return invoices(cur, environ, query)
+    if path == "/api/v1/properties":
+        return properties(cur, environ, query)
+    if len(parts) == 5 and parts[3] == "customers" and parts[4].isdigit():
+        return customer(cur, environ, parts[4])
+    if len(parts) == 7 and parts[3:5] == ["reports", "customers"] and parts[6] == "statement":
+        return statement(cur, environ, parts[5], query)
+    return None
 
 
 def application(environ, start_response):
-    path, method = environ["PATH_INFO"], environ["REQUEST_METHOD"]
-    query = parse_qs(environ.get("QUERY_STRING", ""))
-    for route_method, pattern, handler in ROUTES:
-        match = pattern.match(path)
-        if match and route_method == method:
-            cur = db().cursor()
-            try:
-                check_session(cur, environ)
-                status, body, headers = handler(cur, environ, query, match)
-            finally:
-                cur.close()
-            payload = orjson.dumps(body)
-            start_response(
-                REASONS[status],
-                [
-                    ("Content-Type", "application/json"),
-                    ("Content-Length", str(len(payload))),
-                    *list(headers.items()),
-                ],
-            )
-            return [payload]
-    start_response("404 Not Found", [("Content-Type", "application/json")])
-    return [b'{"code": "HTTP_404"}']
+    query = dict(parse_qsl(environ.get("QUERY_STRING", "")))
+    cur = db().cursor()
+    try:
+        try:
+            check_auth(cur, environ)
+            answer = route(cur, environ, environ["REQUEST_METHOD"], environ["PATH_INFO"], query)
+        except Unauthorized:
+            answer = 401, UNAUTHORIZED, []
+    finally:
+        cur.close()
+    status, body, headers = answer or (404, NOT_FOUND, [])
+    payload = orjson.dumps(body)
+    start_response(
+        REASONS[status],
+        [
+            *CONSTANT_HEADERS,
+            ("Content-Length", str(len(payload))),
+            *headers,
+            ("X-Request-Id", str(uuid.uuid4())),
+        ],
+    )
+    return [payload]

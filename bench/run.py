@@ -69,10 +69,14 @@ def wait_for(port: int, path: str = "/health", timeout: float = 60) -> None:
     raise SystemExit(f"server on port {port} did not come up")
 
 
-def start_gunicorn(app: str, port: int, env: dict, workers: int, threads: int, log: Path):
+def start_gunicorn(
+    app: str, port: int, env: dict, workers: int, threads: int, log: Path, config: str
+):
     cmd = [
         str(ROOT / ".venv/bin/gunicorn"),
         app,
+        "--config",
+        config,
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -119,7 +123,7 @@ def run_wrk(port: int, case: dict, close: bool, seconds: int, connections: int) 
     return json.loads(line[6:])
 
 
-def fetch(port: int, path: str) -> tuple[dict, object]:
+def fetch(port: int, path: str) -> tuple[dict, bytes]:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}{path}",
         headers={
@@ -129,21 +133,37 @@ def fetch(port: int, path: str) -> tuple[dict, object]:
     )
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (local server)
         headers = {k: response.headers.get(k, "").split("?")[-1] for k in PAGE_HEADERS}
-        return headers, json.loads(response.read())
+        return headers, response.read()
 
 
-PAGE_HEADERS = ("X-Total-Count", "Link")
+PAGE_HEADERS = ("X-Total-Count", "Link", "Content-Type")
 
 
 def check_same_answers(cases, app_port: int, floor_port: int) -> None:
-    """The floor must serve what the app serves, or its ratio means nothing. This also puts
-    the lists' counts in the cache before anything is measured."""
+    """The floor must serve what the app serves, byte for byte, or its ratio means nothing.
+    This also puts the lists' counts in the cache before anything is measured."""
     for case in cases:
         if case["method"] != "GET":
             continue
-        app, floor = fetch(app_port, case["path"]), fetch(floor_port, case["path"])
-        if app != floor:
-            raise SystemExit(f"bench: the floor answers {case['path']} unlike the app")
+        (app_headers, app_body), (floor_headers, floor_body) = (
+            fetch(app_port, case["path"]),
+            fetch(floor_port, case["path"]),
+        )
+        if app_headers != floor_headers:
+            raise SystemExit(
+                f"bench: the floor answers {case['path']} with other headers: "
+                f"app {app_headers}, floor {floor_headers}"
+            )
+        if app_body != floor_body:
+            at = next(
+                (i for i, (a, f) in enumerate(zip(app_body, floor_body, strict=False)) if a != f),
+                min(len(app_body), len(floor_body)),
+            )
+            raise SystemExit(
+                f"bench: the floor answers {case['path']} unlike the app, from byte {at}: "
+                f"app {app_body[max(0, at - 80) : at + 80]!r}, "
+                f"floor {floor_body[max(0, at - 80) : at + 80]!r}"
+            )
 
 
 def measure(proc, port, case, close, seconds, connections) -> dict:
@@ -164,7 +184,11 @@ def measure(proc, port, case, close, seconds, connections) -> dict:
 def median_run(runs: list[dict]) -> dict:
     """The run with the median requests/s (its own latencies and CPU, not a mix of runs)."""
     ordered = sorted(runs, key=lambda run: run["rps"])
-    return {**ordered[len(ordered) // 2], "runs": [round(run["rps"]) for run in runs]}
+    return {
+        **ordered[len(ordered) // 2],
+        "runs": [round(run["rps"]) for run in runs],
+        "cpu_runs": [round(run["cpu_ms"], 2) for run in runs],
+    }
 
 
 def prepare(workdir: Path) -> dict:
@@ -226,8 +250,15 @@ def main() -> None:
         cases = [c for c in cases if re.search(args.only, c["name"])]
 
     app_port, floor_port = free_port(), free_port()
+    # The app with its production settings (JSON access log included), the floor without.
     app = start_gunicorn(
-        "ektor.wsgi:application", app_port, env, args.workers, args.threads, workdir / "app.log"
+        "ektor.wsgi:application",
+        app_port,
+        env,
+        args.workers,
+        args.threads,
+        workdir / "app.log",
+        "gunicorn.conf.py",
     )
     floor = start_gunicorn(
         "bench.floor:application",
@@ -236,6 +267,7 @@ def main() -> None:
         args.workers,
         args.threads,
         workdir / "floor.log",
+        "bench/floor_gunicorn.py",
     )
     results = []
     try:
@@ -252,6 +284,8 @@ def main() -> None:
                         )
                 row["app"], row["floor"] = median_run(runs["app"]), median_run(runs["floor"])
                 row["ratio"] = row["app"]["rps"] / max(row["floor"]["rps"], 1e-9)
+                # How many times the floor's CPU the app spends on one request (target: <= 8).
+                row["cpu_ratio"] = row["app"]["cpu_ms"] / max(row["floor"]["cpu_ms"], 1e-9)
                 results.append(row)
                 print_row(row)
                 sys.stdout.flush()
@@ -277,7 +311,7 @@ def main() -> None:
 
 HEADER = (
     f"{'endpoint':<28} {'conn':<10} {'app r/s':>8} {'p50':>7} {'p99':>7} {'cpu ms':>7} "
-    f"{'floor r/s':>9} {'f cpu':>6} {'ratio':>6} {'errs':>5}"
+    f"{'floor r/s':>9} {'f cpu':>6} {'ratio':>6} {'cpu x':>6} {'errs':>5}"
 )
 
 
@@ -289,7 +323,7 @@ def print_row(row: dict) -> None:
     print(
         f"{row['endpoint']:<28} {row['connection']:<10} {a['rps']:>8.0f} {a['p50_ms']:>7.1f} "
         f"{a['p99_ms']:>7.1f} {a['cpu_ms']:>7.2f} {f['rps']:>9.0f} {f['cpu_ms']:>6.2f} "
-        f"{row['ratio']:>6.0%} {a['errors']:>5}"
+        f"{row['ratio']:>6.0%} {row['cpu_ratio']:>6.1f} {a['errors']:>5}"
     )
 
 

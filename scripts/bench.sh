@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The benchmark: a throwaway MariaDB, a deterministic data set loaded by `seed_demo --scale`,
 # the app under gunicorn with production settings, and the bare floor (bench/floor.py), both
-# driven by wrk with 16 connections. Prints requests/s, p50, p99, server CPU ms/request and
-# the ratio to the floor per endpoint, with a fresh connection per request and keep-alive.
+# driven by wrk with 16 connections. Prints requests/s, p50, p99, server CPU ms/request, the
+# ratio of requests/s to the floor's and the app's CPU per request as a multiple of the
+# floor's, per endpoint, with a fresh connection per request and keep-alive.
 #   scripts/bench.sh                 # 10,000 customers / 240,000 invoices
 #   BENCH_CUSTOMERS=41667 scripts/bench.sh   # the 1,000,000-invoice scale run
 # Extra arguments go to bench/run.py (--seconds, --repeat, --only, --json FILE). Then the
