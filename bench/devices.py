@@ -29,6 +29,7 @@ from accounts.models import AuthSession, Role, User
 from accounts.services import session_start
 from bench.floor import INVOICE_LIST_SQL
 from billing.models import Invoice
+from core.context import Ctx
 from ektor.api.counts import total_count
 from ektor.db.mysql import base as fast_base
 from ektor.db.mysql.conversions import with_fast_dates
@@ -65,7 +66,9 @@ def main() -> None:
     user = User.objects.filter(username="bench").first() or User.objects.create_user(
         username="bench", email="bench@example.com", password=None, role=Role.ADMIN
     )
-    token = session_start(user=user, user_agent="bench", ip_address="127.0.0.1")["access_token"]
+    token = session_start(Ctx.system(), user=user, user_agent="bench", ip_address="127.0.0.1")[
+        "access_token"
+    ]
     session_id = user.auth_sessions.order_by("-created_at").values_list("pk", flat=True)[0]
     print("session, precompiled:", best(lambda: open_session_get(session_id, timezone.now()), 500))
     print("session, ORM:        ", best(lambda: orm_session(session_id), 500))

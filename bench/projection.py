@@ -17,6 +17,7 @@ from django.utils import timezone
 # bench.admin_timing sets Django up, so it comes before any model import.
 import bench.admin_timing  # noqa: F401
 from billing.dashboard import office_summary
+from core.context import Ctx
 
 INDEXES = (
     ("billing_invoice", "bench_inv_status_due_total", "(`status`, `due_date`, `total`)"),
@@ -60,7 +61,7 @@ def main() -> None:
     args = parser.parse_args()
     today = timezone.localdate()
     with CaptureQueriesContext(connection) as queries:
-        summary = office_summary(today=today)
+        summary = office_summary(Ctx.system(), today=today)
     _, times = timed(queries.captured_queries[0]["sql"], [], args.runs)
     report("projection: its aggregate", times)
     print(
