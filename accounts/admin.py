@@ -24,8 +24,8 @@ from accounts.services import (
     user_update,
 )
 from accounts.throttling import sign_in_refusal
+from core.errors import ApplicationError
 from ektor.admin_tools import OfficeAdmin
-from ektor.api.errors import ApplicationError, RequestValidationError
 from ektor.text import plural
 
 
@@ -65,10 +65,10 @@ class UserChangeForm(auth_forms.UserChangeForm):
             try:
                 user_check_update(user=self.instance, data=changes)
             except ApplicationError as exc:
-                raise forms.ValidationError(exc.message, code=exc.reason) from None
-            except RequestValidationError as exc:
-                for error in exc.errors:
-                    self.add_error(error["loc"][-1], error["msg"])
+                if not exc.fields:
+                    raise forms.ValidationError(exc.message, code=exc.reason) from None
+                for error in exc.fields:
+                    self.add_error(error.field, error.msg)
         return cleaned
 
 

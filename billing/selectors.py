@@ -1,10 +1,13 @@
 """Every read of invoices, payments and statements that the API, the admin and the commands need."""
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
+from typing import Any
 
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     BooleanField,
     Case,
@@ -25,9 +28,11 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from billing.error_codes import BillingErrorCode
 from billing.models import COUNTED, NO_DUE_DATE, ZERO, Invoice, InvoiceStatus, InvoiceTally, Payment
+from core.errors import ApplicationError, NotFound
+from customers.error_codes import CustomerErrorCode
 from customers.models import Customer
-from ektor.api.errors import ApplicationError, NotFound
 
 MONEY = DecimalField(max_digits=12, decimal_places=2)
 # A sum of many amounts (as models.money_sum_field): the running figures and what is summed
@@ -36,7 +41,7 @@ MONEY_SUM = DecimalField(max_digits=20, decimal_places=2)
 CENT = Decimal("0.01")
 
 
-def _to_cents(value, expression, connection):
+def _to_cents(value: Any, expression: Any, connection: Any) -> Decimal | None:
     if value is None:
         return None
     # A float difference such as 1.50 - 1.4999999999 quantizes to -0.00; an amount is never -0.
@@ -50,7 +55,7 @@ class Money(Func):
     template = "%(expressions)s"
     output_field = MONEY
 
-    def get_db_converters(self, connection):
+    def get_db_converters(self, connection: BaseDatabaseWrapper) -> list[Any]:
         return [*super().get_db_converters(connection), _to_cents]
 
 
@@ -196,12 +201,12 @@ class Statement:
     customer: Customer
     from_date: datetime.date
     to_date: datetime.date
-    items: list[Invoice]
+    items: Sequence[Invoice]
     total: Decimal
     paid_total: Decimal
     balance_due: Decimal
     opening_balance: Decimal
-    payments: list[Payment]
+    payments: Sequence[Payment]
     payments_total: Decimal
     closing_balance: Decimal
 
@@ -214,12 +219,12 @@ def statement_period_check(*, from_date: datetime.date, to_date: datetime.date) 
     if from_date > to_date:
         raise ApplicationError(
             f"The period starts ({from_date}) after it ends ({to_date})",
-            reason="invalid_date_range",
+            reason=BillingErrorCode.INVALID_DATE_RANGE,
             status=400,
         )
 
 
-def _customer_sum(queryset: QuerySet, field: str) -> Money:
+def _customer_sum(queryset: QuerySet[Any], field: str) -> Money:
     """The sum of `field` over `queryset` (rows of the outer customer), as a subquery."""
     summed = queryset.order_by().annotate(one=Value(1)).values("one").annotate(s=Sum(field))
     return Money(
@@ -261,7 +266,7 @@ def customer_statement(
         .first()
     )
     if customer is None:
-        raise NotFound("Customer")
+        raise NotFound("Customer", reason=CustomerErrorCode.CUSTOMER_NOT_FOUND)
     items = list(
         invoice_amounts_queryset()
         .filter(customer=customer, issued_date__gte=from_date, issued_date__lte=to_date)
@@ -276,7 +281,8 @@ def customer_statement(
     )
     billed = [item for item in items if item.status != InvoiceStatus.VOID]
     total = sum((item.total for item in billed), ZERO)
-    paid_total = sum((item.amount_paid for item in billed), ZERO)
+    # amount_paid is invoice_amounts_queryset()'s annotation.
+    paid_total = sum((item.amount_paid for item in billed), ZERO)  # type: ignore[attr-defined]
     opening = customer.billed_before - customer.paid_before
     payments_total = sum((payment.amount for payment in payments), ZERO)
     return Statement(

@@ -16,10 +16,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from billing.admin import statement_url
+from core.errors import ApplicationError
 from customers import csv_import, selectors, services
 from customers.models import Customer, Property
 from ektor.admin_tools import OfficeAdmin, day
-from ektor.api.errors import ApplicationError
 from ektor.text import plural
 
 CUSTOMER_FIELDS = tuple(services.CustomerFields.__annotations__)

@@ -21,8 +21,8 @@ from billing.selectors import invoice_get, invoice_tally_drift
 from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory, PaymentFactory
 from billing.tests.test_api_invoices import payload
+from core.errors import ApplicationError
 from customers.tests.factories import PropertyFactory
-from ektor.api.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db
 

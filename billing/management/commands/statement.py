@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.template.loader import render_to_string
 
 from billing.selectors import Statement, customer_statement
-from ektor.api.errors import ApplicationError
+from core.errors import ApplicationError
 
 COLUMNS = [
     "invoice_id",
