@@ -26,7 +26,8 @@ from billing.models import Invoice, InvoiceStatus, Payment
 from core.errors import ApplicationError
 from customers.models import Customer
 from customers.selectors import customer_pickable
-from ektor.admin_tools import OfficeAdmin, day, money
+from ektor.admin_tools import CtxForm, OfficeAdmin, day, money
+from ektor.ctx import request_ctx
 from ektor.text import plural
 
 # The model form names the foreign keys without "_id".
@@ -100,11 +101,12 @@ class OverdueFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() in ("yes", "no"):
-            return selectors.invoice_filter_overdue(queryset, self.value() == "yes")
+            overdue = self.value() == "yes"
+            return selectors.invoice_filter_overdue(request_ctx(request), queryset, overdue)
         return queryset
 
 
-class InvoiceForm(forms.ModelForm):
+class InvoiceForm(CtxForm, forms.ModelForm):
     """Create and edit drafts through invoice_create / invoice_update."""
 
     status = forms.ChoiceField(
@@ -121,7 +123,7 @@ class InvoiceForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "customer" in self.fields:
             # Inactive customers are not offered; a draft keeps the one it has.
-            pickable = customer_pickable(Customer.objects.all())
+            pickable = customer_pickable(self.ctx, Customer.objects.all())
             current = Customer.objects.filter(pk=self.instance.customer_id)
             self.fields["customer"].queryset = pickable | current
         if "due_date" in self.fields:
@@ -147,13 +149,13 @@ class InvoiceForm(forms.ModelForm):
         if self.instance.pk is None:
             status = self.cleaned_data["status"]
             refusal_to_form_errors(
-                self, services.can_invoice_create(**self.service_kwargs(), status=status)
+                self, services.can_invoice_create(self.ctx, **self.service_kwargs(), status=status)
             )
         elif self.instance.status == InvoiceStatus.DRAFT and self.changed_data:
             refusal_to_form_errors(
                 self,
                 services.can_invoice_update(
-                    invoice=self.instance, data=self.changed_service_data()
+                    self.ctx, invoice=self.instance, data=self.changed_service_data()
                 ),
             )
         return self.cleaned_data
@@ -166,7 +168,7 @@ class InvoiceForm(forms.ModelForm):
         return {name: value for name, value in data.items() if name in changed}
 
 
-class PaymentInlineFormSet(forms.BaseInlineFormSet):
+class PaymentInlineFormSet(CtxForm, forms.BaseInlineFormSet):
     def new_payments(self) -> list[dict[str, Any]]:
         return [
             payment_kwargs(form.cleaned_data)
@@ -181,7 +183,7 @@ class PaymentInlineFormSet(forms.BaseInlineFormSet):
         invoice_id = self.instance.pk
         payments = self.new_payments()
         # All new rows together, in order: the second may be refused because of the first.
-        refusal = services.can_payments_record(invoice_id=invoice_id, payments=payments)
+        refusal = services.can_payments_record(self.ctx, invoice_id=invoice_id, payments=payments)
         if refusal is not None:
             raise forms.ValidationError(
                 [error.msg for error in refusal.fields] or [refusal.message]
@@ -308,7 +310,9 @@ class InvoiceAdmin(OfficeAdmin):
     )
 
     def get_queryset(self, request):
-        return selectors.invoice_queryset().prefetch_related("customer", "property")
+        return selectors.invoice_queryset(request_ctx(request)).prefetch_related(
+            "customer", "property"
+        )
 
     @admin.display(description="total", ordering="total")
     def total_(self, obj: Invoice) -> str:
@@ -382,7 +386,8 @@ class InvoiceAdmin(OfficeAdmin):
         """The invoice page's own Send, Void, Print and Record payment."""
         can_change = self.has_change_permission(request, obj)
         return {
-            "can_send": can_change and services.can_invoice_send(invoice=obj) is None,
+            "can_send": can_change
+            and services.can_invoice_send(request_ctx(request), invoice=obj) is None,
             "can_void": can_change and obj.status in PAYABLE_STATUSES,
             "can_record_payment": can_change and obj.status in PAYABLE_STATUSES,
             "print_url": statement_url(obj.customer_id, obj.issued_date, obj.issued_date),
@@ -395,7 +400,7 @@ class InvoiceAdmin(OfficeAdmin):
         if request.method != "POST" or obj is None or not self.has_change_permission(request, obj):
             raise PermissionDenied
         try:
-            sent = services.invoice_send(invoice=obj)
+            sent = services.invoice_send(request_ctx(request), invoice=obj)
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:
@@ -406,15 +411,17 @@ class InvoiceAdmin(OfficeAdmin):
         return False  # invoices are voided, never deleted
 
     def save_model(self, request, obj, form, change):
+        ctx = request_ctx(request)
         if not change:
             saved = services.invoice_create(
-                **form.service_kwargs(), status=form.cleaned_data["status"]
+                ctx, **form.service_kwargs(), status=form.cleaned_data["status"]
             )
         elif obj.status == InvoiceStatus.DRAFT:
             data = form.changed_service_data()
-            saved = services.invoice_update(invoice=obj, data=data) if data else obj
+            saved = services.invoice_update(ctx, invoice=obj, data=data) if data else obj
         else:
-            saved = services.invoice_update_notes(invoice=obj, notes=form.cleaned_data["notes"])
+            notes = form.cleaned_data["notes"]
+            saved = services.invoice_update_notes(ctx, invoice=obj, notes=notes)
         obj.pk = saved.pk
         obj.refresh_from_db()
 
@@ -424,7 +431,7 @@ class InvoiceAdmin(OfficeAdmin):
         was_draft = form.instance.status == InvoiceStatus.DRAFT
         # The admin's change message reads these.
         formset.new_objects = [
-            services.payment_record(invoice_id=form.instance.pk, **kwargs)
+            services.payment_record(request_ctx(request), invoice_id=form.instance.pk, **kwargs)
             for kwargs in formset.new_payments()
         ]
         formset.changed_objects, formset.deleted_objects = [], []
@@ -433,8 +440,13 @@ class InvoiceAdmin(OfficeAdmin):
 
     @admin.action(description="Send selected invoices", permissions=["change"])
     def send_selected(self, request, queryset):
+        ctx = request_ctx(request)
         run_on_each(
-            self, request, queryset, "Sent", lambda invoice: services.invoice_send(invoice=invoice)
+            self,
+            request,
+            queryset,
+            "Sent",
+            lambda invoice: services.invoice_send(ctx, invoice=invoice),
         )
 
     @admin.action(description="Void selected invoices", permissions=["change"])
@@ -442,12 +454,13 @@ class InvoiceAdmin(OfficeAdmin):
         form = VoidForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             reason = form.cleaned_data["reason"]
+            ctx = request_ctx(request)
             run_on_each(
                 self,
                 request,
                 queryset,
                 "Voided",
-                lambda invoice: services.invoice_void(invoice=invoice, reason=reason),
+                lambda invoice: services.invoice_void(ctx, invoice=invoice, reason=reason),
             )
             return None
         context = {
@@ -479,6 +492,7 @@ class InvoiceAdmin(OfficeAdmin):
         if form.is_valid():
             try:
                 context["statement"] = selectors.customer_statement(
+                    request_ctx(request),
                     customer_id=customer_id,
                     from_date=form.cleaned_data["from"],
                     to_date=form.cleaned_data["to"],
@@ -491,7 +505,7 @@ class InvoiceAdmin(OfficeAdmin):
         return TemplateResponse(request, "billing/statement.html", context, status=status)
 
 
-class PaymentForm(forms.ModelForm):
+class PaymentForm(CtxForm, forms.ModelForm):
     class Meta:
         model = Payment
         fields = ["invoice", "amount", "paid_date", "method", "reference", "notes"]
@@ -503,7 +517,7 @@ class PaymentForm(forms.ModelForm):
         refusal_to_form_errors(
             self,
             services.can_payments_record(
-                invoice_id=invoice_id, payments=[payment_kwargs(self.cleaned_data)]
+                self.ctx, invoice_id=invoice_id, payments=[payment_kwargs(self.cleaned_data)]
             ),
         )
         return self.cleaned_data
@@ -562,7 +576,9 @@ class PaymentAdmin(OfficeAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("invoice__customer")
+        return selectors.payment_queryset(request_ctx(request)).prefetch_related(
+            "invoice__customer"
+        )
 
     def lookup_allowed(self, lookup, value, request=None):
         # The customer page links to that customer's payments.
@@ -623,14 +639,13 @@ class PaymentAdmin(OfficeAdmin):
         if not form.is_valid():
             return self._reverse_page(request, list(queryset), form, single=False)
         reason = form.cleaned_data["reason"]
+        ctx = request_ctx(request)
         run_on_each(
             self,
             request,
             queryset,
             "Reversed",
-            lambda payment: services.payment_reverse(
-                payment_id=payment.pk, reason=reason, by=request.user
-            ),
+            lambda payment: services.payment_reverse(ctx, payment_id=payment.pk, reason=reason),
         )
         return None
 
@@ -652,7 +667,7 @@ class PaymentAdmin(OfficeAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 services.payment_reverse(
-                    payment_id=payment.pk, reason=form.cleaned_data["reason"], by=request.user
+                    request_ctx(request), payment_id=payment.pk, reason=form.cleaned_data["reason"]
                 )
             except ApplicationError as exc:
                 return self._refuse(request, exc)
@@ -663,7 +678,7 @@ class PaymentAdmin(OfficeAdmin):
     def save_model(self, request, obj, form, change):
         invoice = form.cleaned_data["invoice"]
         payment = services.payment_record(
-            invoice_id=invoice.pk, **payment_kwargs(form.cleaned_data)
+            request_ctx(request), invoice_id=invoice.pk, **payment_kwargs(form.cleaned_data)
         )
         obj.pk = payment.pk
         obj.refresh_from_db()

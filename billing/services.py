@@ -12,7 +12,7 @@ Drafts are not in the running figures.
 import datetime
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -29,8 +29,9 @@ from billing.models import (
     InvoiceTally,
     Payment,
     PaymentMethod,
+    money_sum,
 )
-from billing.selectors import money_sum
+from core.context import Ctx
 from core.errors import ApplicationError, Conflict, FieldError, InvalidInput, NotFound, refusal
 from customers.error_codes import CustomerErrorCode
 from customers.models import Customer, Property
@@ -238,7 +239,7 @@ def _tally_change(*, before: TallyShare | None, after: TallyShare | None) -> Non
 
 
 @transaction.atomic
-def invoice_tally_add(*, invoices: Iterable[tuple[Invoice, Decimal]]) -> None:
+def invoice_tally_add(ctx: Ctx, *, invoices: Iterable[tuple[Invoice, Decimal]]) -> None:
     """Add invoices written in bulk, not through invoice_create (the demo's volume data), each
     with the amount already paid on it, to the running figures (drafts, paid and void invoices
     add nothing); call it in the transaction that wrote them, after reserving their numbers."""
@@ -246,7 +247,7 @@ def invoice_tally_add(*, invoices: Iterable[tuple[Invoice, Decimal]]) -> None:
 
 
 @transaction.atomic
-def invoice_tally_fix(*, drift: Mapping[TallyKey, TallyFigures]) -> None:
+def invoice_tally_fix(ctx: Ctx, *, drift: Mapping[TallyKey, TallyFigures]) -> None:
     """Add to the running figures what selectors.invoice_tally_drift() found missing (after
     writes that bypassed the services: raw SQL, code older than the tally during a rolling
     release). Writes through the services since the drift was read change the invoices and
@@ -259,7 +260,7 @@ def _number(year: int, sequence: int) -> str:
 
 
 @transaction.atomic
-def invoice_numbers_reserve(*, year: int, count: int) -> list[str]:
+def invoice_numbers_reserve(ctx: Ctx, *, year: int, count: int) -> list[str]:
     """`count` consecutive numbers of `year` for a bulk import of sent invoices (demo volume
     data); gap-free only if the caller saves them all in its enclosing transaction."""
     return [_number(year, n) for n in _reserve_numbers(year, count)]
@@ -296,6 +297,7 @@ def _locked_invoice(invoice_id: int) -> Invoice:
 
 @transaction.atomic
 def invoice_create(
+    ctx: Ctx,
     *,
     customer_id: int,
     property_id: int,
@@ -337,7 +339,7 @@ def invoice_create(
     return invoice
 
 
-def can_invoice_create(**fields: Any) -> ApplicationError | None:
+def can_invoice_create(ctx: Ctx, **fields: Any) -> ApplicationError | None:
     """Why invoice_create would refuse these fields (None: it would create the invoice)."""
     return refusal(lambda: _invoice_create_checked(**fields))
 
@@ -362,7 +364,7 @@ def _invoice_create_checked(*, status: str = InvoiceStatus.SENT, **fields: Any) 
 
 
 @transaction.atomic
-def invoice_update(*, invoice: Invoice, data: Mapping[str, Any]) -> Invoice:
+def invoice_update(ctx: Ctx, *, invoice: Invoice, data: Mapping[str, Any]) -> Invoice:
     """Change a draft (409 `invoice_not_draft` once it has left draft)."""
     invoice = _invoice_update_checked(invoice=invoice, data=data)
     invoice.save(update_fields=[*data, "updated_at"])
@@ -370,7 +372,9 @@ def invoice_update(*, invoice: Invoice, data: Mapping[str, Any]) -> Invoice:
     return invoice
 
 
-def can_invoice_update(*, invoice: Invoice, data: Mapping[str, Any]) -> ApplicationError | None:
+def can_invoice_update(
+    ctx: Ctx, *, invoice: Invoice, data: Mapping[str, Any]
+) -> ApplicationError | None:
     """Why invoice_update would refuse `data` (None: it would save it). Locks the invoice row
     as the update does, so the update made later in the same transaction sees the same state."""
     return refusal(lambda: _invoice_update_checked(invoice=invoice, data=data))
@@ -402,7 +406,7 @@ def _invoice_update_checked(*, invoice: Invoice, data: Mapping[str, Any]) -> Inv
 
 
 @transaction.atomic
-def invoice_update_notes(*, invoice: Invoice, notes: str | None) -> Invoice:
+def invoice_update_notes(ctx: Ctx, *, invoice: Invoice, notes: str | None) -> Invoice:
     """Notes stay editable in every status: they are not part of what was billed."""
     invoice = _locked_invoice(invoice.pk)
     invoice.notes = notes or None
@@ -418,13 +422,13 @@ def _check_send(invoice: Invoice) -> None:
         )
 
 
-def can_invoice_send(*, invoice: Invoice) -> ApplicationError | None:
+def can_invoice_send(ctx: Ctx, *, invoice: Invoice) -> ApplicationError | None:
     """Why invoice_send would refuse `invoice` as it stands (None: it may be sent)."""
     return refusal(lambda: _check_send(invoice))
 
 
 @transaction.atomic
-def invoice_send(*, invoice: Invoice) -> Invoice:
+def invoice_send(ctx: Ctx, *, invoice: Invoice) -> Invoice:
     """Draft -> sent, assigning the next number of the issued date's year."""
     invoice = _locked_invoice(invoice.pk)
     _check_send(invoice)
@@ -449,13 +453,13 @@ def _check_void(invoice: Invoice) -> None:
         )
 
 
-def can_invoice_void(*, invoice: Invoice) -> ApplicationError | None:
+def can_invoice_void(ctx: Ctx, *, invoice: Invoice) -> ApplicationError | None:
     """Why invoice_void would refuse `invoice` as it stands (None: it may be voided)."""
     return refusal(lambda: _check_void(invoice))
 
 
 @transaction.atomic
-def invoice_void(*, invoice: Invoice, reason: str) -> Invoice:
+def invoice_void(ctx: Ctx, *, invoice: Invoice, reason: str) -> Invoice:
     """Void a draft or sent invoice that has no payments; it keeps (or gets) its number."""
     reason = (reason or "").strip()
     if not reason:
@@ -475,7 +479,7 @@ def invoice_void(*, invoice: Invoice, reason: str) -> Invoice:
     return invoice
 
 
-def invoice_amount_paid(invoice: Invoice) -> Decimal:
+def invoice_amount_paid(ctx: Ctx, invoice: Invoice) -> Decimal:
     paid: Decimal = invoice.payments.filter(COUNTED).aggregate(paid=money_sum("amount"))["paid"]
     return paid
 
@@ -552,7 +556,7 @@ def _check_payment_fits(
 
 
 def can_payments_record(
-    *, invoice_id: int, payments: Sequence[Mapping[str, Any]]
+    ctx: Ctx, *, invoice_id: int, payments: Sequence[Mapping[str, Any]]
 ) -> ApplicationError | None:
     """Why payment_record would refuse one of `payments` (its keyword arguments but the
     invoice), recorded one after the other on the invoice (None: it would take them all).
@@ -560,7 +564,7 @@ def can_payments_record(
 
     def check() -> None:
         invoice = _locked_invoice(invoice_id)
-        paid = invoice_amount_paid(invoice)
+        paid = invoice_amount_paid(ctx, invoice)
         references: list[str] = []
         for payment in payments:
             amount = payment["amount"]
@@ -584,6 +588,7 @@ def can_payments_record(
 
 @transaction.atomic
 def payment_record(
+    ctx: Ctx,
     *,
     invoice_id: int,
     amount: Decimal,
@@ -597,7 +602,7 @@ def payment_record(
         amount=amount, paid_date=paid_date, method=method, reference=reference
     )
     invoice = _locked_invoice(invoice_id)
-    paid = invoice_amount_paid(invoice)
+    paid = invoice_amount_paid(ctx, invoice)
     _check_payment_fits(invoice, paid=paid, amount=amount, reference=reference)
 
     before = _tally_share(invoice, paid)
@@ -623,11 +628,11 @@ def payment_record(
 
 
 @transaction.atomic
-def payment_reverse(*, payment_id: int, reason: str, by: User | None) -> Payment:
-    """Reverse a wrong payment: it stays on record, marked with who reversed it, when and why,
-    and counts as nothing from then on; a paid invoice goes back to sent. Locks the invoice
-    row first, as payment_record does, so a reversal and a payment on the same invoice are
-    applied one after the other."""
+def payment_reverse(ctx: Ctx, *, payment_id: int, reason: str) -> Payment:
+    """Reverse a wrong payment: it stays on record, marked with who reversed it (ctx.user,
+    when a user acts), when and why, and counts as nothing from then on; a paid invoice goes
+    back to sent. Locks the invoice row first, as payment_record does, so a reversal and a
+    payment on the same invoice are applied one after the other."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(
@@ -655,10 +660,11 @@ def payment_reverse(*, payment_id: int, reason: str, by: User | None) -> Payment
             f"{timezone.localdate(payment.reversed_at)}{who}: {payment.reversal_reason}",
             reason=BillingErrorCode.PAYMENT_ALREADY_REVERSED,
         )
-    paid = invoice_amount_paid(invoice)
+    paid = invoice_amount_paid(ctx, invoice)
     before = _tally_share(invoice, paid)
     payment.reversed_at = timezone.now()
-    payment.reversed_by = by
+    # ctx.user is the project's user model (AUTH_USER_MODEL); core cannot name it.
+    payment.reversed_by = cast(User | None, ctx.user)
     payment.reversal_reason = reason
     payment.counted = None  # out of the unique reference constraint (see Payment.counted)
     payment.save(update_fields=["reversed_at", "reversed_by", "reversal_reason", "counted"])

@@ -5,6 +5,7 @@ from typing import Any, cast
 from django.db.models import Count, IntegerField, Model, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from core.context import Ctx
 from core.errors import NotFound
 from customers.error_codes import CustomerErrorCode
 from customers.models import Customer, Property
@@ -30,11 +31,13 @@ def _search(queryset: QuerySet[Any], q: str | None, fields: tuple[str, ...]) -> 
     return queryset
 
 
-def customer_list(*, q: str | None = None) -> QuerySet[Customer]:
+def customer_list(ctx: Ctx, *, q: str | None = None) -> QuerySet[Customer]:
     return _search(Customer.objects.order_by("-id"), q, CUSTOMER_SEARCH_FIELDS)
 
 
-def customer_search_with_addresses(queryset: QuerySet[Customer], q: str) -> QuerySet[Customer]:
+def customer_search_with_addresses(
+    ctx: Ctx, queryset: QuerySet[Customer], q: str
+) -> QuerySet[Customer]:
     """The office's search: every word matches the customer's name, email or phone, or the
     address of one of their properties. The properties are a subquery of customer ids, not a
     join, so a customer with many properties is listed once without a DISTINCT."""
@@ -46,7 +49,7 @@ def customer_search_with_addresses(queryset: QuerySet[Customer], q: str) -> Quer
     return queryset
 
 
-def customer_pickable(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
+def customer_pickable(ctx: Ctx, queryset: QuerySet[Customer]) -> QuerySet[Customer]:
     """The customers offered where one is chosen for new work (the invoice form, the
     autocompletes): the active ones. Inactive customers stay in lists and reports."""
     return queryset.filter(is_active=True)
@@ -66,7 +69,7 @@ def _count_of(related: str, **filters: Any) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-def customer_list_with_counts() -> QuerySet[Customer]:
+def customer_list_with_counts(ctx: Ctx) -> QuerySet[Customer]:
     """Customers with `property_count` and `open_invoice_count` (sent, not yet paid), in one
     query (the admin changelist shows both)."""
     return Customer.objects.annotate(
@@ -77,14 +80,16 @@ def customer_list_with_counts() -> QuerySet[Customer]:
     ).order_by("-id")
 
 
-def customer_get(*, customer_id: int) -> Customer:
+def customer_get(ctx: Ctx, *, customer_id: int) -> Customer:
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None:
         raise NotFound("Customer", reason=CustomerErrorCode.CUSTOMER_NOT_FOUND)
     return customer
 
 
-def property_list(*, q: str | None = None, customer_id: int | None = None) -> QuerySet[Property]:
+def property_list(
+    ctx: Ctx, *, q: str | None = None, customer_id: int | None = None
+) -> QuerySet[Property]:
     queryset = Property.objects.order_by("-id")
     if customer_id is not None:
         queryset = queryset.filter(customer_id=customer_id)

@@ -43,7 +43,7 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     }
 
     def get_queryset(self):
-        return selectors.invoice_queryset()
+        return selectors.invoice_queryset(self.ctx)
 
     def list(self, request):
         # The lean path: only the output's columns, plain dicts (same bytes as InvoiceOut).
@@ -51,25 +51,25 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         return self.get_paginated_response(s.invoice_rows_out(self.paginate_queryset(queryset)))
 
     def _respond(self, invoice: Invoice, status: int = 200) -> Response:
-        fresh = selectors.invoice_get(invoice_id=invoice.pk)
+        fresh = selectors.invoice_get(self.ctx, invoice_id=invoice.pk)
         return Response(self.get_serializer(fresh).data, status=status)
 
     @extend_schema(request=s.InvoiceCreateIn, responses={201: s.InvoiceOut})
     def create(self, request):
-        invoice = services.invoice_create(**self.validated(s.InvoiceCreateIn))
+        invoice = services.invoice_create(self.ctx, **self.validated(s.InvoiceCreateIn))
         return self._respond(invoice, status=201)
 
     @extend_schema(request=s.InvoiceUpdateIn, responses=s.InvoiceOut)
     def partial_update(self, request, pk=None):
         invoice = self.get_object()
         data = self.validated(s.InvoiceUpdateIn, partial=True)
-        return self._respond(services.invoice_update(invoice=invoice, data=data))
+        return self._respond(services.invoice_update(self.ctx, invoice=invoice, data=data))
 
     @extend_schema(request=None, responses=s.InvoiceOut)
     @action(detail=True, methods=["post"])
     def send(self, request, pk=None):
         """Send a draft: it gets its number."""
-        return self._respond(services.invoice_send(invoice=self.get_object()))
+        return self._respond(services.invoice_send(self.ctx, invoice=self.get_object()))
 
     @extend_schema(request=s.InvoiceVoidIn, responses=s.InvoiceOut)
     @action(detail=True, methods=["post"])
@@ -77,7 +77,8 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         """Void an invoice that has no payments."""
         invoice = self.get_object()
         data = self.validated(s.InvoiceVoidIn)
-        return self._respond(services.invoice_void(invoice=invoice, reason=data["reason"]))
+        void = services.invoice_void(self.ctx, invoice=invoice, reason=data["reason"])
+        return self._respond(void)
 
 
 class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
@@ -95,11 +96,11 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     action_permissions = {"reverse": ["billing.change_payment"]}
 
     def get_queryset(self):
-        return selectors.payment_queryset()
+        return selectors.payment_queryset(self.ctx)
 
     @extend_schema(request=s.PaymentIn, responses={201: s.PaymentOut})
     def create(self, request):
-        payment = services.payment_record(**self.validated(s.PaymentIn))
+        payment = services.payment_record(self.ctx, **self.validated(s.PaymentIn))
         return Response(s.payment_out(payment), status=201)
 
     @extend_schema(request=s.PaymentReverseIn, responses=s.PaymentOut)
@@ -108,9 +109,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         """Reverse a payment: kept on record, counted as nothing."""
         payment = self.get_object()
         data = self.validated(s.PaymentReverseIn)
-        reversed_ = services.payment_reverse(
-            payment_id=payment.pk, reason=data["reason"], by=request.user
-        )
+        reversed_ = services.payment_reverse(self.ctx, payment_id=payment.pk, reason=data["reason"])
         return Response(s.payment_out(reversed_))
 
 
@@ -135,6 +134,7 @@ class CustomerStatementView(ApiView):
             raise RequestValidationError(flatten_errors(path.errors, ["path"]))
         period = validate_query(s.StatementQuery, request)
         statement = selectors.customer_statement(
+            self.ctx,
             customer_id=path.validated_data["customer_id"],
             from_date=period["from"],
             to_date=period["to"],

@@ -30,33 +30,33 @@ class ResourceViewSet(ApiViewSet):
     rows_out: staticmethod
 
     def get_queryset(self):
-        return self.select()
+        return self.select(self.ctx)
 
     def list(self, request):
         params = validate_query(self.query_serializer, request)
         columns = self.serializer_class.Meta.columns
-        page = self.paginate_queryset(self.select(**params).values(*columns))
+        page = self.paginate_queryset(self.select(self.ctx, **params).values(*columns))
         return self.get_paginated_response(self.rows_out(page))
 
     def retrieve(self, request, pk=None):
         return Response(self.rows_out([vars(self.get_object())])[0])
 
     def create(self, request):
-        obj = self.create_service(**self.validated(self.input_serializer))
+        obj = self.create_service(self.ctx, **self.validated(self.input_serializer))
         return Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None):
         data = self.validated(self.input_serializer)
-        obj = self.replace_service(**{self.instance_kwarg: self.get_object()}, **data)
+        obj = self.replace_service(self.ctx, **{self.instance_kwarg: self.get_object()}, **data)
         return Response(self.get_serializer(obj).data)
 
     def partial_update(self, request, pk=None):
         data = self.validated(self.input_serializer, partial=True)
-        obj = self.update_service(**{self.instance_kwarg: self.get_object()}, data=data)
+        obj = self.update_service(self.ctx, **{self.instance_kwarg: self.get_object()}, data=data)
         return Response(self.get_serializer(obj).data)
 
     def destroy(self, request, pk=None):
-        self.delete_service(**{self.instance_kwarg: self.get_object()})
+        self.delete_service(self.ctx, **{self.instance_kwarg: self.get_object()})
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
