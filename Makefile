@@ -1,4 +1,4 @@
-.PHONY: run test ci lint format serve bench fuzz
+.PHONY: run test ci lint types format serve bench fuzz
 
 run:        ## start the back office on SQLite at http://127.0.0.1:8000
 	scripts/run.sh
@@ -11,6 +11,9 @@ ci:         ## what CI runs
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+types:      ## mypy on core, the services and the selectors (pyproject.toml's [tool.mypy])
+	ENV_FILE=/dev/null .venv/bin/mypy
 
 serve:      ## production mode: gunicorn against DATABASE_URL's MySQL/MariaDB (see README)
 	scripts/serve.sh

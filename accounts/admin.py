@@ -26,8 +26,8 @@ from accounts.services import (
 )
 from accounts.throttling import sign_in_refusal
 from core.context import Ctx
+from core.errors import ApplicationError
 from ektor.admin_tools import CtxForm, OfficeAdmin
-from ektor.api.errors import ApplicationError, RequestValidationError
 from ektor.ctx import request_ctx
 from ektor.text import plural
 
@@ -68,10 +68,10 @@ class UserChangeForm(CtxForm, auth_forms.UserChangeForm):
             try:
                 user_check_update(self.ctx, user=self.instance, data=changes)
             except ApplicationError as exc:
-                raise forms.ValidationError(exc.message, code=exc.reason) from None
-            except RequestValidationError as exc:
-                for error in exc.errors:
-                    self.add_error(error["loc"][-1], error["msg"])
+                if not exc.fields:
+                    raise forms.ValidationError(exc.message, code=exc.reason) from None
+                for error in exc.fields:
+                    self.add_error(error.field, error.msg)
         return cleaned
 
 

@@ -1,9 +1,9 @@
 """Every write to users goes through here: the API, the admin and the commands alike."""
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib import import_module
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -12,16 +12,17 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.error_codes import AccountErrorCode
 from accounts.models import AuthSession, Role, SessionKind, User
 from accounts.roles import group_name
 from accounts.tokens import new_refresh_jti, token_pair, token_session_id
 from core.context import Ctx
-from ektor.api.errors import ApplicationError, Conflict, RequestValidationError
+from core.errors import ApplicationError, Conflict, FieldError, InvalidInput
 from ektor.services import apply_fields, conflict_on_integrity, require_fields
 
 # Fields user_update may change (the API exposes role, is_active and email; the admin all).
@@ -29,13 +30,15 @@ USER_UPDATABLE_FIELDS = ("username", "email", "first_name", "last_name", "role",
 
 # The database names the violated unique index: the constraint name (MySQL/MariaDB), the
 # column (SQLite, and MariaDB's `key 'email'` for the plain unique column).
+_USERNAME_TAKEN = ("Username is already taken", AccountErrorCode.USERNAME_TAKEN)
+_EMAIL_TAKEN = ("Email is already registered", AccountErrorCode.EMAIL_TAKEN)
 USER_UNIQUE_RULES = {
-    "accounts_user_username_ci_unique": ("Username is already taken", "username_taken"),
-    "accounts_user.username": ("Username is already taken", "username_taken"),
-    "key 'username'": ("Username is already taken", "username_taken"),
-    "accounts_user_email_ci_unique": ("Email is already registered", "email_taken"),
-    "accounts_user.email": ("Email is already registered", "email_taken"),
-    "key 'email'": ("Email is already registered", "email_taken"),
+    "accounts_user_username_ci_unique": _USERNAME_TAKEN,
+    "accounts_user.username": _USERNAME_TAKEN,
+    "key 'username'": _USERNAME_TAKEN,
+    "accounts_user_email_ci_unique": _EMAIL_TAKEN,
+    "accounts_user.email": _EMAIL_TAKEN,
+    "key 'email'": _EMAIL_TAKEN,
 }
 
 BAD_CREDENTIALS = "Incorrect username or password"
@@ -45,7 +48,11 @@ EMAIL_MAX_LENGTH = 254
 email_validator = EmailValidator(message="Input should be a valid email address")
 
 
-def _unauthorized(message: str, reason: str) -> ApplicationError:
+def _refresh_lifetime() -> timedelta:
+    return cast(timedelta, settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"])
+
+
+def _unauthorized(message: str, reason: AccountErrorCode) -> ApplicationError:
     return ApplicationError(message, reason=reason, status=401)
 
 
@@ -66,9 +73,9 @@ def _password_errors(password: str, user: User, field: str) -> None:
     try:
         validate_password(password, user)
     except ValidationError as exc:
-        raise RequestValidationError(
+        raise InvalidInput(
             [
-                {"loc": ["body", field], "msg": message, "type": error.code or "password_invalid"}
+                FieldError(field, message, error.code or "password_invalid")
                 for error in exc.error_list
                 for message in error.messages
             ]
@@ -80,10 +87,10 @@ def _user_input_errors(
 ) -> None:
     """The rules for a user's username, email and role (those given), whoever asks: the API,
     the admin or a command. Every broken rule is listed, as a 422."""
-    errors = []
+    errors: list[FieldError] = []
 
     def error(field: str, msg: str, type_: str) -> None:
-        errors.append({"loc": ["body", field], "msg": msg, "type": type_})
+        errors.append(FieldError(field, msg, type_))
 
     if username is not None:
         if not USERNAME_MIN_LENGTH <= len(username) <= USERNAME_MAX_LENGTH:
@@ -108,16 +115,16 @@ def _user_input_errors(
         choices = ", ".join(Role.values)
         error("role", f"Role must be one of {choices}, not {role!r}", "invalid_choice")
     if errors:
-        raise RequestValidationError(errors)
+        raise InvalidInput(errors)
 
 
 def _ensure_unique(*, username: str | None, email: str | None, exclude_pk: int | None) -> None:
     """Case-insensitive duplicates are a 409 with a reason (the constraints back this up)."""
     others = User.objects.exclude(pk=exclude_pk) if exclude_pk else User.objects.all()
     if username is not None and others.filter(username__iexact=username).exists():
-        raise Conflict("Username is already taken", reason="username_taken")
+        raise Conflict("Username is already taken", reason=AccountErrorCode.USERNAME_TAKEN)
     if email is not None and others.filter(email__iexact=email).exists():
-        raise Conflict("Email is already registered", reason="email_taken")
+        raise Conflict("Email is already registered", reason=AccountErrorCode.EMAIL_TAKEN)
 
 
 @transaction.atomic
@@ -136,9 +143,10 @@ def user_create(
     _ensure_unique(username=username, email=email, exclude_pk=None)
     # Two simultaneous registrations both pass the check above; the constraint decides.
     with conflict_on_integrity(USER_UNIQUE_RULES):
-        return User.objects.create_user(
+        user: User = User.objects.create_user(
             username=username, email=email, password=password, role=role, is_active=is_active
         )
+    return user
 
 
 @transaction.atomic
@@ -158,7 +166,8 @@ def user_check_update(ctx: Ctx, *, user: User, data: Mapping[str, Any]) -> None:
     is_active_admin = user.role == Role.ADMIN and user.is_active
     if is_active_admin and loses_admin and _lock_active_admins() == [user.pk]:
         raise Conflict(
-            "The last active admin cannot be demoted or deactivated", reason="last_admin"
+            "The last active admin cannot be demoted or deactivated",
+            reason=AccountErrorCode.LAST_ADMIN,
         )
 
 
@@ -192,7 +201,7 @@ def user_update(ctx: Ctx, *, user: User, data: Mapping[str, Any]) -> User:
     if {"role", "is_active"} & set(data):
         # Admins first, then the row itself: one lock order for every caller.
         _lock_active_admins()
-    stored = User.objects.select_for_update().get(pk=user.pk)
+    stored: User = User.objects.select_for_update().get(pk=user.pk)
     user_check_update(ctx, user=stored, data=data)
     role_changed = data.get("role", stored.role) != stored.role
     with conflict_on_integrity(USER_UNIQUE_RULES):
@@ -208,7 +217,7 @@ def user_authenticate(ctx: Ctx, *, login: str, password: str) -> User:
     Unknown user and wrong password get the same answer; an inactive account is told so only
     to someone who knows its password.
     """
-    candidates = sorted(
+    candidates: list[User] = sorted(
         User.objects.filter(Q(username__iexact=login) | Q(email__iexact=login))[:2],
         # A username that looks like another user's email: the username wins.
         key=lambda u: u.username.lower() != login.lower(),
@@ -217,18 +226,20 @@ def user_authenticate(ctx: Ctx, *, login: str, password: str) -> User:
     if user is None:
         # Hash anyway so an unknown username takes as long as a wrong password.
         User().set_password(password)
-        raise _unauthorized(BAD_CREDENTIALS, "invalid_credentials")
+        raise _unauthorized(BAD_CREDENTIALS, AccountErrorCode.INVALID_CREDENTIALS)
     if not user.check_password(password):
-        raise _unauthorized(BAD_CREDENTIALS, "invalid_credentials")
+        raise _unauthorized(BAD_CREDENTIALS, AccountErrorCode.INVALID_CREDENTIALS)
     if not user.is_active:
-        raise ApplicationError("User account is inactive", reason="user_inactive", status=403)
+        raise ApplicationError(
+            "User account is inactive", reason=AccountErrorCode.USER_INACTIVE, status=403
+        )
     return user
 
 
 @transaction.atomic
 def session_start(
     ctx: Ctx, *, user: User, user_agent: str = "", ip_address: str | None = None
-) -> dict:
+) -> dict[str, Any]:
     """Open a sign-in session and return its token pair."""
     now = timezone.now()
     session = AuthSession.objects.create(
@@ -236,7 +247,7 @@ def session_start(
         user_agent=user_agent[:255],
         ip_address=ip_address,
         last_used_at=now,
-        expires_at=now + settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"],
+        expires_at=now + _refresh_lifetime(),
         refresh_jti=new_refresh_jti(),
     )
     User.objects.filter(pk=user.pk).update(last_login=now)
@@ -275,7 +286,9 @@ def admin_session_rekey(ctx: Ctx, *, session: AuthSession, browser_session_key: 
     AuthSession.objects.filter(pk=session.pk).update(browser_session_key=browser_session_key)
 
 
-def session_refresh(ctx: Ctx, *, refresh_token: str, ip_address: str | None = None) -> dict:
+def session_refresh(
+    ctx: Ctx, *, refresh_token: str, ip_address: str | None = None
+) -> dict[str, Any]:
     """Rotate the session's refresh token and return a new pair.
 
     A refresh token that was already rotated away means two parties hold the session's
@@ -283,9 +296,12 @@ def session_refresh(ctx: Ctx, *, refresh_token: str, ip_address: str | None = No
     around everything on purpose: the refusal must not roll back the ending.
     """
     try:
-        token = RefreshToken(refresh_token)
+        # simplejwt annotates the raw token as a Token; it takes (and here gets) the string.
+        token = RefreshToken(refresh_token)  # type: ignore[arg-type]
     except TokenError:
-        raise _unauthorized("Invalid or expired refresh token", "invalid_token") from None
+        raise _unauthorized(
+            "Invalid or expired refresh token", AccountErrorCode.INVALID_TOKEN
+        ) from None
     now = timezone.now()
     with transaction.atomic():
         session = (
@@ -295,7 +311,7 @@ def session_refresh(ctx: Ctx, *, refresh_token: str, ip_address: str | None = No
             .first()
         )
         if session is None or str(session.user_id) != str(token.get("sub")):
-            raise _unauthorized("Session has ended; sign in again", "session_ended")
+            raise _unauthorized("Session has ended; sign in again", AccountErrorCode.SESSION_ENDED)
         reused = token.get("jti") != session.refresh_jti
         if reused:
             _sessions_end(AuthSession.objects.filter(pk=session.pk), "refresh_token_reused", now)
@@ -303,22 +319,23 @@ def session_refresh(ctx: Ctx, *, refresh_token: str, ip_address: str | None = No
             user = User.objects.only("is_active").get(pk=session.user_id)
             if not user.is_active:
                 raise ApplicationError(
-                    "User account is inactive", reason="user_inactive", status=403
+                    "User account is inactive", reason=AccountErrorCode.USER_INACTIVE, status=403
                 )
             session.refresh_jti = new_refresh_jti()
             session.last_used_at = now
-            session.expires_at = now + settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
+            session.expires_at = now + _refresh_lifetime()
             if ip_address:
                 session.ip_address = ip_address
             session.save(update_fields=["refresh_jti", "last_used_at", "expires_at", "ip_address"])
     if reused:
         raise _unauthorized(
-            "Refresh token was already used; the session has been ended", "refresh_token_reused"
+            "Refresh token was already used; the session has been ended",
+            AccountErrorCode.REFRESH_TOKEN_REUSED,
         )
     return token_pair(session)
 
 
-def _sessions_end(sessions, reason: str, now=None) -> int:
+def _sessions_end(sessions: QuerySet[AuthSession], reason: str, now: datetime | None = None) -> int:
     """End the open sessions among `sessions`; an admin session's browser session is deleted,
     which signs that browser out at its next request."""
     sessions = sessions.filter(ended_at__isnull=True)
@@ -341,7 +358,7 @@ def session_end(ctx: Ctx, *, session: AuthSession, reason: str = "logout") -> No
 
 
 @transaction.atomic
-def sessions_end(ctx: Ctx, *, sessions, reason: str = "revoked") -> int:
+def sessions_end(ctx: Ctx, *, sessions: QuerySet[AuthSession], reason: str = "revoked") -> int:
     """End every open session in the queryset `sessions` (the admin's bulk action)."""
     return _sessions_end(sessions, reason)
 
@@ -402,7 +419,9 @@ def password_change(
     """Change one's own password; every other session of the user ends."""
     if not user.check_password(current_password):
         raise ApplicationError(
-            "Current password is incorrect", reason="current_password_incorrect", status=400
+            "Current password is incorrect",
+            reason=AccountErrorCode.CURRENT_PASSWORD_INCORRECT,
+            status=400,
         )
     _password_errors(new_password, user, "new_password")
     password_set(ctx, user=user, password=new_password, keep=current_session)

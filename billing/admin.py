@@ -1,13 +1,12 @@
 """Admin for office staff. Every save goes through billing.services, so the admin obeys the same
 rules as the API; a refused change comes back as a form error, never half-saved.
 
-Forms validate by running the service in a savepoint that is rolled back (a dry run): the rules
-are the service's own, in its order, and the rows it locks stay locked until the admin's
-transaction ends, so the real call made on save sees the same state.
+Forms validate by asking the service's `can_<action>()` guard: the rules are the service's own,
+in its order, and the rows it locks stay locked until the admin's transaction ends, so the one
+real call made on save sees the same state.
 """
 
 import datetime
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -15,7 +14,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
+from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -24,10 +23,10 @@ from django.utils.html import format_html
 
 from billing import selectors, services
 from billing.models import Invoice, InvoiceStatus, Payment
+from core.errors import ApplicationError
 from customers.models import Customer
 from customers.selectors import customer_pickable
 from ektor.admin_tools import CtxForm, OfficeAdmin, day, money
-from ektor.api.errors import ApplicationError, RequestValidationError
 from ektor.ctx import request_ctx
 from ektor.text import plural
 
@@ -49,23 +48,15 @@ INVOICE_TRACKING_FIELDS = (
 )
 
 
-def dry_run_refusals(call: Callable[[], Any]) -> list[tuple[str | None, str]]:
-    """Run `call` and roll it back; return what the service refused as (field, message)."""
-    try:
-        with transaction.atomic():
-            call()
-            transaction.set_rollback(True)
-    except ApplicationError as exc:
-        return [(None, exc.message)]
-    except RequestValidationError as exc:
-        return [(str(error["loc"][-1]).removesuffix("_id"), error["msg"]) for error in exc.errors]
-    return []
-
-
-def refusal_to_form_errors(form: forms.BaseForm, call: Callable[[], Any]) -> None:
-    """Dry-run `call`; put what the service refuses on `form` as errors."""
-    for field, message in dry_run_refusals(call):
-        form.add_error(field if field in form.fields else None, message)
+def refusal_to_form_errors(form: forms.BaseForm, refusal: ApplicationError | None) -> None:
+    """Put what a service's guard refuses on `form` as errors (on the fields it names)."""
+    if refusal is None:
+        return
+    if not refusal.fields:
+        form.add_error(None, refusal.message)
+    for error in refusal.fields:
+        field = error.field.removesuffix("_id")
+        form.add_error(field if field in form.fields else None, error.msg)
 
 
 def statement_url(customer_id: int, from_date=None, to_date=None) -> str:
@@ -91,8 +82,8 @@ def run_on_each(
         try:
             call(obj)
             done += 1
-        except (ApplicationError, RequestValidationError) as exc:
-            refused.append(f"{obj}: {getattr(exc, 'message', exc)}")
+        except ApplicationError as exc:
+            refused.append(f"{obj}: {exc.message}")
     if done:
         meta = model_admin.model._meta
         counted = plural(done, str(meta.verbose_name), str(meta.verbose_name_plural))
@@ -158,13 +149,12 @@ class InvoiceForm(CtxForm, forms.ModelForm):
         if self.instance.pk is None:
             status = self.cleaned_data["status"]
             refusal_to_form_errors(
-                self,
-                lambda: services.invoice_create(self.ctx, **self.service_kwargs(), status=status),
+                self, services.can_invoice_create(self.ctx, **self.service_kwargs(), status=status)
             )
         elif self.instance.status == InvoiceStatus.DRAFT and self.changed_data:
             refusal_to_form_errors(
                 self,
-                lambda: services.invoice_update(
+                services.can_invoice_update(
                     self.ctx, invoice=self.instance, data=self.changed_service_data()
                 ),
             )
@@ -176,11 +166,6 @@ class InvoiceForm(CtxForm, forms.ModelForm):
             f"{name}_id" if name in ("customer", "property") else name for name in self.changed_data
         }
         return {name: value for name, value in data.items() if name in changed}
-
-    def _post_clean(self):
-        # The service decides (and the database constraints back it); the model's own
-        # constraint validation would only repeat its checks with less readable messages.
-        pass
 
 
 class PaymentInlineFormSet(CtxForm, forms.BaseInlineFormSet):
@@ -198,13 +183,11 @@ class PaymentInlineFormSet(CtxForm, forms.BaseInlineFormSet):
         invoice_id = self.instance.pk
         payments = self.new_payments()
         # All new rows together, in order: the second may be refused because of the first.
-        refusals = dry_run_refusals(
-            lambda: [
-                services.payment_record(self.ctx, invoice_id=invoice_id, **p) for p in payments
-            ]
-        )
-        if refusals:
-            raise forms.ValidationError([message for _, message in refusals])
+        refusal = services.can_payments_record(self.ctx, invoice_id=invoice_id, payments=payments)
+        if refusal is not None:
+            raise forms.ValidationError(
+                [error.msg for error in refusal.fields] or [refusal.message]
+            )
 
 
 def payment_kwargs(cleaned_data: dict[str, Any]) -> dict[str, Any]:
@@ -403,7 +386,8 @@ class InvoiceAdmin(OfficeAdmin):
         """The invoice page's own Send, Void, Print and Record payment."""
         can_change = self.has_change_permission(request, obj)
         return {
-            "can_send": can_change and obj.status == InvoiceStatus.DRAFT,
+            "can_send": can_change
+            and services.can_invoice_send(request_ctx(request), invoice=obj) is None,
             "can_void": can_change and obj.status in PAYABLE_STATUSES,
             "can_record_payment": can_change and obj.status in PAYABLE_STATUSES,
             "print_url": statement_url(obj.customer_id, obj.issued_date, obj.issued_date),
@@ -532,14 +516,11 @@ class PaymentForm(CtxForm, forms.ModelForm):
         invoice_id = self.cleaned_data["invoice"].pk
         refusal_to_form_errors(
             self,
-            lambda: services.payment_record(
-                self.ctx, invoice_id=invoice_id, **payment_kwargs(self.cleaned_data)
+            services.can_payments_record(
+                self.ctx, invoice_id=invoice_id, payments=[payment_kwargs(self.cleaned_data)]
             ),
         )
         return self.cleaned_data
-
-    def _post_clean(self):
-        pass  # payment_record decides; see InvoiceForm._post_clean
 
 
 class ReversalForm(forms.Form):
@@ -688,7 +669,7 @@ class PaymentAdmin(OfficeAdmin):
                 services.payment_reverse(
                     request_ctx(request), payment_id=payment.pk, reason=form.cleaned_data["reason"]
                 )
-            except (ApplicationError, RequestValidationError) as exc:
+            except ApplicationError as exc:
                 return self._refuse(request, exc)
             self.message_user(request, f"Reversed the payment {payment}.", messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:billing_payment_change", args=[payment.pk]))

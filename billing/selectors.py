@@ -1,9 +1,11 @@
 """Every read of invoices, payments and statements that the API, the admin and the commands need."""
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
+from typing import Any
 
 from django.db.models import (
     BooleanField,
@@ -22,6 +24,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from billing.error_codes import BillingErrorCode
 from billing.models import (
     CENT,
     COUNTED,
@@ -37,8 +40,9 @@ from billing.models import (
     overdue_q,
 )
 from core.context import Ctx
+from core.errors import ApplicationError, NotFound
+from customers.error_codes import CustomerErrorCode
 from customers.models import Customer
-from ektor.api.errors import ApplicationError, NotFound
 
 
 @cache
@@ -171,12 +175,12 @@ class Statement:
     customer: Customer
     from_date: datetime.date
     to_date: datetime.date
-    items: list[Invoice]
+    items: Sequence[Invoice]
     total: Decimal
     paid_total: Decimal
     balance_due: Decimal
     opening_balance: Decimal
-    payments: list[Payment]
+    payments: Sequence[Payment]
     payments_total: Decimal
     closing_balance: Decimal
 
@@ -189,12 +193,12 @@ def statement_period_check(ctx: Ctx, *, from_date: datetime.date, to_date: datet
     if from_date > to_date:
         raise ApplicationError(
             f"The period starts ({from_date}) after it ends ({to_date})",
-            reason="invalid_date_range",
+            reason=BillingErrorCode.INVALID_DATE_RANGE,
             status=400,
         )
 
 
-def _customer_sum(queryset: QuerySet, field: str) -> Money:
+def _customer_sum(queryset: QuerySet[Any], field: str) -> Money:
     """The sum of `field` over `queryset` (rows of the outer customer), as a subquery."""
     summed = queryset.order_by().annotate(one=Value(1)).values("one").annotate(s=Sum(field))
     return Money(
@@ -236,7 +240,7 @@ def customer_statement(
         .first()
     )
     if customer is None:
-        raise NotFound("Customer")
+        raise NotFound("Customer", reason=CustomerErrorCode.CUSTOMER_NOT_FOUND)
     items = list(
         invoice_amounts_queryset(ctx)
         .filter(customer=customer, issued_date__gte=from_date, issued_date__lte=to_date)
@@ -251,7 +255,8 @@ def customer_statement(
     )
     billed = [item for item in items if item.status != InvoiceStatus.VOID]
     total = sum((item.total for item in billed), ZERO)
-    paid_total = sum((item.amount_paid for item in billed), ZERO)
+    # amount_paid is invoice_amounts_queryset()'s annotation.
+    paid_total = sum((item.amount_paid for item in billed), ZERO)  # type: ignore[attr-defined]
     opening = customer.billed_before - customer.paid_before
     payments_total = sum((payment.amount for payment in payments), ZERO)
     return Statement(

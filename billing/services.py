@@ -10,13 +10,15 @@ Drafts are not in the running figures.
 """
 
 import datetime
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.models import User
+from billing.error_codes import BillingErrorCode
 from billing.models import (
     COUNTED,
     NO_DUE_DATE,
@@ -30,14 +32,15 @@ from billing.models import (
     money_sum,
 )
 from core.context import Ctx
+from core.errors import ApplicationError, Conflict, FieldError, InvalidInput, NotFound, refusal
+from customers.error_codes import CustomerErrorCode
 from customers.models import Customer, Property
-from ektor.api.errors import ApplicationError, Conflict, NotFound, RequestValidationError
 from ektor.services import conflict_on_integrity, require_fields
 
 CENT = Decimal("0.01")
 _DUPLICATE = (
     "A payment with this reference is already recorded on this invoice",
-    "duplicate_payment_reference",
+    BillingErrorCode.DUPLICATE_PAYMENT_REFERENCE,
 )
 # The invoice lock makes the reference check see every committed payment; should a row still
 # slip past it, the unique constraint answers, named by MySQL/MariaDB and by columns on SQLite.
@@ -67,19 +70,15 @@ INVOICE_INPUT_FIELDS = (
 UPDATABLE_FIELDS = frozenset({*INVOICE_INPUT_FIELDS, "notes"})
 
 
-def _error(field: str, msg: str, type_: str = "value_error") -> dict[str, Any]:
-    return {"loc": ["body", field], "msg": msg, "type": type_}
-
-
-def _money_errors(**amounts: Decimal) -> list[dict[str, Any]]:
+def _money_errors(**amounts: Decimal) -> list[FieldError]:
     errors = []
     for name, value in amounts.items():
         if not value.is_finite():
-            errors.append(_error(name, "Input should be a finite amount of money"))
+            errors.append(FieldError(name, "Input should be a finite amount of money"))
         elif value != value.quantize(CENT):
-            errors.append(_error(name, "Ensure that there are no more than 2 decimal places."))
+            errors.append(FieldError(name, "Ensure that there are no more than 2 decimal places."))
         elif value < 0:
-            errors.append(_error(name, "Amount must not be negative"))
+            errors.append(FieldError(name, "Amount must not be negative"))
     return errors
 
 
@@ -87,25 +86,25 @@ def _check_invoice_fields(invoice: Invoice) -> None:
     """The field rules of the contract (422), on the values the invoice would be saved with."""
     errors = _money_errors(subtotal=invoice.subtotal, tax=invoice.tax, total=invoice.total)
     if invoice.period_start > invoice.period_end:
-        errors.append(_error("period_end", "period_end must be on or after period_start"))
+        errors.append(FieldError("period_end", "period_end must be on or after period_start"))
     if invoice.due_date is not None and invoice.issued_date > invoice.due_date:
-        errors.append(_error("due_date", "due_date must be on or after issued_date"))
+        errors.append(FieldError("due_date", "due_date must be on or after issued_date"))
     if not errors and invoice.total != invoice.subtotal + invoice.tax:
         errors.append(
-            _error(
+            FieldError(
                 "total",
                 f"total must equal subtotal + tax exactly "
                 f"({invoice.subtotal} + {invoice.tax} = {invoice.subtotal + invoice.tax})",
             )
         )
     if errors:
-        raise RequestValidationError(errors)
+        raise InvalidInput(errors)
 
 
 def _check_parties(*, customer_id: int, property_id: int) -> None:
     """Customer exists (404), property exists (404), property belongs to the customer (400)."""
     if not Customer.objects.filter(pk=customer_id).exists():
-        raise NotFound("Customer")
+        raise NotFound("Customer", reason=CustomerErrorCode.CUSTOMER_NOT_FOUND)
     # Locked: a concurrent move of the property to another customer
     # (customers.services.property_customer_check locks the same row) waits for this invoice,
     # then sees it and refuses; or it goes first and this check sees the new owner.
@@ -116,7 +115,7 @@ def _check_parties(*, customer_id: int, property_id: int) -> None:
         .first()
     )
     if owner_id is None:
-        raise NotFound("Property")
+        raise NotFound("Property", reason=CustomerErrorCode.PROPERTY_NOT_FOUND)
     if owner_id != customer_id:
         # Named as the office knows them (the refusal path only: two more small reads).
         prop = Property.objects.select_related("customer").get(pk=property_id)
@@ -124,7 +123,7 @@ def _check_parties(*, customer_id: int, property_id: int) -> None:
         raise ApplicationError(
             f"Property {prop.label} ({prop.address1}) belongs to {prop.customer.full_name}, "
             f"not to {customer.full_name}",
-            reason="property_customer_mismatch",
+            reason=BillingErrorCode.PROPERTY_CUSTOMER_MISMATCH,
             status=400,
         )
 
@@ -212,9 +211,9 @@ def _tally_add(
     other. ROUND keeps SQLite, which adds decimals as floats, on the cent."""
     quote = connection.ops.quote_name
     table = quote(InvoiceTally._meta.db_table)
+    columns = {field.name: str(field.column) for field in InvoiceTally._meta.concrete_fields}
     status_col, due_col, count_col, total_col, paid_col = (
-        quote(InvoiceTally._meta.get_field(name).column)
-        for name in ("status", "due_by", "invoice_count", "total", "paid")
+        quote(columns[name]) for name in ("status", "due_by", "invoice_count", "total", "paid")
     )
     # Only quoted model names are interpolated; the values are parameters.
     insert = (
@@ -292,7 +291,7 @@ def _mark_paid(invoice: Invoice) -> list[str]:
 def _locked_invoice(invoice_id: int) -> Invoice:
     invoice = Invoice.objects.select_for_update().filter(pk=invoice_id).first()
     if invoice is None:
-        raise NotFound("Invoice")
+        raise NotFound("Invoice", reason=BillingErrorCode.INVOICE_NOT_FOUND)
     return invoice
 
 
@@ -314,19 +313,7 @@ def invoice_create(
 ) -> Invoice:
     """Create a draft, sent or void invoice; a sent or void one gets its number now (a sent
     one of 0.00 is paid at once)."""
-    _check_parties(customer_id=customer_id, property_id=property_id)
-    if status not in API_CREATE_STATUSES:
-        raise RequestValidationError(
-            [
-                _error(
-                    "status",
-                    "An invoice is created as draft, sent or void: it becomes paid through "
-                    "payments",
-                    "enum",
-                )
-            ]
-        )
-    invoice = Invoice(
+    invoice = _invoice_create_checked(
         customer_id=customer_id,
         property_id=property_id,
         period_start=period_start,
@@ -337,9 +324,8 @@ def invoice_create(
         tax=tax,
         total=total,
         notes=notes,
-        status=InvoiceStatus.DRAFT,
+        status=status,
     )
-    _check_invoice_fields(invoice)
     if status != InvoiceStatus.DRAFT:
         _mark_sent(invoice)
     if status == InvoiceStatus.VOID:
@@ -353,15 +339,55 @@ def invoice_create(
     return invoice
 
 
+def can_invoice_create(ctx: Ctx, **fields: Any) -> ApplicationError | None:
+    """Why invoice_create would refuse these fields (None: it would create the invoice)."""
+    return refusal(lambda: _invoice_create_checked(**fields))
+
+
+def _invoice_create_checked(*, status: str = InvoiceStatus.SENT, **fields: Any) -> Invoice:
+    """The unsaved draft invoice_create starts from, once its rules hold (contract order)."""
+    _check_parties(customer_id=fields["customer_id"], property_id=fields["property_id"])
+    if status not in API_CREATE_STATUSES:
+        raise InvalidInput(
+            [
+                FieldError(
+                    "status",
+                    "An invoice is created as draft, sent or void: it becomes paid through "
+                    "payments",
+                    "enum",
+                )
+            ]
+        )
+    invoice = Invoice(**fields, status=InvoiceStatus.DRAFT)
+    _check_invoice_fields(invoice)
+    return invoice
+
+
 @transaction.atomic
 def invoice_update(ctx: Ctx, *, invoice: Invoice, data: Mapping[str, Any]) -> Invoice:
     """Change a draft (409 `invoice_not_draft` once it has left draft)."""
+    invoice = _invoice_update_checked(invoice=invoice, data=data)
+    invoice.save(update_fields=[*data, "updated_at"])
+    # A draft is not in the running figures: nothing to change there (and no tally row locked).
+    return invoice
+
+
+def can_invoice_update(
+    ctx: Ctx, *, invoice: Invoice, data: Mapping[str, Any]
+) -> ApplicationError | None:
+    """Why invoice_update would refuse `data` (None: it would save it). Locks the invoice row
+    as the update does, so the update made later in the same transaction sees the same state."""
+    return refusal(lambda: _invoice_update_checked(invoice=invoice, data=data))
+
+
+def _invoice_update_checked(*, invoice: Invoice, data: Mapping[str, Any]) -> Invoice:
+    """The locked invoice with `data` set (not saved), once the update's rules hold."""
     require_fields(data)
     unknown = set(data) - UPDATABLE_FIELDS
     if unknown:
-        raise RequestValidationError(
+        raise InvalidInput(
             [
-                _error(name, "This field cannot be changed here", "extra_forbidden")
+                FieldError(name, "This field cannot be changed here", "extra_forbidden")
                 for name in unknown
             ]
         )
@@ -369,15 +395,13 @@ def invoice_update(ctx: Ctx, *, invoice: Invoice, data: Mapping[str, Any]) -> In
     if invoice.status != InvoiceStatus.DRAFT:
         raise Conflict(
             f"Invoice {invoice} is {invoice.status}: only a draft can be changed",
-            reason="invoice_not_draft",
+            reason=BillingErrorCode.INVOICE_NOT_DRAFT,
         )
     for name, value in data.items():
         setattr(invoice, name, value)
     if {"customer_id", "property_id"} & set(data):
         _check_parties(customer_id=invoice.customer_id, property_id=invoice.property_id)
     _check_invoice_fields(invoice)
-    invoice.save(update_fields=[*data, "updated_at"])
-    # A draft is not in the running figures: nothing to change there (and no tally row locked).
     return invoice
 
 
@@ -390,15 +414,24 @@ def invoice_update_notes(ctx: Ctx, *, invoice: Invoice, notes: str | None) -> In
     return invoice
 
 
+def _check_send(invoice: Invoice) -> None:
+    if invoice.status != InvoiceStatus.DRAFT:
+        raise Conflict(
+            f"Invoice {invoice} is {invoice.status}: only a draft can be sent",
+            reason=BillingErrorCode.INVOICE_NOT_DRAFT,
+        )
+
+
+def can_invoice_send(ctx: Ctx, *, invoice: Invoice) -> ApplicationError | None:
+    """Why invoice_send would refuse `invoice` as it stands (None: it may be sent)."""
+    return refusal(lambda: _check_send(invoice))
+
+
 @transaction.atomic
 def invoice_send(ctx: Ctx, *, invoice: Invoice) -> Invoice:
     """Draft -> sent, assigning the next number of the issued date's year."""
     invoice = _locked_invoice(invoice.pk)
-    if invoice.status != InvoiceStatus.DRAFT:
-        raise Conflict(
-            f"Invoice {invoice} is {invoice.status}: only a draft can be sent",
-            reason="invoice_not_draft",
-        )
+    _check_send(invoice)
     before = _tally_share(invoice)
     fields = _mark_sent(invoice)
     fields += _settle_if_nothing_owed(invoice)
@@ -407,21 +440,32 @@ def invoice_send(ctx: Ctx, *, invoice: Invoice) -> Invoice:
     return invoice
 
 
+def _check_void(invoice: Invoice) -> None:
+    if invoice.status == InvoiceStatus.VOID:
+        raise Conflict(
+            f"Invoice {invoice} is already void", reason=BillingErrorCode.INVOICE_ALREADY_VOID
+        )
+    # Reversed payments count as nothing: an invoice whose payments were all reversed can go.
+    if invoice.status == InvoiceStatus.PAID or invoice.payments.filter(COUNTED).exists():
+        raise Conflict(
+            f"Invoice {invoice} has payments and cannot be voided (reverse them first)",
+            reason=BillingErrorCode.INVOICE_HAS_PAYMENTS,
+        )
+
+
+def can_invoice_void(ctx: Ctx, *, invoice: Invoice) -> ApplicationError | None:
+    """Why invoice_void would refuse `invoice` as it stands (None: it may be voided)."""
+    return refusal(lambda: _check_void(invoice))
+
+
 @transaction.atomic
 def invoice_void(ctx: Ctx, *, invoice: Invoice, reason: str) -> Invoice:
     """Void a draft or sent invoice that has no payments; it keeps (or gets) its number."""
     reason = (reason or "").strip()
     if not reason:
-        raise RequestValidationError([_error("reason", "A reason is required to void", "missing")])
+        raise InvalidInput([FieldError("reason", "A reason is required to void", "missing")])
     invoice = _locked_invoice(invoice.pk)
-    if invoice.status == InvoiceStatus.VOID:
-        raise Conflict(f"Invoice {invoice} is already void", reason="invoice_void")
-    # Reversed payments count as nothing: an invoice whose payments were all reversed can go.
-    if invoice.status == InvoiceStatus.PAID or invoice.payments.filter(COUNTED).exists():
-        raise Conflict(
-            f"Invoice {invoice} has payments and cannot be voided (reverse them first)",
-            reason="invoice_has_payments",
-        )
+    _check_void(invoice)
     before = _tally_share(invoice)  # nothing is paid on it; a draft has no share
     fields = ["status", "voided_at", "void_reason", "updated_at"]
     if invoice.status == InvoiceStatus.DRAFT:
@@ -436,7 +480,110 @@ def invoice_void(ctx: Ctx, *, invoice: Invoice, reason: str) -> Invoice:
 
 
 def invoice_amount_paid(ctx: Ctx, invoice: Invoice) -> Decimal:
-    return invoice.payments.filter(COUNTED).aggregate(paid=money_sum("amount"))["paid"]
+    paid: Decimal = invoice.payments.filter(COUNTED).aggregate(paid=money_sum("amount"))["paid"]
+    return paid
+
+
+def _payment_input(
+    *,
+    amount: Decimal,
+    paid_date: datetime.date | None = None,
+    method: str = PaymentMethod.OTHER,
+    reference: str | None = None,
+) -> tuple[datetime.date, str | None]:
+    """The payment's field rules (422); its paid date (today when not given) and reference."""
+    errors = _money_errors(amount=amount)
+    if not errors and amount <= 0:
+        errors.append(FieldError("amount", "Amount must be greater than 0"))
+    if method not in PaymentMethod.values:
+        errors.append(FieldError("method", f"Method must be one of {', '.join(PaymentMethod)}"))
+    # The company's day (settings.TIME_ZONE, whatever zone a request may have activated): a
+    # payment received tomorrow is not yet money in.
+    today = timezone.localdate(timezone=timezone.get_default_timezone())
+    paid_date = paid_date or today
+    if paid_date > today:
+        errors.append(
+            FieldError(
+                "paid_date",
+                f"paid_date {paid_date} is after today ({today}): record a payment once it is "
+                "received",
+            )
+        )
+    reference = (reference or "").strip() or None
+    if reference is not None and len(reference) > 80:
+        errors.append(FieldError("reference", "Ensure this field has no more than 80 characters."))
+    if errors:
+        raise InvalidInput(errors)
+    return paid_date, reference
+
+
+def _check_payment_fits(
+    invoice: Invoice,
+    *,
+    paid: Decimal,
+    amount: Decimal,
+    reference: str | None,
+    pending_references: Sequence[str] = (),
+) -> None:
+    """The invoice's rules for one more payment, given what is `paid` on it so far."""
+    if invoice.status == InvoiceStatus.PAID:
+        raise Conflict(
+            f"Invoice {invoice} is already paid", reason=BillingErrorCode.INVOICE_ALREADY_PAID
+        )
+    if invoice.status == InvoiceStatus.VOID:
+        raise ApplicationError(
+            f"Invoice {invoice} is void and cannot be paid",
+            reason=BillingErrorCode.INVOICE_VOID,
+            status=400,
+        )
+    # MySQL's collation compares references case-insensitively; make SQLite agree.
+    if reference and (
+        reference.lower() in (other.lower() for other in pending_references)
+        or invoice.payments.filter(COUNTED, reference__iexact=reference).exists()
+    ):
+        raise Conflict(
+            f"A payment with reference {reference!r} is already recorded on invoice {invoice}",
+            reason=BillingErrorCode.DUPLICATE_PAYMENT_REFERENCE,
+        )
+    if paid + amount > invoice.total:
+        balance = invoice.total - paid
+        raise Conflict(
+            f"A payment of {amount} exceeds the balance due of {balance} on invoice {invoice} "
+            f"(total {invoice.total}, already paid {paid})",
+            reason=BillingErrorCode.PAYMENT_EXCEEDS_TOTAL,
+            extra={"amount_paid": str(paid), "balance_due": str(balance)},
+        )
+
+
+def can_payments_record(
+    ctx: Ctx, *, invoice_id: int, payments: Sequence[Mapping[str, Any]]
+) -> ApplicationError | None:
+    """Why payment_record would refuse one of `payments` (its keyword arguments but the
+    invoice), recorded one after the other on the invoice (None: it would take them all).
+    Locks the invoice row as payment_record does, for the rest of the transaction."""
+
+    def check() -> None:
+        invoice = _locked_invoice(invoice_id)
+        paid = invoice_amount_paid(ctx, invoice)
+        references: list[str] = []
+        for payment in payments:
+            amount = payment["amount"]
+            _, reference = _payment_input(
+                **{name: value for name, value in payment.items() if name != "notes"}
+            )
+            _check_payment_fits(
+                invoice,
+                paid=paid,
+                amount=amount,
+                reference=reference,
+                pending_references=references,
+            )
+            paid += amount
+            references += [reference] if reference else []
+            if paid == invoice.total:
+                invoice.status = InvoiceStatus.PAID  # as recording it would; never saved here
+
+    return refusal(check)
 
 
 @transaction.atomic
@@ -451,51 +598,12 @@ def payment_record(
     notes: str | None = None,
 ) -> Payment:
     """Record a payment under the invoice's row lock, applying the contract's rules in order."""
-    errors = _money_errors(amount=amount)
-    if not errors and amount <= 0:
-        errors.append(_error("amount", "Amount must be greater than 0"))
-    if method not in PaymentMethod.values:
-        errors.append(_error("method", f"Method must be one of {', '.join(PaymentMethod)}"))
-    # The company's day (settings.TIME_ZONE, whatever zone a request may have activated): a
-    # payment received tomorrow is not yet money in.
-    today = timezone.localdate(timezone=timezone.get_default_timezone())
-    paid_date = paid_date or today
-    if paid_date > today:
-        errors.append(
-            _error(
-                "paid_date",
-                f"paid_date {paid_date} is after today ({today}): record a payment once it is "
-                "received",
-            )
-        )
-    reference = (reference or "").strip() or None
-    if reference is not None and len(reference) > 80:
-        errors.append(_error("reference", "Ensure this field has no more than 80 characters."))
-    if errors:
-        raise RequestValidationError(errors)
-
+    paid_date, reference = _payment_input(
+        amount=amount, paid_date=paid_date, method=method, reference=reference
+    )
     invoice = _locked_invoice(invoice_id)
-    if invoice.status == InvoiceStatus.PAID:
-        raise Conflict(f"Invoice {invoice} is already paid", reason="invoice_already_paid")
-    if invoice.status == InvoiceStatus.VOID:
-        raise ApplicationError(
-            f"Invoice {invoice} is void and cannot be paid", reason="invoice_void", status=400
-        )
-    # MySQL's collation compares references case-insensitively; make SQLite agree.
-    if reference and invoice.payments.filter(COUNTED, reference__iexact=reference).exists():
-        raise Conflict(
-            f"A payment with reference {reference!r} is already recorded on invoice {invoice}",
-            reason="duplicate_payment_reference",
-        )
     paid = invoice_amount_paid(ctx, invoice)
-    if paid + amount > invoice.total:
-        balance = invoice.total - paid
-        raise Conflict(
-            f"A payment of {amount} exceeds the balance due of {balance} on invoice {invoice} "
-            f"(total {invoice.total}, already paid {paid})",
-            reason="payment_exceeds_total",
-            extra={"amount_paid": str(paid), "balance_due": str(balance)},
-        )
+    _check_payment_fits(invoice, paid=paid, amount=amount, reference=reference)
 
     before = _tally_share(invoice, paid)
     with conflict_on_integrity(DUPLICATE_REFERENCE):
@@ -527,13 +635,13 @@ def payment_reverse(ctx: Ctx, *, payment_id: int, reason: str) -> Payment:
     payment on the same invoice are applied one after the other."""
     reason = (reason or "").strip()
     if not reason:
-        raise RequestValidationError(
-            [_error("reason", "A reason is required to reverse a payment", "missing")]
+        raise InvalidInput(
+            [FieldError("reason", "A reason is required to reverse a payment", "missing")]
         )
     if len(reason) > REVERSAL_REASON_MAX:
-        raise RequestValidationError(
+        raise InvalidInput(
             [
-                _error(
+                FieldError(
                     "reason",
                     f"Ensure this field has no more than {REVERSAL_REASON_MAX} characters.",
                     "string_too_long",
@@ -542,7 +650,7 @@ def payment_reverse(ctx: Ctx, *, payment_id: int, reason: str) -> Payment:
         )
     invoice_id = Payment.objects.filter(pk=payment_id).values_list("invoice_id", flat=True).first()
     if invoice_id is None:
-        raise NotFound("Payment")
+        raise NotFound("Payment", reason=BillingErrorCode.PAYMENT_NOT_FOUND)
     invoice = _locked_invoice(invoice_id)
     payment = Payment.objects.select_for_update().select_related("reversed_by").get(pk=payment_id)
     if payment.reversed_at is not None:
@@ -550,12 +658,13 @@ def payment_reverse(ctx: Ctx, *, payment_id: int, reason: str) -> Payment:
         raise Conflict(
             f"The payment of {payment.amount} on invoice {invoice} was already reversed on "
             f"{timezone.localdate(payment.reversed_at)}{who}: {payment.reversal_reason}",
-            reason="payment_already_reversed",
+            reason=BillingErrorCode.PAYMENT_ALREADY_REVERSED,
         )
     paid = invoice_amount_paid(ctx, invoice)
     before = _tally_share(invoice, paid)
     payment.reversed_at = timezone.now()
-    payment.reversed_by = ctx.user
+    # ctx.user is the project's user model (AUTH_USER_MODEL); core cannot name it.
+    payment.reversed_by = cast(User | None, ctx.user)
     payment.reversal_reason = reason
     payment.counted = None  # out of the unique reference constraint (see Payment.counted)
     payment.save(update_fields=["reversed_at", "reversed_by", "reversal_reason", "counted"])

@@ -15,10 +15,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from core.context import Ctx
+from core.errors import ApplicationError
 from customers import csv_import, selectors, services
 from customers.models import Customer, Property
 from ektor.admin_tools import CtxForm, OfficeAdmin, day
-from ektor.api.errors import ApplicationError
 from ektor.ctx import request_ctx
 from ektor.text import plural
 

@@ -23,9 +23,9 @@ from django.db import transaction
 from django.db.models.functions import Lower
 
 from core.context import Ctx
+from core.errors import ApplicationError
 from customers import services
 from customers.models import Customer, Property
-from ektor.api.errors import ApplicationError
 from ektor.text import plural
 
 COLUMNS = (

@@ -1,11 +1,14 @@
 """Reads of customers and properties: every queryset the API and the admin list from."""
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from typing import Any, cast
+
+from django.db.models import Count, IntegerField, Model, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from core.context import Ctx
+from core.errors import NotFound
+from customers.error_codes import CustomerErrorCode
 from customers.models import Customer, Property
-from ektor.api.errors import NotFound
 
 CUSTOMER_SEARCH_FIELDS = ("first_name", "last_name", "email", "phone")
 PROPERTY_SEARCH_FIELDS = ("label", "address1", "address2", "city")
@@ -21,7 +24,7 @@ def _contains_any(fields: tuple[str, ...], term: str) -> Q:
     return match
 
 
-def _search(queryset: QuerySet, q: str | None, fields: tuple[str, ...]) -> QuerySet:
+def _search(queryset: QuerySet[Any], q: str | None, fields: tuple[str, ...]) -> QuerySet[Any]:
     """Every word of `q` must match one of `fields` ("martha perez" finds Martha Perez)."""
     for term in (q or "").split():
         queryset = queryset.filter(_contains_any(fields, term))
@@ -52,12 +55,12 @@ def customer_pickable(ctx: Ctx, queryset: QuerySet[Customer]) -> QuerySet[Custom
     return queryset.filter(is_active=True)
 
 
-def _count_of(related: str, **filters) -> Coalesce:
+def _count_of(related: str, **filters: Any) -> Coalesce:
     """The number of a customer's related rows, as a subquery of the customer row: the database
     counts for the rows it returns (a page), never joining and grouping the whole table."""
-    model = Customer._meta.get_field(related).related_model
+    model = cast("type[Model]", Customer._meta.get_field(related).related_model)
     counted = (
-        model.objects.filter(customer=OuterRef("pk"), **filters)
+        model._default_manager.filter(customer=OuterRef("pk"), **filters)
         .order_by()
         .values("customer")
         .annotate(n=Count("pk"))
@@ -80,7 +83,7 @@ def customer_list_with_counts(ctx: Ctx) -> QuerySet[Customer]:
 def customer_get(ctx: Ctx, *, customer_id: int) -> Customer:
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None:
-        raise NotFound("Customer")
+        raise NotFound("Customer", reason=CustomerErrorCode.CUSTOMER_NOT_FOUND)
     return customer
 
 

@@ -6,9 +6,10 @@ from typing import Any, NotRequired, TypedDict, Unpack
 from django.db import transaction
 
 from core.context import Ctx
+from core.errors import Conflict, CoreErrorCode, FieldError, InvalidInput
+from customers.error_codes import CustomerErrorCode
 from customers.models import Customer, Property
 from customers.selectors import customer_get
-from ektor.api.errors import Conflict, RequestValidationError
 from ektor.services import apply_fields, conflict_on_integrity, delete_protected, require_fields
 
 
@@ -43,7 +44,7 @@ PROPERTY_DEFAULTS: dict[str, Any] = {
     "is_active": True,
 }
 
-DUPLICATE_EMAIL = ("A customer with this email already exists", "duplicate_email")
+DUPLICATE_EMAIL = ("A customer with this email already exists", CustomerErrorCode.DUPLICATE_EMAIL)
 # What the database says when the unique email index refuses a row: the functional
 # constraint's name (SQLite, MySQL 8), the column on SQLite, the column's unique key on MariaDB.
 EMAIL_INTEGRITY_RULES = {
@@ -53,7 +54,7 @@ EMAIL_INTEGRITY_RULES = {
 }
 
 
-def _complete(fields: Mapping[str, Any], typed: type, defaults: Mapping[str, Any]) -> dict:
+def _complete(fields: Mapping[str, Any], typed: Any, defaults: Mapping[str, Any]) -> dict[str, Any]:
     """Every field of a create/replace: the given ones, defaults for the rest. Unknown or
     missing required names are a programming error, as with an explicit signature."""
     unknown = set(fields) - set(typed.__annotations__)
@@ -134,7 +135,9 @@ def customer_delete(ctx: Ctx, *, customer: Customer) -> None:
         kept = customer_kept_reason(ctx, customer)
         if kept is None:
             raise
-        raise Conflict(kept, reason=exc.reason, extra=exc.extra) from None
+        raise Conflict(
+            kept, reason=CoreErrorCode.PROTECTED_BY_REFERENCES, extra=exc.extra
+        ) from None
 
 
 @transaction.atomic
@@ -161,7 +164,7 @@ def property_customer_check(ctx: Ctx, *, prop: Property, customer_id: int) -> No
     if moving and prop.invoices.exists():
         raise Conflict(
             "Property has invoices and cannot move to another customer",
-            reason="property_has_invoices",
+            reason=CustomerErrorCode.PROPERTY_HAS_INVOICES,
         )
 
 
@@ -182,9 +185,7 @@ def property_text_errors(ctx: Ctx, data: Mapping[str, Any]) -> list[tuple[str, s
 def _property_save(ctx: Ctx, prop: Property, data: Mapping[str, Any]) -> Property:
     errors = property_text_errors(ctx, data)
     if errors:
-        raise RequestValidationError(
-            [{"loc": ["body", name], "msg": msg, "type": "min_length"} for name, msg in errors]
-        )
+        raise InvalidInput([FieldError(name, msg, "min_length") for name, msg in errors])
     data = _null_blanks(data, PROPERTY_DEFAULTS)
     if "customer_id" in data:
         property_customer_check(ctx, prop=prop, customer_id=data["customer_id"])

@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from core.context import Ctx
+from core.errors import ApplicationError
 from ektor.api.counts import total_count
-from ektor.api.errors import ApplicationError, RequestValidationError
 from ektor.ctx import request_ctx
 
 DATE_FORMAT = "%b %-d, %Y"  # Jan 18, 2026
@@ -114,24 +114,20 @@ class OfficeAdmin(admin.ModelAdmin):
     # appearing after the confirmation page, a concurrent change, a total lowered in the same
     # save as a payment) becomes an error message, never a 500; the service's transaction
     # has rolled back, so nothing is half-saved.
-    def _refuse(self, request, exc: ApplicationError | RequestValidationError):
-        if isinstance(exc, ApplicationError):
-            message = exc.message
-        else:
-            message = "; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in exc.errors)
-        self.message_user(request, message, messages.ERROR)
+    def _refuse(self, request, exc: ApplicationError):
+        self.message_user(request, exc.describe(), messages.ERROR)
         return HttpResponseRedirect(request.get_full_path())
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except (ApplicationError, RequestValidationError) as exc:
+        except ApplicationError as exc:
             return self._refuse(request, exc)
 
     def delete_view(self, request, object_id, extra_context=None):
         try:
             return super().delete_view(request, object_id, extra_context)
-        except (ApplicationError, RequestValidationError) as exc:
+        except ApplicationError as exc:
             return self._refuse(request, exc)
 
     def response_action(self, request, queryset):
@@ -146,7 +142,7 @@ class OfficeAdmin(admin.ModelAdmin):
                 return HttpResponseRedirect(request.get_full_path())
         try:
             return super().response_action(request, queryset)
-        except (ApplicationError, RequestValidationError) as exc:
+        except ApplicationError as exc:
             return self._refuse(request, exc)
 
     @admin.action(description="Export selected to CSV", permissions=["view"])

@@ -7,7 +7,7 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from ektor.api.errors import envelope, error_response
+from ektor.api.errors import ApiErrorCode, envelope, error_response
 
 logger = logging.getLogger("ektor.health")
 
@@ -49,7 +49,7 @@ def health(request: HttpRequest) -> HttpResponse:
         return error_response(
             405,
             f'Method "{request.method}" not allowed.',
-            {"reason": "method_not_allowed"},
+            {"reason": ApiErrorCode.METHOD_NOT_ALLOWED},
             headers={"Allow": ALLOW},
         )
     database_ok = _database_ok()
@@ -58,9 +58,9 @@ def health(request: HttpRequest) -> HttpResponse:
     if database_ok and cache_ok:
         return JsonResponse({"status": "ok", "version": settings.APP_VERSION, **checks})
     if database_ok:
-        message, reason = "Cache unavailable", "cache_unavailable"
+        message, reason = "Cache unavailable", ApiErrorCode.CACHE_UNAVAILABLE
     else:
-        message, reason = "Database unavailable", "database_unavailable"
+        message, reason = "Database unavailable", ApiErrorCode.DATABASE_UNAVAILABLE
     # The documented health fields and the error envelope, in one body.
     body = envelope(503, message, {"reason": reason})
     body.update(status="unavailable", version=settings.APP_VERSION, **checks)

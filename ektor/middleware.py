@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 
-from ektor.api.errors import error_response, is_api_path
+from ektor.api.errors import ApiErrorCode, error_response, is_api_path
 from ektor.request_context import choose_request_id, request_id_var, user_id_var
 
 logger = logging.getLogger("ektor.request")
@@ -99,7 +99,7 @@ class RequestBodyLimitMiddleware:
             return error_response(
                 411,
                 "A request body needs a Content-Length header",
-                {"reason": "length_required"},
+                {"reason": ApiErrorCode.LENGTH_REQUIRED},
                 request_id=request.request_id,
             )
         try:
@@ -111,7 +111,7 @@ class RequestBodyLimitMiddleware:
         return error_response(
             413,
             f"Request body too large: at most {limit} bytes",
-            {"reason": "request_too_large", "max_bytes": limit},
+            {"reason": ApiErrorCode.REQUEST_TOO_LARGE, "max_bytes": limit},
             request_id=request.request_id,
         )
 

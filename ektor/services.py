@@ -6,14 +6,14 @@ from typing import Any
 
 from django.db import IntegrityError, models, transaction
 
-from ektor.api.errors import ApplicationError, Conflict
+from core.errors import ApplicationError, Conflict, CoreErrorCode, ReasonCode
 
 
 def require_fields(data: Mapping[str, Any]) -> None:
     """A partial update must change something."""
     if not data:
         raise ApplicationError(
-            "No fields to update were given", reason="no_fields_to_update", status=400
+            "No fields to update were given", reason=CoreErrorCode.NO_FIELDS_TO_UPDATE, status=400
         )
 
 
@@ -42,13 +42,13 @@ def delete_protected(instance: models.Model) -> None:
         what = str(instance._meta.verbose_name).capitalize()
         raise Conflict(
             f"{what} cannot be deleted: it is still referenced by {listing}",
-            reason="protected_by_references",
+            reason=CoreErrorCode.PROTECTED_BY_REFERENCES,
             extra={"references": counts},
         ) from None
 
 
 @contextmanager
-def conflict_on_integrity(rules: Mapping[str, tuple[str, str]]) -> Iterator[None]:
+def conflict_on_integrity(rules: Mapping[str, tuple[str, ReasonCode]]) -> Iterator[None]:
     """Turn an IntegrityError naming one of `rules`' keys (a constraint or column) into a 409.
 
     `rules` maps a substring of the database's error text to (message, reason); the error text

@@ -21,6 +21,7 @@ from accounts.api.serializers import (
     UserOut,
     UserUpdateIn,
 )
+from accounts.error_codes import AccountErrorCode
 from accounts.models import AuthSession, Role
 from accounts.throttling import (
     SIGN_IN_SCOPE,
@@ -28,7 +29,8 @@ from accounts.throttling import (
     ClientAddressRateThrottle,
     client_ip,
 )
-from ektor.api.errors import NotFound, RequestValidationError
+from core.errors import NotFound
+from ektor.api.errors import RequestValidationError
 from ektor.api.views import ApiViewSet
 
 # RFC 6749 section 5.1: token responses must not be cached.
@@ -192,7 +194,7 @@ class SessionViewSet(SignedInView):
             ) from None
         session = selectors.session_get_open(self.ctx, user=request.user, session_id=parsed)
         if session is None:
-            raise NotFound("Session")
+            raise NotFound("Session", reason=AccountErrorCode.SESSION_NOT_FOUND)
         services.session_end(self.ctx, session=session, reason="revoked")
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -5,7 +5,7 @@ from contextlib import contextmanager
 
 from django.core.management.base import CommandError
 
-from ektor.api.errors import ApplicationError, RequestValidationError
+from core.errors import ApplicationError
 
 
 @contextmanager
@@ -13,9 +13,7 @@ def service_errors(command: str) -> Iterator[None]:
     """Service refusals as one readable line, prefixed by the command's name."""
     try:
         yield
-    except RequestValidationError as exc:
-        raise CommandError(
-            f"{command}: " + " ".join(error["msg"] for error in exc.errors)
-        ) from None
     except ApplicationError as exc:
+        if exc.fields:
+            raise CommandError(f"{command}: " + " ".join(e.msg for e in exc.fields)) from None
         raise CommandError(f"{command}: {exc.message} ({exc.reason}).") from None

@@ -31,7 +31,7 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
             409: ("invoice_not_draft",),
         },
         "send": {409: ("invoice_not_draft",)},
-        "void": {409: ("invoice_void", "invoice_has_payments")},
+        "void": {409: ("invoice_already_void", "invoice_has_payments")},
     }
     serializer_class = s.InvoiceOut
     filterset_class = InvoiceFilter

@@ -215,7 +215,7 @@ class TestUpdateSendVoid:
         error(
             admin_client_api.post(f"{URL}/{invoice.pk}/void", {"reason": "x"}, format="json"),
             409,
-            "invoice_void",
+            "invoice_already_void",
         )
 
     def test_void_with_payments_is_409(self, ctx, admin_client_api, invoice):

@@ -12,7 +12,7 @@ from billing.services import DUPLICATE_REFERENCE
 from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory
 from billing.tests.test_api_invoices import error, locs
-from ektor.api.errors import ApplicationError
+from core.errors import ApplicationError
 from ektor.services import conflict_on_integrity
 
 pytestmark = pytest.mark.django_db

@@ -22,7 +22,7 @@ from billing.models import Invoice
 from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory
 from billing.tests.test_admin import change_post, draft_fields
-from ektor.api.errors import ApplicationError
+from core.errors import ApplicationError
 from ektor.testing import run_at_once
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.django_db(transaction=True)]

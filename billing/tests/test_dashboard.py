@@ -22,8 +22,8 @@ from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory, PaymentFactory
 from billing.tests.test_api_invoices import payload
 from core.context import Ctx
+from core.errors import ApplicationError
 from customers.tests.factories import PropertyFactory
-from ektor.api.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db
 

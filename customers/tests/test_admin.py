@@ -6,10 +6,10 @@ from django.contrib import admin
 from django.contrib.messages import get_messages
 
 from billing.tests.factories import InvoiceFactory
+from core.errors import Conflict, CoreErrorCode
 from customers.admin import CustomerAdmin
 from customers.models import Customer, Property
 from customers.tests.factories import CustomerFactory, PropertyFactory
-from ektor.api.errors import Conflict
 
 pytestmark = pytest.mark.django_db
 
@@ -295,7 +295,10 @@ def test_a_refusal_after_the_confirmation_page_becomes_an_error_message(rf, admi
     request.session = {}
     request._messages = FallbackStorage(request)
     model_admin = CustomerAdmin(Customer, admin.site)
-    response = model_admin._refuse(request, Conflict("Customer cannot be deleted", reason="x"))
+    response = model_admin._refuse(
+        request,
+        Conflict("Customer cannot be deleted", reason=CoreErrorCode.PROTECTED_BY_REFERENCES),
+    )
     assert response.status_code == 302 and response["Location"] == f"{CUSTOMERS}1/delete/"
     assert [(m.level_tag, str(m)) for m in request._messages] == [
         ("error", "Customer cannot be deleted")

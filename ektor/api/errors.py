@@ -2,8 +2,9 @@
 
 `{"code", "message", "details": {"request_id", ...}, "timestamp"}`: `code` is
 `REQUEST_VALIDATION_ERROR` for 422 and `HTTP_<status>` otherwise; domain rules add a stable
-`details.reason`. Services raise `ApplicationError`; this module turns it (and everything DRF
-and Django raise) into the envelope.
+`details.reason`. Services raise `core.errors.ApplicationError`; this module turns it (and
+everything DRF and Django raise) into the envelope, placing a service's field errors in the body
+(`loc: ["body", field]`).
 """
 
 import logging
@@ -19,6 +20,7 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.views import set_rollback
 
+from core.errors import ApplicationError, CoreErrorCode, ReasonCode
 from ektor.request_context import current_request_id
 
 logger = logging.getLogger("ektor.errors")
@@ -31,37 +33,27 @@ def is_api_path(path: str) -> bool:
     return path.startswith(_API_PREFIXES)
 
 
-class ApplicationError(Exception):
-    """A broken business rule: the HTTP status, a human message and a stable reason."""
+class ApiErrorCode(ReasonCode):
+    """Reasons the HTTP layer gives by itself (bodies, authentication, limits, health)."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        reason: str,
-        status: int = 400,
-        extra: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.reason = reason
-        self.status = status
-        self.extra = dict(extra or {})
-
-
-class NotFound(ApplicationError):
-    def __init__(self, what: str, *, reason: str | None = None) -> None:
-        slug = what.lower().replace(" ", "_")
-        super().__init__(f"{what} not found", reason=reason or f"{slug}_not_found", status=404)
-
-
-class Conflict(ApplicationError):
-    def __init__(self, message: str, *, reason: str, extra: Mapping[str, Any] | None = None):
-        super().__init__(message, reason=reason, status=409, extra=extra)
+    MALFORMED_BODY = "malformed_body"
+    BAD_REQUEST = "bad_request"
+    NOT_AUTHENTICATED = "not_authenticated"
+    AUTHENTICATION_FAILED = "authentication_failed"
+    PERMISSION_DENIED = "permission_denied"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    INTEGRITY_CONFLICT = "integrity_conflict"
+    LENGTH_REQUIRED = "length_required"
+    REQUEST_TOO_LARGE = "request_too_large"
+    RATE_LIMITED = "rate_limited"
+    DATABASE_UNAVAILABLE = "database_unavailable"
+    CACHE_UNAVAILABLE = "cache_unavailable"
 
 
 class RequestValidationError(Exception):
-    """Field errors in the FastAPI-compatible `[{loc, msg, type}]` form (422)."""
+    """Errors the API layer finds itself (query, path), already located: `[{loc, msg, type}]`
+    (422). A service's field errors are `core.errors.InvalidInput`, located when rendered."""
 
     def __init__(self, errors: list[dict[str, Any]]) -> None:
         super().__init__("Invalid request")
@@ -132,6 +124,18 @@ def _validation_loc(context: Mapping[str, Any]) -> list[str]:
     return ["body"]
 
 
+def application_details(exc: ApplicationError) -> dict[str, Any]:
+    """The envelope's details of an application error; its field errors are body fields."""
+    details: dict[str, Any] = {} if exc.reason is None else {"reason": exc.reason}
+    if exc.fields:
+        details["errors"] = [
+            {"loc": ["body", error.field], "msg": error.msg, "type": error.type}
+            for error in exc.fields
+        ]
+    details.update(exc.extra)
+    return details
+
+
 def exception_handler(exc: Exception, context: Mapping[str, Any]):
     """DRF's EXCEPTION_HANDLER: every exception a DRF view raises becomes the envelope."""
     from rest_framework.response import Response
@@ -140,7 +144,7 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]):
     details: dict[str, Any] = {}
     if isinstance(exc, ApplicationError):
         status, message = exc.status, exc.message
-        details = {"reason": exc.reason, **exc.extra}
+        details = application_details(exc)
     elif isinstance(exc, RequestValidationError):
         status, message, details = 422, "Invalid request", {"errors": exc.errors}
     elif isinstance(exc, drf.ValidationError):
@@ -148,40 +152,41 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]):
         status, message, details = 422, "Invalid request", {"errors": errors}
     elif isinstance(exc, drf.ParseError):
         status, message = 400, f"Malformed request body: {exc.detail}"
-        details = {"reason": "malformed_body"}
+        details = {"reason": ApiErrorCode.MALFORMED_BODY}
     elif isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
         codes = exc.get_codes()
         status, message = 401, str(exc.detail)
-        details = {"reason": codes if isinstance(codes, str) else "authentication_failed"}
+        reason = codes if isinstance(codes, str) else ApiErrorCode.AUTHENTICATION_FAILED
+        details = {"reason": reason}
         headers["WWW-Authenticate"] = 'Bearer realm="api"'
     elif isinstance(exc, drf.Throttled):
         status, message = 429, "Too many requests; try again later"
-        details = {"reason": "rate_limited"}
+        details = {"reason": ApiErrorCode.RATE_LIMITED}
         if exc.wait is not None:
             retry_after = max(1, int(exc.wait + 0.999))
             headers["Retry-After"] = str(retry_after)
             details["retry_after"] = retry_after
     elif isinstance(exc, (Http404, drf.NotFound)):
-        status, message, details = 404, "Not found", {"reason": "not_found"}
+        status, message, details = 404, "Not found", {"reason": ApiErrorCode.NOT_FOUND}
     elif isinstance(exc, (PermissionDenied, drf.PermissionDenied)):
         detail = getattr(exc, "detail", None)
         status = 403
         message = str(detail) if detail else "You do not have permission to perform this action"
         # A specific code (e.g. "user_inactive") is the reason; DRF's default stays generic.
         code = exc.get_codes() if isinstance(exc, drf.PermissionDenied) else None
-        details = {"reason": code if isinstance(code, str) else "permission_denied"}
+        details = {"reason": code if isinstance(code, str) else ApiErrorCode.PERMISSION_DENIED}
     elif isinstance(exc, (ProtectedError, RestrictedError)):
         status, message = 409, "Still referenced by other records"
-        details = {"reason": "protected_by_references"}
+        details = {"reason": CoreErrorCode.PROTECTED_BY_REFERENCES}
     elif isinstance(exc, IntegrityError):
         logger.warning("integrity error mapped to 409: %s", exc)
         status, message = 409, "The change conflicts with existing data"
-        details = {"reason": "integrity_conflict"}
+        details = {"reason": ApiErrorCode.INTEGRITY_CONFLICT}
     elif isinstance(exc, RequestDataTooBig):
         status, message = 413, "Request body too large"
-        details = {"reason": "request_too_large"}
+        details = {"reason": ApiErrorCode.REQUEST_TOO_LARGE}
     elif isinstance(exc, SuspiciousOperation):
-        status, message, details = 400, "Bad request", {"reason": "bad_request"}
+        status, message, details = 400, "Bad request", {"reason": ApiErrorCode.BAD_REQUEST}
     elif isinstance(exc, drf.APIException):
         status, message = exc.status_code, str(exc.detail)
     else:

@@ -7,7 +7,8 @@ from rest_framework.metadata import BaseMetadata
 from rest_framework.views import APIView
 
 from core.context import Ctx
-from ektor.api.errors import NotFound, RequestValidationError
+from core.errors import NotFound, reason_code
+from ektor.api.errors import RequestValidationError
 from ektor.api.filters import ASCII_INT
 from ektor.ctx import request_ctx
 
@@ -88,7 +89,7 @@ class ApiViewSet(viewsets.GenericViewSet, ApiView):
             )
         obj = self.get_queryset().filter(pk=pk).first()
         if obj is None:
-            raise NotFound(what)
+            raise NotFound(what, reason=reason_code(f"{model._meta.model_name}_not_found"))
         self.check_object_permissions(self.request, obj)
         return obj
 

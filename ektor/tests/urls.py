@@ -8,7 +8,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ektor.api.errors import ApplicationError
+from billing.error_codes import BillingErrorCode
+from core.errors import ApplicationError
 from ektor.api.fields import MoneyField, StrictBooleanField, StrictCharField, StrictIntegerField
 from ektor.urls import urlpatterns as project_urlpatterns
 
@@ -46,7 +47,9 @@ class RuleView(APIView):
     authentication_classes = []
 
     def get(self, request):
-        raise ApplicationError("Invoice already paid", reason="invoice_already_paid", status=409)
+        raise ApplicationError(
+            "Invoice already paid", reason=BillingErrorCode.INVOICE_ALREADY_PAID, status=409
+        )
 
 
 def plain_crash(request):

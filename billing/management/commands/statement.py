@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 
 from billing.selectors import Statement, customer_statement
 from core.context import command_ctx
-from ektor.api.errors import ApplicationError
+from core.errors import ApplicationError
 
 COLUMNS = [
     "invoice_id",

@@ -1,0 +1,20 @@
+"""The reasons billing's rules give (`details.reason`)."""
+
+from core.errors import ReasonCode
+
+
+class BillingErrorCode(ReasonCode):
+    INVOICE_NOT_FOUND = "invoice_not_found"
+    PAYMENT_NOT_FOUND = "payment_not_found"
+    PROPERTY_CUSTOMER_MISMATCH = "property_customer_mismatch"
+    INVALID_DATE_RANGE = "invalid_date_range"
+    INVOICE_NOT_DRAFT = "invoice_not_draft"
+    INVOICE_HAS_PAYMENTS = "invoice_has_payments"
+    # A payment on a void invoice (400, the v1 contract's name).
+    INVOICE_VOID = "invoice_void"
+    # Voiding an invoice that is already void (409).
+    INVOICE_ALREADY_VOID = "invoice_already_void"
+    INVOICE_ALREADY_PAID = "invoice_already_paid"
+    DUPLICATE_PAYMENT_REFERENCE = "duplicate_payment_reference"
+    PAYMENT_EXCEEDS_TOTAL = "payment_exceeds_total"
+    PAYMENT_ALREADY_REVERSED = "payment_already_reversed"
