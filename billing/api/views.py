@@ -2,7 +2,6 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -12,7 +11,7 @@ from billing.api.filters import InvoiceFilter, PaymentFilter
 from billing.models import Invoice
 from ektor.api.errors import RequestValidationError, flatten_errors
 from ektor.api.queryparams import validate_query
-from ektor.api.views import ApiView, ApiViewSet
+from ektor.api.views import ApiView, ApiViewSet, ListMixin, RetrieveMixin
 
 # Who an invoice is for: both exist, and the property is the customer's.
 _INVOICE_PARTIES = {
@@ -21,7 +20,7 @@ _INVOICE_PARTIES = {
 }
 
 
-class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class InvoiceViewSet(ListMixin, RetrieveMixin, ApiViewSet):
     lookup_url_kwarg = "invoice_id"
     error_reasons = {
         "create": _INVOICE_PARTIES,
@@ -43,16 +42,11 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     }
 
     def get_queryset(self):
-        return selectors.invoice_queryset()
-
-    def list(self, request):
-        # The lean path: only the output's columns, plain dicts (same bytes as InvoiceOut).
-        queryset = self.filter_queryset(self.get_queryset()).values(*s.INVOICE_OUT_COLUMNS)
-        return self.get_paginated_response(s.invoice_rows_out(self.paginate_queryset(queryset)))
+        return selectors.invoice_list() if self.action == "list" else selectors.invoice_queryset()
 
     def _respond(self, invoice: Invoice, status: int = 200) -> Response:
         fresh = selectors.invoice_get(invoice_id=invoice.pk)
-        return Response(self.get_serializer(fresh).data, status=status)
+        return self.output(fresh, status=status)
 
     @extend_schema(request=s.InvoiceCreateIn, responses={201: s.InvoiceOut})
     def create(self, request):
@@ -80,7 +74,7 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         return self._respond(services.invoice_void(invoice=invoice, reason=data["reason"]))
 
 
-class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class PaymentViewSet(ListMixin, RetrieveMixin, ApiViewSet):
     lookup_url_kwarg = "payment_id"
     error_reasons = {
         "create": {
@@ -100,7 +94,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     @extend_schema(request=s.PaymentIn, responses={201: s.PaymentOut})
     def create(self, request):
         payment = services.payment_record(**self.validated(s.PaymentIn))
-        return Response(s.payment_out(payment), status=201)
+        return self.output(payment, status=201)
 
     @extend_schema(request=s.PaymentReverseIn, responses=s.PaymentOut)
     @action(detail=True, methods=["post"])
@@ -111,7 +105,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         reversed_ = services.payment_reverse(
             payment_id=payment.pk, reason=data["reason"], by=request.user
         )
-        return Response(s.payment_out(reversed_))
+        return self.output(reversed_)
 
 
 class CustomerStatementView(ApiView):
@@ -139,4 +133,4 @@ class CustomerStatementView(ApiView):
             from_date=period["from"],
             to_date=period["to"],
         )
-        return Response(s.statement_out(statement))
+        return Response(s.StatementOut.encode(statement))

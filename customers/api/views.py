@@ -12,48 +12,41 @@ from customers.api.serializers import (
     PropertyIn,
     PropertyOut,
     PropertyQuery,
-    customer_rows_out,
-    property_rows_out,
 )
 from ektor.api.queryparams import validate_query
-from ektor.api.views import ApiViewSet
+from ektor.api.views import ApiViewSet, RetrieveMixin
 
 
-class ResourceViewSet(ApiViewSet):
+class ResourceViewSet(RetrieveMixin, ApiViewSet):
     """List, retrieve, create, replace (PUT), update (PATCH) and delete through a resource's
     selector and services. `instance_kwarg` is the services' keyword for the row."""
 
     input_serializer: type
     query_serializer: type
     instance_kwarg: str
-    # The lean read path: a function building the output dicts (same bytes as the serializer).
-    rows_out: staticmethod
 
     def get_queryset(self):
         return self.select()
 
     def list(self, request):
         params = validate_query(self.query_serializer, request)
-        columns = self.serializer_class.Meta.columns
+        columns = self.serializer_class.columns()
         page = self.paginate_queryset(self.select(**params).values(*columns))
-        return self.get_paginated_response(self.rows_out(page))
-
-    def retrieve(self, request, pk=None):
-        return Response(self.rows_out([vars(self.get_object())])[0])
+        return self.get_paginated_response(self.serializer_class.encode_rows(page))
 
     def create(self, request):
         obj = self.create_service(**self.validated(self.input_serializer))
-        return Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED)
+        return self.output(obj, status=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None):
         data = self.validated(self.input_serializer)
         obj = self.replace_service(**{self.instance_kwarg: self.get_object()}, **data)
-        return Response(self.get_serializer(obj).data)
+        return self.output(obj)
 
     def partial_update(self, request, pk=None):
         data = self.validated(self.input_serializer, partial=True)
         obj = self.update_service(**{self.instance_kwarg: self.get_object()}, data=data)
-        return Response(self.get_serializer(obj).data)
+        return self.output(obj)
 
     def destroy(self, request, pk=None):
         self.delete_service(**{self.instance_kwarg: self.get_object()})
@@ -95,7 +88,6 @@ class CustomerViewSet(ResourceViewSet):
     query_serializer = CustomerQuery
     instance_kwarg = "customer"
     select = staticmethod(selectors.customer_list)
-    rows_out = staticmethod(customer_rows_out)
     create_service = staticmethod(services.customer_create)
     replace_service = staticmethod(services.customer_replace)
     update_service = staticmethod(services.customer_update)
@@ -113,7 +105,6 @@ class PropertyViewSet(ResourceViewSet):
     query_serializer = PropertyQuery
     instance_kwarg = "prop"
     select = staticmethod(selectors.property_list)
-    rows_out = staticmethod(property_rows_out)
     create_service = staticmethod(services.property_create)
     replace_service = staticmethod(services.property_replace)
     update_service = staticmethod(services.property_update)
