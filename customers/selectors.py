@@ -20,15 +20,19 @@ def _contains_any(fields: tuple[str, ...], term: str) -> Q:
     return match
 
 
-def _search(queryset: QuerySet, q: str | None, fields: tuple[str, ...]) -> QuerySet:
+def _search(queryset: QuerySet, q: str, fields: tuple[str, ...]) -> QuerySet:
     """Every word of `q` must match one of `fields` ("martha perez" finds Martha Perez)."""
-    for term in (q or "").split():
+    for term in q.split():
         queryset = queryset.filter(_contains_any(fields, term))
     return queryset
 
 
-def customer_list(*, q: str | None = None) -> QuerySet[Customer]:
-    return _search(Customer.objects.order_by("-id"), q, CUSTOMER_SEARCH_FIELDS)
+def customer_list() -> QuerySet[Customer]:
+    return Customer.objects.order_by("-id")
+
+
+def customer_search(queryset: QuerySet[Customer], q: str) -> QuerySet[Customer]:
+    return _search(queryset, q, CUSTOMER_SEARCH_FIELDS)
 
 
 def customer_search_with_addresses(queryset: QuerySet[Customer], q: str) -> QuerySet[Customer]:
@@ -81,8 +85,9 @@ def customer_get(*, customer_id: int) -> Customer:
     return customer
 
 
-def property_list(*, q: str | None = None, customer_id: int | None = None) -> QuerySet[Property]:
-    queryset = Property.objects.order_by("-id")
-    if customer_id is not None:
-        queryset = queryset.filter(customer_id=customer_id)
+def property_list() -> QuerySet[Property]:
+    return Property.objects.order_by("-id")
+
+
+def property_search(queryset: QuerySet[Property], q: str) -> QuerySet[Property]:
     return _search(queryset, q, PROPERTY_SEARCH_FIELDS)

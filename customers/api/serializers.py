@@ -5,7 +5,6 @@ from rest_framework import serializers
 
 from customers.models import Customer, Property
 from ektor.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
-from ektor.api.filters import QueryIdField
 from ektor.api.output import ModelOutput
 
 
@@ -38,12 +37,6 @@ class CustomerOut(ModelOutput):
         read_only_fields = fields
 
 
-class CustomerQuery(serializers.Serializer):
-    q = serializers.CharField(
-        required=False, allow_blank=True, max_length=200, help_text="Words to find"
-    )
-
-
 class PropertyIn(serializers.Serializer):
     customer_id = StrictIntegerField(min_value=1)
     label = StrictCharField(min_length=2, max_length=80)
@@ -65,7 +58,3 @@ class PropertyOut(ModelOutput):
         fields = ["property_id", "customer_id", "label", "address1", "address2", "city"]
         fields += ["state", "postal_code", "notes", "is_active", "created_at", "updated_at"]
         read_only_fields = fields
-
-
-class PropertyQuery(CustomerQuery):
-    customer_id = QueryIdField(required=False, help_text="Only this customer's properties")

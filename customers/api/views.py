@@ -5,34 +5,20 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from customers import selectors, services
-from customers.api.serializers import (
-    CustomerIn,
-    CustomerOut,
-    CustomerQuery,
-    PropertyIn,
-    PropertyOut,
-    PropertyQuery,
-)
-from ektor.api.queryparams import validate_query
-from ektor.api.views import ApiViewSet, RetrieveMixin
+from customers.api.filters import CustomerFilter, PropertyFilter
+from customers.api.serializers import CustomerIn, CustomerOut, PropertyIn, PropertyOut
+from ektor.api.views import ApiViewSet, ListMixin, RetrieveMixin
 
 
-class ResourceViewSet(RetrieveMixin, ApiViewSet):
+class ResourceViewSet(ListMixin, RetrieveMixin, ApiViewSet):
     """List, retrieve, create, replace (PUT), update (PATCH) and delete through a resource's
     selector and services. `instance_kwarg` is the services' keyword for the row."""
 
     input_serializer: type
-    query_serializer: type
     instance_kwarg: str
 
     def get_queryset(self):
         return self.select()
-
-    def list(self, request):
-        params = validate_query(self.query_serializer, request)
-        columns = self.serializer_class.columns()
-        page = self.paginate_queryset(self.select(**params).values(*columns))
-        return self.get_paginated_response(self.serializer_class.encode_rows(page))
 
     def create(self, request):
         obj = self.create_service(**self.validated(self.input_serializer))
@@ -53,12 +39,12 @@ class ResourceViewSet(RetrieveMixin, ApiViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def resource_schema(in_serializer, out_serializer, query_serializer):
+def resource_schema(in_serializer, out_serializer):
     """OpenAPI documentation of the six operations of one resource (ektor.api.schema adds
     the summaries and the errors)."""
     write = {"request": in_serializer, "responses": out_serializer}
     return extend_schema_view(
-        list=extend_schema(parameters=[query_serializer], responses=out_serializer(many=True)),
+        list=extend_schema(responses=out_serializer(many=True)),
         retrieve=extend_schema(responses=out_serializer),
         create=extend_schema(request=in_serializer, responses={201: out_serializer}),
         update=extend_schema(**write),
@@ -79,13 +65,13 @@ def resource_reasons(create: dict, change: dict | None = None) -> dict:
     }
 
 
-@resource_schema(CustomerIn, CustomerOut, CustomerQuery)
+@resource_schema(CustomerIn, CustomerOut)
 class CustomerViewSet(ResourceViewSet):
     lookup_url_kwarg = "customer_id"
     error_reasons = resource_reasons({409: ("duplicate_email",)})
     serializer_class = CustomerOut
     input_serializer = CustomerIn
-    query_serializer = CustomerQuery
+    filterset_class = CustomerFilter
     instance_kwarg = "customer"
     select = staticmethod(selectors.customer_list)
     create_service = staticmethod(services.customer_create)
@@ -94,7 +80,7 @@ class CustomerViewSet(ResourceViewSet):
     delete_service = staticmethod(services.customer_delete)
 
 
-@resource_schema(PropertyIn, PropertyOut, PropertyQuery)
+@resource_schema(PropertyIn, PropertyOut)
 class PropertyViewSet(ResourceViewSet):
     lookup_url_kwarg = "property_id"
     error_reasons = resource_reasons(
@@ -102,7 +88,7 @@ class PropertyViewSet(ResourceViewSet):
     )
     serializer_class = PropertyOut
     input_serializer = PropertyIn
-    query_serializer = PropertyQuery
+    filterset_class = PropertyFilter
     instance_kwarg = "prop"
     select = staticmethod(selectors.property_list)
     create_service = staticmethod(services.property_create)
