@@ -7,6 +7,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from accounts.api.serializers import UserOut
+from accounts.selectors import user_list
 from accounts.tests.factories import UserFactory
 from billing import selectors, services
 from billing.api import serializers as billing_out
@@ -33,6 +35,7 @@ def _subclasses(cls):
 @pytest.fixture
 def data():
     """Rows where every field has a value and, where it may, none."""
+    UserFactory(is_active=False)
     CustomerFactory(email=None, phone=None, is_active=False)
     CustomerFactory(first_name="José", last_name="Núñez")
     prop = PropertyFactory(address2="Unit 2", notes="Gate code 1234")
@@ -61,6 +64,7 @@ def _statement(prop):
 # Each declaration: the queryset its API list reads (None: not listed) and the objects it
 # renders (a detail, a write's answer).
 CASES = {
+    UserOut: lambda prop: (user_list(), None),
     customers_out.CustomerOut: lambda prop: (Customer.objects.order_by("-id"), None),
     customers_out.PropertyOut: lambda prop: (Property.objects.order_by("-id"), None),
     billing_out.InvoiceOut: lambda prop: (

@@ -29,7 +29,7 @@ from accounts.throttling import (
     client_ip,
 )
 from ektor.api.errors import NotFound, RequestValidationError
-from ektor.api.views import ApiViewSet
+from ektor.api.views import ApiViewSet, ListMixin, RetrieveMixin
 
 # RFC 6749 section 5.1: token responses must not be cached.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -103,6 +103,7 @@ class RefreshView(SignInView):
 
 
 class RegisterView(ApiViewSet):
+    serializer_class = UserOut
     permission_classes = [CanRegister]
     throttle_classes = SIGN_IN_THROTTLES
     throttle_scope = "register"
@@ -113,7 +114,7 @@ class RegisterView(ApiViewSet):
     def create(self, request):
         """Register a staff user (anyone while registration is open, otherwise admins)."""
         user = services.user_create(**self.validated(RegisterIn), role=Role.STAFF)
-        return Response(UserOut(user).data, status=status.HTTP_201_CREATED)
+        return self.output(user, status=status.HTTP_201_CREATED)
 
 
 class SignedInView(ApiViewSet):
@@ -139,10 +140,12 @@ class LogoutAllView(SignedInView):
 
 
 class MeView(SignedInView):
+    serializer_class = UserOut
+
     @extend_schema(responses={200: UserOut})
     def retrieve(self, request):
         """The signed-in user."""
-        return Response(UserOut(request.user).data)
+        return self.output(request.user)
 
 
 class PasswordView(SignedInView):
@@ -194,7 +197,7 @@ class SessionViewSet(SignedInView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class UserViewSet(ApiViewSet):
+class UserViewSet(ListMixin, RetrieveMixin, ApiViewSet):
     """User management; Django's accounts.*_user permissions decide (the admin group)."""
 
     serializer_class = UserOut
@@ -207,22 +210,13 @@ class UserViewSet(ApiViewSet):
     def get_queryset(self):
         return selectors.user_list()
 
-    @extend_schema(responses={200: UserOut(many=True)})
-    def list(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(UserOut(page, many=True).data)
-
     @extend_schema(request=UserCreateIn, responses={201: UserOut})
     def create(self, request):
         user = services.user_create(**self.validated(UserCreateIn))
-        return Response(UserOut(user).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(responses={200: UserOut})
-    def retrieve(self, request, pk: str):
-        return Response(UserOut(self.get_object()).data)
+        return self.output(user, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=UserUpdateIn, responses={200: UserOut})
     def partial_update(self, request, pk: str):
         user = self.get_object()
         user = services.user_update(user=user, data=self.validated(UserUpdateIn, partial=True))
-        return Response(UserOut(user).data)
+        return self.output(user)
