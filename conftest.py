@@ -9,6 +9,7 @@ from accounts.backends import role_permissions
 from accounts.models import Role
 from accounts.services import session_start
 from accounts.tests.factories import UserFactory
+from core.context import Ctx
 
 
 def pytest_report_header(config):
@@ -28,6 +29,13 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture
+def ctx() -> Ctx:
+    """Who acts in a test's own calls of services and selectors: the system (a user's ctx,
+    where the actor matters, is Ctx.for_user(...) in the test)."""
+    return Ctx.system()
+
+
+@pytest.fixture
 def admin_user(db):
     return UserFactory(username="boss", email="boss@example.com", role=Role.ADMIN)
 
@@ -40,7 +48,7 @@ def staff_user(db):
 def client_for(user=None) -> APIClient:
     client = APIClient()
     if user is not None:
-        tokens = session_start(user=user, user_agent="pytest", ip_address="127.0.0.1")
+        tokens = session_start(Ctx.system(), user=user, user_agent="pytest", ip_address="127.0.0.1")
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
         client.tokens = tokens
         # As in a running server, the role's permissions are already in process memory, so

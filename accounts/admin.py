@@ -1,5 +1,6 @@
 """Users and sign-in sessions in the admin; every save goes through accounts.services."""
 
+import copy
 import math
 
 from django import forms
@@ -24,8 +25,10 @@ from accounts.services import (
     user_update,
 )
 from accounts.throttling import sign_in_refusal
-from ektor.admin_tools import OfficeAdmin
+from core.context import Ctx
+from ektor.admin_tools import CtxForm, OfficeAdmin
 from ektor.api.errors import ApplicationError, RequestValidationError
+from ektor.ctx import request_ctx
 from ektor.text import plural
 
 
@@ -53,7 +56,7 @@ def _changes(form: forms.ModelForm) -> dict:
     }
 
 
-class UserChangeForm(auth_forms.UserChangeForm):
+class UserChangeForm(CtxForm, auth_forms.UserChangeForm):
     class Meta(auth_forms.UserChangeForm.Meta):
         model = User
 
@@ -63,7 +66,7 @@ class UserChangeForm(auth_forms.UserChangeForm):
         if changes and not self.errors:
             # self.instance still holds the stored values here (the form fills it in later).
             try:
-                user_check_update(user=self.instance, data=changes)
+                user_check_update(self.ctx, user=self.instance, data=changes)
             except ApplicationError as exc:
                 raise forms.ValidationError(exc.message, code=exc.reason) from None
             except RequestValidationError as exc:
@@ -78,7 +81,7 @@ class UserCreationForm(auth_forms.UserCreationForm):
         fields = ("username", "email", "role")
 
 
-class _PasswordSavedByService:
+class _PasswordSavedByService(CtxForm):
     """Django's password forms validate; accounts.services.password_set saves, so the user's
     API sign-in sessions end as with every other password change."""
 
@@ -91,6 +94,7 @@ class _PasswordSavedByService:
         # "Password-based authentication: disabled" (AdminPasswordChangeForm) -> no password.
         usable = self.cleaned_data.get("set_usable_password", True)
         password_set(
+            self.ctx,
             user=self.user,
             password=self.cleaned_data[self.new_password_field] if usable else None,
             keep=self.keep,
@@ -108,9 +112,9 @@ class OwnPasswordChangeForm(_PasswordSavedByService, admin_forms.AdminPasswordCh
 
     new_password_field = "new_password1"  # noqa: S105 (a field name)
 
-    def __init__(self, user, *args, keep: AuthSession | None = None, **kwargs):
+    def __init__(self, user, *args, ctx: Ctx, keep: AuthSession | None = None, **kwargs):
         super().__init__(user, *args, **kwargs)
-        self.keep = keep
+        self.ctx, self.keep = ctx, keep
 
 
 class OwnPasswordChangeView(PasswordChangeView):
@@ -118,13 +122,15 @@ class OwnPasswordChangeView(PasswordChangeView):
 
     def get_form_kwargs(self):
         self.keep = current_admin_session(self.request)
-        return {**super().get_form_kwargs(), "keep": self.keep}
+        return {**super().get_form_kwargs(), "ctx": request_ctx(self.request), "keep": self.keep}
 
     def form_valid(self, form):
         response = super().form_valid(form)  # Django gives the browser's session a new key
         if self.keep is not None:
             new_key = self.request.session.session_key
-            admin_session_rekey(session=self.keep, browser_session_key=new_key)
+            admin_session_rekey(
+                request_ctx(self.request), session=self.keep, browser_session_key=new_key
+            )
         return response
 
 
@@ -160,13 +166,29 @@ class UserAdmin(OfficeAdmin, DjangoUserAdmin):
     def last_sign_in(self, user: User):
         return user.last_login  # set by every API sign-in (session_start) and admin login
 
+    def get_queryset(self, request):
+        return selectors.user_list(request_ctx(request))
+
+    def user_change_password(self, request, id, form_url=""):
+        # Django's view makes the form without the request: hand it a form class bound to
+        # this request's ctx, on a copy of this admin (the admin itself is shared by threads).
+        bound = copy.copy(self)
+        bound.change_password_form = type(
+            self.change_password_form.__name__,
+            (self.change_password_form,),
+            {"ctx": request_ctx(request)},
+        )
+        return DjangoUserAdmin.user_change_password(bound, request, id, form_url)
+
     def save_model(self, request, obj, form, change):
+        ctx = request_ctx(request)
         if change:
             changes = _changes(form)
             if changes:
-                user_update(user=obj, data=changes)
+                user_update(ctx, user=obj, data=changes)
             return
         created = user_create(
+            ctx,
             username=form.cleaned_data["username"],
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password1"],
@@ -210,7 +232,7 @@ class AuthSessionAdmin(OfficeAdmin):
     actions = ["end_sessions"]
 
     def get_queryset(self, request):
-        return selectors.session_list_admin()
+        return selectors.session_list_admin(request_ctx(request))
 
     def has_add_permission(self, request):
         return False
@@ -224,7 +246,7 @@ class AuthSessionAdmin(OfficeAdmin):
 
     @admin.action(description="End selected sessions", permissions=["change"])
     def end_sessions(self, request, queryset):
-        ended = sessions_end(sessions=queryset, reason="revoked_by_admin")
+        ended = sessions_end(request_ctx(request), sessions=queryset, reason="revoked_by_admin")
         self.message_user(request, f"Ended {plural(ended, 'session')}.", messages.SUCCESS)
 
 

@@ -14,6 +14,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from accounts import services
 from accounts.models import AuthSession, SessionKind
 from accounts.throttling import client_ip
+from core.context import Ctx
 
 SESSION_KEY = "_ektor_auth_session_id"
 
@@ -35,7 +36,9 @@ def _signed_in(sender, request, user, **kwargs) -> None:
         return
     if request.session.session_key is None:  # login() has cycled it, so it normally exists
         request.session.save()
+    # The user signing in acts (so do they signing out, below).
     session = services.admin_session_start(
+        Ctx.for_user(user),
         user=user,
         browser_session_key=request.session.session_key,
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
@@ -50,7 +53,9 @@ def _signed_out(sender, request, user, **kwargs) -> None:
     session_id = request.session.get(SESSION_KEY) if request is not None else None
     if session_id and user is not None:
         services.sessions_end(
-            sessions=AuthSession.objects.filter(pk=session_id, user_id=user.pk), reason="logout"
+            Ctx.for_user(user),
+            sessions=AuthSession.objects.filter(pk=session_id, user_id=user.pk),
+            reason="logout",
         )
 
 

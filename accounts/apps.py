@@ -5,6 +5,9 @@ from django.db.models.signals import post_migrate
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts"
+    # The roles given default permissions on this app's models (accounts/roles.py): user
+    # management is for admins.
+    role_defaults = ("admin",)
 
     def ready(self) -> None:
         # checks and schema are imported for their side effect: registering the system checks

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core.context import Ctx
+
 
 class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
@@ -25,7 +27,8 @@ class EktorUserManager(UserManager):
         from accounts.services import user_sync_role_group
 
         user = super()._create_user(username, email, password, **extra_fields)
-        user_sync_role_group(user=user)
+        # Every way of creating a user (createsuperuser too) ends here, with no actor at hand.
+        user_sync_role_group(Ctx.system(), user=user)
         return user
 
 

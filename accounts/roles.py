@@ -8,21 +8,30 @@ of the defaults are kept.
 
 from django.apps import apps as global_apps
 from django.contrib.auth.management import create_permissions
+from django.core.exceptions import ImproperlyConfigured
 
 from accounts.models import Role
+from ektor.registry import declared
 
 ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
     Role.ADMIN: ("view", "add", "change", "delete"),
     Role.STAFF: ("view",),
 }
 
-# The roles that get default permissions on each app's models: user management is for admins.
-ROLE_APPS: dict[str, tuple[str, ...]] = {
-    "auth": (Role.ADMIN,),  # the groups: admins grant staff more permissions in the admin
-    "accounts": (Role.ADMIN,),
-    "customers": (Role.ADMIN, Role.STAFF),
-    "billing": (Role.ADMIN, Role.STAFF),
-}
+
+def role_apps() -> dict[str, tuple[str, ...]]:
+    """The roles that get default permissions on each app's models: what each app declares in
+    its AppConfig's `role_defaults`, and admins on Django's groups (admins grant staff more
+    permissions there)."""
+    roles_of: dict[str, tuple[str, ...]] = {"auth": (Role.ADMIN,)}
+    for config, roles in declared("role_defaults"):
+        unknown = sorted(set(roles) - set(Role.values))
+        if unknown:
+            raise ImproperlyConfigured(
+                f"{config.label}: role_defaults names roles that do not exist: {unknown}"
+            )
+        roles_of[config.label] = tuple(roles)
+    return roles_of
 
 
 def group_name(role: str) -> str:
@@ -49,7 +58,7 @@ def grant_role_permissions(apps, app_label: str, roles: tuple[str, ...] = tuple(
 def grant_defaults_after_migrate(sender, apps=global_apps, **kwargs) -> None:
     """post_migrate receiver: re-grant `sender`'s default role permissions (`flush` sends
     the signal without `apps`: then the installed models are the state)."""
-    roles = ROLE_APPS.get(sender.label)
+    roles = role_apps().get(sender.label)
     if not roles:
         return
     try:

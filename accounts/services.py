@@ -20,6 +20,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.models import AuthSession, Role, SessionKind, User
 from accounts.roles import group_name
 from accounts.tokens import new_refresh_jti, token_pair, token_session_id
+from core.context import Ctx
 from ektor.api.errors import ApplicationError, Conflict, RequestValidationError
 from ektor.services import apply_fields, conflict_on_integrity, require_fields
 
@@ -48,7 +49,7 @@ def _unauthorized(message: str, reason: str) -> ApplicationError:
     return ApplicationError(message, reason=reason, status=401)
 
 
-def user_sync_role_group(*, user: User) -> None:
+def user_sync_role_group(ctx: Ctx, *, user: User) -> None:
     """The role decides the group (and so the permissions); both roles may use the admin.
 
     Nobody is a superuser: a superuser flag would outlive a demotion to staff.
@@ -121,6 +122,7 @@ def _ensure_unique(*, username: str | None, email: str | None, exclude_pk: int |
 
 @transaction.atomic
 def user_create(
+    ctx: Ctx,
     *,
     username: str,
     email: str,
@@ -140,7 +142,7 @@ def user_create(
 
 
 @transaction.atomic
-def user_check_update(*, user: User, data: Mapping[str, Any]) -> None:
+def user_check_update(ctx: Ctx, *, user: User, data: Mapping[str, Any]) -> None:
     """The rules a change to `user` must pass; `user` holds the stored (not the new) values.
 
     The admin's form calls this to show the message beside the form; user_update calls it
@@ -178,7 +180,7 @@ def _lock_active_admins() -> list[int]:
 
 
 @transaction.atomic
-def user_update(*, user: User, data: Mapping[str, Any]) -> User:
+def user_update(ctx: Ctx, *, user: User, data: Mapping[str, Any]) -> User:
     """Change the fields in `data` (a subset of USER_UPDATABLE_FIELDS); the group follows role."""
     require_fields(data)
     unknown = set(data) - set(USER_UPDATABLE_FIELDS)
@@ -191,16 +193,16 @@ def user_update(*, user: User, data: Mapping[str, Any]) -> User:
         # Admins first, then the row itself: one lock order for every caller.
         _lock_active_admins()
     stored = User.objects.select_for_update().get(pk=user.pk)
-    user_check_update(user=stored, data=data)
+    user_check_update(ctx, user=stored, data=data)
     role_changed = data.get("role", stored.role) != stored.role
     with conflict_on_integrity(USER_UNIQUE_RULES):
         stored.save(update_fields=apply_fields(stored, data))
     if role_changed:
-        user_sync_role_group(user=stored)
+        user_sync_role_group(ctx, user=stored)
     return stored
 
 
-def user_authenticate(*, login: str, password: str) -> User:
+def user_authenticate(ctx: Ctx, *, login: str, password: str) -> User:
     """The user named by username or email (case-insensitive) whose password matches.
 
     Unknown user and wrong password get the same answer; an inactive account is told so only
@@ -224,7 +226,9 @@ def user_authenticate(*, login: str, password: str) -> User:
 
 
 @transaction.atomic
-def session_start(*, user: User, user_agent: str = "", ip_address: str | None = None) -> dict:
+def session_start(
+    ctx: Ctx, *, user: User, user_agent: str = "", ip_address: str | None = None
+) -> dict:
     """Open a sign-in session and return its token pair."""
     now = timezone.now()
     session = AuthSession.objects.create(
@@ -240,7 +244,12 @@ def session_start(*, user: User, user_agent: str = "", ip_address: str | None = 
 
 
 def admin_session_start(
-    *, user: User, browser_session_key: str, user_agent: str = "", ip_address: str | None = None
+    ctx: Ctx,
+    *,
+    user: User,
+    browser_session_key: str,
+    user_agent: str = "",
+    ip_address: str | None = None,
 ) -> AuthSession:
     """Record a sign-in to the admin, made in the Django session `browser_session_key`.
 
@@ -261,12 +270,12 @@ def admin_session_start(
 
 
 @transaction.atomic
-def admin_session_rekey(*, session: AuthSession, browser_session_key: str) -> None:
+def admin_session_rekey(ctx: Ctx, *, session: AuthSession, browser_session_key: str) -> None:
     """Django gave the browser's session a new key (it does after a password change)."""
     AuthSession.objects.filter(pk=session.pk).update(browser_session_key=browser_session_key)
 
 
-def session_refresh(*, refresh_token: str, ip_address: str | None = None) -> dict:
+def session_refresh(ctx: Ctx, *, refresh_token: str, ip_address: str | None = None) -> dict:
     """Rotate the session's refresh token and return a new pair.
 
     A refresh token that was already rotated away means two parties hold the session's
@@ -327,19 +336,19 @@ def _sessions_end(sessions, reason: str, now=None) -> int:
 
 
 @transaction.atomic
-def session_end(*, session: AuthSession, reason: str = "logout") -> None:
+def session_end(ctx: Ctx, *, session: AuthSession, reason: str = "logout") -> None:
     _sessions_end(AuthSession.objects.filter(pk=session.pk), reason)
 
 
 @transaction.atomic
-def sessions_end(*, sessions, reason: str = "revoked") -> int:
+def sessions_end(ctx: Ctx, *, sessions, reason: str = "revoked") -> int:
     """End every open session in the queryset `sessions` (the admin's bulk action)."""
     return _sessions_end(sessions, reason)
 
 
 @transaction.atomic
 def sessions_end_all(
-    *, user: User, reason: str = "logout_all", keep: AuthSession | None = None
+    ctx: Ctx, *, user: User, reason: str = "logout_all", keep: AuthSession | None = None
 ) -> int:
     """End the user's sessions, except `keep` when given; returns how many ended."""
     sessions = AuthSession.objects.filter(user=user)
@@ -349,7 +358,9 @@ def sessions_end_all(
 
 
 @transaction.atomic
-def sessions_end_after_password_change(*, user: User, keep: AuthSession | None = None) -> int:
+def sessions_end_after_password_change(
+    ctx: Ctx, *, user: User, keep: AuthSession | None = None
+) -> int:
     """What follows every change of an existing user's password, whoever makes it: each of
     the user's API sign-in sessions ends (except `keep`, the session that asked for the
     change). Returns how many ended.
@@ -357,11 +368,13 @@ def sessions_end_after_password_change(*, user: User, keep: AuthSession | None =
     password_set calls it; so does the `changepassword` command, after Django's code has set
     the password. Any new way of setting a password must end in this function too.
     """
-    return sessions_end_all(user=user, reason="password_changed", keep=keep)
+    return sessions_end_all(ctx, user=user, reason="password_changed", keep=keep)
 
 
 @transaction.atomic
-def password_set(*, user: User, password: str | None, keep: AuthSession | None = None) -> int:
+def password_set(
+    ctx: Ctx, *, user: User, password: str | None, keep: AuthSession | None = None
+) -> int:
     """Give `user` a new password (None: no usable password at all) and end their API
     sessions but `keep`; returns how many ended.
 
@@ -374,11 +387,12 @@ def password_set(*, user: User, password: str | None, keep: AuthSession | None =
     else:
         user.set_password(password)
     user.save(update_fields=["password"])
-    return sessions_end_after_password_change(user=user, keep=keep)
+    return sessions_end_after_password_change(ctx, user=user, keep=keep)
 
 
 @transaction.atomic
 def password_change(
+    ctx: Ctx,
     *,
     user: User,
     current_password: str,
@@ -391,11 +405,11 @@ def password_change(
             "Current password is incorrect", reason="current_password_incorrect", status=400
         )
     _password_errors(new_password, user, "new_password")
-    password_set(user=user, password=new_password, keep=current_session)
+    password_set(ctx, user=user, password=new_password, keep=current_session)
 
 
 @transaction.atomic
-def sessions_clear_expired(*, keep_ended_for: timedelta = timedelta(0)) -> int:
+def sessions_clear_expired(ctx: Ctx, *, keep_ended_for: timedelta = timedelta(0)) -> int:
     """Delete sessions that expired, or ended longer than `keep_ended_for` ago."""
     now = timezone.now()
     deleted, _ = AuthSession.objects.filter(

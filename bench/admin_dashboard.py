@@ -16,6 +16,7 @@ from django.utils import timezone
 # bench.admin_timing sets Django up, so it comes before any model import.
 from bench.admin_timing import get, median_ms, signed_in_client
 from billing.dashboard import office_summary
+from core.context import Ctx
 
 PATH = "/admin/"
 
@@ -35,12 +36,12 @@ def main() -> None:
     client = signed_in_client()
     get(client, PATH)  # warm: templates, connection
     page_wall, page_cpu = median_ms(lambda: get(client, PATH), args.runs)
-    today = timezone.localdate()
-    summary_wall, _ = median_ms(lambda: office_summary(today=today), args.runs)
+    today, ctx = timezone.localdate(), Ctx.system()
+    summary_wall, _ = median_ms(lambda: office_summary(ctx, today=today), args.runs)
     with CaptureQueriesContext(connection) as queries:
         client.get(PATH)
     with CaptureQueriesContext(connection) as office_queries:
-        office = office_summary(today=today)
+        office = office_summary(ctx, today=today)
     print(
         f"admin dashboard {PATH}: median {page_wall:.0f} ms server time ({page_cpu:.0f} ms CPU), "
         f"office_summary {summary_wall:.0f} ms, {len(queries)} queries:"

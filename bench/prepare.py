@@ -19,6 +19,7 @@ from django.db.models import Count  # noqa: E402
 from accounts.models import Role, User  # noqa: E402
 from accounts.services import session_start  # noqa: E402
 from billing.models import Invoice, InvoiceStatus, Payment  # noqa: E402
+from core.context import Ctx  # noqa: E402
 from customers.models import Customer, Property  # noqa: E402
 
 FROM, TO = "2025-01-01", "2026-12-31"
@@ -31,7 +32,7 @@ def main(workdir: Path) -> None:
         password=None,  # signs in through session_start only
         role=Role.ADMIN,
     )
-    tokens = session_start(user=user, user_agent="bench", ip_address="127.0.0.1")
+    tokens = session_start(Ctx.system(), user=user, user_agent="bench", ip_address="127.0.0.1")
     session = user.auth_sessions.order_by("-created_at").first()
     # The statement customer: one with a typical number of invoices in the period.
     customer = (

@@ -26,8 +26,9 @@ from billing import selectors, services
 from billing.models import Invoice, InvoiceStatus, Payment
 from customers.models import Customer
 from customers.selectors import customer_pickable
-from ektor.admin_tools import OfficeAdmin, day, money
+from ektor.admin_tools import CtxForm, OfficeAdmin, day, money
 from ektor.api.errors import ApplicationError, RequestValidationError
+from ektor.ctx import request_ctx
 from ektor.text import plural
 
 # The model form names the foreign keys without "_id".
@@ -109,11 +110,12 @@ class OverdueFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() in ("yes", "no"):
-            return selectors.invoice_filter_overdue(queryset, self.value() == "yes")
+            overdue = self.value() == "yes"
+            return selectors.invoice_filter_overdue(request_ctx(request), queryset, overdue)
         return queryset
 
 
-class InvoiceForm(forms.ModelForm):
+class InvoiceForm(CtxForm, forms.ModelForm):
     """Create and edit drafts through invoice_create / invoice_update."""
 
     status = forms.ChoiceField(
@@ -130,7 +132,7 @@ class InvoiceForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "customer" in self.fields:
             # Inactive customers are not offered; a draft keeps the one it has.
-            pickable = customer_pickable(Customer.objects.all())
+            pickable = customer_pickable(self.ctx, Customer.objects.all())
             current = Customer.objects.filter(pk=self.instance.customer_id)
             self.fields["customer"].queryset = pickable | current
         if "due_date" in self.fields:
@@ -156,13 +158,14 @@ class InvoiceForm(forms.ModelForm):
         if self.instance.pk is None:
             status = self.cleaned_data["status"]
             refusal_to_form_errors(
-                self, lambda: services.invoice_create(**self.service_kwargs(), status=status)
+                self,
+                lambda: services.invoice_create(self.ctx, **self.service_kwargs(), status=status),
             )
         elif self.instance.status == InvoiceStatus.DRAFT and self.changed_data:
             refusal_to_form_errors(
                 self,
                 lambda: services.invoice_update(
-                    invoice=self.instance, data=self.changed_service_data()
+                    self.ctx, invoice=self.instance, data=self.changed_service_data()
                 ),
             )
         return self.cleaned_data
@@ -180,7 +183,7 @@ class InvoiceForm(forms.ModelForm):
         pass
 
 
-class PaymentInlineFormSet(forms.BaseInlineFormSet):
+class PaymentInlineFormSet(CtxForm, forms.BaseInlineFormSet):
     def new_payments(self) -> list[dict[str, Any]]:
         return [
             payment_kwargs(form.cleaned_data)
@@ -196,7 +199,9 @@ class PaymentInlineFormSet(forms.BaseInlineFormSet):
         payments = self.new_payments()
         # All new rows together, in order: the second may be refused because of the first.
         refusals = dry_run_refusals(
-            lambda: [services.payment_record(invoice_id=invoice_id, **p) for p in payments]
+            lambda: [
+                services.payment_record(self.ctx, invoice_id=invoice_id, **p) for p in payments
+            ]
         )
         if refusals:
             raise forms.ValidationError([message for _, message in refusals])
@@ -322,7 +327,9 @@ class InvoiceAdmin(OfficeAdmin):
     )
 
     def get_queryset(self, request):
-        return selectors.invoice_queryset().prefetch_related("customer", "property")
+        return selectors.invoice_queryset(request_ctx(request)).prefetch_related(
+            "customer", "property"
+        )
 
     @admin.display(description="total", ordering="total")
     def total_(self, obj: Invoice) -> str:
@@ -409,7 +416,7 @@ class InvoiceAdmin(OfficeAdmin):
         if request.method != "POST" or obj is None or not self.has_change_permission(request, obj):
             raise PermissionDenied
         try:
-            sent = services.invoice_send(invoice=obj)
+            sent = services.invoice_send(request_ctx(request), invoice=obj)
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:
@@ -420,15 +427,17 @@ class InvoiceAdmin(OfficeAdmin):
         return False  # invoices are voided, never deleted
 
     def save_model(self, request, obj, form, change):
+        ctx = request_ctx(request)
         if not change:
             saved = services.invoice_create(
-                **form.service_kwargs(), status=form.cleaned_data["status"]
+                ctx, **form.service_kwargs(), status=form.cleaned_data["status"]
             )
         elif obj.status == InvoiceStatus.DRAFT:
             data = form.changed_service_data()
-            saved = services.invoice_update(invoice=obj, data=data) if data else obj
+            saved = services.invoice_update(ctx, invoice=obj, data=data) if data else obj
         else:
-            saved = services.invoice_update_notes(invoice=obj, notes=form.cleaned_data["notes"])
+            notes = form.cleaned_data["notes"]
+            saved = services.invoice_update_notes(ctx, invoice=obj, notes=notes)
         obj.pk = saved.pk
         obj.refresh_from_db()
 
@@ -438,7 +447,7 @@ class InvoiceAdmin(OfficeAdmin):
         was_draft = form.instance.status == InvoiceStatus.DRAFT
         # The admin's change message reads these.
         formset.new_objects = [
-            services.payment_record(invoice_id=form.instance.pk, **kwargs)
+            services.payment_record(request_ctx(request), invoice_id=form.instance.pk, **kwargs)
             for kwargs in formset.new_payments()
         ]
         formset.changed_objects, formset.deleted_objects = [], []
@@ -447,8 +456,13 @@ class InvoiceAdmin(OfficeAdmin):
 
     @admin.action(description="Send selected invoices", permissions=["change"])
     def send_selected(self, request, queryset):
+        ctx = request_ctx(request)
         run_on_each(
-            self, request, queryset, "Sent", lambda invoice: services.invoice_send(invoice=invoice)
+            self,
+            request,
+            queryset,
+            "Sent",
+            lambda invoice: services.invoice_send(ctx, invoice=invoice),
         )
 
     @admin.action(description="Void selected invoices", permissions=["change"])
@@ -456,12 +470,13 @@ class InvoiceAdmin(OfficeAdmin):
         form = VoidForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             reason = form.cleaned_data["reason"]
+            ctx = request_ctx(request)
             run_on_each(
                 self,
                 request,
                 queryset,
                 "Voided",
-                lambda invoice: services.invoice_void(invoice=invoice, reason=reason),
+                lambda invoice: services.invoice_void(ctx, invoice=invoice, reason=reason),
             )
             return None
         context = {
@@ -493,6 +508,7 @@ class InvoiceAdmin(OfficeAdmin):
         if form.is_valid():
             try:
                 context["statement"] = selectors.customer_statement(
+                    request_ctx(request),
                     customer_id=customer_id,
                     from_date=form.cleaned_data["from"],
                     to_date=form.cleaned_data["to"],
@@ -505,7 +521,7 @@ class InvoiceAdmin(OfficeAdmin):
         return TemplateResponse(request, "billing/statement.html", context, status=status)
 
 
-class PaymentForm(forms.ModelForm):
+class PaymentForm(CtxForm, forms.ModelForm):
     class Meta:
         model = Payment
         fields = ["invoice", "amount", "paid_date", "method", "reference", "notes"]
@@ -517,7 +533,7 @@ class PaymentForm(forms.ModelForm):
         refusal_to_form_errors(
             self,
             lambda: services.payment_record(
-                invoice_id=invoice_id, **payment_kwargs(self.cleaned_data)
+                self.ctx, invoice_id=invoice_id, **payment_kwargs(self.cleaned_data)
             ),
         )
         return self.cleaned_data
@@ -579,7 +595,9 @@ class PaymentAdmin(OfficeAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("invoice__customer")
+        return selectors.payment_queryset(request_ctx(request)).prefetch_related(
+            "invoice__customer"
+        )
 
     def lookup_allowed(self, lookup, value, request=None):
         # The customer page links to that customer's payments.
@@ -640,14 +658,13 @@ class PaymentAdmin(OfficeAdmin):
         if not form.is_valid():
             return self._reverse_page(request, list(queryset), form, single=False)
         reason = form.cleaned_data["reason"]
+        ctx = request_ctx(request)
         run_on_each(
             self,
             request,
             queryset,
             "Reversed",
-            lambda payment: services.payment_reverse(
-                payment_id=payment.pk, reason=reason, by=request.user
-            ),
+            lambda payment: services.payment_reverse(ctx, payment_id=payment.pk, reason=reason),
         )
         return None
 
@@ -669,7 +686,7 @@ class PaymentAdmin(OfficeAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 services.payment_reverse(
-                    payment_id=payment.pk, reason=form.cleaned_data["reason"], by=request.user
+                    request_ctx(request), payment_id=payment.pk, reason=form.cleaned_data["reason"]
                 )
             except (ApplicationError, RequestValidationError) as exc:
                 return self._refuse(request, exc)
@@ -680,7 +697,7 @@ class PaymentAdmin(OfficeAdmin):
     def save_model(self, request, obj, form, change):
         invoice = form.cleaned_data["invoice"]
         payment = services.payment_record(
-            invoice_id=invoice.pk, **payment_kwargs(form.cleaned_data)
+            request_ctx(request), invoice_id=invoice.pk, **payment_kwargs(form.cleaned_data)
         )
         obj.pk = payment.pk
         obj.refresh_from_db()

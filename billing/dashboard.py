@@ -12,8 +12,19 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
-from billing.models import COUNTED, ZERO, Invoice, InvoiceStatus, InvoiceTally, Payment
-from billing.selectors import MONEY_SUM, Money, invoice_queryset, overdue_q
+from billing.models import (
+    COUNTED,
+    MONEY_SUM,
+    ZERO,
+    Invoice,
+    InvoiceStatus,
+    InvoiceTally,
+    Money,
+    Payment,
+    overdue_q,
+)
+from billing.selectors import invoice_queryset
+from core.context import Ctx
 
 MOST_OVERDUE = 10
 
@@ -45,7 +56,7 @@ def _money(field: str, condition: Q | None = None) -> Money:
     )
 
 
-def office_summary(*, today: date) -> OfficeSummary:
+def office_summary(ctx: Ctx, *, today: date) -> OfficeSummary:
     sent = Q(status=InvoiceStatus.SENT)
     # Sent and past due, as overdue_q; invoices with no due date are NO_DUE_DATE.
     overdue = sent & Q(due_by__lt=today)
@@ -77,7 +88,7 @@ def office_summary(*, today: date) -> OfficeSummary:
         month_payment_total=month["total"],
         month_start=month_start,
         most_overdue=list(
-            invoice_queryset()
+            invoice_queryset(ctx)
             .filter(overdue_q(today))
             # Prefetched, not joined: with a JOIN MariaDB sorted every open invoice first (7 s at
             # 1,000,000 invoices) instead of walking the index for ten.

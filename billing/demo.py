@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from billing import services
 from billing.models import ZERO, Invoice, InvoiceStatus, Payment, PaymentMethod
+from core.context import Ctx
 from customers.models import Property
 from ektor.text import plural
 
@@ -62,7 +63,7 @@ def _demo_properties(data: Mapping[str, Any]) -> dict[str, Property]:
     }
 
 
-def load(data: Mapping[str, Any], *, stdout) -> None:
+def load(ctx: Ctx, data: Mapping[str, Any], *, stdout) -> None:
     """Create the file's invoices and record its payments, through billing.services.
 
     Needs the file's properties (customers.demo loads them first). Invoices are created as the
@@ -80,6 +81,7 @@ def load(data: Mapping[str, Any], *, stdout) -> None:
         if _find(prop, *periods[label]) is not None:
             continue
         invoice = services.invoice_create(
+            ctx,
             customer_id=prop.customer_id,
             property_id=prop.pk,
             period_start=periods[label][0],
@@ -93,7 +95,7 @@ def load(data: Mapping[str, Any], *, stdout) -> None:
             notes=row.get("notes"),
         )
         if row["status"] == InvoiceStatus.VOID:
-            services.invoice_void(invoice=invoice, reason="Void in the demo data")
+            services.invoice_void(ctx, invoice=invoice, reason="Void in the demo data")
         created += 1
     stdout.write(f"invoices: {created} created, {len(periods) - created} kept")
 
@@ -105,6 +107,7 @@ def load(data: Mapping[str, Any], *, stdout) -> None:
         if invoice.payments.filter(reference=row.get("reference")).exists():
             continue
         services.payment_record(
+            ctx,
             invoice_id=invoice.pk,
             amount=Decimal(row["amount"]),
             paid_date=_date(row["paid_date"]),
@@ -133,19 +136,19 @@ def _check_statuses(
             raise ValueError(f"demo invoice of {label} is {invoice.status}, expected {expected}")
 
 
-def scale(ctx) -> None:
+def scale(ctx: Ctx, volume) -> None:
     """Monthly invoices over 2025-2026 (SCALE_MONTHS a property) for every property, after
     customers.demo.scale made the synthetic ones, with payments on 5/8 of them (SCALE_SHARES).
-    Bulk inserts per batch of `ctx.batch_size` properties; the numbers come from the counter of
-    each issued date's year and stay gap-free because each batch commits as a whole."""
+    Bulk inserts per batch of `volume.batch_size` properties; the numbers come from the counter
+    of each issued date's year and stay gap-free because each batch commits as a whole."""
     property_ids = list(Property.objects.order_by("pk").values_list("pk", flat=True))
     invoices = payments = 0
-    for start in range(0, len(property_ids), ctx.batch_size):
+    for start in range(0, len(property_ids), volume.batch_size):
         with transaction.atomic():
-            made = _scale_batch(property_ids[start : start + ctx.batch_size])
+            made = _scale_batch(ctx, property_ids[start : start + volume.batch_size])
         invoices, payments = invoices + made[0], payments + made[1]
-        ctx.stdout.write(
-            f"invoices: {min(start + ctx.batch_size, len(property_ids))}/{len(property_ids)} "
+        volume.stdout.write(
+            f"invoices: {min(start + volume.batch_size, len(property_ids))}/{len(property_ids)} "
             f"properties ({plural(invoices, 'invoice')}, {plural(payments, 'payment')} created)"
         )
 
@@ -162,7 +165,7 @@ def _month_end(start: datetime.date) -> datetime.date:
     return following - datetime.timedelta(days=1)
 
 
-def _scale_batch(property_ids: list[int]) -> tuple[int, int]:
+def _scale_batch(ctx: Ctx, property_ids: list[int]) -> tuple[int, int]:
     existing = set(
         Invoice.objects.filter(
             property_id__in=property_ids, period_start__in=SCALE_PERIODS
@@ -179,7 +182,7 @@ def _scale_batch(property_ids: list[int]) -> tuple[int, int]:
     numbers: dict[int, list[str]] = {}
     for year in sorted({month.year for _, month in wanted}):
         count = sum(1 for _, month in wanted if month.year == year)
-        numbers[year] = services.invoice_numbers_reserve(year=year, count=count)[::-1]
+        numbers[year] = services.invoice_numbers_reserve(ctx, year=year, count=count)[::-1]
     now, today = timezone.now(), timezone.localdate()
     rows, paid_amounts = [], {}
     for property_id, month in wanted:
@@ -235,9 +238,10 @@ def _scale_batch(property_ids: list[int]) -> tuple[int, int]:
     )
     # Bulk inserts bypass invoice_create and payment_record: add the rows to the running figures.
     services.invoice_tally_add(
+        ctx,
         invoices=(
             (row, paid_amounts[row.number][1] if row.number in paid_amounts else ZERO)
             for row in rows
-        )
+        ),
     )
     return len(rows), len(paid_amounts)

@@ -3,7 +3,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from customers.models import Customer, Property
 
@@ -226,3 +228,43 @@ class Payment(models.Model):
     def __str__(self) -> str:
         reversed_ = " (reversed)" if self.reversed_at else ""
         return f"{self.amount} on {self.invoice}{reversed_}"
+
+
+# --- query helpers: expressions the selectors, services and reports build on ------------------
+
+MONEY = money_field()
+# A sum of many amounts: the running figures and what is summed with them.
+MONEY_SUM = money_sum_field()
+CENT = Decimal("0.01")
+
+
+def _to_cents(value, expression, connection):
+    if value is None:
+        return None
+    # A float difference such as 1.50 - 1.4999999999 quantizes to -0.00; an amount is never -0.
+    return Decimal(value).quantize(CENT) or ZERO
+
+
+class Money(Func):
+    """An amount read back exact to the cent: SQLite computes sums in floating point and
+    Django quantizes only plain columns, so 0.01 added 329 times would read 3.28999999999997."""
+
+    template = "%(expressions)s"
+    output_field = MONEY
+
+    def get_db_converters(self, connection):
+        return [*super().get_db_converters(connection), _to_cents]
+
+
+def money_sum(field: str) -> Money:
+    return Money(Coalesce(Sum(field), Value(ZERO), output_field=MONEY))
+
+
+def overdue_q(today: datetime.date | None = None) -> Q:
+    """Sent (not paid, not void) and past its due date."""
+    return Q(status=InvoiceStatus.SENT, due_date__lt=today or timezone.localdate())
+
+
+def balance_due(status: str, total: Decimal, amount_paid: Decimal) -> Decimal:
+    """What the balance_due annotation computes, for rows read without it."""
+    return ZERO if status == InvoiceStatus.VOID else total - amount_paid

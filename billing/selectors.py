@@ -8,13 +8,10 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
-    DecimalField,
     ExpressionWrapper,
     F,
-    Func,
     IntegerField,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -22,55 +19,30 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
-from billing.models import COUNTED, NO_DUE_DATE, ZERO, Invoice, InvoiceStatus, InvoiceTally, Payment
+from billing.models import (
+    CENT,
+    COUNTED,
+    MONEY,
+    MONEY_SUM,
+    NO_DUE_DATE,
+    ZERO,
+    Invoice,
+    InvoiceStatus,
+    InvoiceTally,
+    Money,
+    Payment,
+    overdue_q,
+)
+from core.context import Ctx
 from customers.models import Customer
 from ektor.api.errors import ApplicationError, NotFound
 
-MONEY = DecimalField(max_digits=12, decimal_places=2)
-# A sum of many amounts (as models.money_sum_field): the running figures and what is summed
-# with them.
-MONEY_SUM = DecimalField(max_digits=20, decimal_places=2)
-CENT = Decimal("0.01")
 
-
-def _to_cents(value, expression, connection):
-    if value is None:
-        return None
-    # A float difference such as 1.50 - 1.4999999999 quantizes to -0.00; an amount is never -0.
-    return Decimal(value).quantize(CENT) or ZERO
-
-
-class Money(Func):
-    """An amount read back exact to the cent: SQLite computes sums in floating point and
-    Django quantizes only plain columns, so 0.01 added 329 times would read 3.28999999999997."""
-
-    template = "%(expressions)s"
-    output_field = MONEY
-
-    def get_db_converters(self, connection):
-        return [*super().get_db_converters(connection), _to_cents]
-
-
-def money_sum(field: str) -> Money:
-    return Money(Coalesce(Sum(field), Value(ZERO), output_field=MONEY))
-
-
-def overdue_q(today: datetime.date | None = None) -> Q:
-    """Sent (not paid, not void) and past its due date."""
-    return Q(status=InvoiceStatus.SENT, due_date__lt=today or timezone.localdate())
-
-
-def balance_due(status: str, total: Decimal, amount_paid: Decimal) -> Decimal:
-    """What the balance_due annotation computes, for rows read without it."""
-    return ZERO if status == InvoiceStatus.VOID else total - amount_paid
-
-
-def invoice_list() -> QuerySet[Invoice]:
+def invoice_list(ctx: Ctx) -> QuerySet[Invoice]:
     """Invoices with `amount_paid` computed by the database: what the API's list reads (it
-    computes balance_due from the row, see balance_due()). Every annotation costs the ORM
-    CPU to build on each request, so the list asks only for this one."""
+    computes balance_due from the row, see billing.models.balance_due). Every annotation costs
+    the ORM CPU to build on each request, so the list asks only for this one."""
     paid = (
         Payment.objects.filter(COUNTED, invoice=OuterRef("pk"))
         .order_by()
@@ -85,10 +57,10 @@ def invoice_list() -> QuerySet[Invoice]:
     )
 
 
-def invoice_amounts_queryset() -> QuerySet[Invoice]:
+def invoice_amounts_queryset(ctx: Ctx) -> QuerySet[Invoice]:
     """Invoices with `amount_paid` and `balance_due` computed by the database."""
-    return invoice_list().annotate(
-        # A void invoice owes nothing, whatever its total was (as balance_due() above).
+    return invoice_list(ctx).annotate(
+        # A void invoice owes nothing, whatever its total was (as models.balance_due).
         balance_due=Money(
             Case(
                 When(status=InvoiceStatus.VOID, then=Value(ZERO)),
@@ -99,23 +71,25 @@ def invoice_amounts_queryset() -> QuerySet[Invoice]:
     )
 
 
-def invoice_queryset() -> QuerySet[Invoice]:
+def invoice_queryset(ctx: Ctx) -> QuerySet[Invoice]:
     """Invoices with `amount_paid`, `balance_due` and `is_overdue` computed by the database."""
-    return invoice_amounts_queryset().annotate(
+    return invoice_amounts_queryset(ctx).annotate(
         is_overdue=ExpressionWrapper(overdue_q(), output_field=BooleanField())
     )
 
 
-def invoice_filter_overdue(queryset: QuerySet[Invoice], overdue: bool) -> QuerySet[Invoice]:
+def invoice_filter_overdue(
+    ctx: Ctx, queryset: QuerySet[Invoice], overdue: bool
+) -> QuerySet[Invoice]:
     return queryset.filter(overdue_q()) if overdue else queryset.exclude(overdue_q())
 
 
-def invoice_get(*, invoice_id: int) -> Invoice:
+def invoice_get(ctx: Ctx, *, invoice_id: int) -> Invoice:
     """One invoice with the same computed amounts as the list."""
-    return invoice_queryset().get(pk=invoice_id)
+    return invoice_queryset(ctx).get(pk=invoice_id)
 
 
-def invoice_tally_drift() -> dict[tuple[str, datetime.date], tuple[int, Decimal, Decimal]]:
+def invoice_tally_drift(ctx: Ctx) -> dict[tuple[str, datetime.date], tuple[int, Decimal, Decimal]]:
     """What the running figures (InvoiceTally) lack, per row: (invoices, total, paid) recounted
     from the sent invoices and their payments minus the row's figures; empty when they are
     exact.
@@ -170,7 +144,7 @@ def invoice_tally_drift() -> dict[tuple[str, datetime.date], tuple[int, Decimal,
     return {key: figures for key, figures in drift.items() if any(figures)}
 
 
-def payment_queryset() -> QuerySet[Payment]:
+def payment_queryset(ctx: Ctx) -> QuerySet[Payment]:
     return Payment.objects.all()
 
 
@@ -205,7 +179,7 @@ class Statement:
         return self.customer.full_name
 
 
-def statement_period_check(*, from_date: datetime.date, to_date: datetime.date) -> None:
+def statement_period_check(ctx: Ctx, *, from_date: datetime.date, to_date: datetime.date) -> None:
     if from_date > to_date:
         raise ApplicationError(
             f"The period starts ({from_date}) after it ends ({to_date})",
@@ -228,7 +202,7 @@ def _customer_sum(queryset: QuerySet, field: str) -> Money:
 
 
 def customer_statement(
-    *, customer_id: int, from_date: datetime.date, to_date: datetime.date
+    ctx: Ctx, *, customer_id: int, from_date: datetime.date, to_date: datetime.date
 ) -> Statement:
     """The customer's invoices issued in [from_date, to_date], oldest first, with totals that
     leave out void invoices, and the account over the period (see Statement). Three queries
@@ -238,7 +212,7 @@ def customer_statement(
 
     A period that ends before it starts is a 400 (`invalid_date_range`); an unknown customer 404.
     """
-    statement_period_check(from_date=from_date, to_date=to_date)
+    statement_period_check(ctx, from_date=from_date, to_date=to_date)
     billed_invoices = Invoice.objects.exclude(status=InvoiceStatus.VOID)
     counted_payments = Payment.objects.filter(COUNTED).exclude(invoice__status=InvoiceStatus.VOID)
     customer = (
@@ -258,7 +232,7 @@ def customer_statement(
     if customer is None:
         raise NotFound("Customer")
     items = list(
-        invoice_amounts_queryset()
+        invoice_amounts_queryset(ctx)
         .filter(customer=customer, issued_date__gte=from_date, issued_date__lte=to_date)
         .only(*STATEMENT_ITEM_FIELDS)
         .order_by("issued_date", "id")

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -28,8 +27,9 @@ from billing.models import (
     InvoiceTally,
     Payment,
     PaymentMethod,
+    money_sum,
 )
-from billing.selectors import money_sum
+from core.context import Ctx
 from customers.models import Customer, Property
 from ektor.api.errors import ApplicationError, Conflict, NotFound, RequestValidationError
 from ektor.services import conflict_on_integrity, require_fields
@@ -240,7 +240,7 @@ def _tally_change(*, before: TallyShare | None, after: TallyShare | None) -> Non
 
 
 @transaction.atomic
-def invoice_tally_add(*, invoices: Iterable[tuple[Invoice, Decimal]]) -> None:
+def invoice_tally_add(ctx: Ctx, *, invoices: Iterable[tuple[Invoice, Decimal]]) -> None:
     """Add invoices written in bulk, not through invoice_create (the demo's volume data), each
     with the amount already paid on it, to the running figures (drafts, paid and void invoices
     add nothing); call it in the transaction that wrote them, after reserving their numbers."""
@@ -248,7 +248,7 @@ def invoice_tally_add(*, invoices: Iterable[tuple[Invoice, Decimal]]) -> None:
 
 
 @transaction.atomic
-def invoice_tally_fix(*, drift: Mapping[TallyKey, TallyFigures]) -> None:
+def invoice_tally_fix(ctx: Ctx, *, drift: Mapping[TallyKey, TallyFigures]) -> None:
     """Add to the running figures what selectors.invoice_tally_drift() found missing (after
     writes that bypassed the services: raw SQL, code older than the tally during a rolling
     release). Writes through the services since the drift was read change the invoices and
@@ -261,7 +261,7 @@ def _number(year: int, sequence: int) -> str:
 
 
 @transaction.atomic
-def invoice_numbers_reserve(*, year: int, count: int) -> list[str]:
+def invoice_numbers_reserve(ctx: Ctx, *, year: int, count: int) -> list[str]:
     """`count` consecutive numbers of `year` for a bulk import of sent invoices (demo volume
     data); gap-free only if the caller saves them all in its enclosing transaction."""
     return [_number(year, n) for n in _reserve_numbers(year, count)]
@@ -298,6 +298,7 @@ def _locked_invoice(invoice_id: int) -> Invoice:
 
 @transaction.atomic
 def invoice_create(
+    ctx: Ctx,
     *,
     customer_id: int,
     property_id: int,
@@ -353,7 +354,7 @@ def invoice_create(
 
 
 @transaction.atomic
-def invoice_update(*, invoice: Invoice, data: Mapping[str, Any]) -> Invoice:
+def invoice_update(ctx: Ctx, *, invoice: Invoice, data: Mapping[str, Any]) -> Invoice:
     """Change a draft (409 `invoice_not_draft` once it has left draft)."""
     require_fields(data)
     unknown = set(data) - UPDATABLE_FIELDS
@@ -381,7 +382,7 @@ def invoice_update(*, invoice: Invoice, data: Mapping[str, Any]) -> Invoice:
 
 
 @transaction.atomic
-def invoice_update_notes(*, invoice: Invoice, notes: str | None) -> Invoice:
+def invoice_update_notes(ctx: Ctx, *, invoice: Invoice, notes: str | None) -> Invoice:
     """Notes stay editable in every status: they are not part of what was billed."""
     invoice = _locked_invoice(invoice.pk)
     invoice.notes = notes or None
@@ -390,7 +391,7 @@ def invoice_update_notes(*, invoice: Invoice, notes: str | None) -> Invoice:
 
 
 @transaction.atomic
-def invoice_send(*, invoice: Invoice) -> Invoice:
+def invoice_send(ctx: Ctx, *, invoice: Invoice) -> Invoice:
     """Draft -> sent, assigning the next number of the issued date's year."""
     invoice = _locked_invoice(invoice.pk)
     if invoice.status != InvoiceStatus.DRAFT:
@@ -407,7 +408,7 @@ def invoice_send(*, invoice: Invoice) -> Invoice:
 
 
 @transaction.atomic
-def invoice_void(*, invoice: Invoice, reason: str) -> Invoice:
+def invoice_void(ctx: Ctx, *, invoice: Invoice, reason: str) -> Invoice:
     """Void a draft or sent invoice that has no payments; it keeps (or gets) its number."""
     reason = (reason or "").strip()
     if not reason:
@@ -434,12 +435,13 @@ def invoice_void(*, invoice: Invoice, reason: str) -> Invoice:
     return invoice
 
 
-def invoice_amount_paid(invoice: Invoice) -> Decimal:
+def invoice_amount_paid(ctx: Ctx, invoice: Invoice) -> Decimal:
     return invoice.payments.filter(COUNTED).aggregate(paid=money_sum("amount"))["paid"]
 
 
 @transaction.atomic
 def payment_record(
+    ctx: Ctx,
     *,
     invoice_id: int,
     amount: Decimal,
@@ -485,7 +487,7 @@ def payment_record(
             f"A payment with reference {reference!r} is already recorded on invoice {invoice}",
             reason="duplicate_payment_reference",
         )
-    paid = invoice_amount_paid(invoice)
+    paid = invoice_amount_paid(ctx, invoice)
     if paid + amount > invoice.total:
         balance = invoice.total - paid
         raise Conflict(
@@ -518,11 +520,11 @@ def payment_record(
 
 
 @transaction.atomic
-def payment_reverse(*, payment_id: int, reason: str, by: AbstractBaseUser | None) -> Payment:
-    """Reverse a wrong payment: it stays on record, marked with who reversed it, when and why,
-    and counts as nothing from then on; a paid invoice goes back to sent. Locks the invoice
-    row first, as payment_record does, so a reversal and a payment on the same invoice are
-    applied one after the other."""
+def payment_reverse(ctx: Ctx, *, payment_id: int, reason: str) -> Payment:
+    """Reverse a wrong payment: it stays on record, marked with who reversed it (ctx.user,
+    when a user acts), when and why, and counts as nothing from then on; a paid invoice goes
+    back to sent. Locks the invoice row first, as payment_record does, so a reversal and a
+    payment on the same invoice are applied one after the other."""
     reason = (reason or "").strip()
     if not reason:
         raise RequestValidationError(
@@ -550,10 +552,10 @@ def payment_reverse(*, payment_id: int, reason: str, by: AbstractBaseUser | None
             f"{timezone.localdate(payment.reversed_at)}{who}: {payment.reversal_reason}",
             reason="payment_already_reversed",
         )
-    paid = invoice_amount_paid(invoice)
+    paid = invoice_amount_paid(ctx, invoice)
     before = _tally_share(invoice, paid)
     payment.reversed_at = timezone.now()
-    payment.reversed_by = by
+    payment.reversed_by = ctx.user
     payment.reversal_reason = reason
     payment.counted = None  # out of the unique reference constraint (see Payment.counted)
     payment.save(update_fields=["reversed_at", "reversed_by", "reversal_reason", "counted"])

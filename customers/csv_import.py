@@ -22,6 +22,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models.functions import Lower
 
+from core.context import Ctx
 from customers import services
 from customers.models import Customer, Property
 from ektor.api.errors import ApplicationError
@@ -201,7 +202,7 @@ def _lines(reader, result: ImportPlan):
         yield reader.line_num, cells
 
 
-def plan(text: str) -> ImportPlan:
+def plan(ctx: Ctx, text: str) -> ImportPlan:
     """Read and check every row; nothing is written."""
     result = ImportPlan()
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
@@ -239,15 +240,15 @@ def plan(text: str) -> ImportPlan:
         if len(cells) != len(header):
             result.add_problem(row, f"{len(cells)} columns where the header has {len(header)}")
             continue
-        for problem in _row_problems(row.values):
+        for problem in _row_problems(ctx, row.values):
             result.add_problem(row, problem)
     if not result.rows and not result.errors:
         result.errors.append((0, "The file has a header but no rows"))
-    _check_together(result)
+    _check_together(ctx, result)
     return result
 
 
-def _row_problems(values: dict[str, str]) -> list[str]:
+def _row_problems(ctx: Ctx, values: dict[str, str]) -> list[str]:
     problems = [f"{name} is required" for name in REQUIRED if not values[name]]
     for name, value in values.items():
         limit = _max_length(name)
@@ -262,13 +263,13 @@ def _row_problems(values: dict[str, str]) -> list[str]:
     fields = {field: values[column] for column, field in PROPERTY_COLUMNS.items()}
     problems += [
         f"{column_of[field]}: {message}"
-        for field, message in services.property_text_errors(fields)
+        for field, message in services.property_text_errors(ctx, fields)
         if fields[field]  # an empty one is already "is required"
     ]
     return problems
 
 
-def _check_together(result: ImportPlan) -> None:
+def _check_together(ctx: Ctx, result: ImportPlan) -> None:
     """What a row cannot know alone: the same customer spelled two ways, a property twice,
     and what the database already holds."""
     first_of: dict[str, Row] = {}
@@ -286,7 +287,7 @@ def _check_together(result: ImportPlan) -> None:
                 row, f"property {row.values['property_label']!r} repeats line {labels[key]}"
             )
         labels.setdefault(key, row.line)
-    existing = _existing_customers(set(first_of))
+    existing = _existing_customers(ctx, set(first_of))
     stored = {
         (prop.customer_id, prop.label.lower()): prop
         for prop in Property.objects.filter(customer__in=existing.values())
@@ -317,7 +318,7 @@ def _same_property(prop: Property, values: dict[str, str]) -> bool:
     )
 
 
-def _existing_customers(emails: set[str]) -> dict[str, Customer]:
+def _existing_customers(ctx: Ctx, emails: set[str]) -> dict[str, Customer]:
     found: dict[str, Customer] = {}
     ordered = sorted(emails)
     # In slices, so a big file never makes one enormous IN (...) list. Lower(email) is what
@@ -331,7 +332,7 @@ def _existing_customers(emails: set[str]) -> dict[str, Customer]:
 
 
 @transaction.atomic
-def run(import_plan: ImportPlan) -> ImportResult:
+def run(ctx: Ctx, import_plan: ImportPlan) -> ImportResult:
     """Create the plan's customers and properties through the services, all or nothing."""
     if not import_plan.ok:
         raise ValueError("the plan has errors; nothing to import")
@@ -341,9 +342,12 @@ def run(import_plan: ImportPlan) -> ImportResult:
         values = {name: value or None for name, value in row.values.items()}
         customer = row.existing_customer or customers.get(row.email_key)
         if customer is None:
-            customer = services.customer_create(**{name: values[name] for name in CUSTOMER_COLUMNS})
+            customer = services.customer_create(
+                ctx, **{name: values[name] for name in CUSTOMER_COLUMNS}
+            )
             customers[row.email_key] = customer
         services.property_create(
+            ctx,
             customer_id=customer.pk,
             **{target: values[column] for column, target in PROPERTY_COLUMNS.items()},
         )
@@ -355,14 +359,16 @@ def run(import_plan: ImportPlan) -> ImportResult:
     )
 
 
-def import_text(text: str, *, dry_run: bool = False) -> tuple[ImportPlan, ImportResult | None]:
+def import_text(
+    ctx: Ctx, text: str, *, dry_run: bool = False
+) -> tuple[ImportPlan, ImportResult | None]:
     """Plan, and run unless asked not to or the plan has errors. A refusal by a service at
     write time (a customer created meanwhile with the same email) becomes a plan error."""
-    import_plan = plan(text)
+    import_plan = plan(ctx, text)
     if dry_run or not import_plan.ok:
         return import_plan, None
     try:
-        return import_plan, run(import_plan)
+        return import_plan, run(ctx, import_plan)
     except ApplicationError as exc:
         import_plan.errors.append((0, f"Nothing was imported: {exc.message}"))
         return import_plan, None

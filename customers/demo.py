@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
+from core.context import Ctx
 from customers import services
 from customers.models import Customer, Property
 
@@ -29,13 +30,15 @@ TOWNS = (
 LABELS = ("Residence", "Beach House", "Villa", "Estate", "Home")
 
 
-def load(data: Mapping[str, Any], *, stdout) -> None:
+def load(ctx: Ctx, data: Mapping[str, Any], *, stdout) -> None:
     """Create the file's customers (key: email) and properties (key: customer email and label)
     that are missing; rows already present are left as they are."""
     created = 0
     for row in data.get("customers", []):
         if not Customer.objects.filter(email__iexact=row["email"]).exists():
-            services.customer_create(**{name: row[name] for name in CUSTOMER_FIELDS if name in row})
+            services.customer_create(
+                ctx, **{name: row[name] for name in CUSTOMER_FIELDS if name in row}
+            )
             created += 1
     stdout.write(f"customers: {created} created, {len(data.get('customers', [])) - created} kept")
 
@@ -45,7 +48,7 @@ def load(data: Mapping[str, Any], *, stdout) -> None:
         if not Property.objects.filter(**key).exists():
             customer = Customer.objects.get(email__iexact=row["customer_email"])
             fields = {name: row.get(name) for name in PROPERTY_FIELDS}
-            services.property_create(customer_id=customer.pk, **fields)
+            services.property_create(ctx, customer_id=customer.pk, **fields)
             created += 1
     kept = len(data.get("properties", [])) - created
     stdout.write(f"properties: {created} created, {kept} kept")
@@ -87,14 +90,14 @@ def synthetic_customers():
     return Customer.objects.filter(email__endswith=f"@{SCALE_DOMAIN}")
 
 
-def scale(ctx) -> None:
+def scale(ctx: Ctx, volume) -> None:
     """Ensure customers 0..count-1 exist, each with 1-2 properties (1.2 on average), in batches."""
     done = 0
-    for start in range(0, ctx.count, ctx.batch_size):
-        indices = range(start, min(start + ctx.batch_size, ctx.count))
+    for start in range(0, volume.count, volume.batch_size):
+        indices = range(start, min(start + volume.batch_size, volume.count))
         with transaction.atomic():
             done += _scale_batch(indices)
-        ctx.progress("customers", indices.stop, done)
+        volume.progress("customers", indices.stop, done)
 
 
 def _scale_batch(indices: range) -> int:

@@ -3,6 +3,7 @@
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from core.context import Ctx
 from customers.models import Customer, Property
 from ektor.api.errors import NotFound
 
@@ -27,15 +28,17 @@ def _search(queryset: QuerySet, q: str, fields: tuple[str, ...]) -> QuerySet:
     return queryset
 
 
-def customer_list() -> QuerySet[Customer]:
+def customer_list(ctx: Ctx) -> QuerySet[Customer]:
     return Customer.objects.order_by("-id")
 
 
-def customer_search(queryset: QuerySet[Customer], q: str) -> QuerySet[Customer]:
+def customer_search(ctx: Ctx, queryset: QuerySet[Customer], q: str) -> QuerySet[Customer]:
     return _search(queryset, q, CUSTOMER_SEARCH_FIELDS)
 
 
-def customer_search_with_addresses(queryset: QuerySet[Customer], q: str) -> QuerySet[Customer]:
+def customer_search_with_addresses(
+    ctx: Ctx, queryset: QuerySet[Customer], q: str
+) -> QuerySet[Customer]:
     """The office's search: every word matches the customer's name, email or phone, or the
     address of one of their properties. The properties are a subquery of customer ids, not a
     join, so a customer with many properties is listed once without a DISTINCT."""
@@ -47,7 +50,7 @@ def customer_search_with_addresses(queryset: QuerySet[Customer], q: str) -> Quer
     return queryset
 
 
-def customer_pickable(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
+def customer_pickable(ctx: Ctx, queryset: QuerySet[Customer]) -> QuerySet[Customer]:
     """The customers offered where one is chosen for new work (the invoice form, the
     autocompletes): the active ones. Inactive customers stay in lists and reports."""
     return queryset.filter(is_active=True)
@@ -67,7 +70,7 @@ def _count_of(related: str, **filters) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-def customer_list_with_counts() -> QuerySet[Customer]:
+def customer_list_with_counts(ctx: Ctx) -> QuerySet[Customer]:
     """Customers with `property_count` and `open_invoice_count` (sent, not yet paid), in one
     query (the admin changelist shows both)."""
     return Customer.objects.annotate(
@@ -78,16 +81,16 @@ def customer_list_with_counts() -> QuerySet[Customer]:
     ).order_by("-id")
 
 
-def customer_get(*, customer_id: int) -> Customer:
+def customer_get(ctx: Ctx, *, customer_id: int) -> Customer:
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None:
         raise NotFound("Customer")
     return customer
 
 
-def property_list() -> QuerySet[Property]:
+def property_list(ctx: Ctx) -> QuerySet[Property]:
     return Property.objects.order_by("-id")
 
 
-def property_search(queryset: QuerySet[Property], q: str) -> QuerySet[Property]:
+def property_search(ctx: Ctx, queryset: QuerySet[Property], q: str) -> QuerySet[Property]:
     return _search(queryset, q, PROPERTY_SEARCH_FIELDS)

@@ -5,6 +5,7 @@ from typing import Any, NotRequired, TypedDict, Unpack
 
 from django.db import transaction
 
+from core.context import Ctx
 from customers.models import Customer, Property
 from customers.selectors import customer_get
 from ektor.api.errors import Conflict, RequestValidationError
@@ -70,7 +71,7 @@ def _null_blanks(data: Mapping[str, Any], optional: Mapping[str, Any]) -> dict[s
     }
 
 
-def customer_email_check(*, email: str | None, exclude_id: int | None = None) -> None:
+def customer_email_check(ctx: Ctx, *, email: str | None, exclude_id: int | None = None) -> None:
     """Refuse an email another customer already has, compared case-insensitively (409)."""
     if not email:
         return
@@ -82,10 +83,10 @@ def customer_email_check(*, email: str | None, exclude_id: int | None = None) ->
         raise Conflict(message, reason=reason)
 
 
-def _customer_save(customer: Customer, data: Mapping[str, Any]) -> Customer:
+def _customer_save(ctx: Ctx, customer: Customer, data: Mapping[str, Any]) -> Customer:
     data = _null_blanks(data, CUSTOMER_DEFAULTS)
     if "email" in data:
-        customer_email_check(email=data["email"], exclude_id=customer.pk)
+        customer_email_check(ctx, email=data["email"], exclude_id=customer.pk)
     fields = apply_fields(customer, data)
     # The check above cannot see a concurrent insert; the unique index can.
     with conflict_on_integrity(EMAIL_INTEGRITY_RULES):
@@ -97,24 +98,24 @@ def _customer_save(customer: Customer, data: Mapping[str, Any]) -> Customer:
 
 
 @transaction.atomic
-def customer_create(**fields: Unpack[CustomerFields]) -> Customer:
-    return _customer_save(Customer(), _complete(fields, CustomerFields, CUSTOMER_DEFAULTS))
+def customer_create(ctx: Ctx, **fields: Unpack[CustomerFields]) -> Customer:
+    return _customer_save(ctx, Customer(), _complete(fields, CustomerFields, CUSTOMER_DEFAULTS))
 
 
 @transaction.atomic
-def customer_replace(*, customer: Customer, **fields: Unpack[CustomerFields]) -> Customer:
+def customer_replace(ctx: Ctx, *, customer: Customer, **fields: Unpack[CustomerFields]) -> Customer:
     """Full replacement (PUT): optional fields not given become NULL."""
-    return _customer_save(customer, _complete(fields, CustomerFields, CUSTOMER_DEFAULTS))
+    return _customer_save(ctx, customer, _complete(fields, CustomerFields, CUSTOMER_DEFAULTS))
 
 
 @transaction.atomic
-def customer_update(*, customer: Customer, data: Mapping[str, Any]) -> Customer:
+def customer_update(ctx: Ctx, *, customer: Customer, data: Mapping[str, Any]) -> Customer:
     """Partial update (PATCH): only the given fields change; at least one must be given."""
     require_fields(data)
-    return _customer_save(customer, data)
+    return _customer_save(ctx, customer, data)
 
 
-def customer_kept_reason(customer: Customer) -> str | None:
+def customer_kept_reason(ctx: Ctx, customer: Customer) -> str | None:
     """Why the customer cannot be deleted, or None: one who was ever billed is kept, since
     invoices are never deleted; such a customer is deactivated instead."""
     if customer.invoices.exists():
@@ -126,31 +127,31 @@ def customer_kept_reason(customer: Customer) -> str | None:
 
 
 @transaction.atomic
-def customer_delete(*, customer: Customer) -> None:
+def customer_delete(ctx: Ctx, *, customer: Customer) -> None:
     try:
         delete_protected(customer)
     except Conflict as exc:
-        kept = customer_kept_reason(customer)
+        kept = customer_kept_reason(ctx, customer)
         if kept is None:
             raise
         raise Conflict(kept, reason=exc.reason, extra=exc.extra) from None
 
 
 @transaction.atomic
-def customers_deactivate(*, customers: Iterable[Customer]) -> int:
+def customers_deactivate(ctx: Ctx, *, customers: Iterable[Customer]) -> int:
     """Deactivate the given customers; the number that were active."""
     changed = 0
     for customer in customers:
         if customer.is_active:
-            customer_update(customer=customer, data={"is_active": False})
+            customer_update(ctx, customer=customer, data={"is_active": False})
             changed += 1
     return changed
 
 
 @transaction.atomic
-def property_customer_check(*, prop: Property, customer_id: int) -> None:
+def property_customer_check(ctx: Ctx, *, prop: Property, customer_id: int) -> None:
     """The customer must exist (404); a property with invoices keeps its customer (409)."""
-    customer_get(customer_id=customer_id)
+    customer_get(ctx, customer_id=customer_id)
     if prop.pk is None:
         return
     # The stored customer, not the instance's: the admin's form has already set the new one.
@@ -169,7 +170,7 @@ def property_customer_check(*, prop: Property, customer_id: int) -> None:
 PROPERTY_MIN_LENGTHS = {"label": 2, "address1": 3}
 
 
-def property_text_errors(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+def property_text_errors(ctx: Ctx, data: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(field, message) for each text too short to name or find a property."""
     return [
         (name, f"Ensure this field has at least {minimum} characters.")
@@ -178,15 +179,15 @@ def property_text_errors(data: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def _property_save(prop: Property, data: Mapping[str, Any]) -> Property:
-    errors = property_text_errors(data)
+def _property_save(ctx: Ctx, prop: Property, data: Mapping[str, Any]) -> Property:
+    errors = property_text_errors(ctx, data)
     if errors:
         raise RequestValidationError(
             [{"loc": ["body", name], "msg": msg, "type": "min_length"} for name, msg in errors]
         )
     data = _null_blanks(data, PROPERTY_DEFAULTS)
     if "customer_id" in data:
-        property_customer_check(prop=prop, customer_id=data["customer_id"])
+        property_customer_check(ctx, prop=prop, customer_id=data["customer_id"])
     fields = apply_fields(prop, data)
     if prop.pk is None:
         prop.save(force_insert=True)
@@ -196,22 +197,22 @@ def _property_save(prop: Property, data: Mapping[str, Any]) -> Property:
 
 
 @transaction.atomic
-def property_create(**fields: Unpack[PropertyFields]) -> Property:
-    return _property_save(Property(), _complete(fields, PropertyFields, PROPERTY_DEFAULTS))
+def property_create(ctx: Ctx, **fields: Unpack[PropertyFields]) -> Property:
+    return _property_save(ctx, Property(), _complete(fields, PropertyFields, PROPERTY_DEFAULTS))
 
 
 @transaction.atomic
-def property_replace(*, prop: Property, **fields: Unpack[PropertyFields]) -> Property:
+def property_replace(ctx: Ctx, *, prop: Property, **fields: Unpack[PropertyFields]) -> Property:
     """Full replacement (PUT): optional fields not given return to their defaults."""
-    return _property_save(prop, _complete(fields, PropertyFields, PROPERTY_DEFAULTS))
+    return _property_save(ctx, prop, _complete(fields, PropertyFields, PROPERTY_DEFAULTS))
 
 
 @transaction.atomic
-def property_update(*, prop: Property, data: Mapping[str, Any]) -> Property:
+def property_update(ctx: Ctx, *, prop: Property, data: Mapping[str, Any]) -> Property:
     require_fields(data)
-    return _property_save(prop, data)
+    return _property_save(ctx, prop, data)
 
 
 @transaction.atomic
-def property_delete(*, prop: Property) -> None:
+def property_delete(ctx: Ctx, *, prop: Property) -> None:
     delete_protected(prop)

@@ -6,6 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views import defaults
 
+from ektor.ctx import request_ctx
+
 # The business first, in the order of the day's work; the rest (accounts) after, by name.
 APP_ORDER = ("customers", "billing")
 # What the last word of a model admin's URL name asks to do.
@@ -56,7 +58,7 @@ class EktorAdminSite(admin.AdminSite):
 
         context = dict(extra_context or {})
         if request.user.has_perm("billing.view_invoice"):
-            context["office"] = office_summary(today=timezone.localdate())
+            context["office"] = office_summary(request_ctx(request), today=timezone.localdate())
         return super().index(request, context)
 
 

@@ -16,8 +16,10 @@ from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from core.context import Ctx
 from ektor.api.counts import total_count
 from ektor.api.errors import ApplicationError, RequestValidationError
+from ektor.ctx import request_ctx
 
 DATE_FORMAT = "%b %-d, %Y"  # Jan 18, 2026
 
@@ -66,8 +68,19 @@ class SafeAutocompleteSelect(AutocompleteSelect):
         return super().optgroups(name, valid, attr)
 
 
+class CtxForm:
+    """A form that calls services: `ctx` is set on the form class the admin builds for each
+    request (OfficeAdmin.get_form and its inlines' formsets), since Django's admin makes the
+    form without the request."""
+
+    ctx: Ctx
+
+
 class OfficeAdmin(admin.ModelAdmin):
     """Base of every ModelAdmin: fast changelists and the CSV export.
+
+    Every service and selector it calls gets `request_ctx(request)`; its forms and inline
+    formsets get the same ctx as a class attribute (`self.ctx`, see CtxForm).
 
     `show_full_result_count = False` drops the second COUNT(*) over the whole table that Django
     runs on filtered pages ("5 results (100,000 total)"). An admin that lists "export_csv" in
@@ -78,6 +91,17 @@ class OfficeAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     csv_columns: tuple[tuple[str, str | Callable[[Any], Any]], ...] = ()
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.ctx = request_ctx(request)  # a class made for this request by modelform_factory
+        return form
+
+    def get_formsets_with_inlines(self, request, obj=None):
+        for formset, inline in super().get_formsets_with_inlines(request, obj):
+            # Both classes are made for this request by inlineformset_factory.
+            formset.ctx = formset.form.ctx = request_ctx(request)
+            yield formset, inline
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):

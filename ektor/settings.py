@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "ektor",
     "customers",
     "billing",
+    # Above the domain apps: their cross-app admin links (office/admin.py).
+    "office",
 ]
 
 MIDDLEWARE = [

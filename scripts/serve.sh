@@ -2,8 +2,9 @@
 # Serve the back office in production mode without Docker: gunicorn (gunicorn.conf.py) against
 # the MySQL/MariaDB named by DATABASE_URL, static files collected and served by whitenoise.
 # SECRET_KEY and DATABASE_URL come from the environment or .env (or the file named by ENV_FILE).
-# After the static files it runs the container's start sequence (docker/entrypoint.sh): wait
-# for the database, migrate, bootstrap_admin, exec gunicorn.
+# One machine, so it runs the release step itself before the web process, both through the
+# container's entrypoint (docker/entrypoint.sh waits for the database): `manage.py release`
+# (migrate, bootstrap_admin), then exec gunicorn.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh serve
@@ -20,4 +21,5 @@ export PATH="$PWD/.venv/bin:$PATH"
 
 python manage.py check --deploy
 python manage.py collectstatic --noinput --verbosity 0
-exec docker/entrypoint.sh
+docker/entrypoint.sh python manage.py release
+exec docker/entrypoint.sh gunicorn -c gunicorn.conf.py ektor.wsgi

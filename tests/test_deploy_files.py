@@ -72,8 +72,8 @@ def dockerfile_stages() -> dict[str, list[tuple[str, str]]]:
 
 
 def test_compose_services_healthchecks_and_volume(compose):
-    assert set(compose["services"]) == {"db", "api"}
-    db, api = compose["services"]["db"], compose["services"]["api"]
+    assert set(compose["services"]) == {"db", "release", "web"}
+    db, api = compose["services"]["db"], compose["services"]["web"]
 
     assert db["image"] == "mysql:8.0"
     assert "--character-set-server=utf8mb4" in db["command"]
@@ -82,7 +82,10 @@ def test_compose_services_healthchecks_and_volume(compose):
     assert "mysql-data" in compose["volumes"]
     assert "mysql-data:/var/lib/mysql" in db["volumes"]
 
-    assert api["depends_on"] == {"db": {"condition": "service_healthy"}}
+    assert api["depends_on"] == {
+        "db": {"condition": "service_healthy"},
+        "release": {"condition": "service_completed_successfully"},
+    }
     assert api["ports"] == ["8000:8000"]
     assert api["build"]["context"] == ".."
     assert (DOCKER / api["build"]["context"] / api["build"]["dockerfile"]).resolve() == (
@@ -96,7 +99,8 @@ def test_compose_services_healthchecks_and_volume(compose):
 
 
 def test_compose_env_file_example_is_committed_and_real_one_ignored(compose):
-    assert compose["services"]["api"]["env_file"] == ".env"
+    for name in ("release", "web"):
+        assert compose["services"][name]["env_file"] == ".env"
     assert (DOCKER / ".env.example").is_file()
     if not (ROOT / ".git").exists() or not shutil.which("git"):
         pytest.skip("needs a git checkout (the image has none)")
@@ -129,7 +133,7 @@ def test_every_variable_compose_passes_is_read_by_the_app(compose):
             assert read_by_app(key), f"{key} is not read by ektor/settings.py or gunicorn.conf.py"
             assert key in root_example, f"{key} is missing from .env.example"
         assert in_readme(key, readme), f"{key} is missing from README.md"
-    for key in compose["services"]["api"]["environment"]:
+    for key in compose["services"]["web"]["environment"]:
         assert read_by_app(key), f"{key} is not read by ektor/settings.py"
     # Whatever compose substitutes comes from docker/.env or has a default.
     for key, default in interpolated.items():
@@ -189,18 +193,73 @@ def test_entrypoint_is_executable_posix_shell_in_the_right_order():
             continue
         result = subprocess.run([shell, "-n", str(entrypoint)], capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
-    steps = [
-        "manage.py wait_for_db",
-        "manage.py migrate --noinput",
-        "manage.py bootstrap_admin",
-        "exec gunicorn -c gunicorn.conf.py ektor.wsgi",
-    ]
     # The cache table is a migration: no start script or doc may need a second schema step.
     for path in (entrypoint, ROOT / "scripts" / "serve.sh", ROOT / "scripts" / "run.sh"):
         assert "createcachetable" not in path.read_text(), path
-    positions = [text.index(step) for step in steps]
-    assert positions == sorted(positions)
-    assert text.rstrip().endswith(steps[-1])
+    commands = [line for line in text.splitlines() if line and not line.startswith("#")]
+    # Wait for the database, then become the command given: the image's CMD (web) or release.
+    assert commands[-2:] == ["python manage.py wait_for_db --timeout 60", 'exec "$@"']
+    # Every replica starts here, so nothing here changes the schema or the users.
+    assert not any("migrate" in line or "bootstrap_admin" in line for line in commands)
+
+
+def test_entrypoint_becomes_the_command_it_is_given(tmp_path):
+    """`exec "$@"`: the command replaces the shell (same process id), arguments intact."""
+    fake = tmp_path / "app"
+    (fake / "docker").mkdir(parents=True)
+    shutil.copy(DOCKER / "entrypoint.sh", fake / "docker" / "entrypoint.sh")
+    # A stand-in `python` on PATH answers the wait for the database.
+    (tmp_path / "bin").mkdir()
+    stub = tmp_path / "bin" / "python"
+    stub.write_text('#!/bin/sh\necho "waited: $*"\n')
+    stub.chmod(0o755)
+    env = {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin"}
+    script = 'echo "shell $$"; exec "$0" "$@"'
+    result = subprocess.run(
+        [
+            "sh",
+            "-c",
+            script,
+            str(fake / "docker" / "entrypoint.sh"),
+            "sh",
+            "-c",
+            'echo "cmd $$ $1"',
+            "_",
+            "two words",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    shell, waited, command = result.stdout.splitlines()
+    assert waited == "waited: manage.py wait_for_db --timeout 60"
+    assert command == f"cmd {shell.split()[1]} two words"
+
+
+def test_the_release_step_runs_once_not_in_every_replica(compose):
+    """compose runs `release` once before web; the image's CMD is only the web server; the
+    systemd unit and make serve run the release step before gunicorn, not inside it."""
+    release = compose["services"]["release"]
+    assert release["command"] == ["python", "manage.py", "release"]
+    assert release["restart"] == "no"
+    assert release["depends_on"] == {"db": {"condition": "service_healthy"}}
+    assert release["build"] == compose["services"]["web"]["build"]
+    assert "command" not in compose["services"]["web"]
+    cmd = [args for instruction, args in dockerfile_stages()["runtime"] if instruction == "CMD"]
+    assert cmd == ['["gunicorn", "-c", "gunicorn.conf.py", "ektor.wsgi"]']
+    serve = (ROOT / "scripts" / "serve.sh").read_text().strip().splitlines()
+    assert serve[-2:] == [
+        "docker/entrypoint.sh python manage.py release",
+        "exec docker/entrypoint.sh gunicorn -c gunicorn.conf.py ektor.wsgi",
+    ]
+    deployment = (ROOT / "docs" / "deployment.md").read_text()
+    assert "ExecStartPre=/srv/ektor/docker/entrypoint.sh python manage.py release" in deployment
+    assert (
+        "ExecStart=/srv/ektor/docker/entrypoint.sh gunicorn -c gunicorn.conf.py ektor.wsgi"
+        in deployment
+    )
 
 
 def test_serve_script_is_executable_and_parses():

@@ -19,6 +19,7 @@ from billing import services as billing
 from billing.admin import statement_url
 from billing.models import Invoice
 from billing.tests.conftest import make_invoice
+from core.context import Ctx
 from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor import admin_tools
 
@@ -35,16 +36,16 @@ def fill(rows: int) -> None:
     for n in range(rows):
         prop = PropertyFactory()
         invoice = make_invoice(prop=prop, issued=days_ago(40 + n))
-        billing.payment_record(invoice_id=invoice.pk, amount=Decimal("10.00"))
-        session_start(user=UserFactory())
+        billing.payment_record(Ctx.system(), invoice_id=invoice.pk, amount=Decimal("10.00"))
+        session_start(Ctx.system(), user=UserFactory())
 
 
 # --- the index ----------------------------------------------------------------------------
 
 
-def test_index_opens_on_the_office_figures(staff_web):
+def test_index_opens_on_the_office_figures(ctx, staff_web):
     overdue = make_invoice(total="120.00", issued=days_ago(30))  # due 23 days ago
-    billing.payment_record(invoice_id=overdue.pk, amount=Decimal("20.00"))
+    billing.payment_record(ctx, invoice_id=overdue.pk, amount=Decimal("20.00"))
     make_invoice(total="80.00", issued=days_ago(1))  # sent, not yet due
     make_invoice(total="1234.50", status="draft", issued=days_ago(1))
     response = staff_web.get("/admin/")
@@ -152,9 +153,9 @@ def one_of_each() -> dict:
     """A row of every model the admin registers, by changelist URL."""
     prop = PropertyFactory()
     invoice = make_invoice(prop=prop)
-    payment = billing.payment_record(invoice_id=invoice.pk, amount=Decimal("10.00"))
+    payment = billing.payment_record(Ctx.system(), invoice_id=invoice.pk, amount=Decimal("10.00"))
     user = UserFactory()
-    session_start(user=user)
+    session_start(Ctx.system(), user=user)
     return {
         "/admin/customers/customer/": prop.customer,
         "/admin/customers/property/": prop,
@@ -256,9 +257,9 @@ def test_export_customers(admin_web):
     datetime.datetime.fromisoformat(row["created_at"])
 
 
-def test_export_invoices_money_plain_and_dates_iso(admin_web):
+def test_export_invoices_money_plain_and_dates_iso(ctx, admin_web):
     invoice = make_invoice(total="1234.50", issued="2026-01-11")
-    billing.payment_record(invoice_id=invoice.pk, amount=Decimal("34.50"))
+    billing.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("34.50"))
     other = make_invoice()
     rows = export(admin_web, "/admin/billing/invoice/", [invoice.pk, other.pk])
     row = next(r for r in rows if r["id"] == str(invoice.pk))
@@ -272,9 +273,10 @@ def test_export_invoices_money_plain_and_dates_iso(admin_web):
     assert row["customer"] == invoice.customer.full_name
 
 
-def test_export_payments(admin_web, django_assert_max_num_queries):
+def test_export_payments(ctx, admin_web, django_assert_max_num_queries):
     payments = [
         billing.payment_record(
+            ctx,
             invoice_id=make_invoice().pk,
             amount=Decimal("12.30"),
             paid_date=datetime.date(2026, 1, 12),
@@ -294,7 +296,7 @@ def test_export_payments(admin_web, django_assert_max_num_queries):
     assert rows[0]["invoice_number"].startswith("INV-")
     assert {(r["reversed_at"], r["reversal_reason"]) for r in rows} == {("", "")}
     # A reversed payment stays in the export, marked.
-    billing.payment_reverse(payment_id=ids[0], reason="Bounced", by=None)
+    billing.payment_reverse(ctx, payment_id=ids[0], reason="Bounced")
     row = next(
         r for r in export(admin_web, "/admin/billing/payment/", ids) if r["id"] == str(ids[0])
     )
@@ -305,12 +307,12 @@ def test_export_payments(admin_web, django_assert_max_num_queries):
 # --- from a customer, one click to what is theirs ---------------------------------------------
 
 
-def test_customer_page_links_to_their_lists_and_statement(staff_web):
+def test_customer_page_links_to_their_lists_and_statement(ctx, staff_web):
     customer = CustomerFactory(first_name="Ana", last_name="Rivera")
     mine = make_invoice(prop=PropertyFactory(customer=customer), issued=days_ago(3))
-    billing.payment_record(invoice_id=mine.pk, amount=Decimal("5.00"))
+    billing.payment_record(ctx, invoice_id=mine.pk, amount=Decimal("5.00"))
     theirs = make_invoice()
-    billing.payment_record(invoice_id=theirs.pk, amount=Decimal("5.00"))
+    billing.payment_record(ctx, invoice_id=theirs.pk, amount=Decimal("5.00"))
     page = staff_web.get(f"/admin/customers/customer/{customer.pk}/change/").content.decode()
     year = timezone.localdate().year
     links = {
@@ -332,13 +334,13 @@ def test_customer_page_links_to_their_lists_and_statement(staff_web):
     assert opened.status_code == 200 and opened.context["statement"].items == [mine]
 
 
-def test_customer_changelist_counts_open_invoices(staff_web):
+def test_customer_changelist_counts_open_invoices(ctx, staff_web):
     customer = CustomerFactory()
     prop = PropertyFactory(customer=customer)
     make_invoice(prop=prop)
     make_invoice(prop=prop, status="draft")
     paid = make_invoice(prop=prop, total="10.00")
-    billing.payment_record(invoice_id=paid.pk, amount=Decimal("10.00"))
+    billing.payment_record(ctx, invoice_id=paid.pk, amount=Decimal("10.00"))
     content = staff_web.get("/admin/customers/customer/").content.decode()
     assert '<td class="field-open_invoice_count">1</td>' in content
     assert '<td class="field-property_count">1</td>' in content

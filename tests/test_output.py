@@ -15,6 +15,7 @@ from billing.api import serializers as billing_out
 from billing.models import Payment
 from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory
+from core.context import Ctx
 from customers.api import serializers as customers_out
 from customers.models import Customer, Property
 from customers.tests.factories import CustomerFactory, PropertyFactory
@@ -33,7 +34,7 @@ def _subclasses(cls):
 
 
 @pytest.fixture
-def data():
+def data(ctx):
     """Rows where every field has a value and, where it may, none."""
     UserFactory(is_active=False)
     CustomerFactory(email=None, phone=None, is_active=False)
@@ -41,20 +42,22 @@ def data():
     prop = PropertyFactory(address2="Unit 2", notes="Gate code 1234")
     PropertyFactory(address2=None, is_active=False)
     paid = make_invoice(prop=prop, total="133.80", notes="Monthly")
-    services.payment_record(invoice_id=paid.pk, amount=Decimal("133.80"), reference="CHK-1")
+    services.payment_record(ctx, invoice_id=paid.pk, amount=Decimal("133.80"), reference="CHK-1")
     partial = make_invoice(prop=prop, total="0.30", issued="2026-02-11")
     for _ in range(3):  # 0.1 three times: exact to the cent on SQLite too
-        services.payment_record(invoice_id=partial.pk, amount=Decimal("0.10"), notes="Part")
-    services.invoice_void(invoice=make_invoice(prop=prop, issued="2026-03-11"), reason="Typo")
+        services.payment_record(ctx, invoice_id=partial.pk, amount=Decimal("0.10"), notes="Part")
+    services.invoice_void(ctx, invoice=make_invoice(prop=prop, issued="2026-03-11"), reason="Typo")
     InvoiceFactory(property=prop, due_date=None, notes="")  # a draft: no number, no due date
     make_invoice(prop=prop, total="20.00", issued="2026-04-12")  # sent, nothing paid
     first = Payment.objects.filter(invoice=partial).order_by("id").first()
-    services.payment_reverse(payment_id=first.pk, reason="Bounced", by=UserFactory())
+    by_user = Ctx.for_user(UserFactory())  # reversed_by has a value
+    services.payment_reverse(by_user, payment_id=first.pk, reason="Bounced")
     return prop
 
 
-def _statement(prop):
+def _statement(ctx, prop):
     return selectors.customer_statement(
+        ctx,
         customer_id=prop.customer_id,
         from_date=datetime.date(2026, 1, 1),
         to_date=datetime.date(2026, 12, 31),
@@ -64,17 +67,17 @@ def _statement(prop):
 # Each declaration: the queryset its API list reads (None: not listed) and the objects it
 # renders (a detail, a write's answer).
 CASES = {
-    UserOut: lambda prop: (user_list(), None),
-    customers_out.CustomerOut: lambda prop: (Customer.objects.order_by("-id"), None),
-    customers_out.PropertyOut: lambda prop: (Property.objects.order_by("-id"), None),
-    billing_out.InvoiceOut: lambda prop: (
-        selectors.invoice_list(),
-        list(selectors.invoice_queryset()),
+    UserOut: lambda ctx, prop: (user_list(ctx), None),
+    customers_out.CustomerOut: lambda ctx, prop: (Customer.objects.order_by("-id"), None),
+    customers_out.PropertyOut: lambda ctx, prop: (Property.objects.order_by("-id"), None),
+    billing_out.InvoiceOut: lambda ctx, prop: (
+        selectors.invoice_list(ctx),
+        list(selectors.invoice_queryset(ctx)),
     ),
-    billing_out.PaymentOut: lambda prop: (selectors.payment_queryset(), None),
-    billing_out.StatementOut: lambda prop: (None, [_statement(prop)]),
-    billing_out.StatementItemOut: lambda prop: (None, _statement(prop).items),
-    billing_out.StatementPaymentOut: lambda prop: (None, _statement(prop).payments),
+    billing_out.PaymentOut: lambda ctx, prop: (selectors.payment_queryset(ctx), None),
+    billing_out.StatementOut: lambda ctx, prop: (None, [_statement(ctx, prop)]),
+    billing_out.StatementItemOut: lambda ctx, prop: (None, _statement(ctx, prop).items),
+    billing_out.StatementPaymentOut: lambda ctx, prop: (None, _statement(ctx, prop).payments),
 }
 
 
@@ -93,8 +96,8 @@ def _assert_same(out, encoded: list[dict], drf: list[dict]):
 
 @pytest.mark.parametrize("zone", ["UTC", "America/Puerto_Rico"])
 @pytest.mark.parametrize("out", list(CASES), ids=lambda out: out.__name__)
-def test_the_encoder_renders_what_drf_renders(data, out, zone):
-    queryset, objects = CASES[out](data)
+def test_the_encoder_renders_what_drf_renders(ctx, data, out, zone):
+    queryset, objects = CASES[out](ctx, data)
     with timezone.override(zone):
         objects = list(queryset) if objects is None else objects
         drf = out(objects, many=True).data
@@ -104,12 +107,12 @@ def test_the_encoder_renders_what_drf_renders(data, out, zone):
         assert out.encode(objects[0]) == out(objects[0]).data
 
 
-def test_computed_fields_match_the_database():
+def test_computed_fields_match_the_database(ctx):
     """InvoiceOut's balance_due is computed from the row: a void invoice owes nothing."""
     void = make_invoice(total="50.00")
-    services.invoice_void(invoice=void, reason="Typo")
+    services.invoice_void(ctx, invoice=void, reason="Typo")
     rows = billing_out.InvoiceOut.encode_rows(
-        selectors.invoice_list().values(*billing_out.InvoiceOut.columns())
+        selectors.invoice_list(ctx).values(*billing_out.InvoiceOut.columns())
     )
     assert rows[0]["balance_due"] == "0.00"
     assert "balance_due" not in billing_out.InvoiceOut.columns()

@@ -75,9 +75,11 @@ class TokenView(SignInView):
         choose between two body types.
         """
         data = self.validated(TokenIn)
-        user = services.user_authenticate(login=data["username"], password=data["password"])
+        user = services.user_authenticate(
+            self.ctx, login=data["username"], password=data["password"]
+        )
         tokens = services.session_start(
-            user=user, user_agent=_user_agent(request), ip_address=client_ip(request)
+            self.ctx, user=user, user_agent=_user_agent(request), ip_address=client_ip(request)
         )
         return Response(tokens, headers=NO_STORE)
 
@@ -97,7 +99,7 @@ class RefreshView(SignInView):
         """New tokens for a refresh token; the old refresh token stops working."""
         data = self.validated(RefreshIn)
         tokens = services.session_refresh(
-            refresh_token=data["refresh_token"], ip_address=client_ip(request)
+            self.ctx, refresh_token=data["refresh_token"], ip_address=client_ip(request)
         )
         return Response(tokens, headers=NO_STORE)
 
@@ -113,7 +115,7 @@ class RegisterView(ApiViewSet):
     @extend_schema(request=RegisterIn, responses={201: UserOut})
     def create(self, request):
         """Register a staff user (anyone while registration is open, otherwise admins)."""
-        user = services.user_create(**self.validated(RegisterIn), role=Role.STAFF)
+        user = services.user_create(self.ctx, **self.validated(RegisterIn), role=Role.STAFF)
         return self.output(user, status=status.HTTP_201_CREATED)
 
 
@@ -127,7 +129,7 @@ class LogoutView(SignedInView):
     @extend_schema(request=None, responses={204: NO_CONTENT})
     def create(self, request):
         """End the current session: its tokens stop working at once."""
-        services.session_end(session=request.auth_session, reason="logout")
+        services.session_end(self.ctx, session=request.auth_session, reason="logout")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -135,7 +137,7 @@ class LogoutAllView(SignedInView):
     @extend_schema(request=None, responses={204: NO_CONTENT})
     def create(self, request):
         """End every session of the caller."""
-        services.sessions_end_all(user=request.user, reason="logout_all")
+        services.sessions_end_all(self.ctx, user=request.user, reason="logout_all")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -156,6 +158,7 @@ class PasswordView(SignedInView):
         """Change the caller's password; their other sessions end."""
         data = self.validated(PasswordChangeIn)
         services.password_change(
+            self.ctx,
             user=request.user,
             current_password=data["current_password"],
             new_password=data["new_password"],
@@ -170,7 +173,7 @@ class SessionViewSet(SignedInView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return AuthSession.objects.none()
-        return selectors.session_list_open(user=self.request.user)
+        return selectors.session_list_open(self.ctx, user=self.request.user)
 
     @extend_schema(responses={200: SessionOut(many=True)})
     def list(self, request):
@@ -190,10 +193,10 @@ class SessionViewSet(SignedInView):
             raise RequestValidationError(
                 [{"loc": ["path", "session_id"], "msg": "Input should be a UUID", "type": "uuid"}]
             ) from None
-        session = selectors.session_get_open(user=request.user, session_id=parsed)
+        session = selectors.session_get_open(self.ctx, user=request.user, session_id=parsed)
         if session is None:
             raise NotFound("Session")
-        services.session_end(session=session, reason="revoked")
+        services.session_end(self.ctx, session=session, reason="revoked")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -208,15 +211,16 @@ class UserViewSet(ListMixin, RetrieveMixin, ApiViewSet):
     }
 
     def get_queryset(self):
-        return selectors.user_list()
+        return selectors.user_list(self.ctx)
 
     @extend_schema(request=UserCreateIn, responses={201: UserOut})
     def create(self, request):
-        user = services.user_create(**self.validated(UserCreateIn))
+        user = services.user_create(self.ctx, **self.validated(UserCreateIn))
         return self.output(user, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=UserUpdateIn, responses={200: UserOut})
     def partial_update(self, request, pk: str):
         user = self.get_object()
-        user = services.user_update(user=user, data=self.validated(UserUpdateIn, partial=True))
+        data = self.validated(UserUpdateIn, partial=True)
+        user = services.user_update(self.ctx, user=user, data=data)
         return self.output(user)

@@ -1,6 +1,7 @@
 import factory
 
 from accounts.models import Role, User
+from core.context import Ctx
 
 DEFAULT_PASSWORD = "Correct-Horse-42"
 
@@ -26,4 +27,4 @@ class UserFactory(factory.django.DjangoModelFactory):
         if create:
             from accounts.services import user_sync_role_group
 
-            user_sync_role_group(user=self)
+            user_sync_role_group(Ctx.system(), user=self)

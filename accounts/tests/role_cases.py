@@ -3,6 +3,7 @@
 from accounts.models import AuthSession
 from accounts.services import session_start
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from core.context import Ctx
 from ektor.testing import RoleCase
 
 API = "/api/v1"
@@ -17,7 +18,7 @@ def _sign_in_body() -> dict:
 
 
 def _refresh_body() -> dict:
-    return {"refresh_token": session_start(user=UserFactory())["refresh_token"]}
+    return {"refresh_token": session_start(Ctx.system(), user=UserFactory())["refresh_token"]}
 
 
 def _own_session_path() -> str:

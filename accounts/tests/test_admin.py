@@ -32,11 +32,11 @@ def change_form(user: User, **overrides) -> dict:
 
 @pytest.mark.parametrize("size", [1, 20])
 def test_users_changelist_shows_role_active_and_last_sign_in(
-    admin_web, django_assert_max_num_queries, size
+    ctx, admin_web, django_assert_max_num_queries, size
 ):
     UserFactory.create_batch(size)
     signed_in = UserFactory(username="recent")
-    session_start(user=signed_in)
+    session_start(ctx, user=signed_in)
     with django_assert_max_num_queries(8):
         response = admin_web.get(USERS)
     assert response.status_code == 200
@@ -122,9 +122,9 @@ def api_me(tokens: dict):
     return client.get("/api/v1/auth/me")
 
 
-def test_password_set_in_the_admin_ends_the_users_sessions(admin_web, staff_user, admin_user):
-    tokens = session_start(user=staff_user)
-    admins = session_start(user=admin_user)
+def test_password_set_in_the_admin_ends_the_users_sessions(ctx, admin_web, staff_user, admin_user):
+    tokens = session_start(ctx, user=staff_user)
+    admins = session_start(ctx, user=admin_user)
     response = admin_web.post(
         f"{USERS}{staff_user.pk}/password/",
         {"password1": "Float-Line-4471", "password2": "Float-Line-4471"},
@@ -139,8 +139,8 @@ def test_password_set_in_the_admin_ends_the_users_sessions(admin_web, staff_user
     assert api_me(admins).status_code == 200
 
 
-def test_password_disabled_in_the_admin_ends_the_users_sessions(admin_web, staff_user):
-    tokens = session_start(user=staff_user)
+def test_password_disabled_in_the_admin_ends_the_users_sessions(ctx, admin_web, staff_user):
+    tokens = session_start(ctx, user=staff_user)
     response = admin_web.post(
         f"{USERS}{staff_user.pk}/password/", {"usable_password": "false", "unset-password": "1"}
     )
@@ -150,8 +150,8 @@ def test_password_disabled_in_the_admin_ends_the_users_sessions(admin_web, staff
     assert assert_envelope(api_me(tokens), 401)["details"]["reason"] == "session_ended"
 
 
-def test_password_set_in_the_admin_is_checked_and_then_nothing_ends(admin_web, staff_user):
-    tokens = session_start(user=staff_user)
+def test_password_set_in_the_admin_is_checked_and_then_nothing_ends(ctx, admin_web, staff_user):
+    tokens = session_start(ctx, user=staff_user)
     response = admin_web.post(
         f"{USERS}{staff_user.pk}/password/", {"password1": "12345678", "password2": "12345678"}
     )
@@ -168,10 +168,10 @@ def test_staff_cannot_manage_users_in_the_admin(staff_user):
 
 
 def test_sessions_are_listed_and_ended_by_the_action(
-    admin_web, staff_user, django_assert_max_num_queries
+    ctx, admin_web, staff_user, django_assert_max_num_queries
 ):
     for _ in range(3):
-        session_start(user=staff_user, user_agent="PoolApp/2.1", ip_address="203.0.113.7")
+        session_start(ctx, user=staff_user, user_agent="PoolApp/2.1", ip_address="203.0.113.7")
     with django_assert_max_num_queries(8):
         response = admin_web.get(SESSIONS)
     html = response.content.decode()
@@ -188,8 +188,8 @@ def test_sessions_are_listed_and_ended_by_the_action(
     assert AuthSession.objects.open().filter(kind="api").count() == 1
 
 
-def test_a_session_is_read_only_in_the_admin(admin_web, staff_user):
-    session_start(user=staff_user, user_agent="PoolApp/2.1")
+def test_a_session_is_read_only_in_the_admin(ctx, admin_web, staff_user):
+    session_start(ctx, user=staff_user, user_agent="PoolApp/2.1")
     session = AuthSession.objects.get(kind="api")
     page = admin_web.get(f"{SESSIONS}{session.pk}/change/")
     assert page.status_code == 200
@@ -213,10 +213,10 @@ def test_admin_form_refuses_a_username_outside_the_api_rules(admin_web, staff_us
     assert staff_user.username == "clerk"
 
 
-def test_changing_ones_own_password_in_the_admin_ends_ones_api_sessions(admin_user):
+def test_changing_ones_own_password_in_the_admin_ends_ones_api_sessions(ctx, admin_user):
     from accounts.tests.factories import DEFAULT_PASSWORD
 
-    tokens = session_start(user=admin_user)
+    tokens = session_start(ctx, user=admin_user)
     other_browser, client = Client(), Client()
     other_browser.force_login(admin_user)
     client.force_login(admin_user)

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from accounts.models import AuthSession
 from accounts.services import session_start
 from accounts.tests.factories import DEFAULT_PASSWORD
+from core.context import Ctx
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,9 @@ def browser_signed_in(username: str, user_agent: str = "Firefox", address: str =
 
 def api_client(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {session_start(user=user)['access_token']}")
+    client.credentials(
+        HTTP_AUTHORIZATION=f"Bearer {session_start(Ctx.system(), user=user)['access_token']}"
+    )
     return client
 
 

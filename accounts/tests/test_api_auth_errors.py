@@ -41,8 +41,8 @@ def b64(data: dict) -> str:
 
 
 @pytest.fixture
-def tokens(staff_user):
-    return session_start(user=staff_user)
+def tokens(ctx, staff_user):
+    return session_start(ctx, user=staff_user)
 
 
 # --- credentials ----------------------------------------------------------------------------
@@ -160,8 +160,8 @@ def test_alg_none_token_is_401(tokens):
     assert assert_envelope(me_with(unsigned), 401)["details"]["reason"] == "invalid_token"
 
 
-def test_token_naming_another_users_session_is_401(tokens, admin_user):
-    admin_tokens = session_start(user=admin_user)
+def test_token_naming_another_users_session_is_401(ctx, tokens, admin_user):
+    admin_tokens = session_start(ctx, user=admin_user)
     payload = claims(tokens["access_token"]) | {"sid": claims(admin_tokens["access_token"])["sid"]}
     forged = jwt.encode(payload, settings.SIMPLE_JWT["SIGNING_KEY"], algorithm="HS256")
     assert assert_envelope(me_with(forged), 401)["details"]["reason"] == "session_ended"

@@ -179,12 +179,12 @@ def test_bootstrap_admin_refuses_a_bad_email():
 # --- clear_auth_sessions ------------------------------------------------------------------
 
 
-def test_clear_auth_sessions_deletes_expired_and_ended_ones(staff_user):
-    live = session_start(user=staff_user)
-    session_start(user=staff_user)
+def test_clear_auth_sessions_deletes_expired_and_ended_ones(ctx, staff_user):
+    live = session_start(ctx, user=staff_user)
+    session_start(ctx, user=staff_user)
     ended = AuthSession.objects.exclude(pk=_sid(live)).get()
-    session_end(session=ended)
-    expired = AuthSession.objects.get(pk=_sid(session_start(user=staff_user)))
+    session_end(ctx, session=ended)
+    expired = AuthSession.objects.get(pk=_sid(session_start(ctx, user=staff_user)))
     AuthSession.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(1))
 
     out = run("clear_auth_sessions")
@@ -192,9 +192,9 @@ def test_clear_auth_sessions_deletes_expired_and_ended_ones(staff_user):
     assert list(AuthSession.objects.values_list("pk", flat=True)) == [_sid(live)]
 
 
-def test_clear_auth_sessions_can_keep_recently_ended_ones(staff_user):
-    session_start(user=staff_user)
-    session_end(session=AuthSession.objects.get())
+def test_clear_auth_sessions_can_keep_recently_ended_ones(ctx, staff_user):
+    session_start(ctx, user=staff_user)
+    session_end(ctx, session=AuthSession.objects.get())
     assert "deleted 0" in run("clear_auth_sessions", keep_ended_days=7)
     assert run("clear_auth_sessions") == (
         "clear_auth_sessions: deleted 1 expired or ended session.\n"
@@ -231,9 +231,9 @@ def test_changepassword_is_the_accounts_command():
     assert get_commands()["changepassword"] == "accounts"
 
 
-def test_changepassword_ends_the_users_api_sessions(monkeypatch, staff_user, admin_user):
-    phone, laptop = session_start(user=staff_user), session_start(user=staff_user)
-    someone_else = session_start(user=admin_user)
+def test_changepassword_ends_the_users_api_sessions(ctx, monkeypatch, staff_user, admin_user):
+    phone, laptop = session_start(ctx, user=staff_user), session_start(ctx, user=staff_user)
+    someone_else = session_start(ctx, user=admin_user)
     assert api_me(phone).status_code == 200
     type_passwords(monkeypatch, NEW_PASSWORD, NEW_PASSWORD)
 
@@ -254,8 +254,8 @@ def test_changepassword_ends_the_users_api_sessions(monkeypatch, staff_user, adm
     assert api_me(someone_else).status_code == 200
 
 
-def test_changepassword_that_fails_changes_nothing(monkeypatch, staff_user):
-    tokens = session_start(user=staff_user)
+def test_changepassword_that_fails_changes_nothing(ctx, monkeypatch, staff_user):
+    tokens = session_start(ctx, user=staff_user)
     with pytest.raises(CommandError, match="user 'nobody' does not exist"):
         run("changepassword", "nobody")
     # Three tries, each refused by the validators: Django's command gives up.

@@ -107,12 +107,12 @@ def test_a_stranger_guessing_from_elsewhere_cannot_lock_the_user_out(staff_user,
 
 
 @override_settings(AUTH_RATE_LIMIT="2/min")
-def test_register_and_refresh_are_limited_per_address(staff_user):
+def test_register_and_refresh_are_limited_per_address(ctx, staff_user):
     client = APIClient()
     for _ in range(2):
         response = client.post("/api/v1/auth/register", {}, format="json")
         assert response.status_code == 401  # closed: anonymous is refused before counting
-    tokens = session_start(user=staff_user)
+    tokens = session_start(ctx, user=staff_user)
     refresh = tokens["refresh_token"]
     for _ in range(2):
         response = client.post("/api/v1/auth/refresh", {"refresh_token": refresh}, format="json")

@@ -20,9 +20,9 @@ from ektor.testing import run_at_once
 
 
 @pytest.mark.django_db
-def test_user_update_refuses_fields_it_does_not_manage(staff_user):
+def test_user_update_refuses_fields_it_does_not_manage(ctx, staff_user):
     with pytest.raises(ValueError, match="password"):
-        user_update(user=staff_user, data={"password": "x"})
+        user_update(ctx, user=staff_user, data={"password": "x"})
 
 
 @pytest.mark.django_db
@@ -38,47 +38,47 @@ def test_duplicate_caught_by_the_constraint_is_a_409_with_the_reason(staff_user)
 
 
 @pytest.mark.django_db
-def test_sessions_end_all_keeps_the_given_session(staff_user):
+def test_sessions_end_all_keeps_the_given_session(ctx, staff_user):
     for _ in range(3):
-        session_start(user=staff_user)
+        session_start(ctx, user=staff_user)
     keep = AuthSession.objects.first()
-    assert sessions_end_all(user=staff_user, reason="password_changed", keep=keep) == 2
+    assert sessions_end_all(ctx, user=staff_user, reason="password_changed", keep=keep) == 2
     assert list(AuthSession.objects.open()) == [keep]
 
 
 @pytest.mark.django_db
-def test_password_set_writes_only_the_password_and_ends_the_sessions(staff_user):
+def test_password_set_writes_only_the_password_and_ends_the_sessions(ctx, staff_user):
     for _ in range(2):
-        session_start(user=staff_user)
+        session_start(ctx, user=staff_user)
     stale = User.objects.get(pk=staff_user.pk)
     User.objects.filter(pk=staff_user.pk).update(email="new@example.com")
-    assert password_set(user=stale, password="Float-Line-4471") == 2
+    assert password_set(ctx, user=stale, password="Float-Line-4471") == 2
     stored = User.objects.get(pk=staff_user.pk)
     assert stored.check_password("Float-Line-4471")
     assert stored.email == "new@example.com"  # not put back by the stale object
     assert not AuthSession.objects.open().exists()
-    assert password_set(user=stored, password=None) == 0
+    assert password_set(ctx, user=stored, password=None) == 0
     stored.refresh_from_db()
     assert not stored.has_usable_password()
 
 
 @pytest.mark.django_db
-def test_refresh_of_an_ended_session_is_refused(staff_user):
-    tokens = session_start(user=staff_user)
-    sessions_end_all(user=staff_user)
+def test_refresh_of_an_ended_session_is_refused(ctx, staff_user):
+    tokens = session_start(ctx, user=staff_user)
+    sessions_end_all(ctx, user=staff_user)
     with pytest.raises(ApplicationError) as excinfo:
-        session_refresh(refresh_token=tokens["refresh_token"])
+        session_refresh(ctx, refresh_token=tokens["refresh_token"])
     assert (excinfo.value.status, excinfo.value.reason) == (401, "session_ended")
 
 
 @pytest.mark.mariadb
 @pytest.mark.django_db(transaction=True)
-def test_two_admins_demoting_each_other_at_once_leave_one_admin():
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(ctx):
     first = UserFactory(role=Role.ADMIN)
     second = UserFactory(role=Role.ADMIN)
     results = run_at_once(
-        lambda: user_update(user=first, data={"role": Role.STAFF}),
-        lambda: user_update(user=second, data={"is_active": False}),
+        lambda: user_update(ctx, user=first, data={"role": Role.STAFF}),
+        lambda: user_update(ctx, user=second, data={"is_active": False}),
     )
     refused = [r for r in results if isinstance(r, Exception)]
     assert len(refused) == 1, results
@@ -88,12 +88,12 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin():
 
 @pytest.mark.mariadb
 @pytest.mark.django_db(transaction=True)
-def test_simultaneous_registrations_of_one_name_give_one_user_and_one_409():
+def test_simultaneous_registrations_of_one_name_give_one_user_and_one_409(ctx):
     results = run_at_once(
         *[
             (
                 lambda n=n: user_create(
-                    username="Twin", email=f"twin{n}@example.com", password="Ladder-Rung-88"
+                    ctx, username="Twin", email=f"twin{n}@example.com", password="Ladder-Rung-88"
                 )
             )
             for n in range(4)
@@ -128,16 +128,16 @@ def test_simultaneous_registrations_of_one_name_give_one_user_and_one_409():
         ),
     ],
 )
-def test_user_create_checks_every_input_whoever_calls(fields, errors):
+def test_user_create_checks_every_input_whoever_calls(ctx, fields, errors):
     data = {"username": "poolie", "email": "poolie@example.com", "password": "Skimmer-Basket-61"}
     with pytest.raises(RequestValidationError) as excinfo:
-        user_create(**data | fields)
+        user_create(ctx, **data | fields)
     assert [(error["loc"], error["msg"]) for error in excinfo.value.errors] == errors
     assert not User.objects.exists()
 
 
 @pytest.mark.django_db
-def test_user_update_checks_the_email_too(staff_user):
+def test_user_update_checks_the_email_too(ctx, staff_user):
     with pytest.raises(RequestValidationError) as excinfo:
-        user_update(user=staff_user, data={"email": "nope"})
+        user_update(ctx, user=staff_user, data={"email": "nope"})
     assert excinfo.value.errors[0]["msg"] == "Input should be a valid email address"

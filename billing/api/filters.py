@@ -5,6 +5,7 @@ from django_filters import rest_framework as filters
 from billing import selectors
 from billing.models import Invoice, InvoiceStatus, Payment
 from ektor.api.filters import IdFilter, IsoDateFilter, StrictBooleanFilter, StrictFilterSet
+from ektor.ctx import request_ctx
 
 
 class InvoiceFilter(StrictFilterSet):
@@ -20,7 +21,7 @@ class InvoiceFilter(StrictFilterSet):
         fields = ["status", "customer_id", "property_id", "from_date", "to_date", "overdue"]
 
     def filter_overdue(self, queryset, name, value):
-        return selectors.invoice_filter_overdue(queryset, value)
+        return selectors.invoice_filter_overdue(request_ctx(self.request), queryset, value)
 
 
 class PaymentFilter(StrictFilterSet):

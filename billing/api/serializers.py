@@ -4,8 +4,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from billing.models import InvoiceStatus, PaymentMethod
-from billing.selectors import balance_due
+from billing.models import InvoiceStatus, PaymentMethod, balance_due
 from billing.services import REVERSAL_REASON_MAX
 from ektor.api.fields import IsoDateField, MoneyField, StrictCharField, StrictIntegerField
 from ektor.api.output import Output

@@ -42,28 +42,30 @@ class InvoiceViewSet(ListMixin, RetrieveMixin, ApiViewSet):
     }
 
     def get_queryset(self):
-        return selectors.invoice_list() if self.action == "list" else selectors.invoice_queryset()
+        if self.action == "list":
+            return selectors.invoice_list(self.ctx)
+        return selectors.invoice_queryset(self.ctx)
 
     def _respond(self, invoice: Invoice, status: int = 200) -> Response:
-        fresh = selectors.invoice_get(invoice_id=invoice.pk)
+        fresh = selectors.invoice_get(self.ctx, invoice_id=invoice.pk)
         return self.output(fresh, status=status)
 
     @extend_schema(request=s.InvoiceCreateIn, responses={201: s.InvoiceOut})
     def create(self, request):
-        invoice = services.invoice_create(**self.validated(s.InvoiceCreateIn))
+        invoice = services.invoice_create(self.ctx, **self.validated(s.InvoiceCreateIn))
         return self._respond(invoice, status=201)
 
     @extend_schema(request=s.InvoiceUpdateIn, responses=s.InvoiceOut)
     def partial_update(self, request, pk=None):
         invoice = self.get_object()
         data = self.validated(s.InvoiceUpdateIn, partial=True)
-        return self._respond(services.invoice_update(invoice=invoice, data=data))
+        return self._respond(services.invoice_update(self.ctx, invoice=invoice, data=data))
 
     @extend_schema(request=None, responses=s.InvoiceOut)
     @action(detail=True, methods=["post"])
     def send(self, request, pk=None):
         """Send a draft: it gets its number."""
-        return self._respond(services.invoice_send(invoice=self.get_object()))
+        return self._respond(services.invoice_send(self.ctx, invoice=self.get_object()))
 
     @extend_schema(request=s.InvoiceVoidIn, responses=s.InvoiceOut)
     @action(detail=True, methods=["post"])
@@ -71,7 +73,8 @@ class InvoiceViewSet(ListMixin, RetrieveMixin, ApiViewSet):
         """Void an invoice that has no payments."""
         invoice = self.get_object()
         data = self.validated(s.InvoiceVoidIn)
-        return self._respond(services.invoice_void(invoice=invoice, reason=data["reason"]))
+        void = services.invoice_void(self.ctx, invoice=invoice, reason=data["reason"])
+        return self._respond(void)
 
 
 class PaymentViewSet(ListMixin, RetrieveMixin, ApiViewSet):
@@ -89,11 +92,11 @@ class PaymentViewSet(ListMixin, RetrieveMixin, ApiViewSet):
     action_permissions = {"reverse": ["billing.change_payment"]}
 
     def get_queryset(self):
-        return selectors.payment_queryset()
+        return selectors.payment_queryset(self.ctx)
 
     @extend_schema(request=s.PaymentIn, responses={201: s.PaymentOut})
     def create(self, request):
-        payment = services.payment_record(**self.validated(s.PaymentIn))
+        payment = services.payment_record(self.ctx, **self.validated(s.PaymentIn))
         return self.output(payment, status=201)
 
     @extend_schema(request=s.PaymentReverseIn, responses=s.PaymentOut)
@@ -102,9 +105,7 @@ class PaymentViewSet(ListMixin, RetrieveMixin, ApiViewSet):
         """Reverse a payment: kept on record, counted as nothing."""
         payment = self.get_object()
         data = self.validated(s.PaymentReverseIn)
-        reversed_ = services.payment_reverse(
-            payment_id=payment.pk, reason=data["reason"], by=request.user
-        )
+        reversed_ = services.payment_reverse(self.ctx, payment_id=payment.pk, reason=data["reason"])
         return self.output(reversed_)
 
 
@@ -129,6 +130,7 @@ class CustomerStatementView(ApiView):
             raise RequestValidationError(flatten_errors(path.errors, ["path"]))
         period = validate_query(s.StatementQuery, request)
         statement = selectors.customer_statement(
+            self.ctx,
             customer_id=path.validated_data["customer_id"],
             from_date=period["from"],
             to_date=period["to"],

@@ -11,6 +11,7 @@ from billing import services
 from billing.models import Invoice, Payment
 from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory
+from core.context import Ctx
 from customers.tests.factories import PropertyFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,8 +52,8 @@ def draft_fields(invoice: Invoice, **overrides) -> dict:
     return {**data, **overrides}
 
 
-def test_overpayment_is_refused_with_a_readable_message(admin_web, invoice):
-    services.payment_record(invoice_id=invoice.pk, amount=Decimal("80.00"))
+def test_overpayment_is_refused_with_a_readable_message(ctx, admin_web, invoice):
+    services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("80.00"))
     url = f"{CHANGELIST}{invoice.pk}/change/"
     response = admin_web.post(url, change_post(invoice, [{"amount": "30.00"}]))
     assert response.status_code == 200
@@ -138,10 +139,10 @@ def test_draft_edit_goes_through_invoice_update(admin_web):
     assert (draft.total, draft.status) == (Decimal("105.00"), "draft")
 
 
-def test_send_and_void_actions(admin_web):
+def test_send_and_void_actions(ctx, admin_web):
     drafts = InvoiceFactory.create_batch(2)
     paid = make_invoice()
-    services.payment_record(invoice_id=paid.pk, amount=Decimal("100.00"))
+    services.payment_record(ctx, invoice_id=paid.pk, amount=Decimal("100.00"))
     ids = [str(d.pk) for d in drafts]
     response = admin_web.post(
         CHANGELIST, {"action": "send_selected", "_selected_action": ids}, follow=True
@@ -164,8 +165,8 @@ def test_send_and_void_actions(admin_web):
     assert Invoice.objects.get(pk=paid.pk).status == "paid"
 
 
-def test_no_delete_anywhere(admin_web, invoice):
-    payment = services.payment_record(invoice_id=invoice.pk, amount=Decimal("1.00"))
+def test_no_delete_anywhere(ctx, admin_web, invoice):
+    payment = services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("1.00"))
     assert admin_web.get(f"{CHANGELIST}{invoice.pk}/delete/").status_code == 403
     assert admin_web.get(f"/admin/billing/payment/{payment.pk}/delete/").status_code == 403
     assert "delete_selected" not in admin_web.get(CHANGELIST).content.decode()
@@ -224,11 +225,11 @@ def test_a_payment_dated_after_today_is_refused_in_the_admin(admin_web, invoice)
 PAYMENTS = "/admin/billing/payment/"
 
 
-def test_reverse_payments_from_the_list_asks_for_the_reason(admin_web, admin_user):
+def test_reverse_payments_from_the_list_asks_for_the_reason(ctx, admin_web, admin_user):
     invoice = make_invoice()
-    wrong = services.payment_record(invoice_id=invoice.pk, amount=Decimal("100.00"))
-    done = services.payment_record(invoice_id=make_invoice().pk, amount=Decimal("5.00"))
-    services.payment_reverse(payment_id=done.pk, reason="Bounced", by=admin_user)
+    wrong = services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("100.00"))
+    done = services.payment_record(ctx, invoice_id=make_invoice().pk, amount=Decimal("5.00"))
+    services.payment_reverse(Ctx.for_user(admin_user), payment_id=done.pk, reason="Bounced")
     ids = [str(wrong.pk), str(done.pk)]
     page = admin_web.post(PAYMENTS, {"action": "reverse_selected", "_selected_action": ids})
     assert page.status_code == 200 and 'name="reason"' in page.content.decode()
@@ -258,8 +259,8 @@ def test_reverse_payments_from_the_list_asks_for_the_reason(admin_web, admin_use
     assert "100.00 on INV-2026-000001 (reversed)" in page
 
 
-def test_reverse_button_on_the_payment_page(admin_web, admin_user, staff_web, invoice):
-    payment = services.payment_record(invoice_id=invoice.pk, amount=Decimal("40.00"))
+def test_reverse_button_on_the_payment_page(ctx, admin_web, admin_user, staff_web, invoice):
+    payment = services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("40.00"))
     url = f"{PAYMENTS}{payment.pk}/reverse/"
     page = admin_web.get(f"{PAYMENTS}{payment.pk}/change/").content.decode()
     assert url in page
@@ -279,9 +280,11 @@ def test_reverse_button_on_the_payment_page(admin_web, admin_user, staff_web, in
 
 
 @pytest.mark.parametrize("count", [1, 20])
-def test_changelists_run_a_fixed_number_of_queries(admin_web, django_assert_max_num_queries, count):
+def test_changelists_run_a_fixed_number_of_queries(
+    ctx, admin_web, django_assert_max_num_queries, count
+):
     for _ in range(count):
-        services.payment_record(invoice_id=make_invoice().pk, amount=Decimal("1.00"))
+        services.payment_record(ctx, invoice_id=make_invoice().pk, amount=Decimal("1.00"))
     admin_web.get(CHANGELIST)  # the first load caches the table's count
     admin_web.get("/admin/billing/payment/")
     with django_assert_max_num_queries(12):
@@ -330,8 +333,8 @@ def test_lowering_a_draft_total_below_a_new_payment_is_refused_not_a_500(admin_w
 # --- the invoice page: its own buttons, its amounts, its defaults -----------------------------
 
 
-def test_a_sent_invoice_page_shows_its_amounts_and_buttons(admin_web, invoice):
-    services.payment_record(invoice_id=invoice.pk, amount=Decimal("40.00"))
+def test_a_sent_invoice_page_shows_its_amounts_and_buttons(ctx, admin_web, invoice):
+    services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("40.00"))
     response = admin_web.get(f"{CHANGELIST}{invoice.pk}/change/")
     page = response.content.decode()
     assert '<div class="readonly">$40.00</div>' in page  # amount paid
@@ -343,8 +346,10 @@ def test_a_sent_invoice_page_shows_its_amounts_and_buttons(admin_web, invoice):
     assert response.context["inline_admin_formsets"][0].formset.total_form_count() == 2
 
 
-def test_a_paid_invoice_page_has_no_empty_payment_row_and_no_payment_buttons(admin_web, invoice):
-    services.payment_record(invoice_id=invoice.pk, amount=Decimal("100.00"))
+def test_a_paid_invoice_page_has_no_empty_payment_row_and_no_payment_buttons(
+    ctx, admin_web, invoice
+):
+    services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("100.00"))
     response = admin_web.get(f"{CHANGELIST}{invoice.pk}/change/")
     page = response.content.decode()
     formset = response.context["inline_admin_formsets"][0].formset
@@ -408,13 +413,13 @@ def test_an_inactive_customer_is_not_a_choice_for_a_new_invoice(admin_web):
     assert response.status_code == 302
 
 
-def test_the_payment_list_links_its_invoice_and_customer_and_finds_by_name(admin_web):
+def test_the_payment_list_links_its_invoice_and_customer_and_finds_by_name(ctx, admin_web):
     from customers.tests.factories import CustomerFactory
 
     ana = CustomerFactory(first_name="Ana", last_name="Rivera")
     mine = make_invoice(prop=PropertyFactory(customer=ana))
-    payment = services.payment_record(invoice_id=mine.pk, amount=Decimal("5.00"))
-    services.payment_record(invoice_id=make_invoice().pk, amount=Decimal("5.00"))
+    payment = services.payment_record(ctx, invoice_id=mine.pk, amount=Decimal("5.00"))
+    services.payment_record(ctx, invoice_id=make_invoice().pk, amount=Decimal("5.00"))
     page = admin_web.get("/admin/billing/payment/").content.decode()
     assert f'<a href="/admin/billing/invoice/{mine.pk}/change/">{mine.number}</a>' in page
     assert f'<a href="/admin/customers/customer/{ana.pk}/change/">Ana Rivera</a>' in page

@@ -218,8 +218,8 @@ class TestUpdateSendVoid:
             "invoice_void",
         )
 
-    def test_void_with_payments_is_409(self, admin_client_api, invoice):
-        services.payment_record(invoice_id=invoice.pk, amount=Decimal("1.00"))
+    def test_void_with_payments_is_409(self, ctx, admin_client_api, invoice):
+        services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("1.00"))
         error(
             admin_client_api.post(f"{URL}/{invoice.pk}/void", {"reason": "x"}, format="json"),
             409,
@@ -238,12 +238,12 @@ class TestUpdateSendVoid:
 
 
 class TestList:
-    def test_amounts_and_filters(self, staff_client_api):
+    def test_amounts_and_filters(self, ctx, staff_client_api):
         prop = PropertyFactory()
         paid = make_invoice(prop=prop, issued="2099-01-05")
-        services.payment_record(invoice_id=paid.pk, amount=Decimal("100.00"))
+        services.payment_record(ctx, invoice_id=paid.pk, amount=Decimal("100.00"))
         partial = make_invoice(prop=prop, issued="2099-02-05", total="50.00")
-        services.payment_record(invoice_id=partial.pk, amount=Decimal("20.50"))
+        services.payment_record(ctx, invoice_id=partial.pk, amount=Decimal("20.50"))
         draft = make_invoice(status="draft", issued="2099-03-05")
         overdue = make_invoice(issued="2020-01-01")
 
@@ -289,10 +289,10 @@ class TestList:
 
     @pytest.mark.parametrize("count", [1, 20])
     def test_queries_do_not_grow_with_rows(
-        self, staff_client_api, django_assert_num_queries, count
+        self, ctx, staff_client_api, django_assert_num_queries, count
     ):
         for _ in range(count):
-            services.payment_record(invoice_id=make_invoice().pk, amount=Decimal("10.00"))
+            services.payment_record(ctx, invoice_id=make_invoice().pk, amount=Decimal("10.00"))
         staff_client_api.get(URL)  # stores the row count in the cache (ektor/api/counts.py)
         # Session with its user, the cached count, the page.
         with django_assert_num_queries(3):

@@ -71,8 +71,8 @@ def test_rules_in_the_contracts_order(admin_client_api, invoice):
     )
 
 
-def test_void_invoice_is_400_before_other_rules(admin_client_api, invoice):
-    services.invoice_void(invoice=invoice, reason="Mistake")
+def test_void_invoice_is_400_before_other_rules(ctx, admin_client_api, invoice):
+    services.invoice_void(ctx, invoice=invoice, reason="Mistake")
     body = error(pay(admin_client_api, invoice.pk, "500.00"), 400, "invoice_void")
     assert body["message"] == "Invoice INV-2026-000001 is void and cannot be paid"
 
@@ -135,10 +135,12 @@ def test_many_small_payments_reach_the_total_to_the_cent(admin_client_api):
     error(pay(admin_client_api, invoice.pk, "0.01"), 409, "invoice_already_paid")
 
 
-def test_list_filter_and_retrieve(staff_client_api, invoice):
+def test_list_filter_and_retrieve(ctx, staff_client_api, invoice):
     other = make_invoice()
-    mine = services.payment_record(invoice_id=invoice.pk, amount=Decimal("1.00"), reference="A")
-    services.payment_record(invoice_id=other.pk, amount=Decimal("2.00"))
+    mine = services.payment_record(
+        ctx, invoice_id=invoice.pk, amount=Decimal("1.00"), reference="A"
+    )
+    services.payment_record(ctx, invoice_id=other.pk, amount=Decimal("2.00"))
     response = staff_client_api.get(f"{URL}?invoice_id={invoice.pk}")
     assert [row["payment_id"] for row in response.json()] == [mine.pk]
     assert staff_client_api.get(f"{URL}/{mine.pk}").json()["reference"] == "A"
@@ -149,10 +151,12 @@ def test_list_filter_and_retrieve(staff_client_api, invoice):
 
 
 @pytest.mark.parametrize("count", [1, 25])
-def test_list_queries_do_not_grow_with_rows(staff_client_api, django_assert_num_queries, count):
+def test_list_queries_do_not_grow_with_rows(
+    ctx, staff_client_api, django_assert_num_queries, count
+):
     invoice = make_invoice(total="1000.00")
     for _ in range(count):
-        services.payment_record(invoice_id=invoice.pk, amount=Decimal("1.00"))
+        services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("1.00"))
     staff_client_api.get(URL)  # stores the table's row count in the cache (ektor/api/counts.py)
     # session + user, the cached count, the page.
     with django_assert_num_queries(3):
@@ -160,9 +164,9 @@ def test_list_queries_do_not_grow_with_rows(staff_client_api, django_assert_num_
     assert len(response.json()) == count
 
 
-def test_duplicate_reference_reaching_the_constraint_is_a_409(invoice):
+def test_duplicate_reference_reaching_the_constraint_is_a_409(ctx, invoice):
     """The unique constraint backs the check: its error on this database maps to the 409."""
-    services.payment_record(invoice_id=invoice.pk, amount=Decimal("1.00"), reference="R-9")
+    services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("1.00"), reference="R-9")
     with pytest.raises(ApplicationError) as info, conflict_on_integrity(DUPLICATE_REFERENCE):
         Payment.objects.create(
             invoice=invoice, amount=Decimal("1.00"), paid_date=invoice.issued_date, reference="R-9"

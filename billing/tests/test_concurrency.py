@@ -41,14 +41,14 @@ def run_together(count: int, work) -> list[str]:
     return [outcome(r) for r in run_at_once(*[partial(work, n) for n in range(count)])]
 
 
-def test_twenty_payments_of_ten_on_a_hundred():
+def test_twenty_payments_of_ten_on_a_hundred(ctx):
     invoice = make_invoice(total="100.00")
     results = run_together(
-        20, lambda n: services.payment_record(invoice_id=invoice.pk, amount=Decimal("10.00"))
+        20, lambda n: services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("10.00"))
     )
     # Once the tenth lands the invoice is paid, so the rest meet the first 409 rule in order.
     assert Counter(results) == {"ok": 10, "409 invoice_already_paid": 10}
-    row = selectors.invoice_get(invoice_id=invoice.pk)
+    row = selectors.invoice_get(ctx, invoice_id=invoice.pk)
     assert (row.status, row.amount_paid, row.balance_due) == (
         "paid",
         Decimal("100.00"),
@@ -57,13 +57,13 @@ def test_twenty_payments_of_ten_on_a_hundred():
     assert row.paid_at is not None
 
 
-def test_concurrent_payments_that_do_not_divide_the_total_never_overpay():
+def test_concurrent_payments_that_do_not_divide_the_total_never_overpay(ctx):
     invoice = make_invoice(total="100.00")
     results = run_together(
-        20, lambda n: services.payment_record(invoice_id=invoice.pk, amount=Decimal("30.00"))
+        20, lambda n: services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("30.00"))
     )
     assert Counter(results) == {"ok": 3, "409 payment_exceeds_total": 17}
-    row = selectors.invoice_get(invoice_id=invoice.pk)
+    row = selectors.invoice_get(ctx, invoice_id=invoice.pk)
     assert (row.status, row.amount_paid, row.balance_due) == (
         "sent",
         Decimal("90.00"),
@@ -71,30 +71,31 @@ def test_concurrent_payments_that_do_not_divide_the_total_never_overpay():
     )
 
 
-def test_ten_payments_with_the_same_reference():
+def test_ten_payments_with_the_same_reference(ctx):
     invoice = make_invoice(total="100.00")
     results = run_together(
         10,
         lambda n: services.payment_record(
-            invoice_id=invoice.pk, amount=Decimal("1.00"), reference="ATH-777"
+            ctx, invoice_id=invoice.pk, amount=Decimal("1.00"), reference="ATH-777"
         ),
     )
     assert Counter(results) == {"ok": 1, "409 duplicate_payment_reference": 9}
     assert invoice.payments.count() == 1
 
 
-def test_a_reversal_racing_payments_keeps_amount_paid_exact():
+def test_a_reversal_racing_payments_keeps_amount_paid_exact(ctx):
     """Four reversals of one payment and six new payments on its invoice, all at once: one
     reversal wins, and the amount paid is exactly what the counted payments add up to."""
     invoice = make_invoice(total="100.00")
     first, *_ = [
-        services.payment_record(invoice_id=invoice.pk, amount=Decimal("30.00")) for _ in range(3)
+        services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("30.00"))
+        for _ in range(3)
     ]
 
     def work(n: int):
         if n < 4:
-            return services.payment_reverse(payment_id=first.pk, reason=f"Dup {n}", by=None)
-        return services.payment_record(invoice_id=invoice.pk, amount=Decimal("40.00"))
+            return services.payment_reverse(ctx, payment_id=first.pk, reason=f"Dup {n}")
+        return services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("40.00"))
 
     results = Counter(run_together(10, work))
     assert results["409 payment_already_reversed"] == 3
@@ -103,37 +104,37 @@ def test_a_reversal_racing_payments_keeps_amount_paid_exact():
     # A payment of 40.00 fits only after the reversal (60.00 paid), and only one.
     assert new_payments in (0, 1)
     assert results["ok"] == 1 + new_payments
-    row = selectors.invoice_get(invoice_id=invoice.pk)
+    row = selectors.invoice_get(ctx, invoice_id=invoice.pk)
     assert row.amount_paid == sum(p.amount for p in counted) == 60 + 40 * new_payments
     assert row.status == ("paid" if new_payments else "sent")
-    assert selectors.invoice_tally_drift() == {}
+    assert selectors.invoice_tally_drift(ctx) == {}
 
 
-def test_a_reversed_reference_is_used_again_on_mariadb():
+def test_a_reversed_reference_is_used_again_on_mariadb(ctx):
     """The unique constraint leaves reversed payments out on MariaDB too (NULL in `counted`)."""
     invoice = make_invoice(total="100.00")
     payment = services.payment_record(
-        invoice_id=invoice.pk, amount=Decimal("10.00"), reference="ATH-9"
+        ctx, invoice_id=invoice.pk, amount=Decimal("10.00"), reference="ATH-9"
     )
-    services.payment_reverse(payment_id=payment.pk, reason="Wrong invoice", by=None)
-    services.payment_record(invoice_id=invoice.pk, amount=Decimal("10.00"), reference="ath-9")
-    services.payment_reverse(payment_id=invoice.payments.first().pk, reason="Again", by=None)
-    services.payment_record(invoice_id=invoice.pk, amount=Decimal("10.00"), reference="ATH-9")
+    services.payment_reverse(ctx, payment_id=payment.pk, reason="Wrong invoice")
+    services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("10.00"), reference="ath-9")
+    services.payment_reverse(ctx, payment_id=invoice.payments.first().pk, reason="Again")
+    services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("10.00"), reference="ATH-9")
     assert invoice.payments.filter(reference__iexact="ATH-9").count() == 3
 
 
-def test_simultaneous_sends_never_repeat_or_skip_a_number():
+def test_simultaneous_sends_never_repeat_or_skip_a_number(ctx):
     drafts = InvoiceFactory.create_batch(24)
-    results = run_together(24, lambda n: services.invoice_send(invoice=drafts[n]))
+    results = run_together(24, lambda n: services.invoice_send(ctx, invoice=drafts[n]))
     assert results == ["ok"] * 24
     numbers = sorted(Invoice.objects.values_list("number", flat=True))
     assert numbers == [f"INV-2026-{n:06d}" for n in range(1, 25)]
 
 
-def test_first_numbers_of_a_new_year_race_on_the_counter_row():
+def test_first_numbers_of_a_new_year_race_on_the_counter_row(ctx):
     """Nobody has a counter row for the year yet: every thread tries to create it."""
     drafts = InvoiceFactory.create_batch(12, issued_date="2031-03-01", due_date=None)
-    results = run_together(12, lambda n: services.invoice_send(invoice=drafts[n]))
+    results = run_together(12, lambda n: services.invoice_send(ctx, invoice=drafts[n]))
     assert results == ["ok"] * 12
     numbers = sorted(Invoice.objects.values_list("number", flat=True))
     assert numbers == [f"INV-2031-{n:06d}" for n in range(1, 13)]
@@ -146,7 +147,7 @@ def test_check_constraints_hold_in_the_database():
         InvoiceFactory(subtotal=Decimal("10.00"), tax=Decimal("1.00"), total=Decimal("12.00"))
 
 
-def test_running_figures_stay_exact_under_concurrent_writes_on_the_same_rows():
+def test_running_figures_stay_exact_under_concurrent_writes_on_the_same_rows(ctx):
     """Payments, sends, voids and new invoices and drafts at once, all on the same due date's
     tally row: no deadlock, nothing lost."""
     due = {"issued": "2026-02-01"}  # every invoice due 2026-02-08
@@ -157,19 +158,19 @@ def test_running_figures_stay_exact_under_concurrent_writes_on_the_same_rows():
     def work(n: int) -> None:
         if n < 6:
             # A part, then the rest: the second moves the invoice out of the open figures.
-            services.payment_record(invoice_id=to_pay[n].pk, amount=Decimal("10.00"))
-            services.payment_record(invoice_id=to_pay[n].pk, amount=Decimal("40.00"))
+            services.payment_record(ctx, invoice_id=to_pay[n].pk, amount=Decimal("10.00"))
+            services.payment_record(ctx, invoice_id=to_pay[n].pk, amount=Decimal("40.00"))
         elif n < 12:
-            services.invoice_send(invoice=to_send[n - 6])
+            services.invoice_send(ctx, invoice=to_send[n - 6])
         elif n < 16:
-            services.invoice_void(invoice=to_void[n - 12], reason="Concurrent")
+            services.invoice_void(ctx, invoice=to_void[n - 12], reason="Concurrent")
         else:
             make_invoice(total="3.00", status="draft" if n % 2 else "sent", **due)
 
     results = run_together(20, work)
     assert Counter(results) == {"ok": 20}
-    assert selectors.invoice_tally_drift() == {}
-    office = office_summary(today=datetime.date(2026, 3, 1))
+    assert selectors.invoice_tally_drift(ctx) == {}
+    office = office_summary(ctx, today=datetime.date(2026, 3, 1))
     # Open: the six sent drafts and the two new sent invoices; drafts: the two new drafts.
     assert (office.open_count, office.open_balance) == (8, Decimal("126.00"))
     assert (office.overdue_count, office.overdue_balance) == (8, Decimal("126.00"))
@@ -177,6 +178,7 @@ def test_running_figures_stay_exact_under_concurrent_writes_on_the_same_rows():
 
 
 def test_admin_draft_edit_with_a_payment_and_a_send_take_their_locks_in_the_same_order(
+    ctx,
     monkeypatch,
 ):
     """The admin's change view saves a draft's new total and records an inline payment in one
@@ -222,7 +224,7 @@ def test_admin_draft_edit_with_a_payment_and_a_send_take_their_locks_in_the_same
     def send() -> None:
         try:
             assert admin_edited.wait(10)
-            services.invoice_send(invoice=other)
+            services.invoice_send(ctx, invoice=other)
             out["send"] = "ok"
         except Exception as exc:
             out["send"] = repr(exc)
@@ -237,7 +239,7 @@ def test_admin_draft_edit_with_a_payment_and_a_send_take_their_locks_in_the_same
     assert out == {"admin": 302, "send": "ok"}
     edited.refresh_from_db()
     assert (edited.status, edited.total) == ("sent", Decimal("200.00"))
-    assert selectors.invoice_tally_drift() == {}
-    office = office_summary(today=datetime.date(2026, 1, 12))
+    assert selectors.invoice_tally_drift(ctx) == {}
+    office = office_summary(ctx, today=datetime.date(2026, 1, 12))
     assert (office.open_count, office.open_balance) == (3, Decimal("225.00"))
     assert (office.draft_count, office.draft_total) == (0, Decimal("0.00"))

@@ -21,6 +21,7 @@ from billing.selectors import invoice_get, invoice_tally_drift
 from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory, PaymentFactory
 from billing.tests.test_api_invoices import payload
+from core.context import Ctx
 from customers.tests.factories import PropertyFactory
 from ektor.api.errors import ApplicationError
 
@@ -35,8 +36,8 @@ def d(value: str) -> datetime.date:
 
 def figures(today: datetime.date = TODAY) -> dict:
     """The dashboard's invoice figures, after checking the running figures against a recount."""
-    assert invoice_tally_drift() == {}
-    office = office_summary(today=today)
+    assert invoice_tally_drift(Ctx.system()) == {}
+    office = office_summary(Ctx.system(), today=today)
     return {
         "open": (office.open_count, office.open_balance),
         "overdue": (office.overdue_count, office.overdue_balance),
@@ -50,22 +51,22 @@ def money(value: str) -> Decimal:
 
 def pay(invoice, amount: str, paid_date: str = "2026-03-05"):
     return services.payment_record(
-        invoice_id=invoice.pk, amount=Decimal(amount), paid_date=d(paid_date)
+        Ctx.system(), invoice_id=invoice.pk, amount=Decimal(amount), paid_date=d(paid_date)
     )
 
 
-def test_empty():
+def test_empty(ctx):
     assert figures() == {
         "open": (0, money("0.00")),
         "overdue": (0, money("0.00")),
         "drafts": (0, money("0.00")),
     }
-    office = office_summary(today=TODAY)
+    office = office_summary(ctx, today=TODAY)
     assert (office.month_payment_count, office.month_payment_total) == (0, money("0.00"))
     assert office.most_overdue == []
 
 
-def test_figures_stay_exact_through_sends_payments_and_voids():
+def test_figures_stay_exact_through_sends_payments_and_voids(ctx):
     late = make_invoice(total="100.00", issued="2026-02-01")  # due Feb 8: overdue
     assert figures() == {
         "open": (1, money("100.00")),
@@ -75,11 +76,11 @@ def test_figures_stay_exact_through_sends_payments_and_voids():
     draft = make_invoice(total="250.00", status="draft", issued="2026-03-09")  # due Mar 16
     assert figures()["drafts"] == (1, money("250.00"))
     services.invoice_update(
-        invoice=draft, data={"subtotal": money("300.00"), "total": money("300.00")}
+        ctx, invoice=draft, data={"subtotal": money("300.00"), "total": money("300.00")}
     )
     assert figures()["drafts"] == (1, money("300.00"))
 
-    services.invoice_send(invoice=draft)
+    services.invoice_send(ctx, invoice=draft)
     assert figures() == {
         "open": (2, money("400.00")),
         "overdue": (1, money("100.00")),  # the sent draft is not due yet
@@ -106,10 +107,12 @@ def test_figures_stay_exact_through_sends_payments_and_voids():
     assert figures()["overdue"] == (1, money("30.00"))
 
     # Voided: a sent invoice without payments, and a draft.
-    services.invoice_void(invoice=draft, reason="Billed twice")
+    services.invoice_void(ctx, invoice=draft, reason="Billed twice")
     assert figures()["open"] == (1, money("30.00"))
     services.invoice_void(
-        invoice=make_invoice(total="70.00", status="draft", issued="2026-03-01"), reason="Wrong"
+        ctx,
+        invoice=make_invoice(total="70.00", status="draft", issued="2026-03-01"),
+        reason="Wrong",
     )
     assert figures() == {
         "open": (1, money("30.00")),
@@ -127,34 +130,36 @@ def test_figures_stay_exact_through_sends_payments_and_voids():
     assert figures()["open"] == (2, money("42.34"))
     assert figures(d("9999-12-30"))["overdue"] == (1, money("30.00"))
 
-    office = office_summary(today=TODAY)
+    office = office_summary(ctx, today=TODAY)
     assert [invoice.pk for invoice in office.most_overdue] == [paid_draft.pk]
     assert (office.month_payment_count, office.month_payment_total) == (3, money("120.00"))
 
 
-def test_a_reversed_payment_counts_as_nothing_on_the_dashboard(admin_user):
+def test_a_reversed_payment_counts_as_nothing_on_the_dashboard(ctx, admin_user):
     late = make_invoice(total="100.00", issued="2026-02-01")  # due Feb 8: overdue
     partial = pay(late, "40.00")
     rest = pay(late, "60.00")
     assert figures()["overdue"] == (0, money("0.00"))
     # The paid invoice is owed again (sent), with the other payment still on it.
-    services.payment_reverse(payment_id=rest.pk, reason="Bounced", by=admin_user)
+    services.payment_reverse(Ctx.for_user(admin_user), payment_id=rest.pk, reason="Bounced")
     assert figures()["overdue"] == (1, money("60.00"))
-    services.payment_reverse(payment_id=partial.pk, reason="Wrong invoice", by=admin_user)
+    services.payment_reverse(
+        Ctx.for_user(admin_user), payment_id=partial.pk, reason="Wrong invoice"
+    )
     assert figures() == {
         "open": (1, money("100.00")),
         "overdue": (1, money("100.00")),
         "drafts": (0, money("0.00")),
     }
-    office = office_summary(today=TODAY)
+    office = office_summary(ctx, today=TODAY)
     assert (office.month_payment_count, office.month_payment_total) == (0, money("0.00"))
     pay(late, "25.00")
-    office = office_summary(today=TODAY)
+    office = office_summary(ctx, today=TODAY)
     assert (office.month_payment_count, office.month_payment_total) == (1, money("25.00"))
     assert figures()["overdue"] == (1, money("75.00"))
 
 
-def test_overdue_is_relative_to_the_day_asked_for():
+def test_overdue_is_relative_to_the_day_asked_for(ctx):
     make_invoice(total="100.00", issued="2026-03-03", due_date=d("2026-03-10"))
     pay(make_invoice(total="80.00", issued="2026-03-04", due_date=d("2026-03-11")), "30.00")
     # Due today is not yet overdue; the day after it is.
@@ -162,12 +167,12 @@ def test_overdue_is_relative_to_the_day_asked_for():
     assert figures(d("2026-03-11"))["overdue"] == (1, money("100.00"))
     assert figures(d("2026-03-12"))["overdue"] == (2, money("150.00"))
     assert figures(d("2026-03-12"))["open"] == (2, money("150.00"))
-    assert [i.total for i in office_summary(today=d("2026-03-11")).most_overdue] == [
+    assert [i.total for i in office_summary(ctx, today=d("2026-03-11")).most_overdue] == [
         money("100.00")
     ]
 
 
-def test_payments_of_the_month_start_on_the_first_and_end_today():
+def test_payments_of_the_month_start_on_the_first_and_end_today(ctx):
     invoice = make_invoice(total="1000.00", issued="2026-01-10")
     for paid_date, amount in [
         ("2026-02-28", "1.00"),
@@ -178,7 +183,7 @@ def test_payments_of_the_month_start_on_the_first_and_end_today():
         pay(invoice, amount, paid_date)
 
     def month(today: str) -> tuple:
-        office = office_summary(today=d(today))
+        office = office_summary(ctx, today=d(today))
         return office.month_start, office.month_payment_count, office.month_payment_total
 
     assert month("2026-02-28") == (d("2026-02-01"), 1, money("1.00"))
@@ -189,7 +194,7 @@ def test_payments_of_the_month_start_on_the_first_and_end_today():
 
 
 @pytest.mark.parametrize("rows", [1, 15])
-def test_query_count_is_fixed(rows, django_assert_num_queries):
+def test_query_count_is_fixed(ctx, rows, django_assert_num_queries):
     for n in range(rows):
         invoice = make_invoice(total="50.00", issued=f"2026-01-{n + 1:02d}")
         pay(invoice, "10.00")
@@ -197,12 +202,12 @@ def test_query_count_is_fixed(rows, django_assert_num_queries):
     # The running figures, the drafts, the payments of the month, the most overdue and their
     # customers.
     with django_assert_num_queries(5):
-        office = office_summary(today=TODAY)
+        office = office_summary(ctx, today=TODAY)
     assert office.open_count == rows and office.draft_count == rows
     assert len(office.most_overdue) == min(rows, 10)
 
 
-def test_running_figures_equal_a_recount_after_any_mix_of_writes():
+def test_running_figures_equal_a_recount_after_any_mix_of_writes(ctx):
     rng = random.Random(20261122)
     invoices = []
     for step in range(120):
@@ -228,30 +233,30 @@ def test_running_figures_equal_a_recount_after_any_mix_of_writes():
                 if action == "update":
                     amount = Decimal(f"{rng.randrange(1, 500)}.{rng.randrange(100):02d}")
                     services.invoice_update(
-                        invoice=invoice, data={"subtotal": amount, "total": amount}
+                        ctx, invoice=invoice, data={"subtotal": amount, "total": amount}
                     )
                 elif action == "send":
-                    services.invoice_send(invoice=invoice)
+                    services.invoice_send(ctx, invoice=invoice)
                 elif action == "void":
-                    services.invoice_void(invoice=invoice, reason="Mix")
+                    services.invoice_void(ctx, invoice=invoice, reason="Mix")
                 elif action == "reverse":
                     payment = invoice.payments.filter(reversed_at__isnull=True).first()
                     if payment is not None:
-                        services.payment_reverse(payment_id=payment.pk, reason="Mix", by=None)
+                        services.payment_reverse(ctx, payment_id=payment.pk, reason="Mix")
                 elif action == "settle":
-                    balance = invoice_get(invoice_id=invoice.pk).balance_due
+                    balance = invoice_get(ctx, invoice_id=invoice.pk).balance_due
                     pay(invoice, str(balance or Decimal("0.01")))
                 else:
                     pay(invoice, f"{rng.randrange(1, 200)}.{rng.randrange(100):02d}")
         except ApplicationError:
             pass  # refused (not a draft, paid, void, over the balance): nothing may change
-        assert invoice_tally_drift() == {}, f"after step {step} ({action})"
+        assert invoice_tally_drift(ctx) == {}, f"after step {step} ({action})"
     # The mix reached every status, and reversed payments.
     assert set(Invoice.objects.values_list("status", flat=True)) == set(InvoiceStatus.values)
     assert Payment.objects.filter(reversed_at__isnull=False).exists()
 
 
-def test_the_data_migration_fills_the_figures_from_the_rows():
+def test_the_data_migration_fills_the_figures_from_the_rows(ctx):
     late = make_invoice(total="100.00", issued="2026-02-01")
     pay(late, "33.33")
     make_invoice(total="20.00", issued="2026-02-01", due_date=None)
@@ -259,48 +264,48 @@ def test_the_data_migration_fills_the_figures_from_the_rows():
     pay(make_invoice(total="9.99"), "9.99")
     expected = figures()
     InvoiceTally.objects.all().delete()
-    assert invoice_tally_drift() != {}
+    assert invoice_tally_drift(ctx) != {}
     importlib.import_module("billing.migrations.0004_fill_invoice_tally").fill(apps, None)
     assert figures() == expected
     assert InvoiceTally.objects.get(status="sent", due_by=NO_DUE_DATE).invoice_count == 1
     assert set(InvoiceTally.objects.values_list("status", flat=True)) == {"sent"}
 
 
-def test_the_data_migration_settles_zero_invoices_sent_before():
+def test_the_data_migration_settles_zero_invoices_sent_before(ctx):
     kept = make_invoice(total="100.00", issued="2026-02-01")
     # As written before 0.00 invoices were settled on sending: sent, in the running figures.
     zero = InvoiceFactory(
         status="sent", number="INV-2026-000900", subtotal=Decimal("0.00"), due_date=None
     )
     InvoiceTally.objects.create(status="sent", due_by=NO_DUE_DATE, invoice_count=1)
-    assert invoice_tally_drift() == {}
+    assert invoice_tally_drift(ctx) == {}
     importlib.import_module("billing.migrations.0005_settle_zero_invoices").settle(apps, None)
     zero.refresh_from_db()
     kept.refresh_from_db()
     assert (zero.status, kept.status) == ("paid", "sent")
     assert zero.paid_at is not None
-    assert invoice_tally_drift() == {}
+    assert invoice_tally_drift(ctx) == {}
     assert figures()["open"] == (1, money("100.00"))
 
 
-def test_draft_writes_lock_no_tally_row():
+def test_draft_writes_lock_no_tally_row(ctx):
     """Drafts are not in the running figures, so creating, changing and voiding a draft never
     touches billing_invoicetally (the admin's change view edits a draft and records payments in
     one transaction; see test_concurrency for the deadlock this avoids)."""
     with CaptureQueriesContext(connection) as queries:
         draft = make_invoice(total="80.00", status="draft")
         services.invoice_update(
-            invoice=draft, data={"subtotal": money("90.00"), "total": money("90.00")}
+            ctx, invoice=draft, data={"subtotal": money("90.00"), "total": money("90.00")}
         )
-        services.invoice_void(invoice=draft, reason="Wrong customer")
-        services.invoice_void(invoice=make_invoice(status="draft"), reason="Twice")
+        services.invoice_void(ctx, invoice=draft, reason="Wrong customer")
+        services.invoice_void(ctx, invoice=make_invoice(status="draft"), reason="Twice")
     assert [q["sql"] for q in queries if "invoicetally" in q["sql"]] == []
     assert not InvoiceTally.objects.exists()
     draft = make_invoice(total="80.00", status="draft")
     assert figures()["drafts"] == (1, money("80.00"))
     # Sending it (after the counter) is the first write to its due date's row.
     with CaptureQueriesContext(connection) as queries:
-        services.invoice_send(invoice=draft)
+        services.invoice_send(ctx, invoice=draft)
     tables = [
         table
         for q in queries
@@ -366,7 +371,7 @@ def test_a_row_short_of_one_figure_and_over_another_says_both():
 
 
 @pytest.mark.mariadb
-def test_figures_of_invoices_near_the_largest_amount(admin_client_api):
+def test_figures_of_invoices_near_the_largest_amount(ctx, admin_client_api):
     """A single amount has 12 digits (up to 9,999,999,999.99); the running figures sum many of
     them, so their columns are wider: a second big invoice due the same day is a 201, not a
     500 (MariaDB strict mode refused the sum with error 1264), and the figures stay exact."""
@@ -387,7 +392,7 @@ def test_figures_of_invoices_near_the_largest_amount(admin_client_api):
         "overdue": (2, money("6000000000.01")),
         "drafts": (2, money("12000000000.00")),
     }
-    office = office_summary(today=TODAY)
+    office = office_summary(ctx, today=TODAY)
     assert (office.month_payment_count, office.month_payment_total) == (
         1,
         money("5999999999.99"),

@@ -3,7 +3,6 @@
 import datetime
 import io
 import json
-from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
@@ -16,6 +15,7 @@ from billing import demo, selectors
 from billing.models import Invoice, InvoiceNumberCounter, Payment
 from customers.models import Customer, Property
 from customers.tests.factories import PropertyFactory
+from ektor.management.commands.seed_demo import ScaleContext
 
 pytestmark = pytest.mark.django_db
 
@@ -33,10 +33,10 @@ def demo_properties():
         Property.objects.create(customer=customer, **{k: v for k, v in row.items() if v})
 
 
-def test_load_matches_the_file_and_is_idempotent(demo_properties):
+def test_load_matches_the_file_and_is_idempotent(ctx, demo_properties):
     out = io.StringIO()
-    demo.load(DATA, stdout=out)
-    demo.load(DATA, stdout=out)
+    demo.load(ctx, DATA, stdout=out)
+    demo.load(ctx, DATA, stdout=out)
     assert Invoice.objects.count() == 8
     assert Payment.objects.count() == 2
     statuses = dict(Invoice.objects.values_list("property__label", "status"))
@@ -53,26 +53,19 @@ def test_load_matches_the_file_and_is_idempotent(demo_properties):
     assert sum(Invoice.objects.values_list("total", flat=True)) == billed
 
 
-@dataclass
-class Ctx:
-    count: int
-    batch_size: int
-    stdout: io.StringIO
-
-
-def test_scale_adds_consistent_rows_and_is_idempotent():
+def test_scale_adds_consistent_rows_and_is_idempotent(ctx):
     PropertyFactory.create_batch(5)
-    demo.scale(Ctx(count=5, batch_size=2, stdout=io.StringIO()))
-    demo.scale(Ctx(count=5, batch_size=3, stdout=io.StringIO()))
+    demo.scale(ctx, ScaleContext(count=5, batch_size=2, stdout=io.StringIO()))
+    demo.scale(ctx, ScaleContext(count=5, batch_size=3, stdout=io.StringIO()))
     assert Invoice.objects.count() == 5 * demo.SCALE_MONTHS
     # The bulk inserts added their rows to the dashboard's running figures, once.
-    assert selectors.invoice_tally_drift() == {}
+    assert selectors.invoice_tally_drift(ctx) == {}
     counters = dict(InvoiceNumberCounter.objects.values_list("year", "last_number"))
     for year in (2025, 2026):
         numbers = Invoice.objects.filter(issued_date__year=year).values_list("number", flat=True)
         # Gap-free per year of the issued date.
         assert sorted(numbers) == [f"INV-{year}-{n:06d}" for n in range(1, counters[year] + 1)]
-    for invoice in selectors.invoice_queryset():
+    for invoice in selectors.invoice_queryset(ctx):
         assert invoice.total == invoice.subtotal + invoice.tax
         assert invoice.amount_paid <= invoice.total
         assert (invoice.status == "paid") == (invoice.balance_due == 0)
@@ -86,9 +79,9 @@ def test_scale_adds_consistent_rows_and_is_idempotent():
         assert months[-1] <= datetime.date(2026, 12, 1)
 
 
-def test_scale_pays_about_five_invoices_in_eight():
+def test_scale_pays_about_five_invoices_in_eight(ctx):
     PropertyFactory.create_batch(40)
-    demo.scale(Ctx(count=40, batch_size=40, stdout=io.StringIO()))
+    demo.scale(ctx, ScaleContext(count=40, batch_size=40, stdout=io.StringIO()))
     invoices = Invoice.objects.count()
     with_payment = Invoice.objects.filter(payments__isnull=False).distinct().count()
     assert invoices == 40 * demo.SCALE_MONTHS
@@ -96,7 +89,7 @@ def test_scale_pays_about_five_invoices_in_eight():
     paid = Invoice.objects.filter(status="paid").count()
     # Some settled in full, some in part.
     assert 0 < with_payment - paid < paid
-    assert selectors.invoice_tally_drift() == {}
+    assert selectors.invoice_tally_drift(ctx) == {}
     assert Payment.objects.count() == with_payment
     # As payment_record requires, though these rows bypass it.
     assert not Payment.objects.filter(paid_date__gt=timezone.localdate()).exists()

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from billing import services
 from billing.tests.conftest import make_invoice
+from core.context import Ctx
 from customers.tests.factories import CustomerFactory, PropertyFactory
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +19,7 @@ AS_OF = "2026-03-01"
 
 
 @pytest.fixture
-def debts():
+def debts(ctx):
     """Ana owes two overdue invoices (one partly paid), Luis one; others are not overdue."""
     ana = CustomerFactory(
         first_name="Ana", last_name="Rivera", email="ana@example.com", phone="787-555-0101"
@@ -26,13 +27,13 @@ def debts():
     luis = CustomerFactory(first_name="Luis", last_name="Ortiz", email="luis@example.com")
     ana_home = PropertyFactory(customer=ana)
     first = make_invoice(prop=ana_home, total="100.00", issued="2026-01-05")  # due 01-12
-    services.payment_record(invoice_id=first.pk, amount=Decimal("40.00"))
+    services.payment_record(ctx, invoice_id=first.pk, amount=Decimal("40.00"))
     second = make_invoice(prop=ana_home, total="1200.00", issued="2026-02-01")  # due 02-08
     third = make_invoice(prop=PropertyFactory(customer=luis), total="75.50", issued="2026-02-10")
     make_invoice(prop=ana_home, total="99.00", issued="2026-02-25")  # due 03-04: not yet
     make_invoice(prop=ana_home, total="50.00", issued="2026-01-05", status="draft")
     paid = make_invoice(prop=ana_home, total="10.00", issued="2026-01-05")
-    services.payment_record(invoice_id=paid.pk, amount=Decimal("10.00"))
+    services.payment_record(ctx, invoice_id=paid.pk, amount=Decimal("10.00"))
     return first, second, third
 
 
@@ -129,7 +130,7 @@ def test_a_bad_date_is_a_usage_error_not_a_traceback(argv):
 def test_a_reversed_payment_counts_as_nothing(debts, admin_user):
     first = debts[0]
     payment = first.payments.get()
-    services.payment_reverse(payment_id=payment.pk, reason="Bounced", by=admin_user)
+    services.payment_reverse(Ctx.for_user(admin_user), payment_id=payment.pk, reason="Bounced")
     rows = list(csv.DictReader(StringIO(run("--format", "csv", "--as-of", AS_OF))))
     assert (rows[0]["amount_paid"], rows[0]["balance_due"]) == ("0.00", "100.00")
     assert run("--as-of", AS_OF).splitlines()[-1] == (

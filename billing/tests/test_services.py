@@ -48,24 +48,24 @@ def field_errors(call) -> dict[str, str]:
 
 
 class TestInvoiceCreate:
-    def test_sent_by_default_with_the_first_number_of_the_year(self):
-        invoice = services.invoice_create(**create_kwargs(PropertyFactory()))
+    def test_sent_by_default_with_the_first_number_of_the_year(self, ctx):
+        invoice = services.invoice_create(ctx, **create_kwargs(PropertyFactory()))
         assert invoice.status == InvoiceStatus.SENT
         assert invoice.number == "INV-2026-000001"
         assert invoice.sent_at is not None
 
-    def test_draft_has_no_number(self):
-        invoice = services.invoice_create(**create_kwargs(PropertyFactory()), status="draft")
+    def test_draft_has_no_number(self, ctx):
+        invoice = services.invoice_create(ctx, **create_kwargs(PropertyFactory()), status="draft")
         assert (invoice.status, invoice.number) == ("draft", None)
 
-    def test_checks_in_the_contracts_order(self):
+    def test_checks_in_the_contracts_order(self, ctx):
         prop = PropertyFactory()
         other = PropertyFactory()
         bad_fields = {"period_start": D(2026, 2, 1), "total": Decimal("1.00")}
         # Unknown customer comes first even when everything else is wrong too.
         exc = refusal(
             lambda: services.invoice_create(
-                **create_kwargs(prop, customer_id=999999, property_id=999999, **bad_fields)
+                ctx, **create_kwargs(prop, customer_id=999999, property_id=999999, **bad_fields)
             )
         )
         assert (exc.status, exc.reason, exc.message) == (
@@ -74,12 +74,14 @@ class TestInvoiceCreate:
             "Customer not found",
         )
         exc = refusal(
-            lambda: services.invoice_create(**create_kwargs(prop, property_id=999999, **bad_fields))
+            lambda: services.invoice_create(
+                ctx, **create_kwargs(prop, property_id=999999, **bad_fields)
+            )
         )
         assert (exc.status, exc.reason) == (404, "property_not_found")
         exc = refusal(
             lambda: services.invoice_create(
-                **create_kwargs(prop, property_id=other.pk, **bad_fields)
+                ctx, **create_kwargs(prop, property_id=other.pk, **bad_fields)
             )
         )
         assert (exc.status, exc.reason) == (400, "property_customer_mismatch")
@@ -88,7 +90,9 @@ class TestInvoiceCreate:
             f"Property {other.label} ({other.address1}) belongs to {other.customer.full_name}, "
             f"not to {prop.customer.full_name}"
         )
-        errors = field_errors(lambda: services.invoice_create(**create_kwargs(prop, **bad_fields)))
+        errors = field_errors(
+            lambda: services.invoice_create(ctx, **create_kwargs(prop, **bad_fields))
+        )
         assert ("body", "period_end") in errors
         assert Invoice.objects.count() == 0
 
@@ -103,16 +107,18 @@ class TestInvoiceCreate:
             ({"status": "paid"}, "status", "becomes paid through payments"),
         ],
     )
-    def test_field_rules_are_422(self, overrides, field, message):
+    def test_field_rules_are_422(self, ctx, overrides, field, message):
         prop = PropertyFactory()
-        errors = field_errors(lambda: services.invoice_create(**create_kwargs(prop, **overrides)))
+        errors = field_errors(
+            lambda: services.invoice_create(ctx, **create_kwargs(prop, **overrides))
+        )
         assert message in errors[("body", field)]
         assert not Invoice.objects.exists()
 
-    def test_created_void_is_numbered_and_voided_with_a_reason(self):
+    def test_created_void_is_numbered_and_voided_with_a_reason(self, ctx):
         # The original system's clients record cancelled invoices this way.
         prop = PropertyFactory()
-        invoice = services.invoice_create(**create_kwargs(prop), status="void")
+        invoice = services.invoice_create(ctx, **create_kwargs(prop), status="void")
         invoice.refresh_from_db()
         assert (invoice.status, invoice.number, invoice.void_reason) == (
             "void",
@@ -122,72 +128,74 @@ class TestInvoiceCreate:
         assert invoice.sent_at is not None and invoice.voided_at is not None
         assert invoice.paid_at is None
         # Numbered like any invoice that left draft; it owes nothing and is not in the figures.
-        assert services.invoice_create(**create_kwargs(prop)).number == "INV-2026-000002"
-        assert selectors.invoice_get(invoice_id=invoice.pk).balance_due == Decimal("0.00")
-        assert selectors.invoice_tally_drift() == {}
+        assert services.invoice_create(ctx, **create_kwargs(prop)).number == "INV-2026-000002"
+        assert selectors.invoice_get(ctx, invoice_id=invoice.pk).balance_due == Decimal("0.00")
+        assert selectors.invoice_tally_drift(ctx) == {}
         zero = {"subtotal": Decimal("0"), "tax": Decimal("0"), "total": Decimal("0")}
-        voided = services.invoice_create(**create_kwargs(prop, **zero), status="void")
+        voided = services.invoice_create(ctx, **create_kwargs(prop, **zero), status="void")
         assert (voided.status, voided.paid_at) == ("void", None)
 
-    def test_a_zero_invoice_is_paid_as_soon_as_it_is_sent(self):
+    def test_a_zero_invoice_is_paid_as_soon_as_it_is_sent(self, ctx):
         prop = PropertyFactory()
         zero = {"subtotal": Decimal("0.00"), "tax": Decimal("0.00"), "total": Decimal("0.00")}
-        created = services.invoice_create(**create_kwargs(prop, **zero))
-        draft = services.invoice_create(**create_kwargs(prop, **zero), status="draft")
+        created = services.invoice_create(ctx, **create_kwargs(prop, **zero))
+        draft = services.invoice_create(ctx, **create_kwargs(prop, **zero), status="draft")
         assert draft.status == "draft"
-        sent = services.invoice_send(invoice=draft)
+        sent = services.invoice_send(ctx, invoice=draft)
         for invoice in (created, sent):
             invoice.refresh_from_db()
             assert (invoice.status, invoice.number[:9]) == ("paid", "INV-2026-")
             assert invoice.paid_at is not None
         # Never owed, so never overdue, and not in the dashboard's running figures.
-        assert not selectors.invoice_queryset().filter(selectors.overdue_q()).exists()
-        assert selectors.invoice_tally_drift() == {}
+        assert not selectors.invoice_queryset(ctx).filter(selectors.overdue_q()).exists()
+        assert selectors.invoice_tally_drift(ctx) == {}
         assert not InvoiceTally.objects.exclude(invoice_count=0).exists()
 
-    def test_a_refused_sent_invoice_uses_no_number(self):
+    def test_a_refused_sent_invoice_uses_no_number(self, ctx):
         prop = PropertyFactory()
-        field_errors(lambda: services.invoice_create(**create_kwargs(prop, total=Decimal("1.00"))))
-        assert services.invoice_create(**create_kwargs(prop)).number == "INV-2026-000001"
+        field_errors(
+            lambda: services.invoice_create(ctx, **create_kwargs(prop, total=Decimal("1.00")))
+        )
+        assert services.invoice_create(ctx, **create_kwargs(prop)).number == "INV-2026-000001"
 
 
 class TestInvoiceUpdateSendVoid:
-    def test_update_draft_and_recheck_rules(self):
+    def test_update_draft_and_recheck_rules(self, ctx):
         draft = InvoiceFactory()
         updated = services.invoice_update(
-            invoice=draft, data={"subtotal": Decimal("90.00"), "total": Decimal("90.00")}
+            ctx, invoice=draft, data={"subtotal": Decimal("90.00"), "total": Decimal("90.00")}
         )
         assert updated.total == Decimal("90.00")
         errors = field_errors(
-            lambda: services.invoice_update(invoice=draft, data={"total": Decimal("80.00")})
+            lambda: services.invoice_update(ctx, invoice=draft, data={"total": Decimal("80.00")})
         )
         assert "total must equal subtotal + tax" in errors[("body", "total")]
 
-    def test_update_moving_to_another_customers_property_is_400(self):
+    def test_update_moving_to_another_customers_property_is_400(self, ctx):
         draft = InvoiceFactory()
         exc = refusal(
             lambda: services.invoice_update(
-                invoice=draft, data={"property_id": PropertyFactory().pk}
+                ctx, invoice=draft, data={"property_id": PropertyFactory().pk}
             )
         )
         assert exc.reason == "property_customer_mismatch"
 
-    def test_update_only_drafts(self, invoice):
-        exc = refusal(lambda: services.invoice_update(invoice=invoice, data={"notes": "x"}))
+    def test_update_only_drafts(self, ctx, invoice):
+        exc = refusal(lambda: services.invoice_update(ctx, invoice=invoice, data={"notes": "x"}))
         assert (exc.status, exc.reason) == (409, "invoice_not_draft")
         assert exc.message == "Invoice INV-2026-000001 is sent: only a draft can be changed"
 
-    def test_empty_update_is_400(self):
-        exc = refusal(lambda: services.invoice_update(invoice=InvoiceFactory(), data={}))
+    def test_empty_update_is_400(self, ctx):
+        exc = refusal(lambda: services.invoice_update(ctx, invoice=InvoiceFactory(), data={}))
         assert (exc.status, exc.reason) == (400, "no_fields_to_update")
 
-    def test_send_numbers_per_year_of_issued_date(self):
+    def test_send_numbers_per_year_of_issued_date(self, ctx):
         def draft(issued):
             return InvoiceFactory(issued_date=issued, due_date=None)
 
-        a = services.invoice_send(invoice=draft(D(2026, 3, 1)))
-        b = services.invoice_send(invoice=draft(D(2025, 12, 31)))
-        c = services.invoice_send(invoice=draft(D(2026, 1, 1)))
+        a = services.invoice_send(ctx, invoice=draft(D(2026, 3, 1)))
+        b = services.invoice_send(ctx, invoice=draft(D(2025, 12, 31)))
+        c = services.invoice_send(ctx, invoice=draft(D(2026, 1, 1)))
         assert [a.number, b.number, c.number] == [
             "INV-2026-000001",
             "INV-2025-000001",
@@ -195,65 +203,67 @@ class TestInvoiceUpdateSendVoid:
         ]
         assert InvoiceNumberCounter.objects.get(year=2026).last_number == 2
 
-    def test_send_twice_is_409(self, invoice):
-        exc = refusal(lambda: services.invoice_send(invoice=invoice))
+    def test_send_twice_is_409(self, ctx, invoice):
+        exc = refusal(lambda: services.invoice_send(ctx, invoice=invoice))
         assert (exc.status, exc.reason) == (409, "invoice_not_draft")
 
-    def test_void_needs_a_reason(self, invoice):
-        errors = field_errors(lambda: services.invoice_void(invoice=invoice, reason="  "))
+    def test_void_needs_a_reason(self, ctx, invoice):
+        errors = field_errors(lambda: services.invoice_void(ctx, invoice=invoice, reason="  "))
         assert errors[("body", "reason")] == "A reason is required to void"
 
-    def test_void_sent_keeps_number_and_reason(self, invoice):
-        voided = services.invoice_void(invoice=invoice, reason="Billed twice")
+    def test_void_sent_keeps_number_and_reason(self, ctx, invoice):
+        voided = services.invoice_void(ctx, invoice=invoice, reason="Billed twice")
         assert (voided.status, voided.number, voided.void_reason) == (
             "void",
             "INV-2026-000001",
             "Billed twice",
         )
-        exc = refusal(lambda: services.invoice_void(invoice=invoice, reason="again"))
+        exc = refusal(lambda: services.invoice_void(ctx, invoice=invoice, reason="again"))
         assert (exc.status, exc.reason) == (409, "invoice_void")
 
-    def test_void_draft_gets_a_number(self):
-        voided = services.invoice_void(invoice=InvoiceFactory(), reason="Never sent")
+    def test_void_draft_gets_a_number(self, ctx):
+        voided = services.invoice_void(ctx, invoice=InvoiceFactory(), reason="Never sent")
         assert (voided.status, voided.number) == ("void", "INV-2026-000001")
 
-    def test_void_with_payments_is_409(self, invoice):
-        services.payment_record(invoice_id=invoice.pk, amount=Decimal("10.00"))
-        exc = refusal(lambda: services.invoice_void(invoice=invoice, reason="x"))
+    def test_void_with_payments_is_409(self, ctx, invoice):
+        services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("10.00"))
+        exc = refusal(lambda: services.invoice_void(ctx, invoice=invoice, reason="x"))
         assert (exc.status, exc.reason) == (409, "invoice_has_payments")
-        services.payment_record(invoice_id=invoice.pk, amount=Decimal("90.00"))
-        exc = refusal(lambda: services.invoice_void(invoice=invoice, reason="x"))
+        services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("90.00"))
+        exc = refusal(lambda: services.invoice_void(ctx, invoice=invoice, reason="x"))
         assert exc.reason == "invoice_has_payments"
 
 
 class TestPaymentRecord:
-    def test_defaults(self, invoice):
-        payment = services.payment_record(invoice_id=invoice.pk, amount=Decimal("30.00"))
+    def test_defaults(self, ctx, invoice):
+        payment = services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("30.00"))
         assert payment.method == "other"
         assert payment.reference is None
         assert payment.paid_date == datetime.date.today()
 
-    def test_a_payment_dated_after_today_is_refused(self, invoice):
+    def test_a_payment_dated_after_today_is_refused(self, ctx, invoice):
         today = timezone.localdate()
         tomorrow = today + datetime.timedelta(days=1)
         errors = field_errors(
             lambda: services.payment_record(
-                invoice_id=invoice.pk, amount=Decimal("10.00"), paid_date=tomorrow
+                ctx, invoice_id=invoice.pk, amount=Decimal("10.00"), paid_date=tomorrow
             )
         )
         assert errors[("body", "paid_date")] == (
             f"paid_date {tomorrow} is after today ({today}): record a payment once it is received"
         )
         assert not Payment.objects.exists()
-        services.payment_record(invoice_id=invoice.pk, amount=Decimal("10.00"), paid_date=today)
+        services.payment_record(
+            ctx, invoice_id=invoice.pk, amount=Decimal("10.00"), paid_date=today
+        )
 
-    def test_today_is_the_companys_day(self, invoice, settings):
+    def test_today_is_the_companys_day(self, ctx, invoice, settings):
         # Kiritimati (UTC+14) is always a day or two ahead of Pago Pago (UTC-11).
         ahead = datetime.datetime.now(ZoneInfo("Pacific/Kiritimati")).date()
         settings.TIME_ZONE = "Pacific/Pago_Pago"
         errors = field_errors(
             lambda: services.payment_record(
-                invoice_id=invoice.pk, amount=Decimal("10.00"), paid_date=ahead
+                ctx, invoice_id=invoice.pk, amount=Decimal("10.00"), paid_date=ahead
             )
         )
         assert f"paid_date {ahead} is after today" in errors[("body", "paid_date")]
@@ -261,14 +271,16 @@ class TestPaymentRecord:
         with timezone.override("Pacific/Kiritimati"):
             errors = field_errors(
                 lambda: services.payment_record(
-                    invoice_id=invoice.pk, amount=Decimal("10.00"), paid_date=ahead
+                    ctx, invoice_id=invoice.pk, amount=Decimal("10.00"), paid_date=ahead
                 )
             )
         assert ("body", "paid_date") in errors
         settings.TIME_ZONE = "Pacific/Kiritimati"
-        services.payment_record(invoice_id=invoice.pk, amount=Decimal("10.00"), paid_date=ahead)
+        services.payment_record(
+            ctx, invoice_id=invoice.pk, amount=Decimal("10.00"), paid_date=ahead
+        )
 
-    def test_a_row_inserted_by_sql_that_does_not_know_reversals_counts(self, invoice):
+    def test_a_row_inserted_by_sql_that_does_not_know_reversals_counts(self, ctx, invoice):
         with connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO billing_payment (invoice_id, amount, paid_date, method, created_at) "
@@ -276,26 +288,26 @@ class TestPaymentRecord:
                 [invoice.pk, "10.00", "2026-01-12", "cash", "2026-01-12 10:00:00"],
             )
         assert Payment.objects.get().counted is True
-        assert services.invoice_amount_paid(invoice) == Decimal("10.00")
+        assert services.invoice_amount_paid(ctx, invoice) == Decimal("10.00")
 
-    def test_empty_reference_is_null_and_never_collides(self, invoice):
+    def test_empty_reference_is_null_and_never_collides(self, ctx, invoice):
         for _ in range(2):
             payment = services.payment_record(
-                invoice_id=invoice.pk, amount=Decimal("1.00"), reference="  "
+                ctx, invoice_id=invoice.pk, amount=Decimal("1.00"), reference="  "
             )
             assert payment.reference is None
 
-    def test_rules_in_the_contracts_order(self, invoice):
-        services.payment_record(invoice_id=invoice.pk, amount=Decimal("60.00"), reference="R1")
+    def test_rules_in_the_contracts_order(self, ctx, invoice):
+        services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("60.00"), reference="R1")
         # Duplicate reference is checked before the overpayment.
         exc = refusal(
             lambda: services.payment_record(
-                invoice_id=invoice.pk, amount=Decimal("50.00"), reference="r1"
+                ctx, invoice_id=invoice.pk, amount=Decimal("50.00"), reference="r1"
             )
         )
         assert (exc.status, exc.reason) == (409, "duplicate_payment_reference")
         exc = refusal(
-            lambda: services.payment_record(invoice_id=invoice.pk, amount=Decimal("40.01"))
+            lambda: services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("40.01"))
         )
         assert (exc.status, exc.reason) == (409, "payment_exceeds_total")
         assert exc.message == (
@@ -303,57 +315,57 @@ class TestPaymentRecord:
             "(total 100.00, already paid 60.00)"
         )
         assert exc.extra == {"amount_paid": "60.00", "balance_due": "40.00"}
-        services.payment_record(invoice_id=invoice.pk, amount=Decimal("40.00"))
+        services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("40.00"))
         invoice.refresh_from_db()
         assert invoice.status == "paid" and invoice.paid_at is not None
         # Paid comes before the duplicate reference and the overpayment.
         exc = refusal(
             lambda: services.payment_record(
-                invoice_id=invoice.pk, amount=Decimal("50.00"), reference="R1"
+                ctx, invoice_id=invoice.pk, amount=Decimal("50.00"), reference="R1"
             )
         )
         assert (exc.status, exc.reason) == (409, "invoice_already_paid")
-        exc = refusal(lambda: services.payment_record(invoice_id=999999, amount=Decimal("1")))
+        exc = refusal(lambda: services.payment_record(ctx, invoice_id=999999, amount=Decimal("1")))
         assert (exc.status, exc.reason, exc.message) == (
             404,
             "invoice_not_found",
             "Invoice not found",
         )
 
-    def test_void_invoice_is_400(self, invoice):
-        services.invoice_void(invoice=invoice, reason="Mistake")
+    def test_void_invoice_is_400(self, ctx, invoice):
+        services.invoice_void(ctx, invoice=invoice, reason="Mistake")
         exc = refusal(
-            lambda: services.payment_record(invoice_id=invoice.pk, amount=Decimal("500.00"))
+            lambda: services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("500.00"))
         )
         assert (exc.status, exc.reason) == (400, "invoice_void")
 
-    def test_payment_on_a_draft_sends_it(self):
+    def test_payment_on_a_draft_sends_it(self, ctx):
         draft = InvoiceFactory()
-        services.payment_record(invoice_id=draft.pk, amount=Decimal("10.00"))
+        services.payment_record(ctx, invoice_id=draft.pk, amount=Decimal("10.00"))
         draft.refresh_from_db()
         assert (draft.status, draft.number) == ("sent", "INV-2026-000001")
 
     @pytest.mark.parametrize("amount", ["0", "-1.00", "0.001"])
-    def test_amount_must_be_positive_cents(self, invoice, amount):
+    def test_amount_must_be_positive_cents(self, ctx, invoice, amount):
         errors = field_errors(
-            lambda: services.payment_record(invoice_id=invoice.pk, amount=Decimal(amount))
+            lambda: services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal(amount))
         )
         assert ("body", "amount") in errors
 
-    def test_many_cents_sum_to_the_total_exactly(self):
+    def test_many_cents_sum_to_the_total_exactly(self, ctx):
         invoice = make_invoice(total="3.30")
         for _ in range(10):
-            services.payment_record(invoice_id=invoice.pk, amount=Decimal("0.10"))
+            services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("0.10"))
         for _ in range(229):
-            services.payment_record(invoice_id=invoice.pk, amount=Decimal("0.01"))
-        row = selectors.invoice_get(invoice_id=invoice.pk)
+            services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("0.01"))
+        row = selectors.invoice_get(ctx, invoice_id=invoice.pk)
         assert (row.status, row.amount_paid, row.balance_due) == (
             "sent",
             Decimal("3.29"),
             Decimal("0.01"),
         )
-        services.payment_record(invoice_id=invoice.pk, amount=Decimal("0.01"))
-        row = selectors.invoice_get(invoice_id=invoice.pk)
+        services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("0.01"))
+        row = selectors.invoice_get(ctx, invoice_id=invoice.pk)
         assert (row.status, str(row.amount_paid), str(row.balance_due)) == (
             "paid",
             "3.30",
@@ -362,17 +374,17 @@ class TestPaymentRecord:
         assert Payment.objects.filter(invoice=invoice).count() == 240
 
 
-def test_statement_customer_must_exist_and_period_ordered():
+def test_statement_customer_must_exist_and_period_ordered(ctx):
     customer = CustomerFactory()
     exc = refusal(
         lambda: selectors.customer_statement(
-            customer_id=customer.pk, from_date=D(2026, 2, 1), to_date=D(2026, 1, 1)
+            ctx, customer_id=customer.pk, from_date=D(2026, 2, 1), to_date=D(2026, 1, 1)
         )
     )
     assert (exc.status, exc.reason) == (400, "invalid_date_range")
     exc = refusal(
         lambda: selectors.customer_statement(
-            customer_id=999999, from_date=D(2026, 1, 1), to_date=D(2026, 1, 31)
+            ctx, customer_id=999999, from_date=D(2026, 1, 1), to_date=D(2026, 1, 31)
         )
     )
     assert (exc.status, exc.reason) == (404, "customer_not_found")

@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from billing import services
 from billing.tests.conftest import make_invoice
 from billing.tests.test_api_invoices import error, locs
+from core.context import Ctx
 from customers.tests.factories import CustomerFactory, PropertyFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +21,7 @@ D = datetime.date
 
 
 @pytest.fixture
-def history():
+def history(ctx):
     """Hand-computed: in January 2026 the customer was billed 100.00 + 250.50 + 80.25 = 430.75
     (the void 999.99 and the February invoice do not count) and paid 100.00 + 50.25 = 150.25
     (in January), so 280.50 is due."""
@@ -29,14 +30,18 @@ def history():
     beach = PropertyFactory(customer=customer)
     paid = make_invoice(prop=home, total="100.00", issued="2026-01-05")
     services.payment_record(
-        invoice_id=paid.pk, amount=Decimal("100.00"), paid_date=D(2026, 1, 10), reference="CHK-7"
+        ctx,
+        invoice_id=paid.pk,
+        amount=Decimal("100.00"),
+        paid_date=D(2026, 1, 10),
+        reference="CHK-7",
     )
     partial = make_invoice(prop=beach, total="250.50", issued="2026-01-05")
     services.payment_record(
-        invoice_id=partial.pk, amount=Decimal("50.25"), paid_date=D(2026, 1, 20), method="cash"
+        ctx, invoice_id=partial.pk, amount=Decimal("50.25"), paid_date=D(2026, 1, 20), method="cash"
     )
     void = make_invoice(prop=home, total="999.99", issued="2026-01-12")
-    services.invoice_void(invoice=void, reason="Wrong amount")
+    services.invoice_void(ctx, invoice=void, reason="Wrong amount")
     draft = make_invoice(prop=home, total="80.25", issued="2026-01-31", status="draft")
     make_invoice(prop=home, total="70.00", issued="2026-02-01")
     make_invoice(total="55.00", issued="2026-01-10")  # another customer
@@ -100,11 +105,11 @@ def test_api_totals_match_hand_computed_figures(staff_client_api, history):
     assert (body["items"][2]["status"], body["items"][2]["balance_due"]) == ("void", "0.00")
 
 
-def test_older_debt_is_carried_into_later_periods(staff_client_api, admin_user, history):
+def test_older_debt_is_carried_into_later_periods(ctx, staff_client_api, admin_user, history):
     """The customer owes 280.50 from January, 70.00 from February, and pays 100.00 in June."""
     customer, invoices = history
     june = services.payment_record(
-        invoice_id=invoices[1].pk, amount=Decimal("100.00"), paid_date=D(2026, 6, 3)
+        ctx, invoice_id=invoices[1].pk, amount=Decimal("100.00"), paid_date=D(2026, 6, 3)
     )
     body = staff_client_api.get(url(customer.pk, "from=2026-06-01&to=2026-12-31")).json()
     assert (body["items"], body["total"], body["balance_due"]) == ([], "0.00", "0.00")
@@ -122,7 +127,7 @@ def test_older_debt_is_carried_into_later_periods(staff_client_api, admin_user, 
         "350.50",
     )
     # A reversed payment counts as nothing: the June payment never happened.
-    services.payment_reverse(payment_id=june.pk, reason="Bounced", by=admin_user)
+    services.payment_reverse(Ctx.for_user(admin_user), payment_id=june.pk, reason="Bounced")
     body = staff_client_api.get(url(customer.pk, "from=2026-06-01&to=2026-12-31")).json()
     assert (body["payments"], body["closing_balance"]) == ([], "350.50")
     body = staff_client_api.get(url(customer.pk, "from=2026-07-01&to=2026-12-31")).json()
@@ -157,13 +162,13 @@ def test_empty_period(staff_client_api, history):
 
 @pytest.mark.parametrize("extra", [0, 15])
 def test_queries_do_not_grow_with_invoices(
-    staff_client_api, history, django_assert_num_queries, extra
+    ctx, staff_client_api, history, django_assert_num_queries, extra
 ):
     customer, _ = history
     prop = PropertyFactory(customer=customer)
     for _ in range(extra):
         services.payment_record(
-            invoice_id=make_invoice(prop=prop, issued="2026-01-20").pk, amount=Decimal("1.00")
+            ctx, invoice_id=make_invoice(prop=prop, issued="2026-01-20").pk, amount=Decimal("1.00")
         )
     # Session + user, customer (with what was owed before), items (the totals are summed from
     # the items), the period's payments.

@@ -18,24 +18,24 @@ class ResourceViewSet(ListMixin, RetrieveMixin, ApiViewSet):
     instance_kwarg: str
 
     def get_queryset(self):
-        return self.select()
+        return self.select(self.ctx)
 
     def create(self, request):
-        obj = self.create_service(**self.validated(self.input_serializer))
+        obj = self.create_service(self.ctx, **self.validated(self.input_serializer))
         return self.output(obj, status=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None):
         data = self.validated(self.input_serializer)
-        obj = self.replace_service(**{self.instance_kwarg: self.get_object()}, **data)
+        obj = self.replace_service(self.ctx, **{self.instance_kwarg: self.get_object()}, **data)
         return self.output(obj)
 
     def partial_update(self, request, pk=None):
         data = self.validated(self.input_serializer, partial=True)
-        obj = self.update_service(**{self.instance_kwarg: self.get_object()}, data=data)
+        obj = self.update_service(self.ctx, **{self.instance_kwarg: self.get_object()}, data=data)
         return self.output(obj)
 
     def destroy(self, request, pk=None):
-        self.delete_service(**{self.instance_kwarg: self.get_object()})
+        self.delete_service(self.ctx, **{self.instance_kwarg: self.get_object()})
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

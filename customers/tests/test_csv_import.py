@@ -32,15 +32,15 @@ Too,Few,columns
 """
 
 
-def test_plan_of_a_good_file():
-    plan = csv_import.plan(GOOD)
+def test_plan_of_a_good_file(ctx):
+    plan = csv_import.plan(ctx, GOOD)
     assert plan.ok and plan.errors == []
     assert [row.line for row in plan.rows] == [2, 3, 4]
     assert plan.new_customer_count == 2
 
 
-def test_bad_rows_are_reported_by_line_and_nothing_is_imported():
-    plan, result = csv_import.import_text(BAD)
+def test_bad_rows_are_reported_by_line_and_nothing_is_imported(ctx):
+    plan, result = csv_import.import_text(ctx, BAD)
     assert result is None
     assert plan.error_lines() == [
         "line 3: first_name is required",
@@ -51,8 +51,8 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_imported():
     assert not Customer.objects.exists() and not Property.objects.exists()
 
 
-def test_import_creates_customers_and_properties_through_the_services():
-    _, result = csv_import.import_text(GOOD)
+def test_import_creates_customers_and_properties_through_the_services(ctx):
+    _, result = csv_import.import_text(ctx, GOOD)
     assert (result.customers_created, result.properties_created) == (2, 3)
     ana = Customer.objects.get(email="ana@example.com")
     assert sorted(ana.properties.values_list("label", flat=True)) == ["Casa Playa", "Finca"]
@@ -63,16 +63,16 @@ def test_import_creates_customers_and_properties_through_the_services():
     assert luis.phone is None and luis.properties.get().postal_code is None
 
 
-def test_an_existing_customer_is_found_by_email_case_insensitively():
+def test_an_existing_customer_is_found_by_email_case_insensitively(ctx):
     existing = CustomerFactory(email="Ana@Example.com", first_name="Ana", last_name="Rivera")
     PropertyFactory(customer=existing, label="Casa Playa")
-    plan = csv_import.plan(GOOD)
+    plan = csv_import.plan(ctx, GOOD)
     # Casa Playa exists already for Ana, at another address: the whole file is refused.
     assert plan.error_lines() == [
         "line 2: Ana Rivera already has a property labelled 'Casa Playa' that differs from this row"
     ]
     text = GOOD.replace("Casa Playa", "Casa Nueva")
-    plan, result = csv_import.import_text(text)
+    plan, result = csv_import.import_text(ctx, text)
     assert result is not None and result.customers_created == 1
     assert existing.properties.count() == 3
 
@@ -90,8 +90,8 @@ def test_an_existing_customer_is_found_by_email_case_insensitively():
         (GOOD.replace("Finca", "F" * 81), "line 3: property_label is longer than 80 characters"),
     ],
 )
-def test_file_level_and_cross_row_errors(text, error):
-    plan = csv_import.plan(text)
+def test_file_level_and_cross_row_errors(ctx, text, error):
+    plan = csv_import.plan(ctx, text)
     assert not plan.ok
     assert any(line.startswith(error) for line in plan.error_lines()), plan.error_lines()
 
@@ -211,9 +211,11 @@ def test_staff_cannot_import(staff_user):
     assert not Customer.objects.exists()
 
 
-def test_a_row_the_csv_module_cannot_read_is_a_line_error_not_a_crash():
+def test_a_row_the_csv_module_cannot_read_is_a_line_error_not_a_crash(ctx):
     huge = "x" * 140_000  # over the csv module's field size limit
-    plan, result = csv_import.import_text(f"{HEADER}\nAna,Rivera,a@example.com,,{huge},1 St,,,,\n")
+    plan, result = csv_import.import_text(
+        ctx, f"{HEADER}\nAna,Rivera,a@example.com,,{huge},1 St,,,,\n"
+    )
     assert result is None
     assert plan.error_lines()[0].startswith("line 2: unreadable CSV: field larger than")
     assert not Customer.objects.exists()
@@ -226,8 +228,8 @@ def test_the_largest_accepted_file_can_be_posted_back_at_confirm():
     assert csv_import.MAX_BYTES + 64 * 1024 < settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
-def test_a_too_short_label_or_address_is_a_line_error():
-    plan = csv_import.plan(f"{HEADER}\nAna,Rivera,a@example.com,,P,St,,,,\n")
+def test_a_too_short_label_or_address_is_a_line_error(ctx):
+    plan = csv_import.plan(ctx, f"{HEADER}\nAna,Rivera,a@example.com,,P,St,,,,\n")
     assert plan.error_lines() == [
         "line 2: property_label: Ensure this field has at least 2 characters.",
         "line 2: address1: Ensure this field has at least 3 characters.",
@@ -237,7 +239,7 @@ def test_a_too_short_label_or_address_is_a_line_error():
 # --- what an office's spreadsheet gives -------------------------------------------------------
 
 
-def test_the_template_downloads_and_imports_as_it_is(admin_web, staff_web):
+def test_the_template_downloads_and_imports_as_it_is(ctx, admin_web, staff_web):
     page = admin_web.get(IMPORT).content.decode()
     assert 'href="/admin/customers/customer/import/template.csv"' in page
     response = admin_web.get(f"{IMPORT}template.csv")
@@ -245,33 +247,33 @@ def test_the_template_downloads_and_imports_as_it_is(admin_web, staff_web):
     assert 'filename="customers-template.csv"' in response["Content-Disposition"]
     text = response.content.decode()
     assert text.splitlines()[0] == HEADER
-    plan, result = csv_import.import_text(text)
+    plan, result = csv_import.import_text(ctx, text)
     assert plan.errors == [] and (result.customers_created, result.properties_created) == (1, 1)
     assert staff_web.get(f"{IMPORT}template.csv").status_code == 403
 
 
-def test_optional_columns_may_be_left_out():
+def test_optional_columns_may_be_left_out(ctx):
     header = "email,first_name,last_name,property_label,address1"
     text = f"{header}\nana@example.com,Ana,Rivera,Casa,1 Sol\n"
-    plan, result = csv_import.import_text(text)
+    plan, result = csv_import.import_text(ctx, text)
     assert plan.errors == [] and result.properties_created == 1
     prop = Property.objects.get()
     assert (prop.city, prop.customer.phone) == (None, None)
-    missing = csv_import.plan("first_name,last_name,email,property_label\nA,B,a@b.co,C\n")
+    missing = csv_import.plan(ctx, "first_name,last_name,email,property_label\nA,B,a@b.co,C\n")
     assert missing.error_lines()[0].endswith("; missing: address1")
 
 
-def test_semicolon_separated_files_from_spreadsheets_are_read():
+def test_semicolon_separated_files_from_spreadsheets_are_read(ctx):
     text = GOOD.replace(",", ";").replace("Carr. 2 km 3", "Carr. 2, km 3")
-    plan, result = csv_import.import_text(text)
+    plan, result = csv_import.import_text(ctx, text)
     assert plan.errors == [] and result.properties_created == 3
     assert Property.objects.filter(address1="Carr. 2, km 3").exists()
 
 
-def test_every_row_is_in_the_preview_with_its_status(admin_web):
+def test_every_row_is_in_the_preview_with_its_status(ctx, admin_web):
     existing = CustomerFactory(email="luis@example.com", first_name="Luis", last_name="Ortiz")
     content = upload(admin_web, BAD + GOOD.split("\n", 1)[1]).content.decode()
-    plan = csv_import.plan(BAD + GOOD.split("\n", 1)[1])
+    plan = csv_import.plan(ctx, BAD + GOOD.split("\n", 1)[1])
     assert [row.line for row in plan.rows] == [2, 3, 4, 5, 6, 7, 8]  # none vanish
     statuses = [row.status for row in plan.rows]
     assert statuses[0] == "new customer"
@@ -287,9 +289,9 @@ def test_every_row_is_in_the_preview_with_its_status(admin_web):
     assert 'id="import-confirm"' not in content
 
 
-def test_reimporting_identical_rows_skips_them_as_unchanged(admin_web, tmp_path):
-    csv_import.import_text(GOOD)
-    plan, result = csv_import.import_text(GOOD)
+def test_reimporting_identical_rows_skips_them_as_unchanged(ctx, admin_web, tmp_path):
+    csv_import.import_text(ctx, GOOD)
+    plan, result = csv_import.import_text(ctx, GOOD)
     assert plan.errors == [] and [row.status for row in plan.rows] == [
         "unchanged (already a property of Ana Rivera)",
         "unchanged (already a property of Ana Rivera)",

@@ -1,8 +1,8 @@
 """Exact row counts of whole tables for X-Total-Count, kept in the shared cache.
 
 COUNT(*) over an InnoDB table reads a whole index: milliseconds at 240,000 invoices and four
-times that at 1,000,000, on every list request. The unfiltered list of a model named in
-COUNTED_MODELS reads its count from the cache instead, under a version key:
+times that at 1,000,000, on every list request. The unfiltered list of a model its app names
+in `counted_models` (on its AppConfig) reads its count from the cache instead, under a version key:
 
 - every row insert or delete (post_save created / post_delete, and `rows_changed` for bulk
   inserts) deletes the version key, at once and again when the transaction commits;
@@ -16,16 +16,22 @@ COUNT_TTL: the count is taken again at least that often. Filtered lists always c
 
 import uuid
 
-from django.apps import apps
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.db.models.signals import post_delete, post_save
 
-COUNTED_MODELS = ("billing.Invoice", "billing.Payment", "customers.Customer", "customers.Property")
+from ektor.registry import declared
+
 COUNT_TTL = 300
 # The version lives until a write deletes it.
 VERSION_TTL = None
+
+
+def is_counted(model: type[Model]) -> bool:
+    """Whether the model's app declares it in `counted_models`."""
+    meta = model._meta
+    return meta.object_name in getattr(meta.app_config, "counted_models", ())
 
 
 def _keys(model: type[Model]) -> tuple[str, str]:
@@ -53,16 +59,18 @@ def _deleted(sender, **kwargs) -> None:
 
 def connect() -> None:
     """Called from EktorConfig.ready: every ORM write of a counted model retires its count."""
-    for label in COUNTED_MODELS:
-        model = apps.get_model(label)
-        post_save.connect(_saved, sender=model, dispatch_uid=f"rowcount-save-{label}")
-        post_delete.connect(_deleted, sender=model, dispatch_uid=f"rowcount-delete-{label}")
+    for config, names in declared("counted_models"):
+        for name in names:
+            model = config.get_model(name)
+            label = model._meta.label
+            post_save.connect(_saved, sender=model, dispatch_uid=f"rowcount-save-{label}")
+            post_delete.connect(_deleted, sender=model, dispatch_uid=f"rowcount-delete-{label}")
 
 
 def _is_whole_table(queryset: QuerySet) -> bool:
     query = queryset.query
     return (
-        queryset.model._meta.label in COUNTED_MODELS
+        is_counted(queryset.model)
         and not query.where
         and not query.distinct
         and query.low_mark == 0

@@ -10,12 +10,14 @@ from functools import cache
 
 from django import forms
 from django_filters import rest_framework as filters
+from django_filters.constants import EMPTY_VALUES
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.drainage import set_override
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from ektor.api.fields import parse_iso_date
+from ektor.ctx import request_ctx
 
 # The largest BIGINT: a bigger id cannot exist, and some databases fail on it (OverflowError).
 MAX_ID = 2**63 - 1
@@ -87,19 +89,23 @@ class StrictBooleanFilter(filters.Filter):
 
 
 class SearchFilter(filters.CharFilter):
-    """Words to find (`search(queryset, words)` decides how they match); `?q=` is no search."""
+    """Words to find (the selector `search(ctx, queryset, words)` decides how they match, with
+    the request's ctx); `?q=` is no search."""
 
     allow_blank = True
 
     def __init__(self, search, *, max_length: int = 200, help_text: str = "Words to find"):
         too_long = f"Ensure this field has no more than {max_length} characters."
-        super().__init__(
-            method=lambda queryset, name, value: search(queryset, value),
-            max_length=max_length,
-            error_messages={"max_length": too_long},
-        )
+        super().__init__(max_length=max_length, error_messages={"max_length": too_long})
+        self.search = search
         schema = {"type": "string", "maxLength": max_length, "description": help_text}
         set_override(self, "field", schema)
+
+    def filter(self, queryset, value):
+        if value in EMPTY_VALUES:
+            return queryset
+        # The backend builds the FilterSet with the request, whose ctx the view built.
+        return self.search(request_ctx(self.parent.request), queryset, value)
 
 
 class StrictFilterSet(filters.FilterSet):

@@ -7,8 +7,10 @@ from rest_framework.metadata import BaseMetadata
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.context import Ctx
 from ektor.api.errors import NotFound, RequestValidationError
 from ektor.api.filters import ASCII_INT
+from ektor.ctx import request_ctx
 
 
 class MediaTypesMetadata(BaseMetadata):
@@ -32,13 +34,20 @@ class ApiView(APIView):
     OPTIONS answers anyone with `Allow` (it tells what the route's documentation tells): no
     authentication, permission or rate limit applies to it. A method the route does not have
     is refused (405) without spending a rate limit, so it cannot use up a sign-in budget.
+
+    `self.ctx`, built once right after authentication (the permission checks read through it
+    too), is what every handler passes to the services and selectors it calls.
     """
 
     metadata_class = MediaTypesMetadata
+    # Whoever authenticates nobody acts anonymously: an OPTIONS request, and the OpenAPI
+    # generator's views (it calls get_queryset without running a request).
+    ctx: Ctx = Ctx.anonymous()
 
     def perform_authentication(self, request) -> None:
         if request.method != "OPTIONS":
             super().perform_authentication(request)
+            self.ctx = request_ctx(request)
 
     def check_permissions(self, request) -> None:
         if request.method != "OPTIONS":

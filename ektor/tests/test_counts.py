@@ -67,11 +67,11 @@ def test_filtered_lists_count_every_time(staff_client_api):
     assert any("COUNT(*) AS" in q["sql"] for q in queries.captured_queries)
 
 
-def test_payments_and_invoices_counts_follow_the_services(staff_client_api):
+def test_payments_and_invoices_counts_follow_the_services(ctx, staff_client_api):
     invoice = make_invoice(total="50.00")
     assert int(staff_client_api.get("/api/v1/invoices")["X-Total-Count"]) == 1
     assert int(staff_client_api.get("/api/v1/payments")["X-Total-Count"]) == 0
-    services.payment_record(invoice_id=invoice.pk, amount=Decimal("5.00"))
+    services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("5.00"))
     make_invoice(total="20.00")
     assert int(staff_client_api.get("/api/v1/invoices")["X-Total-Count"]) == 2
     assert int(staff_client_api.get("/api/v1/payments")["X-Total-Count"]) == 1

@@ -2,9 +2,11 @@
 nothing is refused, Swagger UI and ReDoc render the document, ReDoc's fonts load."""
 
 import pytest
+from django.urls import reverse
 from selenium.webdriver.support.ui import WebDriverWait
 
 from accounts.tests.factories import DEFAULT_PASSWORD
+from customers.tests.factories import CustomerFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -62,3 +64,18 @@ def test_admin_pages_run_without_inline_scripts(watched, admin_user):
         watched.open(path)
         watched.wait_for("#content")
         assert violations(watched) == [], path
+
+
+def test_the_statement_prints_without_inline_scripts(watched, admin_user):
+    customer = CustomerFactory(first_name="Ana", last_name="Rivera")
+    # Headless Chromium has no print dialog: record the call instead.
+    watched.driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument",
+        {"source": "window.print = () => { window.__printed = true; };"},
+    )
+    watched.sign_in(admin_user.username, DEFAULT_PASSWORD)
+    statement = reverse("admin:billing_statement", args=[customer.pk])
+    watched.open(f"{statement}?from=2026-01-01&to=2026-12-31")
+    watched.wait_for("[data-print]").click()
+    WebDriverWait(watched.driver, 5).until(lambda d: d.execute_script("return window.__printed"))
+    assert violations(watched) == []

@@ -125,7 +125,7 @@ def test_the_property_choices_follow_the_customer(page, admin_user):
     assert page.find("[name='due_date']").get_attribute("value") == "2026-03-31"
 
 
-def test_the_customer_page_and_the_invoice_list_fit_1400_pixels(page, admin_user):
+def test_the_customer_page_and_the_invoice_list_fit_1400_pixels(ctx, page, admin_user):
     customer = CustomerFactory(first_name="Alejandrina", last_name="Villanueva-Santiago")
     PropertyFactory.create_batch(
         2,
@@ -141,7 +141,7 @@ def test_the_customer_page_and_the_invoice_list_fit_1400_pixels(page, admin_user
         issued=(timezone.localdate() - datetime.timedelta(days=40)).isoformat(),
         total="12345.67",
     )
-    services.payment_record(invoice_id=invoice.pk, amount=Decimal("45.67"))
+    services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("45.67"))
     page.sign_in(admin_user.username, DEFAULT_PASSWORD)
     assert page.driver.execute_script("return window.innerWidth") <= 1400
 

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.management import service_errors
 from accounts.models import Role, User
 from accounts.services import user_create
+from core.context import command_ctx
 
 
 class Command(BaseCommand):
@@ -35,5 +36,11 @@ class Command(BaseCommand):
                 "promote them in the admin or choose another BOOTSTRAP_ADMIN_USERNAME."
             )
         with service_errors("bootstrap_admin"):
-            user_create(username=username, email=email, password=password, role=Role.ADMIN)
+            user_create(
+                command_ctx(self),
+                username=username,
+                email=email,
+                password=password,
+                role=Role.ADMIN,
+            )
         self.stdout.write(self.style.SUCCESS(f"bootstrap_admin: created admin {username!r}."))

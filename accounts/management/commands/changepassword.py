@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError
 
 from accounts.services import sessions_end_after_password_change
+from core.context import command_ctx
 from ektor.text import plural
 
 
@@ -32,7 +33,7 @@ class Command(changepassword.Command):
         username = options["username"] or getpass.getuser()
         try:
             user = user_model._default_manager.get(**{user_model.USERNAME_FIELD: username})
-            ended = sessions_end_after_password_change(user=user)
+            ended = sessions_end_after_password_change(command_ctx(self), user=user)
         except DatabaseError as exc:
             raise CommandError(
                 f"changepassword: the password of {username!r} was changed, but ending their "

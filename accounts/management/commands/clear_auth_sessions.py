@@ -3,6 +3,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import sessions_clear_expired
+from core.context import command_ctx
 from ektor.text import plural
 
 
@@ -26,7 +27,9 @@ class Command(BaseCommand):
     def handle(self, *args, keep_ended_days: int, **options):
         if keep_ended_days < 0:
             raise CommandError("clear_auth_sessions: --keep-ended-days cannot be negative.")
-        deleted = sessions_clear_expired(keep_ended_for=timedelta(days=keep_ended_days))
+        deleted = sessions_clear_expired(
+            command_ctx(self), keep_ended_for=timedelta(days=keep_ended_days)
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"clear_auth_sessions: deleted {plural(deleted, 'expired or ended session')}."

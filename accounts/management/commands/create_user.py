@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.management import service_errors
 from accounts.models import Role
 from accounts.services import user_create
+from core.context import command_ctx
 
 
 class Command(BaseCommand):
@@ -37,6 +38,7 @@ class Command(BaseCommand):
         password = self._password(options["password_file"])
         with service_errors("create_user"):
             user = user_create(
+                command_ctx(self),
                 username=username,
                 email=email,
                 password=password,

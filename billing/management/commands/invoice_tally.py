@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from billing import services
 from billing.selectors import invoice_tally_drift
+from core.context import command_ctx
 from ektor.text import plural
 
 
@@ -24,7 +25,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, fix: bool, **options):
-        drift = invoice_tally_drift()
+        ctx = command_ctx(self)
+        drift = invoice_tally_drift(ctx)
         if not drift:
             self.stdout.write("invoice tally: exact")
             return
@@ -34,7 +36,7 @@ class Command(BaseCommand):
         if not fix:
             verb = "differs" if len(drift) == 1 else "differ"
             raise CommandError(f"invoice tally: {rows} {verb} from the invoices; run with --fix")
-        services.invoice_tally_fix(drift=drift)
+        services.invoice_tally_fix(ctx, drift=drift)
         self.stdout.write(f"invoice tally: fixed {rows}")
 
 

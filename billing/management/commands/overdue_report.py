@@ -9,8 +9,9 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from billing.management.commands.statement import iso_date
-from billing.models import ZERO, Invoice
-from billing.selectors import invoice_queryset, overdue_q
+from billing.models import ZERO, Invoice, overdue_q
+from billing.selectors import invoice_queryset
+from core.context import Ctx, command_ctx
 from customers.models import Customer
 from ektor.text import plural
 
@@ -39,11 +40,11 @@ class CustomerDebt:
         return sum((invoice.balance_due for invoice in self.invoices), ZERO)
 
 
-def overdue_by_customer(as_of: datetime.date) -> list[CustomerDebt]:
+def overdue_by_customer(ctx: Ctx, as_of: datetime.date) -> list[CustomerDebt]:
     """Sent invoices due before `as_of`, grouped by customer; the largest debt first. One
     query: the invoices with their computed balance and their customer."""
     invoices = (
-        invoice_queryset()
+        invoice_queryset(ctx)
         .filter(overdue_q(as_of))
         .select_related("customer")
         .order_by("customer_id", "due_date", "id")
@@ -73,7 +74,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, format: str, as_of: datetime.date | None, **options):
         as_of = as_of or timezone.localdate()
-        debts = overdue_by_customer(as_of)
+        debts = overdue_by_customer(command_ctx(self), as_of)
         (self.write_csv if format == "csv" else self.write_text)(debts, as_of)
 
     def write_text(self, debts: list[CustomerDebt], as_of: datetime.date) -> None:

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.template.loader import render_to_string
 
 from billing.selectors import Statement, customer_statement
+from core.context import command_ctx
 from ektor.api.errors import ApplicationError
 
 COLUMNS = [
@@ -46,7 +47,7 @@ class Command(BaseCommand):
     def handle(self, *args, customer_id, from_date, to_date, format, **options):
         try:
             statement = customer_statement(
-                customer_id=customer_id, from_date=from_date, to_date=to_date
+                command_ctx(self), customer_id=customer_id, from_date=from_date, to_date=to_date
             )
         except ApplicationError as exc:
             raise CommandError(exc.message) from None

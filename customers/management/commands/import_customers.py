@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.context import command_ctx
 from customers import csv_import
 from ektor.text import plural
 
@@ -31,7 +32,7 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {exc.strerror}") from None
         except ValueError as exc:
             raise CommandError(f"{file}: {exc}") from None
-        plan, result = csv_import.import_text(text, dry_run=dry_run)
+        plan, result = csv_import.import_text(command_ctx(self), text, dry_run=dry_run)
         if plan.errors:
             for line in plan.error_lines():
                 self.stderr.write(f"{file}: {line}")

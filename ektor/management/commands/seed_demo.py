@@ -1,8 +1,9 @@
 """Load the original system's demo data, or generate volume data for trials and benchmarks.
 
-Each app contributes a module in DEMO_MODULES with `load(data, *, stdout)` (idempotent, by
-natural keys) and optionally `scale(ctx)` (synthetic rows for `--scale N`). Modules run in
-order, so a later app (billing) can build on the rows of an earlier one.
+Each app names a module in its AppConfig's `demo_module`, with `load(ctx, data, *,
+stdout)` (idempotent, by natural keys) and optionally `scale(ctx, volume)` (synthetic rows for
+`--scale N`; `volume` is a ScaleContext). Modules run in INSTALLED_APPS order, so a later app
+(billing) can build on the rows of an earlier one.
 """
 
 import json
@@ -14,10 +15,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from core.context import command_ctx
+from ektor.registry import declared
 from ektor.text import plural
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "demo.json"
-DEMO_MODULES = ["customers.demo", "billing.demo"]
 
 
 @dataclass
@@ -47,16 +49,17 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=2000, help="Rows per insert batch")
 
     def handle(self, *args, file: Path, scale: int | None, batch_size: int, **options):
-        modules = [import_module(path) for path in DEMO_MODULES]
+        ctx = command_ctx(self)
+        modules = [import_module(path) for _, path in declared("demo_module")]
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
         if scale is not None:
             if scale < 1:
                 raise CommandError("--scale must be at least 1")
-            ctx = ScaleContext(count=scale, batch_size=batch_size, stdout=self.stdout)
+            volume = ScaleContext(count=scale, batch_size=batch_size, stdout=self.stdout)
             for module in modules:
                 if hasattr(module, "scale"):
-                    module.scale(ctx)
+                    module.scale(ctx, volume)
             self.stdout.write(self.style.SUCCESS(f"Volume data ready: {plural(scale, 'customer')}"))
             return
         try:
@@ -65,5 +68,5 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read the demo data {file}: {exc}") from None
         with transaction.atomic():
             for module in modules:
-                module.load(data, stdout=self.stdout)
+                module.load(ctx, data, stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded from {file.name}"))

@@ -1,0 +1,1 @@
+"""The project's core: no Django app logic, imports no app."""

@@ -1,0 +1,64 @@
+"""`ctx`: who acts (a user, a command, the system, or an anonymous caller) and, from the
+Companies issue on, for which company. Every service and selector takes it first, passed
+explicitly: the API base and the admin build one per request, each command one per run.
+
+Building a Ctx never queries: it keeps the user object the caller already holds.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+
+class ActorKind(StrEnum):
+    USER = "user"
+    COMMAND = "command"
+    SYSTEM = "system"
+    # A caller not signed in: sign-in, token refresh, registration while it is open.
+    ANONYMOUS = "anonymous"
+
+
+@dataclass(frozen=True, slots=True)
+class Ctx:
+    kind: ActorKind
+    # The signed-in user; for a command, the user it runs as, if any.
+    user: "AbstractBaseUser | None" = None
+    # The manage.py command's name.
+    command: str | None = None
+    # Set from the Companies issue on; None until then.
+    company: Any = None
+
+    @classmethod
+    def for_user(cls, user: "AbstractBaseUser") -> "Ctx":
+        return cls(kind=ActorKind.USER, user=user)
+
+    @classmethod
+    def for_command(cls, name: str, user: "AbstractBaseUser | None" = None) -> "Ctx":
+        return cls(kind=ActorKind.COMMAND, command=name, user=user)
+
+    @classmethod
+    def system(cls) -> "Ctx":
+        return cls(kind=ActorKind.SYSTEM)
+
+    @classmethod
+    def anonymous(cls) -> "Ctx":
+        return cls(kind=ActorKind.ANONYMOUS)
+
+    @property
+    def actor_label(self) -> str:
+        """Who acts, for logs and the audit trail: "user:boss", "command:seed_demo",
+        "command:changepassword (user:boss)", "system", "anonymous"."""
+        user = f"user:{self.user.get_username()}" if self.user is not None else None
+        if self.kind == ActorKind.USER:
+            return str(user)
+        if self.kind == ActorKind.COMMAND:
+            return f"command:{self.command}" + (f" ({user})" if user else "")
+        return str(self.kind)
+
+
+def command_ctx(command: object) -> Ctx:
+    """The ctx of a manage.py command, named after it (its module's last name, as typed)."""
+    return Ctx.for_command(type(command).__module__.rsplit(".", 1)[-1])

@@ -1,0 +1,18 @@
+"""The ctx of an HTTP request, built once: the API base and the admin take it from here and
+pass it explicitly to every service and selector they call."""
+
+from core.context import Ctx
+
+_ATTRIBUTE = "_ektor_ctx"
+
+
+def request_ctx(request) -> Ctx:
+    """The signed-in user of `request` (a Django or a DRF request) acting, or an anonymous
+    caller; built on first use (no query: the user is already loaded by then) and kept on the
+    request, so every later call of the same request gets the same Ctx."""
+    ctx = getattr(request, _ATTRIBUTE, None)
+    if ctx is None:
+        user = request.user
+        ctx = Ctx.for_user(user) if user.is_authenticated else Ctx.anonymous()
+        setattr(request, _ATTRIBUTE, ctx)
+    return ctx

@@ -1,0 +1,24 @@
+"""What the apps declare on their AppConfig, read here so that a new app plugs in by declaring
+it (no list in the project package to edit):
+
+- `counted_models`: names of the app's models whose whole-table count is cached
+  (ektor/api/counts.py);
+- `demo_module`: the module `seed_demo` runs, in INSTALLED_APPS order (ektor/management/
+  commands/seed_demo.py);
+- `role_defaults`: the roles whose groups get default permissions on the app's models
+  (accounts/roles.py).
+"""
+
+from typing import Any
+
+from django.apps import AppConfig, apps
+
+
+def declared(attribute: str) -> list[tuple[AppConfig, Any]]:
+    """(app config, value) of each installed app that declares `attribute`, in INSTALLED_APPS
+    order."""
+    return [
+        (config, getattr(config, attribute))
+        for config in apps.get_app_configs()
+        if hasattr(config, attribute)
+    ]

@@ -1,0 +1,2 @@
+def load(ctx, data, *, stdout) -> None:
+    stdout.write(f"plugin demo: {len(data['customers'])} customers before me")
