@@ -6,12 +6,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from billing import selectors, services
 from billing.models import Invoice, InvoiceNumberCounter, InvoiceStatus, InvoiceTally, Payment
 from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory
+from customers.models import Customer
 from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor.api.errors import ApplicationError, RequestValidationError
 
@@ -388,3 +390,19 @@ def test_statement_customer_must_exist_and_period_ordered(ctx):
         )
     )
     assert (exc.status, exc.reason) == (404, "customer_not_found")
+
+
+def test_the_shared_amount_paid_expression_serves_every_query_unchanged(ctx):
+    """selectors.AMOUNT_PAID is built once per process: each query resolves its own copy, so a
+    query that nests the invoice list (other table aliases) leaves the next one right."""
+    paid, unpaid = make_invoice(total="10.00"), make_invoice(total="20.00")
+    services.payment_record(ctx, invoice_id=paid.pk, amount=Decimal("4.00"))
+    nested = Customer.objects.filter(pk=paid.customer_id).annotate(
+        first_paid=Subquery(
+            selectors.invoice_list(ctx).filter(customer=OuterRef("pk")).values("amount_paid")[:1]
+        )
+    )
+    expected = {paid.pk: Decimal("4.00"), unpaid.pk: Decimal("0.00")}
+    for _ in range(2):
+        assert nested.get().first_paid == Decimal("4.00")
+        assert dict(selectors.invoice_list(ctx).values_list("pk", "amount_paid")) == expected
