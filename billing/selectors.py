@@ -4,7 +4,6 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache, lru_cache
 from typing import Any
 
 from django.db.models import (
@@ -22,7 +21,6 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from billing.error_codes import BillingErrorCode
 from billing.models import (
@@ -45,10 +43,7 @@ from customers.error_codes import CustomerErrorCode
 from customers.models import Customer
 
 
-@cache
-def _invoice_amounts_base() -> QuerySet[Invoice]:
-    # Built once: resolving these expressions on every request cost about a millisecond.
-    # Callers only ever get clones (.all()), so this queryset is never evaluated or changed.
+def _amount_paid() -> Money:
     paid = (
         Payment.objects.filter(COUNTED, invoice=OuterRef("pk"))
         .order_by()
@@ -56,11 +51,27 @@ def _invoice_amounts_base() -> QuerySet[Invoice]:
         .annotate(paid=Sum("amount"))
         .values("paid")
     )
-    return Invoice.objects.annotate(
-        amount_paid=Money(
-            Coalesce(Subquery(paid, output_field=MONEY), Value(ZERO), output_field=MONEY)
-        ),
-        # A void invoice owes nothing, whatever its total was (as balance_due() above).
+    return Money(Coalesce(Subquery(paid, output_field=MONEY), Value(ZERO), output_field=MONEY))
+
+
+# What an invoice's counted payments add up to, built once per process: an expression is a
+# template that annotate() copies and resolves for each queryset, never changed or run itself,
+# so nothing of one request is kept for the next. Building its subquery with the ORM on every
+# request cost the invoice list about a millisecond (docs/performance.md).
+AMOUNT_PAID = _amount_paid()
+
+
+def invoice_list(ctx: Ctx) -> QuerySet[Invoice]:
+    """Invoices with `amount_paid` computed by the database: what the API's list reads (it
+    computes balance_due from the row, see billing.models.balance_due). Every annotation costs
+    the ORM CPU to build on each request, so the list asks only for this one."""
+    return Invoice.objects.annotate(amount_paid=AMOUNT_PAID)
+
+
+def invoice_amounts_queryset(ctx: Ctx) -> QuerySet[Invoice]:
+    """Invoices with `amount_paid` and `balance_due` computed by the database."""
+    return invoice_list(ctx).annotate(
+        # A void invoice owes nothing, whatever its total was (as models.balance_due).
         balance_due=Money(
             Case(
                 When(status=InvoiceStatus.VOID, then=Value(ZERO)),
@@ -71,21 +82,11 @@ def _invoice_amounts_base() -> QuerySet[Invoice]:
     )
 
 
-@lru_cache(maxsize=2)
-def _invoice_base(today: datetime.date) -> QuerySet[Invoice]:
-    return _invoice_amounts_base().annotate(
-        is_overdue=ExpressionWrapper(overdue_q(today), output_field=BooleanField())
-    )
-
-
-def invoice_amounts_queryset(ctx: Ctx) -> QuerySet[Invoice]:
-    """Invoices with `amount_paid` and `balance_due` computed by the database."""
-    return _invoice_amounts_base().all()
-
-
 def invoice_queryset(ctx: Ctx) -> QuerySet[Invoice]:
     """Invoices with `amount_paid`, `balance_due` and `is_overdue` computed by the database."""
-    return _invoice_base(timezone.localdate()).all()
+    return invoice_amounts_queryset(ctx).annotate(
+        is_overdue=ExpressionWrapper(overdue_q(), output_field=BooleanField())
+    )
 
 
 def invoice_filter_overdue(

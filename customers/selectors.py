@@ -24,15 +24,19 @@ def _contains_any(fields: tuple[str, ...], term: str) -> Q:
     return match
 
 
-def _search(queryset: QuerySet[Any], q: str | None, fields: tuple[str, ...]) -> QuerySet[Any]:
+def _search(queryset: QuerySet[Any], q: str, fields: tuple[str, ...]) -> QuerySet[Any]:
     """Every word of `q` must match one of `fields` ("martha perez" finds Martha Perez)."""
-    for term in (q or "").split():
+    for term in q.split():
         queryset = queryset.filter(_contains_any(fields, term))
     return queryset
 
 
-def customer_list(ctx: Ctx, *, q: str | None = None) -> QuerySet[Customer]:
-    return _search(Customer.objects.order_by("-id"), q, CUSTOMER_SEARCH_FIELDS)
+def customer_list(ctx: Ctx) -> QuerySet[Customer]:
+    return Customer.objects.order_by("-id")
+
+
+def customer_search(ctx: Ctx, queryset: QuerySet[Customer], q: str) -> QuerySet[Customer]:
+    return _search(queryset, q, CUSTOMER_SEARCH_FIELDS)
 
 
 def customer_search_with_addresses(
@@ -87,10 +91,9 @@ def customer_get(ctx: Ctx, *, customer_id: int) -> Customer:
     return customer
 
 
-def property_list(
-    ctx: Ctx, *, q: str | None = None, customer_id: int | None = None
-) -> QuerySet[Property]:
-    queryset = Property.objects.order_by("-id")
-    if customer_id is not None:
-        queryset = queryset.filter(customer_id=customer_id)
+def property_list(ctx: Ctx) -> QuerySet[Property]:
+    return Property.objects.order_by("-id")
+
+
+def property_search(ctx: Ctx, queryset: QuerySet[Property], q: str) -> QuerySet[Property]:
     return _search(queryset, q, PROPERTY_SEARCH_FIELDS)

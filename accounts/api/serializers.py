@@ -10,6 +10,7 @@ from accounts.services import (
     email_validator,
 )
 from ektor.api.fields import StrictBooleanField, StrictCharField
+from ektor.api.output import ModelOutput
 
 
 class StrictEmailField(StrictCharField):
@@ -72,7 +73,7 @@ class TokenOut(serializers.Serializer):
     refresh_token = serializers.CharField()
 
 
-class UserOut(serializers.ModelSerializer):
+class UserOut(ModelOutput):
     class Meta:
         model = User
         fields = ["id", "username", "email", "role", "is_active"]

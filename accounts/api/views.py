@@ -31,7 +31,7 @@ from accounts.throttling import (
 )
 from core.errors import NotFound
 from ektor.api.errors import RequestValidationError
-from ektor.api.views import ApiViewSet
+from ektor.api.views import ApiViewSet, ListMixin, RetrieveMixin
 
 # RFC 6749 section 5.1: token responses must not be cached.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -107,6 +107,7 @@ class RefreshView(SignInView):
 
 
 class RegisterView(ApiViewSet):
+    serializer_class = UserOut
     permission_classes = [CanRegister]
     throttle_classes = SIGN_IN_THROTTLES
     throttle_scope = "register"
@@ -117,7 +118,7 @@ class RegisterView(ApiViewSet):
     def create(self, request):
         """Register a staff user (anyone while registration is open, otherwise admins)."""
         user = services.user_create(self.ctx, **self.validated(RegisterIn), role=Role.STAFF)
-        return Response(UserOut(user).data, status=status.HTTP_201_CREATED)
+        return self.output(user, status=status.HTTP_201_CREATED)
 
 
 class SignedInView(ApiViewSet):
@@ -143,10 +144,12 @@ class LogoutAllView(SignedInView):
 
 
 class MeView(SignedInView):
+    serializer_class = UserOut
+
     @extend_schema(responses={200: UserOut})
     def retrieve(self, request):
         """The signed-in user."""
-        return Response(UserOut(request.user).data)
+        return self.output(request.user)
 
 
 class PasswordView(SignedInView):
@@ -199,7 +202,7 @@ class SessionViewSet(SignedInView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class UserViewSet(ApiViewSet):
+class UserViewSet(ListMixin, RetrieveMixin, ApiViewSet):
     """User management; Django's accounts.*_user permissions decide (the admin group)."""
 
     serializer_class = UserOut
@@ -212,23 +215,14 @@ class UserViewSet(ApiViewSet):
     def get_queryset(self):
         return selectors.user_list(self.ctx)
 
-    @extend_schema(responses={200: UserOut(many=True)})
-    def list(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(UserOut(page, many=True).data)
-
     @extend_schema(request=UserCreateIn, responses={201: UserOut})
     def create(self, request):
         user = services.user_create(self.ctx, **self.validated(UserCreateIn))
-        return Response(UserOut(user).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(responses={200: UserOut})
-    def retrieve(self, request, pk: str):
-        return Response(UserOut(self.get_object()).data)
+        return self.output(user, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=UserUpdateIn, responses={200: UserOut})
     def partial_update(self, request, pk: str):
         user = self.get_object()
         data = self.validated(UserUpdateIn, partial=True)
         user = services.user_update(self.ctx, user=user, data=data)
-        return Response(UserOut(user).data)
+        return self.output(user)

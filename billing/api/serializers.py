@@ -7,7 +7,7 @@ from rest_framework import serializers
 from billing.models import InvoiceStatus, PaymentMethod, balance_due
 from billing.services import REVERSAL_REASON_MAX
 from ektor.api.fields import IsoDateField, MoneyField, StrictCharField, StrictIntegerField
-from ektor.api.lean import date_out, datetime_formatter, money_out
+from ektor.api.output import Output
 
 
 def _notes() -> StrictCharField:
@@ -54,7 +54,7 @@ class InvoiceVoidIn(serializers.Serializer):
     reason = StrictCharField(max_length=255)
 
 
-class InvoiceOut(serializers.Serializer):
+class InvoiceOut(Output):
     invoice_id = serializers.IntegerField(source="id")
     number = serializers.CharField(allow_null=True)
     customer_id = serializers.IntegerField()
@@ -73,54 +73,9 @@ class InvoiceOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
-
-# The lean twin of InvoiceOut for lists (billing/tests/test_lean_output.py keeps them equal).
-INVOICE_OUT_COLUMNS = (
-    "id",
-    "number",
-    "customer_id",
-    "property_id",
-    "period_start",
-    "period_end",
-    "status",
-    "issued_date",
-    "due_date",
-    "subtotal",
-    "tax",
-    "total",
-    "amount_paid",
-    "notes",
-    "created_at",
-    "updated_at",
-)
-
-
-def invoice_rows_out(rows) -> list[dict]:
-    """InvoiceOut of `values(*INVOICE_OUT_COLUMNS)` rows of selectors.invoice_queryset()."""
-    datetime_out = datetime_formatter()
-    return [
-        {
-            "invoice_id": row["id"],
-            "number": row["number"],
-            "customer_id": row["customer_id"],
-            "property_id": row["property_id"],
-            "period_start": date_out(row["period_start"]),
-            "period_end": date_out(row["period_end"]),
-            "status": row["status"],
-            "issued_date": date_out(row["issued_date"]),
-            "due_date": date_out(row["due_date"]),
-            "subtotal": money_out(row["subtotal"]),
-            "tax": money_out(row["tax"]),
-            "total": money_out(row["total"]),
-            "amount_paid": money_out(row["amount_paid"]),
-            # Here rather than in SQL, where it would run the payments subquery a second time.
-            "balance_due": money_out(balance_due(row["status"], row["total"], row["amount_paid"])),
-            "notes": row["notes"],
-            "created_at": datetime_out(row["created_at"]),
-            "updated_at": datetime_out(row["updated_at"]),
-        }
-        for row in rows
-    ]
+    class Meta:
+        # From the row rather than in SQL, where a list would run the payments subquery twice.
+        computed = {"balance_due": (balance_due, ("status", "total", "amount_paid"))}
 
 
 class PaymentIn(serializers.Serializer):
@@ -136,7 +91,7 @@ class PaymentIn(serializers.Serializer):
     notes = _notes()
 
 
-class PaymentOut(serializers.Serializer):
+class PaymentOut(Output):
     payment_id = serializers.IntegerField(source="id")
     invoice_id = serializers.IntegerField()
     amount = MoneyField()
@@ -155,24 +110,6 @@ class PaymentReverseIn(serializers.Serializer):
     reason = StrictCharField(max_length=REVERSAL_REASON_MAX)
 
 
-def payment_out(payment) -> dict:
-    """The lean twin of PaymentOut (billing/tests/test_lean_output.py keeps them equal)."""
-    datetime_out = datetime_formatter()
-    return {
-        "payment_id": payment.id,
-        "invoice_id": payment.invoice_id,
-        "amount": money_out(payment.amount),
-        "paid_date": date_out(payment.paid_date),
-        "method": payment.method,
-        "reference": payment.reference,
-        "notes": payment.notes,
-        "created_at": datetime_out(payment.created_at),
-        "reversed_at": datetime_out(payment.reversed_at),
-        "reversed_by": payment.reversed_by_id,
-        "reversal_reason": payment.reversal_reason,
-    }
-
-
 class StatementQuery(serializers.Serializer):
     """`from` and `to` are Python keywords, hence the fields are declared in get_fields."""
 
@@ -184,7 +121,7 @@ class StatementPath(serializers.Serializer):
     customer_id = serializers.IntegerField(min_value=1)
 
 
-class StatementItemOut(serializers.Serializer):
+class StatementItemOut(Output):
     invoice_id = serializers.IntegerField(source="id")
     number = serializers.CharField(allow_null=True)
     issued_date = serializers.DateField()
@@ -195,48 +132,7 @@ class StatementItemOut(serializers.Serializer):
     balance_due = MoneyField()
 
 
-def statement_out(statement) -> dict:
-    """The lean twin of StatementOut (billing/tests/test_lean_output.py keeps them equal)."""
-    return {
-        "customer_id": statement.customer.id,
-        "customer_name": statement.customer_name,
-        "from_date": date_out(statement.from_date),
-        "to_date": date_out(statement.to_date),
-        "items": [
-            {
-                "invoice_id": item.id,
-                "number": item.number,
-                "issued_date": date_out(item.issued_date),
-                "due_date": date_out(item.due_date),
-                "status": item.status,
-                "total": money_out(item.total),
-                "amount_paid": money_out(item.amount_paid),
-                "balance_due": money_out(item.balance_due),
-            }
-            for item in statement.items
-        ],
-        "total": money_out(statement.total),
-        "paid_total": money_out(statement.paid_total),
-        "balance_due": money_out(statement.balance_due),
-        "opening_balance": money_out(statement.opening_balance),
-        "payments": [
-            {
-                "payment_id": payment.id,
-                "invoice_id": payment.invoice_id,
-                "number": payment.number,
-                "paid_date": date_out(payment.paid_date),
-                "amount": money_out(payment.amount),
-                "method": payment.method,
-                "reference": payment.reference,
-            }
-            for payment in statement.payments
-        ],
-        "payments_total": money_out(statement.payments_total),
-        "closing_balance": money_out(statement.closing_balance),
-    }
-
-
-class StatementPaymentOut(serializers.Serializer):
+class StatementPaymentOut(Output):
     payment_id = serializers.IntegerField(source="id")
     invoice_id = serializers.IntegerField()
     number = serializers.CharField(allow_null=True)
@@ -246,7 +142,7 @@ class StatementPaymentOut(serializers.Serializer):
     reference = serializers.CharField(allow_null=True)
 
 
-class StatementOut(serializers.Serializer):
+class StatementOut(Output):
     """`items` to `balance_due`: the invoices issued in the period (v1). The account over the
     period: `opening_balance` (owed when it starts), the `payments` received in it and
     `closing_balance` (owed when it ends) = opening_balance + total - payments_total."""

@@ -2,7 +2,6 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -12,7 +11,7 @@ from billing.api.filters import InvoiceFilter, PaymentFilter
 from billing.models import Invoice
 from ektor.api.errors import RequestValidationError, flatten_errors
 from ektor.api.queryparams import validate_query
-from ektor.api.views import ApiView, ApiViewSet
+from ektor.api.views import ApiView, ApiViewSet, ListMixin, RetrieveMixin
 
 # Who an invoice is for: both exist, and the property is the customer's.
 _INVOICE_PARTIES = {
@@ -21,7 +20,7 @@ _INVOICE_PARTIES = {
 }
 
 
-class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class InvoiceViewSet(ListMixin, RetrieveMixin, ApiViewSet):
     lookup_url_kwarg = "invoice_id"
     error_reasons = {
         "create": _INVOICE_PARTIES,
@@ -43,16 +42,13 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     }
 
     def get_queryset(self):
+        if self.action == "list":
+            return selectors.invoice_list(self.ctx)
         return selectors.invoice_queryset(self.ctx)
-
-    def list(self, request):
-        # The lean path: only the output's columns, plain dicts (same bytes as InvoiceOut).
-        queryset = self.filter_queryset(self.get_queryset()).values(*s.INVOICE_OUT_COLUMNS)
-        return self.get_paginated_response(s.invoice_rows_out(self.paginate_queryset(queryset)))
 
     def _respond(self, invoice: Invoice, status: int = 200) -> Response:
         fresh = selectors.invoice_get(self.ctx, invoice_id=invoice.pk)
-        return Response(self.get_serializer(fresh).data, status=status)
+        return self.output(fresh, status=status)
 
     @extend_schema(request=s.InvoiceCreateIn, responses={201: s.InvoiceOut})
     def create(self, request):
@@ -81,7 +77,7 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         return self._respond(void)
 
 
-class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+class PaymentViewSet(ListMixin, RetrieveMixin, ApiViewSet):
     lookup_url_kwarg = "payment_id"
     error_reasons = {
         "create": {
@@ -101,7 +97,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     @extend_schema(request=s.PaymentIn, responses={201: s.PaymentOut})
     def create(self, request):
         payment = services.payment_record(self.ctx, **self.validated(s.PaymentIn))
-        return Response(s.payment_out(payment), status=201)
+        return self.output(payment, status=201)
 
     @extend_schema(request=s.PaymentReverseIn, responses=s.PaymentOut)
     @action(detail=True, methods=["post"])
@@ -110,7 +106,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         payment = self.get_object()
         data = self.validated(s.PaymentReverseIn)
         reversed_ = services.payment_reverse(self.ctx, payment_id=payment.pk, reason=data["reason"])
-        return Response(s.payment_out(reversed_))
+        return self.output(reversed_)
 
 
 class CustomerStatementView(ApiView):
@@ -139,4 +135,4 @@ class CustomerStatementView(ApiView):
             from_date=period["from"],
             to_date=period["to"],
         )
-        return Response(s.statement_out(statement))
+        return Response(s.StatementOut.encode(statement))

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from billing import selectors, services
@@ -13,6 +14,7 @@ from billing.models import Invoice, InvoiceNumberCounter, InvoiceStatus, Invoice
 from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory
 from core.errors import ApplicationError, InvalidInput
+from customers.models import Customer
 from customers.tests.factories import CustomerFactory, PropertyFactory
 
 pytestmark = pytest.mark.django_db
@@ -457,3 +459,19 @@ def test_the_admin_asks_the_guards_instead_of_dry_runs():
     for module in (billing.admin, customers.admin):
         source = inspect.getsource(module)
         assert "set_rollback" not in source and "def _post_clean" not in source
+
+
+def test_the_shared_amount_paid_expression_serves_every_query_unchanged(ctx):
+    """selectors.AMOUNT_PAID is built once per process: each query resolves its own copy, so a
+    query that nests the invoice list (other table aliases) leaves the next one right."""
+    paid, unpaid = make_invoice(total="10.00"), make_invoice(total="20.00")
+    services.payment_record(ctx, invoice_id=paid.pk, amount=Decimal("4.00"))
+    nested = Customer.objects.filter(pk=paid.customer_id).annotate(
+        first_paid=Subquery(
+            selectors.invoice_list(ctx).filter(customer=OuterRef("pk")).values("amount_paid")[:1]
+        )
+    )
+    expected = {paid.pk: Decimal("4.00"), unpaid.pk: Decimal("0.00")}
+    for _ in range(2):
+        assert nested.get().first_paid == Decimal("4.00")
+        assert dict(selectors.invoice_list(ctx).values_list("pk", "amount_paid")) == expected

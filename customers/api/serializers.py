@@ -5,8 +5,7 @@ from rest_framework import serializers
 
 from customers.models import Customer, Property
 from ektor.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
-from ektor.api.filters import QueryIdField
-from ektor.api.lean import datetime_formatter
+from ektor.api.output import ModelOutput
 
 
 def optional_text(max_length: int | None = None) -> StrictCharField:
@@ -28,7 +27,7 @@ class CustomerIn(serializers.Serializer):
     is_active = StrictBooleanField(default=True)
 
 
-class CustomerOut(serializers.ModelSerializer):
+class CustomerOut(ModelOutput):
     customer_id = serializers.IntegerField(source="id", read_only=True)
 
     class Meta:
@@ -36,33 +35,6 @@ class CustomerOut(serializers.ModelSerializer):
         fields = ["customer_id", "first_name", "last_name", "email", "phone", "is_active"]
         fields += ["created_at", "updated_at"]
         read_only_fields = fields
-        # What customer_rows_out reads.
-        columns = ("id", *fields[1:])
-
-
-def customer_rows_out(rows) -> list[dict]:
-    """The lean twin of CustomerOut over `values(*CustomerOut.Meta.columns)` rows or model
-    instances' __dict__ (customers/tests/test_lean_output.py keeps them equal)."""
-    datetime_out = datetime_formatter()
-    return [
-        {
-            "customer_id": row["id"],
-            "first_name": row["first_name"],
-            "last_name": row["last_name"],
-            "email": row["email"],
-            "phone": row["phone"],
-            "is_active": bool(row["is_active"]),
-            "created_at": datetime_out(row["created_at"]),
-            "updated_at": datetime_out(row["updated_at"]),
-        }
-        for row in rows
-    ]
-
-
-class CustomerQuery(serializers.Serializer):
-    q = serializers.CharField(
-        required=False, allow_blank=True, max_length=200, help_text="Words to find"
-    )
 
 
 class PropertyIn(serializers.Serializer):
@@ -77,7 +49,7 @@ class PropertyIn(serializers.Serializer):
     is_active = StrictBooleanField(default=True)
 
 
-class PropertyOut(serializers.ModelSerializer):
+class PropertyOut(ModelOutput):
     property_id = serializers.IntegerField(source="id", read_only=True)
     customer_id = serializers.IntegerField(read_only=True)
 
@@ -86,30 +58,3 @@ class PropertyOut(serializers.ModelSerializer):
         fields = ["property_id", "customer_id", "label", "address1", "address2", "city"]
         fields += ["state", "postal_code", "notes", "is_active", "created_at", "updated_at"]
         read_only_fields = fields
-        columns = ("id", "customer_id", *fields[2:])
-
-
-def property_rows_out(rows) -> list[dict]:
-    """The lean twin of PropertyOut (see customer_rows_out)."""
-    datetime_out = datetime_formatter()
-    return [
-        {
-            "property_id": row["id"],
-            "customer_id": row["customer_id"],
-            "label": row["label"],
-            "address1": row["address1"],
-            "address2": row["address2"],
-            "city": row["city"],
-            "state": row["state"],
-            "postal_code": row["postal_code"],
-            "notes": row["notes"],
-            "is_active": bool(row["is_active"]),
-            "created_at": datetime_out(row["created_at"]),
-            "updated_at": datetime_out(row["updated_at"]),
-        }
-        for row in rows
-    ]
-
-
-class PropertyQuery(CustomerQuery):
-    customer_id = QueryIdField(required=False, help_text="Only this customer's properties")

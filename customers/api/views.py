@@ -5,67 +5,46 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from customers import selectors, services
-from customers.api.serializers import (
-    CustomerIn,
-    CustomerOut,
-    CustomerQuery,
-    PropertyIn,
-    PropertyOut,
-    PropertyQuery,
-    customer_rows_out,
-    property_rows_out,
-)
-from ektor.api.queryparams import validate_query
-from ektor.api.views import ApiViewSet
+from customers.api.filters import CustomerFilter, PropertyFilter
+from customers.api.serializers import CustomerIn, CustomerOut, PropertyIn, PropertyOut
+from ektor.api.views import ApiViewSet, ListMixin, RetrieveMixin
 
 
-class ResourceViewSet(ApiViewSet):
+class ResourceViewSet(ListMixin, RetrieveMixin, ApiViewSet):
     """List, retrieve, create, replace (PUT), update (PATCH) and delete through a resource's
     selector and services. `instance_kwarg` is the services' keyword for the row."""
 
     input_serializer: type
-    query_serializer: type
     instance_kwarg: str
-    # The lean read path: a function building the output dicts (same bytes as the serializer).
-    rows_out: staticmethod
 
     def get_queryset(self):
         return self.select(self.ctx)
 
-    def list(self, request):
-        params = validate_query(self.query_serializer, request)
-        columns = self.serializer_class.Meta.columns
-        page = self.paginate_queryset(self.select(self.ctx, **params).values(*columns))
-        return self.get_paginated_response(self.rows_out(page))
-
-    def retrieve(self, request, pk=None):
-        return Response(self.rows_out([vars(self.get_object())])[0])
-
     def create(self, request):
         obj = self.create_service(self.ctx, **self.validated(self.input_serializer))
-        return Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED)
+        return self.output(obj, status=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None):
         data = self.validated(self.input_serializer)
         obj = self.replace_service(self.ctx, **{self.instance_kwarg: self.get_object()}, **data)
-        return Response(self.get_serializer(obj).data)
+        return self.output(obj)
 
     def partial_update(self, request, pk=None):
         data = self.validated(self.input_serializer, partial=True)
         obj = self.update_service(self.ctx, **{self.instance_kwarg: self.get_object()}, data=data)
-        return Response(self.get_serializer(obj).data)
+        return self.output(obj)
 
     def destroy(self, request, pk=None):
         self.delete_service(self.ctx, **{self.instance_kwarg: self.get_object()})
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def resource_schema(in_serializer, out_serializer, query_serializer):
+def resource_schema(in_serializer, out_serializer):
     """OpenAPI documentation of the six operations of one resource (ektor.api.schema adds
     the summaries and the errors)."""
     write = {"request": in_serializer, "responses": out_serializer}
     return extend_schema_view(
-        list=extend_schema(parameters=[query_serializer], responses=out_serializer(many=True)),
+        list=extend_schema(responses=out_serializer(many=True)),
         retrieve=extend_schema(responses=out_serializer),
         create=extend_schema(request=in_serializer, responses={201: out_serializer}),
         update=extend_schema(**write),
@@ -86,23 +65,22 @@ def resource_reasons(create: dict, change: dict | None = None) -> dict:
     }
 
 
-@resource_schema(CustomerIn, CustomerOut, CustomerQuery)
+@resource_schema(CustomerIn, CustomerOut)
 class CustomerViewSet(ResourceViewSet):
     lookup_url_kwarg = "customer_id"
     error_reasons = resource_reasons({409: ("duplicate_email",)})
     serializer_class = CustomerOut
     input_serializer = CustomerIn
-    query_serializer = CustomerQuery
+    filterset_class = CustomerFilter
     instance_kwarg = "customer"
     select = staticmethod(selectors.customer_list)
-    rows_out = staticmethod(customer_rows_out)
     create_service = staticmethod(services.customer_create)
     replace_service = staticmethod(services.customer_replace)
     update_service = staticmethod(services.customer_update)
     delete_service = staticmethod(services.customer_delete)
 
 
-@resource_schema(PropertyIn, PropertyOut, PropertyQuery)
+@resource_schema(PropertyIn, PropertyOut)
 class PropertyViewSet(ResourceViewSet):
     lookup_url_kwarg = "property_id"
     error_reasons = resource_reasons(
@@ -110,10 +88,9 @@ class PropertyViewSet(ResourceViewSet):
     )
     serializer_class = PropertyOut
     input_serializer = PropertyIn
-    query_serializer = PropertyQuery
+    filterset_class = PropertyFilter
     instance_kwarg = "prop"
     select = staticmethod(selectors.property_list)
-    rows_out = staticmethod(property_rows_out)
     create_service = staticmethod(services.property_create)
     replace_service = staticmethod(services.property_replace)
     update_service = staticmethod(services.property_update)

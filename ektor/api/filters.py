@@ -1,8 +1,8 @@
 """Query-string filters that validate every value (a bad one is a 422 with loc ["query", name]),
 and the filter backend of list endpoints.
 
-Used by every app's FilterSets (django-filter) and query serializers (DRF), so ids, booleans,
-dates and blank values are judged the same way everywhere.
+Used by every app's FilterSets (django-filter), so ids, booleans, dates and blank values are
+judged the same way on every list.
 """
 
 import re
@@ -10,12 +10,14 @@ from functools import cache
 
 from django import forms
 from django_filters import rest_framework as filters
+from django_filters.constants import EMPTY_VALUES
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.drainage import set_override
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
 
 from ektor.api.fields import parse_iso_date
+from ektor.ctx import request_ctx
 
 # The largest BIGINT: a bigger id cannot exist, and some databases fail on it (OverflowError).
 MAX_ID = 2**63 - 1
@@ -57,6 +59,13 @@ class IdFormField(forms.IntegerField):
 class IdFilter(filters.Filter):
     field_class = IdFormField
 
+    def __init__(self, *args, help_text: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if help_text:
+            # As v1's document shows a described id parameter: a 64-bit integer.
+            schema = {"type": "integer", "maximum": MAX_ID, "minimum": 1, "format": "int64"}
+            set_override(self, "field", {**schema, "description": help_text})
+
 
 class IsoDateFormField(forms.DateField):
     """YYYY-MM-DD, judged as in bodies (ektor.api.fields.parse_iso_date)."""
@@ -79,15 +88,37 @@ class StrictBooleanFilter(filters.Filter):
     field_class = StrictBooleanFormField
 
 
+class SearchFilter(filters.CharFilter):
+    """Words to find (the selector `search(ctx, queryset, words)` decides how they match, with
+    the request's ctx); `?q=` is no search."""
+
+    allow_blank = True
+
+    def __init__(self, search, *, max_length: int = 200, help_text: str = "Words to find"):
+        too_long = f"Ensure this field has no more than {max_length} characters."
+        super().__init__(max_length=max_length, error_messages={"max_length": too_long})
+        self.search = search
+        schema = {"type": "string", "maxLength": max_length, "description": help_text}
+        set_override(self, "field", schema)
+
+    def filter(self, queryset, value):
+        if value in EMPTY_VALUES:
+            return queryset
+        # The backend builds the FilterSet with the request, whose ctx the view built.
+        return self.search(request_ctx(self.parent.request), queryset, value)
+
+
 class StrictFilterSet(filters.FilterSet):
     """A filter given with no value (`?status=`) is a 422, not silently "no filter"."""
 
     @classmethod
     @cache
     def _strict_form_class(cls, base: type[forms.Form]) -> type[forms.Form]:
+        strict = [name for name, f in cls.base_filters.items() if not getattr(f, "allow_blank", 0)]
+
         def clean(form):
             cleaned = base.clean(form)
-            for name in form.fields:
+            for name in strict:
                 values = form.data.getlist(name) if hasattr(form.data, "getlist") else []
                 if any(not str(value).strip() for value in values):
                     form.add_error(name, forms.ValidationError(BLANK, code="blank"))
@@ -97,29 +128,6 @@ class StrictFilterSet(filters.FilterSet):
 
     def get_form_class(self):
         return self._strict_form_class(super().get_form_class())
-
-
-class QueryIdField(serializers.IntegerField):
-    """An id in the query string, for query serializers (see ektor.api.queryparams).
-
-    `customer_id=` is a 422 rather than "no filter": DRF treats an empty form value of an
-    optional field as absent, which would silently list everything.
-    """
-
-    default_error_messages = {"invalid": ID_INVALID}
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(**kwargs)
-
-    def get_value(self, dictionary):
-        return dictionary.get(self.field_name, serializers.empty)
-
-    def to_internal_value(self, data):
-        if not ASCII_INT.match(str(data).strip()):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 PAGING_PARAMETERS = frozenset({"limit", "offset"})

@@ -4,6 +4,7 @@ from typing import Any
 
 from rest_framework import serializers, viewsets
 from rest_framework.metadata import BaseMetadata
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.context import Ctx
@@ -60,7 +61,11 @@ class ApiView(APIView):
 
 
 class ApiViewSet(viewsets.GenericViewSet, ApiView):
-    """`get_object` 404s in the envelope with the model's name ("Customer not found").
+    """The shape of every resource: `get_queryset` calls the app's selector, writes take
+    `self.validated(SomeIn)` to a service, and the answer is `serializer_class`'s output
+    (an ektor.api.output.Output, encoded by `self.output`).
+
+    `get_object` 404s in the envelope with the model's name ("Customer not found").
 
     An id in the path that is not a positive integer is a 422 (`loc: ["path", "<model>_id"]`).
     """
@@ -101,3 +106,20 @@ class ApiViewSet(viewsets.GenericViewSet, ApiView):
         )
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
+
+    def output(self, obj, status: int = 200) -> Response:
+        return Response(self.serializer_class.encode(obj), status=status)
+
+
+class ListMixin:
+    """A page of the output: a list reads only the output's columns (`values()`)."""
+
+    def list(self, request):
+        out = self.serializer_class
+        queryset = self.filter_queryset(self.get_queryset()).values(*out.columns())
+        return self.get_paginated_response(out.encode_rows(self.paginate_queryset(queryset)))
+
+
+class RetrieveMixin:
+    def retrieve(self, request, pk=None):
+        return self.output(self.get_object())

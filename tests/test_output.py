@@ -1,0 +1,118 @@
+"""Every output declaration's fast encoder renders the same bytes as DRF renders the declaration,
+field by field, for lists (`values()` rows) and for instances, in UTC and in another zone."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from accounts.api.serializers import UserOut
+from accounts.selectors import user_list
+from accounts.tests.factories import UserFactory
+from billing import selectors, services
+from billing.api import serializers as billing_out
+from billing.models import Payment
+from billing.tests.conftest import make_invoice
+from billing.tests.factories import InvoiceFactory
+from core.context import Ctx
+from customers.api import serializers as customers_out
+from customers.models import Customer, Property
+from customers.tests.factories import CustomerFactory, PropertyFactory
+from ektor.api.output import ModelOutput, Output
+from ektor.api.renderers import JSONRenderer
+
+pytestmark = pytest.mark.django_db
+
+render = JSONRenderer().render
+
+
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+@pytest.fixture
+def data(ctx):
+    """Rows where every field has a value and, where it may, none."""
+    UserFactory(is_active=False)
+    CustomerFactory(email=None, phone=None, is_active=False)
+    CustomerFactory(first_name="José", last_name="Núñez")
+    prop = PropertyFactory(address2="Unit 2", notes="Gate code 1234")
+    PropertyFactory(address2=None, is_active=False)
+    paid = make_invoice(prop=prop, total="133.80", notes="Monthly")
+    services.payment_record(ctx, invoice_id=paid.pk, amount=Decimal("133.80"), reference="CHK-1")
+    partial = make_invoice(prop=prop, total="0.30", issued="2026-02-11")
+    for _ in range(3):  # 0.1 three times: exact to the cent on SQLite too
+        services.payment_record(ctx, invoice_id=partial.pk, amount=Decimal("0.10"), notes="Part")
+    services.invoice_void(ctx, invoice=make_invoice(prop=prop, issued="2026-03-11"), reason="Typo")
+    InvoiceFactory(property=prop, due_date=None, notes="")  # a draft: no number, no due date
+    make_invoice(prop=prop, total="20.00", issued="2026-04-12")  # sent, nothing paid
+    first = Payment.objects.filter(invoice=partial).order_by("id").first()
+    by_user = Ctx.for_user(UserFactory())  # reversed_by has a value
+    services.payment_reverse(by_user, payment_id=first.pk, reason="Bounced")
+    return prop
+
+
+def _statement(ctx, prop):
+    return selectors.customer_statement(
+        ctx,
+        customer_id=prop.customer_id,
+        from_date=datetime.date(2026, 1, 1),
+        to_date=datetime.date(2026, 12, 31),
+    )
+
+
+# Each declaration: the queryset its API list reads (None: not listed) and the objects it
+# renders (a detail, a write's answer).
+CASES = {
+    UserOut: lambda ctx, prop: (user_list(ctx), None),
+    customers_out.CustomerOut: lambda ctx, prop: (Customer.objects.order_by("-id"), None),
+    customers_out.PropertyOut: lambda ctx, prop: (Property.objects.order_by("-id"), None),
+    billing_out.InvoiceOut: lambda ctx, prop: (
+        selectors.invoice_list(ctx),
+        list(selectors.invoice_queryset(ctx)),
+    ),
+    billing_out.PaymentOut: lambda ctx, prop: (selectors.payment_queryset(ctx), None),
+    billing_out.StatementOut: lambda ctx, prop: (None, [_statement(ctx, prop)]),
+    billing_out.StatementItemOut: lambda ctx, prop: (None, _statement(ctx, prop).items),
+    billing_out.StatementPaymentOut: lambda ctx, prop: (None, _statement(ctx, prop).payments),
+}
+
+
+def test_every_output_declaration_has_a_case():
+    assert set(_subclasses(Output)) - {ModelOutput} == set(CASES)
+
+
+def _assert_same(out, encoded: list[dict], drf: list[dict]):
+    assert [list(row) for row in encoded] == [list(row) for row in drf]
+    for name in out().fields:
+        mine = [render(row[name]) for row in encoded]
+        assert mine == [render(row[name]) for row in drf], f"{out.__name__}.{name}"
+        assert any(value != b"null" for value in mine), f"no value of {out.__name__}.{name}"
+    assert render(encoded) == render(drf)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/Puerto_Rico"])
+@pytest.mark.parametrize("out", list(CASES), ids=lambda out: out.__name__)
+def test_the_encoder_renders_what_drf_renders(ctx, data, out, zone):
+    queryset, objects = CASES[out](ctx, data)
+    with timezone.override(zone):
+        objects = list(queryset) if objects is None else objects
+        drf = out(objects, many=True).data
+        if queryset is not None:
+            _assert_same(out, out.encode_rows(queryset.values(*out.columns())), drf)
+        _assert_same(out, out.encode_many(objects), drf)
+        assert out.encode(objects[0]) == out(objects[0]).data
+
+
+def test_computed_fields_match_the_database(ctx):
+    """InvoiceOut's balance_due is computed from the row: a void invoice owes nothing."""
+    void = make_invoice(total="50.00")
+    services.invoice_void(ctx, invoice=void, reason="Typo")
+    rows = billing_out.InvoiceOut.encode_rows(
+        selectors.invoice_list(ctx).values(*billing_out.InvoiceOut.columns())
+    )
+    assert rows[0]["balance_due"] == "0.00"
+    assert "balance_due" not in billing_out.InvoiceOut.columns()
