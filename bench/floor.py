@@ -266,7 +266,7 @@ def customer(cur, environ, customer_id):
 STATEMENT_CUSTOMER_SQL = (
     "SELECT `customers_customer`.`id`, `customers_customer`.`first_name`, "
     "`customers_customer`.`last_name`, COALESCE((SELECT SUM(U0.`total`) AS `s` FROM "
-    "`billing_invoice` U0 WHERE (NOT (U0.`status` = 'void') AND U0.`customer_id` = "
+    "`billing_invoice` U0 WHERE (U0.`status` IN ('sent', 'paid') AND U0.`customer_id` = "
     "(`customers_customer`.`id`) AND U0.`issued_date` < %s)), 0.00) AS `billed_before`, "
     "COALESCE((SELECT SUM(U0.`amount`) AS `s` FROM `billing_payment` U0 INNER JOIN "
     "`billing_invoice` U1 ON (U0.`invoice_id` = U1.`id`) WHERE (U0.`reversed_at` IS NULL AND "
@@ -301,7 +301,7 @@ def statement(cur, environ, customer_id, query):
     if c is None:
         return 404, NOT_FOUND, []
     cur.execute(STATEMENT_ITEMS_SQL, (customer_id, date_from, date_to))
-    items, total, paid_total = [], 0, 0
+    items, total, paid_total, invoiced_total = [], 0, 0, 0
     for r in cur.fetchall():
         items.append(
             {
@@ -318,6 +318,8 @@ def statement(cur, environ, customer_id, query):
         if r[2] != "void":
             total += cents(r[5])
             paid_total += cents(r[6])
+        if r[2] in ("sent", "paid"):
+            invoiced_total += cents(r[5])
     cur.execute(STATEMENT_PAYMENTS_SQL, (customer_id, date_from, date_to))
     payments, payments_total = [], 0
     for r in cur.fetchall():
@@ -344,9 +346,10 @@ def statement(cur, environ, customer_id, query):
         "paid_total": money(paid_total),
         "balance_due": money(total - paid_total),
         "opening_balance": money(opening),
+        "invoiced_total": money(invoiced_total),
         "payments": payments,
         "payments_total": money(payments_total),
-        "closing_balance": money(opening + total - payments_total),
+        "closing_balance": money(opening + invoiced_total - payments_total),
     }
     return 200, body, []
 

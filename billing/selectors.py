@@ -169,9 +169,9 @@ STATEMENT_PAYMENT_FIELDS = ("id", "invoice_id", "paid_date", "amount", "method",
 class Statement:
     """`items`, `total`, `paid_total` and `balance_due` are v1's: the invoices issued in the
     period and what is paid on them. The account over the period: `opening_balance` (owed when
-    it starts), the `payments` received in it, and `closing_balance` (owed when it ends) =
-    opening_balance + total - payments_total. Void invoices and reversed payments count as
-    nothing."""
+    it starts), `invoiced_total` (what was sent in it: drafts are not owed yet), the `payments`
+    received in it, and `closing_balance` (owed when it ends) = opening_balance + invoiced_total
+    - payments_total. Void invoices and reversed payments count as nothing."""
 
     customer: Customer
     from_date: datetime.date
@@ -181,6 +181,7 @@ class Statement:
     paid_total: Decimal
     balance_due: Decimal
     opening_balance: Decimal
+    invoiced_total: Decimal
     payments: Sequence[Payment]
     payments_total: Decimal
     closing_balance: Decimal
@@ -224,7 +225,9 @@ def customer_statement(
     A period that ends before it starts is a 400 (`invalid_date_range`); an unknown customer 404.
     """
     statement_period_check(ctx, from_date=from_date, to_date=to_date)
-    billed_invoices = Invoice.objects.exclude(status=InvoiceStatus.VOID)
+    # Owed: what was sent (drafts are not owed yet, void invoices never).
+    owed_statuses = (InvoiceStatus.SENT, InvoiceStatus.PAID)
+    billed_invoices = Invoice.objects.filter(status__in=owed_statuses)
     counted_payments = Payment.objects.filter(COUNTED).exclude(invoice__status=InvoiceStatus.VOID)
     customer = (
         Customer.objects.filter(pk=customer_id)
@@ -259,6 +262,7 @@ def customer_statement(
     # amount_paid is invoice_amounts_queryset()'s annotation.
     paid_total = sum((item.amount_paid for item in billed), ZERO)  # type: ignore[attr-defined]
     opening = customer.billed_before - customer.paid_before
+    invoiced_total = sum((item.total for item in items if item.status in owed_statuses), ZERO)
     payments_total = sum((payment.amount for payment in payments), ZERO)
     return Statement(
         customer=customer,
@@ -269,7 +273,8 @@ def customer_statement(
         paid_total=paid_total,
         balance_due=total - paid_total,
         opening_balance=opening,
+        invoiced_total=invoiced_total,
         payments=payments,
         payments_total=payments_total,
-        closing_balance=opening + total - payments_total,
+        closing_balance=opening + invoiced_total - payments_total,
     )

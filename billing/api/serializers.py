@@ -144,8 +144,9 @@ class StatementPaymentOut(Output):
 
 class StatementOut(Output):
     """`items` to `balance_due`: the invoices issued in the period (v1). The account over the
-    period: `opening_balance` (owed when it starts), the `payments` received in it and
-    `closing_balance` (owed when it ends) = opening_balance + total - payments_total."""
+    period: `opening_balance` (owed when it starts), `invoiced_total` (sent in it; drafts are not
+    owed), the `payments` received in it and `closing_balance` (owed when it ends) =
+    opening_balance + invoiced_total - payments_total."""
 
     customer_id = serializers.IntegerField(source="customer.id")
     customer_name = serializers.CharField()
@@ -156,6 +157,7 @@ class StatementOut(Output):
     paid_total = MoneyField()
     balance_due = MoneyField()
     opening_balance = MoneyField()
+    invoiced_total = MoneyField()
     payments = StatementPaymentOut(many=True)
     payments_total = MoneyField()
     closing_balance = MoneyField()

@@ -24,7 +24,8 @@ D = datetime.date
 def history(ctx):
     """Hand-computed: in January 2026 the customer was billed 100.00 + 250.50 + 80.25 = 430.75
     (the void 999.99 and the February invoice do not count) and paid 100.00 + 50.25 = 150.25
-    (in January), so 280.50 is due."""
+    (in January), so 280.50 is due on v1's terms; of it the 80.25 draft is not owed yet (not
+    sent), so the account's closing balance is 350.50 sent - 150.25 paid = 200.25."""
     customer = CustomerFactory(first_name="Martha", last_name="Perez")
     home = PropertyFactory(customer=customer)
     beach = PropertyFactory(customer=customer)
@@ -67,6 +68,7 @@ def test_api_totals_match_hand_computed_figures(staff_client_api, history):
         "balance_due": "280.50",
         # Nothing was owed before January; what was paid in it, and what is owed at its end.
         "opening_balance": "0.00",
+        "invoiced_total": "350.50",
         "payments": [
             {
                 "payment_id": invoices[0].payments.get().pk,
@@ -88,7 +90,7 @@ def test_api_totals_match_hand_computed_figures(staff_client_api, history):
             },
         ],
         "payments_total": "150.25",
-        "closing_balance": "280.50",
+        "closing_balance": "200.25",
     }
     # Ordered by issued_date then invoice_id; the void one is listed but owes nothing.
     assert [item["invoice_id"] for item in body["items"]] == [i.pk for i in invoices]
@@ -106,7 +108,8 @@ def test_api_totals_match_hand_computed_figures(staff_client_api, history):
 
 
 def test_older_debt_is_carried_into_later_periods(ctx, staff_client_api, admin_user, history):
-    """The customer owes 280.50 from January, 70.00 from February, and pays 100.00 in June."""
+    """The customer owes 200.25 from January (the draft is not owed), 70.00 from February, and
+    pays 100.00 in June."""
     customer, invoices = history
     june = services.payment_record(
         ctx, invoice_id=invoices[1].pk, amount=Decimal("100.00"), paid_date=D(2026, 6, 3)
@@ -114,24 +117,24 @@ def test_older_debt_is_carried_into_later_periods(ctx, staff_client_api, admin_u
     body = staff_client_api.get(url(customer.pk, "from=2026-06-01&to=2026-12-31")).json()
     assert (body["items"], body["total"], body["balance_due"]) == ([], "0.00", "0.00")
     assert (body["opening_balance"], body["payments_total"], body["closing_balance"]) == (
-        "350.50",
+        "270.25",
         "100.00",
-        "250.50",
+        "170.25",
     )
     assert [p["payment_id"] for p in body["payments"]] == [june.pk]
     # February: January's debt brought forward, February's invoice, nothing paid.
     body = staff_client_api.get(url(customer.pk, "from=2026-02-01&to=2026-02-28")).json()
-    assert (body["opening_balance"], body["total"], body["closing_balance"]) == (
-        "280.50",
+    assert (body["opening_balance"], body["invoiced_total"], body["closing_balance"]) == (
+        "200.25",
         "70.00",
-        "350.50",
+        "270.25",
     )
     # A reversed payment counts as nothing: the June payment never happened.
     services.payment_reverse(Ctx.for_user(admin_user), payment_id=june.pk, reason="Bounced")
     body = staff_client_api.get(url(customer.pk, "from=2026-06-01&to=2026-12-31")).json()
-    assert (body["payments"], body["closing_balance"]) == ([], "350.50")
+    assert (body["payments"], body["closing_balance"]) == ([], "270.25")
     body = staff_client_api.get(url(customer.pk, "from=2026-07-01&to=2026-12-31")).json()
-    assert body["opening_balance"] == "350.50"
+    assert body["opening_balance"] == "270.25"
 
 
 def test_api_errors(staff_client_api, history):
@@ -196,19 +199,20 @@ def test_command_text_csv_html(history):
     assert ["2026-01-20", invoices[1].number, "cash", "50.25"] in lines
     assert lines[-5:-1] == [
         ["Balance", "brought", "forward", "0.00"],
-        ["Invoiced", "in", "the", "period", "430.75"],
+        ["Invoiced", "in", "the", "period", "350.50"],
         ["Payments", "received", "in", "the", "period", "-150.25"],
-        ["Balance", "due", "on", "2026-01-31", "280.50"],
+        ["Balance", "due", "on", "2026-01-31", "200.25"],
     ]
 
     rows = list(csv.reader(io.StringIO(run(str(customer.pk), *period, "--format", "csv"))))
     assert rows[0][0] == "invoice_id"
-    assert [row[0] for row in rows[1:-4]] == [str(i.pk) for i in invoices]
-    assert rows[-4] == ["total", "", "", "", "", "430.75", "150.25", "280.50"]
-    assert rows[-3:] == [
+    assert [row[0] for row in rows[1:-5]] == [str(i.pk) for i in invoices]
+    assert rows[-5] == ["total", "", "", "", "", "430.75", "150.25", "280.50"]
+    assert rows[-4:] == [
         ["opening_balance", "", "", "", "", "", "", "0.00"],
+        ["invoiced_total", "", "", "", "", "", "", "350.50"],
         ["payments_total", "", "", "", "", "", "", "150.25"],
-        ["closing_balance", "", "", "", "", "", "", "280.50"],
+        ["closing_balance", "", "", "", "", "", "", "200.25"],
     ]
 
     html = run(str(customer.pk), *period, "--format", "html")
@@ -253,8 +257,8 @@ class TestAdminPage:
         client.force_login(staff_user)
         html = client.get(self.path(customer.pk, "?from=2026-06-01&to=2026-12-31")).content
         text = re.sub(r"\s+", " ", html.decode())
-        assert 'Balance brought forward</td><td class="num">350.50' in text
-        assert 'Balance due on 2026-12-31</td><td class="num">350.50' in text
+        assert 'Balance brought forward</td><td class="num">270.25' in text
+        assert 'Balance due on 2026-12-31</td><td class="num">270.25' in text
         assert "No payments received in this period." in text
 
     def test_link_helper(self, history):

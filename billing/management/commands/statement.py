@@ -87,12 +87,12 @@ class Command(BaseCommand):
             out.write("(no payments received in this period)")
         out.write("")
         out.write(f"{'Balance brought forward':<60}{st.opening_balance:>12}")
-        out.write(f"{'Invoiced in the period':<60}{st.total:>12}")
+        out.write(f"{'Invoiced in the period':<60}{st.invoiced_total:>12}")
         out.write(f"{'Payments received in the period':<60}{-st.payments_total:>12}")
         out.write(f"{f'Balance due on {st.to_date}':<60}{st.closing_balance:>12}")
         out.write(
-            "Void invoices are listed for reference and left out of the totals; reversed "
-            "payments are left out."
+            "Void invoices are listed for reference and left out of the totals; drafts are "
+            "not owed until sent; reversed payments are left out."
         )
 
     def write_csv(self, st: Statement) -> None:
@@ -115,6 +115,7 @@ class Command(BaseCommand):
         # The account over the period (the payments are listed in the text and HTML formats).
         blank = [""] * (len(COLUMNS) - 2)
         writer.writerow(["opening_balance", *blank, st.opening_balance])
+        writer.writerow(["invoiced_total", *blank, st.invoiced_total])
         writer.writerow(["payments_total", *blank, st.payments_total])
         writer.writerow(["closing_balance", *blank, st.closing_balance])
 
