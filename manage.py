@@ -10,6 +10,11 @@ def main() -> None:
     from ektor.env import exit_on_configuration_error
 
     with exit_on_configuration_error("manage.py"):
+        from django.conf import settings
+
+        # Read the configuration first: Django's command runner swallows a settings error and
+        # some commands (makemigrations) then fail later with an unrelated traceback.
+        settings.INSTALLED_APPS  # noqa: B018
         execute_from_command_line(sys.argv)
 
 

@@ -26,9 +26,9 @@ def dev_env(function: str, *args: str, cwd: Path) -> subprocess.CompletedProcess
     return run(["bash", "-c", script, "dev_env", *args], env, cwd)
 
 
-@pytest.mark.parametrize("command", ["check", "seed_demo"])
+@pytest.mark.parametrize("command", ["check", "seed_demo", "makemigrations --check --dry-run"])
 def test_manage_py_without_a_key_prints_one_line_and_exits_1(command):
-    result = run_manage(command, DEBUG="false")
+    result = run_manage(*command.split(), DEBUG="false")
     assert result.returncode == 1
     assert result.stdout == ""
     [line] = result.stderr.splitlines()
