@@ -403,8 +403,9 @@ INSERT_PAYMENT_SQL = (
     "`notes`, `created_at`, `reversed_at`, `reversed_by_id`, `reversal_reason`, `counted`) "
     "VALUES (%s, %s, %s, %s, NULL, NULL, %s, NULL, NULL, NULL, 1) RETURNING `billing_payment`.`id`"
 )
-TALLY_SQL = (
-    "INSERT INTO `billing_invoicetally` (`status`, `due_by`, `invoice_count`, `total`, `paid`) "
+RECEIVABLES_SQL = (
+    "INSERT INTO `billing_receivablesbyduedate` "
+    "(`status`, `due_by`, `invoice_count`, `total`, `paid`) "
     "VALUES ('sent', %s, %s, %s, %s) ON DUPLICATE KEY UPDATE `invoice_count` = "
     "`invoice_count` + %s, `total` = ROUND(`total` + %s, 2), `paid` = ROUND(`paid` + %s, 2)"
 )
@@ -455,10 +456,10 @@ def payment(cur, environ):
                 (now, now, invoice_id),
             )
             # Paid: the invoice leaves its due date's running figures.
-            tally = (-1, money(-total), money(-paid))
+            figures = (-1, money(-total), money(-paid))
         else:
-            tally = (0, "0.00", money(amount))
-        cur.execute(TALLY_SQL, (due_date or NO_DUE_DATE, *tally, *tally))
+            figures = (0, "0.00", money(amount))
+        cur.execute(RECEIVABLES_SQL, (due_date or NO_DUE_DATE, *figures, *figures))
         conn.commit()
         cur.execute(PAYMENT_VERSION_SQL)
     except Exception:

@@ -1,7 +1,8 @@
-"""The office dashboard's open and overdue figures: the receivables projection
-(billing_invoicetally) against plain queries on the invoices and their payments with covering
-indexes, in the same run on the same data (issue 13). Creates the two indexes in the database
-it is pointed at (a throwaway bench database) and drops them at the end unless --keep-indexes:
+"""The office dashboard's open and overdue figures: the receivables
+projection (billing_receivablesbyduedate) against plain queries on the invoices and their
+payments with covering indexes, in the same run on the same data (issue 13). Creates the two
+indexes in the database it is pointed at (a throwaway bench database) and drops them at the
+end unless --keep-indexes:
 
     DATABASE_URL=mysql://... .venv/bin/python -m bench.projection [--runs 5] [--keep-indexes]
 """

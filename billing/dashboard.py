@@ -1,6 +1,6 @@
 """The figures the admin index opens on, in a fixed handful of queries (five), none of which reads
 the invoice or payment tables whole: the open and overdue figures are summed from the running
-figures (InvoiceTally: a row per due date of sent invoices, kept by billing.services), the
+figures (ReceivablesByDueDate: a row per due date of sent invoices, kept by billing.services), the
 drafts (few) counted from the invoices through the (status, due_date) index, the month's
 payments (reversed ones left out) from the (paid_date, reversed_at, amount) index, and the
 most overdue invoices walk the (status, due_date) index."""
@@ -18,9 +18,9 @@ from billing.models import (
     ZERO,
     Invoice,
     InvoiceStatus,
-    InvoiceTally,
     Money,
     Payment,
+    ReceivablesByDueDate,
     overdue_q,
 )
 from billing.selectors import invoice_queryset
@@ -60,7 +60,7 @@ def office_summary(ctx: Ctx, *, today: date) -> OfficeSummary:
     sent = Q(status=InvoiceStatus.SENT)
     # Sent and past due, as overdue_q; invoices with no due date are NO_DUE_DATE.
     overdue = sent & Q(due_by__lt=today)
-    tally = InvoiceTally.objects.aggregate(
+    figures = ReceivablesByDueDate.objects.aggregate(
         open_count=_count(sent),
         open_total=_money("total", sent),
         open_paid=_money("paid", sent),
@@ -69,7 +69,7 @@ def office_summary(ctx: Ctx, *, today: date) -> OfficeSummary:
         overdue_paid=_money("paid", overdue),
     )
     # Drafts are few (they are sent within days) and not in the running figures, so that no
-    # draft edit locks a tally row: counted here, a range of the (status, due_date) index.
+    # draft edit locks a receivables row: counted here, a range of the (status, due_date) index.
     drafts = Invoice.objects.filter(status=InvoiceStatus.DRAFT).aggregate(
         count=Count("id"), total=_money("total")
     )
@@ -78,10 +78,10 @@ def office_summary(ctx: Ctx, *, today: date) -> OfficeSummary:
         count=Count("id"), total=_money("amount")
     )
     return OfficeSummary(
-        open_balance=tally["open_total"] - tally["open_paid"],
-        open_count=tally["open_count"],
-        overdue_count=tally["overdue_count"],
-        overdue_balance=tally["overdue_total"] - tally["overdue_paid"],
+        open_balance=figures["open_total"] - figures["open_paid"],
+        open_count=figures["open_count"],
+        overdue_count=figures["overdue_count"],
+        overdue_balance=figures["overdue_total"] - figures["overdue_paid"],
         draft_count=drafts["count"],
         draft_total=drafts["total"],
         month_payment_count=month["count"],

@@ -237,7 +237,7 @@ def _scale_batch(ctx: Ctx, property_ids: list[int]) -> tuple[int, int]:
         batch_size=INSERT_BATCH,
     )
     # Bulk inserts bypass invoice_create and payment_record: add the rows to the running figures.
-    services.invoice_tally_add(
+    services.receivables_add(
         ctx,
         invoices=(
             (row, paid_amounts[row.number][1] if row.number in paid_amounts else ZERO)

@@ -82,7 +82,7 @@ class Invoice(models.Model):
         return self.number or f"Draft invoice #{self.pk}"
 
 
-# The due date of the InvoiceTally row of sent invoices without a due date: never overdue.
+# The due date of the ReceivablesByDueDate row of sent invoices without a due date: never overdue.
 NO_DUE_DATE = datetime.date.max
 
 
@@ -92,7 +92,7 @@ def money_sum_field(**kwargs) -> models.DecimalField:
     return models.DecimalField(max_digits=20, decimal_places=2, **kwargs)
 
 
-class InvoiceTally(models.Model):
+class ReceivablesByDueDate(models.Model):
     """Running figures of the sent invoices (not yet paid, not void), one row per due date: how
     many there are, their totals and what is paid on them. Drafts are not counted here (they
     are few: the dashboard sums them from the invoices), nor are paid and void invoices; a sent
@@ -100,19 +100,19 @@ class InvoiceTally(models.Model):
 
     billing.services changes these rows in the same transaction as the invoice or payment, so
     they are exact whenever every write goes through the services; a bulk insert adds its rows
-    with services.invoice_tally_add, and `manage.py invoice_tally --fix` repairs them after
+    with services.receivables_add, and `manage.py receivables --fix` repairs them after
     writes that bypassed the services. The office dashboard sums these rows (one per due date)
     instead of every open invoice and its payments.
 
-    Lock order. Each service locks its tally row last, with one upsert that takes the row's
+    Lock order. Each service locks its receivables row last, with one upsert that takes the row's
     exclusive lock at once: after the invoice's row, the property's row (invoice_create) and
     the year's invoice-number counter row (a sent invoice_create, invoice_send, a payment on a
     draft). A service on one invoice changes at most one row (a sent invoice's due date never
-    changes); invoice_tally_add (after invoice_numbers_reserve, in the demo's bulk load) and
-    invoice_tally_fix change several, in (status, due_by) order. Writes to drafts lock no
-    tally row: invoice_create of a draft, invoice_update, invoice_update_notes and the void of
+    changes); receivables_add (after invoice_numbers_reserve, in the demo's bulk load) and
+    receivables_fix change several, in (status, due_by) order. Writes to drafts lock no
+    receivables row: invoice_create of a draft, invoice_update, invoice_update_notes and the void of
     a draft (which takes the counter) never touch this table. So no service waits for the
-    counter, an invoice or a property while holding a tally row. The admin's change view runs
+    counter, an invoice or a property while holding a receivables row. The admin's change view runs
     a dry run of the new inline payments, then invoice_update and payment_record, in one
     transaction, and keeps this order with one exception: a draft whose issued date moves to
     another year in the same save as a new payment is sent in the dry run under the old
@@ -128,10 +128,12 @@ class InvoiceTally(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["status", "due_by"], name="billing_invoicetally_status_due_by_unique"
+                fields=["status", "due_by"],
+                name="billing_receivablesbyduedate_status_due_by_unique",
             ),
             models.CheckConstraint(
-                condition=Q(status=InvoiceStatus.SENT), name="billing_invoicetally_sent_only"
+                condition=Q(status=InvoiceStatus.SENT),
+                name="billing_receivablesbyduedate_sent_only",
             ),
         ]
 

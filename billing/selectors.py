@@ -32,9 +32,9 @@ from billing.models import (
     ZERO,
     Invoice,
     InvoiceStatus,
-    InvoiceTally,
     Money,
     Payment,
+    ReceivablesByDueDate,
     overdue_q,
 )
 from core.context import Ctx
@@ -100,14 +100,14 @@ def invoice_get(ctx: Ctx, *, invoice_id: int) -> Invoice:
     return invoice_queryset(ctx).get(pk=invoice_id)
 
 
-def invoice_tally_drift(ctx: Ctx) -> dict[tuple[str, datetime.date], tuple[int, Decimal, Decimal]]:
-    """What the running figures (InvoiceTally) lack, per row: (invoices, total, paid) recounted
-    from the sent invoices and their payments minus the row's figures; empty when they are
-    exact.
+def receivables_drift(ctx: Ctx) -> dict[tuple[str, datetime.date], tuple[int, Decimal, Decimal]]:
+    """What the running figures (ReceivablesByDueDate) lack, per row: (invoices, total,
+    paid) recounted from the sent invoices and their payments minus the row's figures; empty
+    when they are exact.
 
     One statement (a UNION ALL of the three reads), so all three tables are read at the same
-    instant: a write through the services changes the invoices and the tally together and
-    never shows as drift, even while this runs. Reads every open invoice and payment.
+    instant: a write through the services changes the invoices and the receivables figures
+    together and never shows as drift, even while this runs. Reads every open invoice and payment.
     """
     number = IntegerField()
     invoices = (
@@ -132,8 +132,8 @@ def invoice_tally_drift(ctx: Ctx) -> dict[tuple[str, datetime.date], tuple[int, 
         )
         .values_list("invoice__status", "invoice__due_date", "n", "billed", "settled")
     )
-    tally = (
-        InvoiceTally.objects.order_by()
+    receivables = (
+        ReceivablesByDueDate.objects.order_by()
         .annotate(
             n=ExpressionWrapper(-F("invoice_count"), output_field=number),
             billed=ExpressionWrapper(-F("total"), output_field=MONEY_SUM),
@@ -142,8 +142,8 @@ def invoice_tally_drift(ctx: Ctx) -> dict[tuple[str, datetime.date], tuple[int, 
         .values_list("status", "due_by", "n", "billed", "settled")
     )
     drift: dict[tuple[str, datetime.date], tuple[int, Decimal, Decimal]] = {}
-    for status, due, count, total, paid in invoices.union(payments, tally, all=True):
-        # As services._tally_share: NO_DUE_DATE for no due date. A tally row of another
+    for status, due, count, total, paid in invoices.union(payments, receivables, all=True):
+        # As services._receivables_share: NO_DUE_DATE for no due date. A receivables row of another
         # status (none is ever written) would show as drift to remove.
         key = (status, NO_DUE_DATE if due is None else due)
         count0, total0, paid0 = drift.get(key, (0, ZERO, ZERO))

@@ -4,8 +4,9 @@ Money rules that depend on a balance lock the invoice row (`select_for_update`) 
 transaction, so concurrent payments are applied one after the other and never overpay.
 
 Every change to a sent invoice (a send, a payment, a void, a new sent invoice) also changes the
-running figures in InvoiceTally, in the same transaction, as the last lock it takes (after the
-invoice's and the invoice-number counter's, see InvoiceTally): `_tally_change(before, after)`.
+running figures in ReceivablesByDueDate, in the same transaction, as the last lock it takes
+(after the invoice's and the invoice-number counter's, see ReceivablesByDueDate):
+`_receivables_change(before, after)`.
 Drafts are not in the running figures.
 """
 
@@ -26,9 +27,9 @@ from billing.models import (
     Invoice,
     InvoiceNumberCounter,
     InvoiceStatus,
-    InvoiceTally,
     Payment,
     PaymentMethod,
+    ReceivablesByDueDate,
     money_sum,
 )
 from core.context import Ctx
@@ -164,54 +165,56 @@ def _counter_insert_or_lock(year: int) -> None:
         cursor.execute(sql, [year])
 
 
-# --- running figures (InvoiceTally) ---------------------------------------------------------
+# --- running figures (ReceivablesByDueDate) -------------------------------------------------------
 
-# A tally row's key (status, due_by), what changes in it (invoices, total, paid), and what one
+# A receivables row's key (status, due_by), what changes in it (invoices, total, paid), and what one
 # invoice adds to it: (key, total, paid).
-TallyKey = tuple[str, datetime.date]
-TallyFigures = tuple[int, Decimal, Decimal]
-TallyShare = tuple[TallyKey, Decimal, Decimal]
+ReceivablesKey = tuple[str, datetime.date]
+ReceivablesFigures = tuple[int, Decimal, Decimal]
+ReceivablesShare = tuple[ReceivablesKey, Decimal, Decimal]
 
 
-def _tally_share(invoice: Invoice, paid: Decimal = ZERO) -> TallyShare | None:
+def _receivables_share(invoice: Invoice, paid: Decimal = ZERO) -> ReceivablesShare | None:
     """What the invoice, as it is now and with `paid` paid on it, adds to the running figures:
     a sent invoice its total and `paid` to its due date's row; a draft, paid or void invoice
-    nothing (the dashboard counts drafts from the invoices, so no draft write locks a tally
+    nothing (the dashboard counts drafts from the invoices, so no draft write locks a receivables
     row)."""
     if invoice.status == InvoiceStatus.SENT:
         return (str(InvoiceStatus.SENT), invoice.due_date or NO_DUE_DATE), invoice.total, paid
     return None
 
 
-def _tally_apply(shares: Iterable[tuple[TallyShare | None, int]]) -> None:
-    """Add each (share, sign) to its tally row."""
-    changes: dict[TallyKey, TallyFigures] = {}
+def _receivables_apply(shares: Iterable[tuple[ReceivablesShare | None, int]]) -> None:
+    """Add each (share, sign) to its receivables row."""
+    changes: dict[ReceivablesKey, ReceivablesFigures] = {}
     for share, sign in shares:
         if share is None:
             continue
         key, total, paid = share
         count0, total0, paid0 = changes.get(key, (0, ZERO, ZERO))
         changes[key] = (count0 + sign, total0 + sign * total, paid0 + sign * paid)
-    _tally_write(changes)
+    _receivables_write(changes)
 
 
-def _tally_write(changes: Mapping[TallyKey, TallyFigures]) -> None:
+def _receivables_write(changes: Mapping[ReceivablesKey, ReceivablesFigures]) -> None:
     """One upsert per row that changes, in a fixed order, so two transactions changing the same
     two rows never deadlock."""
     for (status, due_by), (count, total, paid) in sorted(changes.items()):
         if count or total or paid:
-            _tally_add(status, due_by, count, total, paid)
+            _receivables_add(status, due_by, count, total, paid)
 
 
-def _tally_add(
+def _receivables_add(
     status: str, due_by: datetime.date, count: int, total: Decimal, paid: Decimal
 ) -> None:
-    """Add to one tally row, creating it if missing. An upsert: it takes the row's exclusive lock
-    at once (held to the commit), so concurrent changes of a row are applied one after the
+    """Add to one receivables row, creating it if missing. An upsert: it takes the row's exclusive
+    lock at once (held to the commit), so concurrent changes of a row are applied one after the
     other. ROUND keeps SQLite, which adds decimals as floats, on the cent."""
     quote = connection.ops.quote_name
-    table = quote(InvoiceTally._meta.db_table)
-    columns = {field.name: str(field.column) for field in InvoiceTally._meta.concrete_fields}
+    table = quote(ReceivablesByDueDate._meta.db_table)
+    columns = {
+        field.name: str(field.column) for field in ReceivablesByDueDate._meta.concrete_fields
+    }
     status_col, due_col, count_col, total_col, paid_col = (
         quote(columns[name]) for name in ("status", "due_by", "invoice_count", "total", "paid")
     )
@@ -233,26 +236,26 @@ def _tally_add(
         cursor.execute(sql, [status, due, count, total, paid, count, total, paid])
 
 
-def _tally_change(*, before: TallyShare | None, after: TallyShare | None) -> None:
+def _receivables_change(*, before: ReceivablesShare | None, after: ReceivablesShare | None) -> None:
     """Move an invoice's share of the running figures from what it was to what it is."""
-    _tally_apply([(before, -1), (after, 1)])
+    _receivables_apply([(before, -1), (after, 1)])
 
 
 @transaction.atomic
-def invoice_tally_add(ctx: Ctx, *, invoices: Iterable[tuple[Invoice, Decimal]]) -> None:
+def receivables_add(ctx: Ctx, *, invoices: Iterable[tuple[Invoice, Decimal]]) -> None:
     """Add invoices written in bulk, not through invoice_create (the demo's volume data), each
     with the amount already paid on it, to the running figures (drafts, paid and void invoices
     add nothing); call it in the transaction that wrote them, after reserving their numbers."""
-    _tally_apply((_tally_share(invoice, paid), 1) for invoice, paid in invoices)
+    _receivables_apply((_receivables_share(invoice, paid), 1) for invoice, paid in invoices)
 
 
 @transaction.atomic
-def invoice_tally_fix(ctx: Ctx, *, drift: Mapping[TallyKey, TallyFigures]) -> None:
-    """Add to the running figures what selectors.invoice_tally_drift() found missing (after
-    writes that bypassed the services: raw SQL, code older than the tally during a rolling
-    release). Writes through the services since the drift was read change the invoices and
-    the tally alike, so adding it afterwards is still exact; run one fix at a time."""
-    _tally_write(drift)
+def receivables_fix(ctx: Ctx, *, drift: Mapping[ReceivablesKey, ReceivablesFigures]) -> None:
+    """Add to the running figures what selectors.receivables_drift() found missing (after
+    writes that bypassed the services: raw SQL, code older than the receivables figures during a
+    rolling release). Writes through the services since the drift was read change the invoices and
+    the receivables figures alike, so adding it afterwards is still exact; run one fix at a time."""
+    _receivables_write(drift)
 
 
 def _number(year: int, sequence: int) -> str:
@@ -335,7 +338,7 @@ def invoice_create(
         invoice.void_reason = CREATED_VOID_REASON
     _settle_if_nothing_owed(invoice)
     invoice.save()
-    _tally_change(before=None, after=_tally_share(invoice))
+    _receivables_change(before=None, after=_receivables_share(invoice))
     return invoice
 
 
@@ -368,7 +371,8 @@ def invoice_update(ctx: Ctx, *, invoice: Invoice, data: Mapping[str, Any]) -> In
     """Change a draft (409 `invoice_not_draft` once it has left draft)."""
     invoice = _invoice_update_checked(invoice=invoice, data=data)
     invoice.save(update_fields=[*data, "updated_at"])
-    # A draft is not in the running figures: nothing to change there (and no tally row locked).
+    # A draft is not in the running figures: nothing to change there (and no receivables row
+    # locked).
     return invoice
 
 
@@ -432,11 +436,11 @@ def invoice_send(ctx: Ctx, *, invoice: Invoice) -> Invoice:
     """Draft -> sent, assigning the next number of the issued date's year."""
     invoice = _locked_invoice(invoice.pk)
     _check_send(invoice)
-    before = _tally_share(invoice)
+    before = _receivables_share(invoice)
     fields = _mark_sent(invoice)
     fields += _settle_if_nothing_owed(invoice)
     invoice.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
-    _tally_change(before=before, after=_tally_share(invoice))
+    _receivables_change(before=before, after=_receivables_share(invoice))
     return invoice
 
 
@@ -466,7 +470,7 @@ def invoice_void(ctx: Ctx, *, invoice: Invoice, reason: str) -> Invoice:
         raise InvalidInput([FieldError("reason", "A reason is required to void", "missing")])
     invoice = _locked_invoice(invoice.pk)
     _check_void(invoice)
-    before = _tally_share(invoice)  # nothing is paid on it; a draft has no share
+    before = _receivables_share(invoice)  # nothing is paid on it; a draft has no share
     fields = ["status", "voided_at", "void_reason", "updated_at"]
     if invoice.status == InvoiceStatus.DRAFT:
         # A void invoice is numbered like any other that left draft (gap-free sequence).
@@ -475,7 +479,7 @@ def invoice_void(ctx: Ctx, *, invoice: Invoice, reason: str) -> Invoice:
     invoice.voided_at = timezone.now()
     invoice.void_reason = reason[:255]
     invoice.save(update_fields=list(dict.fromkeys(fields)))
-    _tally_change(before=before, after=None)
+    _receivables_change(before=before, after=None)
     return invoice
 
 
@@ -605,7 +609,7 @@ def payment_record(
     paid = invoice_amount_paid(ctx, invoice)
     _check_payment_fits(invoice, paid=paid, amount=amount, reference=reference)
 
-    before = _tally_share(invoice, paid)
+    before = _receivables_share(invoice, paid)
     with conflict_on_integrity(DUPLICATE_REFERENCE):
         payment = Payment.objects.create(
             invoice=invoice,
@@ -623,7 +627,7 @@ def payment_record(
         fields += _mark_paid(invoice)
     if fields:
         invoice.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
-    _tally_change(before=before, after=_tally_share(invoice, paid + amount))
+    _receivables_change(before=before, after=_receivables_share(invoice, paid + amount))
     return payment
 
 
@@ -661,7 +665,7 @@ def payment_reverse(ctx: Ctx, *, payment_id: int, reason: str) -> Payment:
             reason=BillingErrorCode.PAYMENT_ALREADY_REVERSED,
         )
     paid = invoice_amount_paid(ctx, invoice)
-    before = _tally_share(invoice, paid)
+    before = _receivables_share(invoice, paid)
     payment.reversed_at = timezone.now()
     # ctx.user is the project's user model (AUTH_USER_MODEL); core cannot name it.
     payment.reversed_by = cast(User | None, ctx.user)
@@ -672,5 +676,5 @@ def payment_reverse(ctx: Ctx, *, payment_id: int, reason: str) -> Payment:
         invoice.status = InvoiceStatus.SENT
         invoice.paid_at = None
         invoice.save(update_fields=["status", "paid_at", "updated_at"])
-    _tally_change(before=before, after=_tally_share(invoice, paid - payment.amount))
+    _receivables_change(before=before, after=_receivables_share(invoice, paid - payment.amount))
     return payment

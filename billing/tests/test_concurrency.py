@@ -107,7 +107,7 @@ def test_a_reversal_racing_payments_keeps_amount_paid_exact(ctx):
     row = selectors.invoice_get(ctx, invoice_id=invoice.pk)
     assert row.amount_paid == sum(p.amount for p in counted) == 60 + 40 * new_payments
     assert row.status == ("paid" if new_payments else "sent")
-    assert selectors.invoice_tally_drift(ctx) == {}
+    assert selectors.receivables_drift(ctx) == {}
 
 
 def test_a_reversed_reference_is_used_again_on_mariadb(ctx):
@@ -149,7 +149,7 @@ def test_check_constraints_hold_in_the_database():
 
 def test_running_figures_stay_exact_under_concurrent_writes_on_the_same_rows(ctx):
     """Payments, sends, voids and new invoices and drafts at once, all on the same due date's
-    tally row: no deadlock, nothing lost."""
+    receivables row: no deadlock, nothing lost."""
     due = {"issued": "2026-02-01"}  # every invoice due 2026-02-08
     to_pay = [make_invoice(total="50.00", **due) for _ in range(6)]
     to_send = [make_invoice(total="20.00", status="draft", **due) for _ in range(6)]
@@ -169,7 +169,7 @@ def test_running_figures_stay_exact_under_concurrent_writes_on_the_same_rows(ctx
 
     results = run_together(20, work)
     assert Counter(results) == {"ok": 20}
-    assert selectors.invoice_tally_drift(ctx) == {}
+    assert selectors.receivables_drift(ctx) == {}
     office = office_summary(ctx, today=datetime.date(2026, 3, 1))
     # Open: the six sent drafts and the two new sent invoices; drafts: the two new drafts.
     assert (office.open_count, office.open_balance) == (8, Decimal("126.00"))
@@ -183,9 +183,9 @@ def test_admin_draft_edit_with_a_payment_and_a_send_take_their_locks_in_the_same
 ):
     """The admin's change view saves a draft's new total and records an inline payment in one
     transaction: the payment sends the draft (the year's number counter, then its due date's
-    tally row). Meanwhile another draft is sent (counter, then tally row). When drafts had a
-    shared tally row, the edit locked it first and the two transactions deadlocked (MariaDB
-    1213, a 500); drafts are no longer in the running figures, so the admin's request now
+    receivables row). Meanwhile another draft is sent (counter, then receivables row). When drafts
+    had a shared receivables row, the edit locked it first and the two transactions deadlocked
+    (MariaDB 1213, a 500); drafts are no longer in the running figures, so the admin's request now
     waits for the counter like the send does."""
     user = UserFactory(username="boss", email="boss@example.com", role=Role.ADMIN)
     edited = make_invoice(total="100.00", status="draft", issued="2026-01-11")
@@ -196,7 +196,7 @@ def test_admin_draft_edit_with_a_payment_and_a_send_take_their_locks_in_the_same
 
     def reserve_later(year: int, count: int) -> range:
         # Called by the payment after the draft's edit is saved: hold the admin's transaction
-        # here until the send has taken the counter (or queued behind its tally row).
+        # here until the send has taken the counter (or queued behind its receivables row).
         if threading.current_thread().name == "admin":
             admin_edited.set()
             time.sleep(1.0)
@@ -239,7 +239,7 @@ def test_admin_draft_edit_with_a_payment_and_a_send_take_their_locks_in_the_same
     assert out == {"admin": 302, "send": "ok"}
     edited.refresh_from_db()
     assert (edited.status, edited.total) == ("sent", Decimal("200.00"))
-    assert selectors.invoice_tally_drift(ctx) == {}
+    assert selectors.receivables_drift(ctx) == {}
     office = office_summary(ctx, today=datetime.date(2026, 1, 12))
     assert (office.open_count, office.open_balance) == (3, Decimal("225.00"))
     assert (office.draft_count, office.draft_total) == (0, Decimal("0.00"))

@@ -1,6 +1,6 @@
 """The office dashboard's figures (billing.dashboard.office_summary): exact after every kind of
 write, relative to the day asked for, in a fixed number of queries; and the running figures
-behind them (InvoiceTally) always equal a recount from the invoices and payments."""
+behind them (ReceivablesByDueDate) always equal a recount from the invoices and payments."""
 
 import datetime
 import importlib
@@ -16,8 +16,8 @@ from django.test.utils import CaptureQueriesContext
 
 from billing import services
 from billing.dashboard import office_summary
-from billing.models import NO_DUE_DATE, Invoice, InvoiceStatus, InvoiceTally, Payment
-from billing.selectors import invoice_get, invoice_tally_drift
+from billing.models import NO_DUE_DATE, Invoice, InvoiceStatus, Payment, ReceivablesByDueDate
+from billing.selectors import invoice_get, receivables_drift
 from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory, PaymentFactory
 from billing.tests.test_api_invoices import payload
@@ -36,7 +36,7 @@ def d(value: str) -> datetime.date:
 
 def figures(today: datetime.date = TODAY) -> dict:
     """The dashboard's invoice figures, after checking the running figures against a recount."""
-    assert invoice_tally_drift(Ctx.system()) == {}
+    assert receivables_drift(Ctx.system()) == {}
     office = office_summary(Ctx.system(), today=today)
     return {
         "open": (office.open_count, office.open_balance),
@@ -250,10 +250,20 @@ def test_running_figures_equal_a_recount_after_any_mix_of_writes(ctx):
                     pay(invoice, f"{rng.randrange(1, 200)}.{rng.randrange(100):02d}")
         except ApplicationError:
             pass  # refused (not a draft, paid, void, over the balance): nothing may change
-        assert invoice_tally_drift(ctx) == {}, f"after step {step} ({action})"
+        assert receivables_drift(ctx) == {}, f"after step {step} ({action})"
     # The mix reached every status, and reversed payments.
     assert set(Invoice.objects.values_list("status", flat=True)) == set(InvoiceStatus.values)
     assert Payment.objects.filter(reversed_at__isnull=False).exists()
+
+
+class AppsBefore0007:
+    """The app registry as the data migrations before 0007 name its models: 0007 renamed
+    InvoiceTally to ReceivablesByDueDate (the same rows)."""
+
+    @staticmethod
+    def get_model(app_label: str, model_name: str):
+        renamed = {"InvoiceTally": "ReceivablesByDueDate"}
+        return apps.get_model(app_label, renamed.get(model_name, model_name))
 
 
 def test_the_data_migration_fills_the_figures_from_the_rows(ctx):
@@ -263,12 +273,12 @@ def test_the_data_migration_fills_the_figures_from_the_rows(ctx):
     make_invoice(total="7.50", status="draft")
     pay(make_invoice(total="9.99"), "9.99")
     expected = figures()
-    InvoiceTally.objects.all().delete()
-    assert invoice_tally_drift(ctx) != {}
-    importlib.import_module("billing.migrations.0004_fill_invoice_tally").fill(apps, None)
+    ReceivablesByDueDate.objects.all().delete()
+    assert receivables_drift(ctx) != {}
+    importlib.import_module("billing.migrations.0004_fill_invoice_tally").fill(AppsBefore0007, None)
     assert figures() == expected
-    assert InvoiceTally.objects.get(status="sent", due_by=NO_DUE_DATE).invoice_count == 1
-    assert set(InvoiceTally.objects.values_list("status", flat=True)) == {"sent"}
+    assert ReceivablesByDueDate.objects.get(status="sent", due_by=NO_DUE_DATE).invoice_count == 1
+    assert set(ReceivablesByDueDate.objects.values_list("status", flat=True)) == {"sent"}
 
 
 def test_the_data_migration_settles_zero_invoices_sent_before(ctx):
@@ -277,21 +287,22 @@ def test_the_data_migration_settles_zero_invoices_sent_before(ctx):
     zero = InvoiceFactory(
         status="sent", number="INV-2026-000900", subtotal=Decimal("0.00"), due_date=None
     )
-    InvoiceTally.objects.create(status="sent", due_by=NO_DUE_DATE, invoice_count=1)
-    assert invoice_tally_drift(ctx) == {}
-    importlib.import_module("billing.migrations.0005_settle_zero_invoices").settle(apps, None)
+    ReceivablesByDueDate.objects.create(status="sent", due_by=NO_DUE_DATE, invoice_count=1)
+    assert receivables_drift(ctx) == {}
+    settle = importlib.import_module("billing.migrations.0005_settle_zero_invoices").settle
+    settle(AppsBefore0007, None)
     zero.refresh_from_db()
     kept.refresh_from_db()
     assert (zero.status, kept.status) == ("paid", "sent")
     assert zero.paid_at is not None
-    assert invoice_tally_drift(ctx) == {}
+    assert receivables_drift(ctx) == {}
     assert figures()["open"] == (1, money("100.00"))
 
 
-def test_draft_writes_lock_no_tally_row(ctx):
+def test_draft_writes_lock_no_receivables_row(ctx):
     """Drafts are not in the running figures, so creating, changing and voiding a draft never
-    touches billing_invoicetally (the admin's change view edits a draft and records payments in
-    one transaction; see test_concurrency for the deadlock this avoids)."""
+    touches billing_receivablesbyduedate (the admin's change view edits a draft and records
+    payments in one transaction; see test_concurrency for the deadlock this avoids)."""
     with CaptureQueriesContext(connection) as queries:
         draft = make_invoice(total="80.00", status="draft")
         services.invoice_update(
@@ -299,8 +310,8 @@ def test_draft_writes_lock_no_tally_row(ctx):
         )
         services.invoice_void(ctx, invoice=draft, reason="Wrong customer")
         services.invoice_void(ctx, invoice=make_invoice(status="draft"), reason="Twice")
-    assert [q["sql"] for q in queries if "invoicetally" in q["sql"]] == []
-    assert not InvoiceTally.objects.exists()
+    assert [q["sql"] for q in queries if "receivablesbyduedate" in q["sql"]] == []
+    assert not ReceivablesByDueDate.objects.exists()
     draft = make_invoice(total="80.00", status="draft")
     assert figures()["drafts"] == (1, money("80.00"))
     # Sending it (after the counter) is the first write to its due date's row.
@@ -309,31 +320,31 @@ def test_draft_writes_lock_no_tally_row(ctx):
     tables = [
         table
         for q in queries
-        for table in ("invoicenumbercounter", "invoicetally")
+        for table in ("invoicenumbercounter", "receivablesbyduedate")
         if f"billing_{table}" in q["sql"]
     ]
-    assert tables[-1] == "invoicetally" and tables.count("invoicetally") == 1
+    assert tables[-1] == "receivablesbyduedate" and tables.count("receivablesbyduedate") == 1
     assert "invoicenumbercounter" in tables
     assert figures()["drafts"] == (0, money("0.00"))
 
 
 def test_the_command_finds_and_fixes_rows_written_around_the_services():
     out = io.StringIO()
-    call_command("invoice_tally", stdout=out)
-    assert out.getvalue() == "invoice tally: exact\n"
+    call_command("receivables", stdout=out)
+    assert out.getvalue() == "receivables: exact\n"
     # Raw rows, as raw SQL or older code would leave them.
     sent = InvoiceFactory(status=InvoiceStatus.SENT, number="INV-2026-900001")
     PaymentFactory(invoice=sent, amount=Decimal("25.00"))
     InvoiceFactory(status=InvoiceStatus.DRAFT, subtotal=Decimal("40.00"))
     with pytest.raises(CommandError) as excinfo:
-        call_command("invoice_tally", stdout=(out := io.StringIO()))
-    assert str(excinfo.value) == "invoice tally: 1 row differs from the invoices; run with --fix"
+        call_command("receivables", stdout=(out := io.StringIO()))
+    assert str(excinfo.value) == "receivables: 1 row differs from the invoices; run with --fix"
     # The draft is not in the running figures: the dashboard counts drafts from the invoices.
     assert out.getvalue().splitlines() == [
-        "invoice tally sent due 2026-01-18: short by 1 invoice, 100.00 billed and 25.00 paid",
+        "receivables sent due 2026-01-18: short by 1 invoice, 100.00 billed and 25.00 paid",
     ]
-    call_command("invoice_tally", "--fix", stdout=(out := io.StringIO()))
-    assert out.getvalue().endswith("invoice tally: fixed 1 row\n")
+    call_command("receivables", "--fix", stdout=(out := io.StringIO()))
+    assert out.getvalue().endswith("receivables: fixed 1 row\n")
     assert figures() == {
         "open": (1, money("75.00")),
         "overdue": (1, money("75.00")),
@@ -347,7 +358,7 @@ def test_the_command_finds_and_fixes_rows_written_around_the_services():
 def test_the_command_words_rows_that_count_too_much():
     # Rows with no invoices behind them, as a raw delete of invoices would leave them.
     for month, count, total, paid in ((2, 2, "50.00", "0.00"), (3, 1, "10.00", "5.00")):
-        InvoiceTally.objects.create(
+        ReceivablesByDueDate.objects.create(
             status=InvoiceStatus.SENT,
             due_by=datetime.date(2026, month, 1),
             invoice_count=count,
@@ -355,17 +366,17 @@ def test_the_command_words_rows_that_count_too_much():
             paid=Decimal(paid),
         )
     with pytest.raises(CommandError) as excinfo:
-        call_command("invoice_tally", stdout=(out := io.StringIO()))
-    assert str(excinfo.value) == "invoice tally: 2 rows differ from the invoices; run with --fix"
+        call_command("receivables", stdout=(out := io.StringIO()))
+    assert str(excinfo.value) == "receivables: 2 rows differ from the invoices; run with --fix"
     assert out.getvalue().splitlines() == [
-        "invoice tally sent due 2026-02-01: over by 2 invoices and 50.00 billed",
-        "invoice tally sent due 2026-03-01: over by 1 invoice, 10.00 billed and 5.00 paid",
+        "receivables sent due 2026-02-01: over by 2 invoices and 50.00 billed",
+        "receivables sent due 2026-03-01: over by 1 invoice, 10.00 billed and 5.00 paid",
     ]
 
 
 def test_a_row_short_of_one_figure_and_over_another_says_both():
-    tally = importlib.import_module("billing.management.commands.invoice_tally")
-    assert tally._differences(0, Decimal("12.50"), Decimal("-3.00")) == (
+    command = importlib.import_module("billing.management.commands.receivables")
+    assert command._differences(0, Decimal("12.50"), Decimal("-3.00")) == (
         "short by 12.50 billed; over by 3.00 paid"
     )
 
@@ -386,7 +397,7 @@ def test_figures_of_invoices_near_the_largest_amount(ctx, admin_client_api):
         assert response.status_code == 201, response.content
     first = Invoice.objects.filter(status="sent").order_by("id").first()
     pay(first, "5999999999.99", "2026-03-02")
-    assert InvoiceTally.objects.get().total == money("12000000000.00")
+    assert ReceivablesByDueDate.objects.get().total == money("12000000000.00")
     assert figures() == {
         "open": (2, money("6000000000.01")),
         "overdue": (2, money("6000000000.01")),

@@ -59,7 +59,7 @@ def test_scale_adds_consistent_rows_and_is_idempotent(ctx):
     demo.scale(ctx, ScaleContext(count=5, batch_size=3, stdout=io.StringIO()))
     assert Invoice.objects.count() == 5 * demo.SCALE_MONTHS
     # The bulk inserts added their rows to the dashboard's running figures, once.
-    assert selectors.invoice_tally_drift(ctx) == {}
+    assert selectors.receivables_drift(ctx) == {}
     counters = dict(InvoiceNumberCounter.objects.values_list("year", "last_number"))
     for year in (2025, 2026):
         numbers = Invoice.objects.filter(issued_date__year=year).values_list("number", flat=True)
@@ -89,7 +89,7 @@ def test_scale_pays_about_five_invoices_in_eight(ctx):
     paid = Invoice.objects.filter(status="paid").count()
     # Some settled in full, some in part.
     assert 0 < with_payment - paid < paid
-    assert selectors.invoice_tally_drift(ctx) == {}
+    assert selectors.receivables_drift(ctx) == {}
     assert Payment.objects.count() == with_payment
     # As payment_record requires, though these rows bypass it.
     assert not Payment.objects.filter(paid_date__gt=timezone.localdate()).exists()

@@ -10,7 +10,13 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from billing import selectors, services
-from billing.models import Invoice, InvoiceNumberCounter, InvoiceStatus, InvoiceTally, Payment
+from billing.models import (
+    Invoice,
+    InvoiceNumberCounter,
+    InvoiceStatus,
+    Payment,
+    ReceivablesByDueDate,
+)
 from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory
 from core.errors import ApplicationError, InvalidInput
@@ -132,7 +138,7 @@ class TestInvoiceCreate:
         # Numbered like any invoice that left draft; it owes nothing and is not in the figures.
         assert services.invoice_create(ctx, **create_kwargs(prop)).number == "INV-2026-000002"
         assert selectors.invoice_get(ctx, invoice_id=invoice.pk).balance_due == Decimal("0.00")
-        assert selectors.invoice_tally_drift(ctx) == {}
+        assert selectors.receivables_drift(ctx) == {}
         zero = {"subtotal": Decimal("0"), "tax": Decimal("0"), "total": Decimal("0")}
         voided = services.invoice_create(ctx, **create_kwargs(prop, **zero), status="void")
         assert (voided.status, voided.paid_at) == ("void", None)
@@ -150,8 +156,8 @@ class TestInvoiceCreate:
             assert invoice.paid_at is not None
         # Never owed, so never overdue, and not in the dashboard's running figures.
         assert not selectors.invoice_queryset(ctx).filter(selectors.overdue_q()).exists()
-        assert selectors.invoice_tally_drift(ctx) == {}
-        assert not InvoiceTally.objects.exclude(invoice_count=0).exists()
+        assert selectors.receivables_drift(ctx) == {}
+        assert not ReceivablesByDueDate.objects.exclude(invoice_count=0).exists()
 
     def test_a_refused_sent_invoice_uses_no_number(self, ctx):
         prop = PropertyFactory()

@@ -1,4 +1,4 @@
-"""`manage.py invoice_tally [--fix]`: check the dashboard's running figures (InvoiceTally)
+"""`manage.py receivables [--fix]`: check the dashboard's running figures (ReceivablesByDueDate)
 against the invoices and payments, and add what they lack."""
 
 from decimal import Decimal
@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand, CommandError
 
 from billing import services
-from billing.selectors import invoice_tally_drift
+from billing.selectors import receivables_drift
 from core.context import command_ctx
 from ektor.text import plural
 
@@ -26,18 +26,18 @@ class Command(BaseCommand):
 
     def handle(self, *args, fix: bool, **options):
         ctx = command_ctx(self)
-        drift = invoice_tally_drift(ctx)
+        drift = receivables_drift(ctx)
         if not drift:
-            self.stdout.write("invoice tally: exact")
+            self.stdout.write("receivables: exact")
             return
         for (status, due_by), figures in sorted(drift.items()):
-            self.stdout.write(f"invoice tally {status} due {due_by}: {_differences(*figures)}")
+            self.stdout.write(f"receivables {status} due {due_by}: {_differences(*figures)}")
         rows = plural(len(drift), "row")
         if not fix:
             verb = "differs" if len(drift) == 1 else "differ"
-            raise CommandError(f"invoice tally: {rows} {verb} from the invoices; run with --fix")
-        services.invoice_tally_fix(ctx, drift=drift)
-        self.stdout.write(f"invoice tally: fixed {rows}")
+            raise CommandError(f"receivables: {rows} {verb} from the invoices; run with --fix")
+        services.receivables_fix(ctx, drift=drift)
+        self.stdout.write(f"receivables: fixed {rows}")
 
 
 def _differences(count: int, total: Decimal, paid: Decimal) -> str:
