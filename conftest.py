@@ -10,6 +10,7 @@ from accounts.models import Role
 from accounts.services import session_start
 from accounts.tests.factories import UserFactory
 from core.context import Ctx
+from tenancy.tests.factories import default_company
 
 
 def pytest_report_header(config):
@@ -29,20 +30,34 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture
-def ctx() -> Ctx:
-    """Who acts in a test's own calls of services and selectors: the system (a user's ctx,
-    where the actor matters, is Ctx.for_user(...) in the test)."""
-    return Ctx.system()
+def company(db):
+    """The company the tests' rows belong to (tenancy.tests.factories.default_company)."""
+    return default_company()
+
+
+@pytest.fixture
+def ctx(company) -> Ctx:
+    """Who acts in a test's own calls of services and selectors: the system, for the test
+    company (a user's ctx, where the actor matters, is Ctx.for_user(...) in the test)."""
+    return Ctx.system(company)
 
 
 @pytest.fixture
 def admin_user(db):
-    return UserFactory(username="boss", email="boss@example.com", role=Role.ADMIN)
+    # The owner of the test company, as the bootstrap admin is of the first company.
+    return UserFactory(
+        username="boss", email="boss@example.com", role=Role.ADMIN, company__is_owner=True
+    )
 
 
 @pytest.fixture
 def staff_user(db):
     return UserFactory(username="clerk", email="clerk@example.com", role=Role.STAFF)
+
+
+@pytest.fixture
+def technician_user(db):
+    return UserFactory(username="tech", email="tech@example.com", role=Role.TECHNICIAN)
 
 
 def client_for(user=None) -> APIClient:

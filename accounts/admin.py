@@ -60,6 +60,13 @@ class UserChangeForm(CtxForm, auth_forms.UserChangeForm):
     class Meta(auth_forms.UserChangeForm.Meta):
         model = User
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The role shown and changed is the membership's in the current company.
+        role = getattr(self.instance, "company_role", None)
+        if role is not None:
+            self.initial["role"] = self.instance.role = role
+
     def clean(self):
         cleaned = super().clean()
         changes = _changes(self)
@@ -156,11 +163,16 @@ class UserAdmin(OfficeAdmin, DjangoUserAdmin):
         ),
     )
     readonly_fields = ("last_login", "date_joined")
-    list_display = ("username", "email", "role", "is_active", "last_sign_in")
-    list_filter = ("role", "is_active")
+    list_display = ("username", "email", "role_here", "is_active", "last_sign_in")
+    list_filter = ("memberships__role", "is_active")
     search_fields = ("username", "email", "first_name", "last_name")
     ordering = ("username",)
     filter_horizontal = ()
+
+    @admin.display(description="Role", ordering="company_role")
+    def role_here(self, user: User) -> str:
+        owner = " (owner)" if getattr(user, "is_owner", False) else ""
+        return f"{user.company_role}{owner}"
 
     @admin.display(description="Last sign-in", ordering="last_login")
     def last_sign_in(self, user: User):

@@ -11,9 +11,13 @@ from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.backends import ROLE_GROUP_ONLY
 from accounts.models import AuthSession
 from accounts.tokens import token_session_id
+from tenancy.error_codes import TenancyErrorCode
+from tenancy.membership import act_as
+from tenancy.models import Company, Membership
+
+TENANT_HEADER = "X-Tenant-ID"
 
 # last_used_at is a hint for the sessions list, not an audit log: write it at most this often.
 TOUCH_INTERVAL = timedelta(minutes=1)
@@ -29,35 +33,27 @@ def _session_query(alias: str) -> tuple[str, list]:
     connection = connections[alias]
     q = connection.ops.quote_name
     user_model = get_user_model()
-    groups = user_model.groups.through._meta
-    group_table = groups.get_field("group").related_model._meta.db_table
-    direct = user_model.user_permissions.through._meta.db_table
-    session_fields = AuthSession._meta.concrete_fields
-    user_fields = user_model._meta.concrete_fields
-    s, u = q(AuthSession._meta.db_table), q(user_model._meta.db_table)
-    columns = [f"{s}.{q(f.column)}" for f in session_fields]
-    columns += [f"{u}.{q(f.column)}" for f in user_fields]
-    user_id, role = f"{s}.{q('user_id')}", f"{u}.{q('role')}"
+    models = (AuthSession, user_model, Company, Membership)
+    fields = [model._meta.concrete_fields for model in models]
+    s, u, c, m = (q(model._meta.db_table) for model in models)
+    columns = [
+        f"{q(model._meta.db_table)}.{q(f.column)}"
+        for model, model_fields in zip(models, fields, strict=True)
+        for f in model_fields
+    ]
     # Only quoted names from the models' metadata are interpolated; values are parameters.
-    member = (
-        f"SELECT 1 FROM {q(groups.db_table)} ug JOIN {q(group_table)} g "  # noqa: S608
-        f"ON ug.{q('group_id')} = g.{q('id')} WHERE ug.{q('user_id')} = {user_id} "
-        f"AND g.{q('name')}"
-    )
-    # accounts.backends: in the role's group only (group_name(role) is the role), and no
-    # direct permission.
-    role_group_only = (
-        f"(EXISTS({member} = {role}) AND NOT EXISTS({member} <> {role}) "  # noqa: S608
-        "AND NOT EXISTS("
-        f"SELECT 1 FROM {q(direct)} up WHERE up.{q('user_id')} = {user_id}))"
-    )
+    # The membership of the session's user in the session's company: NULLs when it is gone.
     sql = (
-        f"SELECT {', '.join(columns)}, {role_group_only} FROM {s} "  # noqa: S608
-        f"JOIN {u} ON {user_id} = {u}.{q('id')} WHERE {s}.{q('id')} = %s "
+        f"SELECT {', '.join(columns)} FROM {s} "  # noqa: S608
+        f"JOIN {u} ON {s}.{q('user_id')} = {u}.{q('id')} "
+        f"LEFT JOIN {c} ON {s}.{q('company_id')} = {c}.{q('id')} "
+        f"LEFT JOIN {m} ON {m}.{q('user_id')} = {s}.{q('user_id')} "
+        f"AND {m}.{q('company_id')} = {s}.{q('company_id')} "
+        f"WHERE {s}.{q('id')} = %s "
         f"AND {s}.{q('ended_at')} IS NULL AND {s}.{q('expires_at')} > %s"
     )
     converters = []
-    for field in [*session_fields, *user_fields]:
+    for field in [f for model_fields in fields for f in model_fields]:
         # What the ORM's compiler applies to a column: the backend's converters, the field's.
         col = field.get_col(field.model._meta.db_table)
         found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
@@ -66,8 +62,9 @@ def _session_query(alias: str) -> tuple[str, list]:
 
 
 def open_session_get(session_id, now) -> AuthSession | None:
-    """The open session `session_id` with its user, and whether the user's permissions are
-    their role group's (ROLE_GROUP_ONLY on the user), in one query by primary key."""
+    """The open session `session_id` with its user, its company (`session.company`, None for
+    a session without one) and the user's membership there (`session.membership`, None when
+    they are no longer a member), in one query by primary key."""
     alias = router.db_for_read(AuthSession)
     connection = connections[alias]
     sql, converters = _session_query(alias)
@@ -80,17 +77,23 @@ def open_session_get(session_id, now) -> AuthSession | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    values = list(row[:-1])
+    values = list(row)
     for index, field_converters in enumerate(converters):
+        if values[index] is None:
+            continue
         for converter, col in field_converters:
             values[index] = converter(values[index], col, connection)
-    user_model = get_user_model()
-    session_attnames = [f.attname for f in AuthSession._meta.concrete_fields]
-    user_attnames = [f.attname for f in user_model._meta.concrete_fields]
-    split = len(session_attnames)
-    session = AuthSession.from_db(alias, session_attnames, values[:split])
-    session.user = user_model.from_db(alias, user_attnames, values[split:])
-    setattr(session.user, ROLE_GROUP_ONLY, bool(row[-1]))
+    rows = {}
+    offset = 0
+    for model in (AuthSession, get_user_model(), Company, Membership):
+        attnames = [f.attname for f in model._meta.concrete_fields]
+        part = values[offset : offset + len(attnames)]
+        offset += len(attnames)
+        rows[model] = model.from_db(alias, attnames, part) if part[0] is not None else None
+    session = rows[AuthSession]
+    session.user = rows[get_user_model()]
+    session.company = rows[Company]
+    session.membership = rows[Membership]
     return session
 
 
@@ -119,10 +122,26 @@ class SessionJWTAuthentication(BaseAuthentication):
             raise AuthenticationFailed("Session has ended; sign in again", code="session_ended")
         if not session.user.is_active:
             raise PermissionDenied("User account is inactive", code="user_inactive")
+        membership = session.membership
+        if membership is None:
+            raise PermissionDenied(
+                "You are no longer a member of this company; sign in again",
+                code=TenancyErrorCode.NOT_A_MEMBER,
+            )
+        asked = request.headers.get(TENANT_HEADER)
+        if asked is not None and asked.strip().lower() != session.company.slug.lower():
+            raise PermissionDenied(
+                f"{TENANT_HEADER} {asked!r} is not the company of this token "
+                f"({session.company.slug!r}): sign in to that company or switch to it",
+                code=TenancyErrorCode.TENANT_MISMATCH,
+            )
+        membership.company = session.company
+        act_as(session.user, role=membership.role, is_owner=membership.is_owner)
         if now - session.last_used_at > TOUCH_INTERVAL:
             AuthSession.objects.filter(pk=session.pk).update(last_used_at=now)
             session.last_used_at = now
         request.auth_session = session
+        request.company = session.company
         return session.user, token
 
     def authenticate_header(self, request) -> str:

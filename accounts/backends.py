@@ -1,14 +1,12 @@
-"""Permissions from the role's group, kept in process memory: no query per API request.
+"""Permissions from the role's group, kept in process memory: no query per request.
 
-The role decides the group (accounts.services.user_sync_role_group) and users have no direct
-permissions (the admin offers neither), so a user's permissions are normally their role
-group's. Django's ModelBackend reads them with two queries on every request; this backend
-reads each group's permission set once and keeps it for ROLE_PERMISSIONS_TTL seconds.
-
-It does so only for a user known to be in that one group and to have no direct permissions:
-the API's session query (accounts.authentication.open_session_get) checks that in the same
-query and sets ROLE_GROUP_ONLY on the user. Any other user (the admin site's, a user
-given another group or a direct permission by hand) gets ModelBackend's exact lookup.
+The role is the user's membership's role in the company they act for: the API's
+authentication and the admin's middleware set it on the user for the request
+(tenancy.membership.act_as). The permissions are then exactly that role group's, whatever the
+user's own groups and direct permissions say, so a user who is admin in one company and
+technician in another is exactly that in each. This backend reads each group's permission set
+once and keeps it for ROLE_PERMISSIONS_TTL seconds. A user not acting in a company (a shell, a
+test without a request) gets ModelBackend's exact lookup.
 
 Propagation: a change to a group's permissions clears this process's copy at once (and again
 when the change commits); other server processes pick it up within the TTL.
@@ -24,9 +22,9 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.roles import group_name
+from tenancy.membership import COMPANY_ROLE
 
 ROLE_PERMISSIONS_TTL = 30.0
-ROLE_GROUP_ONLY = "role_group_only"
 
 _lock = threading.Lock()
 _cache: dict[str, tuple[float, frozenset[str]]] = {}
@@ -66,21 +64,20 @@ class RolePermissionBackend(ModelBackend):
     """ModelBackend (password sign-in unchanged) whose permissions come from the role group."""
 
     def get_user_permissions(self, user_obj, obj=None):
-        if getattr(user_obj, ROLE_GROUP_ONLY, False):
+        if hasattr(user_obj, COMPANY_ROLE):
             return set()
         return super().get_user_permissions(user_obj, obj)
 
     def get_group_permissions(self, user_obj, obj=None):
-        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
-            return set()
-        if user_obj.is_superuser or not getattr(user_obj, ROLE_GROUP_ONLY, False):
-            return super().get_group_permissions(user_obj, obj)
-        return set(role_permissions(user_obj.role))
+        if hasattr(user_obj, COMPANY_ROLE):
+            return set(self.get_all_permissions(user_obj, obj))
+        return super().get_group_permissions(user_obj, obj)
 
     def get_all_permissions(self, user_obj, obj=None):
-        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
-            return set()
-        if user_obj.is_superuser or not getattr(user_obj, ROLE_GROUP_ONLY, False):
+        if not hasattr(user_obj, COMPANY_ROLE):
             return super().get_all_permissions(user_obj, obj)
+        role = getattr(user_obj, COMPANY_ROLE)
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None or not role:
+            return frozenset()
         # The frozenset itself is shared by every user of the role; nobody mutates it.
-        return role_permissions(user_obj.role)
+        return role_permissions(role)

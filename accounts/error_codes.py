@@ -13,5 +13,4 @@ class AccountErrorCode(ReasonCode):
     USER_INACTIVE = "user_inactive"
     USERNAME_TAKEN = "username_taken"
     EMAIL_TAKEN = "email_taken"
-    LAST_ADMIN = "last_admin"
     CURRENT_PASSWORD_INCORRECT = "current_password_incorrect"  # noqa: S105

@@ -6,11 +6,9 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from core.context import Ctx
+from tenancy.models import Company, Role
 
-
-class Role(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    STAFF = "staff", "Staff"
+__all__ = ["AuthSession", "Role", "SessionKind", "User"]
 
 
 class EktorUserManager(UserManager):
@@ -18,7 +16,17 @@ class EktorUserManager(UserManager):
         # The role, not is_superuser, decides permissions: `createsuperuser` makes an admin,
         # who loses every admin right when demoted to staff.
         extra_fields.update(role=Role.ADMIN, is_staff=True, is_superuser=False)
-        return self._create_user(username, email, password, **extra_fields)
+        user = self._create_user(username, email, password, **extra_fields)
+        # An admin of the first company (an owner when it has none yet).
+        from tenancy.models import Company, Membership
+
+        company = Company.objects.order_by("id").first()
+        if company is not None:
+            owned = Membership.unscoped.filter(company=company, is_owner=True).exists()
+            Membership.unscoped.create(
+                user=user, company=company, role=Role.ADMIN, is_owner=not owned
+            )
+        return user
 
     def get_by_natural_key(self, username):
         return self.get(username__iexact=username)
@@ -33,7 +41,11 @@ class EktorUserManager(UserManager):
 
 
 class User(AbstractUser):
-    """A person who signs in to the API or the admin; `role` decides what they may do."""
+    """A person who signs in to the API or the admin. What they may do is their membership's
+    role in the company they act for (tenancy.Membership): on a signed-in request `role` holds
+    that role in memory (`company_role`, `is_owner` too, see tenancy.membership.act_as). The
+    stored `role` is the role the user was created with, which the upgrade to companies made
+    their membership of the first company."""
 
     email = models.EmailField("email address", max_length=254, unique=True)
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.STAFF)
@@ -96,6 +108,11 @@ class AuthSession(models.Model):
     end_reason = models.CharField(max_length=32, blank=True, default="")
     # An admin session's Django session key (django.contrib.sessions); empty for the API.
     browser_session_key = models.CharField(max_length=40, blank=True, default="")
+    # The company the session's tokens act for (claim "company"); NULL for an admin browser
+    # session, whose company is chosen in the browser's session (tenancy.middleware).
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     objects = AuthSessionQuerySet.as_manager()
 

@@ -16,6 +16,8 @@ from ektor.registry import declared
 ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
     Role.ADMIN: ("view", "add", "change", "delete"),
     Role.STAFF: ("view",),
+    # Their route's customers and properties (selectors narrow them: tenancy.scoping.on_route).
+    Role.TECHNICIAN: ("view",),
 }
 
 
@@ -38,7 +40,12 @@ def group_name(role: str) -> str:
     return role
 
 
-def grant_role_permissions(apps, app_label: str, roles: tuple[str, ...] = tuple(ROLE_ACTIONS)):
+# What a data migration that names no roles grants: the roles of the migrations written before
+# technicians existed (they must keep granting exactly what they did).
+MIGRATION_DEFAULT_ROLES = (Role.ADMIN, Role.STAFF)
+
+
+def grant_role_permissions(apps, app_label: str, roles: tuple[str, ...] = MIGRATION_DEFAULT_ROLES):
     """Give each role's group its actions on every model of `app_label` (for data migrations)."""
     create_permissions(global_apps.get_app_config(app_label), apps=apps, verbosity=0)
     group_model = apps.get_model("auth", "Group")

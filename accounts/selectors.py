@@ -2,14 +2,24 @@
 
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from accounts.models import AuthSession, User
 from core.context import Ctx
+from tenancy.scoping import company_of
 
 
 def user_list(ctx: Ctx) -> QuerySet[User]:
-    return User.objects.order_by("-id")
+    """The members of ctx's company, with `company_role` and `is_owner` from their
+    membership (one join: the annotations reuse the filter's); nobody without a company."""
+    if ctx.company is None:
+        return User.objects.none()
+    members: QuerySet[User] = (
+        User.objects.filter(memberships__company=company_of(ctx))
+        .annotate(company_role=F("memberships__role"), is_owner=F("memberships__is_owner"))
+        .order_by("-id")
+    )
+    return members
 
 
 def session_list_open(ctx: Ctx, *, user: User) -> QuerySet[AuthSession]:

@@ -22,11 +22,24 @@ from accounts.models import AuthSession, Role, SessionKind, User
 from accounts.roles import group_name
 from accounts.tokens import new_refresh_jti, token_pair, token_session_id
 from core.context import Ctx
-from core.errors import ApplicationError, Conflict, FieldError, InvalidInput
+from core.errors import ApplicationError, Conflict, FieldError, InvalidInput, NotFound
 from ektor.services import apply_fields, conflict_on_integrity, require_fields
+from tenancy.membership import act_as
+from tenancy.models import Membership
+from tenancy.selectors import first_company, membership_for
+from tenancy.services import membership_check_change, membership_create, membership_update
 
-# Fields user_update may change (the API exposes role, is_active and email; the admin all).
-USER_UPDATABLE_FIELDS = ("username", "email", "first_name", "last_name", "role", "is_active")
+# Fields user_update may change (the API exposes role, is_owner, is_active and email; the
+# admin all); role and is_owner are the membership's in the current company.
+MEMBERSHIP_FIELDS = ("role", "is_owner")
+USER_UPDATABLE_FIELDS = (
+    "username",
+    "email",
+    "first_name",
+    "last_name",
+    "is_active",
+    *MEMBERSHIP_FIELDS,
+)
 
 # The database names the violated unique index: the constraint name (MySQL/MariaDB), the
 # column (SQLite, and MariaDB's `key 'email'` for the plain unique column).
@@ -136,7 +149,9 @@ def user_create(
     password: str,
     role: str = Role.STAFF,
     is_active: bool = True,
+    is_owner: bool = False,
 ) -> User:
+    """A new user, a member of ctx's company with `role` (and its owner with `is_owner`)."""
     email = User.objects.normalize_email(email)
     _user_input_errors(username=username, email=email, role=role)
     _password_errors(password, User(username=username, email=email), "password")
@@ -146,12 +161,28 @@ def user_create(
         user: User = User.objects.create_user(
             username=username, email=email, password=password, role=role, is_active=is_active
         )
+    # A member of ctx's company; registration (no company yet) joins the first company.
+    company = ctx.company or first_company(ctx)
+    if company is not None:
+        membership_create(
+            ctx.for_company(company, ctx.role), user=user, role=role, is_owner=is_owner
+        )
+    act_as(user, role=role, is_owner=is_owner)
     return user
+
+
+def _membership(ctx: Ctx, user: User) -> Membership | None:
+    """`user`'s membership of ctx's company (None without a company: a command over users)."""
+    if ctx.company is None:
+        return None
+    return Membership.objects.of(ctx).select_related("user").filter(user=user).first()
 
 
 @transaction.atomic
 def user_check_update(ctx: Ctx, *, user: User, data: Mapping[str, Any]) -> None:
     """The rules a change to `user` must pass; `user` holds the stored (not the new) values.
+    `role` and `is_owner` are their membership's in ctx's company (tenancy's rules: an owner
+    changes ownership, the last active owner stays one, 409 `last_owner`).
 
     The admin's form calls this to show the message beside the form; user_update calls it
     again under row locks.
@@ -160,37 +191,22 @@ def user_check_update(ctx: Ctx, *, user: User, data: Mapping[str, Any]) -> None:
         username=data.get("username"), email=data.get("email"), role=data.get("role")
     )
     _ensure_unique(username=data.get("username"), email=data.get("email"), exclude_pk=user.pk)
-    loses_admin = data.get("role", user.role) != Role.ADMIN or not data.get(
-        "is_active", user.is_active
-    )
-    is_active_admin = user.role == Role.ADMIN and user.is_active
-    if is_active_admin and loses_admin and _lock_active_admins() == [user.pk]:
-        raise Conflict(
-            "The last active admin cannot be demoted or deactivated",
-            reason=AccountErrorCode.LAST_ADMIN,
+    membership = _membership(ctx, user)
+    if membership is not None:
+        membership.user = user
+        membership_check_change(
+            ctx,
+            membership=membership,
+            role=data.get("role"),
+            is_owner=data.get("is_owner"),
+            is_active=data.get("is_active"),
         )
-
-
-def _lock_active_admins() -> list[int]:
-    """Serialize changes that could remove an admin, and return the active admins' ids.
-
-    Every such change first locks the admin group's row: one lock, always taken first, so two
-    admins demoting each other at once queue instead of each seeing "another admin remains"
-    (and cannot deadlock, as locking the admin user rows themselves could on InnoDB while
-    their role index entries change). Under READ COMMITTED the count after the lock sees
-    every change committed before it.
-    """
-    Group.objects.select_for_update().filter(name=group_name(Role.ADMIN)).first()
-    return list(
-        User.objects.filter(role=Role.ADMIN, is_active=True)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
 
 
 @transaction.atomic
 def user_update(ctx: Ctx, *, user: User, data: Mapping[str, Any]) -> User:
-    """Change the fields in `data` (a subset of USER_UPDATABLE_FIELDS); the group follows role."""
+    """Change the fields in `data` (a subset of USER_UPDATABLE_FIELDS): `role` and
+    `is_owner` on the user's membership of ctx's company, the others on the user."""
     require_fields(data)
     unknown = set(data) - set(USER_UPDATABLE_FIELDS)
     if unknown:
@@ -198,17 +214,32 @@ def user_update(ctx: Ctx, *, user: User, data: Mapping[str, Any]) -> User:
     data = dict(data)
     if "email" in data:
         data["email"] = User.objects.normalize_email(data["email"])
-    if {"role", "is_active"} & set(data):
-        # Admins first, then the row itself: one lock order for every caller.
-        _lock_active_admins()
     stored: User = User.objects.select_for_update().get(pk=user.pk)
     user_check_update(ctx, user=stored, data=data)
-    role_changed = data.get("role", stored.role) != stored.role
-    with conflict_on_integrity(USER_UNIQUE_RULES):
-        stored.save(update_fields=apply_fields(stored, data))
-    if role_changed:
-        user_sync_role_group(ctx, user=stored)
+    member_data = {name: data.pop(name) for name in MEMBERSHIP_FIELDS if name in data}
+    if data:
+        with conflict_on_integrity(USER_UNIQUE_RULES):
+            stored.save(update_fields=apply_fields(stored, data))
+    membership = _membership(ctx, stored)
+    if membership is not None:
+        if member_data:
+            membership = membership_update(ctx, membership=membership, **member_data)
+        act_as(stored, role=membership.role, is_owner=membership.is_owner)
     return stored
+
+
+@transaction.atomic
+def member_add(ctx: Ctx, *, login: str, role: str, is_owner: bool = False) -> User:
+    """Add the existing user `login` (username or email) to ctx's company (404 when there is
+    no such user; 409 `already_a_member`)."""
+    user: User | None = User.objects.filter(
+        Q(username__iexact=login) | Q(email__iexact=login)
+    ).first()
+    if user is None:
+        raise NotFound("User", reason=AccountErrorCode.USER_NOT_FOUND)
+    membership_create(ctx, user=user, role=role, is_owner=is_owner)
+    act_as(user, role=role, is_owner=is_owner)
+    return user
 
 
 def user_authenticate(ctx: Ctx, *, login: str, password: str) -> User:
@@ -238,12 +269,20 @@ def user_authenticate(ctx: Ctx, *, login: str, password: str) -> User:
 
 @transaction.atomic
 def session_start(
-    ctx: Ctx, *, user: User, user_agent: str = "", ip_address: str | None = None
+    ctx: Ctx,
+    *,
+    user: User,
+    user_agent: str = "",
+    ip_address: str | None = None,
+    company: str | None = None,
 ) -> dict[str, Any]:
-    """Open a sign-in session and return its token pair."""
+    """Open a sign-in session acting for the company `company` (a slug) names, or for the
+    user's default membership, and return its token pair (403 `not_a_member`)."""
+    membership = membership_for(ctx, user=user, slug=company)
     now = timezone.now()
     session = AuthSession.objects.create(
         user=user,
+        company=membership.company,
         user_agent=user_agent[:255],
         ip_address=ip_address,
         last_used_at=now,

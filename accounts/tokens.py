@@ -8,6 +8,9 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from accounts.models import AuthSession
 
 SESSION_CLAIM = "sid"
+# The slug of the company the tokens act for (the session's; the claim is informative, the
+# session row decides).
+COMPANY_CLAIM = "company"
 
 
 def token_session_id(token) -> UUID | None:
@@ -31,6 +34,8 @@ def token_pair(session: AuthSession) -> dict:
     refresh["sub"] = str(session.user_id)
     refresh[SESSION_CLAIM] = str(session.pk)
     refresh["jti"] = session.refresh_jti
+    if session.company_id is not None:
+        access[COMPANY_CLAIM] = refresh[COMPANY_CLAIM] = session.company.slug
     return {
         "access_token": str(access),
         "token_type": "bearer",

@@ -26,7 +26,7 @@ from billing.models import Invoice, InvoiceStatus, Payment
 from core.errors import ApplicationError
 from customers.models import Customer
 from customers.selectors import customer_pickable
-from ektor.admin_tools import CtxForm, OfficeAdmin, day, money
+from ektor.admin_tools import CtxForm, OfficeAdmin, OfficeInline, day, money
 from ektor.ctx import request_ctx
 from ektor.text import plural
 
@@ -123,8 +123,9 @@ class InvoiceForm(CtxForm, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "customer" in self.fields:
             # Inactive customers are not offered; a draft keeps the one it has.
-            pickable = customer_pickable(self.ctx, Customer.objects.all())
-            current = Customer.objects.filter(pk=self.instance.customer_id)
+            customers = Customer.objects.of(self.ctx)
+            pickable = customer_pickable(self.ctx, customers)
+            current = customers.filter(pk=self.instance.customer_id)
             self.fields["customer"].queryset = pickable | current
         if "due_date" in self.fields:
             # invoice_form.js moves a suggested due date along with the issued date.
@@ -210,7 +211,7 @@ def tell_if_sent_by_payment(
         )
 
 
-class PaymentInline(admin.TabularInline):
+class PaymentInline(OfficeInline):
     """Payments are added, never edited or deleted: each new row goes through payment_record."""
 
     model = Payment

@@ -60,7 +60,7 @@ def office_summary(ctx: Ctx, *, today: date) -> OfficeSummary:
     sent = Q(status=InvoiceStatus.SENT)
     # Sent and past due, as overdue_q; invoices with no due date are NO_DUE_DATE.
     overdue = sent & Q(due_by__lt=today)
-    figures = ReceivablesByDueDate.objects.aggregate(
+    figures = ReceivablesByDueDate.objects.of(ctx).aggregate(
         open_count=_count(sent),
         open_total=_money("total", sent),
         open_paid=_money("paid", sent),
@@ -70,12 +70,16 @@ def office_summary(ctx: Ctx, *, today: date) -> OfficeSummary:
     )
     # Drafts are few (they are sent within days) and not in the running figures, so that no
     # draft edit locks a receivables row: counted here, a range of the (status, due_date) index.
-    drafts = Invoice.objects.filter(status=InvoiceStatus.DRAFT).aggregate(
-        count=Count("id"), total=_money("total")
+    drafts = (
+        Invoice.objects.of(ctx)
+        .filter(status=InvoiceStatus.DRAFT)
+        .aggregate(count=Count("id"), total=_money("total"))
     )
     month_start = today.replace(day=1)
-    month = Payment.objects.filter(COUNTED, paid_date__range=(month_start, today)).aggregate(
-        count=Count("id"), total=_money("amount")
+    month = (
+        Payment.objects.of(ctx)
+        .filter(COUNTED, paid_date__range=(month_start, today))
+        .aggregate(count=Count("id"), total=_money("amount"))
     )
     return OfficeSummary(
         open_balance=figures["open_total"] - figures["open_paid"],

@@ -18,6 +18,7 @@ from billing.models import ZERO, Invoice, InvoiceStatus, Payment, PaymentMethod
 from core.context import Ctx
 from customers.models import Property
 from ektor.text import plural
+from tenancy.scoping import company_of
 
 CENT = Decimal("0.01")
 TAX_RATE = Decimal("0.115")
@@ -48,15 +49,16 @@ def _date(value: str | None) -> datetime.date | None:
     return datetime.date.fromisoformat(value) if value else None
 
 
-def _find(prop: Property, start: datetime.date, end: datetime.date) -> Invoice | None:
-    return Invoice.objects.filter(property=prop, period_start=start, period_end=end).first()
+def _find(ctx: Ctx, prop: Property, start: datetime.date, end: datetime.date) -> Invoice | None:
+    invoices = Invoice.objects.of(ctx)
+    return invoices.filter(property=prop, period_start=start, period_end=end).first()
 
 
-def _demo_properties(data: Mapping[str, Any]) -> dict[str, Property]:
+def _demo_properties(ctx: Ctx, data: Mapping[str, Any]) -> dict[str, Property]:
     """The file's properties by label (unique in the file), each found by its customer's email
     and its label, so an office property of the same name is never mistaken for it."""
     return {
-        row["label"]: Property.objects.get(
+        row["label"]: Property.objects.of(ctx).get(
             customer__email__iexact=row["customer_email"], label=row["label"]
         )
         for row in data.get("properties", [])
@@ -71,14 +73,14 @@ def load(ctx: Ctx, data: Mapping[str, Any], *, stdout) -> None:
     paid by recording the payments with payment_record, exactly as in real use. The statuses
     are then checked against the file (ValueError on a mismatch).
     """
-    properties = _demo_properties(data)
+    properties = _demo_properties(ctx, data)
     periods: dict[str, tuple[datetime.date, datetime.date]] = {}
     created = 0
     for row in data.get("invoices", []):
         label = row["property_label"]
         prop = properties[label]
         periods[label] = (_date(row["period_start"]), _date(row["period_end"]))
-        if _find(prop, *periods[label]) is not None:
+        if _find(ctx, prop, *periods[label]) is not None:
             continue
         invoice = services.invoice_create(
             ctx,
@@ -103,7 +105,7 @@ def load(ctx: Ctx, data: Mapping[str, Any], *, stdout) -> None:
     payments = data.get("payments", [])
     for row in payments:
         label = row["invoice_property_label"]
-        invoice = _find(properties[label], *periods[label])
+        invoice = _find(ctx, properties[label], *periods[label])
         if invoice.payments.filter(reference=row.get("reference")).exists():
             continue
         services.payment_record(
@@ -117,11 +119,11 @@ def load(ctx: Ctx, data: Mapping[str, Any], *, stdout) -> None:
         )
         recorded += 1
     stdout.write(f"payments: {recorded} recorded, {len(payments) - recorded} kept")
-    _check_statuses(data, properties, periods)
+    _check_statuses(ctx, data, properties, periods)
 
 
 def _check_statuses(
-    data: Mapping[str, Any], properties: dict[str, Property], periods: dict[str, tuple]
+    ctx: Ctx, data: Mapping[str, Any], properties: dict[str, Property], periods: dict[str, tuple]
 ) -> None:
     paid: dict[str, Decimal] = {}
     for row in data.get("payments", []):
@@ -129,7 +131,7 @@ def _check_statuses(
         paid[label] = paid.get(label, Decimal("0")) + Decimal(row["amount"])
     for row in data.get("invoices", []):
         label = row["property_label"]
-        invoice = _find(properties[label], *periods[label])
+        invoice = _find(ctx, properties[label], *periods[label])
         # The file lists invoices as issued; those its payments settle in full end up paid.
         expected = InvoiceStatus.PAID if paid.get(label) == Decimal(row["total"]) else row["status"]
         if invoice.status != expected:
@@ -141,7 +143,7 @@ def scale(ctx: Ctx, volume) -> None:
     customers.demo.scale made the synthetic ones, with payments on 5/8 of them (SCALE_SHARES).
     Bulk inserts per batch of `volume.batch_size` properties; the numbers come from the counter
     of each issued date's year and stay gap-free because each batch commits as a whole."""
-    property_ids = list(Property.objects.order_by("pk").values_list("pk", flat=True))
+    property_ids = list(Property.objects.of(ctx).order_by("pk").values_list("pk", flat=True))
     invoices = payments = 0
     for start in range(0, len(property_ids), volume.batch_size):
         with transaction.atomic():
@@ -167,11 +169,13 @@ def _month_end(start: datetime.date) -> datetime.date:
 
 def _scale_batch(ctx: Ctx, property_ids: list[int]) -> tuple[int, int]:
     existing = set(
-        Invoice.objects.filter(
-            property_id__in=property_ids, period_start__in=SCALE_PERIODS
-        ).values_list("property_id", "period_start")
+        Invoice.objects.of(ctx)
+        .filter(property_id__in=property_ids, period_start__in=SCALE_PERIODS)
+        .values_list("property_id", "period_start")
     )
-    owners = dict(Property.objects.filter(pk__in=property_ids).values_list("pk", "customer_id"))
+    owners = dict(
+        Property.objects.of(ctx).filter(pk__in=property_ids).values_list("pk", "customer_id")
+    )
     wanted = [
         (pid, month)
         for pid in property_ids
@@ -195,6 +199,7 @@ def _scale_batch(ctx: Ctx, property_ids: list[int]) -> tuple[int, int]:
         number = numbers[month.year].pop()
         rows.append(
             Invoice(
+                company=company_of(ctx),
                 number=number,
                 customer_id=owners[property_id],
                 property_id=property_id,
@@ -219,13 +224,14 @@ def _scale_batch(ctx: Ctx, property_ids: list[int]) -> tuple[int, int]:
     # MySQL does not return the ids of a bulk insert: read them back by property and month.
     ids = {
         (property_id, month): pk
-        for property_id, month, pk in Invoice.objects.filter(
-            property_id__in=property_ids, period_start__in=SCALE_PERIODS
-        ).values_list("property_id", "period_start", "id")
+        for property_id, month, pk in Invoice.objects.of(ctx)
+        .filter(property_id__in=property_ids, period_start__in=SCALE_PERIODS)
+        .values_list("property_id", "period_start", "id")
     }
     Payment.objects.bulk_create(
         (
             Payment(
+                company=company_of(ctx),
                 invoice_id=ids[key],
                 amount=amount,
                 paid_date=paid_date,

@@ -8,6 +8,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers.models import Customer, Property
+from tenancy.models import Company
+from tenancy.scoping import TenantManager, UnscopedManager
 
 ZERO = Decimal("0.00")
 
@@ -24,8 +26,10 @@ class InvoiceStatus(models.TextChoices):
 
 
 class Invoice(models.Model):
-    # Assigned when the invoice leaves draft: INV-<year>-<6 digits>, gap-free per year.
-    number = models.CharField(max_length=20, null=True, blank=True, unique=True)
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", editable=False)
+    # Assigned when the invoice leaves draft: INV-<year>-<6 digits>, gap-free per company and
+    # year (billing_invoice_number_unique).
+    number = models.CharField(max_length=20, null=True, blank=True)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
     property = models.ForeignKey(Property, on_delete=models.PROTECT, related_name="invoices")
     period_start = models.DateField()
@@ -46,9 +50,15 @@ class Invoice(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = TenantManager()
+    unscoped = UnscopedManager()
+
     class Meta:
         ordering = ["-id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["company", "number"], name="billing_invoice_number_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(total=F("subtotal") + F("tax")), name="billing_invoice_total_sum"
             ),
@@ -119,17 +129,21 @@ class ReceivablesByDueDate(models.Model):
     year's counter (and its old due date's row), then for real under the new year's counter.
     """
 
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", editable=False)
     status = models.CharField(max_length=10, choices=InvoiceStatus.choices)
     due_by = models.DateField()
     invoice_count = models.IntegerField(default=0)
     total = money_sum_field(default=ZERO)
     paid = money_sum_field(default=ZERO)
 
+    objects = TenantManager()
+    unscoped = UnscopedManager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["status", "due_by"],
-                name="billing_receivablesbyduedate_status_due_by_unique",
+                fields=["company", "status", "due_by"],
+                name="billing_receivablesbyduedate_company_due_by_unique",
             ),
             models.CheckConstraint(
                 condition=Q(status=InvoiceStatus.SENT),
@@ -141,11 +155,23 @@ class ReceivablesByDueDate(models.Model):
         return f"{self.status} due {self.due_by}: {self.invoice_count} ({self.total} - {self.paid})"
 
 
-class InvoiceNumberCounter(models.Model):
-    """The last invoice number used in a year; locked with select_for_update to assign the next."""
+class InvoiceCounter(models.Model):
+    """The last invoice number a company used in a year; locked with select_for_update to
+    assign the next."""
 
-    year = models.PositiveIntegerField(primary_key=True)
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", editable=False)
+    year = models.PositiveIntegerField()
     last_number = models.PositiveIntegerField(default=0)
+
+    objects = TenantManager()
+    unscoped = UnscopedManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "year"], name="billing_invoicecounter_company_year_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last_number}"
@@ -165,6 +191,7 @@ COUNTED = Q(reversed_at__isnull=True)
 
 
 class Payment(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", editable=False)
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     amount = money_field()
     paid_date = models.DateField()
@@ -194,6 +221,9 @@ class Payment(models.Model):
     # would do the same on MySQL, but with DDL that differs per database.) The database default
     # keeps rows inserted by SQL that does not name it (imports from the old system) counted.
     counted = models.BooleanField(null=True, default=True, db_default=True, editable=False)
+
+    objects = TenantManager()
+    unscoped = UnscopedManager()
 
     class Meta:
         ordering = ["-id"]

@@ -65,7 +65,7 @@ def invoice_list(ctx: Ctx) -> QuerySet[Invoice]:
     """Invoices with `amount_paid` computed by the database: what the API's list reads (it
     computes balance_due from the row, see billing.models.balance_due). Every annotation costs
     the ORM CPU to build on each request, so the list asks only for this one."""
-    return Invoice.objects.annotate(amount_paid=AMOUNT_PAID)
+    return Invoice.objects.of(ctx).annotate(amount_paid=AMOUNT_PAID)
 
 
 def invoice_amounts_queryset(ctx: Ctx) -> QuerySet[Invoice]:
@@ -100,8 +100,10 @@ def invoice_get(ctx: Ctx, *, invoice_id: int) -> Invoice:
     return invoice_queryset(ctx).get(pk=invoice_id)
 
 
-def receivables_drift(ctx: Ctx) -> dict[tuple[str, datetime.date], tuple[int, Decimal, Decimal]]:
-    """What the running figures (ReceivablesByDueDate) lack, per row: (invoices, total,
+def receivables_drift(
+    ctx: Ctx,
+) -> dict[tuple[int, str, datetime.date], tuple[int, Decimal, Decimal]]:
+    """What ctx company's running figures (ReceivablesByDueDate) lack, per row: (invoices, total,
     paid) recounted from the sent invoices and their payments minus the row's figures; empty
     when they are exact.
 
@@ -111,7 +113,8 @@ def receivables_drift(ctx: Ctx) -> dict[tuple[str, datetime.date], tuple[int, De
     """
     number = IntegerField()
     invoices = (
-        Invoice.objects.filter(status=InvoiceStatus.SENT)
+        Invoice.objects.of(ctx)
+        .filter(status=InvoiceStatus.SENT)
         .order_by()
         .values("status", "due_date")
         .annotate(
@@ -122,7 +125,8 @@ def receivables_drift(ctx: Ctx) -> dict[tuple[str, datetime.date], tuple[int, De
         .values_list("status", "due_date", "n", "billed", "settled")
     )
     payments = (
-        Payment.objects.filter(COUNTED, invoice__status=InvoiceStatus.SENT)
+        Payment.objects.of(ctx)
+        .filter(COUNTED, invoice__status=InvoiceStatus.SENT)
         .order_by()
         .values("invoice__status", "invoice__due_date")
         .annotate(
@@ -133,7 +137,8 @@ def receivables_drift(ctx: Ctx) -> dict[tuple[str, datetime.date], tuple[int, De
         .values_list("invoice__status", "invoice__due_date", "n", "billed", "settled")
     )
     receivables = (
-        ReceivablesByDueDate.objects.order_by()
+        ReceivablesByDueDate.objects.of(ctx)
+        .order_by()
         .annotate(
             n=ExpressionWrapper(-F("invoice_count"), output_field=number),
             billed=ExpressionWrapper(-F("total"), output_field=MONEY_SUM),
@@ -141,11 +146,12 @@ def receivables_drift(ctx: Ctx) -> dict[tuple[str, datetime.date], tuple[int, De
         )
         .values_list("status", "due_by", "n", "billed", "settled")
     )
-    drift: dict[tuple[str, datetime.date], tuple[int, Decimal, Decimal]] = {}
+    company_id = ctx.company.pk
+    drift: dict[tuple[int, str, datetime.date], tuple[int, Decimal, Decimal]] = {}
     for status, due, count, total, paid in invoices.union(payments, receivables, all=True):
         # As services._receivables_share: NO_DUE_DATE for no due date. A receivables row of another
         # status (none is ever written) would show as drift to remove.
-        key = (status, NO_DUE_DATE if due is None else due)
+        key = (company_id, status, NO_DUE_DATE if due is None else due)
         count0, total0, paid0 = drift.get(key, (0, ZERO, ZERO))
         drift[key] = (
             count0 + count,
@@ -156,7 +162,7 @@ def receivables_drift(ctx: Ctx) -> dict[tuple[str, datetime.date], tuple[int, De
 
 
 def payment_queryset(ctx: Ctx) -> QuerySet[Payment]:
-    return Payment.objects.all()
+    return Payment.objects.of(ctx)
 
 
 # What a statement shows of each invoice (with amount_paid and balance_due).
@@ -227,10 +233,13 @@ def customer_statement(
     statement_period_check(ctx, from_date=from_date, to_date=to_date)
     # Owed: what was sent (drafts are not owed yet, void invoices never).
     owed_statuses = (InvoiceStatus.SENT, InvoiceStatus.PAID)
-    billed_invoices = Invoice.objects.filter(status__in=owed_statuses)
-    counted_payments = Payment.objects.filter(COUNTED).exclude(invoice__status=InvoiceStatus.VOID)
+    billed_invoices = Invoice.objects.of(ctx).filter(status__in=owed_statuses)
+    counted_payments = (
+        Payment.objects.of(ctx).filter(COUNTED).exclude(invoice__status=InvoiceStatus.VOID)
+    )
     customer = (
-        Customer.objects.filter(pk=customer_id)
+        Customer.objects.of(ctx)
+        .filter(pk=customer_id)
         .annotate(
             billed_before=_customer_sum(
                 billed_invoices.filter(customer=OuterRef("pk"), issued_date__lt=from_date),

@@ -25,7 +25,7 @@ from billing.models import (
     NO_DUE_DATE,
     ZERO,
     Invoice,
-    InvoiceNumberCounter,
+    InvoiceCounter,
     InvoiceStatus,
     Payment,
     PaymentMethod,
@@ -37,6 +37,7 @@ from core.errors import ApplicationError, Conflict, FieldError, InvalidInput, No
 from customers.error_codes import CustomerErrorCode
 from customers.models import Customer, Property
 from ektor.services import conflict_on_integrity, require_fields
+from tenancy.scoping import company_of
 
 CENT = Decimal("0.01")
 _DUPLICATE = (
@@ -102,15 +103,16 @@ def _check_invoice_fields(invoice: Invoice) -> None:
         raise InvalidInput(errors)
 
 
-def _check_parties(*, customer_id: int, property_id: int) -> None:
+def _check_parties(ctx: Ctx, *, customer_id: int, property_id: int) -> None:
     """Customer exists (404), property exists (404), property belongs to the customer (400)."""
-    if not Customer.objects.filter(pk=customer_id).exists():
+    if not Customer.objects.of(ctx).filter(pk=customer_id).exists():
         raise NotFound("Customer", reason=CustomerErrorCode.CUSTOMER_NOT_FOUND)
     # Locked: a concurrent move of the property to another customer
     # (customers.services.property_customer_check locks the same row) waits for this invoice,
     # then sees it and refuses; or it goes first and this check sees the new owner.
     owner_id = (
-        Property.objects.select_for_update()
+        Property.objects.of(ctx)
+        .select_for_update()
         .filter(pk=property_id)
         .values_list("customer_id", flat=True)
         .first()
@@ -119,8 +121,8 @@ def _check_parties(*, customer_id: int, property_id: int) -> None:
         raise NotFound("Property", reason=CustomerErrorCode.PROPERTY_NOT_FOUND)
     if owner_id != customer_id:
         # Named as the office knows them (the refusal path only: two more small reads).
-        prop = Property.objects.select_related("customer").get(pk=property_id)
-        customer = Customer.objects.get(pk=customer_id)
+        prop = Property.objects.of(ctx).select_related("customer").get(pk=property_id)
+        customer = Customer.objects.of(ctx).get(pk=customer_id)
         raise ApplicationError(
             f"Property {prop.label} ({prop.address1}) belongs to {prop.customer.full_name}, "
             f"not to {customer.full_name}",
@@ -129,47 +131,53 @@ def _check_parties(*, customer_id: int, property_id: int) -> None:
         )
 
 
-def _reserve_numbers(year: int, count: int) -> range:
-    """The next `count` numbers of `year`, gap-free: the counter row stays locked until the
-    commit and rolls back with the transaction that used them."""
-    counter = InvoiceNumberCounter.objects.select_for_update().filter(year=year).first()
+def _reserve_numbers(ctx: Ctx, year: int, count: int) -> range:
+    """The next `count` numbers of ctx's company in `year`, gap-free: the counter row stays
+    locked until the commit and rolls back with the transaction that used them."""
+    counters = InvoiceCounter.objects.of(ctx).select_for_update().filter(year=year)
+    counter = counters.first()
     if counter is None:
-        _counter_insert_or_lock(year)
-        counter = InvoiceNumberCounter.objects.select_for_update().get(year=year)
+        _counter_insert_or_lock(company_of(ctx).pk, year)
+        counter = counters.get()
     first = counter.last_number + 1
     counter.last_number += count
     counter.save(update_fields=["last_number"])
     return range(first, first + count)
 
 
-def _counter_insert_or_lock(year: int) -> None:
-    """Create the year's counter row, or wait for the transaction that is creating it.
+def _counter_insert_or_lock(company_id: int, year: int) -> None:
+    """Create the company's counter row of the year, or wait for the transaction that is
+    creating it.
 
     A plain INSERT racing another one fails with a duplicate key while holding a *shared* lock
     on the row; two such transactions then asking for the exclusive lock deadlock on InnoDB.
     An upsert takes the exclusive lock at once, so concurrent first numbers of a year queue.
     """
     quote = connection.ops.quote_name
-    table, year_col, last_col = (
-        quote(InvoiceNumberCounter._meta.db_table),
+    table, company_col, year_col, last_col = (
+        quote(InvoiceCounter._meta.db_table),
+        quote("company_id"),
         quote("year"),
         quote("last_number"),
     )
-    # Only quoted model names are interpolated; the year is a parameter.
-    insert = f"INSERT INTO {table} ({year_col}, {last_col}) VALUES (%s, 0)"  # noqa: S608
+    # Only quoted model names are interpolated; the company and year are parameters.
+    insert = (
+        f"INSERT INTO {table} ({company_col}, {year_col}, {last_col}) "  # noqa: S608
+        "VALUES (%s, %s, 0)"
+    )
     if connection.vendor == "mysql":
         sql = f"{insert} ON DUPLICATE KEY UPDATE {last_col} = {last_col}"
     else:
         sql = f"{insert} ON CONFLICT DO NOTHING"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [year])
+        cursor.execute(sql, [company_id, year])
 
 
 # --- running figures (ReceivablesByDueDate) -------------------------------------------------------
 
-# A receivables row's key (status, due_by), what changes in it (invoices, total, paid), and what one
-# invoice adds to it: (key, total, paid).
-ReceivablesKey = tuple[str, datetime.date]
+# A receivables row's key (company id, status, due_by), what changes in it (invoices, total,
+# paid), and what one invoice adds to it: (key, total, paid).
+ReceivablesKey = tuple[int, str, datetime.date]
 ReceivablesFigures = tuple[int, Decimal, Decimal]
 ReceivablesShare = tuple[ReceivablesKey, Decimal, Decimal]
 
@@ -180,7 +188,8 @@ def _receivables_share(invoice: Invoice, paid: Decimal = ZERO) -> ReceivablesSha
     nothing (the dashboard counts drafts from the invoices, so no draft write locks a receivables
     row)."""
     if invoice.status == InvoiceStatus.SENT:
-        return (str(InvoiceStatus.SENT), invoice.due_date or NO_DUE_DATE), invoice.total, paid
+        key = (invoice.company_id, str(InvoiceStatus.SENT), invoice.due_date or NO_DUE_DATE)
+        return key, invoice.total, paid
     return None
 
 
@@ -199,13 +208,13 @@ def _receivables_apply(shares: Iterable[tuple[ReceivablesShare | None, int]]) ->
 def _receivables_write(changes: Mapping[ReceivablesKey, ReceivablesFigures]) -> None:
     """One upsert per row that changes, in a fixed order, so two transactions changing the same
     two rows never deadlock."""
-    for (status, due_by), (count, total, paid) in sorted(changes.items()):
+    for (company_id, status, due_by), (count, total, paid) in sorted(changes.items()):
         if count or total or paid:
-            _receivables_add(status, due_by, count, total, paid)
+            _receivables_add(company_id, status, due_by, count, total, paid)
 
 
 def _receivables_add(
-    status: str, due_by: datetime.date, count: int, total: Decimal, paid: Decimal
+    company_id: int, status: str, due_by: datetime.date, count: int, total: Decimal, paid: Decimal
 ) -> None:
     """Add to one receivables row, creating it if missing. An upsert: it takes the row's exclusive
     lock at once (held to the commit), so concurrent changes of a row are applied one after the
@@ -215,13 +224,14 @@ def _receivables_add(
     columns = {
         field.name: str(field.column) for field in ReceivablesByDueDate._meta.concrete_fields
     }
-    status_col, due_col, count_col, total_col, paid_col = (
-        quote(columns[name]) for name in ("status", "due_by", "invoice_count", "total", "paid")
+    company_col, status_col, due_col, count_col, total_col, paid_col = (
+        quote(columns[name])
+        for name in ("company", "status", "due_by", "invoice_count", "total", "paid")
     )
     # Only quoted model names are interpolated; the values are parameters.
     insert = (
-        f"INSERT INTO {table} ({status_col}, {due_col}, {count_col}, {total_col}, {paid_col}) "  # noqa: S608
-        "VALUES (%s, %s, %s, %s, %s)"
+        f"INSERT INTO {table} ({company_col}, {status_col}, {due_col}, {count_col}, "  # noqa: S608
+        f"{total_col}, {paid_col}) VALUES (%s, %s, %s, %s, %s, %s)"
     )
     add = (
         f"{count_col} = {count_col} + %s, {total_col} = ROUND({total_col} + %s, 2), "
@@ -230,10 +240,10 @@ def _receivables_add(
     if connection.vendor == "mysql":
         sql = f"{insert} ON DUPLICATE KEY UPDATE {add}"
     else:
-        sql = f"{insert} ON CONFLICT ({status_col}, {due_col}) DO UPDATE SET {add}"
+        sql = f"{insert} ON CONFLICT ({company_col}, {status_col}, {due_col}) DO UPDATE SET {add}"
     due = connection.ops.adapt_datefield_value(due_by)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [status, due, count, total, paid, count, total, paid])
+        cursor.execute(sql, [company_id, status, due, count, total, paid, count, total, paid])
 
 
 def _receivables_change(*, before: ReceivablesShare | None, after: ReceivablesShare | None) -> None:
@@ -266,13 +276,13 @@ def _number(year: int, sequence: int) -> str:
 def invoice_numbers_reserve(ctx: Ctx, *, year: int, count: int) -> list[str]:
     """`count` consecutive numbers of `year` for a bulk import of sent invoices (demo volume
     data); gap-free only if the caller saves them all in its enclosing transaction."""
-    return [_number(year, n) for n in _reserve_numbers(year, count)]
+    return [_number(year, n) for n in _reserve_numbers(ctx, year, count)]
 
 
-def _mark_sent(invoice: Invoice) -> list[str]:
+def _mark_sent(ctx: Ctx, invoice: Invoice) -> list[str]:
     invoice.status = InvoiceStatus.SENT
     year = invoice.issued_date.year
-    invoice.number = _number(year, _reserve_numbers(year, 1)[0])
+    invoice.number = _number(year, _reserve_numbers(ctx, year, 1)[0])
     invoice.sent_at = timezone.now()
     return ["status", "number", "sent_at"]
 
@@ -291,8 +301,8 @@ def _mark_paid(invoice: Invoice) -> list[str]:
     return ["status", "paid_at"]
 
 
-def _locked_invoice(invoice_id: int) -> Invoice:
-    invoice = Invoice.objects.select_for_update().filter(pk=invoice_id).first()
+def _locked_invoice(ctx: Ctx, invoice_id: int) -> Invoice:
+    invoice = Invoice.objects.of(ctx).select_for_update().filter(pk=invoice_id).first()
     if invoice is None:
         raise NotFound("Invoice", reason=BillingErrorCode.INVOICE_NOT_FOUND)
     return invoice
@@ -317,6 +327,7 @@ def invoice_create(
     """Create a draft, sent or void invoice; a sent or void one gets its number now (a sent
     one of 0.00 is paid at once)."""
     invoice = _invoice_create_checked(
+        ctx,
         customer_id=customer_id,
         property_id=property_id,
         period_start=period_start,
@@ -330,7 +341,7 @@ def invoice_create(
         status=status,
     )
     if status != InvoiceStatus.DRAFT:
-        _mark_sent(invoice)
+        _mark_sent(ctx, invoice)
     if status == InvoiceStatus.VOID:
         # Numbered and voided in this one transaction, like a sent invoice voided at once.
         invoice.status = InvoiceStatus.VOID
@@ -344,12 +355,14 @@ def invoice_create(
 
 def can_invoice_create(ctx: Ctx, **fields: Any) -> ApplicationError | None:
     """Why invoice_create would refuse these fields (None: it would create the invoice)."""
-    return refusal(lambda: _invoice_create_checked(**fields))
+    return refusal(lambda: _invoice_create_checked(ctx, **fields))
 
 
-def _invoice_create_checked(*, status: str = InvoiceStatus.SENT, **fields: Any) -> Invoice:
+def _invoice_create_checked(
+    ctx: Ctx, *, status: str = InvoiceStatus.SENT, **fields: Any
+) -> Invoice:
     """The unsaved draft invoice_create starts from, once its rules hold (contract order)."""
-    _check_parties(customer_id=fields["customer_id"], property_id=fields["property_id"])
+    _check_parties(ctx, customer_id=fields["customer_id"], property_id=fields["property_id"])
     if status not in API_CREATE_STATUSES:
         raise InvalidInput(
             [
@@ -361,7 +374,7 @@ def _invoice_create_checked(*, status: str = InvoiceStatus.SENT, **fields: Any) 
                 )
             ]
         )
-    invoice = Invoice(**fields, status=InvoiceStatus.DRAFT)
+    invoice = Invoice(**fields, company=company_of(ctx), status=InvoiceStatus.DRAFT)
     _check_invoice_fields(invoice)
     return invoice
 
@@ -369,7 +382,7 @@ def _invoice_create_checked(*, status: str = InvoiceStatus.SENT, **fields: Any) 
 @transaction.atomic
 def invoice_update(ctx: Ctx, *, invoice: Invoice, data: Mapping[str, Any]) -> Invoice:
     """Change a draft (409 `invoice_not_draft` once it has left draft)."""
-    invoice = _invoice_update_checked(invoice=invoice, data=data)
+    invoice = _invoice_update_checked(ctx, invoice=invoice, data=data)
     invoice.save(update_fields=[*data, "updated_at"])
     # A draft is not in the running figures: nothing to change there (and no receivables row
     # locked).
@@ -381,10 +394,10 @@ def can_invoice_update(
 ) -> ApplicationError | None:
     """Why invoice_update would refuse `data` (None: it would save it). Locks the invoice row
     as the update does, so the update made later in the same transaction sees the same state."""
-    return refusal(lambda: _invoice_update_checked(invoice=invoice, data=data))
+    return refusal(lambda: _invoice_update_checked(ctx, invoice=invoice, data=data))
 
 
-def _invoice_update_checked(*, invoice: Invoice, data: Mapping[str, Any]) -> Invoice:
+def _invoice_update_checked(ctx: Ctx, *, invoice: Invoice, data: Mapping[str, Any]) -> Invoice:
     """The locked invoice with `data` set (not saved), once the update's rules hold."""
     require_fields(data)
     unknown = set(data) - UPDATABLE_FIELDS
@@ -395,7 +408,7 @@ def _invoice_update_checked(*, invoice: Invoice, data: Mapping[str, Any]) -> Inv
                 for name in unknown
             ]
         )
-    invoice = _locked_invoice(invoice.pk)
+    invoice = _locked_invoice(ctx, invoice.pk)
     if invoice.status != InvoiceStatus.DRAFT:
         raise Conflict(
             f"Invoice {invoice} is {invoice.status}: only a draft can be changed",
@@ -404,7 +417,7 @@ def _invoice_update_checked(*, invoice: Invoice, data: Mapping[str, Any]) -> Inv
     for name, value in data.items():
         setattr(invoice, name, value)
     if {"customer_id", "property_id"} & set(data):
-        _check_parties(customer_id=invoice.customer_id, property_id=invoice.property_id)
+        _check_parties(ctx, customer_id=invoice.customer_id, property_id=invoice.property_id)
     _check_invoice_fields(invoice)
     return invoice
 
@@ -412,7 +425,7 @@ def _invoice_update_checked(*, invoice: Invoice, data: Mapping[str, Any]) -> Inv
 @transaction.atomic
 def invoice_update_notes(ctx: Ctx, *, invoice: Invoice, notes: str | None) -> Invoice:
     """Notes stay editable in every status: they are not part of what was billed."""
-    invoice = _locked_invoice(invoice.pk)
+    invoice = _locked_invoice(ctx, invoice.pk)
     invoice.notes = notes or None
     invoice.save(update_fields=["notes", "updated_at"])
     return invoice
@@ -434,10 +447,10 @@ def can_invoice_send(ctx: Ctx, *, invoice: Invoice) -> ApplicationError | None:
 @transaction.atomic
 def invoice_send(ctx: Ctx, *, invoice: Invoice) -> Invoice:
     """Draft -> sent, assigning the next number of the issued date's year."""
-    invoice = _locked_invoice(invoice.pk)
+    invoice = _locked_invoice(ctx, invoice.pk)
     _check_send(invoice)
     before = _receivables_share(invoice)
-    fields = _mark_sent(invoice)
+    fields = _mark_sent(ctx, invoice)
     fields += _settle_if_nothing_owed(invoice)
     invoice.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
     _receivables_change(before=before, after=_receivables_share(invoice))
@@ -468,13 +481,13 @@ def invoice_void(ctx: Ctx, *, invoice: Invoice, reason: str) -> Invoice:
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput([FieldError("reason", "A reason is required to void", "missing")])
-    invoice = _locked_invoice(invoice.pk)
+    invoice = _locked_invoice(ctx, invoice.pk)
     _check_void(invoice)
     before = _receivables_share(invoice)  # nothing is paid on it; a draft has no share
     fields = ["status", "voided_at", "void_reason", "updated_at"]
     if invoice.status == InvoiceStatus.DRAFT:
         # A void invoice is numbered like any other that left draft (gap-free sequence).
-        fields += _mark_sent(invoice)
+        fields += _mark_sent(ctx, invoice)
     invoice.status = InvoiceStatus.VOID
     invoice.voided_at = timezone.now()
     invoice.void_reason = reason[:255]
@@ -567,7 +580,7 @@ def can_payments_record(
     Locks the invoice row as payment_record does, for the rest of the transaction."""
 
     def check() -> None:
-        invoice = _locked_invoice(invoice_id)
+        invoice = _locked_invoice(ctx, invoice_id)
         paid = invoice_amount_paid(ctx, invoice)
         references: list[str] = []
         for payment in payments:
@@ -605,13 +618,14 @@ def payment_record(
     paid_date, reference = _payment_input(
         amount=amount, paid_date=paid_date, method=method, reference=reference
     )
-    invoice = _locked_invoice(invoice_id)
+    invoice = _locked_invoice(ctx, invoice_id)
     paid = invoice_amount_paid(ctx, invoice)
     _check_payment_fits(invoice, paid=paid, amount=amount, reference=reference)
 
     before = _receivables_share(invoice, paid)
     with conflict_on_integrity(DUPLICATE_REFERENCE):
         payment = Payment.objects.create(
+            company_id=invoice.company_id,
             invoice=invoice,
             amount=amount,
             paid_date=paid_date,
@@ -622,7 +636,7 @@ def payment_record(
 
     fields: list[str] = []
     if invoice.status == InvoiceStatus.DRAFT:
-        fields += _mark_sent(invoice)
+        fields += _mark_sent(ctx, invoice)
     if paid + amount == invoice.total:
         fields += _mark_paid(invoice)
     if fields:
@@ -652,11 +666,15 @@ def payment_reverse(ctx: Ctx, *, payment_id: int, reason: str) -> Payment:
                 )
             ]
         )
-    invoice_id = Payment.objects.filter(pk=payment_id).values_list("invoice_id", flat=True).first()
+    invoice_id = (
+        Payment.objects.of(ctx).filter(pk=payment_id).values_list("invoice_id", flat=True).first()
+    )
     if invoice_id is None:
         raise NotFound("Payment", reason=BillingErrorCode.PAYMENT_NOT_FOUND)
-    invoice = _locked_invoice(invoice_id)
-    payment = Payment.objects.select_for_update().select_related("reversed_by").get(pk=payment_id)
+    invoice = _locked_invoice(ctx, invoice_id)
+    payment = (
+        Payment.objects.of(ctx).select_for_update().select_related("reversed_by").get(pk=payment_id)
+    )
     if payment.reversed_at is not None:
         who = f" by {payment.reversed_by}" if payment.reversed_by else ""
         raise Conflict(

@@ -1,11 +1,11 @@
-"""`ctx`: who acts (a user, a command, the system, or an anonymous caller) and, from the
-Companies issue on, for which company. Every service and selector takes it first, passed
+"""`ctx`: who acts (a user, a command, the system, or an anonymous caller), for which company
+and in which role there. Every service and selector takes it first, passed
 explicitly: the API base and the admin build one per request, each command one per run.
 
 Building a Ctx never queries: it keeps the user object the caller already holds.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -28,20 +28,32 @@ class Ctx:
     user: "AbstractBaseUser | None" = None
     # The manage.py command's name.
     command: str | None = None
-    # Set from the Companies issue on; None until then.
+    # The company acted for (a tenancy.models.Company): every tenant row read or written is
+    # its. None only where no tenant row is touched (signing in, a command over users).
     company: Any = None
+    # The user's role in that company (tenancy.models.Role's value); None for the system and
+    # commands, which act with every right the services allow.
+    role: str | None = None
 
     @classmethod
-    def for_user(cls, user: "AbstractBaseUser") -> "Ctx":
-        return cls(kind=ActorKind.USER, user=user)
+    def for_user(
+        cls, user: "AbstractBaseUser", company: Any = None, role: str | None = None
+    ) -> "Ctx":
+        return cls(kind=ActorKind.USER, user=user, company=company, role=role)
 
     @classmethod
-    def for_command(cls, name: str, user: "AbstractBaseUser | None" = None) -> "Ctx":
-        return cls(kind=ActorKind.COMMAND, command=name, user=user)
+    def for_command(
+        cls, name: str, user: "AbstractBaseUser | None" = None, company: Any = None
+    ) -> "Ctx":
+        return cls(kind=ActorKind.COMMAND, command=name, user=user, company=company)
 
     @classmethod
-    def system(cls) -> "Ctx":
-        return cls(kind=ActorKind.SYSTEM)
+    def system(cls, company: Any = None) -> "Ctx":
+        return cls(kind=ActorKind.SYSTEM, company=company)
+
+    def for_company(self, company: Any, role: str | None = None) -> "Ctx":
+        """The same actor acting for `company` (with `role` there)."""
+        return replace(self, company=company, role=role)
 
     @classmethod
     def anonymous(cls) -> "Ctx":

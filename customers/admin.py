@@ -18,7 +18,7 @@ from core.context import Ctx
 from core.errors import ApplicationError
 from customers import csv_import, selectors, services
 from customers.models import Customer, Property
-from ektor.admin_tools import CtxForm, OfficeAdmin, day
+from ektor.admin_tools import CtxForm, OfficeAdmin, OfficeInline, day
 from ektor.ctx import request_ctx
 from ektor.text import plural
 
@@ -102,7 +102,7 @@ def is_autocomplete(request) -> bool:
     return match is not None and match.url_name == "autocomplete"
 
 
-class PropertyInline(admin.TabularInline):
+class PropertyInline(OfficeInline):
     model = Property
     form = PropertyTextForm
     # Every field; admin.css shares the row's width among them so it fits a 1,400-pixel

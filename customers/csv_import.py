@@ -290,7 +290,7 @@ def _check_together(ctx: Ctx, result: ImportPlan) -> None:
     existing = _existing_customers(ctx, set(first_of))
     stored = {
         (prop.customer_id, prop.label.lower()): prop
-        for prop in Property.objects.filter(customer__in=existing.values())
+        for prop in Property.objects.of(ctx).filter(customer__in=existing.values())
     }
     for row in readable:
         row.existing_customer = existing.get(row.email_key)
@@ -325,7 +325,9 @@ def _existing_customers(ctx: Ctx, emails: set[str]) -> dict[str, Customer]:
     # the unique index holds, so this is an index lookup.
     for start in range(0, len(ordered), 500):
         chunk = ordered[start : start + 500]
-        matches = Customer.objects.annotate(email_key=Lower("email")).filter(email_key__in=chunk)
+        matches = (
+            Customer.objects.of(ctx).annotate(email_key=Lower("email")).filter(email_key__in=chunk)
+        )
         for customer in matches:
             found[customer.email_key] = customer
     return found

@@ -9,6 +9,7 @@ from django.db import transaction
 from core.context import Ctx
 from customers import services
 from customers.models import Customer, Property
+from tenancy.scoping import company_of
 
 CUSTOMER_FIELDS = tuple(services.CustomerFields.__annotations__)
 PROPERTY_FIELDS = ("label", "address1", "address2", "city", "state", "postal_code", "notes")
@@ -35,7 +36,7 @@ def load(ctx: Ctx, data: Mapping[str, Any], *, stdout) -> None:
     that are missing; rows already present are left as they are."""
     created = 0
     for row in data.get("customers", []):
-        if not Customer.objects.filter(email__iexact=row["email"]).exists():
+        if not Customer.objects.of(ctx).filter(email__iexact=row["email"]).exists():
             services.customer_create(
                 ctx, **{name: row[name] for name in CUSTOMER_FIELDS if name in row}
             )
@@ -45,8 +46,8 @@ def load(ctx: Ctx, data: Mapping[str, Any], *, stdout) -> None:
     created = 0
     for row in data.get("properties", []):
         key = {"customer__email__iexact": row["customer_email"], "label": row["label"]}
-        if not Property.objects.filter(**key).exists():
-            customer = Customer.objects.get(email__iexact=row["customer_email"])
+        if not Property.objects.of(ctx).filter(**key).exists():
+            customer = Customer.objects.of(ctx).get(email__iexact=row["customer_email"])
             fields = {name: row.get(name) for name in PROPERTY_FIELDS}
             services.property_create(ctx, customer_id=customer.pk, **fields)
             created += 1
@@ -58,12 +59,13 @@ def scale_email(index: int) -> str:
     return f"customer{index:07d}@{SCALE_DOMAIN}"
 
 
-def _synthetic(index: int) -> tuple[Customer, list[dict[str, Any]]]:
+def _synthetic(ctx: Ctx, index: int) -> tuple[Customer, list[dict[str, Any]]]:
     # One generator per customer: the same index always gives the same rows, whatever the
     # batch size or how many customers already exist.
     rng = random.Random(f"ektor-scale-{index}")  # noqa: S311 (test data, not security)
     last_name = rng.choice(LAST_NAMES)
     customer = Customer(
+        company=company_of(ctx),
         first_name=rng.choice(FIRST_NAMES),
         last_name=last_name,
         email=scale_email(index),
@@ -85,9 +87,9 @@ def _synthetic(index: int) -> tuple[Customer, list[dict[str, Any]]]:
     return customer, properties
 
 
-def synthetic_customers():
-    """The customers `scale` generated (for other apps' scale loaders)."""
-    return Customer.objects.filter(email__endswith=f"@{SCALE_DOMAIN}")
+def synthetic_customers(ctx: Ctx):
+    """The customers `scale` generated in ctx's company (for other apps' scale loaders)."""
+    return Customer.objects.of(ctx).filter(email__endswith=f"@{SCALE_DOMAIN}")
 
 
 def scale(ctx: Ctx, volume) -> None:
@@ -96,20 +98,21 @@ def scale(ctx: Ctx, volume) -> None:
     for start in range(0, volume.count, volume.batch_size):
         indices = range(start, min(start + volume.batch_size, volume.count))
         with transaction.atomic():
-            done += _scale_batch(indices)
+            done += _scale_batch(ctx, indices)
         volume.progress("customers", indices.stop, done)
 
 
-def _scale_batch(indices: range) -> int:
+def _scale_batch(ctx: Ctx, indices: range) -> int:
     emails = [scale_email(i) for i in indices]
-    existing = set(Customer.objects.filter(email__in=emails).values_list("email", flat=True))
-    rows = [_synthetic(i) for i in indices if scale_email(i) not in existing]
+    customers = Customer.objects.of(ctx)
+    existing = set(customers.filter(email__in=emails).values_list("email", flat=True))
+    rows = [_synthetic(ctx, i) for i in indices if scale_email(i) not in existing]
     Customer.objects.bulk_create([customer for customer, _ in rows])
     # MySQL does not return the ids of a bulk insert: read them back by email.
     new_emails = [customer.email for customer, _ in rows]
-    ids = dict(Customer.objects.filter(email__in=new_emails).values_list("email", "id"))
+    ids = dict(customers.filter(email__in=new_emails).values_list("email", "id"))
     Property.objects.bulk_create(
-        Property(customer_id=ids[customer.email], **fields)
+        Property(company_id=customer.company_id, customer_id=ids[customer.email], **fields)
         for customer, properties in rows
         for fields in properties
     )

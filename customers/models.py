@@ -1,22 +1,37 @@
 from django.db import models
 from django.db.models.functions import Lower
 
+from tenancy.models import Company
+from tenancy.scoping import TenantManager, UnscopedManager
+
 
 class Customer(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", editable=False)
     first_name = models.CharField(max_length=60)
     last_name = models.CharField(max_length=60)
     # Optional; NULL (not "") when absent so that uniqueness ignores customers without one.
-    email = models.EmailField(max_length=254, null=True, blank=True, unique=True)
+    # Unique per company, case-insensitively (the constraints below).
+    email = models.EmailField(max_length=254, null=True, blank=True)
     phone = models.CharField(max_length=30, null=True, blank=True)
     # An inactive customer is kept with their history but offered in no picker (new invoices).
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = TenantManager()
+    unscoped = UnscopedManager()
+
     class Meta:
         ordering = ["-id"]
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="customers_customer_email_ci_unique"),
+            # The company's collation compares case-insensitively on MySQL/MariaDB (which
+            # has no expression indexes); the Lower() one makes SQLite and MySQL 8 agree.
+            models.UniqueConstraint(
+                fields=["company", "email"], name="customers_customer_company_email_unique"
+            ),
+            models.UniqueConstraint(
+                models.F("company"), Lower("email"), name="customers_customer_email_ci_unique"
+            ),
             models.CheckConstraint(
                 condition=~models.Q(first_name="") & ~models.Q(last_name=""),
                 name="customers_customer_name_not_empty",
@@ -42,6 +57,7 @@ class Customer(models.Model):
 class Property(models.Model):
     """A service address of a customer."""
 
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", editable=False)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="properties")
     label = models.CharField(max_length=80)
     address1 = models.CharField(max_length=120)
@@ -53,6 +69,9 @@ class Property(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantManager()
+    unscoped = UnscopedManager()
 
     class Meta:
         ordering = ["-id"]

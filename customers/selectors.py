@@ -9,6 +9,7 @@ from core.context import Ctx
 from core.errors import NotFound
 from customers.error_codes import CustomerErrorCode
 from customers.models import Customer, Property
+from tenancy.scoping import on_route
 
 CUSTOMER_SEARCH_FIELDS = ("first_name", "last_name", "email", "phone")
 PROPERTY_SEARCH_FIELDS = ("label", "address1", "address2", "city")
@@ -32,7 +33,7 @@ def _search(queryset: QuerySet[Any], q: str, fields: tuple[str, ...]) -> QuerySe
 
 
 def customer_list(ctx: Ctx) -> QuerySet[Customer]:
-    return Customer.objects.order_by("-id")
+    return on_route(ctx, Customer.objects.of(ctx)).order_by("-id")
 
 
 def customer_search(ctx: Ctx, queryset: QuerySet[Customer], q: str) -> QuerySet[Customer]:
@@ -46,7 +47,7 @@ def customer_search_with_addresses(
     address of one of their properties. The properties are a subquery of customer ids, not a
     join, so a customer with many properties is listed once without a DISTINCT."""
     for term in q.split():
-        at_address = Property.objects.filter(_contains_any(PROPERTY_ADDRESS_FIELDS, term))
+        at_address = Property.objects.of(ctx).filter(_contains_any(PROPERTY_ADDRESS_FIELDS, term))
         queryset = queryset.filter(
             _contains_any(CUSTOMER_SEARCH_FIELDS, term) | Q(pk__in=at_address.values("customer_id"))
         )
@@ -76,23 +77,27 @@ def _count_of(related: str, **filters: Any) -> Coalesce:
 def customer_list_with_counts(ctx: Ctx) -> QuerySet[Customer]:
     """Customers with `property_count` and `open_invoice_count` (sent, not yet paid), in one
     query (the admin changelist shows both)."""
-    return Customer.objects.annotate(
-        property_count=_count_of("properties"),
-        # "sent" is billing's status of an invoice out and unpaid; customers does not import
-        # billing (billing depends on customers), hence the literal.
-        open_invoice_count=_count_of("invoices", status="sent"),
-    ).order_by("-id")
+    return (
+        on_route(ctx, Customer.objects.of(ctx))
+        .annotate(
+            property_count=_count_of("properties"),
+            # "sent" is billing's status of an invoice out and unpaid; customers does not import
+            # billing (billing depends on customers), hence the literal.
+            open_invoice_count=_count_of("invoices", status="sent"),
+        )
+        .order_by("-id")
+    )
 
 
 def customer_get(ctx: Ctx, *, customer_id: int) -> Customer:
-    customer = Customer.objects.filter(pk=customer_id).first()
+    customer = customer_list(ctx).filter(pk=customer_id).first()
     if customer is None:
         raise NotFound("Customer", reason=CustomerErrorCode.CUSTOMER_NOT_FOUND)
     return customer
 
 
 def property_list(ctx: Ctx) -> QuerySet[Property]:
-    return Property.objects.order_by("-id")
+    return on_route(ctx, Property.objects.of(ctx)).order_by("-id")
 
 
 def property_search(ctx: Ctx, queryset: QuerySet[Property], q: str) -> QuerySet[Property]:

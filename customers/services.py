@@ -11,6 +11,7 @@ from customers.error_codes import CustomerErrorCode
 from customers.models import Customer, Property
 from customers.selectors import customer_get
 from ektor.services import apply_fields, conflict_on_integrity, delete_protected, require_fields
+from tenancy.scoping import company_of
 
 
 class CustomerFields(TypedDict):
@@ -45,12 +46,13 @@ PROPERTY_DEFAULTS: dict[str, Any] = {
 }
 
 DUPLICATE_EMAIL = ("A customer with this email already exists", CustomerErrorCode.DUPLICATE_EMAIL)
-# What the database says when the unique email index refuses a row: the functional
-# constraint's name (SQLite, MySQL 8), the column on SQLite, the column's unique key on MariaDB.
+# What the database says when a unique email index of the company refuses a row: the
+# constraints' names (the functional one on SQLite and MySQL 8, the plain one on MariaDB), the
+# columns on SQLite.
 EMAIL_INTEGRITY_RULES = {
     "customers_customer_email_ci_unique": DUPLICATE_EMAIL,
-    "customers_customer.email": DUPLICATE_EMAIL,
-    "for key 'email'": DUPLICATE_EMAIL,
+    "customers_customer_company_email_unique": DUPLICATE_EMAIL,
+    "customers_customer.company_id, customers_customer.email": DUPLICATE_EMAIL,
 }
 
 
@@ -76,7 +78,7 @@ def customer_email_check(ctx: Ctx, *, email: str | None, exclude_id: int | None 
     """Refuse an email another customer already has, compared case-insensitively (409)."""
     if not email:
         return
-    others = Customer.objects.filter(email__iexact=email)
+    others = Customer.objects.of(ctx).filter(email__iexact=email)
     if exclude_id is not None:
         others = others.exclude(pk=exclude_id)
     if others.exists():
@@ -100,7 +102,9 @@ def _customer_save(ctx: Ctx, customer: Customer, data: Mapping[str, Any]) -> Cus
 
 @transaction.atomic
 def customer_create(ctx: Ctx, **fields: Unpack[CustomerFields]) -> Customer:
-    return _customer_save(ctx, Customer(), _complete(fields, CustomerFields, CUSTOMER_DEFAULTS))
+    return _customer_save(
+        ctx, Customer(company=company_of(ctx)), _complete(fields, CustomerFields, CUSTOMER_DEFAULTS)
+    )
 
 
 @transaction.atomic
@@ -159,7 +163,7 @@ def property_customer_check(ctx: Ctx, *, prop: Property, customer_id: int) -> No
         return
     # The stored customer, not the instance's: the admin's form has already set the new one.
     # The row lock keeps an invoice from being written for it while it moves.
-    stored = Property.objects.select_for_update().filter(pk=prop.pk)
+    stored = Property.objects.of(ctx).select_for_update().filter(pk=prop.pk)
     moving = stored.values_list("customer_id", flat=True).first() != customer_id
     if moving and prop.invoices.exists():
         raise Conflict(
@@ -199,7 +203,9 @@ def _property_save(ctx: Ctx, prop: Property, data: Mapping[str, Any]) -> Propert
 
 @transaction.atomic
 def property_create(ctx: Ctx, **fields: Unpack[PropertyFields]) -> Property:
-    return _property_save(ctx, Property(), _complete(fields, PropertyFields, PROPERTY_DEFAULTS))
+    return _property_save(
+        ctx, Property(company=company_of(ctx)), _complete(fields, PropertyFields, PROPERTY_DEFAULTS)
+    )
 
 
 @transaction.atomic

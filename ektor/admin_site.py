@@ -1,8 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.apps import AdminConfig
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.views import defaults
 
@@ -52,6 +52,37 @@ class EktorAdminSite(admin.AdminSite):
             success_url=reverse("admin:password_change_done", current_app=self.name),
             extra_context={**self.each_context(request), **(extra_context or {})},
         )(request)
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        # The header's company switcher (tenancy.middleware read the memberships already).
+        context["current_company"] = getattr(request, "company", None)
+        context["companies"] = [m.company for m in getattr(request, "memberships", [])]
+        return context
+
+    def get_urls(self):
+        return [
+            path("company/", self.admin_view(self.company_switch), name="company_switch"),
+            *super().get_urls(),
+        ]
+
+    def company_switch(self, request: HttpRequest) -> HttpResponse:
+        """Work in another of one's companies (kept in the browser's session)."""
+        from tenancy.middleware import company_choose
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        raw = request.POST.get("company", "")
+        chosen = (
+            company_choose(request_ctx(request), request, company_id=int(raw))
+            if raw.isascii() and raw.isdigit()
+            else None
+        )
+        if chosen is None:
+            messages.error(request, "You are not a member of that company.")
+        else:
+            messages.success(request, f"You are now working in {chosen.company.name}.")
+        return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
 
     def index(self, request, extra_context=None):
         from billing.dashboard import office_summary

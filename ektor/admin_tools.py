@@ -20,6 +20,7 @@ from core.context import Ctx
 from core.errors import ApplicationError
 from ektor.api.counts import total_count
 from ektor.ctx import request_ctx
+from tenancy.scoping import is_tenant_model
 
 DATE_FORMAT = "%b %-d, %Y"  # Jan 18, 2026
 
@@ -76,7 +77,31 @@ class CtxForm:
     ctx: Ctx
 
 
-class OfficeAdmin(admin.ModelAdmin):
+class CompanyScoped:
+    """Scoping in one place for the admin: a ModelAdmin's or an inline's rows, and the choices
+    of every foreign key to a tenant model (select boxes; autocompletes ask the related admin,
+    whose get_queryset is scoped here too), are the current company's
+    (`request_ctx(request).company`, tenancy.middleware). A row of another company is then a
+    missing one: its change page redirects with "doesn't exist", as Django does."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)  # type: ignore[misc]
+        if is_tenant_model(queryset.model):
+            queryset = queryset.of(request_ctx(request))
+        return queryset
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        related = db_field.remote_field.model
+        if "queryset" not in kwargs and is_tenant_model(related):
+            kwargs["queryset"] = related._default_manager.of(request_ctx(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+
+class OfficeInline(CompanyScoped, admin.TabularInline):
+    """The base of every inline: scoped like OfficeAdmin."""
+
+
+class OfficeAdmin(CompanyScoped, admin.ModelAdmin):
     """Base of every ModelAdmin: fast changelists and the CSV export.
 
     Every service and selector it calls gets `request_ctx(request)`; its forms and inline

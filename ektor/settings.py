@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "corsheaders",
     "ektor",
+    "tenancy",
     "customers",
     "billing",
     # Above the domain apps: their cross-app admin links (office/admin.py).
@@ -73,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tenancy.middleware.CompanyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ektor.middleware.ContentSecurityPolicyMiddleware",
@@ -160,6 +162,13 @@ TIME_ZONE = env_str("TIME_ZONE", "UTC")
 PAYMENT_TERMS_DAYS = env_int("PAYMENT_TERMS_DAYS", 30)
 USE_I18N = True
 USE_TZ = True
+
+# The company the upgrade to several companies creates for the rows already there (and the
+# first company of a new installation): its slug (X-Tenant-ID, --company) and name.
+COMPANY_SLUG = env_str("COMPANY_SLUG", "main")
+COMPANY_NAME = env_str("COMPANY_NAME", "My pool company")
+# Raise on a query of a tenant model that does not name its company (tenancy/scoping.py).
+TENANCY_TRIPWIRE = env_bool("TENANCY_TRIPWIRE", DEBUG)
 
 STATIC_URL = "static/"
 # Where collectstatic writes (and whitenoise serves from); the image builds it in the default.
@@ -259,7 +268,10 @@ SPECTACULAR_SETTINGS = {
     "PREPROCESSING_HOOKS": ["ektor.api.schema.canonical_paths"],
     "TAGS": [
         {"name": "auth", "description": "Sign-in, tokens, sessions and the caller's account"},
-        {"name": "users", "description": "User management (admins)"},
+        {"name": "users", "description": "The members of the current company (admins)"},
+        {"name": "memberships", "description": "Adding existing people to the company"},
+        {"name": "companies", "description": "The companies the caller belongs to"},
+        {"name": "company", "description": "The current company's settings"},
         {"name": "customers"},
         {"name": "properties", "description": "Service addresses of customers"},
         {"name": "invoices"},

@@ -68,6 +68,15 @@ class RoleCase:
     staff_allowed: bool = False
     admin_status: int = 200
     anonymous_allowed: bool = False
+    # What a technician gets: "allowed", "denied" (403), "empty" (a list with nothing: no
+    # route yet), "missing" (404: not on their route); None: as staff, allowed or denied.
+    technician: str | None = None
+
+    @property
+    def technician_expects(self) -> str:
+        if self.technician is not None:
+            return self.technician
+        return "allowed" if self.staff_allowed else "denied"
 
 
 def run_at_once(*calls: Callable[[], Any]) -> list[Any]:
@@ -93,3 +102,17 @@ def run_at_once(*calls: Callable[[], Any]) -> list[Any]:
     for thread in threads:
         thread.join()
     return results
+
+
+def migrate_to(*targets: tuple[str, str | None]):
+    """Migrate the test database to `targets` ((app, migration name), None: before the app's
+    first) and return the apps of that state, for data-migration tests; `migrate_to()` goes
+    back to the latest state. Only for transactional tests (each migration commits)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    plan_targets = list(targets) or executor.loader.graph.leaf_nodes()
+    executor.migrate(plan_targets)
+    executor.loader.build_graph()
+    return executor._create_project_state(with_applied_migrations=True).apps

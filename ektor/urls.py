@@ -13,6 +13,7 @@ from ektor.health import health
 
 api_v1 = [
     path("", include("accounts.api.urls")),
+    path("", include("tenancy.api.urls")),
     path("", include("customers.api.urls")),
     path("", include("billing.api.urls")),
 ]

@@ -21,6 +21,7 @@ from core.context import ActorKind, Ctx, command_ctx
 from ektor.admin_tools import OfficeAdmin
 from ektor.api.views import ApiView
 from ektor.ctx import request_ctx
+from tenancy.tests.factories import default_company
 
 ROOMS = ("services", "selectors")
 
@@ -165,7 +166,9 @@ def test_admin_forms_get_the_requests_ctx(db):
     boss = UserFactory(username="boss", role=Role.ADMIN)
     request = RequestFactory().get("/")
     request.user = boss
+    request.company = default_company()  # as tenancy.middleware sets it
     model_admin = InvoiceAdmin(Invoice, admin.site)
     form_class = model_admin.get_form(request)
     assert form_class.ctx is request_ctx(request)
     assert form_class.ctx.user == boss
+    assert form_class.ctx.company == default_company()

@@ -13,6 +13,7 @@ import accounts.error_codes
 import billing.error_codes
 import customers.error_codes
 import ektor.api.errors
+import tenancy.error_codes
 from billing import services
 from billing.tests.factories import InvoiceFactory
 from core.errors import (
@@ -28,6 +29,7 @@ from core.errors import (
 ROOT = Path(__file__).resolve().parent.parent
 ENUMS = (
     CoreErrorCode,
+    tenancy.error_codes.TenancyErrorCode,
     accounts.error_codes.AccountErrorCode,
     customers.error_codes.CustomerErrorCode,
     billing.error_codes.BillingErrorCode,

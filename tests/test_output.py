@@ -21,6 +21,10 @@ from customers.models import Customer, Property
 from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor.api.output import ModelOutput, Output
 from ektor.api.renderers import JSONRenderer
+from tenancy.api.serializers import CompanyOut, MyCompanyOut
+from tenancy.models import Company
+from tenancy.selectors import my_companies
+from tenancy.tests.factories import default_company
 
 pytestmark = pytest.mark.django_db
 
@@ -49,10 +53,15 @@ def data(ctx):
     services.invoice_void(ctx, invoice=make_invoice(prop=prop, issued="2026-03-11"), reason="Typo")
     InvoiceFactory(property=prop, due_date=None, notes="")  # a draft: no number, no due date
     make_invoice(prop=prop, total="20.00", issued="2026-04-12")  # sent, nothing paid
-    first = Payment.objects.filter(invoice=partial).order_by("id").first()
-    by_user = Ctx.for_user(UserFactory())  # reversed_by has a value
+    first = Payment.unscoped.filter(invoice=partial).order_by("id").first()
+    by_user = Ctx.for_user(UserFactory(), default_company())  # reversed_by has a value
     services.payment_reverse(by_user, payment_id=first.pk, reason="Bounced")
     return prop
+
+
+def _my_companies(ctx):
+    owner = UserFactory(role="admin", company__is_owner=True)
+    return my_companies(Ctx.for_user(owner, ctx.company))
 
 
 def _statement(ctx, prop):
@@ -68,8 +77,10 @@ def _statement(ctx, prop):
 # renders (a detail, a write's answer).
 CASES = {
     UserOut: lambda ctx, prop: (user_list(ctx), None),
-    customers_out.CustomerOut: lambda ctx, prop: (Customer.objects.order_by("-id"), None),
-    customers_out.PropertyOut: lambda ctx, prop: (Property.objects.order_by("-id"), None),
+    CompanyOut: lambda ctx, prop: (Company.objects.filter(pk=ctx.company.pk), None),
+    MyCompanyOut: lambda ctx, prop: (_my_companies(ctx), None),
+    customers_out.CustomerOut: lambda ctx, prop: (Customer.unscoped.order_by("-id"), None),
+    customers_out.PropertyOut: lambda ctx, prop: (Property.unscoped.order_by("-id"), None),
     billing_out.InvoiceOut: lambda ctx, prop: (
         selectors.invoice_list(ctx),
         list(selectors.invoice_queryset(ctx)),

@@ -1,4 +1,5 @@
-"""Every API operation, for every role: anonymous -> 401, staff write -> 403, admin allowed.
+"""Every API operation, for every role: anonymous -> 401, staff write -> 403, admin allowed,
+technician as each case says (no billing, only their route's customers and properties).
 
 Each installed app lists its operations in `<app>/tests/role_cases.py` as `CASES`; the
 completeness test fails when a route of the API has no case, so new endpoints cannot skip the
@@ -99,6 +100,24 @@ def test_staff(case, staff_user):
 def test_admin(case, admin_user):
     response = send(client_for(admin_user), case)
     assert response.status_code == case.admin_status, response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_technician(case, technician_user):
+    response = send(client_for(technician_user), case)
+    expected = case.technician_expects
+    if expected == "allowed":
+        assert response.status_code < 400, response.content
+    elif expected == "denied":
+        assert response.status_code == 403, response.content
+        assert response.json()["details"]["reason"] == "permission_denied"
+    elif expected == "empty":
+        assert (response.status_code, response.json()) == (200, []), response.content
+        assert response["X-Total-Count"] == "0"
+    else:
+        assert expected == "missing", case
+        assert response.status_code == 404, response.content
 
 
 def routes_with_methods() -> dict[str, tuple[RoleCase, set[str]]]:

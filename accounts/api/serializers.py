@@ -41,12 +41,20 @@ class RegisterIn(serializers.Serializer):
 class UserCreateIn(RegisterIn):
     role = serializers.ChoiceField(choices=Role.choices, default=Role.STAFF)
     is_active = StrictBooleanField(default=True)
+    is_owner = StrictBooleanField(default=False)
 
 
 class UserUpdateIn(serializers.Serializer):
     email = StrictEmailField(required=False)
     role = serializers.ChoiceField(choices=Role.choices, required=False)
     is_active = StrictBooleanField(required=False)
+    is_owner = StrictBooleanField(required=False)
+
+
+class MembershipIn(serializers.Serializer):
+    user = StrictCharField(max_length=254, help_text="username or email of an existing user")
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.STAFF)
+    is_owner = StrictBooleanField(default=False)
 
 
 class TokenIn(serializers.Serializer):
@@ -55,6 +63,8 @@ class TokenIn(serializers.Serializer):
     username = StrictCharField(max_length=254)
     password = _password()
     grant_type = serializers.ChoiceField(choices=["password"], required=False)
+    # The company's slug (or the X-Tenant-ID header); without either, the default membership.
+    company = StrictCharField(max_length=50, required=False)
 
 
 class RefreshIn(serializers.Serializer):
@@ -74,9 +84,13 @@ class TokenOut(serializers.Serializer):
 
 
 class UserOut(ModelOutput):
+    # The role in the current company (an owner is an admin) and whether they own it.
+    role = serializers.ChoiceField(choices=Role.choices, source="company_role", read_only=True)
+    is_owner = serializers.BooleanField(read_only=True)
+
     class Meta:
         model = User
-        fields = ["id", "username", "email", "role", "is_active"]
+        fields = ["id", "username", "email", "role", "is_owner", "is_active"]
         read_only_fields = fields
 
 

@@ -20,6 +20,8 @@ urlpatterns = [
     _route("auth/logout", views.LogoutView, {"post": "create"}),
     _route("auth/logout-all", views.LogoutAllView, {"post": "create"}),
     _route("auth/me", views.MeView, {"get": "retrieve"}),
+    _route("auth/switch", views.SwitchView, {"post": "create"}),
+    _route("memberships", views.MembershipView, {"post": "create"}),
     _route("auth/password", views.PasswordView, {"post": "create"}),
     *router.urls,
 ]

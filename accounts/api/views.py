@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from accounts import selectors, services
 from accounts.api.serializers import (
+    MembershipIn,
     PasswordChangeIn,
     RefreshIn,
     RegisterIn,
@@ -21,6 +22,7 @@ from accounts.api.serializers import (
     UserOut,
     UserUpdateIn,
 )
+from accounts.authentication import TENANT_HEADER
 from accounts.error_codes import AccountErrorCode
 from accounts.models import AuthSession, Role
 from accounts.throttling import (
@@ -32,10 +34,18 @@ from accounts.throttling import (
 from core.errors import NotFound
 from ektor.api.errors import RequestValidationError
 from ektor.api.views import ApiViewSet, ListMixin, RetrieveMixin
+from tenancy.api.serializers import CompanyChoiceIn
+from tenancy.models import Membership
 
 # RFC 6749 section 5.1: token responses must not be cached.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 NO_CONTENT = OpenApiResponse(description="No content")
+TENANT_PARAMETER = OpenApiParameter(
+    TENANT_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The company's slug (instead of `company` in the body)",
+)
 
 
 def _user_agent(request) -> str:
@@ -66,11 +76,18 @@ class TokenView(SignInView):
     throttle_scope = SIGN_IN_SCOPE
     throttle_classes = SIGN_IN_THROTTLES
 
-    error_reasons = {"create": {401: ("invalid_credentials",), 403: ("user_inactive",)}}
+    error_reasons = {
+        "create": {401: ("invalid_credentials",), 403: ("user_inactive", "not_a_member")}
+    }
 
-    @extend_schema(request=TokenIn, responses={200: TokenOut}, auth=[])
+    @extend_schema(
+        request=TokenIn, responses={200: TokenOut}, auth=[], parameters=[TENANT_PARAMETER]
+    )
     def create(self, request):
         """Sign in: a username (or email) and password for an access and a refresh token.
+
+        The tokens act for the company `company` (a slug) or the `X-Tenant-ID` header names,
+        or for the user's default membership without either.
 
         The OAuth2 password form (`application/x-www-form-urlencoded`, the same fields) is
         accepted too; it is left out of this document because generated clients cannot
@@ -81,7 +98,11 @@ class TokenView(SignInView):
             self.ctx, login=data["username"], password=data["password"]
         )
         tokens = services.session_start(
-            self.ctx, user=user, user_agent=_user_agent(request), ip_address=client_ip(request)
+            self.ctx,
+            user=user,
+            user_agent=_user_agent(request),
+            ip_address=client_ip(request),
+            company=data.get("company") or request.headers.get(TENANT_HEADER),
         )
         return Response(tokens, headers=NO_STORE)
 
@@ -141,6 +162,42 @@ class LogoutAllView(SignedInView):
         """End every session of the caller."""
         services.sessions_end_all(self.ctx, user=request.user, reason="logout_all")
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SwitchView(SignedInView):
+    error_reasons = {"create": {403: ("not_a_member",)}}
+
+    @extend_schema(request=CompanyChoiceIn, responses={200: TokenOut})
+    def create(self, request):
+        """A new token pair (a new session) acting for another company of the caller's."""
+        data = self.validated(CompanyChoiceIn)
+        tokens = services.session_start(
+            self.ctx,
+            user=request.user,
+            user_agent=_user_agent(request),
+            ip_address=client_ip(request),
+            company=data["company"],
+        )
+        return Response(tokens, headers=NO_STORE)
+
+
+class MembershipView(ApiViewSet):
+    """Adds an existing person to the current company (Django's tenancy.add_membership)."""
+
+    permission_model = Membership
+    serializer_class = UserOut
+    error_reasons = {
+        "create": {403: ("owner_only",), 404: ("user_not_found",), 409: ("already_a_member",)}
+    }
+
+    @extend_schema(request=MembershipIn, responses={201: UserOut})
+    def create(self, request):
+        """Add an existing user (by username or email) to the current company with a role."""
+        data = self.validated(MembershipIn)
+        user = services.member_add(
+            self.ctx, login=data["user"], role=data["role"], is_owner=data["is_owner"]
+        )
+        return self.output(user, status=status.HTTP_201_CREATED)
 
 
 class MeView(SignedInView):
@@ -208,8 +265,12 @@ class UserViewSet(ListMixin, RetrieveMixin, ApiViewSet):
     serializer_class = UserOut
     lookup_url_kwarg = "user_id"
     error_reasons = {
-        "create": {409: ("username_taken", "email_taken")},
-        "partial_update": {400: ("no_fields_to_update",), 409: ("email_taken", "last_admin")},
+        "create": {403: ("owner_only",), 409: ("username_taken", "email_taken")},
+        "partial_update": {
+            400: ("no_fields_to_update",),
+            403: ("owner_only",),
+            409: ("email_taken", "last_owner"),
+        },
     }
 
     def get_queryset(self):

@@ -2,6 +2,7 @@ import factory
 
 from accounts.models import Role, User
 from core.context import Ctx
+from tenancy.tests.factories import default_company
 
 DEFAULT_PASSWORD = "Correct-Horse-42"
 
@@ -28,3 +29,17 @@ class UserFactory(factory.django.DjangoModelFactory):
             from accounts.services import user_sync_role_group
 
             user_sync_role_group(Ctx.system(), user=self)
+
+    @factory.post_generation
+    def company(self, create, extracted, **kwargs):
+        """A member of `company` (the test company by default; False: of none) with the
+        user's role; `is_owner=True` makes them its owner."""
+        if create and extracted is not False:
+            from tenancy.models import Membership
+
+            Membership.unscoped.create(
+                user=self,
+                company=extracted or default_company(),
+                role=self.role,
+                is_owner=bool(kwargs.get("is_owner")),
+            )

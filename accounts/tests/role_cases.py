@@ -5,6 +5,7 @@ from accounts.services import session_start
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from core.context import Ctx
 from ektor.testing import RoleCase
+from tenancy.tests.factories import default_company
 
 API = "/api/v1"
 
@@ -99,4 +100,18 @@ CASES = [
     ),
     RoleCase("GET", "api/v1/users/<pk>", _user_path),
     RoleCase("PATCH", "api/v1/users/<pk>", _user_path, lambda: {"role": "admin"}),
+    RoleCase(
+        "POST",
+        "api/v1/auth/switch",
+        lambda: f"{API}/auth/switch",
+        lambda: {"company": default_company().slug},
+        staff_allowed=True,
+    ),
+    RoleCase(
+        "POST",
+        "api/v1/memberships",
+        lambda: f"{API}/memberships",
+        lambda: {"user": UserFactory(company=False).username, "role": "staff"},
+        admin_status=201,
+    ),
 ]

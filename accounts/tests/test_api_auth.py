@@ -31,7 +31,7 @@ def bearer(access_token: str) -> APIClient:
 
 def user_body(response) -> dict:
     body = response.json()
-    assert set(body) == {"id", "username", "email", "role", "is_active"}
+    assert set(body) == {"id", "username", "email", "role", "is_owner", "is_active"}
     return body
 
 
@@ -134,6 +134,7 @@ def test_sign_in_records_the_session_and_last_login(staff_user):
         "username": "clerk",
         "email": "clerk@example.com",
         "role": "staff",
+        "is_owner": False,
         "is_active": True,
     }
 

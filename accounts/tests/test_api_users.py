@@ -6,6 +6,7 @@ from accounts.models import Role, User
 from accounts.tests.factories import UserFactory
 from conftest import client_for
 from ektor.tests.test_errors import assert_envelope
+from tenancy.models import Membership
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +29,7 @@ def test_list_is_newest_first_with_paging_headers(admin_user, admin_client_api):
         "username": made[2].username,
         "email": made[2].email,
         "role": "staff",
+        "is_owner": False,
         "is_active": True,
     }
 
@@ -86,11 +88,11 @@ def test_get_one_and_404_and_422(admin_client_api, staff_user):
     assert bad["details"]["errors"][0]["loc"] == ["path", "user_id"]
 
 
-def test_patch_role_moves_the_user_to_the_other_group(admin_client_api, staff_user):
+def test_patch_role_changes_the_membership_of_the_company(admin_client_api, staff_user):
     response = admin_client_api.patch(f"{USERS}/{staff_user.pk}", {"role": "admin"}, format="json")
     assert response.status_code == 200
     assert response.json()["role"] == "admin"
-    assert groups(staff_user.pk) == ["admin"]
+    assert Membership.unscoped.get(user=staff_user).role == "admin"
     # The promoted user's existing token now carries admin rights (permissions are live).
     assert client_for(staff_user).get(USERS).status_code == 200
 
@@ -121,22 +123,43 @@ def test_patch_nothing_is_400(admin_client_api, staff_user):
     assert assert_envelope(response, 400)["details"]["reason"] == "no_fields_to_update"
 
 
-@pytest.mark.parametrize("change", [{"role": "staff"}, {"is_active": False}])
-def test_last_active_admin_cannot_be_demoted_or_deactivated(admin_client_api, admin_user, change):
-    UserFactory(role=Role.ADMIN, is_active=False)  # an inactive admin does not count
+@pytest.mark.parametrize("change", [{"role": "staff"}, {"is_active": False}, {"is_owner": False}])
+def test_last_active_owner_cannot_be_demoted_or_deactivated(admin_client_api, admin_user, change):
+    # An inactive owner and an admin who owns nothing do not count.
+    UserFactory(role=Role.ADMIN, is_active=False, company__is_owner=True)
+    UserFactory(role=Role.ADMIN)
     response = admin_client_api.patch(f"{USERS}/{admin_user.pk}", change, format="json")
     body = assert_envelope(response, 409)
-    assert body["message"] == "The last active admin cannot be demoted or deactivated"
-    assert body["details"]["reason"] == "last_admin"
+    assert body["message"] == (
+        "The last active owner cannot be demoted, deactivated or lose ownership"
+    )
+    assert body["details"]["reason"] == "last_owner"
     admin_user.refresh_from_db()
-    assert (admin_user.role, admin_user.is_active) == (Role.ADMIN, True)
+    membership = Membership.unscoped.get(user=admin_user)
+    assert (membership.role, membership.is_owner, admin_user.is_active) == ("admin", True, True)
 
 
-def test_an_admin_may_step_down_when_another_remains(admin_client_api, admin_user):
-    UserFactory(role=Role.ADMIN)
+def test_only_an_owner_makes_an_owner(admin_client_api, staff_user):
+    admin = UserFactory(role=Role.ADMIN)
+    response = client_for(admin).patch(
+        f"{USERS}/{staff_user.pk}", {"role": "admin", "is_owner": True}, format="json"
+    )
+    body = assert_envelope(response, 403)
+    assert body["details"]["reason"] == "owner_only"
+    assert body["message"] == "Only an owner of the company may change who owns it"
+    response = admin_client_api.patch(
+        f"{USERS}/{staff_user.pk}", {"role": "admin", "is_owner": True}, format="json"
+    )
+    assert (response.status_code, response.json()["is_owner"]) == (200, True)
+    assert response.json()["role"] == "admin"
+
+
+def test_an_owner_may_step_down_when_another_remains(admin_client_api, admin_user):
+    UserFactory(role=Role.ADMIN, company__is_owner=True)
     response = admin_client_api.patch(f"{USERS}/{admin_user.pk}", {"role": "staff"}, format="json")
     assert response.status_code == 200
-    assert groups(admin_user.pk) == ["staff"]
+    assert response.json()["is_owner"] is False
+    assert Membership.unscoped.get(user=admin_user).role == "staff"
     # The demoted admin's own token lost the rights at once.
     assert admin_client_api.get(USERS).status_code == 403
 

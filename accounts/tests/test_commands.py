@@ -152,7 +152,10 @@ def test_create_user_without_a_password_source_refuses(monkeypatch):
 def test_create_user_help_and_exit_status():
     result = run_manage("create_user", "--help", DEBUG="true")
     assert result.returncode == 0
-    assert "--role {admin,staff}" in result.stdout and "--password-file PATH" in result.stdout
+    assert (
+        "--role {admin,staff,technician}" in result.stdout
+        and "--password-file PATH" in result.stdout
+    )
     args = ["create_user", "x", "--email", "x@example.com", "--role", "root"]
     result = run_manage(*args, DEBUG="true")
     assert result.returncode != 0

@@ -17,6 +17,7 @@ from accounts.tests.factories import UserFactory
 from core.errors import ApplicationError, Conflict, InvalidInput
 from ektor.services import conflict_on_integrity
 from ektor.testing import run_at_once
+from tenancy.models import Membership
 
 
 @pytest.mark.django_db
@@ -73,17 +74,18 @@ def test_refresh_of_an_ended_session_is_refused(ctx, staff_user):
 
 @pytest.mark.mariadb
 @pytest.mark.django_db(transaction=True)
-def test_two_admins_demoting_each_other_at_once_leave_one_admin(ctx):
-    first = UserFactory(role=Role.ADMIN)
-    second = UserFactory(role=Role.ADMIN)
+def test_two_owners_demoting_each_other_at_once_leave_one_owner(ctx):
+    first = UserFactory(role=Role.ADMIN, company__is_owner=True)
+    second = UserFactory(role=Role.ADMIN, company__is_owner=True)
     results = run_at_once(
         lambda: user_update(ctx, user=first, data={"role": Role.STAFF}),
         lambda: user_update(ctx, user=second, data={"is_active": False}),
     )
     refused = [r for r in results if isinstance(r, Exception)]
     assert len(refused) == 1, results
-    assert isinstance(refused[0], Conflict) and refused[0].reason == "last_admin"
-    assert User.objects.filter(role=Role.ADMIN, is_active=True).count() == 1
+    assert isinstance(refused[0], Conflict) and refused[0].reason == "last_owner"
+    owners = Membership.unscoped.filter(is_owner=True, role=Role.ADMIN, user__is_active=True)
+    assert owners.count() == 1
 
 
 @pytest.mark.mariadb
@@ -123,7 +125,7 @@ def test_simultaneous_registrations_of_one_name_give_one_user_and_one_409(ctx):
                     "Enter a valid username. This value may contain only letters, numbers, "
                     "and @/./+/-/_ characters.",
                 ),
-                ("role", "Role must be one of admin, staff, not 'root'"),
+                ("role", "Role must be one of admin, staff, technician, not 'root'"),
             ],
         ),
     ],

@@ -12,7 +12,7 @@ def make_invoice(*, prop=None, total="100.00", status="sent", issued="2026-01-11
     prop = prop or PropertyFactory()
     issued_date = datetime.date.fromisoformat(issued)
     return services.invoice_create(
-        Ctx.system(),
+        Ctx.system(prop.company),
         customer_id=prop.customer_id,
         property_id=prop.pk,
         period_start=issued_date - datetime.timedelta(days=6),

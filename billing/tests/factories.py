@@ -15,6 +15,7 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
 
     property = factory.SubFactory(PropertyFactory)
     customer = factory.SelfAttribute("property.customer")
+    company = factory.SelfAttribute("property.company")
     period_start = datetime.date(2026, 1, 5)
     period_end = datetime.date(2026, 1, 11)
     issued_date = datetime.date(2026, 1, 11)
@@ -30,6 +31,7 @@ class PaymentFactory(factory.django.DjangoModelFactory):
         model = Payment
 
     invoice = factory.SubFactory(InvoiceFactory)
+    company = factory.SelfAttribute("invoice.company")
     amount = Decimal("10.00")
     paid_date = datetime.date(2026, 1, 12)
     method = PaymentMethod.CASH

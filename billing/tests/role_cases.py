@@ -24,7 +24,13 @@ def _draft_path(suffix: str = "") -> str:
 
 
 CASES = [
-    RoleCase("GET", "api/v1/invoices", lambda: "/api/v1/invoices", staff_allowed=True),
+    RoleCase(
+        "GET",
+        "api/v1/invoices",
+        lambda: "/api/v1/invoices",
+        staff_allowed=True,
+        technician="denied",
+    ),
     RoleCase(
         "POST",
         "api/v1/invoices",
@@ -32,7 +38,7 @@ CASES = [
         _new_invoice_payload,
         admin_status=201,
     ),
-    RoleCase("GET", "api/v1/invoices/<pk>", _draft_path, staff_allowed=True),
+    RoleCase("GET", "api/v1/invoices/<pk>", _draft_path, staff_allowed=True, technician="denied"),
     RoleCase("PATCH", "api/v1/invoices/<pk>", _draft_path, lambda: {"notes": "Gate code 1234"}),
     RoleCase("POST", "api/v1/invoices/<pk>/send", lambda: _draft_path("/send")),
     RoleCase(
@@ -41,7 +47,13 @@ CASES = [
         lambda: _draft_path("/void"),
         lambda: {"reason": "Billed twice"},
     ),
-    RoleCase("GET", "api/v1/payments", lambda: "/api/v1/payments", staff_allowed=True),
+    RoleCase(
+        "GET",
+        "api/v1/payments",
+        lambda: "/api/v1/payments",
+        staff_allowed=True,
+        technician="denied",
+    ),
     RoleCase(
         "POST",
         "api/v1/payments",
@@ -54,6 +66,7 @@ CASES = [
         "api/v1/payments/<pk>",
         lambda: f"/api/v1/payments/{PaymentFactory().pk}",
         staff_allowed=True,
+        technician="denied",
     ),
     RoleCase(
         "POST",
@@ -69,5 +82,6 @@ CASES = [
             "?from=2026-01-01&to=2026-01-31"
         ),
         staff_allowed=True,
+        technician="denied",
     ),
 ]

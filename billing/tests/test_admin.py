@@ -13,6 +13,7 @@ from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory
 from core.context import Ctx
 from customers.tests.factories import PropertyFactory
+from tenancy.tests.factories import default_company
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +60,7 @@ def test_overpayment_is_refused_with_a_readable_message(ctx, admin_web, invoice)
     assert response.status_code == 200
     html = response.content.decode()
     assert "A payment of 30.00 exceeds the balance due of 20.00 on invoice INV-2026-000001" in html
-    assert Payment.objects.count() == 1
+    assert Payment.unscoped.count() == 1
 
 
 def test_inline_payments_are_recorded_through_the_service(admin_web, invoice):
@@ -71,7 +72,7 @@ def test_inline_payments_are_recorded_through_the_service(admin_web, invoice):
     assert response.status_code == 302, response.content.decode()[:3000]
     invoice.refresh_from_db()
     assert invoice.status == "paid"
-    assert sorted(Payment.objects.values_list("amount", flat=True)) == [
+    assert sorted(Payment.unscoped.values_list("amount", flat=True)) == [
         Decimal("40.00"),
         Decimal("60.00"),
     ]
@@ -84,7 +85,7 @@ def test_two_new_rows_are_judged_together_and_nothing_is_half_saved(admin_web, i
     )
     assert response.status_code == 200
     assert "exceeds the balance due of 40.00" in response.content.decode()
-    assert not Payment.objects.exists()
+    assert not Payment.unscoped.exists()
     invoice.refresh_from_db()
     assert invoice.notes is None
 
@@ -120,10 +121,10 @@ def test_create_goes_through_invoice_create(admin_web):
         )
         in response.content.decode()
     )
-    assert not Invoice.objects.exists()
+    assert not Invoice.unscoped.exists()
     response = admin_web.post(f"{CHANGELIST}add/", {**data, "total": "100.00"})
     assert response.status_code == 302
-    assert Invoice.objects.get().number == "INV-2026-000001"
+    assert Invoice.unscoped.get().number == "INV-2026-000001"
 
 
 def test_draft_edit_goes_through_invoice_update(admin_web):
@@ -148,12 +149,12 @@ def test_send_and_void_actions(ctx, admin_web):
         CHANGELIST, {"action": "send_selected", "_selected_action": ids}, follow=True
     )
     assert "Sent 2 invoices." in response.content.decode()
-    assert set(Invoice.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"sent"}
+    assert set(Invoice.unscoped.filter(pk__in=ids).values_list("status", flat=True)) == {"sent"}
 
     ids.append(str(paid.pk))
     page = admin_web.post(CHANGELIST, {"action": "void_selected", "_selected_action": ids})
     assert page.status_code == 200 and 'name="reason"' in page.content.decode()
-    assert not Invoice.objects.filter(status="void").exists()
+    assert not Invoice.unscoped.filter(status="void").exists()
     response = admin_web.post(
         CHANGELIST,
         {"action": "void_selected", "_selected_action": ids, "apply": "1", "reason": "Dup"},
@@ -162,7 +163,7 @@ def test_send_and_void_actions(ctx, admin_web):
     html = response.content.decode()
     assert "Voided 2 invoices." in html
     assert f"{paid.number}: Invoice {paid.number} has payments and cannot be voided" in html
-    assert Invoice.objects.get(pk=paid.pk).status == "paid"
+    assert Invoice.unscoped.get(pk=paid.pk).status == "paid"
 
 
 def test_no_delete_anywhere(ctx, admin_web, invoice):
@@ -179,7 +180,7 @@ def test_payment_admin_add_and_refusal(admin_web, invoice):
     assert "exceeds the balance due of 100.00" in response.content.decode()
     response = admin_web.post(url, {**data, "amount": "100.00", "reference": "CASH-1"})
     assert response.status_code == 302
-    payment = Payment.objects.get()
+    payment = Payment.unscoped.get()
     invoice.refresh_from_db()
     assert invoice.status == "paid"
     # Read only afterwards: the change page has no editable amount and saving is refused.
@@ -219,7 +220,7 @@ def test_a_payment_dated_after_today_is_refused_in_the_admin(admin_web, invoice)
         {"invoice": invoice.pk, "amount": "10.00", "paid_date": str(tomorrow), "method": "cash"},
     )
     assert f"paid_date {tomorrow} is after today" in response.content.decode()
-    assert not Payment.objects.exists()
+    assert not Payment.unscoped.exists()
 
 
 PAYMENTS = "/admin/billing/payment/"
@@ -229,11 +230,13 @@ def test_reverse_payments_from_the_list_asks_for_the_reason(ctx, admin_web, admi
     invoice = make_invoice()
     wrong = services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("100.00"))
     done = services.payment_record(ctx, invoice_id=make_invoice().pk, amount=Decimal("5.00"))
-    services.payment_reverse(Ctx.for_user(admin_user), payment_id=done.pk, reason="Bounced")
+    services.payment_reverse(
+        Ctx.for_user(admin_user, default_company()), payment_id=done.pk, reason="Bounced"
+    )
     ids = [str(wrong.pk), str(done.pk)]
     page = admin_web.post(PAYMENTS, {"action": "reverse_selected", "_selected_action": ids})
     assert page.status_code == 200 and 'name="reason"' in page.content.decode()
-    assert Payment.objects.filter(reversed_at__isnull=False).count() == 1
+    assert Payment.unscoped.filter(reversed_at__isnull=False).count() == 1
     response = admin_web.post(
         PAYMENTS,
         {"action": "reverse_selected", "_selected_action": ids, "apply": "1", "reason": "Dup"},
@@ -321,7 +324,7 @@ def test_lowering_a_draft_total_below_a_new_payment_is_refused_not_a_500(admin_w
     assert response.status_code in (200, 302)
     draft.refresh_from_db()
     assert draft.total == Decimal("100.00")
-    assert not Payment.objects.filter(invoice=draft).exists()
+    assert not Payment.unscoped.filter(invoice=draft).exists()
     page = (
         admin_web.get(url).content.decode()
         if response.status_code == 302
@@ -405,7 +408,7 @@ def test_an_inactive_customer_is_not_a_choice_for_a_new_invoice(admin_web):
     data = {**draft_fields(Invoice(customer=prop.customer, property=prop)), "status": "sent"}
     response = admin_web.post(f"{CHANGELIST}add/", data)
     assert "customer" in response.context["adminform"].form.errors
-    assert not Invoice.objects.exists()
+    assert not Invoice.unscoped.exists()
     # A draft of a customer deactivated since keeps its customer.
     draft = InvoiceFactory(property=PropertyFactory(customer__is_active=False))
     url = f"{CHANGELIST}{draft.pk}/change/"

@@ -90,7 +90,7 @@ class TestCreate:
             "INV-2026-000001",
             "0.00",
         )
-        assert Invoice.objects.get().void_reason == "Created void"
+        assert Invoice.unscoped.get().void_reason == "Created void"
         body = error(
             admin_client_api.post(URL, payload(PropertyFactory(), status="paid"), format="json"),
             422,

@@ -43,7 +43,7 @@ def test_record_with_defaults(admin_client_api, invoice):
     }
     assert (body["reversed_at"], body["reversed_by"], body["reversal_reason"]) == (None,) * 3
     assert (body["amount"], body["method"], body["reference"]) == ("30.00", "other", None)
-    assert body["paid_date"] == str(Payment.objects.get().paid_date)
+    assert body["paid_date"] == str(Payment.unscoped.get().paid_date)
 
 
 def test_rules_in_the_contracts_order(admin_client_api, invoice):
@@ -116,14 +116,14 @@ def test_input_is_strict(admin_client_api, invoice, overrides, loc, message):
         422,
     )
     assert message in locs(body)[("body", loc)]
-    assert not Payment.objects.exists()
+    assert not Payment.unscoped.exists()
 
 
 def test_a_payment_dated_after_today_is_422(admin_client_api, invoice):
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     body = error(pay(admin_client_api, invoice.pk, paid_date=str(tomorrow)), 422)
     assert locs(body)[("body", "paid_date")].startswith(f"paid_date {tomorrow} is after today")
-    assert not Payment.objects.exists()
+    assert not Payment.unscoped.exists()
 
 
 def test_many_small_payments_reach_the_total_to_the_cent(admin_client_api):
@@ -168,8 +168,12 @@ def test_duplicate_reference_reaching_the_constraint_is_a_409(ctx, invoice):
     """The unique constraint backs the check: its error on this database maps to the 409."""
     services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("1.00"), reference="R-9")
     with pytest.raises(ApplicationError) as info, conflict_on_integrity(DUPLICATE_REFERENCE):
-        Payment.objects.create(
-            invoice=invoice, amount=Decimal("1.00"), paid_date=invoice.issued_date, reference="R-9"
+        Payment.unscoped.create(
+            company=invoice.company,
+            invoice=invoice,
+            amount=Decimal("1.00"),
+            paid_date=invoice.issued_date,
+            reference="R-9",
         )
     assert (info.value.status, info.value.reason) == (409, "duplicate_payment_reference")
 
@@ -204,7 +208,7 @@ class TestReverse:
         )
         # Its reference no longer blocks the payment that replaces it.
         assert pay(admin_client_api, invoice.pk, "40.00", reference="ATH-1").status_code == 201
-        assert Payment.objects.count() == 3
+        assert Payment.unscoped.count() == 3
 
         body = error(
             reverse(admin_client_api, first["payment_id"], "again"),
@@ -240,10 +244,10 @@ class TestReverse:
         payment = pay(admin_client_api, invoice.pk).json()
         body = error(reverse(admin_client_api, payment["payment_id"], reason), 422)
         assert message in locs(body)[("body", "reason")]
-        assert not Payment.objects.filter(reversed_at__isnull=False).exists()
+        assert not Payment.unscoped.filter(reversed_at__isnull=False).exists()
 
     def test_unknown_payment_and_staff(self, admin_client_api, staff_client_api, invoice):
         error(reverse(admin_client_api, 999999), 404, "payment_not_found")
         payment = pay(admin_client_api, invoice.pk).json()
         error(reverse(staff_client_api, payment["payment_id"]), 403, "permission_denied")
-        assert Payment.objects.get().reversed_at is None
+        assert Payment.unscoped.get().reversed_at is None

@@ -22,8 +22,10 @@ from billing.models import Invoice
 from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory
 from billing.tests.test_admin import change_post, draft_fields
+from core.context import Ctx
 from core.errors import ApplicationError
 from ektor.testing import run_at_once
+from tenancy.tests.factories import CompanyFactory
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.django_db(transaction=True)]
 
@@ -127,7 +129,7 @@ def test_simultaneous_sends_never_repeat_or_skip_a_number(ctx):
     drafts = InvoiceFactory.create_batch(24)
     results = run_together(24, lambda n: services.invoice_send(ctx, invoice=drafts[n]))
     assert results == ["ok"] * 24
-    numbers = sorted(Invoice.objects.values_list("number", flat=True))
+    numbers = sorted(Invoice.unscoped.values_list("number", flat=True))
     assert numbers == [f"INV-2026-{n:06d}" for n in range(1, 25)]
 
 
@@ -136,8 +138,36 @@ def test_first_numbers_of_a_new_year_race_on_the_counter_row(ctx):
     drafts = InvoiceFactory.create_batch(12, issued_date="2031-03-01", due_date=None)
     results = run_together(12, lambda n: services.invoice_send(ctx, invoice=drafts[n]))
     assert results == ["ok"] * 12
-    numbers = sorted(Invoice.objects.values_list("number", flat=True))
+    numbers = sorted(Invoice.unscoped.values_list("number", flat=True))
     assert numbers == [f"INV-2031-{n:06d}" for n in range(1, 13)]
+
+
+def test_two_companies_numbering_at_once_each_get_gap_free_numbers_from_one(ctx):
+    """Each company has its own counter row: their sends never wait for or skip each other."""
+    other = CompanyFactory(slug="acme", name="Acme Pools")
+    ours = InvoiceFactory.create_batch(10, issued_date="2032-03-01", due_date=None)
+    theirs = InvoiceFactory.create_batch(
+        10,
+        issued_date="2032-03-01",
+        due_date=None,
+        property=factory_property(other),
+    )
+    acme = Ctx.system(other)
+    work = [
+        partial(services.invoice_send, ctx if n % 2 == 0 else acme, invoice=invoice)
+        for n, invoice in enumerate(x for pair in zip(ours, theirs, strict=True) for x in pair)
+    ]
+    assert all(not isinstance(result, Exception) for result in run_at_once(*work))
+    expected = [f"INV-2032-{n:06d}" for n in range(1, 11)]
+    for company in (ctx.company, other):
+        numbers = Invoice.unscoped.filter(company=company).values_list("number", flat=True)
+        assert sorted(numbers) == expected
+
+
+def factory_property(company):
+    from customers.tests.factories import PropertyFactory
+
+    return PropertyFactory(customer__company=company, company=company)
 
 
 def test_check_constraints_hold_in_the_database():
@@ -194,13 +224,13 @@ def test_admin_draft_edit_with_a_payment_and_a_send_take_their_locks_in_the_same
     reserve = services._reserve_numbers
     admin_edited = threading.Event()
 
-    def reserve_later(year: int, count: int) -> range:
+    def reserve_later(ctx, year: int, count: int) -> range:
         # Called by the payment after the draft's edit is saved: hold the admin's transaction
         # here until the send has taken the counter (or queued behind its receivables row).
         if threading.current_thread().name == "admin":
             admin_edited.set()
             time.sleep(1.0)
-        return reserve(year, count)
+        return reserve(ctx, year, count)
 
     monkeypatch.setattr(services, "_reserve_numbers", reserve_later)
     out = {}

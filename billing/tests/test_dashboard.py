@@ -9,7 +9,6 @@ import random
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -24,6 +23,8 @@ from billing.tests.test_api_invoices import payload
 from core.context import Ctx
 from core.errors import ApplicationError
 from customers.tests.factories import PropertyFactory
+from ektor.testing import migrate_to
+from tenancy.tests.factories import default_company
 
 pytestmark = pytest.mark.django_db
 
@@ -36,8 +37,8 @@ def d(value: str) -> datetime.date:
 
 def figures(today: datetime.date = TODAY) -> dict:
     """The dashboard's invoice figures, after checking the running figures against a recount."""
-    assert receivables_drift(Ctx.system()) == {}
-    office = office_summary(Ctx.system(), today=today)
+    assert receivables_drift(Ctx.system(default_company())) == {}
+    office = office_summary(Ctx.system(default_company()), today=today)
     return {
         "open": (office.open_count, office.open_balance),
         "overdue": (office.overdue_count, office.overdue_balance),
@@ -51,7 +52,10 @@ def money(value: str) -> Decimal:
 
 def pay(invoice, amount: str, paid_date: str = "2026-03-05"):
     return services.payment_record(
-        Ctx.system(), invoice_id=invoice.pk, amount=Decimal(amount), paid_date=d(paid_date)
+        Ctx.system(default_company()),
+        invoice_id=invoice.pk,
+        amount=Decimal(amount),
+        paid_date=d(paid_date),
     )
 
 
@@ -141,10 +145,12 @@ def test_a_reversed_payment_counts_as_nothing_on_the_dashboard(ctx, admin_user):
     rest = pay(late, "60.00")
     assert figures()["overdue"] == (0, money("0.00"))
     # The paid invoice is owed again (sent), with the other payment still on it.
-    services.payment_reverse(Ctx.for_user(admin_user), payment_id=rest.pk, reason="Bounced")
+    services.payment_reverse(
+        Ctx.for_user(admin_user, default_company()), payment_id=rest.pk, reason="Bounced"
+    )
     assert figures()["overdue"] == (1, money("60.00"))
     services.payment_reverse(
-        Ctx.for_user(admin_user), payment_id=partial.pk, reason="Wrong invoice"
+        Ctx.for_user(admin_user, default_company()), payment_id=partial.pk, reason="Wrong invoice"
     )
     assert figures() == {
         "open": (1, money("100.00")),
@@ -252,51 +258,63 @@ def test_running_figures_equal_a_recount_after_any_mix_of_writes(ctx):
             pass  # refused (not a draft, paid, void, over the balance): nothing may change
         assert receivables_drift(ctx) == {}, f"after step {step} ({action})"
     # The mix reached every status, and reversed payments.
-    assert set(Invoice.objects.values_list("status", flat=True)) == set(InvoiceStatus.values)
-    assert Payment.objects.filter(reversed_at__isnull=False).exists()
+    assert set(Invoice.unscoped.values_list("status", flat=True)) == set(InvoiceStatus.values)
+    assert Payment.unscoped.filter(reversed_at__isnull=False).exists()
 
 
-class AppsBefore0007:
-    """The app registry as the data migrations before 0007 name its models: 0007 renamed
-    InvoiceTally to ReceivablesByDueDate (the same rows)."""
-
-    @staticmethod
-    def get_model(app_label: str, model_name: str):
-        renamed = {"InvoiceTally": "ReceivablesByDueDate"}
-        return apps.get_model(app_label, renamed.get(model_name, model_name))
-
-
-def test_the_data_migration_fills_the_figures_from_the_rows(ctx):
-    late = make_invoice(total="100.00", issued="2026-02-01")
-    pay(late, "33.33")
-    make_invoice(total="20.00", issued="2026-02-01", due_date=None)
-    make_invoice(total="7.50", status="draft")
-    pay(make_invoice(total="9.99"), "9.99")
-    expected = figures()
-    ReceivablesByDueDate.objects.all().delete()
-    assert receivables_drift(ctx) != {}
-    importlib.import_module("billing.migrations.0004_fill_invoice_tally").fill(AppsBefore0007, None)
-    assert figures() == expected
-    assert ReceivablesByDueDate.objects.get(status="sent", due_by=NO_DUE_DATE).invoice_count == 1
-    assert set(ReceivablesByDueDate.objects.values_list("status", flat=True)) == {"sent"}
-
-
-def test_the_data_migration_settles_zero_invoices_sent_before(ctx):
-    kept = make_invoice(total="100.00", issued="2026-02-01")
-    # As written before 0.00 invoices were settled on sending: sent, in the running figures.
-    zero = InvoiceFactory(
-        status="sent", number="INV-2026-000900", subtotal=Decimal("0.00"), due_date=None
+def _old_invoice(old, *, total: str, status: str = "sent", due: str | None = "2026-02-10", **kw):
+    """An invoice row as billing 0003's schema holds it (with a customer and property of the
+    test company)."""
+    companies = old.get_model("tenancy", "Company").objects.order_by("id")
+    # A transactional test before this one may have flushed the migrations' first company.
+    company = companies.first() or companies.create(slug="main", name="My pool company")
+    customer = old.get_model("customers", "Customer").objects.create(
+        company_id=company.pk, first_name="Ana", last_name="Rivera"
     )
-    ReceivablesByDueDate.objects.create(status="sent", due_by=NO_DUE_DATE, invoice_count=1)
+    prop = old.get_model("customers", "Property").objects.create(
+        company_id=company.pk, customer=customer, label="Casa", address1="1 Calle Sol"
+    )
+    return old.get_model("billing", "Invoice").objects.create(
+        customer=customer,
+        property=prop,
+        period_start=d("2026-01-01"),
+        period_end=d("2026-01-31"),
+        issued_date=d("2026-02-01"),
+        due_date=d(due) if due else None,
+        subtotal=Decimal(total),
+        total=Decimal(total),
+        status=status,
+        number=kw.pop("number", None),
+        **kw,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_data_migrations_fill_the_figures_and_settle_zero_invoices():
+    """billing 0004 fills the running figures from the rows there (drafts left out), 0005
+    settles the 0.00 invoices sent before; 0008 gives the figures the first company."""
+    try:
+        old = migrate_to(("billing", "0003_invoice_tally_payment_paid_amount"))
+        payment = old.get_model("billing", "Payment")
+        late = _old_invoice(old, total="100.00", number="INV-2026-000001")
+        payment.objects.create(invoice=late, amount=Decimal("33.33"), paid_date=d("2026-02-05"))
+        _old_invoice(old, total="20.00", due=None, number="INV-2026-000002")
+        _old_invoice(old, total="7.50", status="draft")
+        zero = _old_invoice(old, total="0.00", due=None, number="INV-2026-000003")
+        migrate_to()
+    finally:
+        migrate_to()
+    ctx = Ctx.system(default_company())
     assert receivables_drift(ctx) == {}
-    settle = importlib.import_module("billing.migrations.0005_settle_zero_invoices").settle
-    settle(AppsBefore0007, None)
-    zero.refresh_from_db()
-    kept.refresh_from_db()
-    assert (zero.status, kept.status) == ("paid", "sent")
-    assert zero.paid_at is not None
-    assert receivables_drift(ctx) == {}
-    assert figures()["open"] == (1, money("100.00"))
+    assert Invoice.unscoped.get(pk=zero.pk).status == "paid"
+    assert figures(TODAY) == {
+        "open": (2, money("86.67")),
+        "overdue": (1, money("66.67")),
+        "drafts": (1, money("7.50")),
+    }
+    rows = ReceivablesByDueDate.unscoped.filter(company=ctx.company)
+    assert rows.get(status="sent", due_by=NO_DUE_DATE).invoice_count == 1
+    assert set(rows.values_list("status", flat=True)) == {"sent"}
 
 
 def test_draft_writes_lock_no_receivables_row(ctx):
@@ -311,7 +329,7 @@ def test_draft_writes_lock_no_receivables_row(ctx):
         services.invoice_void(ctx, invoice=draft, reason="Wrong customer")
         services.invoice_void(ctx, invoice=make_invoice(status="draft"), reason="Twice")
     assert [q["sql"] for q in queries if "receivablesbyduedate" in q["sql"]] == []
-    assert not ReceivablesByDueDate.objects.exists()
+    assert not ReceivablesByDueDate.unscoped.exists()
     draft = make_invoice(total="80.00", status="draft")
     assert figures()["drafts"] == (1, money("80.00"))
     # Sending it (after the counter) is the first write to its due date's row.
@@ -320,11 +338,11 @@ def test_draft_writes_lock_no_receivables_row(ctx):
     tables = [
         table
         for q in queries
-        for table in ("invoicenumbercounter", "receivablesbyduedate")
+        for table in ("invoicecounter", "receivablesbyduedate")
         if f"billing_{table}" in q["sql"]
     ]
     assert tables[-1] == "receivablesbyduedate" and tables.count("receivablesbyduedate") == 1
-    assert "invoicenumbercounter" in tables
+    assert "invoicecounter" in tables
     assert figures()["drafts"] == (0, money("0.00"))
 
 
@@ -358,7 +376,8 @@ def test_the_command_finds_and_fixes_rows_written_around_the_services():
 def test_the_command_words_rows_that_count_too_much():
     # Rows with no invoices behind them, as a raw delete of invoices would leave them.
     for month, count, total, paid in ((2, 2, "50.00", "0.00"), (3, 1, "10.00", "5.00")):
-        ReceivablesByDueDate.objects.create(
+        ReceivablesByDueDate.unscoped.create(
+            company=default_company(),
             status=InvoiceStatus.SENT,
             due_by=datetime.date(2026, month, 1),
             invoice_count=count,
@@ -395,9 +414,9 @@ def test_figures_of_invoices_near_the_largest_amount(ctx, admin_client_api):
             format="json",
         )
         assert response.status_code == 201, response.content
-    first = Invoice.objects.filter(status="sent").order_by("id").first()
+    first = Invoice.unscoped.filter(status="sent").order_by("id").first()
     pay(first, "5999999999.99", "2026-03-02")
-    assert ReceivablesByDueDate.objects.get().total == money("12000000000.00")
+    assert ReceivablesByDueDate.unscoped.get().total == money("12000000000.00")
     assert figures() == {
         "open": (2, money("6000000000.01")),
         "overdue": (2, money("6000000000.01")),

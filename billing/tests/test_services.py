@@ -12,7 +12,7 @@ from django.utils import timezone
 from billing import selectors, services
 from billing.models import (
     Invoice,
-    InvoiceNumberCounter,
+    InvoiceCounter,
     InvoiceStatus,
     Payment,
     ReceivablesByDueDate,
@@ -102,7 +102,7 @@ class TestInvoiceCreate:
             lambda: services.invoice_create(ctx, **create_kwargs(prop, **bad_fields))
         )
         assert "period_end" in errors
-        assert Invoice.objects.count() == 0
+        assert Invoice.unscoped.count() == 0
 
     @pytest.mark.parametrize(
         ("overrides", "field", "message"),
@@ -121,7 +121,7 @@ class TestInvoiceCreate:
             lambda: services.invoice_create(ctx, **create_kwargs(prop, **overrides))
         )
         assert message in errors[field]
-        assert not Invoice.objects.exists()
+        assert not Invoice.unscoped.exists()
 
     def test_created_void_is_numbered_and_voided_with_a_reason(self, ctx):
         # The original system's clients record cancelled invoices this way.
@@ -157,7 +157,7 @@ class TestInvoiceCreate:
         # Never owed, so never overdue, and not in the dashboard's running figures.
         assert not selectors.invoice_queryset(ctx).filter(selectors.overdue_q()).exists()
         assert selectors.receivables_drift(ctx) == {}
-        assert not ReceivablesByDueDate.objects.exclude(invoice_count=0).exists()
+        assert not ReceivablesByDueDate.unscoped.exclude(invoice_count=0).exists()
 
     def test_a_refused_sent_invoice_uses_no_number(self, ctx):
         prop = PropertyFactory()
@@ -209,7 +209,7 @@ class TestInvoiceUpdateSendVoid:
             "INV-2025-000001",
             "INV-2026-000002",
         ]
-        assert InvoiceNumberCounter.objects.get(year=2026).last_number == 2
+        assert InvoiceCounter.unscoped.get(year=2026).last_number == 2
 
     def test_send_twice_is_409(self, ctx, invoice):
         exc = refusal(lambda: services.invoice_send(ctx, invoice=invoice))
@@ -260,7 +260,7 @@ class TestPaymentRecord:
         assert errors["paid_date"] == (
             f"paid_date {tomorrow} is after today ({today}): record a payment once it is received"
         )
-        assert not Payment.objects.exists()
+        assert not Payment.unscoped.exists()
         services.payment_record(
             ctx, invoice_id=invoice.pk, amount=Decimal("10.00"), paid_date=today
         )
@@ -291,11 +291,12 @@ class TestPaymentRecord:
     def test_a_row_inserted_by_sql_that_does_not_know_reversals_counts(self, ctx, invoice):
         with connection.cursor() as cursor:
             cursor.execute(
-                "INSERT INTO billing_payment (invoice_id, amount, paid_date, method, created_at) "
-                "VALUES (%s, %s, %s, %s, %s)",
-                [invoice.pk, "10.00", "2026-01-12", "cash", "2026-01-12 10:00:00"],
+                "INSERT INTO billing_payment "
+                "(company_id, invoice_id, amount, paid_date, method, created_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s)",
+                [invoice.company_id, invoice.pk, "10.00", "2026-01-12", "cash", "2026-01-12 10:00"],
             )
-        assert Payment.objects.get().counted is True
+        assert Payment.unscoped.get().counted is True
         assert services.invoice_amount_paid(ctx, invoice) == Decimal("10.00")
 
     def test_empty_reference_is_null_and_never_collides(self, ctx, invoice):
@@ -379,7 +380,7 @@ class TestPaymentRecord:
             "3.30",
             "0.00",
         )
-        assert Payment.objects.filter(invoice=invoice).count() == 240
+        assert Payment.unscoped.filter(invoice=invoice).count() == 240
 
 
 def test_statement_customer_must_exist_and_period_ordered(ctx):
@@ -407,7 +408,7 @@ class TestGuards:
         assert isinstance(refusal, InvalidInput)
         assert [e.field for e in refusal.fields] == ["total"]
         assert services.can_invoice_create(ctx, **create_kwargs(prop)) is None
-        assert not Invoice.objects.exists() and not InvoiceNumberCounter.objects.exists()
+        assert not Invoice.unscoped.exists() and not InvoiceCounter.unscoped.exists()
 
     def test_can_invoice_update_refuses_what_the_update_refuses(self, ctx):
         draft = make_invoice(status="draft")
@@ -450,7 +451,7 @@ class TestGuards:
         )
         bad = refused(first, {"amount": Decimal("-1.00"), "notes": "typo"})
         assert [(e.field, e.msg) for e in bad.fields] == [("amount", "Amount must not be negative")]
-        assert not Payment.objects.exists()
+        assert not Payment.unscoped.exists()
         invoice.refresh_from_db()
         assert invoice.status == "sent"
 
@@ -472,7 +473,7 @@ def test_the_shared_amount_paid_expression_serves_every_query_unchanged(ctx):
     query that nests the invoice list (other table aliases) leaves the next one right."""
     paid, unpaid = make_invoice(total="10.00"), make_invoice(total="20.00")
     services.payment_record(ctx, invoice_id=paid.pk, amount=Decimal("4.00"))
-    nested = Customer.objects.filter(pk=paid.customer_id).annotate(
+    nested = Customer.unscoped.filter(pk=paid.customer_id).annotate(
         first_paid=Subquery(
             selectors.invoice_list(ctx).filter(customer=OuterRef("pk")).values("amount_paid")[:1]
         )

@@ -14,6 +14,7 @@ from billing.tests.conftest import make_invoice
 from billing.tests.test_api_invoices import error, locs
 from core.context import Ctx
 from customers.tests.factories import CustomerFactory, PropertyFactory
+from tenancy.tests.factories import default_company
 
 pytestmark = pytest.mark.django_db
 
@@ -130,7 +131,9 @@ def test_older_debt_is_carried_into_later_periods(ctx, staff_client_api, admin_u
         "270.25",
     )
     # A reversed payment counts as nothing: the June payment never happened.
-    services.payment_reverse(Ctx.for_user(admin_user), payment_id=june.pk, reason="Bounced")
+    services.payment_reverse(
+        Ctx.for_user(admin_user, default_company()), payment_id=june.pk, reason="Bounced"
+    )
     body = staff_client_api.get(url(customer.pk, "from=2026-06-01&to=2026-12-31")).json()
     assert (body["payments"], body["closing_balance"]) == ([], "270.25")
     body = staff_client_api.get(url(customer.pk, "from=2026-07-01&to=2026-12-31")).json()
@@ -281,7 +284,7 @@ class TestAdminPage:
         from accounts.tests.factories import UserFactory
 
         customer, _ = history
-        nobody = UserFactory(username="noperms")
-        nobody.groups.clear()
+        # A member of no company: no role, no permission.
+        nobody = UserFactory(username="noperms", company=False)
         client.force_login(nobody)
         assert client.get(self.path(customer.pk)).status_code == 403

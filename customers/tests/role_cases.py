@@ -1,4 +1,5 @@
-"""Role matrix entries for /customers and /properties: staff read, only admins write."""
+"""Role matrix entries for /customers and /properties: staff read, only admins write; a
+technician sees only those on their route (none yet: no routes exist)."""
 
 from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor.testing import RoleCase
@@ -24,15 +25,21 @@ def property_body() -> dict:
 
 
 CASES = [
-    RoleCase("GET", "api/v1/customers", lambda: CUSTOMERS, staff_allowed=True),
+    RoleCase("GET", "api/v1/customers", lambda: CUSTOMERS, staff_allowed=True, technician="empty"),
     RoleCase("POST", "api/v1/customers", lambda: CUSTOMERS, customer_body, admin_status=201),
-    RoleCase("GET", "api/v1/customers/<pk>", customer_path, staff_allowed=True),
+    RoleCase(
+        "GET", "api/v1/customers/<pk>", customer_path, staff_allowed=True, technician="missing"
+    ),
     RoleCase("PUT", "api/v1/customers/<pk>", customer_path, customer_body),
     RoleCase("PATCH", "api/v1/customers/<pk>", customer_path, lambda: {"phone": "787-555-9999"}),
     RoleCase("DELETE", "api/v1/customers/<pk>", customer_path, admin_status=204),
-    RoleCase("GET", "api/v1/properties", lambda: PROPERTIES, staff_allowed=True),
+    RoleCase(
+        "GET", "api/v1/properties", lambda: PROPERTIES, staff_allowed=True, technician="empty"
+    ),
     RoleCase("POST", "api/v1/properties", lambda: PROPERTIES, property_body, admin_status=201),
-    RoleCase("GET", "api/v1/properties/<pk>", property_path, staff_allowed=True),
+    RoleCase(
+        "GET", "api/v1/properties/<pk>", property_path, staff_allowed=True, technician="missing"
+    ),
     RoleCase("PUT", "api/v1/properties/<pk>", property_path, property_body),
     RoleCase("PATCH", "api/v1/properties/<pk>", property_path, lambda: {"is_active": 0}),
     RoleCase("DELETE", "api/v1/properties/<pk>", property_path, admin_status=204),

@@ -172,7 +172,7 @@ def test_admin_adds_a_customer_with_a_property(admin_web):
     )
     response = admin_web.post(f"{CUSTOMERS}add/", data)
     assert response.status_code == 302, response.context and response.context["errors"]
-    customer = Customer.objects.get()
+    customer = Customer.unscoped.get()
     assert customer.email is None and customer.phone is None
     prop = customer.properties.get()
     assert (prop.label, prop.city, prop.is_active) == ("Casa Playa", None, True)
@@ -194,7 +194,7 @@ def test_duplicate_email_shows_beside_the_field(admin_web):
     assert response.context["adminform"].form.errors["email"] == [
         "A customer with this email already exists"
     ]
-    assert Customer.objects.count() == 1
+    assert Customer.unscoped.count() == 1
 
 
 def test_moving_a_property_with_invoices_is_refused_on_the_form(admin_web):
@@ -215,7 +215,7 @@ def test_admin_adds_a_property(admin_web):
     data = {"customer": customer.pk, "label": "Villa", "address1": "1 Main St", "state": ""}
     response = admin_web.post(f"{PROPERTIES}add/", data)
     assert response.status_code == 302
-    prop = Property.objects.get()
+    prop = Property.unscoped.get()
     assert prop.customer == customer and prop.state is None and prop.is_active is False
 
 
@@ -244,7 +244,7 @@ def test_deleting_a_referenced_customer_is_refused_readably(admin_web):
         content = response.content.decode()
         assert "would require deleting the following protected related objects" in content
         assert "Martha Residence" in content
-    assert Customer.objects.filter(pk=prop.customer_id).exists()
+    assert Customer.unscoped.filter(pk=prop.customer_id).exists()
 
 
 def test_bulk_deleting_referenced_customers_is_refused_readably(admin_web):
@@ -260,14 +260,14 @@ def test_bulk_deleting_referenced_customers_is_refused_readably(admin_web):
     content = response.content.decode()
     assert "would require deleting the following protected related objects" in content
     assert "Martha Residence" in content
-    assert Customer.objects.count() == 2
+    assert Customer.unscoped.count() == 2
 
 
 def test_deleting_an_unreferenced_customer_goes_through(admin_web):
     customer = CustomerFactory()
     response = admin_web.post(f"{CUSTOMERS}{customer.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
-    assert not Customer.objects.exists()
+    assert not Customer.unscoped.exists()
     messages = [str(m) for m in get_messages(response.wsgi_request)]
     assert any("was deleted successfully" in m for m in messages)
 
@@ -280,10 +280,10 @@ def test_bulk_delete_through_the_service_is_all_or_nothing(rf, admin_user):
     request.user = admin_user
     model_admin = CustomerAdmin(Customer, admin.site)
     with pytest.raises(Conflict) as refused:
-        model_admin.delete_queryset(request, Customer.objects.order_by("id"))
+        model_admin.delete_queryset(request, Customer.unscoped.order_by("id"))
     assert refused.value.reason == "protected_by_references"
     assert str(refused.value).startswith("Customer cannot be deleted: it is still referenced by")
-    assert set(Customer.objects.values_list("pk", flat=True)) == {referenced.pk, free.pk}
+    assert set(Customer.unscoped.values_list("pk", flat=True)) == {referenced.pk, free.pk}
 
 
 def test_a_refusal_after_the_confirmation_page_becomes_an_error_message(rf, admin_user):
@@ -319,7 +319,7 @@ def test_deleting_a_customer_with_invoices_says_they_are_kept_and_offers_deactiv
         assert "Ana Rivera has invoices, and customers with invoices are kept" in content
         assert "permission" not in content
         assert 'value="deactivate_selected"' in content and "Deactivate 1 customer" in content
-    assert Customer.objects.filter(pk=customer.pk).exists()
+    assert Customer.unscoped.filter(pk=customer.pk).exists()
     done = admin_web.post(
         CUSTOMERS, {"action": "deactivate_selected", "_selected_action": [customer.pk]}, follow=True
     )
@@ -334,12 +334,12 @@ def test_bulk_delete_with_a_billed_customer_keeps_them_all(admin_web):
     data = {"action": "delete_selected", "post": "yes", "_selected_action": [billed.pk, free.pk]}
     content = admin_web.post(CUSTOMERS, data).content.decode()
     assert f"{billed} has invoices" in content and str(free) not in content.split("<ul")[-1]
-    assert Customer.objects.count() == 2
+    assert Customer.unscoped.count() == 2
     # A selection without invoices still gets Django's confirmation, then is deleted.
     plain = {"action": "delete_selected", "_selected_action": [free.pk]}
     assert "Are you sure" in admin_web.post(CUSTOMERS, plain).content.decode()
     admin_web.post(CUSTOMERS, {**plain, "post": "yes"})
-    assert not Customer.objects.filter(pk=free.pk).exists()
+    assert not Customer.unscoped.filter(pk=free.pk).exists()
 
 
 def test_staff_get_no_deletion_page_for_a_kept_customer(staff_web):

@@ -135,7 +135,7 @@ def test_create_returns_201_with_the_customer(admin_client_api):
     assert set(body) == FIELDS
     assert body["email"] == "Nilda@Example.com" and body["phone"] is None
     assert body["is_active"] is True
-    customer = Customer.objects.get(pk=body["customer_id"])
+    customer = Customer.unscoped.get(pk=body["customer_id"])
     assert (customer.first_name, customer.last_name) == ("Nilda", "Colon")
 
 
@@ -143,7 +143,7 @@ def test_create_stores_empty_optional_strings_as_null(admin_client_api):
     payload = {"first_name": "Ana", "last_name": "Ruiz", "email": "", "phone": "  "}
     body = admin_client_api.post(URL, payload, format="json").json()
     assert body["email"] is None and body["phone"] is None
-    customer = Customer.objects.get(pk=body["customer_id"])
+    customer = Customer.unscoped.get(pk=body["customer_id"])
     assert customer.email is None and customer.phone is None
 
 
@@ -162,7 +162,7 @@ def test_create_stores_empty_optional_strings_as_null(admin_client_api):
 def test_create_validates_strictly(admin_client_api, payload, loc):
     body = assert_envelope(admin_client_api.post(URL, payload, format="json"), 422)
     assert loc in errors_at(body)
-    assert not Customer.objects.exists()
+    assert not Customer.unscoped.exists()
 
 
 def test_create_with_an_email_in_use_in_another_case_is_409(admin_client_api):
@@ -171,7 +171,7 @@ def test_create_with_an_email_in_use_in_another_case_is_409(admin_client_api):
     body = assert_envelope(admin_client_api.post(URL, payload, format="json"), 409)
     assert body["message"] == "A customer with this email already exists"
     assert body["details"]["reason"] == "duplicate_email"
-    assert Customer.objects.count() == 1
+    assert Customer.unscoped.count() == 1
 
 
 def test_create_with_malformed_json_is_400(admin_client_api):
@@ -254,7 +254,7 @@ def test_delete_is_204_without_a_body(admin_client_api):
     customer = CustomerFactory()
     response = admin_client_api.delete(f"{URL}/{customer.pk}")
     assert response.status_code == 204 and response.content == b""
-    assert not Customer.objects.filter(pk=customer.pk).exists()
+    assert not Customer.unscoped.filter(pk=customer.pk).exists()
     body = assert_envelope(admin_client_api.delete(f"{URL}/{customer.pk}"), 404)
     assert body["details"]["reason"] == "customer_not_found"
 
@@ -265,7 +265,7 @@ def test_delete_of_a_customer_with_properties_is_409_naming_them(admin_client_ap
     assert body["details"]["reason"] == "protected_by_references"
     assert body["message"] == "Customer cannot be deleted: it is still referenced by 1 property"
     assert body["details"]["references"] == {"properties": 1}
-    assert Customer.objects.filter(pk=customer.pk).exists()
+    assert Customer.unscoped.filter(pk=customer.pk).exists()
 
 
 def test_delete_of_a_customer_with_invoices_names_them_too(admin_client_api):

@@ -124,7 +124,7 @@ def test_create_returns_201_with_defaults(admin_client_api):
     assert set(body) == FIELDS
     assert body["customer_id"] == customer.pk and body["is_active"] is True
     assert body["city"] is None and body["address2"] is None
-    assert Property.objects.get(pk=body["property_id"]).city is None
+    assert Property.unscoped.get(pk=body["property_id"]).city is None
 
 
 @pytest.mark.parametrize(("value", "stored"), [(0, False), (1, True), (False, False)])
@@ -154,7 +154,7 @@ def test_create_validates_strictly(admin_client_api, overrides, loc):
     payload = body_for(CustomerFactory(), **overrides)
     body = assert_envelope(admin_client_api.post(URL, payload, format="json"), 422)
     assert errors_at(body) == [loc]
-    assert not Property.objects.exists()
+    assert not Property.unscoped.exists()
 
 
 def test_create_without_required_fields_is_422(admin_client_api):
@@ -168,7 +168,7 @@ def test_create_for_an_unknown_customer_is_404(admin_client_api):
     body = assert_envelope(admin_client_api.post(URL, payload, format="json"), 404)
     assert body["message"] == "Customer not found"
     assert body["details"]["reason"] == "customer_not_found"
-    assert not Property.objects.exists()
+    assert not Property.unscoped.exists()
 
 
 # --- replace (PUT) -------------------------------------------------------------------------
@@ -257,7 +257,7 @@ def test_delete_is_204(admin_client_api):
     prop = PropertyFactory()
     response = admin_client_api.delete(f"{URL}/{prop.pk}")
     assert response.status_code == 204 and response.content == b""
-    assert not Property.objects.filter(pk=prop.pk).exists()
+    assert not Property.unscoped.filter(pk=prop.pk).exists()
 
 
 def test_delete_of_a_property_with_invoices_is_409(admin_client_api):
@@ -265,4 +265,4 @@ def test_delete_of_a_property_with_invoices_is_409(admin_client_api):
     body = assert_envelope(admin_client_api.delete(f"{URL}/{prop.pk}"), 409)
     assert body["details"]["reason"] == "protected_by_references"
     assert body["message"] == "Property cannot be deleted: it is still referenced by 1 invoice"
-    assert Property.objects.filter(pk=prop.pk).exists()
+    assert Property.unscoped.filter(pk=prop.pk).exists()

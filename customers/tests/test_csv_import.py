@@ -48,17 +48,17 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_imported(ctx):
         "line 4: property 'Casa Playa' repeats line 2",
         "line 5: 3 columns where the header has 10",
     ]
-    assert not Customer.objects.exists() and not Property.objects.exists()
+    assert not Customer.unscoped.exists() and not Property.unscoped.exists()
 
 
 def test_import_creates_customers_and_properties_through_the_services(ctx):
     _, result = csv_import.import_text(ctx, GOOD)
     assert (result.customers_created, result.properties_created) == (2, 3)
-    ana = Customer.objects.get(email="ana@example.com")
+    ana = Customer.unscoped.get(email="ana@example.com")
     assert sorted(ana.properties.values_list("label", flat=True)) == ["Casa Playa", "Finca"]
     finca = ana.properties.get(label="Finca")
     assert (finca.address2, finca.city, finca.is_active) == ("Apt 4", "Moca", True)
-    luis = Customer.objects.get(email="LUIS@example.com")
+    luis = Customer.unscoped.get(email="LUIS@example.com")
     # Blank optional values are stored as NULL, as the services do for the API.
     assert luis.phone is None and luis.properties.get().postal_code is None
 
@@ -115,14 +115,14 @@ def test_command_imports_and_says_what_it_did(tmp_path):
     out = StringIO()
     call_command("import_customers", str(write(tmp_path, GOOD)), stdout=out)
     assert "Imported 2 new customers and 3 properties from" in out.getvalue()
-    assert Property.objects.count() == 3
+    assert Property.unscoped.count() == 3
 
 
 def test_command_dry_run_writes_nothing(tmp_path):
     out = StringIO()
     call_command("import_customers", str(write(tmp_path, GOOD)), "--dry-run", stdout=out)
     assert "is valid (3 properties for 2 new customers); nothing was written" in out.getvalue()
-    assert not Customer.objects.exists()
+    assert not Customer.unscoped.exists()
 
 
 def test_command_lists_bad_rows_and_fails(tmp_path):
@@ -130,7 +130,7 @@ def test_command_lists_bad_rows_and_fails(tmp_path):
     with pytest.raises(CommandError, match="4 problems in"):
         call_command("import_customers", str(write(tmp_path, BAD)), stderr=err)
     assert "line 3: first_name is required" in err.getvalue()
-    assert not Customer.objects.exists()
+    assert not Customer.unscoped.exists()
 
 
 def test_command_missing_file_fails(tmp_path):
@@ -175,11 +175,11 @@ def test_admin_import_previews_then_imports_on_confirm(admin_web):
     content = preview.content.decode()
     assert 'id="import-preview"' in content and "Casa Playa" in content
     assert "3 properties for 2 new customers" in content
-    assert not Customer.objects.exists()  # nothing until confirmed
+    assert not Customer.unscoped.exists()  # nothing until confirmed
     csv_text = preview.context["confirm_form"].initial["csv_text"]
     done = admin_web.post(IMPORT, {"csv_text": csv_text}, follow=True)
     assert "Imported 2 new customers and 3 properties." in done.content.decode()
-    assert Property.objects.count() == 3
+    assert Property.unscoped.count() == 3
 
 
 def test_admin_import_lists_bad_rows_and_offers_no_confirm(admin_web):
@@ -190,7 +190,7 @@ def test_admin_import_lists_bad_rows_and_offers_no_confirm(admin_web):
     # A forged confirmation of a bad file is checked again and refused.
     again = admin_web.post(IMPORT, {"csv_text": BAD})
     assert "line 3: first_name is required" in again.content.decode()
-    assert not Customer.objects.exists()
+    assert not Customer.unscoped.exists()
 
 
 def test_admin_import_refuses_non_utf8(admin_web):
@@ -208,7 +208,7 @@ def test_staff_cannot_import(staff_user):
     assert "Your role (staff) cannot import customers and properties." in refused.content.decode()
     assert client.post(IMPORT, {"csv_text": GOOD}).status_code == 403
     assert "/import/" not in client.get("/admin/customers/customer/").content.decode()
-    assert not Customer.objects.exists()
+    assert not Customer.unscoped.exists()
 
 
 def test_a_row_the_csv_module_cannot_read_is_a_line_error_not_a_crash(ctx):
@@ -218,7 +218,7 @@ def test_a_row_the_csv_module_cannot_read_is_a_line_error_not_a_crash(ctx):
     )
     assert result is None
     assert plan.error_lines()[0].startswith("line 2: unreadable CSV: field larger than")
-    assert not Customer.objects.exists()
+    assert not Customer.unscoped.exists()
 
 
 def test_the_largest_accepted_file_can_be_posted_back_at_confirm():
@@ -257,7 +257,7 @@ def test_optional_columns_may_be_left_out(ctx):
     text = f"{header}\nana@example.com,Ana,Rivera,Casa,1 Sol\n"
     plan, result = csv_import.import_text(ctx, text)
     assert plan.errors == [] and result.properties_created == 1
-    prop = Property.objects.get()
+    prop = Property.unscoped.get()
     assert (prop.city, prop.customer.phone) == (None, None)
     missing = csv_import.plan(ctx, "first_name,last_name,email,property_label\nA,B,a@b.co,C\n")
     assert missing.error_lines()[0].endswith("; missing: address1")
@@ -267,7 +267,7 @@ def test_semicolon_separated_files_from_spreadsheets_are_read(ctx):
     text = GOOD.replace(",", ";").replace("Carr. 2 km 3", "Carr. 2, km 3")
     plan, result = csv_import.import_text(ctx, text)
     assert plan.errors == [] and result.properties_created == 3
-    assert Property.objects.filter(address1="Carr. 2, km 3").exists()
+    assert Property.unscoped.filter(address1="Carr. 2, km 3").exists()
 
 
 def test_every_row_is_in_the_preview_with_its_status(ctx, admin_web):
@@ -298,11 +298,11 @@ def test_reimporting_identical_rows_skips_them_as_unchanged(ctx, admin_web, tmp_
         "unchanged (already a property of Luis Ortiz)",
     ]
     assert (result.customers_created, result.properties_created, result.unchanged) == (0, 0, 3)
-    assert Property.objects.count() == 3
+    assert Property.unscoped.count() == 3
     grown = GOOD + "Luis,Ortiz,LUIS@example.com,,Shop,2 Palm Dr,,Aguada,PR,\n"
     preview = upload(admin_web, grown).content.decode()
     assert "1 property for 0 new customers, 3 unchanged rows skipped" in preview
     out = StringIO()
     call_command("import_customers", str(write(tmp_path, grown)), stdout=out)
     assert "Imported 0 new customers and 1 property, 3 unchanged rows skipped" in out.getvalue()
-    assert Property.objects.count() == 4
+    assert Property.unscoped.count() == 4

@@ -7,10 +7,12 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from billing.models import Invoice, Payment
+from core.context import Ctx
 from customers.demo import synthetic_customers
 from customers.models import Customer, Property
 from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor.management.commands.seed_demo import DEMO_FILE
+from tenancy.tests.factories import default_company
 
 pytestmark = pytest.mark.django_db
 
@@ -22,8 +24,8 @@ def seed(*args) -> str:
 
 
 def snapshot() -> list:
-    customers = Customer.objects.order_by("pk").values_list("pk", "email", "updated_at")
-    properties = Property.objects.order_by("pk").values_list("pk", "label", "updated_at")
+    customers = Customer.unscoped.order_by("pk").values_list("pk", "email", "updated_at")
+    properties = Property.unscoped.order_by("pk").values_list("pk", "label", "updated_at")
     return [list(customers), list(properties)]
 
 
@@ -32,9 +34,9 @@ def test_demo_data_loads_the_files_customers_and_properties():
     output = seed()
     assert "customers: 7 created, 0 kept" in output
     assert "properties: 8 created, 0 kept" in output
-    assert Customer.objects.count() == len(data["customers"]) == 7
-    assert Property.objects.count() == len(data["properties"]) == 8
-    beach_house = Property.objects.select_related("customer").get(label="Jean Paul Beach House")
+    assert Customer.unscoped.count() == len(data["customers"]) == 7
+    assert Property.unscoped.count() == len(data["properties"]) == 8
+    beach_house = Property.unscoped.select_related("customer").get(label="Jean Paul Beach House")
     assert beach_house.customer.email == "jean.paul@eps.com"
     assert (beach_house.city, beach_house.postal_code, beach_house.address2) == (
         "Rincon",
@@ -54,9 +56,9 @@ def test_loading_twice_changes_nothing():
 
 def test_edited_demo_rows_are_kept_as_edited():
     seed()
-    Customer.objects.filter(email="martha.perez@eps.com").update(phone="787-000-0000")
+    Customer.unscoped.filter(email="martha.perez@eps.com").update(phone="787-000-0000")
     seed()
-    assert Customer.objects.get(email="martha.perez@eps.com").phone == "787-000-0000"
+    assert Customer.unscoped.get(email="martha.perez@eps.com").phone == "787-000-0000"
 
 
 def test_an_unreadable_file_is_a_clear_error(tmp_path):
@@ -71,13 +73,13 @@ def test_scale_generates_customers_with_one_or_two_properties_in_batches():
         "customers: 20/25 (20 created)",
         "customers: 25/25 (25 created)",
     ]
-    assert synthetic_customers().count() == 25
-    counts = {c.properties.count() for c in synthetic_customers()}
-    assert counts <= {1, 2} and Property.objects.count() >= 25
+    assert synthetic_customers(Ctx.system(default_company())).count() == 25
+    counts = {c.properties.count() for c in synthetic_customers(Ctx.system(default_company()))}
+    assert counts <= {1, 2} and Property.unscoped.count() >= 25
 
 
 def synthetic_rows() -> list:
-    customers = synthetic_customers().order_by("email")
+    customers = synthetic_customers(Ctx.system(default_company())).order_by("email")
     return [
         (c.email, c.first_name, c.last_name, c.phone, *c.properties.values_list("label", "city"))
         for c in customers
@@ -95,7 +97,7 @@ def test_scale_is_idempotent_and_tops_up():
     assert "(0 created)" in seed("--scale", "5")
     assert snapshot() == first
     seed("--scale", "8", "--batch-size", "3")
-    assert synthetic_customers().count() == 8
+    assert synthetic_customers(Ctx.system(default_company())).count() == 8
     assert snapshot()[0][:5] == first[0]
 
 
@@ -103,10 +105,10 @@ def test_scale_is_deterministic_whatever_the_batches():
     seed("--scale", "12", "--batch-size", "5")
     rows = synthetic_rows()
     # Volume invoices and payments (billing.demo) reference the properties: PROTECT.
-    Payment.objects.all().delete()
-    Invoice.objects.all().delete()
-    Property.objects.all().delete()
-    Customer.objects.all().delete()
+    Payment.unscoped.all().delete()
+    Invoice.unscoped.all().delete()
+    Property.unscoped.all().delete()
+    Customer.unscoped.all().delete()
     seed("--scale", "12", "--batch-size", "12")
     assert synthetic_rows() == rows
 
@@ -121,6 +123,6 @@ def test_an_office_property_named_like_a_demo_one_is_not_mistaken_for_it():
     other = CustomerFactory(email="someone.else@example.com")
     PropertyFactory(customer=other, label="Martha Residence")
     seed()
-    martha = Property.objects.get(customer__email="martha.perez@eps.com", label="Martha Residence")
+    martha = Property.unscoped.get(customer__email="martha.perez@eps.com", label="Martha Residence")
     assert martha.invoices.get().status == "paid"
-    assert not Property.objects.get(customer=other).invoices.exists()
+    assert not Property.unscoped.get(customer=other).invoices.exists()

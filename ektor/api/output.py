@@ -60,6 +60,8 @@ def _converter(field: serializers.Field):
         return field.child.__class__
     if isinstance(field, (serializers.IntegerField, serializers.CharField)):
         return None
+    if isinstance(field, (serializers.ListField, serializers.DictField)):
+        return None  # JSON already (a JSONField's list or object of numbers)
     if type(field) is serializers.ChoiceField:
         return None  # the stored value
     raise TypeError(f"{type(field).__name__} has no fast encoding: add it to ektor.api.output")

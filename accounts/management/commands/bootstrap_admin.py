@@ -42,5 +42,7 @@ class Command(BaseCommand):
                 email=email,
                 password=password,
                 role=Role.ADMIN,
+                # The owner of the first company (tenancy 0002 created it).
+                is_owner=True,
             )
         self.stdout.write(self.style.SUCCESS(f"bootstrap_admin: created admin {username!r}."))

@@ -7,6 +7,7 @@ from accounts.management import service_errors
 from accounts.models import Role
 from accounts.services import user_create
 from core.context import command_ctx
+from tenancy.commands import add_company_argument, company_command_ctx
 
 
 class Command(BaseCommand):
@@ -17,13 +18,15 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
+        add_company_argument(parser)
         parser.add_argument("username", help="3 to 50 letters, digits and @.+-_")
         parser.add_argument("--email", required=True, help="unique, case-insensitively")
         parser.add_argument(
             "--role",
             choices=Role.values,
             default=Role.STAFF,
-            help="admin manages users and writes everything; staff reads (default: staff)",
+            help="their role in the company: admin manages users and writes everything; staff "
+            "reads; technician works their route (default: staff)",
         )
         parser.add_argument(
             "--password-file",
@@ -38,7 +41,10 @@ class Command(BaseCommand):
         password = self._password(options["password_file"])
         with service_errors("create_user"):
             user = user_create(
-                command_ctx(self),
+                # Without --company: a member of the first company (as user_create does).
+                company_command_ctx(self, options["company"])
+                if options["company"]
+                else command_ctx(self),
                 username=username,
                 email=email,
                 password=password,

@@ -11,9 +11,10 @@ from django.utils import timezone
 from billing.management.commands.statement import iso_date
 from billing.models import ZERO, Invoice, overdue_q
 from billing.selectors import invoice_queryset
-from core.context import Ctx, command_ctx
+from core.context import Ctx
 from customers.models import Customer
 from ektor.text import plural
+from tenancy.commands import add_company_argument, company_command_ctx
 
 CSV_COLUMNS = [
     "customer_id",
@@ -64,6 +65,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
+        add_company_argument(parser)
         parser.add_argument("--format", choices=["text", "csv"], default="text")
         parser.add_argument(
             "--as-of",
@@ -74,7 +76,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, format: str, as_of: datetime.date | None, **options):
         as_of = as_of or timezone.localdate()
-        debts = overdue_by_customer(command_ctx(self), as_of)
+        debts = overdue_by_customer(company_command_ctx(self, options["company"]), as_of)
         (self.write_csv if format == "csv" else self.write_text)(debts, as_of)
 
     def write_text(self, debts: list[CustomerDebt], as_of: datetime.date) -> None:

@@ -7,8 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from billing import services
 from billing.selectors import receivables_drift
-from core.context import command_ctx
 from ektor.text import plural
+from tenancy.commands import add_company_argument, company_command_ctx
 
 
 class Command(BaseCommand):
@@ -20,17 +20,18 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
+        add_company_argument(parser)
         parser.add_argument(
             "--fix", action="store_true", help="add the differences to the running figures"
         )
 
     def handle(self, *args, fix: bool, **options):
-        ctx = command_ctx(self)
+        ctx = company_command_ctx(self, options["company"])
         drift = receivables_drift(ctx)
         if not drift:
             self.stdout.write("receivables: exact")
             return
-        for (status, due_by), figures in sorted(drift.items()):
+        for (_, status, due_by), figures in sorted(drift.items()):
             self.stdout.write(f"receivables {status} due {due_by}: {_differences(*figures)}")
         rows = plural(len(drift), "row")
         if not fix:

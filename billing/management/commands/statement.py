@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.template.loader import render_to_string
 
 from billing.selectors import Statement, customer_statement
-from core.context import command_ctx
 from core.errors import ApplicationError
+from tenancy.commands import add_company_argument, company_command_ctx
 
 COLUMNS = [
     "invoice_id",
@@ -37,6 +37,7 @@ class Command(BaseCommand):
     help = "Print a customer's statement for a period as text, CSV or printable HTML."
 
     def add_arguments(self, parser):
+        add_company_argument(parser)
         parser.add_argument("customer_id", type=int)
         parser.add_argument(
             "--from", dest="from_date", type=iso_date, required=True, help="YYYY-MM-DD"
@@ -47,7 +48,10 @@ class Command(BaseCommand):
     def handle(self, *args, customer_id, from_date, to_date, format, **options):
         try:
             statement = customer_statement(
-                command_ctx(self), customer_id=customer_id, from_date=from_date, to_date=to_date
+                company_command_ctx(self, options["company"]),
+                customer_id=customer_id,
+                from_date=from_date,
+                to_date=to_date,
             )
         except ApplicationError as exc:
             raise CommandError(exc.message) from None

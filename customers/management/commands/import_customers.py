@@ -4,9 +4,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core.context import command_ctx
 from customers import csv_import
 from ektor.text import plural
+from tenancy.commands import add_company_argument, company_command_ctx
 
 
 class Command(BaseCommand):
@@ -20,6 +20,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
+        add_company_argument(parser)
         parser.add_argument("file", type=Path, help="the CSV file (UTF-8)")
         parser.add_argument(
             "--dry-run", action="store_true", help="check the file and report; write nothing"
@@ -32,7 +33,9 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {exc.strerror}") from None
         except ValueError as exc:
             raise CommandError(f"{file}: {exc}") from None
-        plan, result = csv_import.import_text(command_ctx(self), text, dry_run=dry_run)
+        plan, result = csv_import.import_text(
+            company_command_ctx(self, options["company"]), text, dry_run=dry_run
+        )
         if plan.errors:
             for line in plan.error_lines():
                 self.stderr.write(f"{file}: {line}")

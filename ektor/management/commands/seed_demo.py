@@ -15,9 +15,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from core.context import command_ctx
 from ektor.registry import declared
 from ektor.text import plural
+from tenancy.commands import add_company_argument, company_command_ctx
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "demo.json"
 
@@ -38,6 +38,7 @@ class Command(BaseCommand):
     help = "Load the demo data (idempotent), or with --scale N generate N synthetic customers."
 
     def add_arguments(self, parser):
+        add_company_argument(parser)
         parser.add_argument("--file", type=Path, default=DEMO_FILE, help="Demo data (JSON)")
         parser.add_argument(
             "--scale",
@@ -49,7 +50,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=2000, help="Rows per insert batch")
 
     def handle(self, *args, file: Path, scale: int | None, batch_size: int, **options):
-        ctx = command_ctx(self)
+        ctx = company_command_ctx(self, options["company"])
         modules = [import_module(path) for _, path in declared("demo_module")]
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")

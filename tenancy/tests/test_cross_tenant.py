@@ -1,0 +1,400 @@
+"""Two companies with the same shape of data; a user of company A walks every API route and
+every admin page: nothing of company B is ever returned, counted or accepted.
+
+The suite enumerates the URL resolver's API routes (as the role matrix does) and the admin
+site's registered models itself: a new route or ModelAdmin without a case here fails
+`test_every_api_route_has_a_tenancy_case` / `test_every_admin_has_a_tenancy_case`.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+
+from accounts.tests.factories import UserFactory
+from billing import services as billing
+from billing.models import Invoice, Payment
+from conftest import client_for, web_client_for
+from core.context import Ctx
+from customers import services as customers
+from customers.models import Customer, Property
+from tenancy.models import Company
+from tenancy.tests.factories import CompanyFactory, default_company
+from tests.test_role_matrix import api_routes, normalise
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1"
+# Every text of company B's rows carries this marker: a response that shows it leaks.
+MARK = "Bravo"
+
+
+@dataclass
+class Shape:
+    company: Company
+    customer: Customer
+    prop: Property
+    invoice: Invoice
+    draft: Invoice
+    payment: Payment
+    member: object
+
+
+def build(company: Company, name: str) -> Shape:
+    ctx = Ctx.system(company)
+    customer = customers.customer_create(
+        ctx, first_name=name, last_name=f"{name}son", email=f"{name.lower()}@example.com"
+    )
+    prop = customers.property_create(
+        ctx, customer_id=customer.pk, label=f"{name} Villa", address1=f"1 {name} Street"
+    )
+    invoice_fields = {
+        "customer_id": customer.pk,
+        "property_id": prop.pk,
+        "period_start": datetime.date(2026, 1, 1),
+        "period_end": datetime.date(2026, 1, 31),
+        "issued_date": datetime.date(2026, 1, 31),
+        "due_date": datetime.date(2026, 2, 14),
+        "subtotal": Decimal("100.00"),
+        "tax": Decimal("0.00"),
+        "total": Decimal("100.00"),
+        "notes": f"{name} pool",
+    }
+    invoice = billing.invoice_create(ctx, **invoice_fields)
+    draft = billing.invoice_create(ctx, **invoice_fields, status="draft")
+    payment = billing.payment_record(
+        ctx, invoice_id=invoice.pk, amount=Decimal("10.00"), reference=f"{name}-1"
+    )
+    member = UserFactory(username=f"{name.lower()}_clerk", company=company)
+    return Shape(company, customer, prop, invoice, draft, payment, member)
+
+
+@pytest.fixture
+def two(admin_user):
+    a = build(default_company(), "Alpha")
+    b = build(CompanyFactory(slug="bravo", name=f"{MARK} Pools"), MARK)
+    return a, b
+
+
+def clean(response) -> str:
+    body = response.content.decode()
+    assert MARK not in body and "bravo" not in body, body[:2000]
+    return body
+
+
+# --- the API ---------------------------------------------------------------------------------
+
+
+def listed(client, path: str, **query) -> list:
+    response = client.get(path, query)
+    assert response.status_code == 200, response.content
+    clean(response)
+    assert response["X-Total-Count"] == str(len(response.json()))
+    return response.json()
+
+
+def missing(response, reason: str) -> None:
+    assert response.status_code == 404, response.content
+    assert response.json()["details"]["reason"] == reason
+
+
+def case_customers(client, a, b):
+    assert [c["customer_id"] for c in listed(client, f"{API}/customers")] == [a.customer.pk]
+    assert listed(client, f"{API}/customers", q=MARK) == []
+    body = {"first_name": "New", "last_name": "One", "email": b.customer.email}
+    # B's customer email is free in A: uniqueness is per company.
+    assert client.post(f"{API}/customers", body, format="json").status_code == 201
+
+
+def case_customer(client, a, b):
+    path = f"{API}/customers/{b.customer.pk}"
+    missing(client.get(path), "customer_not_found")
+    missing(client.patch(path, {"phone": "1"}, format="json"), "customer_not_found")
+    body = {"first_name": "X", "last_name": "Y"}
+    missing(client.put(path, body, format="json"), "customer_not_found")
+    missing(client.delete(path), "customer_not_found")
+    assert Customer.unscoped.get(pk=b.customer.pk).phone is None
+
+
+def case_properties(client, a, b):
+    assert [p["property_id"] for p in listed(client, f"{API}/properties")] == [a.prop.pk]
+    assert listed(client, f"{API}/properties", customer_id=b.customer.pk) == []
+    assert listed(client, f"{API}/properties", q=MARK) == []
+    body = {"customer_id": b.customer.pk, "label": "Stolen", "address1": "2 Main St"}
+    missing(client.post(f"{API}/properties", body, format="json"), "customer_not_found")
+
+
+def case_property(client, a, b):
+    path = f"{API}/properties/{b.prop.pk}"
+    missing(client.get(path), "property_not_found")
+    missing(client.patch(path, {"label": "Mine"}, format="json"), "property_not_found")
+    missing(client.delete(path), "property_not_found")
+    # A's property cannot move to B's customer.
+    moved = client.patch(
+        f"{API}/properties/{a.prop.pk}", {"customer_id": b.customer.pk}, format="json"
+    )
+    missing(moved, "customer_not_found")
+
+
+def case_invoices(client, a, b):
+    ids = {i["invoice_id"] for i in listed(client, f"{API}/invoices")}
+    assert ids == {a.invoice.pk, a.draft.pk}
+    for query in ({"customer_id": b.customer.pk}, {"property_id": b.prop.pk}):
+        assert listed(client, f"{API}/invoices", **query) == []
+    assert len(listed(client, f"{API}/invoices", status="sent")) == 1
+    body = {
+        "customer_id": b.customer.pk,
+        "property_id": b.prop.pk,
+        "period_start": "2026-01-01",
+        "period_end": "2026-01-31",
+        "issued_date": "2026-01-31",
+        "subtotal": "5.00",
+        "tax": "0.00",
+        "total": "5.00",
+    }
+    missing(client.post(f"{API}/invoices", body, format="json"), "customer_not_found")
+    body["customer_id"] = a.customer.pk
+    missing(client.post(f"{API}/invoices", body, format="json"), "property_not_found")
+    # Numbers start again in each company: both companies' first invoice is number 1.
+    assert a.invoice.number == b.invoice.number == "INV-2026-000001"
+
+
+def case_invoice(client, a, b):
+    path = f"{API}/invoices/{b.draft.pk}"
+    missing(client.get(path), "invoice_not_found")
+    missing(client.patch(path, {"notes": "x"}, format="json"), "invoice_not_found")
+    # A's draft cannot be pointed at B's customer and property.
+    moved = {"customer_id": b.customer.pk, "property_id": b.prop.pk}
+    missing(
+        client.patch(f"{API}/invoices/{a.draft.pk}", moved, format="json"), "customer_not_found"
+    )
+
+
+def case_invoice_send(client, a, b):
+    missing(client.post(f"{API}/invoices/{b.draft.pk}/send"), "invoice_not_found")
+    assert Invoice.unscoped.get(pk=b.draft.pk).status == "draft"
+
+
+def case_invoice_void(client, a, b):
+    response = client.post(f"{API}/invoices/{b.draft.pk}/void", {"reason": "x"}, format="json")
+    missing(response, "invoice_not_found")
+
+
+def case_payments(client, a, b):
+    assert [p["payment_id"] for p in listed(client, f"{API}/payments")] == [a.payment.pk]
+    assert listed(client, f"{API}/payments", invoice_id=b.invoice.pk) == []
+    body = {"invoice_id": b.invoice.pk, "amount": "1.00"}
+    missing(client.post(f"{API}/payments", body, format="json"), "invoice_not_found")
+    assert Payment.unscoped.filter(invoice=b.invoice).count() == 1
+
+
+def case_payment(client, a, b):
+    missing(client.get(f"{API}/payments/{b.payment.pk}"), "payment_not_found")
+
+
+def case_payment_reverse(client, a, b):
+    path = f"{API}/payments/{b.payment.pk}/reverse"
+    missing(client.post(path, {"reason": "x"}, format="json"), "payment_not_found")
+    assert Payment.unscoped.get(pk=b.payment.pk).reversed_at is None
+
+
+def case_statement(client, a, b):
+    query = "?from=2026-01-01&to=2026-12-31"
+    base = f"{API}/reports/customers"
+    missing(client.get(f"{base}/{b.customer.pk}/statement{query}"), "customer_not_found")
+    mine = client.get(f"{base}/{a.customer.pk}/statement{query}")
+    assert clean(mine) and mine.json()["total"] == "200.00"  # the invoice and the draft
+
+
+def case_users(client, a, b):
+    users = listed(client, f"{API}/users")
+    assert b.member.pk not in {u["id"] for u in users}
+    assert a.member.pk in {u["id"] for u in users}
+
+
+def case_user(client, a, b):
+    missing(client.get(f"{API}/users/{b.member.pk}"), "user_not_found")
+    missing(
+        client.patch(f"{API}/users/{b.member.pk}", {"role": "admin"}, format="json"),
+        "user_not_found",
+    )
+
+
+def case_companies(client, a, b):
+    companies = listed(client, f"{API}/companies")
+    assert [(c["slug"], c["is_current"]) for c in companies] == [(a.company.slug, True)]
+
+
+def case_company(client, a, b):
+    assert (
+        clean(client.get(f"{API}/company"))
+        and client.get(f"{API}/company").json()["slug"] == a.company.slug
+    )
+
+
+def case_memberships(client, a, b):
+    # Adding B's clerk to A makes them a member of A (their B membership is untouched).
+    body = {"user": b.member.username, "role": "staff"}
+    assert client.post(f"{API}/memberships", body, format="json").status_code == 201
+    again = client.post(f"{API}/memberships", body, format="json")
+    assert again.json()["details"]["reason"] == "already_a_member"
+
+
+def case_switch(client, a, b):
+    refused = client.post(f"{API}/auth/switch", {"company": b.company.slug}, format="json")
+    assert refused.status_code == 403
+    assert refused.json()["details"]["reason"] == "not_a_member"
+
+
+def case_not_tenant_data(client, a, b):
+    """Sign-in, tokens, the caller's own account and sessions: no company's rows."""
+
+
+API_CASES = {
+    "api/v1/customers": case_customers,
+    "api/v1/customers/<pk>": case_customer,
+    "api/v1/properties": case_properties,
+    "api/v1/properties/<pk>": case_property,
+    "api/v1/invoices": case_invoices,
+    "api/v1/invoices/<pk>": case_invoice,
+    "api/v1/invoices/<pk>/send": case_invoice_send,
+    "api/v1/invoices/<pk>/void": case_invoice_void,
+    "api/v1/payments": case_payments,
+    "api/v1/payments/<pk>": case_payment,
+    "api/v1/payments/<pk>/reverse": case_payment_reverse,
+    "api/v1/reports/customers/<pk>/statement": case_statement,
+    "api/v1/users": case_users,
+    "api/v1/users/<pk>": case_user,
+    "api/v1/companies": case_companies,
+    "api/v1/company": case_company,
+    "api/v1/memberships": case_memberships,
+    "api/v1/auth/switch": case_switch,
+    **{
+        f"api/v1/{route}": case_not_tenant_data
+        for route in (
+            "auth/register",
+            "auth/token",
+            "auth/refresh",
+            "auth/logout",
+            "auth/logout-all",
+            "auth/me",
+            "auth/password",
+            "auth/sessions",
+            "auth/sessions/<pk>",
+        )
+    },
+}
+
+
+def test_every_api_route_has_a_tenancy_case():
+    assert api_routes() == set(API_CASES)
+
+
+@pytest.mark.parametrize("route", sorted(API_CASES))
+def test_company_a_sees_nothing_of_company_b(route, two, admin_user):
+    a, b = two
+    API_CASES[normalise(route)](client_for(admin_user), a, b)
+
+
+def test_an_x_tenant_id_of_another_company_is_403(two, admin_user):
+    _a, b = two
+    client = client_for(admin_user)
+    response = client.get(f"{API}/customers", HTTP_X_TENANT_ID=b.company.slug)
+    assert response.status_code == 403
+    assert response.json()["details"]["reason"] == "tenant_mismatch"
+    assert "'bravo' is not the company of this token ('main')" in response.json()["message"]
+    assert client.get(f"{API}/customers", HTTP_X_TENANT_ID="MAIN").status_code == 200
+
+
+# --- the admin -------------------------------------------------------------------------------
+
+
+def admin_url(model, suffix: str = "") -> str:
+    return f"/admin/{model._meta.app_label}/{model._meta.model_name}/{suffix}"
+
+
+def b_row(model, a, b):
+    return {
+        Customer: b.customer,
+        Property: b.prop,
+        Invoice: b.draft,
+        Payment: b.payment,
+    }.get(model)
+
+
+# Models whose admin lists no company's rows: sign-in sessions are the signed-in people's,
+# groups are the roles.
+NOT_TENANT_ADMINS = {"accounts.authsession", "auth.group"}
+
+
+def test_every_admin_has_a_tenancy_case():
+    registered = {model._meta.label_lower for model in admin.site._registry}
+    covered = {"customers.customer", "customers.property", "billing.invoice", "billing.payment"}
+    assert registered == covered | {"accounts.user"} | NOT_TENANT_ADMINS
+
+
+@pytest.mark.parametrize("model", [Customer, Property, Invoice, Payment], ids=str)
+def test_admin_pages_of_company_a_show_nothing_of_company_b(model, two, admin_user):
+    a, b = two
+    web = web_client_for(admin_user)
+    changelist = web.get(admin_url(model))
+    assert changelist.status_code == 200
+    clean(changelist)
+    assert changelist.context["cl"].result_count == (2 if model is Invoice else 1)
+    # (The page repeats the term searched for; the result is what counts.)
+    assert web.get(admin_url(model), {"q": MARK}).context["cl"].result_count == 0
+    # B's row is a missing one: the change page sends back with Django's "doesn't exist".
+    other = b_row(model, a, b)
+    response = web.get(admin_url(model, f"{other.pk}/change/"), follow=True)
+    assert "doesn\u2019t exist" in response.content.decode()
+    # The export of a selection that names B's row exports A's rows only.
+    if "export_csv" not in (admin.site._registry[model].actions or ()):
+        return
+    mine = {Customer: a.customer, Property: a.prop, Invoice: a.draft, Payment: a.payment}[model]
+    export = web.post(
+        admin_url(model),
+        {"action": "export_csv", "_selected_action": [mine.pk, other.pk]},
+    )
+    assert export.status_code == 200
+    assert MARK not in b"".join(export.streaming_content).decode()
+
+
+@pytest.mark.parametrize(
+    ("model", "field"), [(Property, "customer"), (Invoice, "customer"), (Invoice, "property")]
+)
+def test_autocompletes_offer_company_a_only(model, field, two, admin_user):
+    web = web_client_for(admin_user)
+    query = {
+        "app_label": model._meta.app_label,
+        "model_name": model._meta.model_name,
+        "field_name": field,
+        "term": "",
+    }
+    response = web.get("/admin/autocomplete/", query)
+    assert response.status_code == 200
+    clean(response)
+    assert len(response.json()["results"]) == 1
+
+
+def test_admin_users_dashboard_and_statement_are_company_a_only(two, admin_user):
+    _a, b = two
+    web = web_client_for(admin_user)
+    users = web.get(admin_url(admin_user.__class__))
+    assert b.member.username not in users.content.decode()
+    office = web.get("/admin/").context["office"]
+    # A's sent invoice (100.00, 10.00 paid) alone: B's equal one is not counted.
+    assert (office.open_count, office.open_balance) == (1, Decimal("90.00"))
+    statement = web.get(
+        f"/admin/billing/invoice/statement/{b.customer.pk}/",
+        {"from": "2026-01-01", "to": "2026-12-31"},
+    )
+    assert statement.status_code == 404
+    assert MARK not in statement.content.decode()
+
+
+def test_a_new_invoice_form_offers_company_a_customers_only(two, admin_user):
+    _a, _b = two
+    form = web_client_for(admin_user).get(admin_url(Invoice, "add/"))
+    assert MARK not in form.content.decode()
