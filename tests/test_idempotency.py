@@ -21,6 +21,7 @@ from django.urls import URLResolver, get_resolver, resolve
 from django.utils import timezone
 
 from accounts.models import Role
+from accounts.services import user_update
 from accounts.tests.factories import UserFactory
 from billing import selectors
 from billing.models import Invoice, InvoiceNumberCounter, InvoiceTally, Payment
@@ -214,6 +215,15 @@ class TestBranches:
         error(pay(anonymous, invoice.pk, key=""), 401, "not_authenticated")
         assert not IdempotencyRecord.objects.exists()
 
+    def test_a_replay_is_checked_like_any_request_first(self, admin_user, invoice):
+        """Who lost the permission gets 403, not the answer kept for them."""
+        clerk = UserFactory(username="clerk2", email="c2@example.com", role=Role.ADMIN)
+        client = client_for(clerk)
+        assert pay(client, invoice.pk).status_code == 201
+        user_update(Ctx.for_user(admin_user), user=clerk, data={"role": Role.STAFF})
+        error(pay(client, invoice.pk), 403, "permission_denied")
+        assert Payment.objects.count() == 1
+
     def test_the_key_path_is_one_insert_and_one_update(self, admin_client_api, invoice):
         def statements(key):
             with CaptureQueriesContext(connection) as queries:
@@ -230,7 +240,7 @@ class TestBranches:
 @pytest.mark.django_db
 @pytest.mark.urls("ektor.tests.urls")
 def test_a_server_error_releases_the_claim_so_a_retry_runs(admin_client_api):
-    test_urls.FlakyView.failures_left = 1
+    test_urls.FlakyView.failures_left, test_urls.FlakyView.runs = 1, 0
     url = "/api/v1/test/flaky"
     first = admin_client_api.post(url, {"n": 1}, format="json", headers={"Idempotency-Key": "f"})
     assert first.status_code == 500

@@ -57,11 +57,9 @@ class Claim:
     record_id: int
 
 
-def key_of(request) -> str | None:
-    """The request's key, checked; None when it sent none."""
-    key = request.META.get(META_KEY)
-    if key is None:
-        return None
+def key_of(request) -> str:
+    """The request's key (the caller checked that it sent one), or the 400 for a malformed one."""
+    key = request.META[META_KEY]
     if not 1 <= len(key) <= MAX_LENGTH or not all(" " <= char <= "~" for char in key):
         raise ApplicationError(
             _KEY_MESSAGE, reason=ApiErrorCode.INVALID_IDEMPOTENCY_KEY, status=400
