@@ -24,7 +24,7 @@ from accounts.models import Role
 from accounts.services import user_update
 from accounts.tests.factories import UserFactory
 from billing import selectors
-from billing.models import Invoice, InvoiceNumberCounter, InvoiceTally, Payment
+from billing.models import Invoice, InvoiceNumberCounter, Payment, ReceivablesByDueDate
 from billing.tests.conftest import make_invoice
 from conftest import client_for
 from core.context import Ctx
@@ -58,7 +58,11 @@ def billing_state(invoice) -> tuple:
     return (
         list(Payment.objects.order_by("pk").values_list("pk", "amount")),
         (row.status, row.amount_paid, row.balance_due),
-        list(InvoiceTally.objects.order_by("pk").values_list("invoice_count", "total", "paid")),
+        list(
+            ReceivablesByDueDate.objects.order_by("pk").values_list(
+                "invoice_count", "total", "paid"
+            )
+        ),
         list(InvoiceNumberCounter.objects.values_list("year", "last_number")),
     )
 
