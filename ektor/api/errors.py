@@ -49,6 +49,7 @@ class ApiErrorCode(ReasonCode):
     RATE_LIMITED = "rate_limited"
     DATABASE_UNAVAILABLE = "database_unavailable"
     CACHE_UNAVAILABLE = "cache_unavailable"
+    STORAGE_UNAVAILABLE = "storage_unavailable"
 
 
 class RequestValidationError(Exception):
