@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile, File
@@ -36,12 +37,6 @@ def _storage() -> Storage:
     return storages["default"]
 
 
-def _lifetime() -> int:
-    from django.conf import settings
-
-    return int(settings.FILE_URL_SECONDS)
-
-
 def _signed(name: str, expires: int) -> str:
     # The name and the moment it stops working, as one value: neither can be changed alone.
     return f"{name}\n{expires}"
@@ -54,8 +49,8 @@ class LocalStorage(FileSystemStorage):
     def url(self, name: str | None, *, expire: int | None = None) -> str:
         if name is None:
             raise ValueError("a file needs a name to have a link")
-        expires = int(time.time()) + (_lifetime() if expire is None else expire)
-        signature = signing.Signer(salt=_SALT).sign(_signed(name, expires)).rsplit(":", 1)[1]
+        expires = int(time.time()) + (settings.FILE_URL_SECONDS if expire is None else expire)
+        signature = signing.Signer(salt=_SALT).signature(_signed(name, expires))
         query = urlencode({"expires": expires, "signature": signature})
         return f"{reverse('file', kwargs={'file': name})}?{query}"
 
@@ -96,7 +91,11 @@ def local_file(name: str, *, expires: str, signature: str) -> LocalFile:
     """
     not_found = NotFound("File", reason=FileErrorCode.FILE_NOT_FOUND)
     storage = _storage()
-    if not isinstance(storage, LocalStorage) or not expires.isascii() or not expires.isdigit():
+    if (
+        not isinstance(storage, LocalStorage)
+        or not (expires.isascii() and expires.isdigit())
+        or len(expires) > 12  # a Unix time; int() of thousands of digits is refused anyway
+    ):
         raise not_found
     try:
         signing.Signer(salt=_SALT).unsign(f"{_signed(name, int(expires))}:{signature}")
@@ -110,12 +109,9 @@ def local_file(name: str, *, expires: str, signature: str) -> LocalFile:
             status=403,
         )
     try:
-        path = storage.path(name)  # joined safely: a name leading out of the folder raises
-    except (SuspiciousFileOperation, ValueError):  # ValueError: a NUL in the name
-        raise not_found from None
-    try:
-        file = open(path, "rb")  # noqa: SIM115 (the response streams and closes it)
-    except OSError:
+        # Joined safely: a name leading out of the folder raises SuspiciousFileOperation.
+        file = open(storage.path(name), "rb")  # noqa: SIM115 (the response closes it)
+    except (SuspiciousFileOperation, OSError, ValueError):  # ValueError: a NUL in the name
         raise not_found from None
     if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):  # a directory is never listed
         file.close()

@@ -294,6 +294,7 @@ def test_a_local_link_cannot_be_altered():
         {"expires": link["expires"]},
         {},
         {**link, "expires": "\uff11\uff12\uff13"},  # not ASCII digits
+        {**link, "expires": "9" * 5000},
     ]
     for params in altered:
         response = Client().get(f"{path}?{urlencode(params)}")
@@ -306,7 +307,9 @@ def test_a_local_link_cannot_be_altered():
     )
 
 
-@pytest.mark.parametrize("name", ["../outside.txt", "photos/../../outside.txt", "/etc/hostname"])
+@pytest.mark.parametrize(
+    "name", ["../outside.txt", "photos/../../outside.txt", "/etc/hostname", "nul\x00.txt"]
+)
 def test_a_link_never_leads_out_of_the_folder(name, _media_root):
     (_media_root.parent / "outside.txt").write_bytes(b"secret")
     # Even a link signed with our key for such a name (none is ever made) opens nothing.
