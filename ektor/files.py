@@ -121,11 +121,18 @@ def local_file(name: str, *, expires: str, signature: str) -> LocalFile:
 
 def bucket_origin() -> str | None:
     """The origin the bucket's links point to (`https://bucket.s3.eu-west-1.amazonaws.com`),
-    or None with the local folder. Computed from a link (no request is made), so it follows
-    the endpoint and addressing style the storage really uses."""
+    or None with the local folder. Built as a link is (no request is made), so it follows the
+    endpoint and addressing style the storage really uses; unsigned, so it needs no
+    credentials when the process starts."""
     if not uses_bucket():
         return None
-    parts = urlsplit(_storage().url("origin-probe"))
+    storage = _storage()
+    client = storage.unsigned_connection.meta.client  # type: ignore[attr-defined]
+    url = client.generate_presigned_url(
+        "get_object",
+        Params={"Bucket": storage.bucket_name, "Key": "origin-probe"},  # type: ignore[attr-defined]
+    )
+    parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
 

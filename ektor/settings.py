@@ -209,6 +209,9 @@ def s3_storage(
 # (ektor/files.py); no URL serves the folder itself.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
 FILE_URL_SECONDS = env_int("FILE_URL_SECONDS", 300)
+if not 1 <= FILE_URL_SECONDS <= 604800:
+    # S3 signs links for at most 7 days; a link of 0 seconds would never work.
+    raise ConfigurationError("FILE_URL_SECONDS must be between 1 and 604800 (7 days).")
 if MEDIA_ROOT.resolve().is_relative_to(STATIC_ROOT.resolve()):
     # whitenoise serves everything under STATIC_ROOT to anyone.
     raise ConfigurationError("MEDIA_ROOT must not be inside STATIC_ROOT: files would be public.")

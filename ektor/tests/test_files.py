@@ -210,6 +210,16 @@ def test_pages_may_show_the_bucket_images_and_nothing_else_from_it(s3_storage, s
     assert csp_of("/api/v1/customers") == "default-src 'none'; frame-ancestors 'none'"
 
 
+def test_the_bucket_origin_needs_no_credentials(s3_storage, s3_server, settings, monkeypatch):
+    # With an instance role the keys are found later; starting the app must not need them.
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    default = settings.STORAGES["default"]
+    options = {**default["OPTIONS"], "access_key": None, "secret_key": None}
+    settings.STORAGES = {**settings.STORAGES, "default": {**default, "OPTIONS": options}}
+
+    assert bucket_origin() == s3_server
+
+
 def test_without_a_bucket_the_policy_is_unchanged(settings):
     assert bucket_origin() is None
     assert csp_of("/admin/") == settings.CONTENT_SECURITY_POLICY
@@ -452,3 +462,11 @@ print(json.dumps({
 def test_the_default_storage_is_the_runs_folder(_media_root):
     assert isinstance(storages["default"], LocalStorage)
     assert storages["default"].location == str(_media_root)
+
+
+@pytest.mark.parametrize("seconds", ["0", "604801"])
+def test_the_link_lifetime_is_checked_at_start(seconds):
+    result = run_django("import django; django.setup()", DEBUG="true", FILE_URL_SECONDS=seconds)
+
+    assert result.returncode != 0
+    assert "FILE_URL_SECONDS must be between 1 and 604800 (7 days)." in result.stderr
