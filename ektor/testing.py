@@ -2,6 +2,7 @@
 fresh interpreter with exactly a given configuration (for settings that apply at start-up)."""
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -20,6 +21,13 @@ PRODUCTION_ENV = {
     "SECURE_SSL_REDIRECT": "false",
     "ALLOWED_HOSTS": "testserver",
 }
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (for a server a test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def clean_env(**env_overrides: str) -> dict[str, str]:

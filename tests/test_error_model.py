@@ -13,6 +13,7 @@ import accounts.error_codes
 import billing.error_codes
 import customers.error_codes
 import ektor.api.errors
+import ektor.files
 from billing import services
 from billing.tests.factories import InvoiceFactory
 from core.errors import (
@@ -32,6 +33,7 @@ ENUMS = (
     customers.error_codes.CustomerErrorCode,
     billing.error_codes.BillingErrorCode,
     ektor.api.errors.ApiErrorCode,
+    ektor.files.FileErrorCode,
 )
 
 

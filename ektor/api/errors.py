@@ -54,6 +54,7 @@ class ApiErrorCode(ReasonCode):
     INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     IDEMPOTENCY_KEY_IN_PROGRESS = "idempotency_key_in_progress"
+    STORAGE_UNAVAILABLE = "storage_unavailable"
 
 
 class RequestValidationError(Exception):

@@ -78,6 +78,7 @@ def test_path_ids_are_named_as_errors_report_them(doc):
         "payment_id",
         "user_id",
         "session_id",
+        "file",  # a stored file's name; a bad link is `file_not_found`
     }
     assert "/api/v1/invoices/{invoice_id}/send" in doc["paths"]
     send = by_id(doc, "invoices_send")["parameters"][0]
