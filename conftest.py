@@ -114,3 +114,27 @@ def admin_web(admin_user) -> Client:
 @pytest.fixture
 def staff_web(staff_user) -> Client:
     return web_client_for(staff_user)
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1, and Django's SMTP backend
+    pointed at it; `smtp_server.messages` holds what arrived (email.message.EmailMessage)."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    from ektor.testing import SmtpServer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = SmtpServer(host="127.0.0.1", port=port)
+    controller = Controller(server, hostname=server.host, port=server.port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = server.host, server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield server
+    controller.stop()

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,3 +94,47 @@ def run_at_once(*calls: Callable[[], Any]) -> list[Any]:
     for thread in threads:
         thread.join()
     return results
+
+
+def run_tasks() -> None:
+    """Run every task that is ready, in this process, with the worker `manage.py db_worker`
+    runs (without its signal handlers), then return. Tasks scheduled later stay queued."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="pytest",
+        excluded_queue_names=[],
+    ).run()
+
+
+@dataclass
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1, keeping what arrives."""
+
+    host: str
+    port: int
+    messages: list[Any] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{self.host}:{self.port}"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        from email import message_from_bytes, policy
+
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int, timeout: float = 30) -> list[Any]:
+        """The messages, once `count` have arrived (they arrive on the server's thread)."""
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.messages
