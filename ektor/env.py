@@ -77,7 +77,9 @@ def email_settings(url: str) -> dict[str, object]:
             "EMAIL_TIMEOUT": 10,
         }
     parts = urlsplit(url)
-    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+    if parts.scheme in {"smtp", "smtps"} and not parts.hostname:
+        raise ConfigurationError("EMAIL_URL names no host: smtp://user:password@host:port/")
+    if parts.scheme not in {"smtp", "smtps"}:
         raise ConfigurationError(
             "EMAIL_URL must be empty (print messages), console: or "
             f"smtp://user:password@host:port/?tls=true, got scheme {parts.scheme!r}"
