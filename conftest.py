@@ -120,16 +120,11 @@ def staff_web(staff_user) -> Client:
 def smtp_server(settings):
     """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1, and Django's SMTP backend
     pointed at it; `smtp_server.messages` holds what arrived (email.message.EmailMessage)."""
-    import socket
-
     from aiosmtpd.controller import Controller
 
-    from ektor.testing import SmtpServer
+    from ektor.testing import SmtpServer, free_port
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = SmtpServer(host="127.0.0.1", port=port)
+    server = SmtpServer(host="127.0.0.1", port=free_port())
     controller = Controller(server, hostname=server.host, port=server.port)
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

@@ -2,6 +2,7 @@
 fresh interpreter with exactly a given configuration (for settings that apply at start-up)."""
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -24,9 +25,10 @@ PRODUCTION_ENV = {
 
 
 def clean_env(**env_overrides: str) -> dict[str, str]:
-    """An environment with nothing of ours in it but `env_overrides` (and no .env file)."""
+    """An environment with nothing of ours in it but `env_overrides` (and no .env file, unless
+    they name one in ENV_FILE)."""
     env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", str(ROOT))}
-    env.update(ENV_FILE=os.devnull, **env_overrides)
+    env.update({"ENV_FILE": os.devnull, **env_overrides})
     return env
 
 
@@ -94,6 +96,12 @@ def run_at_once(*calls: Callable[[], Any]) -> list[Any]:
     for thread in threads:
         thread.join()
     return results
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def run_tasks() -> None:
