@@ -105,11 +105,16 @@ def free_port() -> int:
 
 
 def run_tasks() -> None:
-    """Run every task that is ready, in this process, with the worker `manage.py db_worker`
-    runs (without its signal handlers), then return. Tasks scheduled later stay queued."""
-    from django_tasks_db.management.commands.db_worker import Worker
+    """Run every task that is ready, in this process and inside the test's transaction, as the
+    worker of `manage.py db_worker` runs each one (claim, run, record the result or the
+    failure), then return. Tasks scheduled for later stay queued.
 
-    Worker(
+    The worker's own loop also recycles database connections between tasks, which would close
+    the test's connection; a real worker process is tested in ektor/tests/test_tasks.py."""
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    worker = Worker(
         queue_names=["*"],
         interval=0,
         batch=True,
@@ -118,7 +123,10 @@ def run_tasks() -> None:
         max_tasks=None,
         worker_id="pytest",
         excluded_queue_names=[],
-    ).run()
+    )
+    while (ready := DBTaskResult.objects.ready().first()) is not None:
+        ready.claim(worker.worker_id)
+        worker.run_task(ready)
 
 
 @dataclass
