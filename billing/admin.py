@@ -451,13 +451,20 @@ class InvoiceAdmin(OfficeAdmin):
     @admin.action(description="Send selected invoices", permissions=["change"])
     def send_selected(self, request, queryset):
         ctx = request_ctx(request)
-        run_on_each(
-            self,
-            request,
-            queryset,
-            "Sent",
-            lambda invoice: services.invoice_send(ctx, invoice=invoice),
-        )
+        not_emailed = []
+
+        def send(invoice: Invoice) -> None:
+            sent = services.invoice_send(ctx, invoice=invoice)
+            if services.invoice_email_recipient(ctx, invoice=sent) is None:
+                not_emailed.append(str(sent))
+
+        run_on_each(self, request, queryset, "Sent", send)
+        if not_emailed:
+            self.message_user(
+                request,
+                f"No email address, so no email sent for: {', '.join(not_emailed)}.",
+                messages.WARNING,
+            )
 
     @admin.action(description="Void selected invoices", permissions=["change"])
     def void_selected(self, request, queryset):

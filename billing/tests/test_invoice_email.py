@@ -104,6 +104,25 @@ def test_a_customer_without_an_email_gets_none_and_the_office_is_told(
     assert queued() == []
 
 
+def test_the_send_action_names_the_invoices_not_emailed(
+    admin_web, django_capture_on_commit_callbacks
+):
+    with_email, without = a_draft(), a_draft(email=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = admin_web.post(
+            "/admin/billing/invoice/",
+            {"action": "send_selected", "_selected_action": [with_email.pk, without.pk]},
+            follow=True,
+        )
+    without.refresh_from_db()
+    shown = [str(m) for m in page.context["messages"]]
+    assert shown == [
+        "Sent 2 invoices.",
+        f"No email address, so no email sent for: {without.number}.",
+    ]
+    assert [row.args_kwargs["args"] for row in queued()] == [[with_email.pk]]
+
+
 def test_a_send_that_rolls_back_queues_no_email(ctx, django_capture_on_commit_callbacks):
     draft = a_draft()
     with (
