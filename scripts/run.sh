@@ -19,7 +19,7 @@ echo "Background tasks: run by the worker (manage.py db_worker) beside the web s
 # Web server and task worker side by side, each in its own process group (with the reloader
 # child it starts): when either stops, or this script is stopped (Ctrl-C, SIGTERM), both stop.
 set -m
-$py manage.py db_worker &
+$py manage.py db_worker --queue-name="*" &
 worker=$!
 $py manage.py runserver "$addr" &
 web=$!
