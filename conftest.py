@@ -183,3 +183,22 @@ def s3_storage(s3_server, s3_bucket, settings):
         ),
     }
     return s3_bucket
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1, and Django's SMTP backend
+    pointed at it; `smtp_server.messages` holds what arrived (email.message.EmailMessage)."""
+    from aiosmtpd.controller import Controller
+
+    from ektor.testing import SmtpServer, free_port
+
+    server = SmtpServer(host="127.0.0.1", port=free_port())
+    controller = Controller(server, hostname=server.host, port=server.port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = server.host, server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield server
+    controller.stop()

@@ -32,11 +32,13 @@ from billing.models import (
     ReceivablesByDueDate,
     money_sum,
 )
+from billing.tasks import send_invoice_email
 from core.context import Ctx
 from core.errors import ApplicationError, Conflict, FieldError, InvalidInput, NotFound, refusal
 from customers.error_codes import CustomerErrorCode
 from customers.models import Customer, Property
 from ektor.services import conflict_on_integrity, require_fields
+from ektor.tasks import enqueue_on_commit
 
 CENT = Decimal("0.01")
 _DUPLICATE = (
@@ -433,7 +435,8 @@ def can_invoice_send(ctx: Ctx, *, invoice: Invoice) -> ApplicationError | None:
 
 @transaction.atomic
 def invoice_send(ctx: Ctx, *, invoice: Invoice) -> Invoice:
-    """Draft -> sent, assigning the next number of the issued date's year."""
+    """Draft -> sent, assigning the next number of the issued date's year; the customer gets
+    the invoice by email once the transaction commits (when they have an address)."""
     invoice = _locked_invoice(invoice.pk)
     _check_send(invoice)
     before = _receivables_share(invoice)
@@ -441,7 +444,14 @@ def invoice_send(ctx: Ctx, *, invoice: Invoice) -> Invoice:
     fields += _settle_if_nothing_owed(invoice)
     invoice.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
     _receivables_change(before=before, after=_receivables_share(invoice))
+    if invoice_email_recipient(ctx, invoice=invoice):
+        enqueue_on_commit(send_invoice_email, invoice.pk)
     return invoice
+
+
+def invoice_email_recipient(ctx: Ctx, *, invoice: Invoice) -> str | None:
+    """Where a sent invoice's email goes: its customer's address (None: no email is sent)."""
+    return invoice.customer.email or None
 
 
 def _check_void(invoice: Invoice) -> None:

@@ -4,7 +4,6 @@ changelist that stays fast on big tables, and the "Export selected to CSV" actio
 import csv
 import datetime
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin, messages
@@ -20,25 +19,6 @@ from core.context import Ctx
 from core.errors import ApplicationError
 from ektor.api.counts import total_count
 from ektor.ctx import request_ctx
-
-DATE_FORMAT = "%b %-d, %Y"  # Jan 18, 2026
-
-
-def money(value: Decimal | None) -> str:
-    """$1,234.50 for people (the CSV export and the API keep plain decimals)."""
-    if value is None:
-        return "-"
-    sign = "-" if value < 0 else ""
-    return f"{sign}${abs(value):,.2f}"
-
-
-def day(value: datetime.date | datetime.datetime | None) -> str:
-    """Jan 18, 2026; a moment is shown as the local day it happened on."""
-    if value is None:
-        return "-"
-    if isinstance(value, datetime.datetime):
-        value = timezone.localtime(value).date()
-    return value.strftime(DATE_FORMAT)
 
 
 class CachedCountPaginator(Paginator):

@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from dotenv import load_dotenv
 
-from ektor.env import ConfigurationError, env_bool, env_int, env_list, env_str
+from ektor.env import ConfigurationError, email_settings, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 load_dotenv(os.environ.get("ENV_FILE") or BASE_DIR / ".env", override=False)
@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    "django_tasks",
+    # Before ektor: ektor/admin.py replaces its admin page with ours.
+    "ektor.apps.TaskResultsConfig",
     "ektor",
     "customers",
     "billing",
@@ -153,6 +156,24 @@ else:
             "LOCATION": "ektor_cache",
         }
     }
+
+# Background tasks (ektor/tasks.py): stored in the database, run by `manage.py db_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Email (ektor/email.py): EMAIL_URL empty prints messages (development); smtp://... sends.
+_email = email_settings(env_str("EMAIL_URL"))
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"]
+EMAIL_PORT = _email["EMAIL_PORT"]
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"]
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"]
+EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
+EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
+EMAIL_TIMEOUT = _email["EMAIL_TIMEOUT"]
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "office@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_FROM_NAME = env_str("EMAIL_FROM_NAME", "Ektor back office")
+EMAIL_REPLY_TO = env_str("EMAIL_REPLY_TO")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")

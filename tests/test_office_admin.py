@@ -18,10 +18,11 @@ from accounts.tests.factories import UserFactory
 from billing import services as billing
 from billing.admin import statement_url
 from billing.models import Invoice
+from billing.tasks import send_invoice_email
 from billing.tests.conftest import make_invoice
 from core.context import Ctx
 from customers.tests.factories import CustomerFactory, PropertyFactory
-from ektor import admin_tools
+from ektor import text
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +39,7 @@ def fill(rows: int) -> None:
         invoice = make_invoice(prop=prop, issued=days_ago(40 + n))
         billing.payment_record(Ctx.system(), invoice_id=invoice.pk, amount=Decimal("10.00"))
         session_start(Ctx.system(), user=UserFactory())
+        send_invoice_email.enqueue(invoice.pk)
 
 
 # --- the index ----------------------------------------------------------------------------
@@ -82,6 +84,7 @@ CHANGELISTS = {
     "/admin/billing/payment/": 8,  # + the page's invoices and their customers, by id
     "/admin/accounts/user/": 6,
     "/admin/accounts/authsession/": 7,
+    "/admin/django_tasks_database/dbtaskresult/": 8,
 }
 # The role groups are set by migrations; neither role has permissions on them, so only a
 # superuser reaches their page.
@@ -156,6 +159,7 @@ def one_of_each() -> dict:
     payment = billing.payment_record(Ctx.system(), invoice_id=invoice.pk, amount=Decimal("10.00"))
     user = UserFactory()
     session_start(Ctx.system(), user=user)
+    background = send_invoice_email.enqueue(invoice.pk)
     return {
         "/admin/customers/customer/": prop.customer,
         "/admin/customers/property/": prop,
@@ -163,10 +167,12 @@ def one_of_each() -> dict:
         "/admin/billing/payment/": payment,
         "/admin/accounts/user/": user,
         "/admin/accounts/authsession/": user.auth_sessions.get(),
+        TASKS: background.db_result,
     }
 
 
-ADMIN_ONLY = ("/admin/accounts/user/", "/admin/accounts/authsession/")
+TASKS = "/admin/django_tasks_database/dbtaskresult/"
+ADMIN_ONLY = ("/admin/accounts/user/", "/admin/accounts/authsession/", TASKS)
 
 
 def test_staff_read_every_model_admin_but_cannot_write(staff_web):
@@ -209,6 +215,7 @@ WRITE_ACTIONS = {
     "/admin/billing/payment/": {"export_csv", "reverse_selected"},
     "/admin/accounts/user/": {"delete_selected"},
     "/admin/accounts/authsession/": {"end_sessions"},
+    TASKS: set(),  # the tasks' results are read-only, for admins too
 }
 
 
@@ -216,7 +223,7 @@ def test_admins_get_the_buttons_and_actions(admin_web):
     for url in one_of_each():
         changelist = admin_web.get(url)
         assert actions_offered(changelist) == WRITE_ACTIONS[url], url
-        add_allowed = url != "/admin/accounts/authsession/"
+        add_allowed = url not in ("/admin/accounts/authsession/", TASKS)
         assert changelist.context["has_add_permission"] is add_allowed, url
         assert admin_web.get(f"{url}add/").status_code == (200 if add_allowed else 403), url
 
@@ -350,7 +357,7 @@ def test_money_and_dates_for_people(staff_web):
     invoice = make_invoice(total="1234.50", issued="2026-01-11")
     content = staff_web.get("/admin/billing/invoice/").content.decode()
     assert "$1,234.50" in content and "Jan 18, 2026" in content and "Jan 11, 2026" in content
-    assert admin_tools.money(Decimal("-5.00")) == "-$5.00" and invoice.total == Decimal("1234.50")
+    assert text.money(Decimal("-5.00")) == "-$5.00" and invoice.total == Decimal("1234.50")
 
 
 def test_export_neutralises_spreadsheet_formulas(admin_web):
@@ -403,7 +410,7 @@ def test_pages_reached_from_a_changelist_lead_back_to_it(admin_web):
 def test_the_index_lists_the_business_before_accounts(admin_web):
     response = admin_web.get("/admin/")
     labels = [app["app_label"] for app in response.context["app_list"]]
-    assert labels == ["customers", "billing", "accounts", "auth"]
+    assert labels == ["customers", "billing", "accounts", "auth", "django_tasks_database"]
     # The navigation sidebar of every page has the same order.
     sidebar = admin_web.get("/admin/billing/invoice/").context["available_apps"]
     assert [app["app_label"] for app in sidebar] == labels

@@ -24,6 +24,8 @@ def test_the_apps_declare_what_is_counted_and_who_gets_defaults():
     assert role_apps() == {
         "auth": ("admin",),
         "accounts": ("admin",),
+        # The background tasks' results (ektor.apps.TaskResultsConfig), read-only in the admin.
+        "django_tasks_database": ("admin",),
         "customers": ("admin", "staff"),
         "billing": ("admin", "staff"),
     }
