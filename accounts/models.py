@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from audit.models import Audited
 from core.context import Ctx
 
 
@@ -32,7 +33,7 @@ class EktorUserManager(UserManager):
         return user
 
 
-class User(AbstractUser):
+class User(Audited, AbstractUser):
     """A person who signs in to the API or the admin; `role` decides what they may do."""
 
     email = models.EmailField("email address", max_length=254, unique=True)
@@ -41,6 +42,8 @@ class User(AbstractUser):
     objects = EktorUserManager()
 
     REQUIRED_FIELDS = ["email"]
+    # When they last signed in is not a change of the user (sign-ins are events of their own).
+    audit_exclude = ("last_login",)
 
     class Meta:
         ordering = ["-id"]

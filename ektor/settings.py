@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "corsheaders",
     "ektor",
+    "audit",
     "customers",
     "billing",
     # Above the domain apps: their cross-app admin links (office/admin.py).
@@ -265,6 +266,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "invoices"},
         {"name": "payments"},
         {"name": "reports", "description": "Customer statements"},
+        {"name": "audit_events", "description": "Who changed what and when (admins; read only)"},
     ],
 }
 

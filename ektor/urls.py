@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("customers.api.urls")),
     path("", include("billing.api.urls")),
+    path("", include("audit.api.urls")),
 ]
 
 
