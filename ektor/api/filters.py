@@ -144,6 +144,18 @@ class StrictBooleanFilter(filters.Filter):
     field_class = StrictBooleanFormField
 
 
+class TextFilter(filters.CharFilter):
+    """An exact text value of at most `max_length` characters (a longer one is a 422), so
+    declared in the OpenAPI document."""
+
+    def __init__(self, *args, max_length: int, help_text: str = "", **kwargs):
+        too_long = f"Ensure this field has no more than {max_length} characters."
+        kwargs.update(max_length=max_length, error_messages={"max_length": too_long})
+        super().__init__(*args, **kwargs)
+        schema = {"type": "string", "minLength": 1, "maxLength": max_length}
+        set_override(self, "field", {**schema, "description": help_text} if help_text else schema)
+
+
 class SearchFilter(filters.CharFilter):
     """Words to find (the selector `search(ctx, queryset, words)` decides how they match, with
     the request's ctx); `?q=` is no search."""
