@@ -95,6 +95,8 @@ class OfficeAdmin(admin.ModelAdmin):
     show_full_result_count = False
     object_history_template = "admin/audit_history.html"
     history_per_page = 100
+    # Who changed what is the admins' business, as in the API (GET /audit-events).
+    history_permission = "audit.view_auditevent"
     list_per_page = 50
     csv_columns: tuple[tuple[str, str | Callable[[Any], Any]], ...] = ()
 
@@ -158,7 +160,10 @@ class OfficeAdmin(admin.ModelAdmin):
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.has_view_or_change_permission(request, obj):
+        if not (
+            self.has_view_or_change_permission(request, obj)
+            and request.user.has_perm(self.history_permission)
+        ):
             raise PermissionDenied
         events = object_history(request_ctx(request), obj).select_related("actor_user")
         paginator = self.get_paginator(request, events, self.history_per_page)
@@ -179,6 +184,11 @@ class OfficeAdmin(admin.ModelAdmin):
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.object_history_template, context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The page's "History" link only for those who may read it.
+        context["has_history_permission"] = request.user.has_perm(self.history_permission)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.action(description="Export selected to CSV", permissions=["view"])
     def export_csv(self, request, queryset):

@@ -78,9 +78,14 @@ def test_history_of_a_missing_object_redirects(admin_web):
     assert response.status_code == 302
 
 
-def test_staff_read_an_objects_history_but_not_the_trail(staff_web):
+def test_the_history_is_for_those_who_may_read_the_trail(staff_web, admin_web):
     customer = CustomerFactory()
-    assert staff_web.get(f"{CUSTOMERS}{customer.pk}/history/").status_code == 200
+    change = f"{CUSTOMERS}{customer.pk}/change/"
+    assert 'class="historylink"' in admin_web.get(change).content.decode()
+    page = staff_web.get(change)
+    assert page.status_code == 200
+    assert 'class="historylink"' not in page.content.decode()
+    assert staff_web.get(f"{CUSTOMERS}{customer.pk}/history/").status_code == 403
     assert staff_web.get(EVENTS).status_code == 403
 
 
