@@ -178,3 +178,18 @@ def test_the_last_active_admin_cannot_be_deleted(admin_user, ctx):
         user_delete(ctx, user=admin_user)
     assert User.objects.filter(pk=admin_user.pk).exists()
     assert not AuditEvent.objects.filter(action="delete").exists()
+
+
+def test_createsuperuser_records_the_new_admin(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "Long-enough-pass-42")
+    call_command(
+        "createsuperuser", "--noinput", username="root", email="root@example.com", verbosity=0
+    )
+    root = User.objects.get(username="root")
+    event = AuditEvent.objects.get(object_type="user", object_id=root.pk)
+    assert (event.action, event.actor, event.actor_user_id) == (
+        "create",
+        "command:createsuperuser",
+        None,
+    )
+    assert event.changes["role"] == [None, "admin"]
