@@ -51,8 +51,14 @@ def _audited_fields(model: type[models.Model]) -> "list[models.Field[Any, Any]]"
 
 
 def snapshot(obj: models.Model) -> dict[str, Any]:
-    """The row's audited values as JSON, by column name (`customer_id`, not `customer`)."""
-    return {f.attname: json_value(f, getattr(obj, f.attname)) for f in _audited_fields(type(obj))}
+    """The row's audited values as JSON, by column name (`customer_id`, not `customer`).
+    Fields the instance was read without (`.only()`) are left out rather than read one by one."""
+    deferred = obj.get_deferred_fields()
+    return {
+        f.attname: json_value(f, getattr(obj, f.attname))
+        for f in _audited_fields(type(obj))
+        if f.attname not in deferred
+    }
 
 
 def loaded(obj: models.Model) -> dict[str, Any] | None:

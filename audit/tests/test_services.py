@@ -182,3 +182,10 @@ def test_object_types_name_one_model_each():
     names = [m._meta.model_name for m in apps.get_models() if issubclass(m, Audited)]
     assert len(names) == len(set(names))
     assert {"customer", "property", "invoice", "payment", "user"} <= set(names)
+
+
+def test_a_partly_read_row_is_not_read_again_field_by_field(ctx, django_assert_num_queries):
+    customer = customer_services.customer_create(ctx, first_name="Ana", last_name="Rivera")
+    partial = Customer.objects.only("first_name").get(pk=customer.pk)
+    with django_assert_num_queries(0):
+        assert snapshot(partial) == {"first_name": "Ana"}
