@@ -1,10 +1,12 @@
 import uuid
 
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from audit.models import Audited
+from audit.services import record_change
 from core.context import Ctx
 
 
@@ -18,7 +20,12 @@ class EktorUserManager(UserManager):
         # The role, not is_superuser, decides permissions: `createsuperuser` makes an admin,
         # who loses every admin right when demoted to staff.
         extra_fields.update(role=Role.ADMIN, is_staff=True, is_superuser=False)
-        return self._create_user(username, email, password, **extra_fields)
+        # Django's `createsuperuser` creates through here, not through accounts.services
+        # (whose user_create records its own event): the new admin is in the trail too.
+        with transaction.atomic():
+            user = self._create_user(username, email, password, **extra_fields)
+            record_change(Ctx.for_command("createsuperuser"), "create", user)
+        return user
 
     def get_by_natural_key(self, username):
         return self.get(username__iexact=username)
@@ -32,7 +39,7 @@ class EktorUserManager(UserManager):
         return user
 
 
-class User(AbstractUser):
+class User(Audited, AbstractUser):
     """A person who signs in to the API or the admin; `role` decides what they may do."""
 
     email = models.EmailField("email address", max_length=254, unique=True)
@@ -41,6 +48,8 @@ class User(AbstractUser):
     objects = EktorUserManager()
 
     REQUIRED_FIELDS = ["email"]
+    # When they last signed in is not a change of the user (sign-ins are events of their own).
+    audit_exclude = ("last_login",)
 
     class Meta:
         ordering = ["-id"]

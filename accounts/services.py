@@ -21,9 +21,10 @@ from accounts.error_codes import AccountErrorCode
 from accounts.models import AuthSession, Role, SessionKind, User
 from accounts.roles import group_name
 from accounts.tokens import new_refresh_jti, token_pair, token_session_id
-from core.context import Ctx
+from audit.services import record, record_change, record_many, recording_delete
+from core.context import ActorKind, Ctx
 from core.errors import ApplicationError, Conflict, FieldError, InvalidInput
-from ektor.services import apply_fields, conflict_on_integrity, require_fields
+from ektor.services import apply_fields, conflict_on_integrity, delete_protected, require_fields
 
 # Fields user_update may change (the API exposes role, is_active and email; the admin all).
 USER_UPDATABLE_FIELDS = ("username", "email", "first_name", "last_name", "role", "is_active")
@@ -146,6 +147,7 @@ def user_create(
         user: User = User.objects.create_user(
             username=username, email=email, password=password, role=role, is_active=is_active
         )
+    record_change(ctx, "create", user)
     return user
 
 
@@ -208,7 +210,21 @@ def user_update(ctx: Ctx, *, user: User, data: Mapping[str, Any]) -> User:
         stored.save(update_fields=apply_fields(stored, data))
     if role_changed:
         user_sync_role_group(ctx, user=stored)
+    record_change(ctx, "update", stored)
     return stored
+
+
+@transaction.atomic
+def user_delete(ctx: Ctx, *, user: User) -> None:
+    """Delete a user (the admin offers it; deactivating is the usual way out). The last active
+    admin stays (409), as with a demotion; a user who reversed payments is still named by them
+    (409 protected_by_references). Their audit events stay, naming them in `actor`."""
+    if user.role == Role.ADMIN and user.is_active and _lock_active_admins() == [user.pk]:
+        raise Conflict(
+            "The last active admin cannot be deleted", reason=AccountErrorCode.LAST_ADMIN
+        )
+    with recording_delete(ctx, user):
+        delete_protected(user)
 
 
 def user_authenticate(ctx: Ctx, *, login: str, password: str) -> User:
@@ -251,9 +267,19 @@ def session_start(
         refresh_jti=new_refresh_jti(),
     )
     User.objects.filter(pk=user.pk).update(last_login=now)
+    _record_sign_in(ctx, session)
     return token_pair(session)
 
 
+def _record_sign_in(ctx: Ctx, session: AuthSession) -> None:
+    # Whoever signs in acts, though the request came in anonymous.
+    if ctx.kind == ActorKind.ANONYMOUS:
+        ctx = Ctx.for_user(session.user, request_id=ctx.request_id)
+    changes = {"session": [None, str(session.pk)], "kind": [None, session.kind]}
+    record(ctx, "sign_in", session.user, changes)
+
+
+@transaction.atomic
 def admin_session_start(
     ctx: Ctx,
     *,
@@ -268,7 +294,7 @@ def admin_session_start(
     same end). No token is ever issued for it: its refresh_jti is random and never handed out.
     """
     now = timezone.now()
-    return AuthSession.objects.create(
+    session = AuthSession.objects.create(
         user=user,
         kind=SessionKind.ADMIN,
         browser_session_key=browser_session_key,
@@ -278,6 +304,8 @@ def admin_session_start(
         expires_at=now + timedelta(seconds=settings.SESSION_COOKIE_AGE),
         refresh_jti=new_refresh_jti(),
     )
+    _record_sign_in(ctx, session)
+    return session
 
 
 @transaction.atomic
@@ -314,7 +342,9 @@ def session_refresh(
             raise _unauthorized("Session has ended; sign in again", AccountErrorCode.SESSION_ENDED)
         reused = token.get("jti") != session.refresh_jti
         if reused:
-            _sessions_end(AuthSession.objects.filter(pk=session.pk), "refresh_token_reused", now)
+            _sessions_end(
+                ctx, AuthSession.objects.filter(pk=session.pk), "refresh_token_reused", now
+            )
         else:
             user = User.objects.only("is_active").get(pk=session.user_id)
             if not user.is_active:
@@ -335,16 +365,30 @@ def session_refresh(
     return token_pair(session)
 
 
-def _sessions_end(sessions: QuerySet[AuthSession], reason: str, now: datetime | None = None) -> int:
-    """End the open sessions among `sessions`; an admin session's browser session is deleted,
-    which signs that browser out at its next request."""
-    sessions = sessions.filter(ended_at__isnull=True)
-    browser_keys = list(
-        sessions.filter(kind=SessionKind.ADMIN)
-        .exclude(browser_session_key="")
-        .values_list("browser_session_key", flat=True)
+def _sessions_end(
+    ctx: Ctx, sessions: QuerySet[AuthSession], reason: str, now: datetime | None = None
+) -> int:
+    """End the open sessions among `sessions` (each a "sign_out" event of its user); an admin
+    session's browser session is deleted, which signs that browser out at its next request."""
+    found = list(
+        sessions.filter(ended_at__isnull=True).values_list(
+            "pk", "user_id", "kind", "browser_session_key"
+        )
     )
-    ended = sessions.update(ended_at=now or timezone.now(), end_reason=reason)
+    if not found:
+        return 0
+    browser_keys = [key for _, _, kind, key in found if kind == SessionKind.ADMIN and key]
+    ended = AuthSession.objects.filter(
+        pk__in=[pk for pk, *_ in found], ended_at__isnull=True
+    ).update(ended_at=now or timezone.now(), end_reason=reason)
+    record_many(
+        ctx,
+        "sign_out",
+        (
+            (("user", user_id), {"session": [str(pk), None], "end_reason": [None, reason]})
+            for pk, user_id, _, _ in found
+        ),
+    )
     if browser_keys:
         store = import_module(settings.SESSION_ENGINE).SessionStore
         for key in browser_keys:
@@ -354,13 +398,13 @@ def _sessions_end(sessions: QuerySet[AuthSession], reason: str, now: datetime | 
 
 @transaction.atomic
 def session_end(ctx: Ctx, *, session: AuthSession, reason: str = "logout") -> None:
-    _sessions_end(AuthSession.objects.filter(pk=session.pk), reason)
+    _sessions_end(ctx, AuthSession.objects.filter(pk=session.pk), reason)
 
 
 @transaction.atomic
 def sessions_end(ctx: Ctx, *, sessions: QuerySet[AuthSession], reason: str = "revoked") -> int:
     """End every open session in the queryset `sessions` (the admin's bulk action)."""
-    return _sessions_end(sessions, reason)
+    return _sessions_end(ctx, sessions, reason)
 
 
 @transaction.atomic
@@ -371,7 +415,7 @@ def sessions_end_all(
     sessions = AuthSession.objects.filter(user=user)
     if keep is not None:
         sessions = sessions.exclude(pk=keep.pk)
-    return _sessions_end(sessions, reason)
+    return _sessions_end(ctx, sessions, reason)
 
 
 @transaction.atomic
@@ -380,11 +424,13 @@ def sessions_end_after_password_change(
 ) -> int:
     """What follows every change of an existing user's password, whoever makes it: each of
     the user's API sign-in sessions ends (except `keep`, the session that asked for the
-    change). Returns how many ended.
+    change). Returns how many ended. It records the change ("set_password", with no values:
+    a password or its hash is never written to the trail).
 
     password_set calls it; so does the `changepassword` command, after Django's code has set
     the password. Any new way of setting a password must end in this function too.
     """
+    record(ctx, "set_password", user)
     return sessions_end_all(ctx, user=user, reason="password_changed", keep=keep)
 
 

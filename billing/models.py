@@ -7,6 +7,7 @@ from django.db.models import F, Func, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from audit.models import Audited
 from customers.models import Customer, Property
 
 ZERO = Decimal("0.00")
@@ -23,7 +24,7 @@ class InvoiceStatus(models.TextChoices):
     VOID = "void", "Void"
 
 
-class Invoice(models.Model):
+class Invoice(Audited):
     # Assigned when the invoice leaves draft: INV-<year>-<6 digits>, gap-free per year.
     number = models.CharField(max_length=20, null=True, blank=True, unique=True)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
@@ -164,7 +165,7 @@ class PaymentMethod(models.TextChoices):
 COUNTED = Q(reversed_at__isnull=True)
 
 
-class Payment(models.Model):
+class Payment(Audited):
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     amount = money_field()
     paid_date = models.DateField()
@@ -194,6 +195,8 @@ class Payment(models.Model):
     # would do the same on MySQL, but with DDL that differs per database.) The database default
     # keeps rows inserted by SQL that does not name it (imports from the old system) counted.
     counted = models.BooleanField(null=True, default=True, db_default=True, editable=False)
+    # Follows reversed_at; the event of a reversal says it already.
+    audit_exclude = ("counted",)
 
     class Meta:
         ordering = ["-id"]

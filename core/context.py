@@ -5,6 +5,7 @@ explicitly: the API base and the admin build one per request, each command one p
 Building a Ctx never queries: it keeps the user object the caller already holds.
 """
 
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -30,22 +31,27 @@ class Ctx:
     command: str | None = None
     # Set from the Companies issue on; None until then.
     company: Any = None
+    # What ties the audit events of one request (its X-Request-Id) or one command run together;
+    # empty for the system and in tests' own calls.
+    request_id: str = ""
 
     @classmethod
-    def for_user(cls, user: "AbstractBaseUser") -> "Ctx":
-        return cls(kind=ActorKind.USER, user=user)
+    def for_user(cls, user: "AbstractBaseUser", request_id: str = "") -> "Ctx":
+        return cls(kind=ActorKind.USER, user=user, request_id=request_id)
 
     @classmethod
-    def for_command(cls, name: str, user: "AbstractBaseUser | None" = None) -> "Ctx":
-        return cls(kind=ActorKind.COMMAND, command=name, user=user)
+    def for_command(
+        cls, name: str, user: "AbstractBaseUser | None" = None, request_id: str = ""
+    ) -> "Ctx":
+        return cls(kind=ActorKind.COMMAND, command=name, user=user, request_id=request_id)
+
+    @classmethod
+    def anonymous(cls, request_id: str = "") -> "Ctx":
+        return cls(kind=ActorKind.ANONYMOUS, request_id=request_id)
 
     @classmethod
     def system(cls) -> "Ctx":
         return cls(kind=ActorKind.SYSTEM)
-
-    @classmethod
-    def anonymous(cls) -> "Ctx":
-        return cls(kind=ActorKind.ANONYMOUS)
 
     @property
     def actor_label(self) -> str:
@@ -58,7 +64,20 @@ class Ctx:
             return f"command:{self.command}" + (f" ({user})" if user else "")
         return str(self.kind)
 
+    @property
+    def audit_actor(self) -> str:
+        """Who acts, as the audit trail names them: the username, "command:<name>" (the user
+        it runs as, if any, is the event's actor_id), "system" or "anonymous"."""
+        if self.kind == ActorKind.USER and self.user is not None:
+            return self.user.get_username()
+        if self.kind == ActorKind.COMMAND:
+            return f"command:{self.command}"
+        return str(self.kind)
+
 
 def command_ctx(command: object) -> Ctx:
-    """The ctx of a manage.py command, named after it (its module's last name, as typed)."""
-    return Ctx.for_command(type(command).__module__.rsplit(".", 1)[-1])
+    """The ctx of a manage.py command, named after it (its module's last name, as typed), with
+    a request id of its own, so the audit events of one run can be found together."""
+    return Ctx.for_command(
+        type(command).__module__.rsplit(".", 1)[-1], request_id=f"command-{uuid.uuid4()}"
+    )

@@ -1,8 +1,10 @@
 from django.db import models
 from django.db.models.functions import Lower
 
+from audit.models import Audited
 
-class Customer(models.Model):
+
+class Customer(Audited):
     first_name = models.CharField(max_length=60)
     last_name = models.CharField(max_length=60)
     # Optional; NULL (not "") when absent so that uniqueness ignores customers without one.
@@ -39,7 +41,7 @@ class Customer(models.Model):
         return f"{self.first_name} {self.last_name}"
 
 
-class Property(models.Model):
+class Property(Audited):
     """A service address of a customer."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="properties")

@@ -13,6 +13,12 @@ def request_ctx(request) -> Ctx:
     ctx = getattr(request, _ATTRIBUTE, None)
     if ctx is None:
         user = request.user
-        ctx = Ctx.for_user(user) if user.is_authenticated else Ctx.anonymous()
+        # The id RequestContextMiddleware gave the request (none on a hand-made test request).
+        request_id = getattr(request, "request_id", "")
+        ctx = (
+            Ctx.for_user(user, request_id=request_id)
+            if user.is_authenticated
+            else Ctx.anonymous(request_id=request_id)
+        )
         setattr(request, _ATTRIBUTE, ctx)
     return ctx

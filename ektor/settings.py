@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     # Before ektor: ektor/admin.py replaces its admin page with ours.
     "ektor.apps.TaskResultsConfig",
     "ektor",
+    "audit",
     "customers",
     "billing",
     # Above the domain apps: their cross-app admin links (office/admin.py).
@@ -350,6 +351,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "payments"},
         {"name": "reports", "description": "Customer statements"},
         {"name": "files", "description": "Stored files, through the signed links the API gives"},
+        {"name": "audit_events", "description": "Who changed what and when (admins; read only)"},
     ],
 }
 

@@ -28,6 +28,7 @@ def test_the_apps_declare_what_is_counted_and_who_gets_defaults():
         "django_tasks_database": ("admin",),
         "customers": ("admin", "staff"),
         "billing": ("admin", "staff"),
+        "audit": ("admin",),
     }
 
 
