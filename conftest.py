@@ -129,3 +129,91 @@ def admin_web(admin_user) -> Client:
 @pytest.fixture
 def staff_web(staff_user) -> Client:
     return web_client_for(staff_user)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _media_root(tmp_path_factory):
+    """Stored files go to a folder of the run, never the checkout's media/."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    root = tmp_path_factory.mktemp("media")
+    local = {"BACKEND": "ektor.files.LocalStorage", "OPTIONS": {"location": root}}
+    with override_settings(MEDIA_ROOT=root, STORAGES={**settings.STORAGES, "default": local}):
+        yield root
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> str:
+    """A real S3-compatible HTTP server (moto's server mode) on a free local port; its URL."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    from ektor.testing import free_port
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per S3 request otherwise
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+S3_KEYS = {"access_key": "ektor-test-key", "secret_key": "ektor-test-secret"}
+
+
+@pytest.fixture
+def s3_bucket(s3_server, request) -> str:
+    """A fresh private bucket on the S3 server, named after the test."""
+    import re
+
+    import boto3
+
+    name = re.sub(r"[^a-z0-9-]+", "-", request.node.name.lower()).strip("-")[:50] + "-bucket"
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name="us-east-1",
+        aws_access_key_id=S3_KEYS["access_key"],
+        aws_secret_access_key=S3_KEYS["secret_key"],
+    )
+    client.create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def s3_storage(s3_server, s3_bucket, settings):
+    """The default storage is the bucket, configured as production configures it."""
+    from ektor.settings import s3_storage
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": s3_storage(
+            bucket=s3_bucket,
+            region="us-east-1",
+            endpoint_url=s3_server,
+            url_seconds=settings.FILE_URL_SECONDS,
+            **S3_KEYS,
+        ),
+    }
+    return s3_bucket
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1, and Django's SMTP backend
+    pointed at it; `smtp_server.messages` holds what arrived (email.message.EmailMessage)."""
+    from aiosmtpd.controller import Controller
+
+    from ektor.testing import SmtpServer, free_port
+
+    server = SmtpServer(host="127.0.0.1", port=free_port())
+    controller = Controller(server, hostname=server.host, port=server.port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = server.host, server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield server
+    controller.stop()

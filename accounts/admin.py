@@ -11,6 +11,7 @@ from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.contrib.auth.views import PasswordChangeView
+from django.db import transaction
 
 from accounts import selectors
 from accounts.admin_sessions import current_admin_session
@@ -22,6 +23,7 @@ from accounts.services import (
     sessions_end,
     user_check_update,
     user_create,
+    user_delete,
     user_update,
 )
 from accounts.throttling import sign_in_refusal
@@ -209,6 +211,16 @@ class UserAdmin(OfficeAdmin, DjangoUserAdmin):
         # The admin goes on with `obj` (log entry, redirect): make it the row just created.
         obj.pk = created.pk
         obj._state.adding = False
+
+    def delete_model(self, request, obj):
+        user_delete(request_ctx(request), user=obj)
+
+    def delete_queryset(self, request, queryset):
+        # All or nothing, as the customers' bulk delete: one refusal keeps every user.
+        ctx = request_ctx(request)
+        with transaction.atomic():
+            for user in queryset:
+                user_delete(ctx, user=user)
 
 
 @admin.register(AuthSession)

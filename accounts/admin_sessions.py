@@ -38,7 +38,7 @@ def _signed_in(sender, request, user, **kwargs) -> None:
         request.session.save()
     # The user signing in acts (so do they signing out, below).
     session = services.admin_session_start(
-        Ctx.for_user(user),
+        Ctx.for_user(user, request_id=getattr(request, "request_id", "")),
         user=user,
         browser_session_key=request.session.session_key,
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
@@ -53,7 +53,7 @@ def _signed_out(sender, request, user, **kwargs) -> None:
     session_id = request.session.get(SESSION_KEY) if request is not None else None
     if session_id and user is not None:
         services.sessions_end(
-            Ctx.for_user(user),
+            Ctx.for_user(user, request_id=getattr(request, "request_id", "")),
             sessions=AuthSession.objects.filter(pk=session_id, user_id=user.pk),
             reason="logout",
         )

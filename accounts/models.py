@@ -1,10 +1,12 @@
 import uuid
 
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from audit.models import Audited
+from audit.services import record_change
 from core.context import Ctx
 from tenancy.models import Company, Role
 
@@ -16,16 +18,20 @@ class EktorUserManager(UserManager):
         # The role, not is_superuser, decides permissions: `createsuperuser` makes an admin,
         # who loses every admin right when demoted to staff.
         extra_fields.update(role=Role.ADMIN, is_staff=True, is_superuser=False)
-        user = self._create_user(username, email, password, **extra_fields)
-        # An admin of the first company (an owner when it has none yet).
+        # Django's `createsuperuser` creates through here, not through accounts.services
+        # (whose user_create records its own event): the new admin is in the trail too. An
+        # admin of the first company (an owner when it has none yet).
         from tenancy.models import Company, Membership
 
-        company = Company.objects.order_by("id").first()
-        if company is not None:
-            owned = Membership.unscoped.filter(company=company, is_owner=True).exists()
-            Membership.unscoped.create(
-                user=user, company=company, role=Role.ADMIN, is_owner=not owned
-            )
+        with transaction.atomic():
+            user = self._create_user(username, email, password, **extra_fields)
+            company = Company.objects.order_by("id").first()
+            if company is not None:
+                owned = Membership.unscoped.filter(company=company, is_owner=True).exists()
+                Membership.unscoped.create(
+                    user=user, company=company, role=Role.ADMIN, is_owner=not owned
+                )
+            record_change(Ctx.for_command("createsuperuser", company=company), "create", user)
         return user
 
     def get_by_natural_key(self, username):
@@ -40,7 +46,7 @@ class EktorUserManager(UserManager):
         return user
 
 
-class User(AbstractUser):
+class User(Audited, AbstractUser):
     """A person who signs in to the API or the admin. What they may do is their membership's
     role in the company they act for (tenancy.Membership): on a signed-in request `role` holds
     that role in memory (`company_role`, `is_owner` too, see tenancy.membership.act_as). The
@@ -53,6 +59,8 @@ class User(AbstractUser):
     objects = EktorUserManager()
 
     REQUIRED_FIELDS = ["email"]
+    # When they last signed in is not a change of the user (sign-ins are events of their own).
+    audit_exclude = ("last_login",)
 
     class Meta:
         ordering = ["-id"]

@@ -21,9 +21,10 @@ from accounts.error_codes import AccountErrorCode
 from accounts.models import AuthSession, Role, SessionKind, User
 from accounts.roles import group_name
 from accounts.tokens import new_refresh_jti, token_pair, token_session_id
-from core.context import Ctx
+from audit.services import record, record_change, record_many, recording_delete
+from core.context import ActorKind, Ctx
 from core.errors import ApplicationError, Conflict, FieldError, InvalidInput, NotFound
-from ektor.services import apply_fields, conflict_on_integrity, require_fields
+from ektor.services import apply_fields, conflict_on_integrity, delete_protected, require_fields
 from tenancy.membership import act_as
 from tenancy.models import Membership
 from tenancy.selectors import first_company, membership_for
@@ -161,6 +162,7 @@ def user_create(
         user: User = User.objects.create_user(
             username=username, email=email, password=password, role=role, is_active=is_active
         )
+    record_change(ctx, "create", user)
     # A member of ctx's company; registration (no company yet) joins the first company.
     company = ctx.company or first_company(ctx)
     if company is not None:
@@ -225,6 +227,7 @@ def user_update(ctx: Ctx, *, user: User, data: Mapping[str, Any]) -> User:
         if member_data:
             membership = membership_update(ctx, membership=membership, **member_data)
         act_as(stored, role=membership.role, is_owner=membership.is_owner)
+    record_change(ctx, "update", stored)
     return stored
 
 
@@ -240,6 +243,19 @@ def member_add(ctx: Ctx, *, login: str, role: str, is_owner: bool = False) -> Us
     membership_create(ctx, user=user, role=role, is_owner=is_owner)
     act_as(user, role=role, is_owner=is_owner)
     return user
+
+
+def user_delete(ctx: Ctx, *, user: User) -> None:
+    """Delete a user (the admin offers it; deactivating is the usual way out). The last active
+    owner of any of their companies stays (409 `last_owner`), as with a demotion; a user who
+    reversed payments is still named by them (409 protected_by_references). Their audit events
+    stay, naming them in `actor`."""
+    for membership in Membership.unscoped.filter(user=user).select_related("company", "user"):
+        membership_check_change(
+            ctx.for_company(membership.company, ctx.role), membership=membership, is_active=False
+        )
+    with recording_delete(ctx, user):
+        delete_protected(user)
 
 
 def user_authenticate(ctx: Ctx, *, login: str, password: str) -> User:
@@ -290,9 +306,19 @@ def session_start(
         refresh_jti=new_refresh_jti(),
     )
     User.objects.filter(pk=user.pk).update(last_login=now)
+    _record_sign_in(ctx, session)
     return token_pair(session)
 
 
+def _record_sign_in(ctx: Ctx, session: AuthSession) -> None:
+    # Whoever signs in acts, though the request came in anonymous.
+    if ctx.kind == ActorKind.ANONYMOUS:
+        ctx = Ctx.for_user(session.user, request_id=ctx.request_id)
+    changes = {"session": [None, str(session.pk)], "kind": [None, session.kind]}
+    record(ctx, "sign_in", session.user, changes)
+
+
+@transaction.atomic
 def admin_session_start(
     ctx: Ctx,
     *,
@@ -307,7 +333,7 @@ def admin_session_start(
     same end). No token is ever issued for it: its refresh_jti is random and never handed out.
     """
     now = timezone.now()
-    return AuthSession.objects.create(
+    session = AuthSession.objects.create(
         user=user,
         kind=SessionKind.ADMIN,
         browser_session_key=browser_session_key,
@@ -317,6 +343,8 @@ def admin_session_start(
         expires_at=now + timedelta(seconds=settings.SESSION_COOKIE_AGE),
         refresh_jti=new_refresh_jti(),
     )
+    _record_sign_in(ctx, session)
+    return session
 
 
 @transaction.atomic
@@ -353,7 +381,9 @@ def session_refresh(
             raise _unauthorized("Session has ended; sign in again", AccountErrorCode.SESSION_ENDED)
         reused = token.get("jti") != session.refresh_jti
         if reused:
-            _sessions_end(AuthSession.objects.filter(pk=session.pk), "refresh_token_reused", now)
+            _sessions_end(
+                ctx, AuthSession.objects.filter(pk=session.pk), "refresh_token_reused", now
+            )
         else:
             user = User.objects.only("is_active").get(pk=session.user_id)
             if not user.is_active:
@@ -374,16 +404,30 @@ def session_refresh(
     return token_pair(session)
 
 
-def _sessions_end(sessions: QuerySet[AuthSession], reason: str, now: datetime | None = None) -> int:
-    """End the open sessions among `sessions`; an admin session's browser session is deleted,
-    which signs that browser out at its next request."""
-    sessions = sessions.filter(ended_at__isnull=True)
-    browser_keys = list(
-        sessions.filter(kind=SessionKind.ADMIN)
-        .exclude(browser_session_key="")
-        .values_list("browser_session_key", flat=True)
+def _sessions_end(
+    ctx: Ctx, sessions: QuerySet[AuthSession], reason: str, now: datetime | None = None
+) -> int:
+    """End the open sessions among `sessions` (each a "sign_out" event of its user); an admin
+    session's browser session is deleted, which signs that browser out at its next request."""
+    found = list(
+        sessions.filter(ended_at__isnull=True).values_list(
+            "pk", "user_id", "kind", "browser_session_key"
+        )
     )
-    ended = sessions.update(ended_at=now or timezone.now(), end_reason=reason)
+    if not found:
+        return 0
+    browser_keys = [key for _, _, kind, key in found if kind == SessionKind.ADMIN and key]
+    ended = AuthSession.objects.filter(
+        pk__in=[pk for pk, *_ in found], ended_at__isnull=True
+    ).update(ended_at=now or timezone.now(), end_reason=reason)
+    record_many(
+        ctx,
+        "sign_out",
+        (
+            (("user", user_id), {"session": [str(pk), None], "end_reason": [None, reason]})
+            for pk, user_id, _, _ in found
+        ),
+    )
     if browser_keys:
         store = import_module(settings.SESSION_ENGINE).SessionStore
         for key in browser_keys:
@@ -393,13 +437,13 @@ def _sessions_end(sessions: QuerySet[AuthSession], reason: str, now: datetime | 
 
 @transaction.atomic
 def session_end(ctx: Ctx, *, session: AuthSession, reason: str = "logout") -> None:
-    _sessions_end(AuthSession.objects.filter(pk=session.pk), reason)
+    _sessions_end(ctx, AuthSession.objects.filter(pk=session.pk), reason)
 
 
 @transaction.atomic
 def sessions_end(ctx: Ctx, *, sessions: QuerySet[AuthSession], reason: str = "revoked") -> int:
     """End every open session in the queryset `sessions` (the admin's bulk action)."""
-    return _sessions_end(sessions, reason)
+    return _sessions_end(ctx, sessions, reason)
 
 
 @transaction.atomic
@@ -410,7 +454,7 @@ def sessions_end_all(
     sessions = AuthSession.objects.filter(user=user)
     if keep is not None:
         sessions = sessions.exclude(pk=keep.pk)
-    return _sessions_end(sessions, reason)
+    return _sessions_end(ctx, sessions, reason)
 
 
 @transaction.atomic
@@ -419,11 +463,13 @@ def sessions_end_after_password_change(
 ) -> int:
     """What follows every change of an existing user's password, whoever makes it: each of
     the user's API sign-in sessions ends (except `keep`, the session that asked for the
-    change). Returns how many ended.
+    change). Returns how many ended. It records the change ("set_password", with no values:
+    a password or its hash is never written to the trail).
 
     password_set calls it; so does the `changepassword` command, after Django's code has set
     the password. Any new way of setting a password must end in this function too.
     """
+    record(ctx, "set_password", user)
     return sessions_end_all(ctx, user=user, reason="password_changed", keep=keep)
 
 

@@ -1,9 +1,11 @@
-"""What three of the app's speed devices buy, each measured with and without (issue 13):
+"""What four of the app's speed devices buy, each measured with and without (issue 13):
 
 - the session SQL (accounts/authentication.py) against the same query through the ORM;
 - the cached whole-table count (ektor/api/counts.py) against COUNT(*) every time;
 - the MySQL DATE/DATETIME converters (ektor/db/mysql) against mysqlclient's, on the 50-row
-  invoice page read by the driver and on the whole API list request.
+  invoice page read by the driver and on the whole API list request;
+- the statement's queries compiled once (ektor/db/prepared.py) against the same querysets
+  built and compiled by the ORM every time.
 
 CPU (`time.process_time()`) and wall microseconds a call, best of three rounds:
 
@@ -12,6 +14,7 @@ CPU (`time.process_time()`) and wall microseconds a call, best of three rounds:
 (The receivables projection is bench/projection.py.)
 """
 
+import datetime
 import time
 from collections.abc import Callable
 
@@ -28,6 +31,7 @@ from accounts.authentication import open_session_get
 from accounts.models import AuthSession, Role, User
 from accounts.services import session_start
 from bench.floor import INVOICE_LIST_SQL
+from billing import selectors
 from billing.models import Invoice
 from core.context import Ctx
 from ektor.api.counts import total_count
@@ -62,6 +66,15 @@ def orm_session(session_id):
     )
 
 
+def orm_statement(*, customer_id, from_date, to_date):
+    """The statement's three queries as querysets built and compiled each time (what
+    PreparedQuery replaced)."""
+    dates = {"from_date": from_date, "to_date": to_date}
+    list(selectors._statement_customer_queryset(customer_id=customer_id, from_date=from_date))
+    list(selectors._statement_items_queryset(customer_id=customer_id, **dates))
+    list(selectors._statement_payments_queryset(customer_id=customer_id, **dates))
+
+
 def main() -> None:
     user = User.objects.filter(username="bench").first() or User.objects.create_user(
         username="bench", email="bench@example.com", password=None, role=Role.ADMIN
@@ -76,6 +89,16 @@ def main() -> None:
     total_count(Invoice.objects.all())
     print("count, cached:       ", best(lambda: total_count(Invoice.objects.all()), 300))
     print("count, COUNT(*):     ", best(Invoice.objects.count, 5))
+
+    customer_id = Invoice.objects.order_by("-id").values_list("customer_id", flat=True)[0]
+    period = {
+        "customer_id": customer_id,
+        "from_date": datetime.date(2020, 1, 1),
+        "to_date": datetime.date(2030, 1, 1),
+    }
+    statement = lambda: selectors.customer_statement(Ctx.system(), **period)  # noqa: E731
+    print("statement, prepared: ", best(statement, 300))
+    print("statement, ORM:      ", best(lambda: orm_statement(**period), 300))
 
     params = connection.get_connection_params()
     for name, conv in (("mysqlclient's", conversions), ("fast", with_fast_dates(conversions))):

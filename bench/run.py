@@ -107,6 +107,7 @@ def run_wrk(port: int, case: dict, close: bool, seconds: int, connections: int) 
     )
     if case.get("ids_file"):
         env["BENCH_IDS_FILE"] = case["ids_file"]
+    env["BENCH_IDEMPOTENCY"] = "1" if case.get("keyed") else "0"
     cmd = [
         "wrk",
         "-t2",
@@ -244,6 +245,15 @@ def main() -> None:
             "method": "POST",
             "path": "/api/v1/payments",
             "ids_file": info["ids_file"],
+        },
+        {
+            # A new key each request: the claim and its completion. The floor ignores the
+            # header, so the change of the ratio from the row above is what the key costs.
+            "name": "payment POST + key",
+            "method": "POST",
+            "path": "/api/v1/payments",
+            "ids_file": info["ids_file"],
+            "keyed": True,
         },
     ]
     if args.only:

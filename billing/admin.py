@@ -26,9 +26,9 @@ from billing.models import Invoice, InvoiceStatus, Payment
 from core.errors import ApplicationError
 from customers.models import Customer
 from customers.selectors import customer_pickable
-from ektor.admin_tools import CtxForm, OfficeAdmin, OfficeInline, day, money
+from ektor.admin_tools import CtxForm, OfficeAdmin, OfficeInline
 from ektor.ctx import request_ctx
-from ektor.text import plural
+from ektor.text import day, money, plural
 
 # The model form names the foreign keys without "_id".
 INVOICE_INPUT_FIELDS = tuple(name.removesuffix("_id") for name in services.INVOICE_INPUT_FIELDS)
@@ -90,6 +90,14 @@ def run_on_each(
         model_admin.message_user(request, f"{verb} {counted}.", messages.SUCCESS)
     for line in refused:
         model_admin.message_user(request, line, messages.ERROR)
+
+
+def emailed(request: HttpRequest, invoice: Invoice) -> str:
+    """What happens to a just-sent invoice's email, for the office's message."""
+    to = services.invoice_email_recipient(request_ctx(request), invoice=invoice)
+    if to is None:
+        return "The customer has no email address: no email is sent."
+    return f"It is emailed to {to}."
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -405,7 +413,9 @@ class InvoiceAdmin(OfficeAdmin):
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:
-            self.message_user(request, f"{sent} was sent.", messages.SUCCESS)
+            self.message_user(
+                request, f"{sent} was sent. {emailed(request, sent)}", messages.SUCCESS
+            )
         return HttpResponseRedirect(reverse("admin:billing_invoice_change", args=[obj.pk]))
 
     def has_delete_permission(self, request, obj=None):
@@ -442,13 +452,20 @@ class InvoiceAdmin(OfficeAdmin):
     @admin.action(description="Send selected invoices", permissions=["change"])
     def send_selected(self, request, queryset):
         ctx = request_ctx(request)
-        run_on_each(
-            self,
-            request,
-            queryset,
-            "Sent",
-            lambda invoice: services.invoice_send(ctx, invoice=invoice),
-        )
+        not_emailed = []
+
+        def send(invoice: Invoice) -> None:
+            sent = services.invoice_send(ctx, invoice=invoice)
+            if services.invoice_email_recipient(ctx, invoice=sent) is None:
+                not_emailed.append(str(sent))
+
+        run_on_each(self, request, queryset, "Sent", send)
+        if not_emailed:
+            self.message_user(
+                request,
+                f"No email address, so no email sent for: {', '.join(not_emailed)}.",
+                messages.WARNING,
+            )
 
     @admin.action(description="Void selected invoices", permissions=["change"])
     def void_selected(self, request, queryset):

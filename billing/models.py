@@ -7,6 +7,7 @@ from django.db.models import F, Func, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from audit.models import Audited
 from customers.models import Customer, Property
 from tenancy.models import Company
 from tenancy.scoping import TenantManager, UnscopedManager
@@ -25,7 +26,7 @@ class InvoiceStatus(models.TextChoices):
     VOID = "void", "Void"
 
 
-class Invoice(models.Model):
+class Invoice(Audited):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", editable=False)
     # Assigned when the invoice leaves draft: INV-<year>-<6 digits>, gap-free per company and
     # year (billing_invoice_number_unique).
@@ -190,7 +191,7 @@ class PaymentMethod(models.TextChoices):
 COUNTED = Q(reversed_at__isnull=True)
 
 
-class Payment(models.Model):
+class Payment(Audited):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", editable=False)
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     amount = money_field()
@@ -221,6 +222,8 @@ class Payment(models.Model):
     # would do the same on MySQL, but with DDL that differs per database.) The database default
     # keeps rows inserted by SQL that does not name it (imports from the old system) counted.
     counted = models.BooleanField(null=True, default=True, db_default=True, editable=False)
+    # Follows reversed_at; the event of a reversal says it already.
+    audit_exclude = ("counted",)
 
     objects = TenantManager()
     unscoped = UnscopedManager()

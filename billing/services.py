@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from audit.services import record_change
 from billing.error_codes import BillingErrorCode
 from billing.models import (
     COUNTED,
@@ -32,11 +33,13 @@ from billing.models import (
     ReceivablesByDueDate,
     money_sum,
 )
+from billing.tasks import send_invoice_email
 from core.context import Ctx
 from core.errors import ApplicationError, Conflict, FieldError, InvalidInput, NotFound, refusal
 from customers.error_codes import CustomerErrorCode
 from customers.models import Customer, Property
 from ektor.services import conflict_on_integrity, require_fields
+from ektor.tasks import enqueue_on_commit
 from tenancy.scoping import company_of
 
 CENT = Decimal("0.01")
@@ -349,6 +352,7 @@ def invoice_create(
         invoice.void_reason = CREATED_VOID_REASON
     _settle_if_nothing_owed(invoice)
     invoice.save()
+    record_change(ctx, "create", invoice)
     _receivables_change(before=None, after=_receivables_share(invoice))
     return invoice
 
@@ -384,6 +388,7 @@ def invoice_update(ctx: Ctx, *, invoice: Invoice, data: Mapping[str, Any]) -> In
     """Change a draft (409 `invoice_not_draft` once it has left draft)."""
     invoice = _invoice_update_checked(ctx, invoice=invoice, data=data)
     invoice.save(update_fields=[*data, "updated_at"])
+    record_change(ctx, "update", invoice)
     # A draft is not in the running figures: nothing to change there (and no receivables row
     # locked).
     return invoice
@@ -428,6 +433,7 @@ def invoice_update_notes(ctx: Ctx, *, invoice: Invoice, notes: str | None) -> In
     invoice = _locked_invoice(ctx, invoice.pk)
     invoice.notes = notes or None
     invoice.save(update_fields=["notes", "updated_at"])
+    record_change(ctx, "update", invoice)
     return invoice
 
 
@@ -446,15 +452,24 @@ def can_invoice_send(ctx: Ctx, *, invoice: Invoice) -> ApplicationError | None:
 
 @transaction.atomic
 def invoice_send(ctx: Ctx, *, invoice: Invoice) -> Invoice:
-    """Draft -> sent, assigning the next number of the issued date's year."""
+    """Draft -> sent, assigning the next number of the issued date's year; the customer gets
+    the invoice by email once the transaction commits (when they have an address)."""
     invoice = _locked_invoice(ctx, invoice.pk)
     _check_send(invoice)
     before = _receivables_share(invoice)
     fields = _mark_sent(ctx, invoice)
     fields += _settle_if_nothing_owed(invoice)
     invoice.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
+    record_change(ctx, "send", invoice)
     _receivables_change(before=before, after=_receivables_share(invoice))
+    if invoice_email_recipient(ctx, invoice=invoice):
+        enqueue_on_commit(send_invoice_email, invoice.pk)
     return invoice
+
+
+def invoice_email_recipient(ctx: Ctx, *, invoice: Invoice) -> str | None:
+    """Where a sent invoice's email goes: its customer's address (None: no email is sent)."""
+    return invoice.customer.email or None
 
 
 def _check_void(invoice: Invoice) -> None:
@@ -492,6 +507,7 @@ def invoice_void(ctx: Ctx, *, invoice: Invoice, reason: str) -> Invoice:
     invoice.voided_at = timezone.now()
     invoice.void_reason = reason[:255]
     invoice.save(update_fields=list(dict.fromkeys(fields)))
+    record_change(ctx, "void", invoice)
     _receivables_change(before=before, after=None)
     return invoice
 
@@ -633,6 +649,7 @@ def payment_record(
             reference=reference,
             notes=notes or None,
         )
+    record_change(ctx, "create", payment)
 
     fields: list[str] = []
     if invoice.status == InvoiceStatus.DRAFT:
@@ -641,6 +658,8 @@ def payment_record(
         fields += _mark_paid(invoice)
     if fields:
         invoice.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
+        # A payment on a draft sends it (its number); the one that settles it pays it.
+        record_change(ctx, "pay" if invoice.status == InvoiceStatus.PAID else "send", invoice)
     _receivables_change(before=before, after=_receivables_share(invoice, paid + amount))
     return payment
 
@@ -690,9 +709,11 @@ def payment_reverse(ctx: Ctx, *, payment_id: int, reason: str) -> Payment:
     payment.reversal_reason = reason
     payment.counted = None  # out of the unique reference constraint (see Payment.counted)
     payment.save(update_fields=["reversed_at", "reversed_by", "reversal_reason", "counted"])
+    record_change(ctx, "reverse", payment)
     if invoice.status == InvoiceStatus.PAID:
         invoice.status = InvoiceStatus.SENT
         invoice.paid_at = None
         invoice.save(update_fields=["status", "paid_at", "updated_at"])
+        record_change(ctx, "reopen", invoice)
     _receivables_change(before=before, after=_receivables_share(invoice, paid - payment.amount))
     return payment

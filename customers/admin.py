@@ -18,9 +18,9 @@ from core.context import Ctx
 from core.errors import ApplicationError
 from customers import csv_import, selectors, services
 from customers.models import Customer, Property
-from ektor.admin_tools import CtxForm, OfficeAdmin, OfficeInline, day
+from ektor.admin_tools import CtxForm, OfficeAdmin, OfficeInline
 from ektor.ctx import request_ctx
-from ektor.text import plural
+from ektor.text import day, plural
 
 CUSTOMER_FIELDS = tuple(services.CustomerFields.__annotations__)
 # The customer of a property is its own form field (an autocomplete, or the inline's parent).

@@ -1,11 +1,12 @@
 from django.db import models
 from django.db.models.functions import Lower
 
+from audit.models import Audited
 from tenancy.models import Company
 from tenancy.scoping import TenantManager, UnscopedManager
 
 
-class Customer(models.Model):
+class Customer(Audited):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", editable=False)
     first_name = models.CharField(max_length=60)
     last_name = models.CharField(max_length=60)
@@ -54,7 +55,7 @@ class Customer(models.Model):
         return f"{self.first_name} {self.last_name}"
 
 
-class Property(models.Model):
+class Property(Audited):
     """A service address of a customer."""
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", editable=False)

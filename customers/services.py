@@ -5,6 +5,7 @@ from typing import Any, NotRequired, TypedDict, Unpack
 
 from django.db import transaction
 
+from audit.services import record_change, recording_delete
 from core.context import Ctx
 from core.errors import Conflict, CoreErrorCode, FieldError, InvalidInput
 from customers.error_codes import CustomerErrorCode
@@ -92,11 +93,13 @@ def _customer_save(ctx: Ctx, customer: Customer, data: Mapping[str, Any]) -> Cus
         customer_email_check(ctx, email=data["email"], exclude_id=customer.pk)
     fields = apply_fields(customer, data)
     # The check above cannot see a concurrent insert; the unique index can.
+    creating = customer.pk is None
     with conflict_on_integrity(EMAIL_INTEGRITY_RULES):
-        if customer.pk is None:
+        if creating:
             customer.save(force_insert=True)
         else:
             customer.save(update_fields=[*fields, "updated_at"])
+    record_change(ctx, "create" if creating else "update", customer)
     return customer
 
 
@@ -134,7 +137,8 @@ def customer_kept_reason(ctx: Ctx, customer: Customer) -> str | None:
 @transaction.atomic
 def customer_delete(ctx: Ctx, *, customer: Customer) -> None:
     try:
-        delete_protected(customer)
+        with recording_delete(ctx, customer):
+            delete_protected(customer)
     except Conflict as exc:
         kept = customer_kept_reason(ctx, customer)
         if kept is None:
@@ -194,10 +198,12 @@ def _property_save(ctx: Ctx, prop: Property, data: Mapping[str, Any]) -> Propert
     if "customer_id" in data:
         property_customer_check(ctx, prop=prop, customer_id=data["customer_id"])
     fields = apply_fields(prop, data)
-    if prop.pk is None:
+    creating = prop.pk is None
+    if creating:
         prop.save(force_insert=True)
     else:
         prop.save(update_fields=[*fields, "updated_at"])
+    record_change(ctx, "create" if creating else "update", prop)
     return prop
 
 
@@ -222,4 +228,5 @@ def property_update(ctx: Ctx, *, prop: Property, data: Mapping[str, Any]) -> Pro
 
 @transaction.atomic
 def property_delete(ctx: Ctx, *, prop: Property) -> None:
-    delete_protected(prop)
+    with recording_delete(ctx, prop):
+        delete_protected(prop)

@@ -16,14 +16,17 @@ def request_ctx(request) -> Ctx:
     ctx = getattr(request, _ATTRIBUTE, None)
     if ctx is None:
         user = request.user
+        # The id RequestContextMiddleware gave the request (none on a hand-made test request).
+        request_id = getattr(request, "request_id", "")
         ctx = (
             Ctx.for_user(
                 user,
                 company=getattr(request, "company", None),
                 role=getattr(user, COMPANY_ROLE, None),
+                request_id=request_id,
             )
             if user.is_authenticated
-            else Ctx.anonymous()
+            else Ctx.anonymous(request_id=request_id)
         )
         setattr(request, _ATTRIBUTE, ctx)
     return ctx

@@ -7,11 +7,18 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from ektor import files
 from ektor.api.errors import ApiErrorCode, envelope, error_response
 
 logger = logging.getLogger("ektor.health")
 
 ALLOW = "GET, HEAD, OPTIONS"
+# What the first failing check (in this order) says.
+_FAILURES = {
+    "database": ("Database unavailable", ApiErrorCode.DATABASE_UNAVAILABLE),
+    "cache": ("Cache unavailable", ApiErrorCode.CACHE_UNAVAILABLE),
+    "storage": ("Storage unavailable", ApiErrorCode.STORAGE_UNAVAILABLE),
+}
 _PROBE_KEY = "health:probe"
 
 
@@ -39,10 +46,21 @@ def _cache_ok(*, database_ok: bool) -> bool:
     return True
 
 
+def _storage_ok() -> bool:
+    """The bucket answers a HEAD (photos are uploaded and shown from there)."""
+    try:
+        files.bucket_head()
+    except Exception as exc:  # any failure of the bucket or the way to it is a 503
+        logger.error("health check: storage unavailable: %s", exc)
+        return False
+    return True
+
+
 # Not a form target: without the exemption a POST would meet the CSRF check (403), not the 405.
 @csrf_exempt
 def health(request: HttpRequest) -> HttpResponse:
-    """Liveness and readiness: 503 when the database or the shared cache does not answer."""
+    """Liveness and readiness: 503 when the database, the shared cache or the bucket (when
+    one is configured) does not answer."""
     if request.method == "OPTIONS":
         return HttpResponse(headers={"Allow": ALLOW})
     if request.method not in ("GET", "HEAD"):
@@ -53,17 +71,17 @@ def health(request: HttpRequest) -> HttpResponse:
             headers={"Allow": ALLOW},
         )
     database_ok = _database_ok()
-    cache_ok = _cache_ok(database_ok=database_ok)
-    checks = {"database": "ok" if database_ok else "error", "cache": "ok" if cache_ok else "error"}
-    if database_ok and cache_ok:
-        return JsonResponse({"status": "ok", "version": settings.APP_VERSION, **checks})
-    if database_ok:
-        message, reason = "Cache unavailable", ApiErrorCode.CACHE_UNAVAILABLE
-    else:
-        message, reason = "Database unavailable", ApiErrorCode.DATABASE_UNAVAILABLE
+    checks = {"database": database_ok, "cache": _cache_ok(database_ok=database_ok)}
+    if files.uses_bucket():
+        checks["storage"] = _storage_ok()
+    states = {name: "ok" if ok else "error" for name, ok in checks.items()}
+    failed = [name for name, ok in checks.items() if not ok]
+    if not failed:
+        return JsonResponse({"status": "ok", "version": settings.APP_VERSION, **states})
+    message, reason = _FAILURES[failed[0]]
     # The documented health fields and the error envelope, in one body.
     body = envelope(503, message, {"reason": reason})
-    body.update(status="unavailable", version=settings.APP_VERSION, **checks)
+    body.update(status="unavailable", version=settings.APP_VERSION, **states)
     response = JsonResponse(body, status=503)
     response.is_error_envelope = True
     return response

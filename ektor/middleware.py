@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 
+from ektor import files
 from ektor.api.errors import ApiErrorCode, error_response, is_api_path
 from ektor.request_context import choose_request_id, request_id_var, user_id_var
 
@@ -120,12 +121,31 @@ class RequestBodyLimitMiddleware:
 API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
 
+def with_image_origin(policy: str, origin: str | None) -> str:
+    """`policy` with `origin` added to its img-src (a policy without one gets an img-src
+    of its default-src's sources and the origin), so pages may show the bucket's images
+    and load nothing else from it."""
+    if not policy or not origin:
+        return policy
+    directives = [d.strip() for d in policy.split(";") if d.strip()]
+    names = [d.split()[0].lower() for d in directives]
+    if "img-src" in names:
+        directives[names.index("img-src")] += f" {origin}"
+    else:
+        default = (
+            directives[names.index("default-src")].split()[1:] if "default-src" in names else []
+        )
+        sources = [source for source in default if source != "'none'"]  # 'none' allows nothing
+        directives.append(" ".join(["img-src", *sources, origin]))
+    return "; ".join(directives)
+
+
 class ContentSecurityPolicyMiddleware:
     """A CSP the admin and the self-hosted docs pages work under; the API's is stricter."""
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.policy = settings.CONTENT_SECURITY_POLICY
+        self.policy = with_image_origin(settings.CONTENT_SECURITY_POLICY, files.bucket_origin())
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)

@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from dotenv import load_dotenv
 
-from ektor.env import ConfigurationError, env_bool, env_int, env_list, env_str
+from ektor.env import ConfigurationError, email_settings, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 load_dotenv(os.environ.get("ENV_FILE") or BASE_DIR / ".env", override=False)
@@ -56,8 +56,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    "django_tasks",
+    # Before ektor: ektor/admin.py replaces its admin page with ours.
+    "ektor.apps.TaskResultsConfig",
     "ektor",
     "tenancy",
+    "audit",
     "customers",
     "billing",
     # Above the domain apps: their cross-app admin links (office/admin.py).
@@ -156,6 +160,24 @@ else:
         }
     }
 
+# Background tasks (ektor/tasks.py): stored in the database, run by `manage.py db_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Email (ektor/email.py): EMAIL_URL empty prints messages (development); smtp://... sends.
+_email = email_settings(env_str("EMAIL_URL"))
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"]
+EMAIL_PORT = _email["EMAIL_PORT"]
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"]
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"]
+EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
+EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
+EMAIL_TIMEOUT = _email["EMAIL_TIMEOUT"]
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "office@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_FROM_NAME = env_str("EMAIL_FROM_NAME", "Ektor back office")
+EMAIL_REPLY_TO = env_str("EMAIL_REPLY_TO")
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 # Days from an invoice's issue to its due date, as the admin's invoice form suggests it.
@@ -173,8 +195,71 @@ TENANCY_TRIPWIRE = env_bool("TENANCY_TRIPWIRE", DEBUG)
 STATIC_URL = "static/"
 # Where collectstatic writes (and whitenoise serves from); the image builds it in the default.
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
+
+
+def s3_storage(
+    *,
+    bucket: str,
+    region: str,
+    endpoint_url: str,
+    access_key: str,
+    secret_key: str,
+    url_seconds: int,
+) -> dict:
+    """The private bucket's backend (django-storages): objects stored with a private ACL,
+    never overwritten, handed out only as presigned links that end after `url_seconds`.
+    Without keys, boto3 finds its credentials as usual (an instance or task role)."""
+    from botocore.config import Config
+
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "region_name": region or None,
+            "endpoint_url": endpoint_url or None,
+            "access_key": access_key or None,
+            "secret_key": secret_key or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": url_seconds,
+            "file_overwrite": False,
+            # Short timeouts: /health asks the bucket and must answer while it is down.
+            "client_config": Config(
+                signature_version="s3v4",
+                connect_timeout=3,
+                read_timeout=20,
+                retries={"max_attempts": 3, "mode": "standard"},
+            ),
+        },
+    }
+
+
+# Object storage (files such as visit photos): a folder outside the static files by default,
+# a private S3-compatible bucket when STORAGE_BUCKET is set (production keeps nothing on local
+# disk). Files are handed out only as signed links that end after FILE_URL_SECONDS
+# (ektor/files.py); no URL serves the folder itself.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
+FILE_URL_SECONDS = env_int("FILE_URL_SECONDS", 300)
+if not 1 <= FILE_URL_SECONDS <= 604800:
+    # S3 signs links for at most 7 days; a link of 0 seconds would never work.
+    raise ConfigurationError("FILE_URL_SECONDS must be between 1 and 604800 (7 days).")
+if MEDIA_ROOT.resolve().is_relative_to(STATIC_ROOT.resolve()):
+    # whitenoise serves everything under STATIC_ROOT to anyone.
+    raise ConfigurationError("MEDIA_ROOT must not be inside STATIC_ROOT: files would be public.")
+STORAGE_BUCKET = env_str("STORAGE_BUCKET")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": (
+        s3_storage(
+            bucket=STORAGE_BUCKET,
+            region=env_str("STORAGE_REGION"),
+            endpoint_url=env_str("STORAGE_ENDPOINT_URL"),
+            access_key=env_str("STORAGE_ACCESS_KEY_ID"),
+            secret_key=env_str("STORAGE_SECRET_ACCESS_KEY"),
+            url_seconds=FILE_URL_SECONDS,
+        )
+        if STORAGE_BUCKET
+        else {"BACKEND": "ektor.files.LocalStorage", "OPTIONS": {"location": MEDIA_ROOT}}
+    ),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -277,6 +362,8 @@ SPECTACULAR_SETTINGS = {
         {"name": "invoices"},
         {"name": "payments"},
         {"name": "reports", "description": "Customer statements"},
+        {"name": "files", "description": "Stored files, through the signed links the API gives"},
+        {"name": "audit_events", "description": "Who changed what and when (admins; read only)"},
     ],
 }
 

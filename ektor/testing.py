@@ -2,9 +2,11 @@
 fresh interpreter with exactly a given configuration (for settings that apply at start-up)."""
 
 import os
+import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,10 +24,18 @@ PRODUCTION_ENV = {
 }
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (for a server a test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def clean_env(**env_overrides: str) -> dict[str, str]:
-    """An environment with nothing of ours in it but `env_overrides` (and no .env file)."""
+    """An environment with nothing of ours in it but `env_overrides` (and no .env file, unless
+    they name one in ENV_FILE)."""
     env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", str(ROOT))}
-    env.update(ENV_FILE=os.devnull, **env_overrides)
+    env.update({"ENV_FILE": os.devnull, **env_overrides})
     return env
 
 
@@ -116,3 +126,55 @@ def migrate_to(*targets: tuple[str, str | None]):
     executor.migrate(plan_targets)
     executor.loader.build_graph()
     return executor._create_project_state(with_applied_migrations=True).apps
+
+
+def run_tasks() -> None:
+    """Run every task that is ready, in this process and inside the test's transaction, as the
+    worker of `manage.py db_worker` runs each one (claim, run, record the result or the
+    failure), then return. Tasks scheduled for later stay queued.
+
+    The worker's own loop also recycles database connections between tasks, which would close
+    the test's connection; a real worker process is tested in ektor/tests/test_tasks.py."""
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    worker = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="pytest",
+        excluded_queue_names=[],
+    )
+    while (ready := DBTaskResult.objects.ready().first()) is not None:
+        ready.claim(worker.worker_id)
+        worker.run_task(ready)
+
+
+@dataclass
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1, keeping what arrives."""
+
+    host: str
+    port: int
+    messages: list[Any] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{self.host}:{self.port}"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        from email import message_from_bytes, policy
+
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int, timeout: float = 30) -> list[Any]:
+        """The messages, once `count` have arrived (they arrive on the server's thread)."""
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.messages

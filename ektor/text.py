@@ -1,4 +1,28 @@
-"""Wording shared by every app's messages."""
+"""Wording shared by every app's messages, pages and emails."""
+
+import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+DATE_FORMAT = "%b %-d, %Y"  # Jan 18, 2026
+
+
+def money(value: Decimal | None) -> str:
+    """$1,234.50 for people (the CSV export and the API keep plain decimals)."""
+    if value is None:
+        return "-"
+    sign = "-" if value < 0 else ""
+    return f"{sign}${abs(value):,.2f}"
+
+
+def day(value: datetime.date | datetime.datetime | None) -> str:
+    """Jan 18, 2026; a moment is shown as the local day it happened on."""
+    if value is None:
+        return "-"
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value).date()
+    return value.strftime(DATE_FORMAT)
 
 
 def plural(count: int, singular: str, plural: str | None = None) -> str:

@@ -2,13 +2,14 @@ from django.conf import settings
 from django.contrib import admin
 from django.http import HttpResponseRedirect
 from django.templatetags.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import (
     SpectacularJSONAPIView,
     SpectacularRedocView,
     SpectacularSwaggerSplitView,
 )
 
+from ektor.api.files import FileView
 from ektor.health import health
 
 api_v1 = [
@@ -16,6 +17,9 @@ api_v1 = [
     path("", include("tenancy.api.urls")),
     path("", include("customers.api.urls")),
     path("", include("billing.api.urls")),
+    # The local folder's signed links (ektor/files.py); a bucket's links point to the bucket.
+    re_path(r"^files/(?P<file>[^?#]+)$", FileView.as_view(), name="file"),
+    path("", include("audit.api.urls")),
 ]
 
 

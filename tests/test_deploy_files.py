@@ -72,7 +72,7 @@ def dockerfile_stages() -> dict[str, list[tuple[str, str]]]:
 
 
 def test_compose_services_healthchecks_and_volume(compose):
-    assert set(compose["services"]) == {"db", "release", "web"}
+    assert set(compose["services"]) == {"db", "release", "web", "worker"}
     db, api = compose["services"]["db"], compose["services"]["web"]
 
     assert db["image"] == "mysql:8.0"
@@ -98,8 +98,35 @@ def test_compose_services_healthchecks_and_volume(compose):
     assert int(api["stop_grace_period"].rstrip("s")) > gunicorn["graceful_timeout"]
 
 
+def test_compose_worker_runs_the_task_worker_from_the_same_image(compose):
+    worker, web = compose["services"]["worker"], compose["services"]["web"]
+    assert worker["command"] == [
+        "python",
+        "manage.py",
+        "db_worker",
+        "--no-reload",
+        "--queue-name=*",
+    ]
+    assert (worker["build"], worker["image"], worker["env_file"]) == (
+        web["build"],
+        web["image"],
+        web["env_file"],
+    )
+    assert worker["environment"] == web["environment"]
+    # After the release step's migrations, like web; never a port, never the web health check.
+    assert worker["depends_on"] == web["depends_on"]
+    assert "ports" not in worker and worker["healthcheck"] == {"disable": True}
+    assert worker["restart"] == "unless-stopped"
+    # The systemd unit of docs/deployment.md starts the same command.
+    deployment = (ROOT / "docs" / "deployment.md").read_text()
+    assert (
+        "ExecStart=/srv/ektor/docker/entrypoint.sh python manage.py db_worker --no-reload "
+        "--queue-name=*" in deployment
+    )
+
+
 def test_compose_env_file_example_is_committed_and_real_one_ignored(compose):
-    for name in ("release", "web"):
+    for name in ("release", "web", "worker"):
         assert compose["services"][name]["env_file"] == ".env"
     assert (DOCKER / ".env.example").is_file()
     if not (ROOT / ".git").exists() or not shutil.which("git"):

@@ -103,6 +103,10 @@ def test_run_script_serves_and_announces_the_same_address():
     assert 'addr="${RUN_ADDR:-127.0.0.1:8000}"' in text
     assert 'url=$(run_url "$addr")' in text
     assert 'echo "Ektor back office: $url/admin/  API docs: $url/docs"' in text
-    assert text.rstrip().endswith('exec $py manage.py runserver "$addr"')
+    # The web server and the task worker (tests/test_run_script.py runs them).
+    assert (
+        '$py manage.py runserver "$addr" &' in text
+        and '$py manage.py db_worker --queue-name="*" &' in text
+    )
     # The .env comes first, so migrate and bootstrap_admin already read it.
     assert text.index("dev_env_ensure") < text.index("manage.py migrate")

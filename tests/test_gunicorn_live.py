@@ -24,7 +24,7 @@ from django.db import connection
 
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
-from ektor.testing import ROOT, clean_env
+from ektor.testing import ROOT, clean_env, free_port
 
 pytestmark = [
     pytest.mark.mariadb,
@@ -33,12 +33,6 @@ pytestmark = [
 ]
 
 PASSWORD = "Pool-Service-Live-2024!"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:

@@ -29,3 +29,21 @@ def test_the_files_docs_architecture_names_exist():
     named = set(re.findall(r"`([a-z_]+(?:/[a-z_0-9]+)*/[a-z_0-9]+\.(?:py|md|toml))`", text))
     assert len(named) > 20
     assert sorted(path for path in named if not (ROOT / path).is_file()) == []
+
+
+def test_every_package_with_tests_is_in_pytests_testpaths():
+    """A new app's tests run with the suite: pytest.ini's testpaths names every package that
+    has a tests folder (a forgotten one is collected by nobody and passes silently)."""
+    import configparser
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    config = configparser.ConfigParser()
+    config.read(root / "pytest.ini")
+    testpaths = set(config["pytest"]["testpaths"].split())
+    with_tests = {
+        path.parent.name
+        for path in root.glob("*/tests")
+        if (path.parent / "__init__.py").exists() and path.parent.name != ".venv"
+    }
+    assert with_tests <= testpaths, sorted(with_tests - testpaths)

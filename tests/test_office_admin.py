@@ -15,13 +15,15 @@ from django.utils import timezone
 
 from accounts.services import session_start
 from accounts.tests.factories import UserFactory
+from audit.models import AuditEvent
 from billing import services as billing
 from billing.admin import statement_url
 from billing.models import Invoice
+from billing.tasks import send_invoice_email
 from billing.tests.conftest import make_invoice
 from core.context import Ctx
 from customers.tests.factories import CustomerFactory, PropertyFactory
-from ektor import admin_tools
+from ektor import text
 from tenancy.tests.factories import default_company
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +43,7 @@ def fill(rows: int) -> None:
             Ctx.system(default_company()), invoice_id=invoice.pk, amount=Decimal("10.00")
         )
         session_start(Ctx.system(), user=UserFactory())
+        send_invoice_email.enqueue(invoice.pk)
 
 
 # --- the index ----------------------------------------------------------------------------
@@ -87,6 +90,9 @@ CHANGELISTS = {
     "/admin/billing/payment/": 7,  # + the page's invoices and their customers, by id
     "/admin/accounts/user/": 5,
     "/admin/accounts/authsession/": 6,
+    "/admin/django_tasks_database/dbtaskresult/": 7,
+    # Not a cached count: the trail's changelist counts it (no list filter reads the table).
+    "/admin/audit/auditevent/": 5,
 }
 # The role groups are set by migrations; neither role has permissions on them, so only a
 # superuser reaches their page.
@@ -163,6 +169,7 @@ def one_of_each() -> dict:
     )
     user = UserFactory()
     session_start(Ctx.system(), user=user)
+    background = send_invoice_email.enqueue(invoice.pk)
     return {
         "/admin/customers/customer/": prop.customer,
         "/admin/customers/property/": prop,
@@ -170,10 +177,18 @@ def one_of_each() -> dict:
         "/admin/billing/payment/": payment,
         "/admin/accounts/user/": user,
         "/admin/accounts/authsession/": user.auth_sessions.get(),
+        TASKS: background.db_result,
+        "/admin/audit/auditevent/": AuditEvent.objects.filter(object_type="payment").get(),
     }
 
 
-ADMIN_ONLY = ("/admin/accounts/user/", "/admin/accounts/authsession/")
+TASKS = "/admin/django_tasks_database/dbtaskresult/"
+ADMIN_ONLY = (
+    "/admin/accounts/user/",
+    "/admin/accounts/authsession/",
+    "/admin/audit/auditevent/",
+    TASKS,
+)
 
 
 def test_staff_read_every_model_admin_but_cannot_write(staff_web):
@@ -216,6 +231,8 @@ WRITE_ACTIONS = {
     "/admin/billing/payment/": {"export_csv", "reverse_selected"},
     "/admin/accounts/user/": {"delete_selected"},
     "/admin/accounts/authsession/": {"end_sessions"},
+    TASKS: set(),  # the tasks' results are read-only, for admins too
+    "/admin/audit/auditevent/": set(),  # read only: no export (a trail can be huge), no delete
 }
 
 
@@ -223,7 +240,7 @@ def test_admins_get_the_buttons_and_actions(admin_web):
     for url in one_of_each():
         changelist = admin_web.get(url)
         assert actions_offered(changelist) == WRITE_ACTIONS[url], url
-        add_allowed = url != "/admin/accounts/authsession/"
+        add_allowed = url not in ("/admin/accounts/authsession/", "/admin/audit/auditevent/", TASKS)
         assert changelist.context["has_add_permission"] is add_allowed, url
         assert admin_web.get(f"{url}add/").status_code == (200 if add_allowed else 403), url
 
@@ -357,7 +374,7 @@ def test_money_and_dates_for_people(staff_web):
     invoice = make_invoice(total="1234.50", issued="2026-01-11")
     content = staff_web.get("/admin/billing/invoice/").content.decode()
     assert "$1,234.50" in content and "Jan 18, 2026" in content and "Jan 11, 2026" in content
-    assert admin_tools.money(Decimal("-5.00")) == "-$5.00" and invoice.total == Decimal("1234.50")
+    assert text.money(Decimal("-5.00")) == "-$5.00" and invoice.total == Decimal("1234.50")
 
 
 def test_export_neutralises_spreadsheet_formulas(admin_web):
@@ -410,7 +427,7 @@ def test_pages_reached_from_a_changelist_lead_back_to_it(admin_web):
 def test_the_index_lists_the_business_before_accounts(admin_web):
     response = admin_web.get("/admin/")
     labels = [app["app_label"] for app in response.context["app_list"]]
-    assert labels == ["customers", "billing", "accounts", "auth"]
+    assert labels == ["customers", "billing", "accounts", "audit", "auth", "django_tasks_database"]
     # The navigation sidebar of every page has the same order.
     sidebar = admin_web.get("/admin/billing/invoice/").context["available_apps"]
     assert [app["app_label"] for app in sidebar] == labels

@@ -10,6 +10,8 @@ from django.utils import timezone
 from accounts.api.serializers import UserOut
 from accounts.selectors import user_list
 from accounts.tests.factories import UserFactory
+from audit.api.serializers import AuditEventOut
+from audit.selectors import event_list
 from billing import selectors, services
 from billing.api import serializers as billing_out
 from billing.models import Payment
@@ -54,7 +56,9 @@ def data(ctx):
     InvoiceFactory(property=prop, due_date=None, notes="")  # a draft: no number, no due date
     make_invoice(prop=prop, total="20.00", issued="2026-04-12")  # sent, nothing paid
     first = Payment.unscoped.filter(invoice=partial).order_by("id").first()
-    by_user = Ctx.for_user(UserFactory(), default_company())  # reversed_by has a value
+    by_user = Ctx.for_user(
+        UserFactory(), default_company(), request_id="req-1"
+    )  # reversed_by has a value
     services.payment_reverse(by_user, payment_id=first.pk, reason="Bounced")
     return prop
 
@@ -89,6 +93,7 @@ CASES = {
     billing_out.StatementOut: lambda ctx, prop: (None, [_statement(ctx, prop)]),
     billing_out.StatementItemOut: lambda ctx, prop: (None, _statement(ctx, prop).items),
     billing_out.StatementPaymentOut: lambda ctx, prop: (None, _statement(ctx, prop).payments),
+    AuditEventOut: lambda ctx, prop: (event_list(ctx), None),
 }
 
 

@@ -374,7 +374,7 @@ def test_the_send_button_sends_and_comes_back_to_the_page(admin_web, staff_web):
     again = admin_web.post(f"{CHANGELIST}{draft.pk}/send/", follow=True)
     shown = [str(m) for m in again.context["messages"]]
     assert shown == [
-        f"{draft.number} was sent.",
+        f"{draft.number} was sent. It is emailed to {draft.customer.email}.",
         f"Invoice {draft.number} is sent: only a draft can be sent",
     ]
 

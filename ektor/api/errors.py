@@ -49,6 +49,12 @@ class ApiErrorCode(ReasonCode):
     RATE_LIMITED = "rate_limited"
     DATABASE_UNAVAILABLE = "database_unavailable"
     CACHE_UNAVAILABLE = "cache_unavailable"
+    # Idempotency-Key (ektor/api/idempotency.py): malformed (400), sent again with another
+    # request (422), sent again while the first is still running (409).
+    INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    IDEMPOTENCY_KEY_IN_PROGRESS = "idempotency_key_in_progress"
+    STORAGE_UNAVAILABLE = "storage_unavailable"
 
 
 class RequestValidationError(Exception):

@@ -5,10 +5,12 @@ Used by every app's FilterSets (django-filter), so ids, booleans, dates and blan
 judged the same way on every list.
 """
 
+import datetime
 import re
 from functools import cache
 
 from django import forms
+from django.utils.dateparse import parse_datetime
 from django_filters import rest_framework as filters
 from django_filters.constants import EMPTY_VALUES
 from django_filters.rest_framework import DjangoFilterBackend
@@ -23,6 +25,8 @@ from ektor.ctx import request_ctx
 MAX_ID = 2**63 - 1
 # int() also reads non-ASCII digits (e.g. Arabic-Indic) and "1_0"; ids are plain ASCII digits.
 ASCII_INT = re.compile(r"^[0-9]+$")
+# A timestamp is ASCII digits and separators (parse_datetime alone reads other digits too).
+ASCII_MOMENT = re.compile(r"^[0-9T:.+\-Z ]+$")
 BLANK = "This field may not be blank."
 ID_INVALID = "Input should be a positive integer"
 
@@ -83,9 +87,73 @@ class IsoDateFilter(filters.DateFilter):
     field_class = IsoDateFormField
 
 
+MOMENT_INVALID = (
+    "Input should be a date (YYYY-MM-DD) or a timestamp with its time zone (YYYY-MM-DDTHH:MM:SSZ)"
+)
+
+
+class MomentFormField(forms.Field):
+    """A timestamp with its zone, or a date (a whole UTC day: `end_of_day` makes it the next
+    day's first moment, for a bound that excludes it); a moment without a zone is ambiguous."""
+
+    default_error_messages = {"invalid": MOMENT_INVALID}
+
+    def __init__(self, *, end_of_day: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.end_of_day = end_of_day
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).strip()
+        try:
+            day = parse_iso_date(text)
+        except ValueError:
+            moment = _parse_moment(text)
+            if moment is None or moment.tzinfo is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid"], code="invalid"
+                ) from None
+            return moment
+        start = datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
+        return start + datetime.timedelta(days=1) if self.end_of_day else start
+
+
+def _parse_moment(text: str) -> datetime.datetime | None:
+    try:
+        return parse_datetime(text) if ASCII_MOMENT.match(text) else None
+    except ValueError:  # the right shape, a date or time the calendar does not have
+        return None
+
+
+@extend_schema_field({"type": "string", "format": "date-time"})
+class MomentFilter(filters.Filter):
+    """`lookup_expr` gte: from this moment on; lt: before it. A date as `to` (lt) is the whole
+    day, since it means the next day's first moment."""
+
+    field_class = MomentFormField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.lookup_expr == "lt":
+            self.extra["end_of_day"] = True
+
+
 @extend_schema_field(OpenApiTypes.BOOL)
 class StrictBooleanFilter(filters.Filter):
     field_class = StrictBooleanFormField
+
+
+class TextFilter(filters.CharFilter):
+    """An exact text value of at most `max_length` characters (a longer one is a 422), so
+    declared in the OpenAPI document."""
+
+    def __init__(self, *args, max_length: int, help_text: str = "", **kwargs):
+        too_long = f"Ensure this field has no more than {max_length} characters."
+        kwargs.update(max_length=max_length, error_messages={"max_length": too_long})
+        super().__init__(*args, **kwargs)
+        schema = {"type": "string", "minLength": 1, "maxLength": max_length}
+        set_override(self, "field", {**schema, "description": help_text} if help_text else schema)
 
 
 class SearchFilter(filters.CharFilter):

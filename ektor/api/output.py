@@ -58,7 +58,7 @@ def _converter(field: serializers.Field):
         return _bool_out
     if isinstance(field, serializers.ListSerializer) and isinstance(field.child, Output):
         return field.child.__class__
-    if isinstance(field, (serializers.IntegerField, serializers.CharField)):
+    if isinstance(field, (serializers.IntegerField, serializers.CharField, serializers.JSONField)):
         return None
     if isinstance(field, (serializers.ListField, serializers.DictField)):
         return None  # JSON already (a JSONField's list or object of numbers)

@@ -10,6 +10,8 @@
   path id, query parameters, throttling) and the view's own `error_reasons` for the action
   (`{"create": {409: ("payment_exceeds_total", ...)}}`).
 - Lists declare their `X-Total-Count` and `Link` headers; 429 declares `Retry-After`.
+- Every POST takes the `Idempotency-Key` header (ektor/api/idempotency.py), lists its 400, 409
+  and 422 reasons, and declares `Idempotent-Replayed` on its success answer.
 - Tags per resource, short operation ids (`invoices_list`, `invoices_send`, `auth_token`) and
   summaries (the action's docstring, or one made from the action and the model).
 """
@@ -111,6 +113,34 @@ _LIST_HEADERS = {
         "description": 'The `rel="next"` and `rel="prev"` pages (RFC 8288), when there are any',
     },
 }
+# The server strips the spaces around a header's value, so a documented key has none there.
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "pattern": "^[!-~]([ -~]*[!-~])?$",
+    },
+    "description": (
+        "1 to 255 printable ASCII characters, unique per request you mean once. The first "
+        "request with a key runs and its answer is kept 24 hours for you and the key; the same "
+        "request again (method, path with query, body) gets that answer again with "
+        "`Idempotent-Replayed: true` and does nothing else; another request with the key is "
+        "422 `idempotency_key_reused`, and while the first still runs 409 "
+        "`idempotency_key_in_progress`. A 5xx is not kept: retry with the same key. Without a "
+        "signed-in caller (sign-in, refresh) the key is checked and not kept."
+    ),
+}
+_REPLAYED = {
+    "Idempotent-Replayed": {
+        "schema": {"type": "string", "enum": ["true"]},
+        "description": "Present when this is the stored answer to an earlier request with the "
+        "same `Idempotency-Key`",
+    },
+}
 # The standard actions of a router's viewset: operation id verb, summary.
 _ACTIONS = {
     "list": ("list", "List {plural}, newest first"),
@@ -141,6 +171,11 @@ class AutoSchema(SpectacularAutoSchema):
         responses = operation["responses"]
         if self._is_list_view() and "200" in responses:
             responses["200"]["headers"] = _LIST_HEADERS
+        if self.method == "POST":
+            operation.setdefault("parameters", []).append({**_IDEMPOTENCY_KEY})
+            for status, response in responses.items():
+                if status.startswith("2"):
+                    response["headers"] = {**response.get("headers", {}), **_REPLAYED}
         for name, schema in _ERROR_SCHEMAS.items():
             component = ResolvedComponent(name, ResolvedComponent.SCHEMA, schema, object=name)
             registry.register_on_missing(component)
@@ -157,6 +192,11 @@ class AutoSchema(SpectacularAutoSchema):
             errors[403].add("user_inactive")
             if not all(isinstance(p, IsAuthenticated) for p in view.get_permissions()):
                 errors[403].add("permission_denied")
+        if self.method == "POST":
+            errors[400].add("invalid_idempotency_key")
+            if view.get_authenticators():
+                errors[409].add("idempotency_key_in_progress")
+                errors[422].add("idempotency_key_reused")
         if self.method in _BODY_METHODS:
             errors[411].add("length_required")
             errors[413].add("request_too_large")

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from core.context import Ctx
 from core.errors import NotFound, reason_code
+from ektor.api import idempotency
 from ektor.api.errors import RequestValidationError
 from ektor.api.filters import ASCII_INT
 from ektor.ctx import request_ctx
@@ -38,12 +39,42 @@ class ApiView(APIView):
 
     `self.ctx`, built once right after authentication (the permission checks read through it
     too), is what every handler passes to the services and selectors it calls.
+
+    Every POST honours `Idempotency-Key` here (ektor/api/idempotency.py): claimed after
+    authentication, permissions and rate limits, before the handler; replayed instead of
+    running it; completed (or released after a 5xx) with the answer.
     """
 
     metadata_class = MediaTypesMetadata
     # Whoever authenticates nobody acts anonymously: an OPTIONS request, and the OpenAPI
     # generator's views (it calls get_queryset without running a request).
     ctx: Ctx = Ctx.anonymous()
+    idempotency_claim: idempotency.Claim | None = None
+
+    def initial(self, request, *args, **kwargs) -> None:
+        keyed = (
+            request.method == "POST"
+            and hasattr(self, "post")
+            and idempotency.META_KEY in request.META
+        )
+        # Read before anything parses the stream (the sign-in rate limits read the username):
+        # the fingerprint is of the bytes sent.
+        body = request._request.body if keyed else b""
+        super().initial(request, *args, **kwargs)
+        if keyed:
+            key = idempotency.key_of(request)
+            self.idempotency_claim = idempotency.claim(request, key, body)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, idempotency.Replay):
+            return exc.response
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.idempotency_claim is not None:
+            idempotency.settle(self.idempotency_claim, response)
+        return response
 
     def perform_authentication(self, request) -> None:
         if request.method != "OPTIONS":
@@ -51,8 +82,13 @@ class ApiView(APIView):
             self.ctx = request_ctx(request)
 
     def check_permissions(self, request) -> None:
-        if request.method != "OPTIONS":
-            super().check_permissions(request)
+        if request.method == "OPTIONS":
+            return
+        # A method the route does not have is a 405 for whoever signed in (dispatch answers
+        # it), not a 403 for lacking a permission no one has (nobody may change an audit event).
+        if request.user.is_authenticated and not hasattr(self, request.method.lower()):
+            return
+        super().check_permissions(request)
 
     def check_throttles(self, request) -> None:
         # dispatch() answers a method the view has no handler for with 405.

@@ -78,6 +78,7 @@ def test_path_ids_are_named_as_errors_report_them(doc):
         "payment_id",
         "user_id",
         "session_id",
+        "file",  # a stored file's name; a bad link is `file_not_found`
     }
     assert "/api/v1/invoices/{invoice_id}/send" in doc["paths"]
     send = by_id(doc, "invoices_send")["parameters"][0]
@@ -86,7 +87,7 @@ def test_path_ids_are_named_as_errors_report_them(doc):
 
 def test_lists_declare_their_paging_headers(doc):
     lists = [op for path, method, op in operations(doc) if op["operationId"].endswith("_list")]
-    assert len(lists) == 6
+    assert len(lists) == 7
     for op in lists:
         assert set(op["responses"]["200"]["headers"]) == {"X-Total-Count", "Link"}
 
@@ -139,3 +140,25 @@ def test_auth_endpoints_declare_429_with_retry_after(doc):
         assert "`rate_limited`" in response["description"]
     assert "`invalid_credentials`" in by_id(doc, "auth_token")["responses"]["401"]["description"]
     assert "429" not in by_id(doc, "customers_list")["responses"]
+
+
+def test_every_post_takes_the_idempotency_key_and_lists_its_answers(doc):
+    posts = [(path, op) for path, method, op in operations(doc) if method == "post"]
+    assert len(posts) >= 14
+    for path, op in posts:
+        (parameter,) = [p for p in op["parameters"] if p["name"] == "Idempotency-Key"]
+        assert parameter["in"] == "header" and parameter["required"] is False
+        assert (parameter["schema"]["minLength"], parameter["schema"]["maxLength"]) == (1, 255)
+        assert "`invalid_idempotency_key`" in op["responses"]["400"]["description"], path
+        (success,) = [status for status in op["responses"] if status.startswith("2")]
+        assert "Idempotent-Replayed" in op["responses"][success]["headers"], path
+        signed_in = path not in ("/api/v1/auth/token", "/api/v1/auth/refresh")
+        in_progress = "`idempotency_key_in_progress`" in op["responses"].get("409", {}).get(
+            "description", ""
+        )
+        reused = "`idempotency_key_reused`" in op["responses"]["422"]["description"]
+        assert (in_progress, reused) == (signed_in, signed_in), path
+    others = [op for _, method, op in operations(doc) if method != "post"]
+    assert not any(
+        p["name"] == "Idempotency-Key" for op in others for p in op.get("parameters", [])
+    )

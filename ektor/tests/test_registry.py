@@ -25,8 +25,11 @@ def test_the_apps_declare_what_is_counted_and_who_gets_defaults():
         "auth": ("admin",),
         "accounts": ("admin",),
         "tenancy": ("admin",),
+        # The background tasks' results (ektor.apps.TaskResultsConfig), read-only in the admin.
+        "django_tasks_database": ("admin",),
         "customers": ("admin", "staff", "technician"),
         "billing": ("admin", "staff"),
+        "audit": ("admin",),
     }
 
 

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from billing.error_codes import BillingErrorCode
 from core.errors import ApplicationError
 from ektor.api.fields import MoneyField, StrictBooleanField, StrictCharField, StrictIntegerField
+from ektor.api.views import ApiView
 from ektor.urls import urlpatterns as project_urlpatterns
 
 
@@ -52,6 +53,24 @@ class RuleView(APIView):
         )
 
 
+class FlakyView(ApiView):
+    """A POST that crashes `failures_left` times, then creates run number N at .../flaky/N."""
+
+    permission_classes = [IsAuthenticated]
+    failures_left = 0
+    runs = 0
+
+    def post(self, request):
+        cls = type(self)
+        cls.runs += 1
+        if cls.failures_left:
+            cls.failures_left -= 1
+            raise RuntimeError("flaky")
+        return Response(
+            {"ran": cls.runs}, status=201, headers={"Location": f"{request.path}/{cls.runs}"}
+        )
+
+
 def plain_crash(request):
     raise RuntimeError("plain django crash with secret")
 
@@ -64,6 +83,7 @@ test_api = [
     path("echo", EchoView.as_view()),
     path("crash", CrashView.as_view()),
     path("rule", RuleView.as_view()),
+    path("flaky", FlakyView.as_view()),
     path("plain-crash", plain_crash),
     path("plain-ok", plain_ok),
 ]

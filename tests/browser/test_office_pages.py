@@ -50,7 +50,7 @@ def test_the_invoice_page_has_its_own_buttons(page, admin_user):
     page.find("#invoice-send").click()
     message = success_message(page)  # waits for the answer, so the number is assigned
     draft.refresh_from_db()
-    assert message == f"{draft.number} was sent."
+    assert message == f"{draft.number} was sent. It is emailed to {draft.customer.email}."
     assert page.driver.current_url.endswith(change)
     assert page.find(".field-status .readonly").text == "Sent"
     assert not page.find_all("#invoice-send")

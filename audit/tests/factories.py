@@ -1,0 +1,14 @@
+from django.db import transaction
+
+from audit.models import AuditEvent
+from audit.services import record
+from core.context import Ctx
+
+
+def make_event(
+    ctx: Ctx | None = None, action: str = "create", target=("customer", 1), changes=None
+):
+    """An event as a service records it (the model has no other way in)."""
+    with transaction.atomic():
+        event: AuditEvent = record(ctx or Ctx.system(), action, target, changes or {})
+    return event

@@ -1,0 +1,351 @@
+"""Every public function of every app's services module either records its audit event (a case
+below runs it and checks the event) or is listed as recording none, with the reason. A new
+service that is in neither table fails the first test; one that writes without recording fails
+its case."""
+
+import datetime
+import importlib
+import importlib.util
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+
+from accounts import services as accounts
+from accounts.models import AuthSession, Role
+from accounts.tests.factories import UserFactory
+from audit.models import AuditEvent
+from billing import services as billing
+from billing.tests.conftest import make_invoice
+from core.context import Ctx
+from core.errors import ApplicationError
+from customers import services as customers
+from customers.tests.factories import PropertyFactory
+
+# The recorder itself, and the helpers the apps' services share (they take no ctx).
+NOT_BUSINESS_SERVICES = ("audit", "ektor")
+
+
+def service_functions() -> set[str]:
+    names = set()
+    for config in apps.get_app_configs():
+        if not config.path.startswith(str(settings.BASE_DIR)):
+            continue
+        if config.name in NOT_BUSINESS_SERVICES:
+            continue
+        module_name = f"{config.name}.services"
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        module = importlib.import_module(module_name)
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if function.__module__ == module_name and not name.startswith("_"):
+                names.add(f"{module_name}.{name}")
+    return names
+
+
+# Services that write no business row, or write one only through another service listed below.
+NO_EVENT = {
+    "customers.services.customer_email_check": "a check; reads",
+    "customers.services.customer_kept_reason": "a check; reads",
+    "customers.services.property_customer_check": "a check; locks and reads",
+    "customers.services.property_text_errors": "a check; reads nothing",
+    "billing.services.receivables_add": "bookkeeping: the running figures (ReceivablesByDueDate)",
+    "billing.services.receivables_fix": "bookkeeping: the running figures (ReceivablesByDueDate)",
+    "billing.services.invoice_email_recipient": "a read: where a sent invoice's email goes",
+    "billing.services.invoice_numbers_reserve": "bookkeeping: the invoice number counter",
+    "billing.services.can_invoice_create": "a check; reads",
+    "billing.services.can_invoice_update": "a check; locks and reads",
+    "billing.services.can_invoice_send": "a check; reads",
+    "billing.services.can_invoice_void": "a check; reads",
+    "billing.services.can_payments_record": "a check; locks and reads",
+    "billing.services.invoice_amount_paid": "reads",
+    "accounts.services.user_sync_role_group": (
+        "bookkeeping: the group and staff flag follow the role; user_create and user_update, "
+        "which call it, record the user's change"
+    ),
+    "accounts.services.user_check_update": "a check; locks and reads",
+    "accounts.services.user_authenticate": "reads (session_start records the sign-in)",
+    "accounts.services.admin_session_rekey": (
+        "bookkeeping: Django gave the browser's session a new key"
+    ),
+    "accounts.services.sessions_clear_expired": (
+        "bookkeeping: purges expired and long-ended sign-in sessions"
+    ),
+}
+
+
+@dataclass
+class Case:
+    # Makes the rows the call needs (through the services or factories; their own events
+    # are not counted) and returns the call, run with the case's ctx.
+    prepare: Callable[[], Callable[[Ctx], Any]]
+    events: set[tuple[str, str]]  # (object_type, action) the call must record, exactly
+
+
+SYSTEM = Ctx.system()
+
+
+def _customer():
+    return customers.customer_create(SYSTEM, first_name="Ana", last_name="Rivera")
+
+
+def _property():
+    return customers.property_create(
+        SYSTEM, customer_id=_customer().pk, label="Casa Playa", address1="12 Calle Sol"
+    )
+
+
+def _invoice_fields():
+    prop = PropertyFactory()
+    day = datetime.date(2026, 1, 11)
+    return {
+        "customer_id": prop.customer_id,
+        "property_id": prop.pk,
+        "period_start": day - datetime.timedelta(days=6),
+        "period_end": day,
+        "issued_date": day,
+        "subtotal": Decimal("100.00"),
+        "tax": Decimal("0.00"),
+        "total": Decimal("100.00"),
+    }
+
+
+def _paid_payment():
+    invoice = make_invoice(total="40.00")
+    return billing.payment_record(SYSTEM, invoice_id=invoice.pk, amount=Decimal("40.00"))
+
+
+def _session(user=None):
+    user = user or UserFactory()
+    accounts.session_start(SYSTEM, user=user)
+    return AuthSession.objects.filter(user=user).latest("created_at")
+
+
+def _reused_refresh():
+    user = UserFactory()
+    first = accounts.session_start(SYSTEM, user=user)["refresh_token"]
+    accounts.session_refresh(SYSTEM, refresh_token=first)  # rotates it away
+
+    def call(ctx):
+        # A rotated-away token means two parties hold it: the session ends, the caller gets 401.
+        with pytest.raises(ApplicationError):
+            accounts.session_refresh(ctx, refresh_token=first)
+
+    return call
+
+
+def _prepared(value_maker, call):
+    def prepare():
+        value = value_maker()
+        return lambda ctx: call(ctx, value)
+
+    return prepare
+
+
+CASES: dict[str, Case] = {
+    "customers.services.customer_create": Case(
+        lambda: lambda ctx: customers.customer_create(ctx, first_name="Eva", last_name="Soto"),
+        {("customer", "create")},
+    ),
+    "customers.services.customer_replace": Case(
+        _prepared(
+            _customer,
+            lambda ctx, c: customers.customer_replace(
+                ctx, customer=c, first_name="Eva", last_name="Soto"
+            ),
+        ),
+        {("customer", "update")},
+    ),
+    "customers.services.customer_update": Case(
+        _prepared(
+            _customer,
+            lambda ctx, c: customers.customer_update(ctx, customer=c, data={"phone": "555"}),
+        ),
+        {("customer", "update")},
+    ),
+    "customers.services.customers_deactivate": Case(
+        _prepared(_customer, lambda ctx, c: customers.customers_deactivate(ctx, customers=[c])),
+        {("customer", "update")},
+    ),
+    "customers.services.customer_delete": Case(
+        _prepared(_customer, lambda ctx, c: customers.customer_delete(ctx, customer=c)),
+        {("customer", "delete")},
+    ),
+    "customers.services.property_create": Case(
+        _prepared(
+            _customer,
+            lambda ctx, c: customers.property_create(
+                ctx, customer_id=c.pk, label="Casa", address1="12 Calle Sol"
+            ),
+        ),
+        {("property", "create")},
+    ),
+    "customers.services.property_replace": Case(
+        _prepared(
+            _property,
+            lambda ctx, p: customers.property_replace(
+                ctx, prop=p, customer_id=p.customer_id, label="Casa Luna", address1="1 Main St"
+            ),
+        ),
+        {("property", "update")},
+    ),
+    "customers.services.property_update": Case(
+        _prepared(
+            _property,
+            lambda ctx, p: customers.property_update(ctx, prop=p, data={"city": "Aguada"}),
+        ),
+        {("property", "update")},
+    ),
+    "customers.services.property_delete": Case(
+        _prepared(_property, lambda ctx, p: customers.property_delete(ctx, prop=p)),
+        {("property", "delete")},
+    ),
+    "billing.services.invoice_create": Case(
+        _prepared(_invoice_fields, lambda ctx, f: billing.invoice_create(ctx, **f)),
+        {("invoice", "create")},
+    ),
+    "billing.services.invoice_update": Case(
+        _prepared(
+            lambda: make_invoice(status="draft"),
+            lambda ctx, i: billing.invoice_update(ctx, invoice=i, data={"notes": "Gate 12"}),
+        ),
+        {("invoice", "update")},
+    ),
+    "billing.services.invoice_update_notes": Case(
+        _prepared(
+            make_invoice, lambda ctx, i: billing.invoice_update_notes(ctx, invoice=i, notes="Hi")
+        ),
+        {("invoice", "update")},
+    ),
+    "billing.services.invoice_send": Case(
+        _prepared(
+            lambda: make_invoice(status="draft"),
+            lambda ctx, i: billing.invoice_send(ctx, invoice=i),
+        ),
+        {("invoice", "send")},
+    ),
+    "billing.services.invoice_void": Case(
+        _prepared(make_invoice, lambda ctx, i: billing.invoice_void(ctx, invoice=i, reason="Dup")),
+        {("invoice", "void")},
+    ),
+    "billing.services.payment_record": Case(
+        _prepared(
+            make_invoice,
+            lambda ctx, i: billing.payment_record(ctx, invoice_id=i.pk, amount=Decimal("100.00")),
+        ),
+        {("payment", "create"), ("invoice", "pay")},
+    ),
+    "billing.services.payment_reverse": Case(
+        _prepared(
+            _paid_payment,
+            lambda ctx, p: billing.payment_reverse(ctx, payment_id=p.pk, reason="Bounced"),
+        ),
+        {("payment", "reverse"), ("invoice", "reopen")},
+    ),
+    "accounts.services.user_create": Case(
+        lambda: (
+            lambda ctx: accounts.user_create(
+                ctx, username="newbie", email="newbie@example.com", password="A-long-pass-1234"
+            )
+        ),
+        {("user", "create")},
+    ),
+    "accounts.services.user_update": Case(
+        _prepared(
+            UserFactory,
+            lambda ctx, u: accounts.user_update(ctx, user=u, data={"role": Role.ADMIN}),
+        ),
+        {("user", "update")},
+    ),
+    "accounts.services.user_delete": Case(
+        _prepared(UserFactory, lambda ctx, u: accounts.user_delete(ctx, user=u)),
+        {("user", "delete")},
+    ),
+    "accounts.services.session_start": Case(
+        _prepared(UserFactory, lambda ctx, u: accounts.session_start(ctx, user=u)),
+        {("user", "sign_in")},
+    ),
+    "accounts.services.admin_session_start": Case(
+        _prepared(
+            UserFactory,
+            lambda ctx, u: accounts.admin_session_start(ctx, user=u, browser_session_key="k" * 32),
+        ),
+        {("user", "sign_in")},
+    ),
+    "accounts.services.session_refresh": Case(_reused_refresh, {("user", "sign_out")}),
+    "accounts.services.session_end": Case(
+        _prepared(_session, lambda ctx, s: accounts.session_end(ctx, session=s)),
+        {("user", "sign_out")},
+    ),
+    "accounts.services.sessions_end": Case(
+        _prepared(
+            _session,
+            lambda ctx, s: accounts.sessions_end(ctx, sessions=AuthSession.objects.filter(pk=s.pk)),
+        ),
+        {("user", "sign_out")},
+    ),
+    "accounts.services.sessions_end_all": Case(
+        _prepared(_session, lambda ctx, s: accounts.sessions_end_all(ctx, user=s.user)),
+        {("user", "sign_out")},
+    ),
+    "accounts.services.sessions_end_after_password_change": Case(
+        _prepared(
+            _session,
+            lambda ctx, s: accounts.sessions_end_after_password_change(ctx, user=s.user),
+        ),
+        {("user", "set_password"), ("user", "sign_out")},
+    ),
+    "accounts.services.password_set": Case(
+        _prepared(
+            UserFactory, lambda ctx, u: accounts.password_set(ctx, user=u, password="New-pass-9876")
+        ),
+        {("user", "set_password")},
+    ),
+    "accounts.services.password_change": Case(
+        _prepared(
+            lambda: UserFactory(password="Old-pass-1234"),
+            lambda ctx, u: accounts.password_change(
+                ctx, user=u, current_password="Old-pass-1234", new_password="New-pass-9876"
+            ),
+        ),
+        {("user", "set_password")},
+    ),
+}
+
+
+def test_every_service_records_an_event_or_says_why_not():
+    found = service_functions()
+    assert found >= {"customers.services.customer_create", "billing.services.invoice_void"}
+    unlisted = found - set(CASES) - set(NO_EVENT)
+    assert not unlisted, (
+        f"services with neither an audit case (audit/tests/test_completeness.py CASES) nor a "
+        f"reason to record nothing (NO_EVENT): {sorted(unlisted)}"
+    )
+    stale = (set(CASES) | set(NO_EVENT)) - found
+    assert not stale, f"listed but gone: {sorted(stale)}"
+    assert not set(CASES) & set(NO_EVENT)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_service_records_its_event(name):
+    case = CASES[name]
+    call = case.prepare()
+    actor = UserFactory(username="auditor", role=Role.ADMIN)
+    last = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    call(Ctx.for_user(actor, request_id="req-audit"))
+    events = list(AuditEvent.objects.filter(pk__gt=last))
+    assert {(e.object_type, e.action) for e in events} == case.events
+    for event in events:
+        # A sign-in is the signing-in user's own act (session_start's ctx is anonymous).
+        assert (event.actor_user_id, event.actor, event.request_id) == (
+            actor.pk,
+            "auditor",
+            "req-audit",
+        )
+        assert event.object_id > 0

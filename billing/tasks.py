@@ -1,0 +1,39 @@
+"""Billing's background tasks: the customer's emails (ektor/email.py), run by the worker."""
+
+from typing import Any
+
+from billing.selectors import invoice_get
+from core.context import Ctx
+from ektor.email import send_templated
+from ektor.tasks import background_task
+from ektor.text import day, money
+
+
+@background_task()
+def send_invoice_email(invoice_id: int) -> dict[str, Any]:
+    """The invoice's email to its customer (text and HTML): number, dates, total, balance.
+
+    The figures are read when the task runs, so a payment recorded in between shows."""
+    ctx = Ctx.system()
+    invoice = invoice_get(ctx, invoice_id=invoice_id)
+    customer = invoice.customer
+    if not customer.email:  # removed since the invoice was sent
+        return {"invoice": invoice.number, "sent_to": None}
+    send_templated(
+        ctx,
+        template="invoice_sent",
+        to=[customer.email],
+        context={
+            "invoice": invoice,
+            "customer_name": customer.full_name,
+            "property_label": invoice.property.label,
+            "issued": day(invoice.issued_date),
+            "period_start": day(invoice.period_start),
+            "period_end": day(invoice.period_end),
+            "due": day(invoice.due_date) if invoice.due_date else "on receipt",
+            "total": money(invoice.total),
+            "paid": money(invoice.amount_paid),
+            "balance": money(invoice.balance_due),
+        },
+    )
+    return {"invoice": invoice.number, "sent_to": customer.email}

@@ -1,0 +1,134 @@
+"""A queryset whose SQL is compiled once per process and database, then run with new parameters.
+
+Building a queryset with filters, subqueries and annotations and compiling it to SQL costs the
+ORM more CPU than the database spends answering a small query: the statement's three querysets
+took about 60% of its request (docs/performance.md). A `PreparedQuery` builds its queryset once
+from placeholder values, keeps the compiled SQL, and on each call only puts the call's values
+in the placeholders' places among the parameters; the rows go through the compiler's own
+converters and become model instances (with their annotations) as a queryset would make them.
+
+The builder must pass every value that varies per call as one of its parameters; anything else
+it reads is fixed for the life of the process. Each placeholder must reach the SQL as a
+parameter (compiling fails loudly if one is inlined or dropped).
+"""
+
+import datetime
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from django.db import connections, router
+from django.db.models import Model, QuerySet
+from django.db.models.sql.compiler import SQLCompiler
+
+M = TypeVar("M", bound=Model)
+
+
+def _placeholder(kind: type, n: int) -> Any:
+    """The n-th parameter's placeholder: a value no query writes itself (a negative id, a date
+    in the 12th century), distinct from the others."""
+    if kind is int:
+        return -7_301_001 - n
+    if kind is datetime.date:
+        return datetime.date(1101 + n, 1, 1)
+    raise TypeError(f"{kind.__name__}: only int and datetime.date parameters")
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    params: tuple[Any, ...]
+    # (position in params, parameter name, adapter from the call's value to the SQL parameter)
+    slots: tuple[tuple[int, str, Callable[[Any], Any]], ...]
+    compiler: SQLCompiler
+    using: str
+    init_list: tuple[str, ...]
+    model_fields: slice
+
+
+class PreparedQuery(Generic[M]):
+    """`PreparedQuery(build, customer_id=int, from_date=datetime.date)`: `build(customer_id=...,
+    from_date=...)` returns the queryset; calling the prepared query with the same keywords
+    returns its rows as a list of model instances."""
+
+    def __init__(self, build: Callable[..., QuerySet[M]], **parameters: type) -> None:
+        self._build = build
+        self._parameters = parameters
+        self._compiled: dict[str, _Compiled] = {}
+        self._lock = threading.Lock()
+        self._model: type[M] | None = None
+
+    def __call__(self, **values: Any) -> list[M]:
+        if values.keys() != self._parameters.keys():
+            raise TypeError(f"expected the parameters {sorted(self._parameters)}")
+        using = router.db_for_read(self._model) if self._model else None
+        compiled = (using and self._compiled.get(using)) or self._compile(using)
+        params = list(compiled.params)
+        for position, name, adapt in compiled.slots:
+            params[position] = adapt(values[name])
+        with connections[compiled.using].cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchall()
+        return self._instances(compiled, rows)
+
+    def _compile(self, using: str | None) -> _Compiled:
+        with self._lock:
+            placeholders = {
+                name: _placeholder(kind, n)
+                for n, (name, kind) in enumerate(self._parameters.items())
+            }
+            queryset = self._build(**placeholders)
+            self._model = queryset.model
+            using = using or queryset.db
+            if using in self._compiled:
+                return self._compiled[using]
+            queryset = queryset.using(using)
+            ops = connections[using].ops
+            adapters: dict[str, Callable[[Any], Any]] = {
+                name: int if kind is int else ops.adapt_datefield_value
+                for name, kind in self._parameters.items()
+            }
+            compiler = queryset.query.get_compiler(using=using)
+            sql, params = compiler.as_sql()
+            slots = []
+            for position, param in enumerate(params):
+                for name, placeholder in placeholders.items():
+                    sql_value = adapters[name](placeholder)
+                    if type(param) is type(sql_value) and param == sql_value:
+                        slots.append((position, name, adapters[name]))
+            missing = set(placeholders) - {name for _, name, _ in slots}
+            if missing:
+                raise ValueError(f"not a parameter of the compiled SQL: {sorted(missing)}")
+            if compiler.klass_info is None or compiler.klass_info.get("related_klass_infos"):
+                raise ValueError("a prepared query selects one model's rows (no select_related)")
+            fields = compiler.klass_info["select_fields"]
+            model_fields = slice(fields[0], fields[-1] + 1)
+            compiled = _Compiled(
+                sql=sql,
+                params=tuple(params),
+                slots=tuple(slots),
+                compiler=compiler,
+                using=using,
+                init_list=tuple(
+                    column[0].target.attname for column in compiler.select[model_fields]
+                ),
+                model_fields=model_fields,
+            )
+            self._compiled[using] = compiled
+            return compiled
+
+    @staticmethod
+    def _instances(compiled: _Compiled, rows: list[Sequence[Any]]) -> list[M]:
+        # As Django's ModelIterable: the compiler's converters, then from_db and annotations.
+        compiler = compiled.compiler
+        model: type[M] = compiler.klass_info["model"]
+        annotations = compiler.annotation_col_map.items()
+        init_list = list(compiled.init_list)
+        instances = []
+        for row in compiler.results_iter([rows]):
+            instance = model.from_db(compiled.using, init_list, row[compiled.model_fields])
+            for name, position in annotations:
+                setattr(instance, name, row[position])
+            instances.append(instance)
+        return instances

@@ -1,0 +1,54 @@
+"""Email: every message is a pair of templates (text and HTML, under templates/email/, on the
+base layouts there) sent from a background task, never from a request.
+
+Who a message comes from is decided in one place, `sender(ctx)`.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from email.utils import formataddr
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from core.context import Ctx
+
+
+@dataclass(frozen=True)
+class Sender:
+    from_email: str  # "Name <address>"
+    reply_to: tuple[str, ...]
+    name: str  # signs the messages
+
+
+def sender(ctx: Ctx) -> Sender:
+    """The sender name and reply-to address of the messages sent for `ctx`: for now the
+    installation's (EMAIL_FROM_NAME, DEFAULT_FROM_EMAIL, EMAIL_REPLY_TO)."""
+    name = settings.EMAIL_FROM_NAME
+    reply_to = settings.EMAIL_REPLY_TO
+    return Sender(
+        from_email=formataddr((name, settings.DEFAULT_FROM_EMAIL)),
+        reply_to=(reply_to,) if reply_to else (),
+        name=name,
+    )
+
+
+def send_templated(
+    ctx: Ctx, *, template: str, to: Sequence[str], context: Mapping[str, Any]
+) -> None:
+    """Render templates/email/<template>_subject.txt, .txt and .html with `context` (plus
+    `sender`) and send them as one message with a text and an HTML part."""
+    who = sender(ctx)
+    context = {**context, "sender": who}
+    subject = " ".join(render_to_string(f"email/{template}_subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"email/{template}.txt", context),
+        from_email=who.from_email,
+        to=list(to),
+        reply_to=list(who.reply_to),
+    )
+    message.attach_alternative(render_to_string(f"email/{template}.html", context), "text/html")
+    message.send()

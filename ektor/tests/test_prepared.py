@@ -1,0 +1,104 @@
+"""PreparedQuery (ektor/db/prepared.py): the SQL compiled once, the rows exactly as the
+queryset's (on SQLite and on MariaDB), one query a call."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.models import F, QuerySet
+from django.test.utils import CaptureQueriesContext
+
+from billing.models import Invoice, InvoiceStatus
+from billing.selectors import invoice_amounts_queryset
+from billing.tests.factories import InvoiceFactory, PaymentFactory
+from core.context import Ctx
+from ektor.db.prepared import PreparedQuery
+
+pytestmark = pytest.mark.django_db
+
+JAN = datetime.date(2026, 1, 1)
+
+
+def invoices(*, company_id: int, customer_id: int, since: datetime.date) -> QuerySet[Invoice]:
+    return (
+        invoice_amounts_queryset(Ctx.system(company=company_id))
+        .filter(customer_id=customer_id, issued_date__gte=since)
+        .annotate(street=F("property__address1"))
+        .only("id", "number", "issued_date", "total", "status")
+        .order_by("issued_date", "id")
+    )
+
+
+def as_seen(rows: list[Invoice]) -> list[tuple]:
+    return [
+        (
+            row.pk,
+            row.number,
+            row.issued_date,
+            row.total,
+            row.amount_paid,  # type: ignore[attr-defined]
+            row.balance_due,  # type: ignore[attr-defined]
+            row.street,  # type: ignore[attr-defined]
+            row.get_deferred_fields(),
+        )
+        for row in rows
+    ]
+
+
+def test_rows_are_the_querysets_for_every_call_and_the_sql_is_compiled_once():
+    first = InvoiceFactory(status=InvoiceStatus.SENT, number="INV-2026-000001")
+    PaymentFactory(invoice=first, amount=Decimal("33.33"))
+    InvoiceFactory(property=first.property, issued_date=datetime.date(2025, 12, 30), due_date=None)
+    other = InvoiceFactory(issued_date=datetime.date(2026, 3, 1), due_date=None)
+    builds = []
+
+    def build(**kwargs):
+        builds.append(kwargs)
+        return invoices(**kwargs)
+
+    prepared = PreparedQuery(build, company_id=int, customer_id=int, since=datetime.date)
+    company_id = first.company_id
+    for customer_id, since in [
+        (first.customer_id, JAN),
+        (first.customer_id, datetime.date(2025, 1, 1)),
+        (other.customer_id, JAN),
+        (other.customer_id, datetime.date(2027, 1, 1)),
+    ]:
+        where = {"company_id": company_id, "customer_id": customer_id, "since": since}
+        rows = prepared(**where)
+        assert as_seen(rows) == as_seen(list(invoices(**where)))
+        assert all(type(row) is Invoice for row in rows)
+    assert len(builds) == 1
+    assert as_seen(prepared(company_id=company_id, customer_id=first.customer_id, since=JAN))[0][
+        3:5
+    ] == (
+        Decimal("100.00"),
+        Decimal("33.33"),
+    )
+
+
+def test_one_query_a_call():
+    invoice = InvoiceFactory()
+    prepared = PreparedQuery(invoices, company_id=int, customer_id=int, since=datetime.date)
+    where = {"company_id": invoice.company_id, "customer_id": invoice.customer_id, "since": JAN}
+    prepared(**where)
+    with CaptureQueriesContext(connection) as queries:
+        prepared(**where)
+    assert len(queries) == 1
+
+
+def test_a_parameter_that_does_not_reach_the_sql_is_refused():
+    prepared = PreparedQuery(
+        lambda customer_id, since: Invoice.unscoped.filter(customer_id=customer_id),
+        customer_id=int,
+        since=datetime.date,
+    )
+    with pytest.raises(ValueError, match=r"not a parameter of the compiled SQL: \['since'\]"):
+        prepared(customer_id=1, since=JAN)
+
+
+def test_the_call_names_every_parameter():
+    prepared = PreparedQuery(invoices, company_id=int, customer_id=int, since=datetime.date)
+    with pytest.raises(TypeError, match="expected the parameters"):
+        prepared(customer_id=1)
