@@ -279,7 +279,7 @@ def test_the_admin_switches_company_and_the_role_follows(staff_user, acme):
     web = web_client_for(staff_user)
     page = web.get("/admin/customers/customer/").content.decode()
     assert "Mainly" in page and "Acmeish" not in page
-    assert '<span id="current-company">My pool company</span>' in page
+    assert '<div id="current-company">My pool company</div>' in page
     assert 'id="company-switcher"' in page
     # Staff in the first company: no adding there.
     assert web.get("/admin/customers/customer/add/").status_code == 403
