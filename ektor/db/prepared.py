@@ -79,6 +79,11 @@ class PreparedQuery(Generic[M]):
                 for n, (name, kind) in enumerate(self._parameters.items())
             }
             queryset = self._build(**placeholders)
+            # The rows are read with a cursor, past the queryset's own evaluation: a tenant
+            # model's tripwire (tenancy/scoping.py) checks the company is pinned here instead.
+            trip = getattr(queryset, "_trip", None)
+            if trip is not None:
+                trip()
             self._model = queryset.model
             using = using or queryset.db
             if using in self._compiled:

@@ -14,6 +14,7 @@ from billing.selectors import invoice_amounts_queryset
 from billing.tests.factories import InvoiceFactory, PaymentFactory
 from core.context import Ctx
 from ektor.db.prepared import PreparedQuery
+from tenancy.scoping import UnscopedQuery
 
 pytestmark = pytest.mark.django_db
 
@@ -101,4 +102,12 @@ def test_a_parameter_that_does_not_reach_the_sql_is_refused():
 def test_the_call_names_every_parameter():
     prepared = PreparedQuery(invoices, company_id=int, customer_id=int, since=datetime.date)
     with pytest.raises(TypeError, match="expected the parameters"):
+        prepared(customer_id=1)
+
+
+def test_a_tenant_query_without_its_company_trips_the_wire():
+    prepared = PreparedQuery(
+        lambda customer_id: Invoice.objects.filter(customer_id=customer_id), customer_id=int
+    )
+    with pytest.raises(UnscopedQuery, match="Invoice queried without its company"):
         prepared(customer_id=1)
