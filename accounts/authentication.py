@@ -142,6 +142,8 @@ class SessionJWTAuthentication(BaseAuthentication):
             session.last_used_at = now
         request.auth_session = session
         request.company = session.company
+        # The request's log line (ektor.middleware) reads it from Django's request.
+        request._request.company = session.company
         return session.user, token
 
     def authenticate_header(self, request) -> str:

@@ -43,11 +43,13 @@ class RequestContextMiddleware:
             response["X-Request-Id"] = request_id
             user = getattr(request, "user", None)
             user_id = user.pk if user is not None and user.is_authenticated else None
+            company = getattr(request, "company", None)
             logger.info(
                 "request",
                 extra={
                     "request_id": request_id,
                     "user_id": user_id,
+                    "company": company.slug if company is not None else None,
                     "method": request.method,
                     "path": request.path,
                     "status": response.status_code,

@@ -57,6 +57,13 @@ def test_one_json_log_line_per_request(staff_client_api, staff_user, caplog):
     assert {"user_id", "method", "path", "duration_ms"} <= set(line)
 
 
+def test_the_log_line_names_the_user_and_the_company(staff_client_api, staff_user, caplog):
+    with caplog.at_level(logging.INFO, logger="ektor.request"):
+        staff_client_api.get("/api/v1/customers")
+    (record,) = [r for r in caplog.records if r.name == "ektor.request"]
+    assert (record.status, record.user_id, record.company) == (200, staff_user.pk, "main")
+
+
 def test_admin_permission_refusal_is_not_logged_as_a_crash(client, staff_user, caplog):
     client.force_login(staff_user)
     with caplog.at_level(logging.INFO):
