@@ -222,12 +222,14 @@ def user_update(ctx: Ctx, *, user: User, data: Mapping[str, Any]) -> User:
     if data:
         with conflict_on_integrity(USER_UNIQUE_RULES):
             stored.save(update_fields=apply_fields(stored, data))
+    # Before act_as: the role it sets in memory is the membership's (its own event), not a
+    # change of the user's row.
+    record_change(ctx, "update", stored)
     membership = _membership(ctx, stored)
     if membership is not None:
         if member_data:
             membership = membership_update(ctx, membership=membership, **member_data)
         act_as(stored, role=membership.role, is_owner=membership.is_owner)
-    record_change(ctx, "update", stored)
     return stored
 
 

@@ -69,10 +69,10 @@ def test_state_changes_have_their_own_names_and_money_keeps_its_decimals(admin_c
     assert payment["changes"]["amount"] == [None, "30.00"]
 
 
-def test_filters_by_actor_action_and_time(admin_client_api, admin_user, staff_user):
-    mine = make_event(Ctx.for_user(admin_user), "void", ("invoice", 3))
-    make_event(Ctx.for_user(staff_user), "void", ("invoice", 4))
-    make_event(Ctx.for_user(admin_user), "send", ("invoice", 3))
+def test_filters_by_actor_action_and_time(admin_client_api, admin_user, staff_user, company):
+    mine = make_event(Ctx.for_user(admin_user, company=company), "void", ("invoice", 3))
+    make_event(Ctx.for_user(staff_user, company=company), "void", ("invoice", 4))
+    make_event(Ctx.for_user(admin_user, company=company), "send", ("invoice", 3))
     ids = lambda **query: [e["event_id"] for e in admin_client_api.get(URL, query).json()]  # noqa: E731
     assert ids(actor_id=admin_user.pk, action="void") == [mine.pk]
     old = make_event(action="create", target=("invoice", 3))

@@ -73,7 +73,7 @@ def test_an_update_diffs_against_the_row_as_it_was_read(ctx):
     customer = customer_services.customer_create(
         ctx, first_name="Ana", last_name="Rivera", email="ana@example.com"
     )
-    stored = Customer.objects.get(pk=customer.pk)
+    stored = Customer.objects.of(ctx).get(pk=customer.pk)
     # As the admin's form does: the new values are set on the instance before the service runs.
     stored.first_name = "Anita"
     customer_services.customer_replace(
@@ -82,6 +82,7 @@ def test_an_update_diffs_against_the_row_as_it_was_read(ctx):
     create, update = AuditEvent.objects.order_by("pk")
     assert create.action == "create"
     assert create.changes == {
+        "company_id": [None, ctx.company.pk],
         "first_name": [None, "Ana"],
         "last_name": [None, "Rivera"],
         "email": [None, "ana@example.com"],
@@ -115,7 +116,7 @@ def test_a_refused_write_leaves_no_event(ctx):
 
 def test_a_refused_delete_records_nothing_and_a_delete_keeps_the_last_values(ctx):
     invoice = make_invoice()
-    customer = Customer.objects.get(pk=invoice.customer_id)
+    customer = Customer.objects.of(ctx).get(pk=invoice.customer_id)
     with pytest.raises(Conflict):
         customer_services.customer_delete(ctx, customer=customer)
     assert not AuditEvent.objects.filter(action="delete").exists()
@@ -125,6 +126,7 @@ def test_a_refused_delete_records_nothing_and_a_delete_keeps_the_last_values(ctx
     event = AuditEvent.objects.get(action="delete")
     assert (event.object_type, event.object_id) == ("customer", pk)
     assert event.changes == {
+        "company_id": [ctx.company.pk, None],
         "first_name": ["Eva", None],
         "last_name": ["Soto", None],
         "is_active": [True, None],
@@ -139,7 +141,7 @@ def test_recording_delete_records_after_the_block_only(ctx):
 
 
 def test_events_of_a_bulk_are_inserted_together_at_its_end(ctx, django_assert_num_queries):
-    customers = [Customer(first_name=f"C{n}", last_name="X") for n in range(3)]
+    customers = [Customer(company=ctx.company, first_name=f"C{n}", last_name="X") for n in range(3)]
     Customer.objects.bulk_create(customers)
     # One INSERT of the three events.
     with transaction.atomic(), django_assert_num_queries(1), recorded_in_bulk(ctx):
@@ -186,6 +188,6 @@ def test_object_types_name_one_model_each():
 
 def test_a_partly_read_row_is_not_read_again_field_by_field(ctx, django_assert_num_queries):
     customer = customer_services.customer_create(ctx, first_name="Ana", last_name="Rivera")
-    partial = Customer.objects.only("first_name").get(pk=customer.pk)
+    partial = Customer.objects.of(ctx).only("first_name").get(pk=customer.pk)
     with django_assert_num_queries(0):
         assert snapshot(partial) == {"first_name": "Ana"}
