@@ -6,13 +6,16 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
 from audit.tests.factories import make_event
 from billing.tests.conftest import make_invoice
+from conftest import client_for
 from core.context import Ctx
 from customers.tests.factories import CustomerFactory
 from customers.tests.test_api_customers import errors_at
 from ektor.tests.test_errors import ISO_Z, assert_envelope
+from tenancy.models import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -125,6 +128,14 @@ def test_events_cannot_be_written_changed_or_deleted(admin_client_api, method):
     assert AuditEvent.objects.count() == before
     # There is no route to one event at all.
     assert_envelope(getattr(admin_client_api, method)(f"{URL}/{event.pk}"), 404)
+
+
+def test_an_admin_who_is_not_an_owner_reads_the_trail_too(admin_user):
+    make_event(changes={"first_name": [None, "Ana"]})
+    plain_admin = UserFactory(username="admin2", role=Role.ADMIN)
+    response = client_for(plain_admin).get(URL)
+    assert response.status_code == 200, response.content
+    assert [e["changes"] for e in response.json()] == [{"first_name": [None, "Ana"]}]
 
 
 def test_staff_cannot_read_the_trail(staff_client_api):

@@ -10,12 +10,14 @@ from django.db import transaction
 from accounts.tests.factories import UserFactory
 from audit.changes import diff, snapshot
 from audit.models import AuditEvent
+from audit.selectors import event_list
 from audit.services import record, record_change, recorded_in_bulk, recording_delete
 from billing.tests.conftest import make_invoice
 from core.context import Ctx
 from core.errors import Conflict
 from customers import services as customer_services
 from customers.models import Customer
+from tenancy.tests.factories import CompanyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +47,24 @@ def test_actor_and_request_id_come_from_ctx():
         by_system.pk: (None, "system", ""),
     }
     assert (as_user.object_type, as_user.object_id) == ("user", boss.pk)
+
+
+def test_an_event_records_the_company_ctx_acts_for_and_each_company_reads_its_own(ctx):
+    other = CompanyFactory()
+    boss = UserFactory(username="boss")  # a member of the test company
+    with transaction.atomic():
+        here = record(Ctx.for_user(boss, ctx.company), "update", ("customer", 7))
+        there = record(Ctx.system(other), "create", ("customer", 8))
+        nowhere = record(Ctx.for_command("clearsessions"), "sign_out", boss)
+    assert dict(AuditEvent.objects.values_list("pk", "company_id")) == {
+        here.pk: ctx.company.pk,
+        there.pk: other.pk,
+        nowhere.pk: None,
+    }
+    assert [e.pk for e in event_list(ctx)] == [here.pk]
+    assert [e.pk for e in event_list(Ctx.system(other))] == [there.pk]
+    # Without a company nothing is read, not even the events of no company.
+    assert not event_list(Ctx.for_command("clearsessions")).exists()
 
 
 def test_values_are_written_as_the_api_writes_them():
