@@ -285,7 +285,7 @@ CASES: dict[str, Case] = {
     ),
     "accounts.services.user_delete": Case(
         _prepared(UserFactory, lambda ctx, u: accounts.user_delete(ctx, user=u)),
-        {("user", "delete")},
+        {("user", "delete"), ("membership", "delete")},
     ),
     "tenancy.services.company_create": Case(
         _prepared(

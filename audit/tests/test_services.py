@@ -211,3 +211,36 @@ def test_a_partly_read_row_is_not_read_again_field_by_field(ctx, django_assert_n
     partial = Customer.objects.of(ctx).only("first_name").get(pk=customer.pk)
     with django_assert_num_queries(0):
         assert snapshot(partial) == {"first_name": "Ana"}
+
+
+def test_deleting_a_user_records_each_memberships_deletion_in_its_companys_trail(ctx):
+    from accounts.services import user_delete
+    from tenancy.models import Membership, Role
+
+    other = CompanyFactory()
+    clerk = UserFactory(username="clerk5")
+    Membership.unscoped.create(user=clerk, company=other, role=Role.STAFF)
+    pk = clerk.pk
+    user_delete(ctx, user=clerk)
+    deleted = AuditEvent.objects.filter(action="delete")
+    assert sorted(
+        (e.object_type, e.company_id, e.changes.get("user_id")) for e in deleted
+    ) == sorted(
+        [
+            ("membership", ctx.company.pk, [pk, None]),
+            ("membership", other.pk, [pk, None]),
+            ("user", ctx.company.pk, None),
+        ]
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_user_is_deleted_in_a_transaction_of_its_own():
+    from accounts.models import User
+    from accounts.services import user_delete
+    from tenancy.tests.factories import default_company
+
+    clerk = UserFactory()
+    user_delete(Ctx.system(default_company()), user=clerk)
+    assert not User.objects.filter(pk=clerk.pk).exists()
+    assert AuditEvent.objects.filter(object_type="user", action="delete").count() == 1
