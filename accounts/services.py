@@ -1,6 +1,7 @@
 """Every write to users goes through here: the API, the admin and the commands alike."""
 
 from collections.abc import Mapping
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 from importlib import import_module
 from typing import Any, cast
@@ -222,12 +223,14 @@ def user_update(ctx: Ctx, *, user: User, data: Mapping[str, Any]) -> User:
     if data:
         with conflict_on_integrity(USER_UNIQUE_RULES):
             stored.save(update_fields=apply_fields(stored, data))
+    # Before act_as: the role it sets in memory is the membership's (its own event), not a
+    # change of the user's row.
+    record_change(ctx, "update", stored)
     membership = _membership(ctx, stored)
     if membership is not None:
         if member_data:
             membership = membership_update(ctx, membership=membership, **member_data)
         act_as(stored, role=membership.role, is_owner=membership.is_owner)
-    record_change(ctx, "update", stored)
     return stored
 
 
@@ -245,17 +248,21 @@ def member_add(ctx: Ctx, *, login: str, role: str, is_owner: bool = False) -> Us
     return user
 
 
+@transaction.atomic
 def user_delete(ctx: Ctx, *, user: User) -> None:
     """Delete a user (the admin offers it; deactivating is the usual way out). The last active
     owner of any of their companies stays (409 `last_owner`), as with a demotion; a user who
     reversed payments is still named by them (409 protected_by_references). Their audit events
-    stay, naming them in `actor`."""
-    for membership in Membership.unscoped.filter(user=user).select_related("company", "user"):
-        membership_check_change(
-            ctx.for_company(membership.company, ctx.role), membership=membership, is_active=False
-        )
-    with recording_delete(ctx, user):
-        delete_protected(user)
+    stay, naming them in `actor`; each of their companies' trails records their membership's
+    deletion."""
+    memberships = list(Membership.unscoped.filter(user=user).select_related("company", "user"))
+    with ExitStack() as deletions:
+        for membership in memberships:
+            in_company = ctx.for_company(membership.company, ctx.role)
+            membership_check_change(in_company, membership=membership, is_active=False)
+            deletions.enter_context(recording_delete(in_company, membership))
+        with recording_delete(ctx, user):
+            delete_protected(user)
 
 
 def user_authenticate(ctx: Ctx, *, login: str, password: str) -> User:

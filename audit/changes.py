@@ -22,8 +22,8 @@ def json_value(field: "models.Field[Any, Any]", value: Any) -> Any:
     moments in UTC with Z."""
     if isinstance(field, models.BooleanField) and value is not None:
         return bool(value)  # MySQL's driver may read a boolean column as 0/1
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
+    if value is None or isinstance(value, bool | int | float | str | list | dict):
+        return value  # a JSONField's value is JSON already
     if isinstance(value, Decimal):
         places = getattr(field, "decimal_places", None)
         return f"{value:.{places}f}" if places is not None else str(value)

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from audit.models import Audited
 from tenancy.scoping import TenantManager, UnscopedManager
 
 
@@ -28,7 +29,7 @@ def default_time_zone() -> str:
     return settings.TIME_ZONE
 
 
-class Company(models.Model):
+class Company(Audited):
     """A pool company: every business row belongs to exactly one."""
 
     slug = models.SlugField(max_length=50)
@@ -66,7 +67,7 @@ class Company(models.Model):
         return self.name
 
 
-class Membership(models.Model):
+class Membership(Audited):
     """A person's place in a company: the role decides their permissions there."""
 
     user = models.ForeignKey(

@@ -7,6 +7,7 @@ from zoneinfo import available_timezones
 
 from django.db import transaction
 
+from audit.services import record_change
 from core.context import Ctx
 from core.errors import ApplicationError, Conflict, FieldError, InvalidInput
 from ektor.services import apply_fields, conflict_on_integrity, require_fields
@@ -95,7 +96,13 @@ def company_create(ctx: Ctx, *, slug: str, name: str, owner: Any) -> Company:
     company = Company(slug=slug, name=name.strip())
     with conflict_on_integrity(SLUG_RULES):
         company.save(force_insert=True)
-    Membership.objects.create(user=owner, company=company, role=Role.ADMIN, is_owner=True)
+    owner_membership = Membership.objects.create(
+        user=owner, company=company, role=Role.ADMIN, is_owner=True
+    )
+    # In the new company's trail, which its owners read; not in the one the creator acts for.
+    in_company = ctx.for_company(company)
+    record_change(in_company, "create", company)
+    record_change(in_company, "create", owner_membership)
     return company
 
 
@@ -109,6 +116,7 @@ def company_update(ctx: Ctx, *, data: Mapping[str, Any]) -> Company:
         raise InvalidInput(errors)
     company = Company.objects.select_for_update().get(pk=company_of(ctx).pk)
     company.save(update_fields=apply_fields(company, data))
+    record_change(ctx, "update", company)
     return company
 
 
@@ -167,9 +175,11 @@ def membership_create(
     if Membership.objects.of(ctx).filter(user=user).exists():
         raise Conflict(_ALREADY[0], reason=_ALREADY[1])
     with conflict_on_integrity(MEMBER_RULES):
-        return Membership.objects.create(
+        membership = Membership.objects.create(
             user=user, company=company_of(ctx), role=role, is_owner=is_owner
         )
+    record_change(ctx, "create", membership)
+    return membership
 
 
 @transaction.atomic
@@ -187,4 +197,5 @@ def membership_update(
         fields["is_owner"] = is_owner
     if fields:
         membership.save(update_fields=apply_fields(membership, fields))
+        record_change(ctx, "update", membership)
     return membership

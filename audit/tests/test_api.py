@@ -6,13 +6,16 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
 from audit.tests.factories import make_event
 from billing.tests.conftest import make_invoice
+from conftest import client_for
 from core.context import Ctx
 from customers.tests.factories import CustomerFactory
 from customers.tests.test_api_customers import errors_at
 from ektor.tests.test_errors import ISO_Z, assert_envelope
+from tenancy.models import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -69,10 +72,10 @@ def test_state_changes_have_their_own_names_and_money_keeps_its_decimals(admin_c
     assert payment["changes"]["amount"] == [None, "30.00"]
 
 
-def test_filters_by_actor_action_and_time(admin_client_api, admin_user, staff_user):
-    mine = make_event(Ctx.for_user(admin_user), "void", ("invoice", 3))
-    make_event(Ctx.for_user(staff_user), "void", ("invoice", 4))
-    make_event(Ctx.for_user(admin_user), "send", ("invoice", 3))
+def test_filters_by_actor_action_and_time(admin_client_api, admin_user, staff_user, company):
+    mine = make_event(Ctx.for_user(admin_user, company=company), "void", ("invoice", 3))
+    make_event(Ctx.for_user(staff_user, company=company), "void", ("invoice", 4))
+    make_event(Ctx.for_user(admin_user, company=company), "send", ("invoice", 3))
     ids = lambda **query: [e["event_id"] for e in admin_client_api.get(URL, query).json()]  # noqa: E731
     assert ids(actor_id=admin_user.pk, action="void") == [mine.pk]
     old = make_event(action="create", target=("invoice", 3))
@@ -125,6 +128,14 @@ def test_events_cannot_be_written_changed_or_deleted(admin_client_api, method):
     assert AuditEvent.objects.count() == before
     # There is no route to one event at all.
     assert_envelope(getattr(admin_client_api, method)(f"{URL}/{event.pk}"), 404)
+
+
+def test_an_admin_who_is_not_an_owner_reads_the_trail_too(admin_user):
+    make_event(changes={"first_name": [None, "Ana"]})
+    plain_admin = UserFactory(username="admin2", role=Role.ADMIN)
+    response = client_for(plain_admin).get(URL)
+    assert response.status_code == 200, response.content
+    assert [e["changes"] for e in response.json()] == [{"first_name": [None, "Ana"]}]
 
 
 def test_staff_cannot_read_the_trail(staff_client_api):

@@ -26,6 +26,9 @@ from core.context import Ctx
 from core.errors import ApplicationError
 from customers import services as customers
 from customers.tests.factories import PropertyFactory
+from tenancy import services as tenancy
+from tenancy.models import Membership
+from tenancy.tests.factories import default_company
 
 # The recorder itself, and the helpers the apps' services share (they take no ctx).
 NOT_BUSINESS_SERVICES = ("audit", "ektor")
@@ -76,6 +79,7 @@ NO_EVENT = {
     "accounts.services.sessions_clear_expired": (
         "bookkeeping: purges expired and long-ended sign-in sessions"
     ),
+    "tenancy.services.membership_check_change": "a check; locks and reads",
 }
 
 
@@ -87,16 +91,23 @@ class Case:
     events: set[tuple[str, str]]  # (object_type, action) the call must record, exactly
 
 
-SYSTEM = Ctx.system()
+def _system() -> Ctx:
+    return Ctx.system(default_company())
 
 
 def _customer():
-    return customers.customer_create(SYSTEM, first_name="Ana", last_name="Rivera")
+    return customers.customer_create(_system(), first_name="Ana", last_name="Rivera")
 
 
 def _property():
     return customers.property_create(
-        SYSTEM, customer_id=_customer().pk, label="Casa Playa", address1="12 Calle Sol"
+        _system(), customer_id=_customer().pk, label="Casa Playa", address1="12 Calle Sol"
+    )
+
+
+def _membership():
+    return Membership.unscoped.select_related("user").get(
+        user=UserFactory(), company=default_company()
     )
 
 
@@ -117,19 +128,19 @@ def _invoice_fields():
 
 def _paid_payment():
     invoice = make_invoice(total="40.00")
-    return billing.payment_record(SYSTEM, invoice_id=invoice.pk, amount=Decimal("40.00"))
+    return billing.payment_record(_system(), invoice_id=invoice.pk, amount=Decimal("40.00"))
 
 
 def _session(user=None):
     user = user or UserFactory()
-    accounts.session_start(SYSTEM, user=user)
+    accounts.session_start(_system(), user=user)
     return AuthSession.objects.filter(user=user).latest("created_at")
 
 
 def _reused_refresh():
     user = UserFactory()
-    first = accounts.session_start(SYSTEM, user=user)["refresh_token"]
-    accounts.session_refresh(SYSTEM, refresh_token=first)  # rotates it away
+    first = accounts.session_start(_system(), user=user)["refresh_token"]
+    accounts.session_refresh(_system(), refresh_token=first)  # rotates it away
 
     def call(ctx):
         # A rotated-away token means two parties hold it: the session ends, the caller gets 401.
@@ -253,18 +264,53 @@ CASES: dict[str, Case] = {
                 ctx, username="newbie", email="newbie@example.com", password="A-long-pass-1234"
             )
         ),
-        {("user", "create")},
+        {("user", "create"), ("membership", "create")},
+    ),
+    "accounts.services.member_add": Case(
+        _prepared(
+            lambda: UserFactory(company=False),
+            lambda ctx, u: accounts.member_add(ctx, login=u.username, role=Role.TECHNICIAN),
+        ),
+        {("membership", "create")},
     ),
     "accounts.services.user_update": Case(
         _prepared(
             UserFactory,
-            lambda ctx, u: accounts.user_update(ctx, user=u, data={"role": Role.ADMIN}),
+            lambda ctx, u: accounts.user_update(
+                ctx, user=u, data={"first_name": "Eva", "role": Role.ADMIN}
+            ),
         ),
-        {("user", "update")},
+        # The role is the membership's: its change is the membership's event.
+        {("user", "update"), ("membership", "update")},
     ),
     "accounts.services.user_delete": Case(
         _prepared(UserFactory, lambda ctx, u: accounts.user_delete(ctx, user=u)),
-        {("user", "delete")},
+        {("user", "delete"), ("membership", "delete")},
+    ),
+    "tenancy.services.company_create": Case(
+        _prepared(
+            lambda: UserFactory(company=False),
+            lambda ctx, u: tenancy.company_create(ctx, slug="acme", name="Acme Pools", owner=u),
+        ),
+        {("company", "create"), ("membership", "create")},
+    ),
+    "tenancy.services.company_update": Case(
+        lambda: lambda ctx: tenancy.company_update(ctx, data={"phone": "787-555-0100"}),
+        {("company", "update")},
+    ),
+    "tenancy.services.membership_create": Case(
+        _prepared(
+            lambda: UserFactory(company=False),
+            lambda ctx, u: tenancy.membership_create(ctx, user=u, role=Role.TECHNICIAN),
+        ),
+        {("membership", "create")},
+    ),
+    "tenancy.services.membership_update": Case(
+        _prepared(
+            _membership,
+            lambda ctx, m: tenancy.membership_update(ctx, membership=m, role=Role.ADMIN),
+        ),
+        {("membership", "update")},
     ),
     "accounts.services.session_start": Case(
         _prepared(UserFactory, lambda ctx, u: accounts.session_start(ctx, user=u)),
@@ -336,11 +382,16 @@ def test_every_service_records_an_event_or_says_why_not():
 def test_the_service_records_its_event(name):
     case = CASES[name]
     call = case.prepare()
-    actor = UserFactory(username="auditor", role=Role.ADMIN)
+    # An owner of the test company, acting for it: owners may do everything the cases do.
+    actor = UserFactory(username="auditor", role=Role.ADMIN, company__is_owner=True)
+    company = default_company()
     last = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    call(Ctx.for_user(actor, request_id="req-audit"))
+    call(Ctx.for_user(actor, company, role=Role.ADMIN, request_id="req-audit"))
     events = list(AuditEvent.objects.filter(pk__gt=last))
     assert {(e.object_type, e.action) for e in events} == case.events
+    # A new company's events are its own (its owners read them); all others are ctx's.
+    created = {e.object_id for e in events if (e.object_type, e.action) == ("company", "create")}
+    assert {e.company_id for e in events} == (created or {company.pk})
     for event in events:
         # A sign-in is the signing-in user's own act (session_start's ctx is anonymous).
         assert (event.actor_user_id, event.actor, event.request_id) == (

@@ -10,12 +10,14 @@ from django.db import transaction
 from accounts.tests.factories import UserFactory
 from audit.changes import diff, snapshot
 from audit.models import AuditEvent
+from audit.selectors import event_list
 from audit.services import record, record_change, recorded_in_bulk, recording_delete
 from billing.tests.conftest import make_invoice
 from core.context import Ctx
 from core.errors import Conflict
 from customers import services as customer_services
 from customers.models import Customer
+from tenancy.tests.factories import CompanyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +49,24 @@ def test_actor_and_request_id_come_from_ctx():
     assert (as_user.object_type, as_user.object_id) == ("user", boss.pk)
 
 
+def test_an_event_records_the_company_ctx_acts_for_and_each_company_reads_its_own(ctx):
+    other = CompanyFactory()
+    boss = UserFactory(username="boss")  # a member of the test company
+    with transaction.atomic():
+        here = record(Ctx.for_user(boss, ctx.company), "update", ("customer", 7))
+        there = record(Ctx.system(other), "create", ("customer", 8))
+        nowhere = record(Ctx.for_command("clearsessions"), "sign_out", boss)
+    assert dict(AuditEvent.objects.values_list("pk", "company_id")) == {
+        here.pk: ctx.company.pk,
+        there.pk: other.pk,
+        nowhere.pk: None,
+    }
+    assert [e.pk for e in event_list(ctx)] == [here.pk]
+    assert [e.pk for e in event_list(Ctx.system(other))] == [there.pk]
+    # Without a company nothing is read, not even the events of no company.
+    assert not event_list(Ctx.for_command("clearsessions")).exists()
+
+
 def test_values_are_written_as_the_api_writes_them():
     invoice = make_invoice(total="30.5")
     values = snapshot(invoice)
@@ -73,7 +93,7 @@ def test_an_update_diffs_against_the_row_as_it_was_read(ctx):
     customer = customer_services.customer_create(
         ctx, first_name="Ana", last_name="Rivera", email="ana@example.com"
     )
-    stored = Customer.objects.get(pk=customer.pk)
+    stored = Customer.objects.of(ctx).get(pk=customer.pk)
     # As the admin's form does: the new values are set on the instance before the service runs.
     stored.first_name = "Anita"
     customer_services.customer_replace(
@@ -82,6 +102,7 @@ def test_an_update_diffs_against_the_row_as_it_was_read(ctx):
     create, update = AuditEvent.objects.order_by("pk")
     assert create.action == "create"
     assert create.changes == {
+        "company_id": [None, ctx.company.pk],
         "first_name": [None, "Ana"],
         "last_name": [None, "Rivera"],
         "email": [None, "ana@example.com"],
@@ -115,7 +136,7 @@ def test_a_refused_write_leaves_no_event(ctx):
 
 def test_a_refused_delete_records_nothing_and_a_delete_keeps_the_last_values(ctx):
     invoice = make_invoice()
-    customer = Customer.objects.get(pk=invoice.customer_id)
+    customer = Customer.objects.of(ctx).get(pk=invoice.customer_id)
     with pytest.raises(Conflict):
         customer_services.customer_delete(ctx, customer=customer)
     assert not AuditEvent.objects.filter(action="delete").exists()
@@ -125,6 +146,7 @@ def test_a_refused_delete_records_nothing_and_a_delete_keeps_the_last_values(ctx
     event = AuditEvent.objects.get(action="delete")
     assert (event.object_type, event.object_id) == ("customer", pk)
     assert event.changes == {
+        "company_id": [ctx.company.pk, None],
         "first_name": ["Eva", None],
         "last_name": ["Soto", None],
         "is_active": [True, None],
@@ -139,7 +161,7 @@ def test_recording_delete_records_after_the_block_only(ctx):
 
 
 def test_events_of_a_bulk_are_inserted_together_at_its_end(ctx, django_assert_num_queries):
-    customers = [Customer(first_name=f"C{n}", last_name="X") for n in range(3)]
+    customers = [Customer(company=ctx.company, first_name=f"C{n}", last_name="X") for n in range(3)]
     Customer.objects.bulk_create(customers)
     # One INSERT of the three events.
     with transaction.atomic(), django_assert_num_queries(1), recorded_in_bulk(ctx):
@@ -186,6 +208,39 @@ def test_object_types_name_one_model_each():
 
 def test_a_partly_read_row_is_not_read_again_field_by_field(ctx, django_assert_num_queries):
     customer = customer_services.customer_create(ctx, first_name="Ana", last_name="Rivera")
-    partial = Customer.objects.only("first_name").get(pk=customer.pk)
+    partial = Customer.objects.of(ctx).only("first_name").get(pk=customer.pk)
     with django_assert_num_queries(0):
         assert snapshot(partial) == {"first_name": "Ana"}
+
+
+def test_deleting_a_user_records_each_memberships_deletion_in_its_companys_trail(ctx):
+    from accounts.services import user_delete
+    from tenancy.models import Membership, Role
+
+    other = CompanyFactory()
+    clerk = UserFactory(username="clerk5")
+    Membership.unscoped.create(user=clerk, company=other, role=Role.STAFF)
+    pk = clerk.pk
+    user_delete(ctx, user=clerk)
+    deleted = AuditEvent.objects.filter(action="delete")
+    assert sorted(
+        (e.object_type, e.company_id, e.changes.get("user_id")) for e in deleted
+    ) == sorted(
+        [
+            ("membership", ctx.company.pk, [pk, None]),
+            ("membership", other.pk, [pk, None]),
+            ("user", ctx.company.pk, None),
+        ]
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_user_is_deleted_in_a_transaction_of_its_own():
+    from accounts.models import User
+    from accounts.services import user_delete
+    from tenancy.tests.factories import default_company
+
+    clerk = UserFactory()
+    user_delete(Ctx.system(default_company()), user=clerk)
+    assert not User.objects.filter(pk=clerk.pk).exists()
+    assert AuditEvent.objects.filter(object_type="user", action="delete").count() == 1

@@ -13,7 +13,10 @@ from decimal import Decimal
 import pytest
 from django.contrib import admin
 
+from accounts import services as accounts
+from accounts.models import User
 from accounts.tests.factories import UserFactory
+from audit.models import AuditEvent
 from billing import services as billing
 from billing.models import Invoice, Payment
 from conftest import client_for, web_client_for
@@ -248,6 +251,15 @@ def case_switch(client, a, b):
     assert refused.json()["details"]["reason"] == "not_a_member"
 
 
+def case_audit_events(client, a, b):
+    assert AuditEvent.objects.filter(company=b.company).exists()
+    events = listed(client, f"{API}/audit-events")
+    mine = AuditEvent.objects.filter(company=a.company).values_list("pk", flat=True)
+    assert {e["event_id"] for e in events} == set(mine)
+    query = {"object_type": "customer", "object_id": b.customer.pk}
+    assert listed(client, f"{API}/audit-events", **query) == []
+
+
 def case_not_tenant_data(client, a, b):
     """Sign-in, tokens, the caller's own account and sessions: no company's rows."""
 
@@ -271,6 +283,7 @@ API_CASES = {
     "api/v1/company": case_company,
     "api/v1/memberships": case_memberships,
     "api/v1/auth/switch": case_switch,
+    "api/v1/audit-events": case_audit_events,
     **{
         f"api/v1/{route}": case_not_tenant_data
         for route in (
@@ -332,7 +345,8 @@ NOT_TENANT_ADMINS = {"accounts.authsession", "auth.group"}
 def test_every_admin_has_a_tenancy_case():
     registered = {model._meta.label_lower for model in admin.site._registry}
     covered = {"customers.customer", "customers.property", "billing.invoice", "billing.payment"}
-    assert registered == covered | {"accounts.user"} | NOT_TENANT_ADMINS
+    audit = {"audit.auditevent"}  # test_the_audit_trail_admin_shows_company_a_events_only
+    assert registered == covered | {"accounts.user"} | audit | NOT_TENANT_ADMINS
 
 
 @pytest.mark.parametrize("model", [Customer, Property, Invoice, Payment], ids=str)
@@ -359,6 +373,38 @@ def test_admin_pages_of_company_a_show_nothing_of_company_b(model, two, admin_us
     )
     assert export.status_code == 200
     assert MARK not in b"".join(export.streaming_content).decode()
+
+
+def test_the_audit_trail_admin_shows_company_a_events_only(two, admin_user):
+    a, b = two
+    web = web_client_for(admin_user)
+    changelist = web.get(admin_url(AuditEvent))
+    assert changelist.status_code == 200
+    clean(changelist)
+    mine = AuditEvent.objects.filter(company=a.company).count()
+    assert changelist.context["cl"].result_count == mine > 0
+    other = AuditEvent.objects.filter(company=b.company).first()
+    response = web.get(admin_url(AuditEvent, f"{other.pk}/change/"), follow=True)
+    assert "doesn\u2019t exist" in response.content.decode()
+    # B's row has no history page for A: it is a missing row.
+    assert web.get(admin_url(Customer, f"{b.customer.pk}/history/")).status_code == 302
+
+
+def test_a_shared_users_history_shows_company_a_events_only(two, admin_user):
+    a, b = two
+    # A's clerk joins B too; what B does to them is in B's trail, not in A's.
+    shared = a.member
+    accounts.member_add(Ctx.system(b.company), login=shared.username, role="staff")
+    accounts.password_set(Ctx.system(b.company), user=shared, password="Bravo-pass-1234")
+    accounts.user_update(Ctx.system(a.company), user=shared, data={"last_name": "Alphason"})
+    history = web_client_for(admin_user).get(admin_url(User, f"{shared.pk}/history/"))
+    assert history.status_code == 200
+    assert [e.action for e in history.context["action_list"]] == ["update"]
+    recorded = AuditEvent.objects.filter(object_type="user", object_id=shared.pk)
+    assert set(recorded.values_list("company_id", "action")) == {
+        (a.company.pk, "update"),
+        (b.company.pk, "set_password"),
+    }
 
 
 @pytest.mark.parametrize(
