@@ -255,7 +255,9 @@ class TestBranches:
         clerk = UserFactory(username="clerk2", email="c2@example.com", role=Role.ADMIN)
         client = client_for(clerk)
         assert pay(client, invoice.pk).status_code == 201
-        user_update(Ctx.for_user(admin_user, company=invoice.company), user=clerk, data={"role": Role.STAFF})
+        user_update(
+            Ctx.for_user(admin_user, company=invoice.company), user=clerk, data={"role": Role.STAFF}
+        )
         error(pay(client, invoice.pk), 403, "permission_denied")
         assert Payment.unscoped.count() == 1
 

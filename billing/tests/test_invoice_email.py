@@ -51,7 +51,9 @@ def test_the_customer_gets_the_invoice_by_email_through_smtp(
     assert response.status_code == 200
     number = response.json()["number"]
     # A payment recorded before the worker runs shows in the balance.
-    services.payment_record(Ctx.system(draft.company), invoice_id=draft.pk, amount=Decimal("234.50"))
+    services.payment_record(
+        Ctx.system(draft.company), invoice_id=draft.pk, amount=Decimal("234.50")
+    )
     run_tasks()
 
     (message,) = smtp_server.wait_for(1)

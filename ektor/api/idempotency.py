@@ -5,9 +5,9 @@
 - A signed-in caller's key is claimed before the view's work runs: a row (user, key) inserted
   on its own, in flight. The key is the caller's in the company they act for (the company is
   hashed into the key's digest): a person in two companies who sends one key to both gets
-  two requests, never company A's stored answer in company B. Of concurrent requests with one key exactly one inserts it (the unique
-  constraint); the others read it and answer 409 `idempotency_key_in_progress`, or the stored
-  answer once it is there.
+  two requests, never company A's stored answer in company B. Of concurrent requests with one
+  key exactly one inserts it (the unique constraint); the others read it and answer 409
+  `idempotency_key_in_progress`, or the stored answer once it is there.
 - The answer completes the row: status, body and the view's headers (Content-Type, Location,
   Cache-Control ...), replayed with `Idempotent-Replayed: true` for the same method, path with
   query and body within IDEMPOTENCY_TTL; another method, path or body with that key is 422
