@@ -463,7 +463,7 @@ def invoice_send(ctx: Ctx, *, invoice: Invoice) -> Invoice:
     record_change(ctx, "send", invoice)
     _receivables_change(before=before, after=_receivables_share(invoice))
     if invoice_email_recipient(ctx, invoice=invoice):
-        enqueue_on_commit(send_invoice_email, invoice.pk)
+        enqueue_on_commit(send_invoice_email, invoice.company_id, invoice.pk)
     return invoice
 
 

@@ -7,14 +7,16 @@ from core.context import Ctx
 from ektor.email import send_templated
 from ektor.tasks import background_task
 from ektor.text import day, money
+from tenancy.selectors import company_get
 
 
 @background_task()
-def send_invoice_email(invoice_id: int) -> dict[str, Any]:
-    """The invoice's email to its customer (text and HTML): number, dates, total, balance.
+def send_invoice_email(company_id: int, invoice_id: int) -> dict[str, Any]:
+    """The invoice's email to its customer (text and HTML): number, dates, total, balance,
+    sent as the invoice's company (ektor.email.sender).
 
     The figures are read when the task runs, so a payment recorded in between shows."""
-    ctx = Ctx.system()
+    ctx = Ctx.system(company_get(Ctx.system(), company_id=company_id))
     invoice = invoice_get(ctx, invoice_id=invoice_id)
     customer = invoice.customer
     if not customer.email:  # removed since the invoice was sent

@@ -24,10 +24,13 @@ class Sender:
 
 
 def sender(ctx: Ctx) -> Sender:
-    """The sender name and reply-to address of the messages sent for `ctx`: for now the
-    installation's (EMAIL_FROM_NAME, DEFAULT_FROM_EMAIL, EMAIL_REPLY_TO)."""
-    name = settings.EMAIL_FROM_NAME
-    reply_to = settings.EMAIL_REPLY_TO
+    """The sender of the messages sent for `ctx`: ctx's company by name, replies to the
+    company's email; the installation's EMAIL_FROM_NAME and EMAIL_REPLY_TO where the company
+    has none (or no company is named). The address itself stays DEFAULT_FROM_EMAIL: the mail
+    server and its SPF/DKIM records vouch for that domain only."""
+    company = ctx.company
+    name = getattr(company, "name", "") or settings.EMAIL_FROM_NAME
+    reply_to = getattr(company, "email", "") or settings.EMAIL_REPLY_TO
     return Sender(
         from_email=formataddr((name, settings.DEFAULT_FROM_EMAIL)),
         reply_to=(reply_to,) if reply_to else (),

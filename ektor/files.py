@@ -13,7 +13,7 @@ import os
 import stat
 import time
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
@@ -55,11 +55,16 @@ class LocalStorage(FileSystemStorage):
         return f"{reverse('file', kwargs={'file': name})}?{query}"
 
 
-def file_save(name: str, content: "bytes | File[bytes]") -> str:
+def file_save(name: str, content: "bytes | File[bytes]", *, company: Any = None) -> str:
     """Store `content` under `name` (a path such as `photos/2026/pool-12.jpg`); returns the
-    name it was stored under, which differs when that one was taken (never overwritten)."""
+    name it was stored under, which differs when that one was taken (never overwritten).
+
+    A company's file goes under its own prefix (`companies/<id>/`): two companies' names never
+    meet, and a link (signed for the whole name) of one company's file names no other's."""
     if isinstance(content, bytes):
         content = ContentFile(content)
+    if company is not None:
+        name = f"companies/{company.pk}/{name}"
     return _storage().save(name, content)
 
 

@@ -28,7 +28,8 @@ class IdempotencyRecord(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    # SHA-256 of the key, hex: keys are case-sensitive, MySQL's default collation is not, and
+    # SHA-256 of the company acted for and the key, hex (a key is per user and company):
+    # keys are case-sensitive, MySQL's default collation is not, and
     # 64 characters index better than 255.
     key_digest = models.CharField(max_length=64)
     # SHA-256 of the method, the path with its query string and the body bytes.

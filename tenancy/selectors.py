@@ -17,6 +17,14 @@ def company_by_slug(ctx: Ctx, *, slug: str) -> Company:
     return company
 
 
+def company_get(ctx: Ctx, *, company_id: int) -> Company:
+    """The company a background task was queued for (its arguments name it by id)."""
+    company = Company.objects.filter(pk=company_id).first()
+    if company is None:
+        raise NotFound("Company", reason=TenancyErrorCode.COMPANY_NOT_FOUND)
+    return company
+
+
 def memberships_of_user(ctx: Ctx, *, user: Any) -> QuerySet[Membership]:
     """Every company `user` belongs to (their own view across companies), oldest first: the
     first is their default membership."""

@@ -19,21 +19,26 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLResolver, get_resolver, resolve
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from accounts.models import Role
-from accounts.services import user_update
+from accounts.services import session_start, user_update
 from accounts.tests.factories import UserFactory
 from billing import selectors
 from billing.models import Invoice, InvoiceCounter, Payment, ReceivablesByDueDate
 from billing.tests.conftest import make_invoice
 from conftest import client_for
 from core.context import Ctx
+from customers.models import Customer
 from ektor.api.idempotency import ABANDONED_AFTER
 from ektor.models import IDEMPOTENCY_TTL, IdempotencyRecord
 from ektor.tests import urls as test_urls
+from tenancy.models import Membership
+from tenancy.tests.factories import CompanyFactory, default_company
 from tests.test_role_matrix import CASES, normalise
 
 URL = "/api/v1/payments"
+URL_CUSTOMERS = "/api/v1/customers"
 
 
 def pay(client, invoice_id, key="pay-1", amount="10.00", **extra):
@@ -90,12 +95,12 @@ class TestBranches:
         # A fresh request id: the replay is a request of its own.
         assert again["X-Request-Id"] != first["X-Request-Id"]
         assert billing_state(invoice) == after_first
-        assert Payment.objects.count() == 1
+        assert Payment.unscoped.count() == 1
 
     def test_without_a_key_each_request_runs(self, admin_client_api, invoice):
         assert pay(admin_client_api, invoice.pk, key=None).status_code == 201
         assert pay(admin_client_api, invoice.pk, key=None).status_code == 201
-        assert Payment.objects.count() == 2
+        assert Payment.unscoped.count() == 2
         assert not IdempotencyRecord.objects.exists()
 
     def test_another_body_path_or_query_with_the_same_key_is_422(self, admin_client_api, invoice):
@@ -116,7 +121,7 @@ class TestBranches:
                 path, payload, format="json", headers={"Idempotency-Key": "k"}
             )
             error(response, 422, "idempotency_key_reused")
-        assert Payment.objects.count() == 1
+        assert Payment.unscoped.count() == 1
 
     def test_the_same_key_while_the_first_is_in_flight_is_409(self, admin_client_api, invoice):
         assert pay(admin_client_api, invoice.pk).status_code == 201
@@ -126,7 +131,7 @@ class TestBranches:
         assert body["message"] == (
             "A request with this Idempotency-Key is still being processed; retry later"
         )
-        assert Payment.objects.count() == 1
+        assert Payment.unscoped.count() == 1
 
     @pytest.mark.parametrize(
         "key", ["", "x" * 256, "caf\u00e9", "tab\there", "new\nline", "\x7f"], ids=repr
@@ -143,7 +148,7 @@ class TestBranches:
         assert body["message"] == (
             "The Idempotency-Key header must be 1 to 255 printable ASCII characters"
         )
-        assert not Payment.objects.exists()
+        assert not Payment.unscoped.exists()
         assert not IdempotencyRecord.objects.exists()
 
     @pytest.mark.parametrize("key", ["a", "x" * 255, " ~!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}"])
@@ -155,14 +160,14 @@ class TestBranches:
         assert pay(admin_client_api, invoice.pk, key="Key").status_code == 201
         second = pay(admin_client_api, invoice.pk, key="KEY")
         assert second.status_code == 201 and "Idempotent-Replayed" not in second
-        assert Payment.objects.count() == 2
+        assert Payment.unscoped.count() == 2
 
     def test_a_record_older_than_24_hours_is_absent(self, admin_client_api, invoice):
         assert pay(admin_client_api, invoice.pk).status_code == 201
         IdempotencyRecord.objects.update(created_at=timezone.now() - IDEMPOTENCY_TTL)
         again = pay(admin_client_api, invoice.pk, amount="5.00")  # another body is fine now
         assert again.status_code == 201 and "Idempotent-Replayed" not in again
-        assert Payment.objects.count() == 2
+        assert Payment.unscoped.count() == 2
         record = IdempotencyRecord.objects.get()
         assert timezone.now() - record.created_at < timedelta(minutes=1)
         assert json.loads(bytes(record.body))["amount"] == "5.00"
@@ -172,7 +177,7 @@ class TestBranches:
         age = IDEMPOTENCY_TTL - timedelta(minutes=1)
         IdempotencyRecord.objects.update(created_at=timezone.now() - age)
         assert pay(admin_client_api, invoice.pk)["Idempotent-Replayed"] == "true"
-        assert Payment.objects.count() == 1
+        assert Payment.unscoped.count() == 1
 
     def test_a_claim_abandoned_in_flight_is_taken_over(self, admin_client_api, invoice):
         """A worker killed mid-request leaves its claim in flight: after ABANDONED_AFTER the key
@@ -191,20 +196,46 @@ class TestBranches:
         assert (first.status_code, second.status_code) == (201, 201)
         assert "Idempotent-Replayed" not in second
         assert first.json()["payment_id"] != second.json()["payment_id"]
-        assert Payment.objects.count() == 2
+        assert Payment.unscoped.count() == 2
         # And a user's other body under that key is not judged by the other user's record.
         error(pay(other, invoice.pk, amount="1.00"), 422, "idempotency_key_reused")
+
+    def test_a_key_is_the_users_in_each_company(self, admin_user, admin_client_api):
+        """One person in two companies sends one key and body to both: company B runs the
+        request for itself and never gets company A's stored answer."""
+        acme = CompanyFactory(slug="acme", name="Acme Pools")
+        Membership.unscoped.create(user=admin_user, company=acme, role=Role.ADMIN)
+        in_acme = APIClient()
+        tokens = session_start(Ctx.system(), user=admin_user, company="acme")
+        in_acme.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
+        body = {"first_name": "Ana", "last_name": "Rivera"}
+
+        def create(client):
+            return client.post(
+                URL_CUSTOMERS, body, format="json", headers={"Idempotency-Key": "one"}
+            )
+
+        first, second = create(admin_client_api), create(in_acme)
+        assert (first.status_code, second.status_code) == (201, 201), second.content
+        assert "Idempotent-Replayed" not in second
+        assert first.json()["customer_id"] != second.json()["customer_id"]
+        companies = Customer.unscoped.order_by("pk").values_list("company__slug", flat=True)
+        assert list(companies) == [default_company().slug, "acme"]
+        # Each company keeps its own answer under the key.
+        assert create(admin_client_api).content == first.content
+        assert create(in_acme).content == second.content
+        assert IdempotencyRecord.objects.filter(user=admin_user).count() == 2
 
     def test_a_refusal_is_stored_and_answered_again(self, admin_client_api, invoice):
         """A 4xx is the request's answer: the same request gets it again, even once the state
         that caused it has changed."""
         refused = pay(admin_client_api, invoice.pk, amount="100.01")
         error(refused, 409, "payment_exceeds_total")
-        Invoice.objects.filter(pk=invoice.pk).update(subtotal=200, total=200)
+        Invoice.unscoped.filter(pk=invoice.pk).update(subtotal=200, total=200)
         again = pay(admin_client_api, invoice.pk, amount="100.01")
         assert (again.status_code, again["Idempotent-Replayed"]) == (409, "true")
         assert again.content == refused.content
-        assert not Payment.objects.exists()
+        assert not Payment.unscoped.exists()
 
     def test_a_validation_error_is_stored_too(self, admin_client_api, invoice):
         first = pay(admin_client_api, invoice.pk, amount="-1")
@@ -224,9 +255,11 @@ class TestBranches:
         clerk = UserFactory(username="clerk2", email="c2@example.com", role=Role.ADMIN)
         client = client_for(clerk)
         assert pay(client, invoice.pk).status_code == 201
-        user_update(Ctx.for_user(admin_user), user=clerk, data={"role": Role.STAFF})
+        user_update(
+            Ctx.for_user(admin_user, company=invoice.company), user=clerk, data={"role": Role.STAFF}
+        )
         error(pay(client, invoice.pk), 403, "permission_denied")
-        assert Payment.objects.count() == 1
+        assert Payment.unscoped.count() == 1
 
     def test_the_key_path_is_one_insert_and_one_update(self, admin_client_api, invoice):
         def statements(key):
@@ -371,8 +404,8 @@ def test_ten_simultaneous_payment_posts_with_one_key_make_one_payment(live_serve
     for thread in threads:
         thread.join()
 
-    assert Payment.objects.filter(invoice=invoice).count() == 1
-    payment = Payment.objects.get(invoice=invoice)
+    assert Payment.unscoped.filter(invoice=invoice).count() == 1
+    payment = Payment.unscoped.get(invoice=invoice)
     statuses = Counter(status for status, _, _ in answers)
     assert set(statuses) <= {201, 409}, answers
     originals = [a for a in answers if a[0] == 201 and "Idempotent-Replayed" not in a[1]]

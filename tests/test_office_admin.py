@@ -43,7 +43,7 @@ def fill(rows: int) -> None:
             Ctx.system(default_company()), invoice_id=invoice.pk, amount=Decimal("10.00")
         )
         session_start(Ctx.system(), user=UserFactory())
-        send_invoice_email.enqueue(invoice.pk)
+        send_invoice_email.enqueue(invoice.company_id, invoice.pk)
 
 
 # --- the index ----------------------------------------------------------------------------
@@ -169,7 +169,7 @@ def one_of_each() -> dict:
     )
     user = UserFactory()
     session_start(Ctx.system(), user=user)
-    background = send_invoice_email.enqueue(invoice.pk)
+    background = send_invoice_email.enqueue(invoice.company_id, invoice.pk)
     return {
         "/admin/customers/customer/": prop.customer,
         "/admin/customers/property/": prop,

@@ -13,15 +13,21 @@ from billing.tests.conftest import make_invoice
 from core.context import Ctx
 from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor.testing import run_tasks
+from tenancy.tests.factories import CompanyFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def office(settings):
-    settings.EMAIL_FROM_NAME = "Blue Lagoon Pools"
+def office(settings, company):
+    """The company sends as itself: its name and reply-to address win over the
+    installation's settings, whose address stays the envelope's."""
+    settings.EMAIL_FROM_NAME = "Ektor installation"
     settings.DEFAULT_FROM_EMAIL = "office@bluelagoon.example"
-    settings.EMAIL_REPLY_TO = "billing@bluelagoon.example"
+    settings.EMAIL_REPLY_TO = "installation@example.com"
+    company.name, company.email = "Blue Lagoon Pools", "billing@bluelagoon.example"
+    company.save(update_fields=["name", "email"])
+    return company
 
 
 def a_draft(email: str | None = "ana@example.com"):
@@ -45,7 +51,9 @@ def test_the_customer_gets_the_invoice_by_email_through_smtp(
     assert response.status_code == 200
     number = response.json()["number"]
     # A payment recorded before the worker runs shows in the balance.
-    services.payment_record(Ctx.system(), invoice_id=draft.pk, amount=Decimal("234.50"))
+    services.payment_record(
+        Ctx.system(draft.company), invoice_id=draft.pk, amount=Decimal("234.50")
+    )
     run_tasks()
 
     (message,) = smtp_server.wait_for(1)
@@ -78,10 +86,42 @@ def test_the_customer_gets_the_invoice_by_email_through_smtp(
     )
 
 
+def test_a_company_without_an_email_gets_replies_at_the_installations_address(
+    office, smtp_server, ctx, django_capture_on_commit_callbacks
+):
+    office.email = ""
+    office.save(update_fields=["email"])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.invoice_send(ctx, invoice=a_draft())
+    run_tasks()
+    (message,) = smtp_server.wait_for(1)
+    assert message["Reply-To"] == "installation@example.com"
+    assert message["From"] == "Blue Lagoon Pools <office@bluelagoon.example>"
+
+
+def test_each_company_sends_its_own_invoices_as_itself(
+    office, smtp_server, django_capture_on_commit_callbacks
+):
+    acme = CompanyFactory(name="Acme Pools", email="")
+    customer = CustomerFactory(company=acme, first_name="Bo", email="bo@example.com")
+    invoice = make_invoice(prop=PropertyFactory(customer=customer), status="draft")
+    with django_capture_on_commit_callbacks(execute=True):
+        invoice = services.invoice_send(Ctx.system(acme), invoice=invoice)
+    run_tasks()
+    (message,) = smtp_server.wait_for(1)
+    assert message["From"] == "Acme Pools <office@bluelagoon.example>"
+    assert message["Reply-To"] == "installation@example.com"
+    assert message["Subject"] == f"Invoice {invoice.number} from Acme Pools"
+    (result,) = queued()
+    assert result.args_kwargs["args"] == [acme.pk, invoice.pk]
+
+
 def test_no_reply_to_when_none_is_configured(
     office, settings, smtp_server, ctx, django_capture_on_commit_callbacks
 ):
     settings.EMAIL_REPLY_TO = ""
+    office.email = ""
+    office.save(update_fields=["email"])
     with django_capture_on_commit_callbacks(execute=True):
         services.invoice_send(ctx, invoice=a_draft())
     run_tasks()
@@ -120,7 +160,7 @@ def test_the_send_action_names_the_invoices_not_emailed(
         "Sent 2 invoices.",
         f"No email address, so no email sent for: {without.number}.",
     ]
-    assert [row.args_kwargs["args"] for row in queued()] == [[with_email.pk]]
+    assert [row.args_kwargs["args"] for row in queued()] == [[with_email.company_id, with_email.pk]]
 
 
 def test_a_send_that_rolls_back_queues_no_email(ctx, django_capture_on_commit_callbacks):

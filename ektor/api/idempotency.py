@@ -3,9 +3,11 @@
 - The key is 1..255 printable ASCII characters; anything else is a 400
   `invalid_idempotency_key`, on every POST (the sign-in ones included).
 - A signed-in caller's key is claimed before the view's work runs: a row (user, key) inserted
-  on its own, in flight. Of concurrent requests with one key exactly one inserts it (the unique
-  constraint); the others read it and answer 409 `idempotency_key_in_progress`, or the stored
-  answer once it is there.
+  on its own, in flight. The key is the caller's in the company they act for (the company is
+  hashed into the key's digest): a person in two companies who sends one key to both gets
+  two requests, never company A's stored answer in company B. Of concurrent requests with one
+  key exactly one inserts it (the unique constraint); the others read it and answer 409
+  `idempotency_key_in_progress`, or the stored answer once it is there.
 - The answer completes the row: status, body and the view's headers (Content-Type, Location,
   Cache-Control ...), replayed with `Idempotent-Replayed: true` for the same method, path with
   query and body within IDEMPOTENCY_TTL; another method, path or body with that key is 422
@@ -29,6 +31,7 @@ from django.db import IntegrityError, connection, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 
+from core.context import Ctx
 from core.errors import ApplicationError, Conflict
 from ektor.api.errors import ApiErrorCode
 from ektor.models import IDEMPOTENCY_TTL, IdempotencyRecord
@@ -76,13 +79,14 @@ def _digest(*parts: bytes) -> str:
     return hasher.hexdigest()
 
 
-def claim(request, key: str, body: bytes) -> Claim | None:
+def claim(request, ctx: Ctx, key: str, body: bytes) -> Claim | None:
     """Claim `key` for the signed-in caller before the work runs, or raise: Replay with the
     stored answer, or the 409 / 422 the contract gives. None for a caller not signed in."""
     user = request.user
     if not user.is_authenticated:
         return None
-    key_digest = _digest(key.encode())
+    company_id = getattr(ctx.company, "pk", None)
+    key_digest = _digest(str(company_id).encode(), key.encode())
     fingerprint = _digest(request.method.encode(), request.get_full_path().encode(), body)
     for _ in range(_ATTEMPTS):
         now = timezone.now()

@@ -63,7 +63,7 @@ class ApiView(APIView):
         super().initial(request, *args, **kwargs)
         if keyed:
             key = idempotency.key_of(request)
-            self.idempotency_claim = idempotency.claim(request, key, body)
+            self.idempotency_claim = idempotency.claim(request, self.ctx, key, body)
 
     def handle_exception(self, exc):
         if isinstance(exc, idempotency.Replay):

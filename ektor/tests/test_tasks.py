@@ -116,7 +116,9 @@ def test_a_real_worker_process_runs_committed_tasks_once_and_retries_failures(
         pump_check.enqueue("Casa Playa")
         customer = CustomerFactory(first_name="Ana", last_name="Diaz", email="ana@example.com")
         draft = InvoiceFactory(property=PropertyFactory(customer=customer))
-        services.invoice_send(Ctx.for_command("shell"), invoice=draft)
+        draft.company.name = "Blue Lagoon Pools"  # the email is sent as the company
+        draft.company.save(update_fields=["name"])
+        services.invoice_send(Ctx.for_command("shell", company=draft.company), invoice=draft)
         """
     )
     manage(worker_database, "shell", "-c", enqueue)
@@ -128,7 +130,6 @@ def test_a_real_worker_process_runs_committed_tasks_once_and_retries_failures(
         "--no-startup-delay",
         "--queue-name=*",
         EMAIL_URL=smtp_server.url,
-        EMAIL_FROM_NAME="Blue Lagoon Pools",
         DEFAULT_FROM_EMAIL="office@bluelagoon.example",
     )
     assert "Task id=" not in worker.stdout  # nothing failed unexpectedly

@@ -23,6 +23,7 @@ from conftest import client_for, web_client_for
 from core.context import Ctx
 from customers import services as customers
 from customers.models import Customer, Property
+from ektor.files import file_save, file_url
 from tenancy.models import Company
 from tenancy.tests.factories import CompanyFactory, default_company
 from tests.test_role_matrix import api_routes, normalise
@@ -260,6 +261,23 @@ def case_audit_events(client, a, b):
     assert listed(client, f"{API}/audit-events", **query) == []
 
 
+def case_file(client, a, b):
+    """A signed link is the credential (ektor/files.py): it serves its file to whoever holds
+    it, without a session. What tenancy adds is the name: each company's files live under its
+    own prefix, so the same name in two companies is two files, and A's link cannot be turned
+    into B's file (the signature covers the whole name)."""
+    a_name = file_save("photos/pool.txt", b"alpha", company=a.company)
+    b_name = file_save("photos/pool.txt", f"{MARK} secret".encode(), company=b.company)
+    assert (a_name, b_name) == (
+        f"companies/{a.company.pk}/photos/pool.txt",
+        f"companies/{b.company.pk}/photos/pool.txt",
+    )
+    link = file_url(a_name)
+    assert b"".join(client.get(link).streaming_content) == b"alpha"
+    forged = client.get(link.replace(f"companies/{a.company.pk}/", f"companies/{b.company.pk}/"))
+    missing(forged, "file_not_found")
+
+
 def case_not_tenant_data(client, a, b):
     """Sign-in, tokens, the caller's own account and sessions: no company's rows."""
 
@@ -284,6 +302,7 @@ API_CASES = {
     "api/v1/memberships": case_memberships,
     "api/v1/auth/switch": case_switch,
     "api/v1/audit-events": case_audit_events,
+    "api/v1/files/<pk>": case_file,
     **{
         f"api/v1/{route}": case_not_tenant_data
         for route in (
@@ -338,8 +357,9 @@ def b_row(model, a, b):
 
 
 # Models whose admin lists no company's rows: sign-in sessions are the signed-in people's,
-# groups are the roles.
-NOT_TENANT_ADMINS = {"accounts.authsession", "auth.group"}
+# groups are the roles, background task results are the installation's operations data (the
+# worker's queue, arguments being ids; admin-only, like the queue itself).
+NOT_TENANT_ADMINS = {"accounts.authsession", "auth.group", "django_tasks_database.dbtaskresult"}
 
 
 def test_every_admin_has_a_tenancy_case():

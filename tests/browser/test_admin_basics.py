@@ -1,6 +1,7 @@
 import pytest
 
 from accounts.tests.factories import DEFAULT_PASSWORD
+from tenancy.tests.factories import default_company
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -9,6 +10,8 @@ def test_admin_signs_in_to_the_branded_office(page, admin_user):
     page.sign_in(admin_user.username, DEFAULT_PASSWORD)
     assert page.find("#site-name").text == "Ektor back office"
     assert "Ektor back office" in page.driver.title
+    # Beside the site's name, the company the office works for.
+    assert page.find("#current-company").text == default_company().name
     # The admin CSS is served: the header has the styled background, not the browser default.
     header = page.find("#header")
     assert header.value_of_css_property("background-color") not in ("rgba(0, 0, 0, 0)", "")
