@@ -9,10 +9,14 @@ floor, not a second app:
   datetime objects. Money is added in integer cents, datetimes are reformatted by slicing;
 - each body is one dict/list handed to orjson once;
 - the same auth check, where it is cheap: the JWT's HS256 signature and expiry are checked
-  with hmac (not PyJWT), then the app's session query (session live, user active, in their
-  role's group only) runs, one round trip; the role's permissions are a constant here (the app
-  keeps them in memory too);
-- the same whole-table count the app uses for X-Total-Count (its cache row, one query).
+  with hmac (not PyJWT), then the app's session query (session live, user active, still a
+  member of the session's company, with the role of that membership) runs, one round trip; the
+  role's permissions are a constant here (the app keeps them in memory too);
+- the same company filter on every business row (`company_id` = the session's company), as the
+  app's `Model.objects.of(ctx)`, and the company on every row it writes;
+- the same count of the company's rows the app uses for X-Total-Count (its cache row, one
+  query);
+- the same audit event the app records with a payment (one insert).
 
 What it skips (the app does it; it is not needed to produce these answers): routing through a
 framework, middleware (security headers are sent as constants), the per-request JSON log line,
@@ -112,19 +116,18 @@ class Unauthorized(Exception):
     pass
 
 
-# The app's session query (accounts/authentication.py), reading only what the check needs.
+# The app's session query (accounts/authentication.py: the session, its user, its company and
+# the user's membership there), reading only what the check and the writes need.
 SESSION_SQL = (
-    "SELECT `accounts_user`.`is_active`, `accounts_user`.`role`, "
-    "(EXISTS(SELECT 1 FROM `accounts_user_groups` ug JOIN `auth_group` g ON ug.`group_id` = "
-    "g.`id` WHERE ug.`user_id` = `accounts_authsession`.`user_id` AND g.`name` = "
-    "`accounts_user`.`role`) AND NOT EXISTS(SELECT 1 FROM `accounts_user_groups` ug JOIN "
-    "`auth_group` g ON ug.`group_id` = g.`id` WHERE ug.`user_id` = "
-    "`accounts_authsession`.`user_id` AND g.`name` <> `accounts_user`.`role`) AND NOT "
-    "EXISTS(SELECT 1 FROM `accounts_user_user_permissions` up WHERE up.`user_id` = "
-    "`accounts_authsession`.`user_id`)) FROM `accounts_authsession` JOIN `accounts_user` ON "
-    "`accounts_authsession`.`user_id` = `accounts_user`.`id` WHERE `accounts_authsession`.`id` "
-    "= %s AND `accounts_authsession`.`ended_at` IS NULL AND `accounts_authsession`.`expires_at` "
-    "> %s"
+    "SELECT `accounts_user`.`is_active`, `tenancy_membership`.`role`, "
+    "`accounts_authsession`.`company_id`, `accounts_user`.`id`, `accounts_user`.`username`, "
+    "`tenancy_company`.`slug` FROM `accounts_authsession` JOIN `accounts_user` ON "
+    "`accounts_authsession`.`user_id` = `accounts_user`.`id` LEFT JOIN `tenancy_company` ON "
+    "`accounts_authsession`.`company_id` = `tenancy_company`.`id` LEFT JOIN "
+    "`tenancy_membership` ON `tenancy_membership`.`user_id` = `accounts_authsession`.`user_id` "
+    "AND `tenancy_membership`.`company_id` = `accounts_authsession`.`company_id` WHERE "
+    "`accounts_authsession`.`id` = %s AND `accounts_authsession`.`ended_at` IS NULL AND "
+    "`accounts_authsession`.`expires_at` > %s"
 )
 # The benchmark signs in an admin; the other roles' permission sets are not needed here.
 ALLOWED_ROLES = {"admin"}
@@ -134,8 +137,9 @@ def b64url(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def check_auth(cur, environ) -> None:
-    """The bearer JWT (HS256 signature, expiry, `sid`) and its live session."""
+def check_auth(cur, environ) -> tuple:
+    """The bearer JWT (HS256 signature, expiry, `sid`) and its live session: the session's
+    company id, the user's id and username."""
     header = environ.get("HTTP_AUTHORIZATION", "")
     if not header.startswith("Bearer "):
         raise Unauthorized
@@ -148,13 +152,15 @@ def check_auth(cur, environ) -> None:
         raise Unauthorized
     cur.execute(SESSION_SQL, (claims["sid"], utc_now()))
     row = cur.fetchone()
-    if row is None or not row[0] or not row[2] or row[1] not in ALLOWED_ROLES:
+    # A member (role not NULL) of a company the session still has (its slug not NULL).
+    if row is None or not row[0] or row[5] is None or row[1] not in ALLOWED_ROLES:
         raise Unauthorized
+    return row[2], row[3], row[4]
 
 
-def cached_count(cur, table: str, label: str) -> int:
-    """The app's cached whole-table count (ektor/api/counts.py in the database cache)."""
-    keys = (f":1:rowcount:{label}:version", f":1:rowcount:{label}")
+def cached_count(cur, table: str, label: str, company_id: int) -> int:
+    """The app's cached count of a company's rows (ektor/api/counts.py in the database cache)."""
+    keys = (f":1:rowcount:{label}:{company_id}:version", f":1:rowcount:{label}:{company_id}")
     cur.execute(
         "SELECT `cache_key`, `value` FROM `ektor_cache` WHERE `cache_key` IN (%s, %s) "
         "AND `expires` > %s",
@@ -165,7 +171,7 @@ def cached_count(cur, table: str, label: str) -> int:
     stored = found.get(keys[1])
     if stored is not None and stored[0] == found.get(keys[0]):
         return stored[1]
-    cur.execute(f"SELECT COUNT(*) FROM `{table}`")
+    cur.execute(f"SELECT COUNT(*) FROM `{table}` WHERE `{table}`.`company_id` = %s", (company_id,))
     return cur.fetchone()[0]
 
 
@@ -199,14 +205,14 @@ INVOICE_LIST_SQL = (
     "`billing_invoice`.`due_date`, `billing_invoice`.`subtotal`, `billing_invoice`.`tax`, "
     f"`billing_invoice`.`total`, {PAID_SQL}, `billing_invoice`.`notes`, "
     "`billing_invoice`.`created_at`, `billing_invoice`.`updated_at` FROM `billing_invoice` "
-    "ORDER BY 1 DESC LIMIT %s OFFSET %s"
+    "WHERE `billing_invoice`.`company_id` = %s ORDER BY 1 DESC LIMIT %s OFFSET %s"
 )
 
 
-def invoices(cur, environ, query):
+def invoices(cur, environ, company_id, query):
     limit, offset = page(environ, query)
-    total = cached_count(cur, "billing_invoice", "billing.invoice")
-    cur.execute(INVOICE_LIST_SQL, (limit, offset))
+    total = cached_count(cur, "billing_invoice", "billing.invoice", company_id)
+    cur.execute(INVOICE_LIST_SQL, (company_id, limit, offset))
     rows = [
         {
             "invoice_id": r[0],
@@ -239,14 +245,15 @@ CUSTOMER_COLUMNS = (
     "`customers_customer`.`created_at`, `customers_customer`.`updated_at`"
 )
 CUSTOMER_SQL = (
-    f"SELECT {CUSTOMER_COLUMNS} FROM `customers_customer` WHERE `customers_customer`.`id` = %s "
-    "ORDER BY `customers_customer`.`id` DESC LIMIT 1"
+    f"SELECT {CUSTOMER_COLUMNS} FROM `customers_customer` WHERE "
+    "(`customers_customer`.`company_id` = %s AND `customers_customer`.`id` = %s) ORDER BY "
+    "`customers_customer`.`id` DESC LIMIT 1"
 )
 NOT_FOUND = {"code": "HTTP_404", "message": "Not found"}
 
 
-def customer(cur, environ, customer_id):
-    cur.execute(CUSTOMER_SQL, (int(customer_id),))
+def customer(cur, environ, company_id, customer_id):
+    cur.execute(CUSTOMER_SQL, (company_id, int(customer_id)))
     r = cur.fetchone()
     if r is None:
         return 404, NOT_FOUND, []
@@ -266,20 +273,23 @@ def customer(cur, environ, customer_id):
 STATEMENT_CUSTOMER_SQL = (
     "SELECT `customers_customer`.`id`, `customers_customer`.`first_name`, "
     "`customers_customer`.`last_name`, COALESCE((SELECT SUM(U0.`total`) AS `s` FROM "
-    "`billing_invoice` U0 WHERE (U0.`status` IN ('sent', 'paid') AND U0.`customer_id` = "
+    "`billing_invoice` U0 WHERE (U0.`company_id` = %s AND U0.`status` IN ('sent', 'paid') "
+    "AND U0.`customer_id` = "
     "(`customers_customer`.`id`) AND U0.`issued_date` < %s)), 0.00) AS `billed_before`, "
     "COALESCE((SELECT SUM(U0.`amount`) AS `s` FROM `billing_payment` U0 INNER JOIN "
-    "`billing_invoice` U1 ON (U0.`invoice_id` = U1.`id`) WHERE (U0.`reversed_at` IS NULL AND "
-    "NOT (U1.`status` = 'void') AND U1.`customer_id` = (`customers_customer`.`id`) AND "
-    "U0.`paid_date` < %s)), 0.00) AS `paid_before` FROM `customers_customer` WHERE "
-    "`customers_customer`.`id` = %s ORDER BY `customers_customer`.`id` DESC LIMIT 1"
+    "`billing_invoice` U2 ON (U0.`invoice_id` = U2.`id`) WHERE (U0.`company_id` = %s AND "
+    "U0.`reversed_at` IS NULL AND NOT (U2.`status` = 'void') AND U2.`customer_id` = "
+    "(`customers_customer`.`id`) AND U0.`paid_date` < %s)), 0.00) AS `paid_before` FROM "
+    "`customers_customer` WHERE (`customers_customer`.`company_id` = %s AND "
+    "`customers_customer`.`id` = %s) ORDER BY `customers_customer`.`id` ASC LIMIT 1"
 )
 STATEMENT_ITEMS_SQL = (
     "SELECT `billing_invoice`.`id`, `billing_invoice`.`number`, `billing_invoice`.`status`, "
     "`billing_invoice`.`issued_date`, `billing_invoice`.`due_date`, `billing_invoice`.`total`, "
     f"{PAID_SQL} AS `amount_paid`, CASE WHEN `billing_invoice`.`status` = 'void' THEN 0.00 "
     f"ELSE (`billing_invoice`.`total` - {PAID_SQL}) END AS `balance_due` FROM "
-    "`billing_invoice` WHERE (`billing_invoice`.`customer_id` = %s AND "
+    "`billing_invoice` WHERE (`billing_invoice`.`company_id` = %s AND "
+    "`billing_invoice`.`customer_id` = %s AND "
     "`billing_invoice`.`issued_date` >= %s AND `billing_invoice`.`issued_date` <= %s) "
     "ORDER BY `billing_invoice`.`issued_date` ASC, `billing_invoice`.`id` ASC"
 )
@@ -288,19 +298,23 @@ STATEMENT_PAYMENTS_SQL = (
     "`billing_payment`.`paid_date`, `billing_payment`.`method`, `billing_payment`.`reference`, "
     "`billing_invoice`.`number` AS `number` FROM `billing_payment` INNER JOIN `billing_invoice` "
     "ON (`billing_payment`.`invoice_id` = `billing_invoice`.`id`) WHERE "
-    "(`billing_payment`.`reversed_at` IS NULL AND NOT (`billing_invoice`.`status` = 'void') AND "
+    "(`billing_payment`.`company_id` = %s AND `billing_payment`.`reversed_at` IS NULL AND "
+    "NOT (`billing_invoice`.`status` = 'void') AND "
     "`billing_invoice`.`customer_id` = %s AND `billing_payment`.`paid_date` BETWEEN %s AND %s) "
     "ORDER BY `billing_payment`.`paid_date` ASC, `billing_payment`.`id` ASC"
 )
 
 
-def statement(cur, environ, customer_id, query):
+def statement(cur, environ, company_id, customer_id, query):
     date_from, date_to, customer_id = query["from"], query["to"], int(customer_id)
-    cur.execute(STATEMENT_CUSTOMER_SQL, (date_from, date_from, customer_id))
+    cur.execute(
+        STATEMENT_CUSTOMER_SQL,
+        (company_id, date_from, company_id, date_from, company_id, customer_id),
+    )
     c = cur.fetchone()
     if c is None:
         return 404, NOT_FOUND, []
-    cur.execute(STATEMENT_ITEMS_SQL, (customer_id, date_from, date_to))
+    cur.execute(STATEMENT_ITEMS_SQL, (company_id, customer_id, date_from, date_to))
     items, total, paid_total, invoiced_total = [], 0, 0, 0
     for r in cur.fetchall():
         items.append(
@@ -320,7 +334,7 @@ def statement(cur, environ, customer_id, query):
             paid_total += cents(r[6])
         if r[2] in ("sent", "paid"):
             invoiced_total += cents(r[5])
-    cur.execute(STATEMENT_PAYMENTS_SQL, (customer_id, date_from, date_to))
+    cur.execute(STATEMENT_PAYMENTS_SQL, (company_id, customer_id, date_from, date_to))
     payments, payments_total = [], 0
     for r in cur.fetchall():
         payments.append(
@@ -360,15 +374,15 @@ PROPERTY_LIST_SQL = (
     "`customers_property`.`address2`, `customers_property`.`city`, `customers_property`.`state`, "
     "`customers_property`.`postal_code`, `customers_property`.`notes`, "
     "`customers_property`.`is_active`, `customers_property`.`created_at`, "
-    "`customers_property`.`updated_at` FROM `customers_property` ORDER BY 1 DESC "
-    "LIMIT %s OFFSET %s"
+    "`customers_property`.`updated_at` FROM `customers_property` WHERE "
+    "`customers_property`.`company_id` = %s ORDER BY 1 DESC LIMIT %s OFFSET %s"
 )
 
 
-def properties(cur, environ, query):
+def properties(cur, environ, company_id, query):
     limit, offset = page(environ, query)
-    total = cached_count(cur, "customers_property", "customers.property")
-    cur.execute(PROPERTY_LIST_SQL, (limit, offset))
+    total = cached_count(cur, "customers_property", "customers.property", company_id)
+    cur.execute(PROPERTY_LIST_SQL, (company_id, limit, offset))
     rows = [
         {
             "property_id": r[0],
@@ -391,26 +405,31 @@ def properties(cur, environ, query):
 
 LOCK_INVOICE_SQL = (
     "SELECT `billing_invoice`.`id`, `billing_invoice`.`status`, `billing_invoice`.`due_date`, "
-    "`billing_invoice`.`total` FROM `billing_invoice` WHERE `billing_invoice`.`id` = %s "
-    "FOR UPDATE"
+    "`billing_invoice`.`total` FROM `billing_invoice` WHERE (`billing_invoice`.`company_id` = "
+    "%s AND `billing_invoice`.`id` = %s) ORDER BY `billing_invoice`.`id` DESC LIMIT 1 FOR UPDATE"
 )
 PAID_ON_SQL = (
     "SELECT COALESCE(SUM(`billing_payment`.`amount`), 0.00) AS `paid` FROM `billing_payment` "
     "WHERE (`billing_payment`.`invoice_id` = %s AND `billing_payment`.`reversed_at` IS NULL)"
 )
 INSERT_PAYMENT_SQL = (
-    "INSERT INTO `billing_payment` (`invoice_id`, `amount`, `paid_date`, `method`, `reference`, "
-    "`notes`, `created_at`, `reversed_at`, `reversed_by_id`, `reversal_reason`, `counted`) "
-    "VALUES (%s, %s, %s, %s, NULL, NULL, %s, NULL, NULL, NULL, 1) RETURNING `billing_payment`.`id`"
+    "INSERT INTO `billing_payment` (`company_id`, `invoice_id`, `amount`, `paid_date`, `method`, "
+    "`reference`, `notes`, `created_at`, `reversed_at`, `reversed_by_id`, `reversal_reason`, "
+    "`counted`) VALUES (%s, %s, %s, %s, %s, NULL, NULL, %s, NULL, NULL, NULL, 1) RETURNING "
+    "`billing_payment`.`id`"
 )
 RECEIVABLES_SQL = (
     "INSERT INTO `billing_receivablesbyduedate` "
-    "(`status`, `due_by`, `invoice_count`, `total`, `paid`) "
-    "VALUES ('sent', %s, %s, %s, %s) ON DUPLICATE KEY UPDATE `invoice_count` = "
+    "(`company_id`, `status`, `due_by`, `invoice_count`, `total`, `paid`) "
+    "VALUES (%s, 'sent', %s, %s, %s, %s) ON DUPLICATE KEY UPDATE `invoice_count` = "
     "`invoice_count` + %s, `total` = ROUND(`total` + %s, 2), `paid` = ROUND(`paid` + %s, 2)"
 )
-PAYMENT_VERSION_SQL = (
-    "DELETE FROM `ektor_cache` WHERE `cache_key` IN (':1:rowcount:billing.payment:version')"
+PAYMENT_VERSION_SQL = "DELETE FROM `ektor_cache` WHERE `cache_key` IN (%s)"
+# The audit trail's row for the payment, and for the invoice it settles (audit/).
+AUDIT_SQL = (
+    "INSERT INTO `audit_auditevent` (`at`, `company_id`, `actor_id`, `actor`, `action`, "
+    "`object_type`, `object_id`, `changes`, `request_id`) VALUES (%s, %s, %s, %s, %s, %s, %s, "
+    "%s, %s)"
 )
 # An invoice with no due date is counted under the app's NO_DUE_DATE (billing.models).
 NO_DUE_DATE = "9999-12-31"
@@ -420,7 +439,7 @@ def conflict(message: str):
     return 409, {"code": "HTTP_409", "message": message}, []
 
 
-def payment(cur, environ):
+def payment(cur, environ, company_id, user_id, username, request_id):
     data = orjson.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
     whole, _, fraction = str(data["amount"]).partition(".")
     amount = int(whole) * 100 + int(f"{fraction}00"[:2])
@@ -428,7 +447,7 @@ def payment(cur, environ):
     conn = db()
     conn.begin()
     try:
-        cur.execute(LOCK_INVOICE_SQL, (data["invoice_id"],))
+        cur.execute(LOCK_INVOICE_SQL, (company_id, data["invoice_id"]))
         inv = cur.fetchone()
         if inv is None:
             conn.rollback()
@@ -444,24 +463,34 @@ def payment(cur, environ):
             return conflict("Payment exceeds total")
         now = utc_now()
         today = now[:10]
+        version_key = f":1:rowcount:billing.payment:{company_id}:version"
         cur.execute("SAVEPOINT `floor`")
-        cur.execute(INSERT_PAYMENT_SQL, (invoice_id, money(amount), today, method, now))
+        cur.execute(INSERT_PAYMENT_SQL, (company_id, invoice_id, money(amount), today, method, now))
         payment_id = cur.fetchone()[0]
-        cur.execute(PAYMENT_VERSION_SQL)
+        cur.execute(PAYMENT_VERSION_SQL, (version_key,))
         cur.execute("RELEASE SAVEPOINT `floor`")
+        changes = (
+            f'{{"company_id": [null, {company_id}], "invoice_id": [null, {invoice_id}], '
+            f'"amount": [null, "{money(amount)}"], "paid_date": [null, "{today}"], '
+            f'"method": [null, {orjson.dumps(method).decode()}]}}'
+        )
+        audit = (company_id, user_id, username)
+        cur.execute(AUDIT_SQL, (now, *audit, "create", "payment", payment_id, changes, request_id))
         if paid + amount == total:
             cur.execute(
                 "UPDATE `billing_invoice` SET `status` = 'paid', `paid_at` = %s, "
                 "`updated_at` = %s WHERE `billing_invoice`.`id` = %s",
                 (now, now, invoice_id),
             )
+            changes = f'{{"status": ["{status}", "paid"], "paid_at": [null, "{now}"]}}'
+            cur.execute(AUDIT_SQL, (now, *audit, "pay", "invoice", invoice_id, changes, request_id))
             # Paid: the invoice leaves its due date's running figures.
             figures = (-1, money(-total), money(-paid))
         else:
             figures = (0, "0.00", money(amount))
-        cur.execute(RECEIVABLES_SQL, (due_date or NO_DUE_DATE, *figures, *figures))
+        cur.execute(RECEIVABLES_SQL, (company_id, due_date or NO_DUE_DATE, *figures, *figures))
         conn.commit()
-        cur.execute(PAYMENT_VERSION_SQL)
+        cur.execute(PAYMENT_VERSION_SQL, (version_key,))
     except Exception:
         conn.rollback()
         raise
@@ -506,30 +535,40 @@ REASONS = {
 UNAUTHORIZED = {"code": "HTTP_401", "message": "Not authenticated"}
 
 
-def route(cur, environ, method: str, path: str, query: dict):
+def route(cur, environ, auth: tuple, request_id: str, method: str, path: str, query: dict):
+    company_id = auth[0]
     parts = path.split("/")  # "", "api", "v1", resource, ...
     if method == "POST" and path == "/api/v1/payments":
-        return payment(cur, environ)
+        return payment(cur, environ, *auth, request_id)
     if method != "GET":
         return None
     if path == "/api/v1/invoices":
-        return invoices(cur, environ, query)
+        return invoices(cur, environ, company_id, query)
     if path == "/api/v1/properties":
-        return properties(cur, environ, query)
+        return properties(cur, environ, company_id, query)
     if len(parts) == 5 and parts[3] == "customers" and parts[4].isdigit():
-        return customer(cur, environ, parts[4])
+        return customer(cur, environ, company_id, parts[4])
     if len(parts) == 7 and parts[3:5] == ["reports", "customers"] and parts[6] == "statement":
-        return statement(cur, environ, parts[5], query)
+        return statement(cur, environ, company_id, parts[5], query)
     return None
 
 
 def application(environ, start_response):
     query = dict(parse_qsl(environ.get("QUERY_STRING", "")))
+    request_id = str(uuid.uuid4())
     cur = db().cursor()
     try:
         try:
-            check_auth(cur, environ)
-            answer = route(cur, environ, environ["REQUEST_METHOD"], environ["PATH_INFO"], query)
+            auth = check_auth(cur, environ)
+            answer = route(
+                cur,
+                environ,
+                auth,
+                request_id,
+                environ["REQUEST_METHOD"],
+                environ["PATH_INFO"],
+                query,
+            )
         except Unauthorized:
             answer = 401, UNAUTHORIZED, []
     finally:
@@ -542,7 +581,7 @@ def application(environ, start_response):
             *CONSTANT_HEADERS,
             ("Content-Length", str(len(payload))),
             *headers,
-            ("X-Request-Id", str(uuid.uuid4())),
+            ("X-Request-Id", request_id),
         ],
     )
     return [payload]

@@ -21,6 +21,7 @@ from accounts.services import session_start  # noqa: E402
 from billing.models import Invoice, InvoiceStatus, Payment  # noqa: E402
 from core.context import Ctx  # noqa: E402
 from customers.models import Customer, Property  # noqa: E402
+from tenancy.models import Company, Membership  # noqa: E402
 
 FROM, TO = "2025-01-01", "2026-12-31"
 
@@ -31,6 +32,11 @@ def main(workdir: Path) -> None:
         email="bench@example.com",
         password=None,  # signs in through session_start only
         role=Role.ADMIN,
+    )
+    # The data set's company (seed_demo makes the first one): the bench admin acts for it.
+    company = Company.objects.order_by("id").first()
+    Membership.objects.get_or_create(
+        user=user, company=company, defaults={"role": Role.ADMIN, "is_owner": False}
     )
     tokens = session_start(Ctx.system(), user=user, user_agent="bench", ip_address="127.0.0.1")
     session = user.auth_sessions.order_by("-created_at").first()
