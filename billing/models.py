@@ -84,6 +84,10 @@ class Invoice(Audited):
             ),
         ]
         indexes = [
+            # The company's newest first (the API's list): its unique (company, number) index
+            # took the foreign key's place and is in number order, so without this index each
+            # page sorted all of the company's invoices.
+            models.Index(fields=["company", "-id"], name="billing_invoice_newest"),
             models.Index(fields=["status", "due_date"], name="billing_invoice_status_due"),
             models.Index(fields=["customer", "issued_date"], name="billing_invoice_cust_issued"),
             models.Index(fields=["issued_date"], name="billing_invoice_issued"),

@@ -42,6 +42,8 @@ class Customer(Audited):
             ),
         ]
         indexes = [
+            # The company's newest first (the API's list), as billing_invoice_newest.
+            models.Index(fields=["company", "-id"], name="customers_customer_newest"),
             models.Index(fields=["last_name", "first_name"], name="customers_customer_name"),
             models.Index(fields=["phone"], name="customers_customer_phone"),
             models.Index(fields=["is_active"], name="customers_customer_active"),

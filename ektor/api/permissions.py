@@ -23,6 +23,9 @@ class ModelPermissions(DjangoModelPermissions):
         model = getattr(view, "permission_model", None)
         if model is not None:
             return model._default_manager.none()
+        scoped = getattr(view, "scoped_queryset", None)
+        if scoped is not None:
+            return scoped()
         return super()._queryset(view)
 
     def has_permission(self, request, view):
