@@ -3,13 +3,13 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import IsAuthenticated
 
-from ektor.api.views import ApiViewSet
+from ektor.api.views import ApiViewSet, ListMixin
 from tenancy import selectors, services
 from tenancy.api.serializers import CompanyIn, CompanyOut, MyCompanyOut
 from tenancy.models import Company
 
 
-class CompaniesView(ApiViewSet):
+class CompaniesView(ListMixin, ApiViewSet):
     """Any signed-in user: the companies they belong to."""
 
     permission_classes = [IsAuthenticated]
@@ -22,8 +22,7 @@ class CompaniesView(ApiViewSet):
     def list(self, request):
         """The companies the caller belongs to, with their role in each; `is_current` marks
         the one their token acts for."""
-        rows = self.get_queryset().values(*MyCompanyOut.columns())
-        return self.get_paginated_response(MyCompanyOut.encode_rows(self.paginate_queryset(rows)))
+        return super().list(request)
 
 
 class CompanyView(ApiViewSet):
