@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "tenancy",
     "audit",
     "customers",
+    "operations",
     "billing",
     # Above the domain apps: their cross-app admin links (office/admin.py).
     "office",
@@ -346,6 +347,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "REST API of the Ektor pool service back office (v1).",
     "VERSION": APP_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several resources have a `status`: each choice set gets its own name in the document (the
+    # invoice's keeps the name it had when it was the only one).
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "billing.models.InvoiceStatus",
+        "LsiStatusEnum": "operations.chemistry.STATUSES",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -362,6 +369,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "invoices"},
         {"name": "payments"},
         {"name": "reports", "description": "Customer statements"},
+        {"name": "water", "description": "Water chemistry: the saturation index (chart-v1)"},
         {"name": "files", "description": "Stored files, through the signed links the API gives"},
         {"name": "audit_events", "description": "Who changed what and when (admins; read only)"},
     ],

@@ -63,7 +63,20 @@ class StrictBooleanField(serializers.BooleanField):
         self.fail("invalid")
 
 
-class MoneyField(serializers.DecimalField):
+class StrictDecimalField(serializers.DecimalField):
+    """A decimal number in, as a JSON number or a string of plain ASCII digits; not a boolean."""
+
+    default_error_messages = {"invalid": "Input should be a valid number"}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (str, int, float)):
+            self.fail("invalid")
+        if isinstance(data, str) and not ASCII_DECIMAL.match(data.strip()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class MoneyField(StrictDecimalField):
     """Money in, as a JSON number or string; at most 2 decimal places, never negative."""
 
     default_error_messages = {"invalid": "Input should be a valid amount of money"}
@@ -74,12 +87,14 @@ class MoneyField(serializers.DecimalField):
         kwargs.setdefault("min_value", Decimal("0"))
         super().__init__(**kwargs)
 
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, (str, int, float)):
-            self.fail("invalid")
-        if isinstance(data, str) and not ASCII_DECIMAL.match(data.strip()):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+
+class MeasurementField(StrictDecimalField):
+    """A water test's value within its physical range (`min_value`..`max_value`), to 3 places."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 9)
+        kwargs.setdefault("decimal_places", 3)
+        super().__init__(**kwargs)
 
 
 class IsoDateField(serializers.DateField):

@@ -279,7 +279,8 @@ def case_file(client, a, b):
 
 
 def case_not_tenant_data(client, a, b):
-    """Sign-in, tokens, the caller's own account and sessions: no company's rows."""
+    """Sign-in, tokens, the caller's own account and sessions, the water calculator: no
+    company's rows."""
 
 
 API_CASES = {
@@ -315,6 +316,7 @@ API_CASES = {
             "auth/password",
             "auth/sessions",
             "auth/sessions/<pk>",
+            "water/lsi",
         )
     },
 }
