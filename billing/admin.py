@@ -34,7 +34,7 @@ from ektor.text import day, money, plural
 INVOICE_INPUT_FIELDS = tuple(name.removesuffix("_id") for name in services.INVOICE_INPUT_FIELDS)
 # The invoice page's computed amounts (readonly displays of InvoiceAdmin).
 MONEY_FIELDS = ("amount_paid_", "balance_due_")
-# The statuses the invoice page offers payment and void buttons for; the services decide.
+# The statuses the invoice page offers a payment row and button for; the services decide.
 PAYABLE_STATUSES = (InvoiceStatus.DRAFT, InvoiceStatus.SENT)
 INVOICE_TRACKING_FIELDS = (
     "number",
@@ -394,10 +394,10 @@ class InvoiceAdmin(OfficeAdmin):
     def page_buttons(self, request, obj: Invoice) -> dict[str, Any]:
         """The invoice page's own Send, Void, Print and Record payment."""
         can_change = self.has_change_permission(request, obj)
+        ctx = request_ctx(request)
         return {
-            "can_send": can_change
-            and services.can_invoice_send(request_ctx(request), invoice=obj) is None,
-            "can_void": can_change and obj.status in PAYABLE_STATUSES,
+            "can_send": can_change and services.can_invoice_send(ctx, invoice=obj) is None,
+            "can_void": can_change and services.can_invoice_void(ctx, invoice=obj) is None,
             "can_record_payment": can_change and obj.status in PAYABLE_STATUSES,
             "print_url": statement_url(obj.customer_id, obj.issued_date, obj.issued_date),
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,

@@ -15,7 +15,6 @@ from django.db.models.functions import Coalesce
 from billing.models import (
     COUNTED,
     MONEY_SUM,
-    ZERO,
     Invoice,
     InvoiceStatus,
     Money,
@@ -25,6 +24,7 @@ from billing.models import (
 )
 from billing.selectors import invoice_queryset
 from core.context import Ctx
+from core.money import ZERO
 
 MOST_OVERDUE = 10
 

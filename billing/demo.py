@@ -14,13 +14,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing import services
-from billing.models import ZERO, Invoice, InvoiceStatus, Payment, PaymentMethod
+from billing.models import Invoice, InvoiceStatus, Payment, PaymentMethod
 from core.context import Ctx
+from core.money import CENT, ZERO
 from customers.models import Property
 from ektor.text import plural
 from tenancy.scoping import company_of
 
-CENT = Decimal("0.01")
 TAX_RATE = Decimal("0.115")
 # Volume data: monthly invoices over 2025-2026. Each property is billed for SCALE_MONTHS
 # consecutive months starting in one of the first SCALE_START_CHOICES months, so the

@@ -8,11 +8,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.models import Audited
+from core.money import CENT, ZERO
 from customers.models import Customer, Property
 from tenancy.models import Company
 from tenancy.scoping import TenantManager, UnscopedManager
-
-ZERO = Decimal("0.00")
 
 
 def money_field(**kwargs) -> models.DecimalField:
@@ -274,7 +273,6 @@ class Payment(Audited):
 MONEY = money_field()
 # A sum of many amounts: the running figures and what is summed with them.
 MONEY_SUM = money_sum_field()
-CENT = Decimal("0.01")
 
 
 def _to_cents(value, expression, connection):

@@ -24,12 +24,10 @@ from django.db.models.functions import Coalesce
 
 from billing.error_codes import BillingErrorCode
 from billing.models import (
-    CENT,
     COUNTED,
     MONEY,
     MONEY_SUM,
     NO_DUE_DATE,
-    ZERO,
     Invoice,
     InvoiceStatus,
     Money,
@@ -39,6 +37,7 @@ from billing.models import (
 )
 from core.context import Ctx
 from core.errors import ApplicationError, NotFound
+from core.money import CENT, ZERO
 from customers.error_codes import CustomerErrorCode
 from customers.models import Customer
 from ektor.db.prepared import PreparedQuery

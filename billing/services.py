@@ -24,7 +24,6 @@ from billing.error_codes import BillingErrorCode
 from billing.models import (
     COUNTED,
     NO_DUE_DATE,
-    ZERO,
     Invoice,
     InvoiceCounter,
     InvoiceStatus,
@@ -36,13 +35,13 @@ from billing.models import (
 from billing.tasks import send_invoice_email
 from core.context import Ctx
 from core.errors import ApplicationError, Conflict, FieldError, InvalidInput, NotFound, refusal
+from core.money import CENT, ZERO
 from customers.error_codes import CustomerErrorCode
 from customers.models import Customer, Property
 from ektor.services import conflict_on_integrity, require_fields
 from ektor.tasks import enqueue_on_commit
 from tenancy.scoping import company_of
 
-CENT = Decimal("0.01")
 _DUPLICATE = (
     "A payment with this reference is already recorded on this invoice",
     BillingErrorCode.DUPLICATE_PAYMENT_REFERENCE,

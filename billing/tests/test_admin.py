@@ -343,10 +343,22 @@ def test_a_sent_invoice_page_shows_its_amounts_and_buttons(ctx, admin_web, invoi
     assert '<div class="readonly">$40.00</div>' in page  # amount paid
     assert '<div class="readonly">$60.00</div>' in page  # balance due
     assert 'id="invoice-send"' not in page  # only a draft is sent
-    assert 'id="invoice-void"' in page and 'href="#payments-group"' in page
+    # A payment is on it: the service would refuse a void, so the page offers none.
+    assert 'id="invoice-void"' not in page and 'href="#payments-group"' in page
     assert f'href="/admin/billing/invoice/statement/{invoice.customer_id}/?from=2026-01-11' in page
     # One empty payment row to fill in.
     assert response.context["inline_admin_formsets"][0].formset.total_form_count() == 2
+
+
+def test_a_sent_invoice_without_payments_offers_void(ctx, admin_web, invoice):
+    page = admin_web.get(f"{CHANGELIST}{invoice.pk}/change/").content.decode()
+    assert 'id="invoice-void"' in page
+    services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("40.00"))
+    services.payment_reverse(ctx, payment_id=invoice.payments.get().pk, reason="bounced")
+    # A reversed payment counts as nothing: the invoice can be voided again.
+    assert (
+        'id="invoice-void"' in admin_web.get(f"{CHANGELIST}{invoice.pk}/change/").content.decode()
+    )
 
 
 def test_a_paid_invoice_page_has_no_empty_payment_row_and_no_payment_buttons(

@@ -9,9 +9,10 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from billing.management.commands.statement import iso_date
-from billing.models import ZERO, Invoice, overdue_q
+from billing.models import Invoice, overdue_q
 from billing.selectors import invoice_queryset
 from core.context import Ctx
+from core.money import ZERO
 from customers.models import Customer
 from ektor.text import plural
 from tenancy.commands import add_company_argument, company_command_ctx
