@@ -17,6 +17,28 @@ def require_fields(data: Mapping[str, Any]) -> None:
         )
 
 
+def complete_fields(
+    fields: Mapping[str, Any], typed: Any, defaults: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Every field of a create/replace: the given ones, defaults for the rest. Unknown or
+    missing required names (of the TypedDict `typed`) are a programming error, as with an
+    explicit signature."""
+    unknown = set(fields) - set(typed.__annotations__)
+    missing = typed.__required_keys__ - set(fields)
+    if unknown or missing:
+        raise TypeError(f"unknown fields {sorted(unknown)}, missing fields {sorted(missing)}")
+    return {**defaults, **fields}
+
+
+def null_blanks(data: Mapping[str, Any], optional: Mapping[str, Any]) -> dict[str, Any]:
+    """Optional text (a name in `optional`) that is empty is stored as NULL (uniqueness
+    ignores NULL, not "")."""
+    return {
+        name: None if name in optional and isinstance(value, str) and not value.strip() else value
+        for name, value in data.items()
+    }
+
+
 def apply_fields(instance: models.Model, data: Mapping[str, Any]) -> list[str]:
     """Set the given fields; return their names for save(update_fields=...)."""
     for name, value in data.items():
