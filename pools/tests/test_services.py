@@ -188,6 +188,9 @@ def visit_model(transactional_db):
             app_label = "pools"
             db_table = "pools_test_visit"
 
+        def __str__(self) -> str:
+            return f"visit {self.pk}"
+
     with connection.schema_editor() as editor:
         editor.create_model(Visit)
     try:
