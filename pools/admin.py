@@ -8,12 +8,11 @@ from typing import Any, ClassVar
 from django import forms
 from django.contrib import admin
 from django.db import models
-from django.forms.models import BaseInlineFormSet
 
 from core.context import Ctx
 from core.errors import ApplicationError
 from customers.admin import ServiceAdmin, adopt
-from ektor.admin_tools import CtxForm, OfficeInline
+from ektor.admin_tools import CtxForm, OfficeInline, ScopedInlineFormSet
 from ektor.ctx import request_ctx
 from ektor.text import day
 from pools import selectors, services
@@ -30,6 +29,17 @@ ONE_LINE_NOTES = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 1})
 class PoolRulesForm(CtxForm, forms.ModelForm):
     """The service's rules beside each field: its value rules, and the name's uniqueness at
     the property (the page's property, or the inline's parent)."""
+
+    # The table's constraints are the service's rules, asked in clean() with the service's
+    # messages; the model's own validation of them would repeat them as "Constraint ... is
+    # violated" and read the name's uniqueness over every company's pools (the tripwire's
+    # refusal).
+    CHECKED_BY_THE_SERVICE = frozenset(
+        {"property", "name", "volume_gallons", "kind", "surface", "sanitizer"}
+    )
+
+    def _get_validation_exclusions(self):
+        return super()._get_validation_exclusions() | self.CHECKED_BY_THE_SERVICE
 
     def clean(self):
         cleaned = super().clean()
@@ -54,7 +64,7 @@ class PoolAdminForm(PoolRulesForm):
         fields = ("property", *POOL_FIELDS)
 
 
-class ServiceFormSet(BaseInlineFormSet):
+class ServiceFormSet(ScopedInlineFormSet):
     """An inline's rows saved through the services: each new row by `create`, each changed
     one by `replace`, each deleted one by `delete` (with `ctx` set by OfficeAdmin), so a
     row saved on its parent's page obeys the same rules as one saved on its own."""

@@ -179,6 +179,27 @@ def test_admin_adds_a_customer_with_a_property(admin_web):
     assert (prop.label, prop.city, prop.is_active) == ("Casa Playa", None, True)
 
 
+def test_admin_changes_a_property_in_the_customer_pages_inline(admin_web):
+    """An existing row's hidden id chooses among the customer's properties (the inline's scoped
+    rows), not every company's (ektor.admin_tools.ScopedInlineFormSet)."""
+    prop = PropertyFactory(label="Old label")
+    data = customer_form(
+        first_name=prop.customer.first_name,
+        last_name=prop.customer.last_name,
+        **{
+            "properties-TOTAL_FORMS": "1",
+            "properties-INITIAL_FORMS": "1",
+            "properties-0-id": str(prop.pk),
+            "properties-0-label": "New label",
+            "properties-0-address1": prop.address1,
+        },
+    )
+    response = admin_web.post(f"{CUSTOMERS}{prop.customer_id}/change/", data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    prop.refresh_from_db()
+    assert prop.label == "New label"
+
+
 def test_admin_changes_a_customer(admin_web):
     customer = CustomerFactory(first_name="Old")
     data = customer_form(first_name="New", email="new@example.com")
