@@ -5,19 +5,18 @@ from typing import Any, NotRequired, TypedDict, Unpack
 
 from django.db import transaction
 
-from audit.services import record_change, recording_delete
+from audit.services import recording_delete
 from core.context import Ctx
 from core.errors import Conflict, CoreErrorCode, FieldError, InvalidInput
 from customers.error_codes import CustomerErrorCode
 from customers.models import Customer, Property
 from customers.selectors import customer_get
 from ektor.services import (
-    apply_fields,
     complete_fields,
-    conflict_on_integrity,
     delete_protected,
     null_blanks,
     require_fields,
+    save_recorded,
 )
 from tenancy.scoping import company_of
 
@@ -80,16 +79,7 @@ def _customer_save(ctx: Ctx, customer: Customer, data: Mapping[str, Any]) -> Cus
     data = null_blanks(data, CUSTOMER_DEFAULTS)
     if "email" in data:
         customer_email_check(ctx, email=data["email"], exclude_id=customer.pk)
-    fields = apply_fields(customer, data)
-    # The check above cannot see a concurrent insert; the unique index can.
-    creating = customer.pk is None
-    with conflict_on_integrity(EMAIL_INTEGRITY_RULES):
-        if creating:
-            customer.save(force_insert=True)
-        else:
-            customer.save(update_fields=[*fields, "updated_at"])
-    record_change(ctx, "create" if creating else "update", customer)
-    return customer
+    return save_recorded(ctx, customer, data, EMAIL_INTEGRITY_RULES)
 
 
 @transaction.atomic
@@ -188,14 +178,7 @@ def _property_save(ctx: Ctx, prop: Property, data: Mapping[str, Any]) -> Propert
     data = null_blanks(data, PROPERTY_DEFAULTS)
     if "customer_id" in data:
         property_customer_check(ctx, prop=prop, customer_id=data["customer_id"])
-    fields = apply_fields(prop, data)
-    creating = prop.pk is None
-    if creating:
-        prop.save(force_insert=True)
-    else:
-        prop.save(update_fields=[*fields, "updated_at"])
-    record_change(ctx, "create" if creating else "update", prop)
-    return prop
+    return save_recorded(ctx, prop, data)
 
 
 @transaction.atomic

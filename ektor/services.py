@@ -1,12 +1,16 @@
 """Helpers every app's services share: protected deletes, integrity conflicts, empty updates."""
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any
+from contextlib import contextmanager, nullcontext
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, models, transaction
 
+from audit.services import record_change
+from core.context import Ctx
 from core.errors import ApplicationError, Conflict, CoreErrorCode, ReasonCode
+
+_M = TypeVar("_M", bound=models.Model)
 
 
 def require_fields(data: Mapping[str, Any]) -> None:
@@ -44,6 +48,26 @@ def apply_fields(instance: models.Model, data: Mapping[str, Any]) -> list[str]:
     for name, value in data.items():
         setattr(instance, name, value)
     return list(data)
+
+
+def save_recorded(
+    ctx: Ctx,
+    instance: _M,
+    data: Mapping[str, Any],
+    integrity_rules: Mapping[str, tuple[str, ReasonCode]] | None = None,
+) -> _M:
+    """Set `data` on `instance`, insert it (a new row) or update those fields, and record the
+    create or update event. `integrity_rules` (as conflict_on_integrity's) turn a unique index's
+    refusal into a 409: a check before the save cannot see a concurrent insert."""
+    fields = apply_fields(instance, data)
+    creating = instance.pk is None
+    with conflict_on_integrity(integrity_rules) if integrity_rules else nullcontext():
+        if creating:
+            instance.save(force_insert=True)
+        else:
+            instance.save(update_fields=[*fields, "updated_at"])
+    record_change(ctx, "create" if creating else "update", instance)
+    return instance
 
 
 def delete_protected(instance: models.Model) -> None:

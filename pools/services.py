@@ -7,18 +7,17 @@ from typing import Any, NotRequired, TypedDict, Unpack
 
 from django.db import transaction
 
-from audit.services import record_change, recording_delete
+from audit.services import recording_delete
 from core.context import Ctx
 from core.errors import Conflict, CoreErrorCode, FieldError, InvalidInput, NotFound
 from customers.error_codes import CustomerErrorCode
 from customers.models import Property
 from ektor.services import (
-    apply_fields,
     complete_fields,
-    conflict_on_integrity,
     delete_protected,
     null_blanks,
     require_fields,
+    save_recorded,
 )
 from pools.error_codes import PoolErrorCode
 from pools.models import (
@@ -168,16 +167,7 @@ def _pool_save(ctx: Ctx, pool: Pool, data: Mapping[str, Any]) -> Pool:
             name=data.get("name", pool.name),
             exclude_id=pool.pk,
         )
-    fields = apply_fields(pool, data)
-    creating = pool.pk is None
-    # The check above cannot see a concurrent insert; the unique index can.
-    with conflict_on_integrity(NAME_INTEGRITY_RULES):
-        if creating:
-            pool.save(force_insert=True)
-        else:
-            pool.save(update_fields=[*fields, "updated_at"])
-    record_change(ctx, "create" if creating else "update", pool)
-    return pool
+    return save_recorded(ctx, pool, data, NAME_INTEGRITY_RULES)
 
 
 @transaction.atomic
@@ -227,14 +217,7 @@ def _equipment_save(ctx: Ctx, item: Equipment, data: Mapping[str, Any]) -> Equip
     if "pool_id" in data:
         data = {**data, "pool": pool_get(ctx, pool_id=data["pool_id"])}
         del data["pool_id"]
-    fields = apply_fields(item, data)
-    creating = item.pk is None
-    if creating:
-        item.save(force_insert=True)
-    else:
-        item.save(update_fields=[*fields, "updated_at"])
-    record_change(ctx, "create" if creating else "update", item)
-    return item
+    return save_recorded(ctx, item, data)
 
 
 @transaction.atomic
