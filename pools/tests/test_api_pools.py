@@ -334,3 +334,27 @@ def test_equipment_of_an_unknown_or_another_companys_pool_is_404(admin_client_ap
     moved = admin_client_api.patch(f"{EQUIPMENT}/{mine.pk}", {"pool_id": other.pk}, format="json")
     assert assert_envelope(moved, 404)["details"]["reason"] == "pool_not_found"
     assert Equipment.unscoped.get(pk=mine.pk).pool_id == mine.pool_id
+
+
+# --- the OpenAPI document --------------------------------------------------------------------
+
+
+def test_the_document_describes_both_resources_with_their_reasons(client):
+    doc = client.get("/openapi.json").json()
+    pools = doc["paths"]["/api/v1/pools"]
+    assert pools["get"]["summary"] == "List pools, newest first"
+    assert {p["name"] for p in pools["get"]["parameters"]} >= {"property_id", "customer_id", "q"}
+    assert "`duplicate_pool_name`" in pools["post"]["responses"]["409"]["description"]
+    assert "`property_not_found`" in pools["post"]["responses"]["404"]["description"]
+    one = doc["paths"]["/api/v1/pools/{pool_id}"]
+    assert "`protected_by_references`" in one["delete"]["responses"]["409"]["description"]
+    assert "`pool_not_found`" in one["get"]["responses"]["404"]["description"]
+    request = doc["components"]["schemas"]["PoolRequest"]["properties"]
+    assert (request["volume_gallons"]["minimum"], request["volume_gallons"]["maximum"]) == (
+        100,
+        2_000_000,
+    )
+    assert "customer_id" not in request
+    equipment = doc["paths"]["/api/v1/equipment"]
+    assert {p["name"] for p in equipment["get"]["parameters"]} >= {"pool_id"}
+    assert "`pool_not_found`" in equipment["post"]["responses"]["404"]["description"]
