@@ -46,12 +46,14 @@ class PoolRulesForm(CtxForm, forms.ModelForm):
         for error in services.pool_field_errors(self.ctx, cleaned):
             if error.field in self.fields and error.field not in self.errors:
                 self.add_error(error.field, error.msg)
-        prop = cleaned.get("property") or getattr(self.instance, "property", None)
+        # The page's property, or the inline's parent (none yet on a new property's page).
+        prop = cleaned.get("property")
+        property_id = prop.pk if prop is not None else self.instance.property_id
         name = cleaned.get("name")
-        if prop is not None and prop.pk is not None and name and "name" not in self.errors:
+        if property_id is not None and name and "name" not in self.errors:
             try:
                 services.pool_name_check(
-                    self.ctx, property_id=prop.pk, name=name, exclude_id=self.instance.pk
+                    self.ctx, property_id=property_id, name=name, exclude_id=self.instance.pk
                 )
             except ApplicationError as exc:
                 self.add_error("name", exc.message)

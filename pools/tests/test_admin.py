@@ -4,7 +4,7 @@ equipment inline save through the services; their choices are the company's."""
 import pytest
 
 from audit.models import AuditEvent
-from customers.tests.factories import PropertyFactory
+from customers.tests.factories import CustomerFactory, PropertyFactory
 from pools.models import Equipment, Pool
 from pools.tests.factories import EquipmentFactory, PoolFactory
 from tenancy.tests.factories import CompanyFactory
@@ -78,6 +78,18 @@ def test_the_inline_adds_changes_and_deletes_pools_through_the_services(admin_we
         ("Main Pool", 20000)
     ]
     assert events("pool") == ["create", "create", "update", "delete"]
+
+
+def test_a_new_property_is_added_with_its_pools(admin_web):
+    prop = PropertyFactory.build(customer=CustomerFactory())
+    data = property_form(prop, [pool_row(), pool_row(name="Spa", kind="spa")])
+    response = admin_web.post(f"{PROPERTIES}add/", data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    added = Pool.unscoped.order_by("id")
+    assert [(p.name, p.property.label) for p in added] == [
+        ("Main Pool", prop.label),
+        ("Spa", prop.label),
+    ]
 
 
 def test_the_inline_shows_the_services_rules_beside_the_fields(admin_web):
