@@ -47,6 +47,7 @@ class EquipmentKind(models.TextChoices):
 # The contract's range of a pool's volume (a spa of 100 gallons to a lagoon of two million).
 MIN_VOLUME_GALLONS = 100
 MAX_VOLUME_GALLONS = 2_000_000
+POOL_NAME_MAX_LENGTH = 60
 
 
 def _one_of(field: str, choices: type[models.TextChoices]) -> models.Q:
@@ -60,7 +61,7 @@ class Pool(Audited):
     # PROTECT: a property with pools is kept (a pool carries its equipment and, later, its
     # visits and readings); its pools are deleted or moved first.
     property = models.ForeignKey(Property, on_delete=models.PROTECT, related_name="pools")
-    name = models.CharField(max_length=60)
+    name = models.CharField(max_length=POOL_NAME_MAX_LENGTH)
     kind = models.CharField(max_length=20, choices=PoolKind.choices, default=PoolKind.POOL)
     volume_gallons = models.PositiveIntegerField()
     surface = models.CharField(max_length=20, choices=Surface.choices, default=Surface.PLASTER)

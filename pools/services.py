@@ -23,6 +23,7 @@ from pools.error_codes import PoolErrorCode
 from pools.models import (
     MAX_VOLUME_GALLONS,
     MIN_VOLUME_GALLONS,
+    POOL_NAME_MAX_LENGTH,
     Equipment,
     EquipmentKind,
     Pool,
@@ -110,6 +111,9 @@ def pool_field_errors(ctx: Ctx, data: Mapping[str, Any]) -> list[FieldError]:
     name = data.get("name")
     if isinstance(name, str) and not name.strip():
         errors.append(FieldError("name", "This field may not be blank.", "blank"))
+    elif isinstance(name, str) and len(name.strip()) > POOL_NAME_MAX_LENGTH:
+        message = f"Ensure this field has no more than {POOL_NAME_MAX_LENGTH} characters."
+        errors.append(FieldError("name", message, "max_length"))
     volume = data.get("volume_gallons")
     if "volume_gallons" in data and (
         not isinstance(volume, int) or not MIN_VOLUME_GALLONS <= volume <= MAX_VOLUME_GALLONS

@@ -8,6 +8,7 @@ from ektor.api.output import ModelOutput
 from pools.models import (
     MAX_VOLUME_GALLONS,
     MIN_VOLUME_GALLONS,
+    POOL_NAME_MAX_LENGTH,
     Equipment,
     EquipmentKind,
     Pool,
@@ -19,7 +20,7 @@ from pools.models import (
 
 class PoolIn(serializers.Serializer):
     property_id = StrictIntegerField(min_value=1)
-    name = StrictCharField(min_length=1, max_length=60)
+    name = StrictCharField(min_length=1, max_length=POOL_NAME_MAX_LENGTH)
     kind = serializers.ChoiceField(choices=PoolKind.choices, default=PoolKind.POOL)
     volume_gallons = StrictIntegerField(min_value=MIN_VOLUME_GALLONS, max_value=MAX_VOLUME_GALLONS)
     surface = serializers.ChoiceField(choices=Surface.choices, default=Surface.PLASTER)

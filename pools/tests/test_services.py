@@ -99,6 +99,7 @@ def test_a_property_of_another_company_is_a_missing_one(ctx):
     ("fields", "field", "message"),
     [
         ({"name": "  "}, "name", "This field may not be blank."),
+        ({"name": "N" * 61}, "name", "Ensure this field has no more than 60 characters."),
         ({"volume_gallons": 99}, "volume_gallons", "Ensure this value is between 100 and 2000000."),
         ({"volume_gallons": 2_000_001}, "volume_gallons", "Ensure this value is between 100"),
         ({"kind": "pond"}, "kind", "'pond' is not a valid choice: one of pool, spa, fountain"),
