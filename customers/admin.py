@@ -354,6 +354,9 @@ class PropertyAdmin(ServiceAdmin):
     search_help_text = "Label, address, city or postal code"
     autocomplete_fields = ("customer",)
     readonly_fields = ("created_at", "updated_at")
+    # What other apps keep per property (its pools ...), as inlines that save through their own
+    # services; the layer above the apps adds them (office/admin.py), as with shortcut_links.
+    inlines: list[type[admin.options.InlineModelAdmin]] = []
 
     def get_queryset(self, request):
         return selectors.property_list(request_ctx(request))

@@ -5,13 +5,19 @@ from typing import Any, NotRequired, TypedDict, Unpack
 
 from django.db import transaction
 
-from audit.services import record_change, recording_delete
+from audit.services import recording_delete
 from core.context import Ctx
 from core.errors import Conflict, CoreErrorCode, FieldError, InvalidInput
 from customers.error_codes import CustomerErrorCode
 from customers.models import Customer, Property
 from customers.selectors import customer_get
-from ektor.services import apply_fields, conflict_on_integrity, delete_protected, require_fields
+from ektor.services import (
+    complete_fields,
+    delete_protected,
+    null_blanks,
+    require_fields,
+    save_recorded,
+)
 from tenancy.scoping import company_of
 
 
@@ -57,24 +63,6 @@ EMAIL_INTEGRITY_RULES = {
 }
 
 
-def _complete(fields: Mapping[str, Any], typed: Any, defaults: Mapping[str, Any]) -> dict[str, Any]:
-    """Every field of a create/replace: the given ones, defaults for the rest. Unknown or
-    missing required names are a programming error, as with an explicit signature."""
-    unknown = set(fields) - set(typed.__annotations__)
-    missing = typed.__required_keys__ - set(fields)
-    if unknown or missing:
-        raise TypeError(f"unknown fields {sorted(unknown)}, missing fields {sorted(missing)}")
-    return {**defaults, **fields}
-
-
-def _null_blanks(data: Mapping[str, Any], optional: Mapping[str, Any]) -> dict[str, Any]:
-    """Optional text that is empty is stored as NULL (uniqueness ignores NULL, not "")."""
-    return {
-        name: None if name in optional and isinstance(value, str) and not value.strip() else value
-        for name, value in data.items()
-    }
-
-
 def customer_email_check(ctx: Ctx, *, email: str | None, exclude_id: int | None = None) -> None:
     """Refuse an email another customer already has, compared case-insensitively (409)."""
     if not email:
@@ -88,32 +76,25 @@ def customer_email_check(ctx: Ctx, *, email: str | None, exclude_id: int | None 
 
 
 def _customer_save(ctx: Ctx, customer: Customer, data: Mapping[str, Any]) -> Customer:
-    data = _null_blanks(data, CUSTOMER_DEFAULTS)
+    data = null_blanks(data, CUSTOMER_DEFAULTS)
     if "email" in data:
         customer_email_check(ctx, email=data["email"], exclude_id=customer.pk)
-    fields = apply_fields(customer, data)
-    # The check above cannot see a concurrent insert; the unique index can.
-    creating = customer.pk is None
-    with conflict_on_integrity(EMAIL_INTEGRITY_RULES):
-        if creating:
-            customer.save(force_insert=True)
-        else:
-            customer.save(update_fields=[*fields, "updated_at"])
-    record_change(ctx, "create" if creating else "update", customer)
-    return customer
+    return save_recorded(ctx, customer, data, EMAIL_INTEGRITY_RULES)
 
 
 @transaction.atomic
 def customer_create(ctx: Ctx, **fields: Unpack[CustomerFields]) -> Customer:
     return _customer_save(
-        ctx, Customer(company=company_of(ctx)), _complete(fields, CustomerFields, CUSTOMER_DEFAULTS)
+        ctx,
+        Customer(company=company_of(ctx)),
+        complete_fields(fields, CustomerFields, CUSTOMER_DEFAULTS),
     )
 
 
 @transaction.atomic
 def customer_replace(ctx: Ctx, *, customer: Customer, **fields: Unpack[CustomerFields]) -> Customer:
     """Full replacement (PUT): optional fields not given become NULL."""
-    return _customer_save(ctx, customer, _complete(fields, CustomerFields, CUSTOMER_DEFAULTS))
+    return _customer_save(ctx, customer, complete_fields(fields, CustomerFields, CUSTOMER_DEFAULTS))
 
 
 @transaction.atomic
@@ -194,30 +175,25 @@ def _property_save(ctx: Ctx, prop: Property, data: Mapping[str, Any]) -> Propert
     errors = property_text_errors(ctx, data)
     if errors:
         raise InvalidInput([FieldError(name, msg, "min_length") for name, msg in errors])
-    data = _null_blanks(data, PROPERTY_DEFAULTS)
+    data = null_blanks(data, PROPERTY_DEFAULTS)
     if "customer_id" in data:
         property_customer_check(ctx, prop=prop, customer_id=data["customer_id"])
-    fields = apply_fields(prop, data)
-    creating = prop.pk is None
-    if creating:
-        prop.save(force_insert=True)
-    else:
-        prop.save(update_fields=[*fields, "updated_at"])
-    record_change(ctx, "create" if creating else "update", prop)
-    return prop
+    return save_recorded(ctx, prop, data)
 
 
 @transaction.atomic
 def property_create(ctx: Ctx, **fields: Unpack[PropertyFields]) -> Property:
     return _property_save(
-        ctx, Property(company=company_of(ctx)), _complete(fields, PropertyFields, PROPERTY_DEFAULTS)
+        ctx,
+        Property(company=company_of(ctx)),
+        complete_fields(fields, PropertyFields, PROPERTY_DEFAULTS),
     )
 
 
 @transaction.atomic
 def property_replace(ctx: Ctx, *, prop: Property, **fields: Unpack[PropertyFields]) -> Property:
     """Full replacement (PUT): optional fields not given return to their defaults."""
-    return _property_save(ctx, prop, _complete(fields, PropertyFields, PROPERTY_DEFAULTS))
+    return _property_save(ctx, prop, complete_fields(fields, PropertyFields, PROPERTY_DEFAULTS))
 
 
 @transaction.atomic

@@ -13,6 +13,8 @@ from django.contrib.admin.views.main import PAGE_VAR
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.forms import ModelChoiceField
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -81,8 +83,23 @@ class CompanyScoped:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
 
 
+class ScopedInlineFormSet(BaseInlineFormSet):
+    """An inline's formset whose rows' hidden id field chooses among the parent's rows (the
+    scoped queryset the inline gives), not among every company's: Django builds that field on
+    the model's default manager, which the tripwire refuses (and which would look another
+    company's row up)."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        field = form.fields.get(self._pk_field.name)
+        if isinstance(field, ModelChoiceField):
+            field.queryset = self.get_queryset()
+
+
 class OfficeInline(CompanyScoped, admin.TabularInline):
     """The base of every inline: scoped like OfficeAdmin."""
+
+    formset = ScopedInlineFormSet
 
 
 class OfficeAdmin(CompanyScoped, admin.ModelAdmin):

@@ -1,12 +1,16 @@
 """Helpers every app's services share: protected deletes, integrity conflicts, empty updates."""
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any
+from contextlib import contextmanager, nullcontext
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, models, transaction
 
+from audit.services import record_change
+from core.context import Ctx
 from core.errors import ApplicationError, Conflict, CoreErrorCode, ReasonCode
+
+_M = TypeVar("_M", bound=models.Model)
 
 
 def require_fields(data: Mapping[str, Any]) -> None:
@@ -17,11 +21,53 @@ def require_fields(data: Mapping[str, Any]) -> None:
         )
 
 
+def complete_fields(
+    fields: Mapping[str, Any], typed: Any, defaults: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Every field of a create/replace: the given ones, defaults for the rest. Unknown or
+    missing required names (of the TypedDict `typed`) are a programming error, as with an
+    explicit signature."""
+    unknown = set(fields) - set(typed.__annotations__)
+    missing = typed.__required_keys__ - set(fields)
+    if unknown or missing:
+        raise TypeError(f"unknown fields {sorted(unknown)}, missing fields {sorted(missing)}")
+    return {**defaults, **fields}
+
+
+def null_blanks(data: Mapping[str, Any], optional: Mapping[str, Any]) -> dict[str, Any]:
+    """Optional text (a name in `optional`) that is empty is stored as NULL (uniqueness
+    ignores NULL, not "")."""
+    return {
+        name: None if name in optional and isinstance(value, str) and not value.strip() else value
+        for name, value in data.items()
+    }
+
+
 def apply_fields(instance: models.Model, data: Mapping[str, Any]) -> list[str]:
     """Set the given fields; return their names for save(update_fields=...)."""
     for name, value in data.items():
         setattr(instance, name, value)
     return list(data)
+
+
+def save_recorded(
+    ctx: Ctx,
+    instance: _M,
+    data: Mapping[str, Any],
+    integrity_rules: Mapping[str, tuple[str, ReasonCode]] | None = None,
+) -> _M:
+    """Set `data` on `instance`, insert it (a new row) or update those fields, and record the
+    create or update event. `integrity_rules` (as conflict_on_integrity's) turn a unique index's
+    refusal into a 409: a check before the save cannot see a concurrent insert."""
+    fields = apply_fields(instance, data)
+    creating = instance.pk is None
+    with conflict_on_integrity(integrity_rules) if integrity_rules else nullcontext():
+        if creating:
+            instance.save(force_insert=True)
+        else:
+            instance.save(update_fields=[*fields, "updated_at"])
+    record_change(ctx, "create" if creating else "update", instance)
+    return instance
 
 
 def delete_protected(instance: models.Model) -> None:

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "tenancy",
     "audit",
     "customers",
+    "pools",
     "operations",
     "billing",
     # Above the domain apps: their cross-app admin links (office/admin.py).
@@ -366,6 +367,8 @@ SPECTACULAR_SETTINGS = {
         {"name": "company", "description": "The current company's settings"},
         {"name": "customers"},
         {"name": "properties", "description": "Service addresses of customers"},
+        {"name": "pools", "description": "The pools, spas and fountains of properties"},
+        {"name": "equipment", "description": "Pumps, filters, heaters ... of pools"},
         {"name": "invoices"},
         {"name": "payments"},
         {"name": "reports", "description": "Customer statements"},

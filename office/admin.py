@@ -7,8 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.admin import statement_url
-from customers.admin import CustomerAdmin
+from customers.admin import CustomerAdmin, PropertyAdmin
 from customers.models import Customer
+from pools.admin import PoolInline
 
 
 def customer_billing_links(customer: Customer) -> list[tuple[str, str]]:
@@ -36,3 +37,6 @@ def customer_billing_links(customer: Customer) -> list[tuple[str, str]]:
 
 
 CustomerAdmin.shortcut_links.append(customer_billing_links)
+
+# A property's pools, on its page (saved through pools' services by the inline's formset).
+PropertyAdmin.inlines.append(PoolInline)

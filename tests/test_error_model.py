@@ -14,6 +14,7 @@ import billing.error_codes
 import customers.error_codes
 import ektor.api.errors
 import ektor.files
+import pools.error_codes
 import tenancy.error_codes
 from billing import services
 from billing.tests.factories import InvoiceFactory
@@ -33,6 +34,7 @@ ENUMS = (
     tenancy.error_codes.TenancyErrorCode,
     accounts.error_codes.AccountErrorCode,
     customers.error_codes.CustomerErrorCode,
+    pools.error_codes.PoolErrorCode,
     billing.error_codes.BillingErrorCode,
     ektor.api.errors.ApiErrorCode,
     ektor.files.FileErrorCode,
@@ -68,7 +70,7 @@ def test_a_reason_must_be_an_enum_member():
     with pytest.raises(TypeError, match="ReasonCode member"):
         ApplicationError("Nope", reason="invoice_void")  # type: ignore[arg-type]
     with pytest.raises(LookupError):
-        reason_code("pool_not_found")
+        reason_code("spaceship_not_found")
     found = reason_code("invoice_not_found")
     assert found is billing.error_codes.BillingErrorCode.INVOICE_NOT_FOUND
 

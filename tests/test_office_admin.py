@@ -24,6 +24,7 @@ from billing.tests.conftest import make_invoice
 from core.context import Ctx
 from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor import text
+from pools.tests.factories import PoolFactory
 from tenancy.tests.factories import default_company
 
 pytestmark = pytest.mark.django_db
@@ -34,10 +35,11 @@ def days_ago(n: int) -> str:
 
 
 def fill(rows: int) -> None:
-    """`rows` of everything the changelists list: customers with a property, an invoice with a
-    payment, a user with a sign-in session."""
+    """`rows` of everything the changelists list: customers with a property and its pool, an
+    invoice with a payment, a user with a sign-in session."""
     for n in range(rows):
         prop = PropertyFactory()
+        PoolFactory(property=prop)
         invoice = make_invoice(prop=prop, issued=days_ago(40 + n))
         billing.payment_record(
             Ctx.system(default_company()), invoice_id=invoice.pk, amount=Decimal("10.00")
@@ -86,6 +88,7 @@ def test_index_query_count_is_fixed(staff_web, rows, django_assert_num_queries):
 CHANGELISTS = {
     "/admin/customers/customer/": 5,
     "/admin/customers/property/": 7,
+    "/admin/pools/pool/": 5,  # the page joins its properties and their customers
     "/admin/billing/invoice/": 7,  # + the page's customers and properties, by id
     "/admin/billing/payment/": 7,  # + the page's invoices and their customers, by id
     "/admin/accounts/user/": 5,
@@ -163,6 +166,7 @@ def test_a_whole_table_is_counted_from_the_cache_and_a_filtered_list_exactly(adm
 def one_of_each() -> dict:
     """A row of every model the admin registers, by changelist URL."""
     prop = PropertyFactory()
+    pool = PoolFactory(property=prop)
     invoice = make_invoice(prop=prop)
     payment = billing.payment_record(
         Ctx.system(default_company()), invoice_id=invoice.pk, amount=Decimal("10.00")
@@ -173,6 +177,7 @@ def one_of_each() -> dict:
     return {
         "/admin/customers/customer/": prop.customer,
         "/admin/customers/property/": prop,
+        "/admin/pools/pool/": pool,
         "/admin/billing/invoice/": invoice,
         "/admin/billing/payment/": payment,
         "/admin/accounts/user/": user,
@@ -227,6 +232,7 @@ def actions_offered(changelist) -> set[str]:
 WRITE_ACTIONS = {
     "/admin/customers/customer/": {"deactivate_selected", "delete_selected", "export_csv"},
     "/admin/customers/property/": {"delete_selected"},
+    "/admin/pools/pool/": {"delete_selected", "export_csv"},
     "/admin/billing/invoice/": {"send_selected", "void_selected", "export_csv"},
     "/admin/billing/payment/": {"export_csv", "reverse_selected"},
     "/admin/accounts/user/": {"delete_selected"},
@@ -427,7 +433,15 @@ def test_pages_reached_from_a_changelist_lead_back_to_it(admin_web):
 def test_the_index_lists_the_business_before_accounts(admin_web):
     response = admin_web.get("/admin/")
     labels = [app["app_label"] for app in response.context["app_list"]]
-    assert labels == ["customers", "billing", "accounts", "audit", "auth", "django_tasks_database"]
+    assert labels == [
+        "customers",
+        "pools",
+        "billing",
+        "accounts",
+        "audit",
+        "auth",
+        "django_tasks_database",
+    ]
     # The navigation sidebar of every page has the same order.
     sidebar = admin_web.get("/admin/billing/invoice/").context["available_apps"]
     assert [app["app_label"] for app in sidebar] == labels

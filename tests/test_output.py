@@ -23,6 +23,9 @@ from customers.models import Customer, Property
 from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor.api.output import ModelOutput, Output
 from ektor.api.renderers import JSONRenderer
+from pools import selectors as pool_selectors
+from pools.api import serializers as pools_out
+from pools.tests.factories import EquipmentFactory, PoolFactory
 from tenancy.api.serializers import CompanyOut, MyCompanyOut
 from tenancy.models import Company
 from tenancy.selectors import my_companies
@@ -77,6 +80,14 @@ def _statement(ctx, prop):
     )
 
 
+def _pools(ctx, prop):
+    """A pool and equipment with every field given, and ones with the optional ones empty."""
+    pool = PoolFactory(property=prop, access_notes="Gate 12", notes="Dog", is_indoor=True)
+    PoolFactory(property=prop, kind="spa", volume_gallons=800, is_active=False)
+    EquipmentFactory(pool=pool, installed_on=datetime.date(2024, 5, 1), notes="New seal")
+    EquipmentFactory(pool=pool, kind="filter", make=None, model=None, serial_number=None)
+
+
 # Each declaration: the queryset its API list reads (None: not listed) and the objects it
 # renders (a detail, a write's answer).
 CASES = {
@@ -94,6 +105,14 @@ CASES = {
     billing_out.StatementItemOut: lambda ctx, prop: (None, _statement(ctx, prop).items),
     billing_out.StatementPaymentOut: lambda ctx, prop: (None, _statement(ctx, prop).payments),
     AuditEventOut: lambda ctx, prop: (event_list(ctx), None),
+    pools_out.PoolOut: lambda ctx, prop: (
+        _pools(ctx, prop) or pool_selectors.pool_list(ctx),
+        None,
+    ),
+    pools_out.EquipmentOut: lambda ctx, prop: (
+        _pools(ctx, prop) or pool_selectors.equipment_list(ctx),
+        None,
+    ),
 }
 
 

@@ -26,6 +26,8 @@ from core.context import Ctx
 from core.errors import ApplicationError
 from customers import services as customers
 from customers.tests.factories import PropertyFactory
+from pools import services as pools
+from pools.tests.factories import EquipmentFactory, PoolFactory
 from tenancy import services as tenancy
 from tenancy.models import Membership
 from tenancy.tests.factories import default_company
@@ -80,6 +82,9 @@ NO_EVENT = {
         "bookkeeping: purges expired and long-ended sign-in sessions"
     ),
     "tenancy.services.membership_check_change": "a check; locks and reads",
+    "pools.services.pool_field_errors": "a check; reads nothing",
+    "pools.services.pool_name_check": "a check; reads",
+    "pools.services.pool_property_get": "a read: the pool's property in the company",
 }
 
 
@@ -215,6 +220,59 @@ CASES: dict[str, Case] = {
     "customers.services.property_delete": Case(
         _prepared(_property, lambda ctx, p: customers.property_delete(ctx, prop=p)),
         {("property", "delete")},
+    ),
+    "pools.services.pool_create": Case(
+        _prepared(
+            PropertyFactory,
+            lambda ctx, p: pools.pool_create(
+                ctx, property_id=p.pk, name="Main Pool", volume_gallons=15000
+            ),
+        ),
+        {("pool", "create")},
+    ),
+    "pools.services.pool_replace": Case(
+        _prepared(
+            PoolFactory,
+            lambda ctx, p: pools.pool_replace(
+                ctx, pool=p, property_id=p.property_id, name="Spa", volume_gallons=800
+            ),
+        ),
+        {("pool", "update")},
+    ),
+    "pools.services.pool_update": Case(
+        _prepared(PoolFactory, lambda ctx, p: pools.pool_update(ctx, pool=p, data={"notes": "x"})),
+        {("pool", "update")},
+    ),
+    "pools.services.pool_delete": Case(
+        _prepared(lambda: EquipmentFactory().pool, lambda ctx, p: pools.pool_delete(ctx, pool=p)),
+        # Its equipment goes with it, each in the trail.
+        {("pool", "delete"), ("equipment", "delete")},
+    ),
+    "pools.services.equipment_create": Case(
+        _prepared(
+            PoolFactory, lambda ctx, p: pools.equipment_create(ctx, pool_id=p.pk, kind="pump")
+        ),
+        {("equipment", "create")},
+    ),
+    "pools.services.equipment_replace": Case(
+        _prepared(
+            EquipmentFactory,
+            lambda ctx, e: pools.equipment_replace(
+                ctx, equipment=e, pool_id=e.pool_id, kind="heater"
+            ),
+        ),
+        {("equipment", "update")},
+    ),
+    "pools.services.equipment_update": Case(
+        _prepared(
+            EquipmentFactory,
+            lambda ctx, e: pools.equipment_update(ctx, equipment=e, data={"make": "Jandy"}),
+        ),
+        {("equipment", "update")},
+    ),
+    "pools.services.equipment_delete": Case(
+        _prepared(EquipmentFactory, lambda ctx, e: pools.equipment_delete(ctx, equipment=e)),
+        {("equipment", "delete")},
     ),
     "billing.services.invoice_create": Case(
         _prepared(_invoice_fields, lambda ctx, f: billing.invoice_create(ctx, **f)),

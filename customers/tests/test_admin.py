@@ -133,7 +133,8 @@ def test_customer_change_page_is_read_only_for_staff(staff_web, django_assert_ma
 
 def test_property_change_page_is_editable_for_admin(admin_web, django_assert_max_num_queries):
     prop = PropertyFactory()
-    with django_assert_max_num_queries(6):
+    # + the property's pools (the inline office/admin.py adds).
+    with django_assert_max_num_queries(7):
         response = admin_web.get(f"{PROPERTIES}{prop.pk}/change/")
     content = response.content.decode()
     assert 'name="_save"' in content and "admin-autocomplete" in content
@@ -141,7 +142,7 @@ def test_property_change_page_is_editable_for_admin(admin_web, django_assert_max
 
 def test_property_change_page_is_read_only_for_staff(staff_web, django_assert_max_num_queries):
     prop = PropertyFactory()
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         response = staff_web.get(f"{PROPERTIES}{prop.pk}/change/")
     content = response.content.decode()
     assert response.status_code == 200
@@ -176,6 +177,27 @@ def test_admin_adds_a_customer_with_a_property(admin_web):
     assert customer.email is None and customer.phone is None
     prop = customer.properties.get()
     assert (prop.label, prop.city, prop.is_active) == ("Casa Playa", None, True)
+
+
+def test_admin_changes_a_property_in_the_customer_pages_inline(admin_web):
+    """An existing row's hidden id chooses among the customer's properties (the inline's scoped
+    rows), not every company's (ektor.admin_tools.ScopedInlineFormSet)."""
+    prop = PropertyFactory(label="Old label")
+    data = customer_form(
+        first_name=prop.customer.first_name,
+        last_name=prop.customer.last_name,
+        **{
+            "properties-TOTAL_FORMS": "1",
+            "properties-INITIAL_FORMS": "1",
+            "properties-0-id": str(prop.pk),
+            "properties-0-label": "New label",
+            "properties-0-address1": prop.address1,
+        },
+    )
+    response = admin_web.post(f"{CUSTOMERS}{prop.customer_id}/change/", data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    prop.refresh_from_db()
+    assert prop.label == "New label"
 
 
 def test_admin_changes_a_customer(admin_web):
@@ -213,6 +235,8 @@ def test_moving_a_property_with_invoices_is_refused_on_the_form(admin_web):
 def test_admin_adds_a_property(admin_web):
     customer = CustomerFactory()
     data = {"customer": customer.pk, "label": "Villa", "address1": "1 Main St", "state": ""}
+    # The page's pools inline (office/admin.py), with no rows.
+    data |= {"pools-TOTAL_FORMS": "0", "pools-INITIAL_FORMS": "0"}
     response = admin_web.post(f"{PROPERTIES}add/", data)
     assert response.status_code == 302
     prop = Property.unscoped.get()

@@ -67,6 +67,12 @@ def _converter(field: serializers.Field):
     raise TypeError(f"{type(field).__name__} has no fast encoding: add it to ektor.api.output")
 
 
+def _column(source: str) -> str:
+    """The `values()` name of a field's source: a dotted one (`property.customer_id`) is read
+    through the relation (`property__customer_id`, a join of the list's one query)."""
+    return source.replace(".", "__")
+
+
 # No docstrings on these bases: the OpenAPI document would show them as every output's
 # description.
 class Output(serializers.Serializer):
@@ -91,7 +97,7 @@ class Output(serializers.Serializer):
     def columns(cls) -> tuple[str, ...]:
         """What a list reads with `values()` for `encode_rows`."""
         computed = cls._computed()
-        names = [source for name, source, _ in cls._plan() if name not in computed]
+        names = [_column(source) for name, source, _ in cls._plan() if name not in computed]
         for _, inputs in computed.values():
             names += inputs
         return tuple(dict.fromkeys(names))
@@ -110,7 +116,7 @@ class Output(serializers.Serializer):
     def _compile(cls, mode: str) -> Callable:
         def read(source: str) -> str:
             if mode == "rows":
-                return f"row[{source!r}]"
+                return f"row[{_column(source)!r}]"
             if not all(part.isidentifier() for part in source.split(".")):
                 raise TypeError(f"{cls.__name__}: {source!r} is not an attribute path")
             return f"row.{source}"

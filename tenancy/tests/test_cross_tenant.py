@@ -24,6 +24,8 @@ from core.context import Ctx
 from customers import services as customers
 from customers.models import Customer, Property
 from ektor.files import file_save, file_url
+from pools import services as pools
+from pools.models import Equipment, Pool
 from tenancy.models import Company
 from tenancy.tests.factories import CompanyFactory, default_company
 from tests.test_role_matrix import api_routes, normalise
@@ -44,6 +46,8 @@ class Shape:
     draft: Invoice
     payment: Payment
     member: object
+    pool: Pool
+    equipment: Equipment
 
 
 def build(company: Company, name: str) -> Shape:
@@ -72,7 +76,9 @@ def build(company: Company, name: str) -> Shape:
         ctx, invoice_id=invoice.pk, amount=Decimal("10.00"), reference=f"{name}-1"
     )
     member = UserFactory(username=f"{name.lower()}_clerk", company=company)
-    return Shape(company, customer, prop, invoice, draft, payment, member)
+    pool = pools.pool_create(ctx, property_id=prop.pk, name=f"{name} Spa", volume_gallons=900)
+    equipment = pools.equipment_create(ctx, pool_id=pool.pk, kind="pump", make=f"{name} Pumps")
+    return Shape(company, customer, prop, invoice, draft, payment, member, pool, equipment)
 
 
 @pytest.fixture
@@ -140,6 +146,50 @@ def case_property(client, a, b):
         f"{API}/properties/{a.prop.pk}", {"customer_id": b.customer.pk}, format="json"
     )
     missing(moved, "customer_not_found")
+
+
+def case_pools(client, a, b):
+    assert [p["pool_id"] for p in listed(client, f"{API}/pools")] == [a.pool.pk]
+    for query in ({"property_id": b.prop.pk}, {"customer_id": b.customer.pk}, {"q": MARK}):
+        assert listed(client, f"{API}/pools", **query) == []
+    # B's property is a missing one: no pool of A's can be put there.
+    body = {"property_id": b.prop.pk, "name": "Stolen", "volume_gallons": 900}
+    missing(client.post(f"{API}/pools", body, format="json"), "property_not_found")
+    # B's pool name is free at A's property: uniqueness is per property.
+    body = {"property_id": a.prop.pk, "name": b.pool.name, "volume_gallons": 900}
+    assert client.post(f"{API}/pools", body, format="json").status_code == 201
+
+
+def case_pool(client, a, b):
+    path = f"{API}/pools/{b.pool.pk}"
+    missing(client.get(path), "pool_not_found")
+    missing(client.patch(path, {"name": "Mine"}, format="json"), "pool_not_found")
+    body = {"property_id": a.prop.pk, "name": "Mine", "volume_gallons": 900}
+    missing(client.put(path, body, format="json"), "pool_not_found")
+    missing(client.delete(path), "pool_not_found")
+    # A's pool cannot move to B's property.
+    moved = client.patch(f"{API}/pools/{a.pool.pk}", {"property_id": b.prop.pk}, format="json")
+    missing(moved, "property_not_found")
+    assert Pool.unscoped.get(pk=b.pool.pk).name == b.pool.name
+
+
+def case_equipment_list(client, a, b):
+    assert [e["equipment_id"] for e in listed(client, f"{API}/equipment")] == [a.equipment.pk]
+    assert listed(client, f"{API}/equipment", pool_id=b.pool.pk) == []
+    body = {"pool_id": b.pool.pk, "kind": "filter"}
+    missing(client.post(f"{API}/equipment", body, format="json"), "pool_not_found")
+
+
+def case_equipment(client, a, b):
+    path = f"{API}/equipment/{b.equipment.pk}"
+    missing(client.get(path), "equipment_not_found")
+    missing(client.patch(path, {"notes": "x"}, format="json"), "equipment_not_found")
+    missing(client.delete(path), "equipment_not_found")
+    moved = {"pool_id": b.pool.pk}
+    missing(
+        client.patch(f"{API}/equipment/{a.equipment.pk}", moved, format="json"), "pool_not_found"
+    )
+    assert Equipment.unscoped.get(pk=b.equipment.pk).notes is None
 
 
 def case_invoices(client, a, b):
@@ -288,6 +338,10 @@ API_CASES = {
     "api/v1/customers/<pk>": case_customer,
     "api/v1/properties": case_properties,
     "api/v1/properties/<pk>": case_property,
+    "api/v1/pools": case_pools,
+    "api/v1/pools/<pk>": case_pool,
+    "api/v1/equipment": case_equipment_list,
+    "api/v1/equipment/<pk>": case_equipment,
     "api/v1/invoices": case_invoices,
     "api/v1/invoices/<pk>": case_invoice,
     "api/v1/invoices/<pk>/send": case_invoice_send,
@@ -355,6 +409,7 @@ def b_row(model, a, b):
         Property: b.prop,
         Invoice: b.draft,
         Payment: b.payment,
+        Pool: b.pool,
     }.get(model)
 
 
@@ -367,11 +422,12 @@ NOT_TENANT_ADMINS = {"accounts.authsession", "auth.group", "django_tasks_databas
 def test_every_admin_has_a_tenancy_case():
     registered = {model._meta.label_lower for model in admin.site._registry}
     covered = {"customers.customer", "customers.property", "billing.invoice", "billing.payment"}
+    covered |= {"pools.pool"}
     audit = {"audit.auditevent"}  # test_the_audit_trail_admin_shows_company_a_events_only
     assert registered == covered | {"accounts.user"} | audit | NOT_TENANT_ADMINS
 
 
-@pytest.mark.parametrize("model", [Customer, Property, Invoice, Payment], ids=str)
+@pytest.mark.parametrize("model", [Customer, Property, Pool, Invoice, Payment], ids=str)
 def test_admin_pages_of_company_a_show_nothing_of_company_b(model, two, admin_user):
     a, b = two
     web = web_client_for(admin_user)
@@ -388,7 +444,9 @@ def test_admin_pages_of_company_a_show_nothing_of_company_b(model, two, admin_us
     # The export of a selection that names B's row exports A's rows only.
     if "export_csv" not in (admin.site._registry[model].actions or ()):
         return
-    mine = {Customer: a.customer, Property: a.prop, Invoice: a.draft, Payment: a.payment}[model]
+    mine = {Customer: a.customer, Property: a.prop, Invoice: a.draft, Payment: a.payment}.get(
+        model, a.pool
+    )
     export = web.post(
         admin_url(model),
         {"action": "export_csv", "_selected_action": [mine.pk, other.pk]},
@@ -430,7 +488,8 @@ def test_a_shared_users_history_shows_company_a_events_only(two, admin_user):
 
 
 @pytest.mark.parametrize(
-    ("model", "field"), [(Property, "customer"), (Invoice, "customer"), (Invoice, "property")]
+    ("model", "field"),
+    [(Property, "customer"), (Pool, "property"), (Invoice, "customer"), (Invoice, "property")],
 )
 def test_autocompletes_offer_company_a_only(model, field, two, admin_user):
     web = web_client_for(admin_user)

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class PoolsConfig(AppConfig):
+    name = "pools"
+    verbose_name = "Pools"
+    # Technicians will see the pools of their route (tenancy.scoping.on_route: none yet).
+    role_defaults = ("admin", "staff", "technician")
+    demo_module = "pools.demo"
