@@ -130,7 +130,7 @@ def test_core_runs_on_the_standard_library_alone():
             for alias in (node.names if isinstance(node, ast.Import) else [None])
         }
         top = {module.split(".")[0] for module in modules}
-        assert top <= {"collections", "dataclasses", "enum", "typing", "uuid"}, (path, top)
+        assert top <= {"collections", "dataclasses", "decimal", "enum", "typing", "uuid"}, (path, top)
 
 
 def test_field_errors_render_as_body_fields():
