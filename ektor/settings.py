@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "audit",
     "customers",
     "billing",
+    "casework",
     # Above the domain apps: their cross-app admin links (office/admin.py).
     "office",
 ]
