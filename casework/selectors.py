@@ -5,6 +5,7 @@ import statistics
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import (
     BooleanField,
     Case,
@@ -22,12 +23,13 @@ from casework.error_codes import CaseworkErrorCode
 from casework.models import PENDING, CustomerRequest, RequestKind, RequestStatus, overdue_q
 from core.context import Ctx
 from core.errors import NotFound
-from tenancy.scoping import company_of
 
 
 def company_zone(ctx: Ctx) -> ZoneInfo:
-    """The company's time zone: its days are the ones deadlines count."""
-    return ZoneInfo(company_of(ctx).time_zone)
+    """The company's time zone: its days are the ones deadlines count. (A ctx of no company
+    reads no request: the OpenAPI generator's views; the installation's zone then.)"""
+    company = ctx.company
+    return ZoneInfo(company.time_zone if company is not None else settings.TIME_ZONE)
 
 
 def company_today(ctx: Ctx) -> datetime.date:
@@ -100,7 +102,7 @@ class ResponseTimes:
     p90_days: float
 
 
-def percentile(values: list[float], fraction: float) -> float:
+def _percentile(values: list[float], fraction: float) -> float:
     """The `fraction` percentile of `values`, interpolated between the nearest ranks (as
     spreadsheets' PERCENTILE.INC); the median is fraction 0.5."""
     ordered = sorted(values)
@@ -144,7 +146,7 @@ def response_times(
             kind=kind,
             answered=len(days),
             median_days=round(statistics.median(days), 1),
-            p90_days=round(percentile(days, 0.9), 1),
+            p90_days=round(_percentile(days, 0.9), 1),
         )
         for (month, kind), days in sorted(groups.items(), key=lambda g: (g[0][0], order[g[0][1]]))
     ]

@@ -352,6 +352,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["ektor.api.schema.canonical_paths"],
+    # Invoices had the only `status` (StatusEnum, as the generated clients know it).
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "billing.models.InvoiceStatus",
+        "RequestStatusEnum": "casework.models.RequestStatus",
+        "RequestKindEnum": "casework.models.RequestKind",
+    },
     "TAGS": [
         {"name": "auth", "description": "Sign-in, tokens, sessions and the caller's account"},
         {"name": "users", "description": "The members of the current company (admins)"},
@@ -363,6 +369,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "invoices"},
         {"name": "payments"},
         {"name": "reports", "description": "Customer statements"},
+        {"name": "requests", "description": "Customers' petitions, complaints and claims"},
         {"name": "files", "description": "Stored files, through the signed links the API gives"},
         {"name": "audit_events", "description": "Who changed what and when (admins; read only)"},
     ],

@@ -11,6 +11,7 @@ from django.urls import get_resolver
 
 import accounts.error_codes
 import billing.error_codes
+import casework.error_codes
 import customers.error_codes
 import ektor.api.errors
 import ektor.files
@@ -34,6 +35,7 @@ ENUMS = (
     accounts.error_codes.AccountErrorCode,
     customers.error_codes.CustomerErrorCode,
     billing.error_codes.BillingErrorCode,
+    casework.error_codes.CaseworkErrorCode,
     ektor.api.errors.ApiErrorCode,
     ektor.files.FileErrorCode,
 )

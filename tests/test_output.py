@@ -17,6 +17,9 @@ from billing.api import serializers as billing_out
 from billing.models import Payment
 from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory
+from casework import selectors as casework_selectors
+from casework import services as casework
+from casework.api.serializers import RequestOut
 from core.context import Ctx
 from customers.api import serializers as customers_out
 from customers.models import Customer, Property
@@ -77,6 +80,27 @@ def _statement(ctx, prop):
     )
 
 
+def _requests(ctx, prop):
+    """A closed claim with every field set, and an open request with none of the optional ones."""
+    claim = casework.request_create(
+        ctx,
+        kind="claim",
+        channel="phone",
+        customer_id=prop.customer_id,
+        property_id=prop.pk,
+        invoice_id=prop.invoices.order_by("id").first().pk,
+        subject="Billed twice",
+        description="The March visit is on two invoices",
+    )
+    casework.request_assign(ctx, request=claim, assignee_id=UserFactory().pk)
+    casework.request_answer(ctx, request=claim, response="We voided the second one.")
+    casework.request_close(ctx, request=claim)
+    casework.request_create(
+        ctx, kind="petition", channel="web", customer_id=prop.customer_id, subject="Saturdays?"
+    )
+    return casework_selectors.request_list(ctx)
+
+
 # Each declaration: the queryset its API list reads (None: not listed) and the objects it
 # renders (a detail, a write's answer).
 CASES = {
@@ -94,6 +118,7 @@ CASES = {
     billing_out.StatementItemOut: lambda ctx, prop: (None, _statement(ctx, prop).items),
     billing_out.StatementPaymentOut: lambda ctx, prop: (None, _statement(ctx, prop).payments),
     AuditEventOut: lambda ctx, prop: (event_list(ctx), None),
+    RequestOut: lambda ctx, prop: (_requests(ctx, prop), None),
 }
 
 
