@@ -51,7 +51,8 @@ def grant_role_permissions(apps, app_label: str, roles: tuple[str, ...] = MIGRAT
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
     # An app may give a role other actions than the defaults (AppConfig `role_actions`).
-    actions_of = {**ROLE_ACTIONS, **getattr(global_apps.get_app_config(app_label), "role_actions", {})}
+    config = global_apps.get_app_config(app_label)
+    actions_of = {**ROLE_ACTIONS, **getattr(config, "role_actions", {})}
     for role in ROLE_ACTIONS:
         group, _ = group_model.objects.get_or_create(name=group_name(role))
         if role not in roles:

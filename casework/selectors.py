@@ -51,11 +51,17 @@ def request_list(ctx: Ctx) -> QuerySet[CustomerRequest]:
 def request_queue(ctx: Ctx) -> QuerySet[CustomerRequest]:
     """The office's queue: the pending requests first, by deadline (the overdue ones have the
     earliest), then the answered and closed ones, newest deadline first."""
-    return request_list(ctx).annotate(
-        pending=Case(
-            When(status__in=PENDING, then=Value(1)), default=Value(0), output_field=IntegerField()
+    return (
+        request_list(ctx)
+        .annotate(
+            pending=Case(
+                When(status__in=PENDING, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
         )
-    ).order_by("-pending", "due_date", "id")
+        .order_by("-pending", "due_date", "id")
+    )
 
 
 def request_filter_overdue(
@@ -133,9 +139,11 @@ def response_times(
             )
         )
     groups: dict[tuple[datetime.date, str], list[float]] = {}
-    for kind, received_at, answered_at in answered.order_by().values_list(
-        "kind", "received_at", "answered_at"
-    ).iterator(chunk_size=2000):
+    for kind, received_at, answered_at in (
+        answered.order_by()
+        .values_list("kind", "received_at", "answered_at")
+        .iterator(chunk_size=2000)
+    ):
         month = answered_at.astimezone(zone).date().replace(day=1)
         days = (answered_at - received_at).total_seconds() / 86400
         groups.setdefault((month, kind), []).append(days)

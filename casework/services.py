@@ -197,9 +197,7 @@ def request_update(
     _check_parties(ctx, request)
     fields = list(data)
     if "kind" in data:
-        request.due_date = request_due_date(
-            ctx, kind=request.kind, received_at=request.received_at
-        )
+        request.due_date = request_due_date(ctx, kind=request.kind, received_at=request.received_at)
         fields.append("due_date")
     request.save(update_fields=[*fields, "updated_at"])
     record_change(ctx, "update", request)

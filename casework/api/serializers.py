@@ -38,7 +38,7 @@ class RequestUpdateIn(serializers.Serializer):
         moved = sorted({"status", "assignee_id", "response"} & set(self.initial_data))
         if moved:
             raise serializers.ValidationError(
-                {name: "This changes only through the request's actions" for name in moved}
+                dict.fromkeys(moved, "This changes only through the request's actions")
             )
         return attrs
 

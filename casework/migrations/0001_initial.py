@@ -6,57 +6,209 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('billing', '0010_invoice_disputed'),
-        ('customers', '0005_company_newest'),
-        ('tenancy', '0002_first_company'),
+        ("billing", "0010_invoice_disputed"),
+        ("customers", "0005_company_newest"),
+        ("tenancy", "0002_first_company"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CustomerRequest',
+            name="CustomerRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(editable=False, max_length=20)),
-                ('kind', models.CharField(choices=[('petition', 'Petition'), ('complaint', 'Complaint'), ('claim', 'Claim'), ('service_request', 'Service request')], max_length=20)),
-                ('channel', models.CharField(choices=[('phone', 'Phone'), ('email', 'Email'), ('web', 'Web'), ('in_person', 'In person'), ('api', 'API')], max_length=20)),
-                ('subject', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True, default='')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('in_progress', 'In progress'), ('answered', 'Answered'), ('closed', 'Closed')], default='open', max_length=20)),
-                ('received_at', models.DateTimeField()),
-                ('due_date', models.DateField()),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('response', models.TextField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('company', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.company')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='customers.customer')),
-                ('invoice', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='billing.invoice')),
-                ('property', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='customers.property')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(editable=False, max_length=20)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("petition", "Petition"),
+                            ("complaint", "Complaint"),
+                            ("claim", "Claim"),
+                            ("service_request", "Service request"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("phone", "Phone"),
+                            ("email", "Email"),
+                            ("web", "Web"),
+                            ("in_person", "In person"),
+                            ("api", "API"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("subject", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True, default="")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("in_progress", "In progress"),
+                            ("answered", "Answered"),
+                            ("closed", "Closed"),
+                        ],
+                        default="open",
+                        max_length=20,
+                    ),
+                ),
+                ("received_at", models.DateTimeField()),
+                ("due_date", models.DateField()),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                ("response", models.TextField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tenancy.company",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="requests",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="requests",
+                        to="billing.invoice",
+                    ),
+                ),
+                (
+                    "property",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="requests",
+                        to="customers.property",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'customer request',
-                'ordering': ['-id'],
-                'indexes': [models.Index(fields=['company', '-id'], name='casework_request_newest'), models.Index(fields=['company', 'status', 'due_date'], name='casework_request_queue')],
-                'constraints': [models.UniqueConstraint(fields=('company', 'number'), name='casework_request_number_unique'), models.CheckConstraint(condition=models.Q(('kind__in', ['petition', 'complaint', 'claim', 'service_request'])), name='casework_request_kind_valid'), models.CheckConstraint(condition=models.Q(('channel__in', ['phone', 'email', 'web', 'in_person', 'api'])), name='casework_request_channel_valid'), models.CheckConstraint(condition=models.Q(('status__in', ['open', 'in_progress', 'answered', 'closed'])), name='casework_request_status_valid'), models.CheckConstraint(condition=models.Q(('subject', ''), _negated=True), name='casework_request_subject_not_empty'), models.CheckConstraint(condition=models.Q(('status__in', ('open', 'in_progress')), models.Q(('answered_at__isnull', False), ('response__isnull', False)), _connector='OR'), name='casework_request_answered_has_response'), models.CheckConstraint(condition=models.Q(('status', 'closed'), ('closed_at__isnull', True), _connector='OR'), name='casework_request_closed_at_when_closed'), models.CheckConstraint(condition=models.Q(('answered_at__isnull', True), ('answered_at__gte', models.F('received_at')), _connector='OR'), name='casework_request_answered_after_received')],
+                "verbose_name": "customer request",
+                "ordering": ["-id"],
+                "indexes": [
+                    models.Index(fields=["company", "-id"], name="casework_request_newest"),
+                    models.Index(
+                        fields=["company", "status", "due_date"], name="casework_request_queue"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("company", "number"), name="casework_request_number_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("kind__in", ["petition", "complaint", "claim", "service_request"])
+                        ),
+                        name="casework_request_kind_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("channel__in", ["phone", "email", "web", "in_person", "api"])
+                        ),
+                        name="casework_request_channel_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("status__in", ["open", "in_progress", "answered", "closed"])
+                        ),
+                        name="casework_request_status_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("subject", ""), _negated=True),
+                        name="casework_request_subject_not_empty",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("status__in", ("open", "in_progress")),
+                            models.Q(("answered_at__isnull", False), ("response__isnull", False)),
+                            _connector="OR",
+                        ),
+                        name="casework_request_answered_has_response",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("status", "closed"), ("closed_at__isnull", True), _connector="OR"
+                        ),
+                        name="casework_request_closed_at_when_closed",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("answered_at__isnull", True),
+                            ("answered_at__gte", models.F("received_at")),
+                            _connector="OR",
+                        ),
+                        name="casework_request_answered_after_received",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RequestCounter',
+            name="RequestCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveIntegerField()),
-                ('last_number', models.PositiveIntegerField(default=0)),
-                ('company', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.company')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveIntegerField()),
+                ("last_number", models.PositiveIntegerField(default=0)),
+                (
+                    "company",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tenancy.company",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('company', 'year'), name='casework_requestcounter_company_year_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("company", "year"),
+                        name="casework_requestcounter_company_year_unique",
+                    )
+                ],
             },
         ),
     ]

@@ -13,8 +13,12 @@ def _path(suffix: str = "", make=make_request) -> str:
 
 
 def _new_request():
-    return {"kind": "complaint", "channel": "phone", "customer_id": CustomerFactory().pk,
-            "subject": "The heater trips"}
+    return {
+        "kind": "complaint",
+        "channel": "phone",
+        "customer_id": CustomerFactory().pk,
+        "subject": "The heater trips",
+    }
 
 
 def _assignee():
@@ -23,7 +27,11 @@ def _assignee():
 
 CASES = [
     RoleCase(
-        "GET", "api/v1/requests", lambda: "/api/v1/requests", staff_allowed=True, technician="denied"
+        "GET",
+        "api/v1/requests",
+        lambda: "/api/v1/requests",
+        staff_allowed=True,
+        technician="denied",
     ),
     RoleCase(
         "POST",

@@ -55,7 +55,11 @@ def test_a_refused_request_uses_no_number(ctx):
     customer = CustomerFactory()
     with pytest.raises(ApplicationError):
         services.request_create(
-            ctx, kind="claim", channel="phone", customer_id=customer.pk, subject="x",
+            ctx,
+            kind="claim",
+            channel="phone",
+            customer_id=customer.pk,
+            subject="x",
             invoice_id=999999,
         )
     assert make_request(customer=customer).number.endswith("-000001")
@@ -101,7 +105,8 @@ def test_the_property_and_invoice_must_be_the_customers(ctx):
         ({"property_id": 999999}, "property_not_found"),
         ({"invoice_id": 999999}, "invoice_not_found"),
     ):
-        error = refused(lambda: services.request_create(ctx, **{**base, **missing}))
+        fields = {**base, **missing}
+        error = refused(lambda fields=fields: services.request_create(ctx, **fields))
         assert (error.status, str(error.reason)) == (404, reason)
 
 
@@ -150,7 +155,11 @@ def test_assign_answer_close_reopen_each_move_and_record(ctx, company, mailoutbo
 
     recorded = events(request)
     assert [action for action, _ in recorded] == [
-        "create", "assign", "answer", "close", "reopen",
+        "create",
+        "assign",
+        "answer",
+        "close",
+        "reopen",
     ]
     assert recorded[1][1]["status"] == ["open", "in_progress"]
     assert recorded[1][1]["assignee_id"] == [None, clerk.pk]
@@ -225,10 +234,13 @@ def test_a_wrong_transition_is_refused_and_records_nothing(ctx, status, action, 
 
 def test_every_status_and_action_is_either_allowed_or_refused(ctx):
     allowed = {
-        ("open", "assign"), ("in_progress", "assign"),
-        ("open", "answer"), ("in_progress", "answer"),
+        ("open", "assign"),
+        ("in_progress", "assign"),
+        ("open", "answer"),
+        ("in_progress", "answer"),
         ("answered", "close"),
-        ("answered", "reopen"), ("closed", "reopen"),
+        ("answered", "reopen"),
+        ("closed", "reopen"),
     }
     refusals = {(status, action) for status, action, _, _ in REFUSALS}
     everything = {(s, a) for s in RequestStatus.values for a in services.TRANSITIONS}
@@ -245,7 +257,9 @@ def test_assign_needs_a_member_of_the_company_and_answer_a_text(ctx):
     outsider = UserFactory(company=CompanyFactory(slug="elsewhere"))
     error = refused(lambda: services.request_assign(ctx, request=request, assignee_id=outsider.pk))
     assert (error.status, str(error.reason), error.message) == (
-        404, "user_not_found", "User not found",
+        404,
+        "user_not_found",
+        "User not found",
     )
     error = refused(lambda: services.request_answer(ctx, request=request, response="  "))
     assert [(f.field, f.msg) for f in error.fields] == [("response", "An answer is required")]
@@ -269,10 +283,13 @@ def test_the_answer_is_queued_on_commit_only_for_a_customer_with_an_email(
     assert queued.count() == 1
     # A rolled-back answer queues nothing.
     request = make_request()
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
-        with transaction.atomic():
-            services.request_answer(ctx, request=request, response="Fixed")
-            raise RuntimeError("rolled back")
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        services.request_answer(ctx, request=request, response="Fixed")
+        raise RuntimeError("rolled back")
     assert queued.count() == 1
 
 
@@ -310,5 +327,11 @@ def test_a_claim_disputes_its_invoice_until_it_is_closed(ctx):
     assert not disputed()
     actions = AuditEvent.objects.filter(object_type="invoice", object_id=invoice.pk)
     assert list(actions.order_by("pk").values_list("action", flat=True)) == [
-        "create", "dispute", "undispute", "dispute", "undispute", "dispute", "undispute",
+        "create",
+        "dispute",
+        "undispute",
+        "dispute",
+        "undispute",
+        "dispute",
+        "undispute",
     ]
