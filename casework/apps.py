@@ -6,4 +6,4 @@ class CaseworkConfig(AppConfig):
     verbose_name = "Customer requests"
     role_defaults = ("admin", "staff")
     # Staff log the requests the office receives (a phone call, a visit); admins handle them.
-    role_actions = {"staff": ("view", "add")}
+    role_extra = {"staff": ("add_customerrequest",)}
