@@ -22,6 +22,8 @@ from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
 from billing import services as billing
 from billing.tests.conftest import make_invoice
+from casework import services as casework
+from casework.tests.factories import answered_request, make_request
 from core.context import Ctx
 from core.errors import ApplicationError
 from customers import services as customers
@@ -67,6 +69,9 @@ NO_EVENT = {
     "billing.services.can_invoice_void": "a check; reads",
     "billing.services.can_payments_record": "a check; locks and reads",
     "billing.services.invoice_amount_paid": "reads",
+    "casework.services.request_due_date": "reads the company's deadlines",
+    "casework.services.request_email_recipient": "a read: where a request's answer goes",
+    "casework.services.can_request_transition": "a check; reads",
     "accounts.services.user_sync_role_group": (
         "bookkeeping: the group and staff flag follow the role; user_create and user_update, "
         "which call it, record the user's change"
@@ -257,6 +262,57 @@ CASES: dict[str, Case] = {
             lambda ctx, p: billing.payment_reverse(ctx, payment_id=p.pk, reason="Bounced"),
         ),
         {("payment", "reverse"), ("invoice", "reopen")},
+    ),
+    "billing.services.invoice_dispute_set": Case(
+        _prepared(
+            make_invoice,
+            lambda ctx, i: billing.invoice_dispute_set(ctx, invoice_id=i.pk, disputed=True),
+        ),
+        {("invoice", "dispute")},
+    ),
+    # A claim about an invoice disputes it in the same transaction: both are recorded.
+    "casework.services.request_create": Case(
+        _prepared(
+            make_invoice,
+            lambda ctx, i: casework.request_create(
+                ctx,
+                kind="claim",
+                channel="phone",
+                customer_id=i.customer_id,
+                invoice_id=i.pk,
+                subject="Billed twice",
+            ),
+        ),
+        {("customerrequest", "create"), ("invoice", "dispute")},
+    ),
+    "casework.services.request_update": Case(
+        _prepared(
+            make_request,
+            lambda ctx, r: casework.request_update(ctx, request=r, data={"subject": "Green"}),
+        ),
+        {("customerrequest", "update")},
+    ),
+    "casework.services.request_assign": Case(
+        _prepared(
+            lambda: (make_request(), UserFactory()),
+            lambda ctx, pair: casework.request_assign(ctx, request=pair[0], assignee_id=pair[1].pk),
+        ),
+        {("customerrequest", "assign")},
+    ),
+    "casework.services.request_answer": Case(
+        _prepared(
+            make_request,
+            lambda ctx, r: casework.request_answer(ctx, request=r, response="Fixed"),
+        ),
+        {("customerrequest", "answer")},
+    ),
+    "casework.services.request_close": Case(
+        _prepared(answered_request, lambda ctx, r: casework.request_close(ctx, request=r)),
+        {("customerrequest", "close")},
+    ),
+    "casework.services.request_reopen": Case(
+        _prepared(answered_request, lambda ctx, r: casework.request_reopen(ctx, request=r)),
+        {("customerrequest", "reopen")},
     ),
     "accounts.services.user_create": Case(
         lambda: (

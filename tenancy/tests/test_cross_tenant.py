@@ -19,6 +19,8 @@ from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
 from billing import services as billing
 from billing.models import Invoice, Payment
+from casework import services as casework
+from casework.models import CustomerRequest
 from conftest import client_for, web_client_for
 from core.context import Ctx
 from customers import services as customers
@@ -44,6 +46,7 @@ class Shape:
     draft: Invoice
     payment: Payment
     member: object
+    request: CustomerRequest
 
 
 def build(company: Company, name: str) -> Shape:
@@ -72,7 +75,10 @@ def build(company: Company, name: str) -> Shape:
         ctx, invoice_id=invoice.pk, amount=Decimal("10.00"), reference=f"{name}-1"
     )
     member = UserFactory(username=f"{name.lower()}_clerk", company=company)
-    return Shape(company, customer, prop, invoice, draft, payment, member)
+    request = casework.request_create(
+        ctx, kind="complaint", channel="phone", customer_id=customer.pk, subject=f"{name} pump"
+    )
+    return Shape(company, customer, prop, invoice, draft, payment, member, request)
 
 
 @pytest.fixture
@@ -212,6 +218,49 @@ def case_statement(client, a, b):
     assert clean(mine) and mine.json()["total"] == "200.00"  # the invoice and the draft
 
 
+def case_requests(client, a, b):
+    assert [r["request_id"] for r in listed(client, f"{API}/requests")] == [a.request.pk]
+    for query in ({"customer_id": b.customer.pk}, {"assignee_id": b.member.pk}):
+        assert listed(client, f"{API}/requests", **query) == []
+    assert listed(client, f"{API}/requests", overdue="false") != []
+    body = {"kind": "claim", "customer_id": b.customer.pk, "subject": "Stolen"}
+    missing(client.post(f"{API}/requests", body, format="json"), "customer_not_found")
+    body = {**body, "customer_id": a.customer.pk, "invoice_id": b.invoice.pk}
+    missing(client.post(f"{API}/requests", body, format="json"), "invoice_not_found")
+    body = {**body, "invoice_id": None, "property_id": b.prop.pk}
+    missing(client.post(f"{API}/requests", body, format="json"), "property_not_found")
+    # Numbers start again in each company.
+    assert a.request.number == b.request.number
+
+
+def case_request(client, a, b):
+    path = f"{API}/requests/{b.request.pk}"
+    missing(client.get(path), "customerrequest_not_found")
+    missing(client.patch(path, {"subject": "Mine"}, format="json"), "customerrequest_not_found")
+    # A's request cannot be moved to B's customer.
+    moved = {"customer_id": b.customer.pk}
+    missing(
+        client.patch(f"{API}/requests/{a.request.pk}", moved, format="json"), "customer_not_found"
+    )
+
+
+def case_request_assign(client, a, b):
+    path = f"{API}/requests/{b.request.pk}/assign"
+    body = {"assignee_id": a.member.pk}
+    missing(client.post(path, body, format="json"), "customerrequest_not_found")
+    # B's clerk is not a member of A: not someone A's request can go to.
+    body = {"assignee_id": b.member.pk}
+    mine = f"{API}/requests/{a.request.pk}/assign"
+    missing(client.post(mine, body, format="json"), "user_not_found")
+
+
+def case_request_action(client, a, b):
+    for action, body in (("answer", {"response": "x"}), ("close", None), ("reopen", None)):
+        path = f"{API}/requests/{b.request.pk}/{action}"
+        missing(client.post(path, body, format="json"), "customerrequest_not_found")
+    assert CustomerRequest.unscoped.get(pk=b.request.pk).status == "open"
+
+
 def case_users(client, a, b):
     users = listed(client, f"{API}/users")
     assert b.member.pk not in {u["id"] for u in users}
@@ -295,6 +344,12 @@ API_CASES = {
     "api/v1/payments/<pk>": case_payment,
     "api/v1/payments/<pk>/reverse": case_payment_reverse,
     "api/v1/reports/customers/<pk>/statement": case_statement,
+    "api/v1/requests": case_requests,
+    "api/v1/requests/<pk>": case_request,
+    "api/v1/requests/<pk>/assign": case_request_assign,
+    "api/v1/requests/<pk>/answer": case_request_action,
+    "api/v1/requests/<pk>/close": case_request_action,
+    "api/v1/requests/<pk>/reopen": case_request_action,
     "api/v1/users": case_users,
     "api/v1/users/<pk>": case_user,
     "api/v1/companies": case_companies,
