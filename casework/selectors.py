@@ -22,6 +22,7 @@ from django.utils import timezone
 from casework.error_codes import CaseworkErrorCode
 from casework.models import PENDING, CustomerRequest, RequestKind, RequestStatus, overdue_q
 from core.context import Ctx
+from customers.models import Customer
 from core.errors import NotFound
 
 
@@ -76,6 +77,13 @@ def request_get(ctx: Ctx, *, request_id: int) -> CustomerRequest:
     if request is None:
         raise NotFound("Customer request", reason=CaseworkErrorCode.CUSTOMERREQUEST_NOT_FOUND)
     return request
+
+
+def request_pending_of_customer(ctx: Ctx, *, customer: Customer) -> list[CustomerRequest]:
+    """The customer's requests waiting for an answer, by deadline."""
+    return list(
+        request_list(ctx).filter(customer=customer, status__in=PENDING).order_by("due_date", "id")
+    )
 
 
 @dataclass(frozen=True)

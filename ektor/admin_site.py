@@ -90,6 +90,10 @@ class EktorAdminSite(admin.AdminSite):
         context = dict(extra_context or {})
         if request.user.has_perm("billing.view_invoice"):
             context["office"] = office_summary(request_ctx(request), today=timezone.localdate())
+        if request.user.has_perm("casework.view_customerrequest"):
+            from casework.selectors import request_counts
+
+            context["requests"] = request_counts(request_ctx(request))
         return super().index(request, context)
 
 
