@@ -170,7 +170,7 @@ class CustomerRequestAdmin(OfficeAdmin):
     def overdue(self, obj: CustomerRequest) -> str:
         if not obj.is_overdue:
             return ""
-        return format_html('<strong class="overdue">Overdue</strong>')
+        return format_html('<strong class="overdue">{}</strong>', "Overdue")
 
     def save_model(self, request, obj, form, change):
         ctx = request_ctx(request)
@@ -200,7 +200,7 @@ class CustomerRequestAdmin(OfficeAdmin):
             services.request_update(ctx, request=obj, data=about)
         if "assignee" in data and data["assignee"] is not None:
             services.request_assign(ctx, request=obj, assignee_id=data["assignee"].pk)
-        if "response" in data and data["response"]:
+        if data.get("response"):
             services.request_answer(ctx, request=obj, response=data["response"])
             to = services.request_email_recipient(ctx, request=obj)
             self.message_user(

@@ -22,8 +22,8 @@ from django.utils import timezone
 from casework.error_codes import CaseworkErrorCode
 from casework.models import PENDING, CustomerRequest, RequestKind, RequestStatus, overdue_q
 from core.context import Ctx
-from customers.models import Customer
 from core.errors import NotFound
+from customers.models import Customer
 
 
 def company_zone(ctx: Ctx) -> ZoneInfo:

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0009_company_newest'),
+        ("billing", "0009_company_newest"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='invoice',
-            name='disputed',
+            model_name="invoice",
+            name="disputed",
             field=models.BooleanField(db_default=False, default=False),
         ),
     ]

@@ -408,6 +408,7 @@ def b_row(model, a, b):
         Property: b.prop,
         Invoice: b.draft,
         Payment: b.payment,
+        CustomerRequest: b.request,
     }.get(model)
 
 
@@ -420,11 +421,12 @@ NOT_TENANT_ADMINS = {"accounts.authsession", "auth.group", "django_tasks_databas
 def test_every_admin_has_a_tenancy_case():
     registered = {model._meta.label_lower for model in admin.site._registry}
     covered = {"customers.customer", "customers.property", "billing.invoice", "billing.payment"}
+    covered |= {"casework.customerrequest"}
     audit = {"audit.auditevent"}  # test_the_audit_trail_admin_shows_company_a_events_only
     assert registered == covered | {"accounts.user"} | audit | NOT_TENANT_ADMINS
 
 
-@pytest.mark.parametrize("model", [Customer, Property, Invoice, Payment], ids=str)
+@pytest.mark.parametrize("model", [Customer, Property, Invoice, Payment, CustomerRequest], ids=str)
 def test_admin_pages_of_company_a_show_nothing_of_company_b(model, two, admin_user):
     a, b = two
     web = web_client_for(admin_user)
@@ -441,7 +443,13 @@ def test_admin_pages_of_company_a_show_nothing_of_company_b(model, two, admin_us
     # The export of a selection that names B's row exports A's rows only.
     if "export_csv" not in (admin.site._registry[model].actions or ()):
         return
-    mine = {Customer: a.customer, Property: a.prop, Invoice: a.draft, Payment: a.payment}[model]
+    mine = {
+        Customer: a.customer,
+        Property: a.prop,
+        Invoice: a.draft,
+        Payment: a.payment,
+        CustomerRequest: a.request,
+    }[model]
     export = web.post(
         admin_url(model),
         {"action": "export_csv", "_selected_action": [mine.pk, other.pk]},
@@ -483,7 +491,13 @@ def test_a_shared_users_history_shows_company_a_events_only(two, admin_user):
 
 
 @pytest.mark.parametrize(
-    ("model", "field"), [(Property, "customer"), (Invoice, "customer"), (Invoice, "property")]
+    ("model", "field"),
+    [
+        (Property, "customer"),
+        (Invoice, "customer"),
+        (Invoice, "property"),
+        (CustomerRequest, "customer"),
+    ],
 )
 def test_autocompletes_offer_company_a_only(model, field, two, admin_user):
     web = web_client_for(admin_user)
@@ -504,9 +518,13 @@ def test_admin_users_dashboard_and_statement_are_company_a_only(two, admin_user)
     web = web_client_for(admin_user)
     users = web.get(admin_url(admin_user.__class__))
     assert b.member.username not in users.content.decode()
-    office = web.get("/admin/").context["office"]
+    index = web.get("/admin/")
+    office = index.context["office"]
     # A's sent invoice (100.00, 10.00 paid) alone: B's equal one is not counted.
     assert (office.open_count, office.open_balance) == (1, Decimal("90.00"))
+    assert index.context["requests"].pending == 1  # A's request alone
+    report = web.get("/admin/casework/customerrequest/report/")
+    assert report.status_code == 200 and MARK not in report.content.decode()
     statement = web.get(
         f"/admin/billing/invoice/statement/{b.customer.pk}/",
         {"from": "2026-01-01", "to": "2026-12-31"},
