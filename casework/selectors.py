@@ -80,10 +80,10 @@ def request_get(ctx: Ctx, *, request_id: int) -> CustomerRequest:
 
 
 def request_pending_of_customer(ctx: Ctx, *, customer: Customer) -> list[CustomerRequest]:
-    """The customer's requests waiting for an answer, by deadline."""
-    return list(
-        request_list(ctx).filter(customer=customer, status__in=PENDING).order_by("due_date", "id")
-    )
+    """The customer's requests waiting for an answer, by deadline: the customer's related
+    rows, so scoped by the customer row the caller read for its company."""
+    pending = customer.requests.filter(status__in=PENDING)  # type: ignore[attr-defined]
+    return list(pending.order_by("due_date", "id"))
 
 
 @dataclass(frozen=True)

@@ -44,8 +44,9 @@ CustomerAdmin.shortcut_links.append(customer_billing_links)
 def customer_request_links(customer: Customer) -> list[tuple[str, str]]:
     """The customer's requests: every one, and each still waiting for an answer by deadline."""
     queue = reverse("admin:casework_customerrequest_changelist")
-    # The hook hands over the customer only; its page was read for the office's company.
-    pending = request_pending_of_customer(Ctx.system(customer.company), customer=customer)
+    # The hook hands over the customer only, read for the office's company: its requests are
+    # its related rows (the system reads them; no company to look up again).
+    pending = request_pending_of_customer(Ctx.system(), customer=customer)
     return [
         (f"{queue}?customer__id__exact={customer.pk}", f"Requests ({len(pending)} open)"),
         *(

@@ -20,6 +20,7 @@ from billing import services as billing
 from billing.admin import statement_url
 from billing.models import Invoice
 from billing.tasks import send_invoice_email
+from casework.tests.factories import make_request
 from billing.tests.conftest import make_invoice
 from core.context import Ctx
 from customers.tests.factories import CustomerFactory, PropertyFactory
@@ -35,7 +36,7 @@ def days_ago(n: int) -> str:
 
 def fill(rows: int) -> None:
     """`rows` of everything the changelists list: customers with a property, an invoice with a
-    payment, a user with a sign-in session."""
+    payment, a user with a sign-in session, a customer request."""
     for n in range(rows):
         prop = PropertyFactory()
         invoice = make_invoice(prop=prop, issued=days_ago(40 + n))
@@ -44,6 +45,7 @@ def fill(rows: int) -> None:
         )
         session_start(Ctx.system(), user=UserFactory())
         send_invoice_email.enqueue(invoice.company_id, invoice.pk)
+        make_request(customer=prop.customer)
 
 
 # --- the index ----------------------------------------------------------------------------
@@ -71,8 +73,8 @@ def test_index_query_count_is_fixed(staff_web, rows, django_assert_num_queries):
     fill(rows)
     # session, user, user and group permissions, the four office queries (running figures,
     # drafts, payments of the month, most overdue) and the most overdue invoices' customers,
-    # recent actions.
-    with django_assert_num_queries(10):
+    # recent actions, the open and overdue requests (one query).
+    with django_assert_num_queries(11):
         response = staff_web.get("/admin/")
     assert len(response.context["office"].most_overdue) == min(rows, 10)
 
@@ -93,6 +95,8 @@ CHANGELISTS = {
     "/admin/django_tasks_database/dbtaskresult/": 7,
     # Not a cached count: the trail's changelist counts it (no list filter reads the table).
     "/admin/audit/auditevent/": 5,
+    # + the assignee filter's members, the page's customers by id (no assignee yet).
+    "/admin/casework/customerrequest/": 7,
 }
 # The role groups are set by migrations; neither role has permissions on them, so only a
 # superuser reaches their page.
@@ -179,9 +183,12 @@ def one_of_each() -> dict:
         "/admin/accounts/authsession/": user.auth_sessions.get(),
         TASKS: background.db_result,
         "/admin/audit/auditevent/": AuditEvent.objects.filter(object_type="payment").get(),
+        REQUESTS: make_request(customer=prop.customer),
     }
 
 
+# Staff log the customers' requests (casework's role_extra); admins handle them.
+REQUESTS = "/admin/casework/customerrequest/"
 TASKS = "/admin/django_tasks_database/dbtaskresult/"
 ADMIN_ONLY = (
     "/admin/accounts/user/",
@@ -203,7 +210,7 @@ def test_staff_read_every_model_admin_but_cannot_write(staff_web):
         else:
             changelist = staff_web.get(url)
             assert changelist.status_code == 200, url
-            assert changelist.context["has_add_permission"] is False, url
+            assert changelist.context["has_add_permission"] is (url == REQUESTS), url
             # The export is a read; it is the only action staff are offered.
             assert actions_offered(changelist) <= {"export_csv"}, url
             change = staff_web.get(change_url)
@@ -211,8 +218,13 @@ def test_staff_read_every_model_admin_but_cannot_write(staff_web):
             page = change.content.decode()
             assert 'name="_save"' not in page and "deletelink" not in page, url
             assert change.context["has_change_permission"] is False, url
-        assert staff_web.get(f"{url}add/").status_code == 403, url
-        assert staff_web.post(f"{url}add/", {}).status_code == 403, url
+        if url == REQUESTS:
+            # The empty form comes back with its errors; nothing is saved.
+            assert staff_web.get(f"{url}add/").status_code == 200
+            assert staff_web.post(f"{url}add/", {}).status_code == 200
+        else:
+            assert staff_web.get(f"{url}add/").status_code == 403, url
+            assert staff_web.post(f"{url}add/", {}).status_code == 403, url
         assert staff_web.post(change_url, {}).status_code == 403, url
         assert staff_web.get(f"{url}{obj.pk}/delete/").status_code == 403, url
         assert staff_web.post(f"{url}{obj.pk}/delete/", {"post": "yes"}).status_code == 403, url
@@ -233,6 +245,8 @@ WRITE_ACTIONS = {
     "/admin/accounts/authsession/": {"end_sessions"},
     TASKS: set(),  # the tasks' results are read-only, for admins too
     "/admin/audit/auditevent/": set(),  # read only: no export (a trail can be huge), no delete
+    # A request is a legal record: closed, never deleted.
+    REQUESTS: {"assign_to_me", "close_selected", "reopen_selected", "export_csv"},
 }
 
 
@@ -427,7 +441,15 @@ def test_pages_reached_from_a_changelist_lead_back_to_it(admin_web):
 def test_the_index_lists_the_business_before_accounts(admin_web):
     response = admin_web.get("/admin/")
     labels = [app["app_label"] for app in response.context["app_list"]]
-    assert labels == ["customers", "billing", "accounts", "audit", "auth", "django_tasks_database"]
+    assert labels == [
+        "customers",
+        "billing",
+        "casework",
+        "accounts",
+        "audit",
+        "auth",
+        "django_tasks_database",
+    ]
     # The navigation sidebar of every page has the same order.
     sidebar = admin_web.get("/admin/billing/invoice/").context["available_apps"]
     assert [app["app_label"] for app in sidebar] == labels
