@@ -20,8 +20,8 @@ from billing import services as billing
 from billing.admin import statement_url
 from billing.models import Invoice
 from billing.tasks import send_invoice_email
-from casework.tests.factories import make_request
 from billing.tests.conftest import make_invoice
+from casework.tests.factories import make_request
 from core.context import Ctx
 from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor import text
