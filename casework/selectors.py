@@ -82,7 +82,7 @@ def request_get(ctx: Ctx, *, request_id: int) -> CustomerRequest:
 def request_pending_of_customer(ctx: Ctx, *, customer: Customer) -> list[CustomerRequest]:
     """The customer's requests waiting for an answer, by deadline: the customer's related
     rows, so scoped by the customer row the caller read for its company."""
-    pending = customer.requests.filter(status__in=PENDING)  # type: ignore[attr-defined]
+    pending = customer.requests.filter(status__in=PENDING)
     return list(pending.order_by("due_date", "id"))
 
 
@@ -95,12 +95,9 @@ class RequestCounts:
 def request_counts(ctx: Ctx) -> RequestCounts:
     """The dashboard's figures: the requests waiting for an answer, and how many of them are
     past their deadline (one query over the queue's index)."""
-    figures = (
-        CustomerRequest.objects.of(ctx)
-        .filter(status__in=PENDING)
-        .aggregate(
-            pending=Count("id"), overdue=Count("id", filter=Q(due_date__lt=company_today(ctx)))
-        )
+    pending: QuerySet[CustomerRequest] = CustomerRequest.objects.of(ctx).filter(status__in=PENDING)
+    figures = pending.aggregate(
+        pending=Count("id"), overdue=Count("id", filter=Q(due_date__lt=company_today(ctx)))
     )
     return RequestCounts(pending=figures["pending"], overdue=figures["overdue"])
 
@@ -147,11 +144,10 @@ def response_times(
             )
         )
     groups: dict[tuple[datetime.date, str], list[float]] = {}
-    for kind, received_at, answered_at in (
-        answered.order_by()
-        .values_list("kind", "received_at", "answered_at")
-        .iterator(chunk_size=2000)
-    ):
+    rows = answered.order_by().values_list("kind", "received_at", "answered_at")
+    for kind, received_at, answered_at in rows.iterator(chunk_size=2000):
+        if answered_at is None:  # never for an answered request (a constraint)
+            continue
         month = answered_at.astimezone(zone).date().replace(day=1)
         days = (answered_at - received_at).total_seconds() / 86400
         groups.setdefault((month, kind), []).append(days)
