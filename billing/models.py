@@ -10,6 +10,7 @@ from django.utils import timezone
 from audit.models import Audited
 from customers.models import Customer, Property
 from tenancy.models import Company
+from tenancy.numbering import Counter
 from tenancy.scoping import TenantManager, UnscopedManager
 
 ZERO = Decimal("0.00")
@@ -163,16 +164,8 @@ class ReceivablesByDueDate(models.Model):
         return f"{self.status} due {self.due_by}: {self.invoice_count} ({self.total} - {self.paid})"
 
 
-class InvoiceCounter(models.Model):
-    """The last invoice number a company used in a year; locked with select_for_update to
-    assign the next."""
-
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", editable=False)
-    year = models.PositiveIntegerField()
-    last_number = models.PositiveIntegerField(default=0)
-
-    objects = TenantManager()
-    unscoped = UnscopedManager()
+class InvoiceCounter(Counter):
+    """The last invoice number a company used in a year (tenancy.numbering)."""
 
     class Meta:
         constraints = [
@@ -180,9 +173,6 @@ class InvoiceCounter(models.Model):
                 fields=["company", "year"], name="billing_invoicecounter_company_year_unique"
             )
         ]
-
-    def __str__(self) -> str:
-        return f"{self.year}: {self.last_number}"
 
 
 class PaymentMethod(models.TextChoices):

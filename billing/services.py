@@ -38,7 +38,7 @@ from core.context import Ctx
 from core.errors import ApplicationError, Conflict, FieldError, InvalidInput, NotFound, refusal
 from customers.error_codes import CustomerErrorCode
 from customers.models import Customer, Property
-from ektor.services import conflict_on_integrity, require_fields
+from ektor.services import conflict_on_integrity, require_updatable
 from ektor.tasks import enqueue_on_commit
 from tenancy.numbering import numbers_reserve
 from tenancy.scoping import company_of
@@ -363,15 +363,7 @@ def can_invoice_update(
 
 def _invoice_update_checked(ctx: Ctx, *, invoice: Invoice, data: Mapping[str, Any]) -> Invoice:
     """The locked invoice with `data` set (not saved), once the update's rules hold."""
-    require_fields(data)
-    unknown = set(data) - UPDATABLE_FIELDS
-    if unknown:
-        raise InvalidInput(
-            [
-                FieldError(name, "This field cannot be changed here", "extra_forbidden")
-                for name in unknown
-            ]
-        )
+    require_updatable(data, UPDATABLE_FIELDS)
     invoice = _locked_invoice(ctx, invoice.pk)
     if invoice.status != InvoiceStatus.DRAFT:
         raise Conflict(

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.selectors import user_list
-from billing.admin import refusal_to_form_errors, run_on_each
+from billing.admin import OverdueFilter, refusal_to_form_errors, run_on_each
 from casework import selectors, services
 from casework.models import CustomerRequest
 from ektor.admin_tools import CtxForm, OfficeAdmin
@@ -50,18 +50,8 @@ class AssigneeFilter(admin.SimpleListFilter):
         return queryset
 
 
-class OverdueFilter(admin.SimpleListFilter):
-    title = "overdue"
-    parameter_name = "overdue"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Overdue"), ("no", "Not overdue")]
-
-    def queryset(self, request, queryset):
-        if self.value() in ("yes", "no"):
-            overdue = self.value() == "yes"
-            return selectors.request_filter_overdue(request_ctx(request), queryset, overdue)
-        return queryset
+class RequestOverdueFilter(OverdueFilter):
+    filter_overdue = staticmethod(selectors.request_filter_overdue)
 
 
 class CustomerRequestForm(CtxForm, forms.ModelForm):
@@ -114,7 +104,7 @@ class CustomerRequestAdmin(OfficeAdmin):
     list_display_links = ["number"]
     # Fetched by id for the page (a JOIN would sort every joined row first).
     list_select_related = ()
-    list_filter = ["kind", AssigneeFilter, "status", OverdueFilter]
+    list_filter = ["kind", AssigneeFilter, "status", RequestOverdueFilter]
     search_fields = ["number", "subject", "customer__first_name", "customer__last_name"]
     search_help_text = "Request number, subject or customer name"
     autocomplete_fields = ["customer", "property", "invoice"]

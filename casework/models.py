@@ -8,6 +8,7 @@ from audit.models import Audited
 from billing.models import Invoice
 from customers.models import Customer, Property
 from tenancy.models import Company
+from tenancy.numbering import Counter
 from tenancy.scoping import TenantManager, UnscopedManager
 
 
@@ -128,15 +129,8 @@ class CustomerRequest(Audited):
         return self.status in PENDING and self.due_date < today
 
 
-class RequestCounter(models.Model):
+class RequestCounter(Counter):
     """The last request number a company used in a year (tenancy.numbering)."""
-
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", editable=False)
-    year = models.PositiveIntegerField()
-    last_number = models.PositiveIntegerField(default=0)
-
-    objects = TenantManager()
-    unscoped = UnscopedManager()
 
     class Meta:
         constraints = [
@@ -144,6 +138,3 @@ class RequestCounter(models.Model):
                 fields=["company", "year"], name="casework_requestcounter_company_year_unique"
             )
         ]
-
-    def __str__(self) -> str:
-        return f"{self.year}: {self.last_number}"

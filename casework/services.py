@@ -35,7 +35,7 @@ from core.context import Ctx
 from core.errors import ApplicationError, Conflict, FieldError, InvalidInput, NotFound, refusal
 from customers.error_codes import CustomerErrorCode
 from customers.models import Customer, Property
-from ektor.services import require_fields
+from ektor.services import require_updatable
 from ektor.tasks import enqueue_on_commit
 from tenancy.models import default_request_due_days
 from tenancy.numbering import numbers_reserve
@@ -175,15 +175,7 @@ def request_update(
 ) -> CustomerRequest:
     """Change what the request is about (not its status, answer or assignee: the transitions
     do that); a closed request is reopened first. A new kind moves the deadline."""
-    require_fields(data)
-    unknown = set(data) - UPDATABLE_FIELDS
-    if unknown:
-        raise InvalidInput(
-            [
-                FieldError(name, "This field cannot be changed here", "extra_forbidden")
-                for name in sorted(unknown)
-            ]
-        )
+    require_updatable(data, UPDATABLE_FIELDS)
     request = _locked(ctx, request)
     if request.status == RequestStatus.CLOSED:
         raise Conflict(

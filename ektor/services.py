@@ -6,7 +6,14 @@ from typing import Any
 
 from django.db import IntegrityError, models, transaction
 
-from core.errors import ApplicationError, Conflict, CoreErrorCode, ReasonCode
+from core.errors import (
+    ApplicationError,
+    Conflict,
+    CoreErrorCode,
+    FieldError,
+    InvalidInput,
+    ReasonCode,
+)
 
 
 def require_fields(data: Mapping[str, Any]) -> None:
@@ -14,6 +21,20 @@ def require_fields(data: Mapping[str, Any]) -> None:
     if not data:
         raise ApplicationError(
             "No fields to update were given", reason=CoreErrorCode.NO_FIELDS_TO_UPDATE, status=400
+        )
+
+
+def require_updatable(data: Mapping[str, Any], updatable: frozenset[str]) -> None:
+    """A partial update changes something, and only fields that may change there (422 on
+    each other field)."""
+    require_fields(data)
+    unknown = sorted(set(data) - updatable)
+    if unknown:
+        raise InvalidInput(
+            [
+                FieldError(name, "This field cannot be changed here", "extra_forbidden")
+                for name in unknown
+            ]
         )
 
 

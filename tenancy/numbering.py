@@ -1,20 +1,39 @@
 """Gap-free numbers per company and year (invoices, customer requests): a counter row per
 company and year, locked until the commit of the transaction that takes numbers from it.
 
-A counter model has `company`, `year` and `last_number`, a unique (company, year) and a
-TenantManager; each numbered series has its own model, so two series never wait for each other.
+Each numbered series has its own Counter model (its own table), so two series never wait for
+each other; each declares its unique (company, year) constraint under its own name.
 """
 
 from django.db import connection, models
 
 from core.context import Ctx
-from tenancy.scoping import company_of
+from tenancy.models import Company
+from tenancy.scoping import TenantManager, UnscopedManager, company_of
 
 
-def numbers_reserve(ctx: Ctx, counter: type[models.Model], *, year: int, count: int) -> range:
+class Counter(models.Model):
+    """The last number a company used in a year; locked with select_for_update to assign the
+    next (numbers_reserve)."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", editable=False)
+    year = models.PositiveIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    objects = TenantManager()
+    unscoped = UnscopedManager()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+def numbers_reserve(ctx: Ctx, counter: type[Counter], *, year: int, count: int) -> range:
     """The next `count` numbers of ctx's company in `year`, gap-free: the counter row stays
     locked until the commit and rolls back with the transaction that used them."""
-    counters = counter._default_manager.of(ctx).select_for_update().filter(year=year)  # type: ignore[attr-defined]
+    counters = counter.objects.of(ctx).select_for_update().filter(year=year)
     row = counters.first()
     if row is None:
         _counter_insert_or_lock(counter, company_of(ctx).pk, year)
@@ -25,7 +44,7 @@ def numbers_reserve(ctx: Ctx, counter: type[models.Model], *, year: int, count: 
     return range(first, first + count)
 
 
-def _counter_insert_or_lock(counter: type[models.Model], company_id: int, year: int) -> None:
+def _counter_insert_or_lock(counter: type[Counter], company_id: int, year: int) -> None:
     """Create the company's counter row of the year, or wait for the transaction that is
     creating it.
 
