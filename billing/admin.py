@@ -43,7 +43,7 @@ INVOICE_TRACKING_FIELDS = (
     "paid_at",
     "voided_at",
     "void_reason",
-    # Under an open claim of the customer (casework); only the claim's services change it.
+    # Under an open claim of the customer (support); only the claim's services change it.
     "disputed",
     "created_at",
     "updated_at",

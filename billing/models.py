@@ -49,7 +49,7 @@ class Invoice(Audited):
     paid_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.CharField(max_length=255, null=True, blank=True)
-    # Under an open claim of the customer (casework): the reminders leave it alone until the
+    # Under an open claim of the customer (support): the reminders leave it alone until the
     # claim is closed. Set and cleared only by invoice_dispute_set.
     disputed = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -466,7 +466,7 @@ def invoice_void(ctx: Ctx, *, invoice: Invoice, reason: str) -> Invoice:
 @transaction.atomic
 def invoice_dispute_set(ctx: Ctx, *, invoice_id: int, disputed: bool) -> Invoice:
     """Mark the invoice disputed (a claim about it is open) or no longer disputed; the caller
-    knows which (casework.services, from the claims on the invoice)."""
+    knows which (support.services, from the claims on the invoice)."""
     invoice = _locked_invoice(ctx, invoice_id)
     if invoice.disputed != disputed:
         invoice.disputed = disputed

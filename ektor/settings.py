@@ -64,7 +64,7 @@ INSTALLED_APPS = [
     "audit",
     "customers",
     "billing",
-    "casework",
+    "support",
     # Above the domain apps: their cross-app admin links (office/admin.py).
     "office",
 ]
@@ -355,8 +355,8 @@ SPECTACULAR_SETTINGS = {
     # Invoices had the only `status` (StatusEnum, as the generated clients know it).
     "ENUM_NAME_OVERRIDES": {
         "StatusEnum": "billing.models.InvoiceStatus",
-        "RequestStatusEnum": "casework.models.RequestStatus",
-        "RequestKindEnum": "casework.models.RequestKind",
+        "RequestStatusEnum": "support.models.RequestStatus",
+        "RequestKindEnum": "support.models.RequestKind",
     },
     "TAGS": [
         {"name": "auth", "description": "Sign-in, tokens, sessions and the caller's account"},

@@ -7,11 +7,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.admin import statement_url
-from casework.selectors import request_pending_of_customer
 from core.context import Ctx
 from customers.admin import CustomerAdmin
 from customers.models import Customer
 from ektor.text import day
+from support.selectors import request_pending_of_customer
 
 
 def customer_billing_links(customer: Customer) -> list[tuple[str, str]]:
@@ -43,7 +43,7 @@ CustomerAdmin.shortcut_links.append(customer_billing_links)
 
 def customer_request_links(customer: Customer) -> list[tuple[str, str]]:
     """The customer's requests: every one, and each still waiting for an answer by deadline."""
-    queue = reverse("admin:casework_customerrequest_changelist")
+    queue = reverse("admin:support_customerrequest_changelist")
     # The hook hands over the customer only, read for the office's company: its requests are
     # its related rows (the system reads them; no company to look up again).
     pending = request_pending_of_customer(Ctx.system(), customer=customer)
@@ -51,7 +51,7 @@ def customer_request_links(customer: Customer) -> list[tuple[str, str]]:
         (f"{queue}?customer__id__exact={customer.pk}", f"Requests ({len(pending)} open)"),
         *(
             (
-                reverse("admin:casework_customerrequest_change", args=[request.pk]),
+                reverse("admin:support_customerrequest_change", args=[request.pk]),
                 f"{request.number}: {request.subject} (due {day(request.due_date)})",
             )
             for request in pending

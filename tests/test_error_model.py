@@ -11,10 +11,10 @@ from django.urls import get_resolver
 
 import accounts.error_codes
 import billing.error_codes
-import casework.error_codes
 import customers.error_codes
 import ektor.api.errors
 import ektor.files
+import support.error_codes
 import tenancy.error_codes
 from billing import services
 from billing.tests.factories import InvoiceFactory
@@ -35,7 +35,7 @@ ENUMS = (
     accounts.error_codes.AccountErrorCode,
     customers.error_codes.CustomerErrorCode,
     billing.error_codes.BillingErrorCode,
-    casework.error_codes.CaseworkErrorCode,
+    support.error_codes.SupportErrorCode,
     ektor.api.errors.ApiErrorCode,
     ektor.files.FileErrorCode,
 )

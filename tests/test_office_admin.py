@@ -21,10 +21,10 @@ from billing.admin import statement_url
 from billing.models import Invoice
 from billing.tasks import send_invoice_email
 from billing.tests.conftest import make_invoice
-from casework.tests.factories import make_request
 from core.context import Ctx
 from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor import text
+from support.tests.factories import make_request
 from tenancy.tests.factories import default_company
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +96,7 @@ CHANGELISTS = {
     # Not a cached count: the trail's changelist counts it (no list filter reads the table).
     "/admin/audit/auditevent/": 5,
     # + the assignee filter's members, the page's customers by id (no assignee yet).
-    "/admin/casework/customerrequest/": 7,
+    "/admin/support/customerrequest/": 7,
 }
 # The role groups are set by migrations; neither role has permissions on them, so only a
 # superuser reaches their page.
@@ -187,8 +187,8 @@ def one_of_each() -> dict:
     }
 
 
-# Staff log the customers' requests (casework's role_extra); admins handle them.
-REQUESTS = "/admin/casework/customerrequest/"
+# Staff log the customers' requests (support's role_extra); admins handle them.
+REQUESTS = "/admin/support/customerrequest/"
 TASKS = "/admin/django_tasks_database/dbtaskresult/"
 ADMIN_ONLY = (
     "/admin/accounts/user/",
@@ -444,7 +444,7 @@ def test_the_index_lists_the_business_before_accounts(admin_web):
     assert labels == [
         "customers",
         "billing",
-        "casework",
+        "support",
         "accounts",
         "audit",
         "auth",

@@ -17,15 +17,15 @@ from billing.api import serializers as billing_out
 from billing.models import Payment
 from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory
-from casework import selectors as casework_selectors
-from casework import services as casework
-from casework.api.serializers import RequestOut
 from core.context import Ctx
 from customers.api import serializers as customers_out
 from customers.models import Customer, Property
 from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor.api.output import ModelOutput, Output
 from ektor.api.renderers import JSONRenderer
+from support import selectors as support_selectors
+from support import services as support
+from support.api.serializers import RequestOut
 from tenancy.api.serializers import CompanyOut, MyCompanyOut
 from tenancy.models import Company
 from tenancy.selectors import my_companies
@@ -82,7 +82,7 @@ def _statement(ctx, prop):
 
 def _requests(ctx, prop):
     """A closed claim with every field set, and an open request with none of the optional ones."""
-    claim = casework.request_create(
+    claim = support.request_create(
         ctx,
         kind="claim",
         channel="phone",
@@ -92,13 +92,13 @@ def _requests(ctx, prop):
         subject="Billed twice",
         description="The March visit is on two invoices",
     )
-    casework.request_assign(ctx, request=claim, assignee_id=UserFactory().pk)
-    casework.request_answer(ctx, request=claim, response="We voided the second one.")
-    casework.request_close(ctx, request=claim)
-    casework.request_create(
+    support.request_assign(ctx, request=claim, assignee_id=UserFactory().pk)
+    support.request_answer(ctx, request=claim, response="We voided the second one.")
+    support.request_close(ctx, request=claim)
+    support.request_create(
         ctx, kind="petition", channel="web", customer_id=prop.customer_id, subject="Saturdays?"
     )
-    return casework_selectors.request_list(ctx)
+    return support_selectors.request_list(ctx)
 
 
 # Each declaration: the queryset its API list reads (None: not listed) and the objects it

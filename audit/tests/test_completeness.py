@@ -22,12 +22,12 @@ from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
 from billing import services as billing
 from billing.tests.conftest import make_invoice
-from casework import services as casework
-from casework.tests.factories import answered_request, make_request
 from core.context import Ctx
 from core.errors import ApplicationError
 from customers import services as customers
 from customers.tests.factories import PropertyFactory
+from support import services as support
+from support.tests.factories import answered_request, make_request
 from tenancy import services as tenancy
 from tenancy.models import Membership
 from tenancy.tests.factories import default_company
@@ -69,9 +69,9 @@ NO_EVENT = {
     "billing.services.can_invoice_void": "a check; reads",
     "billing.services.can_payments_record": "a check; locks and reads",
     "billing.services.invoice_amount_paid": "reads",
-    "casework.services.request_due_date": "reads the company's deadlines",
-    "casework.services.request_email_recipient": "a read: where a request's answer goes",
-    "casework.services.can_request_transition": "a check; reads",
+    "support.services.request_due_date": "reads the company's deadlines",
+    "support.services.request_email_recipient": "a read: where a request's answer goes",
+    "support.services.can_request_transition": "a check; reads",
     "accounts.services.user_sync_role_group": (
         "bookkeeping: the group and staff flag follow the role; user_create and user_update, "
         "which call it, record the user's change"
@@ -271,10 +271,10 @@ CASES: dict[str, Case] = {
         {("invoice", "dispute")},
     ),
     # A claim about an invoice disputes it in the same transaction: both are recorded.
-    "casework.services.request_create": Case(
+    "support.services.request_create": Case(
         _prepared(
             make_invoice,
-            lambda ctx, i: casework.request_create(
+            lambda ctx, i: support.request_create(
                 ctx,
                 kind="claim",
                 channel="phone",
@@ -285,33 +285,33 @@ CASES: dict[str, Case] = {
         ),
         {("customerrequest", "create"), ("invoice", "dispute")},
     ),
-    "casework.services.request_update": Case(
+    "support.services.request_update": Case(
         _prepared(
             make_request,
-            lambda ctx, r: casework.request_update(ctx, request=r, data={"subject": "Green"}),
+            lambda ctx, r: support.request_update(ctx, request=r, data={"subject": "Green"}),
         ),
         {("customerrequest", "update")},
     ),
-    "casework.services.request_assign": Case(
+    "support.services.request_assign": Case(
         _prepared(
             lambda: (make_request(), UserFactory()),
-            lambda ctx, pair: casework.request_assign(ctx, request=pair[0], assignee_id=pair[1].pk),
+            lambda ctx, pair: support.request_assign(ctx, request=pair[0], assignee_id=pair[1].pk),
         ),
         {("customerrequest", "assign")},
     ),
-    "casework.services.request_answer": Case(
+    "support.services.request_answer": Case(
         _prepared(
             make_request,
-            lambda ctx, r: casework.request_answer(ctx, request=r, response="Fixed"),
+            lambda ctx, r: support.request_answer(ctx, request=r, response="Fixed"),
         ),
         {("customerrequest", "answer")},
     ),
-    "casework.services.request_close": Case(
-        _prepared(answered_request, lambda ctx, r: casework.request_close(ctx, request=r)),
+    "support.services.request_close": Case(
+        _prepared(answered_request, lambda ctx, r: support.request_close(ctx, request=r)),
         {("customerrequest", "close")},
     ),
-    "casework.services.request_reopen": Case(
-        _prepared(answered_request, lambda ctx, r: casework.request_reopen(ctx, request=r)),
+    "support.services.request_reopen": Case(
+        _prepared(answered_request, lambda ctx, r: support.request_reopen(ctx, request=r)),
         {("customerrequest", "reopen")},
     ),
     "accounts.services.user_create": Case(

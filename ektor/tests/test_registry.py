@@ -30,7 +30,7 @@ def test_the_apps_declare_what_is_counted_and_who_gets_defaults():
         "customers": ("admin", "staff", "technician"),
         "billing": ("admin", "staff"),
         # Staff also log requests (its role_extra: accounts/tests/test_roles.py).
-        "casework": ("admin", "staff"),
+        "support": ("admin", "staff"),
         "audit": ("admin",),
     }
 

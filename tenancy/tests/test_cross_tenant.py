@@ -19,13 +19,13 @@ from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
 from billing import services as billing
 from billing.models import Invoice, Payment
-from casework import services as casework
-from casework.models import CustomerRequest
 from conftest import client_for, web_client_for
 from core.context import Ctx
 from customers import services as customers
 from customers.models import Customer, Property
 from ektor.files import file_save, file_url
+from support import services as support
+from support.models import CustomerRequest
 from tenancy.models import Company
 from tenancy.tests.factories import CompanyFactory, default_company
 from tests.test_role_matrix import api_routes, normalise
@@ -75,7 +75,7 @@ def build(company: Company, name: str) -> Shape:
         ctx, invoice_id=invoice.pk, amount=Decimal("10.00"), reference=f"{name}-1"
     )
     member = UserFactory(username=f"{name.lower()}_clerk", company=company)
-    request = casework.request_create(
+    request = support.request_create(
         ctx, kind="complaint", channel="phone", customer_id=customer.pk, subject=f"{name} pump"
     )
     return Shape(company, customer, prop, invoice, draft, payment, member, request)
@@ -421,7 +421,7 @@ NOT_TENANT_ADMINS = {"accounts.authsession", "auth.group", "django_tasks_databas
 def test_every_admin_has_a_tenancy_case():
     registered = {model._meta.label_lower for model in admin.site._registry}
     covered = {"customers.customer", "customers.property", "billing.invoice", "billing.payment"}
-    covered |= {"casework.customerrequest"}
+    covered |= {"support.customerrequest"}
     audit = {"audit.auditevent"}  # test_the_audit_trail_admin_shows_company_a_events_only
     assert registered == covered | {"accounts.user"} | audit | NOT_TENANT_ADMINS
 
@@ -523,7 +523,7 @@ def test_admin_users_dashboard_and_statement_are_company_a_only(two, admin_user)
     # A's sent invoice (100.00, 10.00 paid) alone: B's equal one is not counted.
     assert (office.open_count, office.open_balance) == (1, Decimal("90.00"))
     assert index.context["requests"].pending == 1  # A's request alone
-    report = web.get("/admin/casework/customerrequest/report/")
+    report = web.get("/admin/support/customerrequest/report/")
     assert report.status_code == 200 and MARK not in report.content.decode()
     statement = web.get(
         f"/admin/billing/invoice/statement/{b.customer.pk}/",

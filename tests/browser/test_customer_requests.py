@@ -6,9 +6,9 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from accounts.tests.factories import DEFAULT_PASSWORD
-from casework.models import CustomerRequest
 from customers.tests.factories import CustomerFactory
 from ektor.testing import run_tasks
+from support.models import CustomerRequest
 from tests.browser.test_office_flows import autocomplete, success_message
 
 pytestmark = [
@@ -16,7 +16,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-QUEUE = "/admin/casework/customerrequest/"
+QUEUE = "/admin/support/customerrequest/"
 
 
 def test_a_phone_complaint_is_logged_answered_emailed_and_closed(

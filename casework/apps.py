@@ -1,9 +1,0 @@
-from django.apps import AppConfig
-
-
-class CaseworkConfig(AppConfig):
-    name = "casework"
-    verbose_name = "Customer requests"
-    role_defaults = ("admin", "staff")
-    # Staff log the requests the office receives (a phone call, a visit); admins handle them.
-    role_extra = {"staff": ("add_customerrequest",)}
