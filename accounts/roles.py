@@ -50,6 +50,8 @@ def grant_role_permissions(apps, app_label: str, roles: tuple[str, ...] = MIGRAT
     create_permissions(global_apps.get_app_config(app_label), apps=apps, verbosity=0)
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
+    # An app may grant a role permissions beyond the defaults (AppConfig `role_extra`).
+    extra = getattr(global_apps.get_app_config(app_label), "role_extra", {})
     for role in ROLE_ACTIONS:
         group, _ = group_model.objects.get_or_create(name=group_name(role))
         if role not in roles:
@@ -60,6 +62,11 @@ def grant_role_permissions(apps, app_label: str, roles: tuple[str, ...] = MIGRAT
                     content_type__app_label=app_label, codename__startswith=f"{action}_"
                 )
             )
+        group.permissions.add(
+            *permission_model.objects.filter(
+                content_type__app_label=app_label, codename__in=extra.get(role, ())
+            )
+        )
 
 
 def grant_defaults_after_migrate(sender, apps=global_apps, **kwargs) -> None:

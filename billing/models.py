@@ -11,6 +11,7 @@ from audit.models import Audited
 from core.money import CENT, ZERO
 from customers.models import Customer, Property
 from tenancy.models import Company
+from tenancy.numbering import Counter
 from tenancy.scoping import TenantManager, UnscopedManager
 
 
@@ -47,6 +48,9 @@ class Invoice(Audited):
     paid_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.CharField(max_length=255, null=True, blank=True)
+    # Under an open claim of the customer (support): the reminders leave it alone until the
+    # claim is closed. Set and cleared only by invoice_dispute_set.
+    disputed = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -159,16 +163,8 @@ class ReceivablesByDueDate(models.Model):
         return f"{self.status} due {self.due_by}: {self.invoice_count} ({self.total} - {self.paid})"
 
 
-class InvoiceCounter(models.Model):
-    """The last invoice number a company used in a year; locked with select_for_update to
-    assign the next."""
-
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", editable=False)
-    year = models.PositiveIntegerField()
-    last_number = models.PositiveIntegerField(default=0)
-
-    objects = TenantManager()
-    unscoped = UnscopedManager()
+class InvoiceCounter(Counter):
+    """The last invoice number a company used in a year (tenancy.numbering)."""
 
     class Meta:
         constraints = [
@@ -176,9 +172,6 @@ class InvoiceCounter(models.Model):
                 fields=["company", "year"], name="billing_invoicecounter_company_year_unique"
             )
         ]
-
-    def __str__(self) -> str:
-        return f"{self.year}: {self.last_number}"
 
 
 class PaymentMethod(models.TextChoices):

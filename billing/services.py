@@ -38,8 +38,9 @@ from core.errors import ApplicationError, Conflict, FieldError, InvalidInput, No
 from core.money import CENT, ZERO
 from customers.error_codes import CustomerErrorCode
 from customers.models import Customer, Property
-from ektor.services import conflict_on_integrity, require_fields
+from ektor.services import conflict_on_integrity, require_updatable
 from ektor.tasks import enqueue_on_commit
+from tenancy.numbering import numbers_reserve
 from tenancy.scoping import company_of
 
 _DUPLICATE = (
@@ -131,48 +132,6 @@ def _check_parties(ctx: Ctx, *, customer_id: int, property_id: int) -> None:
             reason=BillingErrorCode.PROPERTY_CUSTOMER_MISMATCH,
             status=400,
         )
-
-
-def _reserve_numbers(ctx: Ctx, year: int, count: int) -> range:
-    """The next `count` numbers of ctx's company in `year`, gap-free: the counter row stays
-    locked until the commit and rolls back with the transaction that used them."""
-    counters = InvoiceCounter.objects.of(ctx).select_for_update().filter(year=year)
-    counter = counters.first()
-    if counter is None:
-        _counter_insert_or_lock(company_of(ctx).pk, year)
-        counter = counters.get()
-    first = counter.last_number + 1
-    counter.last_number += count
-    counter.save(update_fields=["last_number"])
-    return range(first, first + count)
-
-
-def _counter_insert_or_lock(company_id: int, year: int) -> None:
-    """Create the company's counter row of the year, or wait for the transaction that is
-    creating it.
-
-    A plain INSERT racing another one fails with a duplicate key while holding a *shared* lock
-    on the row; two such transactions then asking for the exclusive lock deadlock on InnoDB.
-    An upsert takes the exclusive lock at once, so concurrent first numbers of a year queue.
-    """
-    quote = connection.ops.quote_name
-    table, company_col, year_col, last_col = (
-        quote(InvoiceCounter._meta.db_table),
-        quote("company_id"),
-        quote("year"),
-        quote("last_number"),
-    )
-    # Only quoted model names are interpolated; the company and year are parameters.
-    insert = (
-        f"INSERT INTO {table} ({company_col}, {year_col}, {last_col}) "  # noqa: S608
-        "VALUES (%s, %s, 0)"
-    )
-    if connection.vendor == "mysql":
-        sql = f"{insert} ON DUPLICATE KEY UPDATE {last_col} = {last_col}"
-    else:
-        sql = f"{insert} ON CONFLICT DO NOTHING"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [company_id, year])
 
 
 # --- running figures (ReceivablesByDueDate) -------------------------------------------------------
@@ -278,13 +237,13 @@ def _number(year: int, sequence: int) -> str:
 def invoice_numbers_reserve(ctx: Ctx, *, year: int, count: int) -> list[str]:
     """`count` consecutive numbers of `year` for a bulk import of sent invoices (demo volume
     data); gap-free only if the caller saves them all in its enclosing transaction."""
-    return [_number(year, n) for n in _reserve_numbers(ctx, year, count)]
+    return [_number(year, n) for n in numbers_reserve(ctx, InvoiceCounter, year=year, count=count)]
 
 
 def _mark_sent(ctx: Ctx, invoice: Invoice) -> list[str]:
     invoice.status = InvoiceStatus.SENT
     year = invoice.issued_date.year
-    invoice.number = _number(year, _reserve_numbers(ctx, year, 1)[0])
+    invoice.number = _number(year, numbers_reserve(ctx, InvoiceCounter, year=year, count=1)[0])
     invoice.sent_at = timezone.now()
     return ["status", "number", "sent_at"]
 
@@ -403,15 +362,7 @@ def can_invoice_update(
 
 def _invoice_update_checked(ctx: Ctx, *, invoice: Invoice, data: Mapping[str, Any]) -> Invoice:
     """The locked invoice with `data` set (not saved), once the update's rules hold."""
-    require_fields(data)
-    unknown = set(data) - UPDATABLE_FIELDS
-    if unknown:
-        raise InvalidInput(
-            [
-                FieldError(name, "This field cannot be changed here", "extra_forbidden")
-                for name in unknown
-            ]
-        )
+    require_updatable(data, UPDATABLE_FIELDS)
     invoice = _locked_invoice(ctx, invoice.pk)
     if invoice.status != InvoiceStatus.DRAFT:
         raise Conflict(
@@ -508,6 +459,18 @@ def invoice_void(ctx: Ctx, *, invoice: Invoice, reason: str) -> Invoice:
     invoice.save(update_fields=list(dict.fromkeys(fields)))
     record_change(ctx, "void", invoice)
     _receivables_change(before=before, after=None)
+    return invoice
+
+
+@transaction.atomic
+def invoice_dispute_set(ctx: Ctx, *, invoice_id: int, disputed: bool) -> Invoice:
+    """Mark the invoice disputed (a claim about it is open) or no longer disputed; the caller
+    knows which (support.services, from the claims on the invoice)."""
+    invoice = _locked_invoice(ctx, invoice_id)
+    if invoice.disputed != disputed:
+        invoice.disputed = disputed
+        invoice.save(update_fields=["disputed", "updated_at"])
+        record_change(ctx, "dispute" if disputed else "undispute", invoice)
     return invoice
 
 

@@ -9,7 +9,7 @@ from django.views import defaults
 from ektor.ctx import request_ctx
 
 # The business first, in the order of the day's work; the rest (accounts) after, by name.
-APP_ORDER = ("customers", "pools", "billing", "accounts", "audit")
+APP_ORDER = ("customers", "pools", "billing", "support", "accounts", "audit")
 # What the last word of a model admin's URL name asks to do.
 URL_ACTIONS = {"add": "add", "change": "change", "delete": "delete"}
 
@@ -90,6 +90,10 @@ class EktorAdminSite(admin.AdminSite):
         context = dict(extra_context or {})
         if request.user.has_perm("billing.view_invoice"):
             context["office"] = office_summary(request_ctx(request), today=timezone.localdate())
+        if request.user.has_perm("support.view_customerrequest"):
+            from support.selectors import request_counts
+
+            context["requests"] = request_counts(request_ctx(request))
         return super().index(request, context)
 
 

@@ -8,7 +8,14 @@ from django.db import IntegrityError, models, transaction
 
 from audit.services import record_change
 from core.context import Ctx
-from core.errors import ApplicationError, Conflict, CoreErrorCode, ReasonCode
+from core.errors import (
+    ApplicationError,
+    Conflict,
+    CoreErrorCode,
+    FieldError,
+    InvalidInput,
+    ReasonCode,
+)
 
 _M = TypeVar("_M", bound=models.Model)
 
@@ -41,6 +48,20 @@ def null_blanks(data: Mapping[str, Any], optional: Mapping[str, Any]) -> dict[st
         name: None if name in optional and isinstance(value, str) and not value.strip() else value
         for name, value in data.items()
     }
+
+
+def require_updatable(data: Mapping[str, Any], updatable: frozenset[str]) -> None:
+    """A partial update changes something, and only fields that may change there (422 on
+    each other field)."""
+    require_fields(data)
+    unknown = sorted(set(data) - updatable)
+    if unknown:
+        raise InvalidInput(
+            [
+                FieldError(name, "This field cannot be changed here", "extra_forbidden")
+                for name in unknown
+            ]
+        )
 
 
 def apply_fields(instance: models.Model, data: Mapping[str, Any]) -> list[str]:

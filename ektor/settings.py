@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "pools",
     "operations",
     "billing",
+    "support",
     # Above the domain apps: their cross-app admin links (office/admin.py).
     "office",
 ]
@@ -348,17 +349,19 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "REST API of the Ektor pool service back office (v1).",
     "VERSION": APP_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
-    # Several resources have a `status`: each choice set gets its own name in the document (the
-    # invoice's keeps the name it had when it was the only one).
-    "ENUM_NAME_OVERRIDES": {
-        "StatusEnum": "billing.models.InvoiceStatus",
-        "LsiStatusEnum": "operations.chemistry.STATUSES",
-    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["ektor.api.schema.canonical_paths"],
+    # Several resources have a `status`: each choice set gets its own name in the document (the
+    # invoice's keeps StatusEnum, as the generated clients know it, from when it was the only one).
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "billing.models.InvoiceStatus",
+        "LsiStatusEnum": "operations.chemistry.STATUSES",
+        "RequestStatusEnum": "support.models.RequestStatus",
+        "RequestKindEnum": "support.models.RequestKind",
+    },
     "TAGS": [
         {"name": "auth", "description": "Sign-in, tokens, sessions and the caller's account"},
         {"name": "users", "description": "The members of the current company (admins)"},
@@ -373,6 +376,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "payments"},
         {"name": "reports", "description": "Customer statements"},
         {"name": "water", "description": "Water chemistry: the saturation index (chart-v1)"},
+        {"name": "requests", "description": "Customers' petitions, complaints and claims"},
         {"name": "files", "description": "Stored files, through the signed links the API gives"},
         {"name": "audit_events", "description": "Who changed what and when (admins; read only)"},
     ],

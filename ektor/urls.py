@@ -19,6 +19,7 @@ api_v1 = [
     path("", include("pools.api.urls")),
     path("", include("operations.api.urls")),
     path("", include("billing.api.urls")),
+    path("", include("support.api.urls")),
     # The local folder's signed links (ektor/files.py); a bucket's links point to the bucket.
     re_path(r"^files/(?P<file>[^?#]+)$", FileView.as_view(), name="file"),
     path("", include("audit.api.urls")),

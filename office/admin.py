@@ -7,9 +7,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.admin import statement_url
+from core.context import Ctx
 from customers.admin import CustomerAdmin, PropertyAdmin
 from customers.models import Customer
+from ektor.text import day
 from pools.admin import PoolInline
+from support.selectors import request_pending_of_customer
 
 
 def customer_billing_links(customer: Customer) -> list[tuple[str, str]]:
@@ -40,3 +43,24 @@ CustomerAdmin.shortcut_links.append(customer_billing_links)
 
 # A property's pools, on its page (saved through pools' services by the inline's formset).
 PropertyAdmin.inlines.append(PoolInline)
+
+
+def customer_request_links(customer: Customer) -> list[tuple[str, str]]:
+    """The customer's requests: every one, and each still waiting for an answer by deadline."""
+    queue = reverse("admin:support_customerrequest_changelist")
+    # The hook hands over the customer only, read for the office's company: its requests are
+    # its related rows (the system reads them; no company to look up again).
+    pending = request_pending_of_customer(Ctx.system(), customer=customer)
+    return [
+        (f"{queue}?customer__id__exact={customer.pk}", f"Requests ({len(pending)} open)"),
+        *(
+            (
+                reverse("admin:support_customerrequest_change", args=[request.pk]),
+                f"{request.number}: {request.subject} (due {day(request.due_date)})",
+            )
+            for request in pending
+        ),
+    ]
+
+
+CustomerAdmin.shortcut_links.append(customer_request_links)

@@ -15,6 +15,7 @@ import customers.error_codes
 import ektor.api.errors
 import ektor.files
 import pools.error_codes
+import support.error_codes
 import tenancy.error_codes
 from billing import services
 from billing.tests.factories import InvoiceFactory
@@ -36,6 +37,7 @@ ENUMS = (
     customers.error_codes.CustomerErrorCode,
     pools.error_codes.PoolErrorCode,
     billing.error_codes.BillingErrorCode,
+    support.error_codes.SupportErrorCode,
     ektor.api.errors.ApiErrorCode,
     ektor.files.FileErrorCode,
 )
@@ -130,7 +132,10 @@ def test_core_runs_on_the_standard_library_alone():
             for alias in (node.names if isinstance(node, ast.Import) else [None])
         }
         top = {module.split(".")[0] for module in modules}
-        assert top <= {"collections", "dataclasses", "decimal", "enum", "typing", "uuid"}, (path, top)
+        assert top <= {"collections", "dataclasses", "decimal", "enum", "typing", "uuid"}, (
+            path,
+            top,
+        )
 
 
 def test_field_errors_render_as_body_fields():

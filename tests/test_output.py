@@ -26,6 +26,9 @@ from ektor.api.renderers import JSONRenderer
 from pools import selectors as pool_selectors
 from pools.api import serializers as pools_out
 from pools.tests.factories import EquipmentFactory, PoolFactory
+from support import selectors as support_selectors
+from support import services as support
+from support.api.serializers import RequestOut
 from tenancy.api.serializers import CompanyOut, MyCompanyOut
 from tenancy.models import Company
 from tenancy.selectors import my_companies
@@ -88,6 +91,27 @@ def _pools(ctx, prop):
     EquipmentFactory(pool=pool, kind="filter", make=None, model=None, serial_number=None)
 
 
+def _requests(ctx, prop):
+    """A closed claim with every field set, and an open request with none of the optional ones."""
+    claim = support.request_create(
+        ctx,
+        kind="claim",
+        channel="phone",
+        customer_id=prop.customer_id,
+        property_id=prop.pk,
+        invoice_id=prop.invoices.order_by("id").first().pk,
+        subject="Billed twice",
+        description="The March visit is on two invoices",
+    )
+    support.request_assign(ctx, request=claim, assignee_id=UserFactory().pk)
+    support.request_answer(ctx, request=claim, response="We voided the second one.")
+    support.request_close(ctx, request=claim)
+    support.request_create(
+        ctx, kind="petition", channel="web", customer_id=prop.customer_id, subject="Saturdays?"
+    )
+    return support_selectors.request_list(ctx)
+
+
 # Each declaration: the queryset its API list reads (None: not listed) and the objects it
 # renders (a detail, a write's answer).
 CASES = {
@@ -113,6 +137,7 @@ CASES = {
         _pools(ctx, prop) or pool_selectors.equipment_list(ctx),
         None,
     ),
+    RequestOut: lambda ctx, prop: (_requests(ctx, prop), None),
 }
 
 

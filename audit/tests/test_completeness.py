@@ -28,6 +28,8 @@ from customers import services as customers
 from customers.tests.factories import PropertyFactory
 from pools import services as pools
 from pools.tests.factories import EquipmentFactory, PoolFactory
+from support import services as support
+from support.tests.factories import answered_request, make_request
 from tenancy import services as tenancy
 from tenancy.models import Membership
 from tenancy.tests.factories import default_company
@@ -69,6 +71,9 @@ NO_EVENT = {
     "billing.services.can_invoice_void": "a check; reads",
     "billing.services.can_payments_record": "a check; locks and reads",
     "billing.services.invoice_amount_paid": "reads",
+    "support.services.request_due_date": "reads the company's deadlines",
+    "support.services.request_email_recipient": "a read: where a request's answer goes",
+    "support.services.can_request_transition": "a check; reads",
     "accounts.services.user_sync_role_group": (
         "bookkeeping: the group and staff flag follow the role; user_create and user_update, "
         "which call it, record the user's change"
@@ -315,6 +320,57 @@ CASES: dict[str, Case] = {
             lambda ctx, p: billing.payment_reverse(ctx, payment_id=p.pk, reason="Bounced"),
         ),
         {("payment", "reverse"), ("invoice", "reopen")},
+    ),
+    "billing.services.invoice_dispute_set": Case(
+        _prepared(
+            make_invoice,
+            lambda ctx, i: billing.invoice_dispute_set(ctx, invoice_id=i.pk, disputed=True),
+        ),
+        {("invoice", "dispute")},
+    ),
+    # A claim about an invoice disputes it in the same transaction: both are recorded.
+    "support.services.request_create": Case(
+        _prepared(
+            make_invoice,
+            lambda ctx, i: support.request_create(
+                ctx,
+                kind="claim",
+                channel="phone",
+                customer_id=i.customer_id,
+                invoice_id=i.pk,
+                subject="Billed twice",
+            ),
+        ),
+        {("customerrequest", "create"), ("invoice", "dispute")},
+    ),
+    "support.services.request_update": Case(
+        _prepared(
+            make_request,
+            lambda ctx, r: support.request_update(ctx, request=r, data={"subject": "Green"}),
+        ),
+        {("customerrequest", "update")},
+    ),
+    "support.services.request_assign": Case(
+        _prepared(
+            lambda: (make_request(), UserFactory()),
+            lambda ctx, pair: support.request_assign(ctx, request=pair[0], assignee_id=pair[1].pk),
+        ),
+        {("customerrequest", "assign")},
+    ),
+    "support.services.request_answer": Case(
+        _prepared(
+            make_request,
+            lambda ctx, r: support.request_answer(ctx, request=r, response="Fixed"),
+        ),
+        {("customerrequest", "answer")},
+    ),
+    "support.services.request_close": Case(
+        _prepared(answered_request, lambda ctx, r: support.request_close(ctx, request=r)),
+        {("customerrequest", "close")},
+    ),
+    "support.services.request_reopen": Case(
+        _prepared(answered_request, lambda ctx, r: support.request_reopen(ctx, request=r)),
+        {("customerrequest", "reopen")},
     ),
     "accounts.services.user_create": Case(
         lambda: (

@@ -70,6 +70,7 @@ class InvoiceOut(Output):
     amount_paid = MoneyField()
     balance_due = MoneyField()
     notes = serializers.CharField(allow_null=True)
+    disputed = serializers.BooleanField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 

@@ -30,6 +30,8 @@ OUTPUT_KEYS = {
     "amount_paid",
     "balance_due",
     "notes",
+    # Under an open claim (support/tests/test_api_requests.py shows it set and cleared).
+    "disputed",
     "created_at",
     "updated_at",
 }

@@ -221,18 +221,19 @@ def test_admin_draft_edit_with_a_payment_and_a_send_take_their_locks_in_the_same
     edited = make_invoice(total="100.00", status="draft", issued="2026-01-11")
     other = make_invoice(total="30.00", status="draft", issued="2026-01-11")
     make_invoice(total="5.00", issued="2026-01-11")  # the 2026 counter row exists
-    reserve = services._reserve_numbers
+    reserve = services.numbers_reserve
     admin_edited = threading.Event()
 
-    def reserve_later(ctx, year: int, count: int) -> range:
+    def reserve_later(ctx, counter, *, year: int, count: int) -> range:
         # Called by the payment after the draft's edit is saved: hold the admin's transaction
         # here until the send has taken the counter (or queued behind its receivables row).
         if threading.current_thread().name == "admin":
             admin_edited.set()
             time.sleep(1.0)
-        return reserve(ctx, year, count)
+        return reserve(ctx, counter, year=year, count=count)
 
-    monkeypatch.setattr(services, "_reserve_numbers", reserve_later)
+    # billing.services' own name for tenancy.numbering.numbers_reserve.
+    monkeypatch.setattr(services, "numbers_reserve", reserve_later)
     out = {}
 
     def admin() -> None:

@@ -26,6 +26,8 @@ from customers.models import Customer, Property
 from ektor.files import file_save, file_url
 from pools import services as pools
 from pools.models import Equipment, Pool
+from support import services as support
+from support.models import CustomerRequest
 from tenancy.models import Company
 from tenancy.tests.factories import CompanyFactory, default_company
 from tests.test_role_matrix import api_routes, normalise
@@ -48,6 +50,7 @@ class Shape:
     member: object
     pool: Pool
     equipment: Equipment
+    request: CustomerRequest
 
 
 def build(company: Company, name: str) -> Shape:
@@ -78,7 +81,10 @@ def build(company: Company, name: str) -> Shape:
     member = UserFactory(username=f"{name.lower()}_clerk", company=company)
     pool = pools.pool_create(ctx, property_id=prop.pk, name=f"{name} Spa", volume_gallons=900)
     equipment = pools.equipment_create(ctx, pool_id=pool.pk, kind="pump", make=f"{name} Pumps")
-    return Shape(company, customer, prop, invoice, draft, payment, member, pool, equipment)
+    request = support.request_create(
+        ctx, kind="complaint", channel="phone", customer_id=customer.pk, subject=f"{name} pump"
+    )
+    return Shape(company, customer, prop, invoice, draft, payment, member, pool, equipment, request)
 
 
 @pytest.fixture
@@ -262,6 +268,49 @@ def case_statement(client, a, b):
     assert clean(mine) and mine.json()["total"] == "200.00"  # the invoice and the draft
 
 
+def case_requests(client, a, b):
+    assert [r["request_id"] for r in listed(client, f"{API}/requests")] == [a.request.pk]
+    for query in ({"customer_id": b.customer.pk}, {"assignee_id": b.member.pk}):
+        assert listed(client, f"{API}/requests", **query) == []
+    assert listed(client, f"{API}/requests", overdue="false") != []
+    body = {"kind": "claim", "customer_id": b.customer.pk, "subject": "Stolen"}
+    missing(client.post(f"{API}/requests", body, format="json"), "customer_not_found")
+    body = {**body, "customer_id": a.customer.pk, "invoice_id": b.invoice.pk}
+    missing(client.post(f"{API}/requests", body, format="json"), "invoice_not_found")
+    body = {**body, "invoice_id": None, "property_id": b.prop.pk}
+    missing(client.post(f"{API}/requests", body, format="json"), "property_not_found")
+    # Numbers start again in each company.
+    assert a.request.number == b.request.number
+
+
+def case_request(client, a, b):
+    path = f"{API}/requests/{b.request.pk}"
+    missing(client.get(path), "customerrequest_not_found")
+    missing(client.patch(path, {"subject": "Mine"}, format="json"), "customerrequest_not_found")
+    # A's request cannot be moved to B's customer.
+    moved = {"customer_id": b.customer.pk}
+    missing(
+        client.patch(f"{API}/requests/{a.request.pk}", moved, format="json"), "customer_not_found"
+    )
+
+
+def case_request_assign(client, a, b):
+    path = f"{API}/requests/{b.request.pk}/assign"
+    body = {"assignee_id": a.member.pk}
+    missing(client.post(path, body, format="json"), "customerrequest_not_found")
+    # B's clerk is not a member of A: not someone A's request can go to.
+    body = {"assignee_id": b.member.pk}
+    mine = f"{API}/requests/{a.request.pk}/assign"
+    missing(client.post(mine, body, format="json"), "user_not_found")
+
+
+def case_request_action(client, a, b):
+    for action, body in (("answer", {"response": "x"}), ("close", None), ("reopen", None)):
+        path = f"{API}/requests/{b.request.pk}/{action}"
+        missing(client.post(path, body, format="json"), "customerrequest_not_found")
+    assert CustomerRequest.unscoped.get(pk=b.request.pk).status == "open"
+
+
 def case_users(client, a, b):
     users = listed(client, f"{API}/users")
     assert b.member.pk not in {u["id"] for u in users}
@@ -350,6 +399,12 @@ API_CASES = {
     "api/v1/payments/<pk>": case_payment,
     "api/v1/payments/<pk>/reverse": case_payment_reverse,
     "api/v1/reports/customers/<pk>/statement": case_statement,
+    "api/v1/requests": case_requests,
+    "api/v1/requests/<pk>": case_request,
+    "api/v1/requests/<pk>/assign": case_request_assign,
+    "api/v1/requests/<pk>/answer": case_request_action,
+    "api/v1/requests/<pk>/close": case_request_action,
+    "api/v1/requests/<pk>/reopen": case_request_action,
     "api/v1/users": case_users,
     "api/v1/users/<pk>": case_user,
     "api/v1/companies": case_companies,
@@ -410,6 +465,7 @@ def b_row(model, a, b):
         Invoice: b.draft,
         Payment: b.payment,
         Pool: b.pool,
+        CustomerRequest: b.request,
     }.get(model)
 
 
@@ -422,12 +478,14 @@ NOT_TENANT_ADMINS = {"accounts.authsession", "auth.group", "django_tasks_databas
 def test_every_admin_has_a_tenancy_case():
     registered = {model._meta.label_lower for model in admin.site._registry}
     covered = {"customers.customer", "customers.property", "billing.invoice", "billing.payment"}
-    covered |= {"pools.pool"}
+    covered |= {"pools.pool", "support.customerrequest"}
     audit = {"audit.auditevent"}  # test_the_audit_trail_admin_shows_company_a_events_only
     assert registered == covered | {"accounts.user"} | audit | NOT_TENANT_ADMINS
 
 
-@pytest.mark.parametrize("model", [Customer, Property, Pool, Invoice, Payment], ids=str)
+@pytest.mark.parametrize(
+    "model", [Customer, Property, Pool, Invoice, Payment, CustomerRequest], ids=str
+)
 def test_admin_pages_of_company_a_show_nothing_of_company_b(model, two, admin_user):
     a, b = two
     web = web_client_for(admin_user)
@@ -444,9 +502,14 @@ def test_admin_pages_of_company_a_show_nothing_of_company_b(model, two, admin_us
     # The export of a selection that names B's row exports A's rows only.
     if "export_csv" not in (admin.site._registry[model].actions or ()):
         return
-    mine = {Customer: a.customer, Property: a.prop, Invoice: a.draft, Payment: a.payment}.get(
-        model, a.pool
-    )
+    mine = {
+        Customer: a.customer,
+        Property: a.prop,
+        Pool: a.pool,
+        Invoice: a.draft,
+        Payment: a.payment,
+        CustomerRequest: a.request,
+    }[model]
     export = web.post(
         admin_url(model),
         {"action": "export_csv", "_selected_action": [mine.pk, other.pk]},
@@ -489,7 +552,13 @@ def test_a_shared_users_history_shows_company_a_events_only(two, admin_user):
 
 @pytest.mark.parametrize(
     ("model", "field"),
-    [(Property, "customer"), (Pool, "property"), (Invoice, "customer"), (Invoice, "property")],
+    [
+        (Property, "customer"),
+        (Pool, "property"),
+        (Invoice, "customer"),
+        (Invoice, "property"),
+        (CustomerRequest, "customer"),
+    ],
 )
 def test_autocompletes_offer_company_a_only(model, field, two, admin_user):
     web = web_client_for(admin_user)
@@ -510,9 +579,13 @@ def test_admin_users_dashboard_and_statement_are_company_a_only(two, admin_user)
     web = web_client_for(admin_user)
     users = web.get(admin_url(admin_user.__class__))
     assert b.member.username not in users.content.decode()
-    office = web.get("/admin/").context["office"]
+    index = web.get("/admin/")
+    office = index.context["office"]
     # A's sent invoice (100.00, 10.00 paid) alone: B's equal one is not counted.
     assert (office.open_count, office.open_balance) == (1, Decimal("90.00"))
+    assert index.context["requests"].pending == 1  # A's request alone
+    report = web.get("/admin/support/customerrequest/report/")
+    assert report.status_code == 200 and MARK not in report.content.decode()
     statement = web.get(
         f"/admin/billing/invoice/statement/{b.customer.pk}/",
         {"from": "2026-01-01", "to": "2026-12-31"},
