@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "tenancy",
     "audit",
     "customers",
+    "catalog",
     "billing",
     # Above the domain apps: their cross-app admin links (office/admin.py).
     "office",

@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("tenancy.api.urls")),
     path("", include("customers.api.urls")),
+    path("", include("catalog.api.urls")),
     path("", include("billing.api.urls")),
     # The local folder's signed links (ektor/files.py); a bucket's links point to the bucket.
     re_path(r"^files/(?P<file>[^?#]+)$", FileView.as_view(), name="file"),
