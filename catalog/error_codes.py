@@ -9,4 +9,3 @@ class CatalogErrorCode(ReasonCode):
     DUPLICATE_SKU = "duplicate_sku"
     INSUFFICIENT_STOCK = "insufficient_stock"
     STOCK_NOT_TRACKED = "stock_not_tracked"
-    SERVICE_TRACKS_NO_STOCK = "service_tracks_no_stock"

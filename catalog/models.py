@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 
 from audit.models import Audited
@@ -116,6 +116,16 @@ class Item(Audited):
 
     def __str__(self) -> str:
         return f"{self.sku} {self.name}"
+
+
+def low_stock_q() -> Q:
+    """Items that track stock and have no more than their reorder level."""
+    return Q(track_stock=True, stock_quantity__lte=F("reorder_level"))
+
+
+def in_stock_q() -> Q:
+    """Items that can be used now: in stock, or not counted in stock at all (services)."""
+    return Q(track_stock=False) | Q(stock_quantity__gt=0)
 
 
 class MovementKind(models.TextChoices):

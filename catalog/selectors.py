@@ -3,11 +3,11 @@
 import datetime
 from decimal import Decimal
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from catalog.error_codes import CatalogErrorCode
-from catalog.models import Item, StockMovement
+from catalog.models import Item, StockMovement, in_stock_q, low_stock_q
 from core.context import Ctx
 from core.errors import NotFound
 
@@ -39,16 +39,6 @@ def item_search(ctx: Ctx, queryset: QuerySet[Item], q: str) -> QuerySet[Item]:
             match |= Q(**{f"{name}__icontains": term})
         queryset = queryset.filter(match)
     return queryset
-
-
-def low_stock_q() -> Q:
-    """Items that track stock and have no more than their reorder level."""
-    return Q(track_stock=True, stock_quantity__lte=F("reorder_level"))
-
-
-def in_stock_q() -> Q:
-    """Items that can be used now: in stock, or not counted in stock at all (services)."""
-    return Q(track_stock=False) | Q(stock_quantity__gt=0)
 
 
 def item_filter_low_stock(ctx: Ctx, queryset: QuerySet[Item], low: bool) -> QuerySet[Item]:

@@ -360,6 +360,8 @@ SPECTACULAR_SETTINGS = {
         {"name": "company", "description": "The current company's settings"},
         {"name": "customers"},
         {"name": "properties", "description": "Service addresses of customers"},
+        {"name": "items", "description": "The catalog: services, chemicals, parts and products"},
+        {"name": "stock_movements", "description": "The stock ledger of the catalog's items"},
         {"name": "invoices"},
         {"name": "payments"},
         {"name": "reports", "description": "Customer statements"},

@@ -11,6 +11,7 @@ from django.urls import get_resolver
 
 import accounts.error_codes
 import billing.error_codes
+import catalog.error_codes
 import customers.error_codes
 import ektor.api.errors
 import ektor.files
@@ -33,6 +34,7 @@ ENUMS = (
     tenancy.error_codes.TenancyErrorCode,
     accounts.error_codes.AccountErrorCode,
     customers.error_codes.CustomerErrorCode,
+    catalog.error_codes.CatalogErrorCode,
     billing.error_codes.BillingErrorCode,
     ektor.api.errors.ApiErrorCode,
     ektor.files.FileErrorCode,

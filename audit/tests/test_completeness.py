@@ -22,6 +22,8 @@ from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
 from billing import services as billing
 from billing.tests.conftest import make_invoice
+from catalog import services as catalog
+from catalog.tests.factories import ItemFactory, stocked
 from core.context import Ctx
 from core.errors import ApplicationError
 from customers import services as customers
@@ -80,6 +82,9 @@ NO_EVENT = {
         "bookkeeping: purges expired and long-ended sign-in sessions"
     ),
     "tenancy.services.membership_check_change": "a check; locks and reads",
+    "catalog.services.item_sku_check": "a check; reads",
+    "catalog.services.item_field_errors": "a check; reads nothing",
+    "catalog.services.movement_quantity_errors": "a check; reads nothing",
 }
 
 
@@ -215,6 +220,50 @@ CASES: dict[str, Case] = {
     "customers.services.property_delete": Case(
         _prepared(_property, lambda ctx, p: customers.property_delete(ctx, prop=p)),
         {("property", "delete")},
+    ),
+    "catalog.services.item_create": Case(
+        lambda: (
+            lambda ctx: catalog.item_create(
+                ctx, sku="CHL-1", name="Chlorine", kind="chemical", price=Decimal("6.50")
+            )
+        ),
+        {("item", "create")},
+    ),
+    "catalog.services.item_replace": Case(
+        _prepared(
+            ItemFactory,
+            lambda ctx, i: catalog.item_replace(
+                ctx, item=i, sku="P-1", name="Pump seal", kind="part", price=Decimal("24.00")
+            ),
+        ),
+        {("item", "update")},
+    ),
+    "catalog.services.item_update": Case(
+        _prepared(
+            ItemFactory,
+            lambda ctx, i: catalog.item_update(ctx, item=i, data={"price": Decimal("9.00")}),
+        ),
+        {("item", "update")},
+    ),
+    "catalog.services.item_delete": Case(
+        _prepared(ItemFactory, lambda ctx, i: catalog.item_delete(ctx, item=i)),
+        {("item", "delete")},
+    ),
+    "catalog.services.stock_movement_create": Case(
+        _prepared(
+            ItemFactory,
+            lambda ctx, i: catalog.stock_movement_create(
+                ctx, item_id=i.pk, kind="receipt", quantity=Decimal("5")
+            ),
+        ),
+        {("stockmovement", "create")},
+    ),
+    "catalog.services.stock_use": Case(
+        _prepared(
+            lambda: stocked(_system(), 5),
+            lambda ctx, i: catalog.stock_use(ctx, item=i, quantity=Decimal("2")),
+        ),
+        {("stockmovement", "create")},
     ),
     "billing.services.invoice_create": Case(
         _prepared(_invoice_fields, lambda ctx, f: billing.invoice_create(ctx, **f)),

@@ -19,6 +19,8 @@ from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
 from billing import services as billing
 from billing.models import Invoice, Payment
+from catalog import services as catalog
+from catalog.models import Item, StockMovement
 from conftest import client_for, web_client_for
 from core.context import Ctx
 from customers import services as customers
@@ -212,6 +214,58 @@ def case_statement(client, a, b):
     assert clean(mine) and mine.json()["total"] == "200.00"  # the invoice and the draft
 
 
+def stock_of(shape: Shape, name: str) -> StockMovement:
+    """An item of the company (the same SKU in both) with a receipt."""
+    ctx = Ctx.system(shape.company)
+    item = catalog.item_create(
+        ctx,
+        sku="CHL-1",
+        name=f"{name} chlorine",
+        kind="chemical",
+        price=Decimal("6.50"),
+        track_stock=True,
+    )
+    return catalog.stock_movement_create(ctx, item_id=item.pk, kind="receipt", quantity=Decimal(4))
+
+
+def case_items(client, a, b):
+    mine, theirs = stock_of(a, "Alpha").item, stock_of(b, MARK).item
+    assert [i["item_id"] for i in listed(client, f"{API}/items")] == [mine.pk]
+    assert listed(client, f"{API}/items", q=MARK) == []
+    assert len(listed(client, f"{API}/items", low_stock="false")) == 1
+    # The SKU is taken in A now, by A's item, not by B's.
+    body = {"sku": "CHL-2", "name": "New", "kind": "part", "price": "1.00"}
+    assert client.post(f"{API}/items", body, format="json").status_code == 201
+    assert Item.unscoped.filter(company=b.company).count() == 1
+    assert theirs.sku == mine.sku
+
+
+def case_item(client, a, b):
+    theirs = stock_of(b, MARK).item
+    path = f"{API}/items/{theirs.pk}"
+    missing(client.get(path), "item_not_found")
+    missing(client.patch(path, {"price": "1.00"}, format="json"), "item_not_found")
+    body = {"sku": "X", "name": "Y", "kind": "part", "price": "1.00"}
+    missing(client.put(path, body, format="json"), "item_not_found")
+    missing(client.delete(path), "item_not_found")
+    assert Item.unscoped.get(pk=theirs.pk).deleted_at is None
+
+
+def case_stock_movements(client, a, b):
+    mine, theirs = stock_of(a, "Alpha"), stock_of(b, MARK)
+    movements = listed(client, f"{API}/stock-movements")
+    assert [m["movement_id"] for m in movements] == [mine.pk]
+    assert listed(client, f"{API}/stock-movements", item_id=theirs.item_id) == []
+    body = {"item_id": theirs.item_id, "kind": "receipt", "quantity": "1"}
+    missing(client.post(f"{API}/stock-movements", body, format="json"), "item_not_found")
+    assert Item.unscoped.get(pk=theirs.item_id).stock_quantity == 4
+
+
+def case_stock_movement(client, a, b):
+    theirs = stock_of(b, MARK)
+    missing(client.get(f"{API}/stock-movements/{theirs.pk}"), "stockmovement_not_found")
+
+
 def case_users(client, a, b):
     users = listed(client, f"{API}/users")
     assert b.member.pk not in {u["id"] for u in users}
@@ -295,6 +349,10 @@ API_CASES = {
     "api/v1/payments/<pk>": case_payment,
     "api/v1/payments/<pk>/reverse": case_payment_reverse,
     "api/v1/reports/customers/<pk>/statement": case_statement,
+    "api/v1/items": case_items,
+    "api/v1/items/<pk>": case_item,
+    "api/v1/stock-movements": case_stock_movements,
+    "api/v1/stock-movements/<pk>": case_stock_movement,
     "api/v1/users": case_users,
     "api/v1/users/<pk>": case_user,
     "api/v1/companies": case_companies,
