@@ -1,6 +1,7 @@
 """Reads of items and stock movements: every queryset the API, the admin and the report use."""
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
@@ -72,6 +73,18 @@ def item_low_stock(ctx: Ctx) -> QuerySet[Item]:
         .filter(low_stock_q(), is_active=True)
         .order_by("stock_quantity", "name", "id")
     )
+
+
+@dataclass(frozen=True)
+class LowStock:
+    count: int
+    emptiest: list[Item]
+
+
+def item_low_stock_summary(ctx: Ctx, *, show: int = 5) -> LowStock:
+    """The dashboard's panel: how many items to reorder, and the emptiest few."""
+    items = item_low_stock(ctx)
+    return LowStock(count=items.count(), emptiest=list(items[:show]))
 
 
 def movement_list(ctx: Ctx) -> QuerySet[StockMovement]:

@@ -90,6 +90,10 @@ class EktorAdminSite(admin.AdminSite):
         context = dict(extra_context or {})
         if request.user.has_perm("billing.view_invoice"):
             context["office"] = office_summary(request_ctx(request), today=timezone.localdate())
+        if request.user.has_perm("catalog.view_item"):
+            from catalog.selectors import item_low_stock_summary
+
+            context["low_stock"] = item_low_stock_summary(request_ctx(request))
         return super().index(request, context)
 
 

@@ -423,6 +423,7 @@ NOT_TENANT_ADMINS = {"accounts.authsession", "auth.group", "django_tasks_databas
 def test_every_admin_has_a_tenancy_case():
     registered = {model._meta.label_lower for model in admin.site._registry}
     covered = {"customers.customer", "customers.property", "billing.invoice", "billing.payment"}
+    covered |= {"catalog.item", "catalog.stockmovement"}  # test_catalog_admin_is_company_a_only
     audit = {"audit.auditevent"}  # test_the_audit_trail_admin_shows_company_a_events_only
     assert registered == covered | {"accounts.user"} | audit | NOT_TENANT_ADMINS
 
@@ -516,6 +517,31 @@ def test_admin_users_dashboard_and_statement_are_company_a_only(two, admin_user)
     )
     assert statement.status_code == 404
     assert MARK not in statement.content.decode()
+
+
+def test_catalog_admin_is_company_a_only(two, admin_user):
+    mine, theirs = stock_of(two[0], "Alpha"), stock_of(two[1], MARK)
+    web = web_client_for(admin_user)
+    for model, other in ((Item, theirs.item), (StockMovement, theirs)):
+        changelist = web.get(admin_url(model))
+        clean(changelist)
+        assert changelist.context["cl"].result_count == 1
+        assert web.get(admin_url(model), {"q": MARK}).context["cl"].result_count == 0
+        response = web.get(admin_url(model, f"{other.pk}/change/"), follow=True)
+        assert "doesn\u2019t exist" in response.content.decode()
+    export = web.post(
+        admin_url(Item),
+        {"action": "export_csv", "_selected_action": [mine.item_id, theirs.item_id]},
+    )
+    assert MARK not in b"".join(export.streaming_content).decode()
+    # The movement form's item picker and the dashboard's low-stock panel are A's.
+    query = {"app_label": "catalog", "model_name": "stockmovement", "field_name": "item"}
+    picker = web.get("/admin/autocomplete/", {**query, "term": ""})
+    assert [r["id"] for r in picker.json()["results"]] == [str(mine.item_id)]
+    catalog.stock_movement_create(
+        Ctx.system(two[1].company), item_id=theirs.item_id, kind="adjustment", quantity=-4
+    )
+    assert web.get("/admin/").context["low_stock"].count == 0
 
 
 def test_a_new_invoice_form_offers_company_a_customers_only(two, admin_user):
