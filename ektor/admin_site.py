@@ -9,7 +9,7 @@ from django.views import defaults
 from ektor.ctx import request_ctx
 
 # The business first, in the order of the day's work; the rest (accounts) after, by name.
-APP_ORDER = ("customers", "billing", "accounts", "audit")
+APP_ORDER = ("customers", "catalog", "billing", "accounts", "audit")
 # What the last word of a model admin's URL name asks to do.
 URL_ACTIONS = {"add": "add", "change": "change", "delete": "delete"}
 

@@ -21,6 +21,8 @@ from billing.admin import statement_url
 from billing.models import Invoice
 from billing.tasks import send_invoice_email
 from billing.tests.conftest import make_invoice
+from catalog.models import StockMovement
+from catalog.tests.factories import stocked
 from core.context import Ctx
 from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor import text
@@ -44,6 +46,7 @@ def fill(rows: int) -> None:
         )
         session_start(Ctx.system(), user=UserFactory())
         send_invoice_email.enqueue(invoice.company_id, invoice.pk)
+        stocked(Ctx.system(default_company()), 3, category=f"Category {n % 3}")
 
 
 # --- the index ----------------------------------------------------------------------------
@@ -71,8 +74,8 @@ def test_index_query_count_is_fixed(staff_web, rows, django_assert_num_queries):
     fill(rows)
     # session, user, user and group permissions, the four office queries (running figures,
     # drafts, payments of the month, most overdue) and the most overdue invoices' customers,
-    # recent actions.
-    with django_assert_num_queries(10):
+    # the low-stock panel (a count and the emptiest items), recent actions.
+    with django_assert_num_queries(12):
         response = staff_web.get("/admin/")
     assert len(response.context["office"].most_overdue) == min(rows, 10)
 
@@ -93,6 +96,9 @@ CHANGELISTS = {
     "/admin/django_tasks_database/dbtaskresult/": 7,
     # Not a cached count: the trail's changelist counts it (no list filter reads the table).
     "/admin/audit/auditevent/": 5,
+    # Not cached counts either (deleted items are left out); + the categories of the filter.
+    "/admin/catalog/item/": 6,
+    "/admin/catalog/stockmovement/": 5,  # the page's items and users joined
 }
 # The role groups are set by migrations; neither role has permissions on them, so only a
 # superuser reaches their page.
@@ -179,6 +185,10 @@ def one_of_each() -> dict:
         "/admin/accounts/authsession/": user.auth_sessions.get(),
         TASKS: background.db_result,
         "/admin/audit/auditevent/": AuditEvent.objects.filter(object_type="payment").get(),
+        "/admin/catalog/item/": stocked(Ctx.system(default_company()), 2),
+        "/admin/catalog/stockmovement/": StockMovement.objects.of(
+            Ctx.system(default_company())
+        ).get(),
     }
 
 
@@ -233,6 +243,8 @@ WRITE_ACTIONS = {
     "/admin/accounts/authsession/": {"end_sessions"},
     TASKS: set(),  # the tasks' results are read-only, for admins too
     "/admin/audit/auditevent/": set(),  # read only: no export (a trail can be huge), no delete
+    "/admin/catalog/item/": {"delete_selected", "export_csv"},
+    "/admin/catalog/stockmovement/": {"export_csv"},  # a ledger: added to, never changed
 }
 
 
@@ -427,7 +439,15 @@ def test_pages_reached_from_a_changelist_lead_back_to_it(admin_web):
 def test_the_index_lists_the_business_before_accounts(admin_web):
     response = admin_web.get("/admin/")
     labels = [app["app_label"] for app in response.context["app_list"]]
-    assert labels == ["customers", "billing", "accounts", "audit", "auth", "django_tasks_database"]
+    assert labels == [
+        "customers",
+        "catalog",
+        "billing",
+        "accounts",
+        "audit",
+        "auth",
+        "django_tasks_database",
+    ]
     # The navigation sidebar of every page has the same order.
     sidebar = admin_web.get("/admin/billing/invoice/").context["available_apps"]
     assert [app["app_label"] for app in sidebar] == labels
