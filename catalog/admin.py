@@ -103,6 +103,12 @@ class ItemAdmin(OfficeAdmin):
         else:
             adopt(obj, services.item_create(ctx, **fields))
 
+    def get_deleted_objects(self, objs, request):
+        """A soft delete: the item's movements (and later visits and invoice lines) keep it,
+        so nothing else is deleted and nothing protects it."""
+        items = list(objs)
+        return [str(item) for item in items], {"items": len(items)}, set(), []
+
     def delete_model(self, request, obj):
         services.item_delete(request_ctx(request), item=obj)
 
