@@ -4,11 +4,12 @@ lock, and never goes below zero (also a database constraint)."""
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, NotRequired, TypedDict, Unpack
+from typing import Any, NotRequired, TypedDict, Unpack, cast
 
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from audit.services import record_change
 from catalog.cache import items_changed
 from catalog.error_codes import CatalogErrorCode
@@ -177,7 +178,7 @@ def _move(
         )
     item.stock_quantity = after
     item.save(update_fields=["stock_quantity", "updated_at"])
-    user = ctx.user if getattr(ctx.user, "is_authenticated", False) else None
+    user = cast(User | None, ctx.user)
     movement = StockMovement(
         company_id=item.company_id,
         item=item,
