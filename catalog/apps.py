@@ -6,3 +6,4 @@ class CatalogConfig(AppConfig):
     verbose_name = "Catalog and stock"
     # Technicians read the catalog: their visits use its chemicals and parts.
     role_defaults = ("admin", "staff", "technician")
+    demo_module = "catalog.demo"
