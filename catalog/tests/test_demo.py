@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 def test_scale_makes_items_with_their_opening_stock_once(ctx):
     out = StringIO()
     call_command("seed_demo", "--scale", "3", "--batch-size", "150", stdout=out)
-    assert "items: 200/200 (50 created)" in out.getvalue()
+    assert "items: 200/200 (200 created)" in out.getvalue()
     items = Item.objects.of(ctx)
     assert items.count() == 200
     assert not items.filter(kind="service", track_stock=True).exists()
