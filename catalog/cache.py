@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
@@ -29,9 +30,8 @@ from tenancy.scoping import company_of
 
 T = TypeVar("T")
 
-# The version lives until a write replaces it; an entry at most this long (seconds), so the
+# The version lives until a write replaces it; an entry at most CATALOG_CACHE_SECONDS, so the
 # keys of old versions go away by themselves.
-ENTRY_TTL = 600
 VERSION_TTL = None
 
 
@@ -60,6 +60,9 @@ def cached(ctx: Ctx, what: str, compute: Callable[[], T]) -> T:
     """`compute()` (which reads the company's items), from the cache when it is current.
     `what` names the answer within the company (e.g. "list:<query>", "item:12"); an exception
     of `compute` (a 404, a 422) is raised and nothing is stored."""
+    seconds = settings.CATALOG_CACHE_SECONDS
+    if seconds <= 0:
+        return compute()
     company_id = company_of(ctx).pk
     digest = hashlib.sha256(what.encode()).hexdigest()[:32]
     key = f"catalog:items:{company_id}:{_version(company_id)}:{digest}"
@@ -67,5 +70,5 @@ def cached(ctx: Ctx, what: str, compute: Callable[[], T]) -> T:
     if found is not None:
         return found  # type: ignore[no-any-return]
     value = compute()
-    cache.set(key, value, ENTRY_TTL)
+    cache.set(key, value, seconds)
     return value

@@ -161,6 +161,10 @@ else:
         }
     }
 
+# How long a cached item list or item lives (catalog/cache.py; writes retire them sooner); 0
+# turns the catalog's cache off (the benchmark's uncached figures).
+CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 600)
+
 # Background tasks (ektor/tasks.py): stored in the database, run by `manage.py db_worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
