@@ -367,3 +367,14 @@ def test_a_rolled_back_write_leaves_the_answer_unchanged(admin_client_api, ctx):
     assert refused.status_code == 409
     assert admin_client_api.get(URL).json() == first
     assert StockMovement.objects.of(ctx).count() == 0
+
+
+def test_catalog_cache_seconds_zero_reads_the_database_every_time(
+    staff_client_api, settings, django_assert_num_queries
+):
+    settings.CATALOG_CACHE_SECONDS = 0
+    item = ItemFactory()
+    for _ in range(2):
+        # The session, the item: no cache read or write.
+        with django_assert_num_queries(2):
+            assert staff_client_api.get(f"{URL}/{item.pk}").json()["item_id"] == item.pk
