@@ -28,6 +28,7 @@ def test_the_apps_declare_what_is_counted_and_who_gets_defaults():
         # The background tasks' results (ektor.apps.TaskResultsConfig), read-only in the admin.
         "django_tasks_database": ("admin",),
         "customers": ("admin", "staff", "technician"),
+        "catalog": ("admin", "staff", "technician"),
         "billing": ("admin", "staff"),
         "audit": ("admin",),
     }
@@ -39,6 +40,7 @@ def test_a_new_app_plugs_in_by_declaring_on_its_app_config():
     # In INSTALLED_APPS order: an app's demo builds on the rows of the apps before it.
     assert [path for _, path in declared("demo_module")] == [
         "customers.demo",
+        "catalog.demo",
         "billing.demo",
         "ektor.tests.plugin.demo",
     ]
