@@ -217,3 +217,73 @@ def smtp_server(settings):
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     yield server
     controller.stop()
+
+
+@pytest.fixture
+def worker_database(request, tmp_path) -> str:
+    """A DATABASE_URL another process (a worker, a second server) can share with the test: on
+    MariaDB the test database (the test commits its rows), on SQLite a migrated file (the test
+    database is in memory)."""
+    from urllib.parse import quote
+
+    from ektor.testing import run_manage
+
+    if connection.vendor == "mysql":
+        request.getfixturevalue("transactional_db")
+        db = connection.settings_dict
+        return (
+            f"mysql://{quote(db['USER'], safe='')}:{quote(db['PASSWORD'], safe='')}"
+            f"@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        )
+    url = f"sqlite:///{tmp_path / 'worker.sqlite3'}"
+    migrate = run_manage("migrate", "--noinput", DEBUG="true", DATABASE_URL=url)
+    assert migrate.returncode == 0, migrate.stderr
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory) -> str:
+    """A real Redis server (Debian's redis-server, installed by scripts/setup.sh test) on a
+    free port of 127.0.0.1, keeping nothing on disk; its URL."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    from ektor.testing import free_port
+
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    assert shutil.which(binary), "redis-server is missing: run scripts/setup.sh test (as root)"
+    port = free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline and server.poll() is None, "redis did not start"
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_cache(redis_server, settings) -> str:
+    """The default cache is the Redis server, as with REDIS_URL in production; emptied."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_server,
+        }
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+    return redis_server

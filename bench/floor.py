@@ -1,6 +1,6 @@
 """The bare floor: the least a Python WSGI server can do to give the API's answers.
 
-It answers the five benchmarked requests the way /api/v1 does (the same rows, the same JSON
+It answers the benchmarked requests the way /api/v1 does (the same rows, the same JSON
 bytes, X-Total-Count and Link) so the benchmark can print each endpoint's ratio to it. It is a
 floor, not a second app:
 
@@ -37,7 +37,7 @@ import pickle
 import threading
 import time
 import uuid
-from urllib.parse import parse_qsl, urlparse
+from urllib.parse import parse_qsl, urlencode, urlparse
 
 import MySQLdb
 import orjson
@@ -403,6 +403,80 @@ def properties(cur, environ, company_id, query):
     return 200, rows, page_headers(environ, limit, offset, total)
 
 
+ITEM_COLUMNS = (
+    "`catalog_item`.`id`, `catalog_item`.`sku`, `catalog_item`.`name`, `catalog_item`.`kind`, "
+    "`catalog_item`.`category`, `catalog_item`.`description`, `catalog_item`.`unit`, "
+    "`catalog_item`.`price`, `catalog_item`.`cost`, `catalog_item`.`taxable`, "
+    "`catalog_item`.`track_stock`, `catalog_item`.`stock_quantity`, "
+    "`catalog_item`.`reorder_level`, `catalog_item`.`is_active`, `catalog_item`.`created_at`, "
+    "`catalog_item`.`updated_at`"
+)
+ITEM_WHERE = "`catalog_item`.`company_id` = %s AND `catalog_item`.`deleted_at` IS NULL"
+# One word of `q` (catalog.selectors.item_search): in the name, the SKU or the description.
+ITEM_WORD = (
+    " AND (`catalog_item`.`name` LIKE %s OR `catalog_item`.`sku` LIKE %s OR "
+    "`catalog_item`.`description` LIKE %s)"
+)
+
+
+def items(cur, environ, company_id, query):
+    """The catalog's list, uncached (the floor keeps no cache): the count and the page."""
+    limit, offset = page(environ, query)
+    where, params = ITEM_WHERE, [company_id]
+    for word in query.get("q", "").split():
+        like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where += ITEM_WORD
+        params += [like, like, like]
+    cur.execute(f"SELECT COUNT(*) FROM `catalog_item` WHERE ({where})", params)
+    total = cur.fetchone()[0]
+    cur.execute(
+        f"SELECT {ITEM_COLUMNS} FROM `catalog_item` WHERE ({where}) "
+        "ORDER BY `catalog_item`.`id` DESC LIMIT %s OFFSET %s",
+        [*params, limit, offset],
+    )
+    rows = [
+        {
+            "item_id": r[0],
+            "sku": r[1],
+            "name": r[2],
+            "kind": r[3],
+            "category": r[4],
+            "description": r[5],
+            "unit": r[6],
+            "price": r[7],
+            "cost": r[8],
+            "taxable": bool(r[9]),
+            "track_stock": bool(r[10]),
+            "stock_quantity": r[11],
+            "reorder_level": r[12],
+            "is_active": bool(r[13]),
+            "created_at": iso_datetime(r[14]),
+            "updated_at": iso_datetime(r[15]),
+        }
+        for r in cur.fetchall()
+    ]
+    return 200, rows, query_page_headers(environ, query, limit, offset, total)
+
+
+def query_page_headers(environ, query, limit: int, offset: int, total: int):
+    """page_headers for a list with more parameters than the page's (sorted, as the app)."""
+    url = f"http://{environ['HTTP_HOST']}{environ['PATH_INFO']}"
+
+    def link(at: int) -> str:
+        params = {**query, "limit": str(limit), "offset": str(at)}
+        return f"<{url}?{urlencode(sorted(params.items()))}>"
+
+    links = []
+    if offset + limit < total:
+        links.append(f'{link(offset + limit)}; rel="next"')
+    if offset > 0:
+        links.append(f'{link(max(0, offset - limit))}; rel="prev"')
+    headers = [("X-Total-Count", str(total))]
+    if links:
+        headers.append(("Link", ", ".join(links)))
+    return headers
+
+
 LOCK_INVOICE_SQL = (
     "SELECT `billing_invoice`.`id`, `billing_invoice`.`status`, `billing_invoice`.`due_date`, "
     "`billing_invoice`.`total` FROM `billing_invoice` WHERE (`billing_invoice`.`company_id` = "
@@ -546,6 +620,8 @@ def route(cur, environ, auth: tuple, request_id: str, method: str, path: str, qu
         return invoices(cur, environ, company_id, query)
     if path == "/api/v1/properties":
         return properties(cur, environ, company_id, query)
+    if path == "/api/v1/items":
+        return items(cur, environ, company_id, query)
     if len(parts) == 5 and parts[3] == "customers" and parts[4].isdigit():
         return customer(cur, environ, company_id, parts[4])
     if len(parts) == 7 and parts[3:5] == ["reports", "customers"] and parts[6] == "statement":

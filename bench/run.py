@@ -255,6 +255,24 @@ def main() -> None:
             "ids_file": info["ids_file"],
             "keyed": True,
         },
+        # The catalog's cached answers (catalog/cache.py): after the first request the app
+        # reads them from the cache (the database cache here: no REDIS_URL), the floor
+        # counts and reads the rows every time.
+        {"name": "item list (50, cached)", "method": "GET", "path": "/api/v1/items?limit=50"},
+        # The same on a second app server with CATALOG_CACHE_SECONDS=0: every request reads
+        # the database, as a first request (or one after a write) does.
+        {
+            "name": "item list (50, uncached)",
+            "method": "GET",
+            "path": "/api/v1/items?limit=50",
+            "uncached": True,
+        },
+        {
+            "name": "item search (uncached)",
+            "method": "GET",
+            "path": "/api/v1/items?q=cartridge&limit=50",
+            "uncached": True,
+        },
     ]
     if args.only:
         cases = [c for c in cases if re.search(args.only, c["name"])]
@@ -279,16 +297,33 @@ def main() -> None:
         workdir / "floor.log",
         "bench/floor_gunicorn.py",
     )
+    servers = [app, floor]
+    uncached_port = None
+    if any(case.get("uncached") for case in cases):
+        uncached_port = free_port()
+        servers.append(
+            start_gunicorn(
+                "ektor.wsgi:application",
+                uncached_port,
+                {**env, "CATALOG_CACHE_SECONDS": "0"},
+                args.workers,
+                args.threads,
+                workdir / "app-uncached.log",
+                "gunicorn.conf.py",
+            )
+        )
     results = []
     try:
-        check_same_answers(cases, app_port, floor_port)
+        for case in cases:
+            case["app"] = (servers[2], uncached_port) if case.get("uncached") else (app, app_port)
+            check_same_answers([case], case["app"][1], floor_port)
         for case in cases:
             for close in (True, False):
                 row = {"endpoint": case["name"], "connection": "fresh" if close else "keep-alive"}
                 runs = {"app": [], "floor": []}
                 # Alternate the two servers so a noisy moment does not hit one of them only.
                 for _ in range(args.repeat):
-                    for name, proc, port in (("app", app, app_port), ("floor", floor, floor_port)):
+                    for name, proc, port in (("app", *case["app"]), ("floor", floor, floor_port)):
                         runs[name].append(
                             measure(proc, port, case, close, args.seconds, args.connections)
                         )
@@ -300,7 +335,7 @@ def main() -> None:
                 print_row(row)
                 sys.stdout.flush()
     finally:
-        for proc in (app, floor):
+        for proc in servers:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
 

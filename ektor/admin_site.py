@@ -9,7 +9,7 @@ from django.views import defaults
 from ektor.ctx import request_ctx
 
 # The business first, in the order of the day's work; the rest (accounts) after, by name.
-APP_ORDER = ("customers", "pools", "billing", "support", "accounts", "audit")
+APP_ORDER = ("customers", "pools", "catalog", "billing", "support", "accounts", "audit")
 # What the last word of a model admin's URL name asks to do.
 URL_ACTIONS = {"add": "add", "change": "change", "delete": "delete"}
 
@@ -94,6 +94,10 @@ class EktorAdminSite(admin.AdminSite):
             from support.selectors import request_counts
 
             context["requests"] = request_counts(request_ctx(request))
+        if request.user.has_perm("catalog.view_item"):
+            from catalog.selectors import item_low_stock_summary
+
+            context["low_stock"] = item_low_stock_summary(request_ctx(request))
         return super().index(request, context)
 
 

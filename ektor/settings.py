@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "audit",
     "customers",
     "pools",
+    "catalog",
     "operations",
     "billing",
     "support",
@@ -162,6 +163,10 @@ else:
             "LOCATION": "ektor_cache",
         }
     }
+
+# How long a cached item list or item lives (catalog/cache.py; writes retire them sooner); 0
+# turns the catalog's cache off (the benchmark's uncached figures).
+CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 600)
 
 # Background tasks (ektor/tasks.py): stored in the database, run by `manage.py db_worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -372,6 +377,8 @@ SPECTACULAR_SETTINGS = {
         {"name": "properties", "description": "Service addresses of customers"},
         {"name": "pools", "description": "The pools, spas and fountains of properties"},
         {"name": "equipment", "description": "Pumps, filters, heaters ... of pools"},
+        {"name": "items", "description": "The catalog: services, chemicals, parts and products"},
+        {"name": "stock_movements", "description": "The stock ledger of the catalog's items"},
         {"name": "invoices"},
         {"name": "payments"},
         {"name": "reports", "description": "Customer statements"},

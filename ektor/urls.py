@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("tenancy.api.urls")),
     path("", include("customers.api.urls")),
     path("", include("pools.api.urls")),
+    path("", include("catalog.api.urls")),
     path("", include("operations.api.urls")),
     path("", include("billing.api.urls")),
     path("", include("support.api.urls")),

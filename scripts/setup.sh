@@ -20,6 +20,8 @@ if [ "$profile" = "test" ]; then
   command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need_apt+=(mariadb-server)
   pkg-config --exists libmariadb 2>/dev/null || need_apt+=(libmariadb-dev pkg-config)
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+  # The cache tests start a throwaway Redis server (conftest.py, redis_server).
+  command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || need_apt+=(redis-server)
   command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 fi
 if [ "$profile" = "serve" ]; then

@@ -11,6 +11,7 @@ from django.urls import get_resolver
 
 import accounts.error_codes
 import billing.error_codes
+import catalog.error_codes
 import customers.error_codes
 import ektor.api.errors
 import ektor.files
@@ -36,6 +37,7 @@ ENUMS = (
     accounts.error_codes.AccountErrorCode,
     customers.error_codes.CustomerErrorCode,
     pools.error_codes.PoolErrorCode,
+    catalog.error_codes.CatalogErrorCode,
     billing.error_codes.BillingErrorCode,
     support.error_codes.SupportErrorCode,
     ektor.api.errors.ApiErrorCode,

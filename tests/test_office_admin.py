@@ -21,6 +21,8 @@ from billing.admin import statement_url
 from billing.models import Invoice
 from billing.tasks import send_invoice_email
 from billing.tests.conftest import make_invoice
+from catalog.models import StockMovement
+from catalog.tests.factories import stocked
 from core.context import Ctx
 from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor import text
@@ -48,6 +50,7 @@ def fill(rows: int) -> None:
         session_start(Ctx.system(), user=UserFactory())
         send_invoice_email.enqueue(invoice.company_id, invoice.pk)
         make_request(customer=prop.customer)
+        stocked(Ctx.system(default_company()), 3, category=f"Category {n % 3}")
 
 
 # --- the index ----------------------------------------------------------------------------
@@ -75,8 +78,9 @@ def test_index_query_count_is_fixed(staff_web, rows, django_assert_num_queries):
     fill(rows)
     # session, user, user and group permissions, the four office queries (running figures,
     # drafts, payments of the month, most overdue) and the most overdue invoices' customers,
-    # recent actions, the open and overdue requests (one query).
-    with django_assert_num_queries(11):
+    # recent actions, the open and overdue requests (one query), the low-stock panel (a count
+    # and the emptiest items).
+    with django_assert_num_queries(13):
         response = staff_web.get("/admin/")
     assert len(response.context["office"].most_overdue) == min(rows, 10)
 
@@ -100,6 +104,9 @@ CHANGELISTS = {
     "/admin/audit/auditevent/": 5,
     # + the assignee filter's members, the page's customers by id (no assignee yet).
     "/admin/support/customerrequest/": 7,
+    # Not cached counts either (deleted items are left out); + the categories of the filter.
+    "/admin/catalog/item/": 6,
+    "/admin/catalog/stockmovement/": 5,  # the page's items and users joined
 }
 # The role groups are set by migrations; neither role has permissions on them, so only a
 # superuser reaches their page.
@@ -189,6 +196,10 @@ def one_of_each() -> dict:
         TASKS: background.db_result,
         "/admin/audit/auditevent/": AuditEvent.objects.filter(object_type="payment").get(),
         REQUESTS: make_request(customer=prop.customer),
+        "/admin/catalog/item/": stocked(Ctx.system(default_company()), 2),
+        "/admin/catalog/stockmovement/": StockMovement.objects.of(
+            Ctx.system(default_company())
+        ).get(),
     }
 
 
@@ -253,6 +264,8 @@ WRITE_ACTIONS = {
     "/admin/audit/auditevent/": set(),  # read only: no export (a trail can be huge), no delete
     # A request is a legal record: closed, never deleted.
     REQUESTS: {"assign_to_me", "close_selected", "reopen_selected", "export_csv"},
+    "/admin/catalog/item/": {"delete_selected", "export_csv"},
+    "/admin/catalog/stockmovement/": {"export_csv"},  # a ledger: added to, never changed
 }
 
 
@@ -450,6 +463,7 @@ def test_the_index_lists_the_business_before_accounts(admin_web):
     assert labels == [
         "customers",
         "pools",
+        "catalog",
         "billing",
         "support",
         "accounts",

@@ -17,6 +17,10 @@ from billing.api import serializers as billing_out
 from billing.models import Payment
 from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory
+from catalog import selectors as catalog_selectors
+from catalog import services as catalog_services
+from catalog.api import serializers as catalog_out
+from catalog.tests.factories import ItemFactory
 from core.context import Ctx
 from customers.api import serializers as customers_out
 from customers.models import Customer, Property
@@ -112,6 +116,24 @@ def _requests(ctx, prop):
     return support_selectors.request_list(ctx)
 
 
+def _stock(ctx):
+    """Items with and without a cost, and movements with and without a visit, a cost and a
+    user (the visit's id stands for one of issue 17's visits)."""
+    chlorine = ItemFactory(cost=Decimal("3.10"), description="12.5%", category="Sanitizer")
+    ItemFactory(kind="service", track_stock=False, cost=None)
+    by_user = Ctx.for_user(UserFactory(), ctx.company)
+    catalog_services.stock_movement_create(
+        by_user,
+        item_id=chlorine.pk,
+        kind="receipt",
+        quantity=Decimal("10.5"),
+        note="PO 7",
+        unit_cost=Decimal("3.05"),
+    )
+    catalog_services.stock_use(ctx, item=chlorine, quantity=Decimal("0.25"), visit_id=7)
+    return catalog_selectors.movement_list(ctx)
+
+
 # Each declaration: the queryset its API list reads (None: not listed) and the objects it
 # renders (a detail, a write's answer).
 CASES = {
@@ -138,6 +160,8 @@ CASES = {
         None,
     ),
     RequestOut: lambda ctx, prop: (_requests(ctx, prop), None),
+    catalog_out.ItemOut: lambda ctx, prop: (_stock(ctx) and catalog_selectors.item_list(ctx), None),
+    catalog_out.StockMovementOut: lambda ctx, prop: (_stock(ctx), None),
 }
 
 

@@ -22,6 +22,8 @@ from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
 from billing import services as billing
 from billing.tests.conftest import make_invoice
+from catalog import services as catalog
+from catalog.tests.factories import ItemFactory, stocked
 from core.context import Ctx
 from core.errors import ApplicationError
 from customers import services as customers
@@ -90,6 +92,9 @@ NO_EVENT = {
     "pools.services.pool_field_errors": "a check; reads nothing",
     "pools.services.pool_name_check": "a check; reads",
     "pools.services.pool_property_get": "a read: the pool's property in the company",
+    "catalog.services.item_sku_check": "a check; reads",
+    "catalog.services.item_field_errors": "a check; reads nothing",
+    "catalog.services.movement_quantity_errors": "a check; reads nothing",
 }
 
 
@@ -278,6 +283,50 @@ CASES: dict[str, Case] = {
     "pools.services.equipment_delete": Case(
         _prepared(EquipmentFactory, lambda ctx, e: pools.equipment_delete(ctx, equipment=e)),
         {("equipment", "delete")},
+    ),
+    "catalog.services.item_create": Case(
+        lambda: (
+            lambda ctx: catalog.item_create(
+                ctx, sku="CHL-1", name="Chlorine", kind="chemical", price=Decimal("6.50")
+            )
+        ),
+        {("item", "create")},
+    ),
+    "catalog.services.item_replace": Case(
+        _prepared(
+            ItemFactory,
+            lambda ctx, i: catalog.item_replace(
+                ctx, item=i, sku="P-1", name="Pump seal", kind="part", price=Decimal("24.00")
+            ),
+        ),
+        {("item", "update")},
+    ),
+    "catalog.services.item_update": Case(
+        _prepared(
+            ItemFactory,
+            lambda ctx, i: catalog.item_update(ctx, item=i, data={"price": Decimal("9.00")}),
+        ),
+        {("item", "update")},
+    ),
+    "catalog.services.item_delete": Case(
+        _prepared(ItemFactory, lambda ctx, i: catalog.item_delete(ctx, item=i)),
+        {("item", "delete")},
+    ),
+    "catalog.services.stock_movement_create": Case(
+        _prepared(
+            ItemFactory,
+            lambda ctx, i: catalog.stock_movement_create(
+                ctx, item_id=i.pk, kind="receipt", quantity=Decimal("5")
+            ),
+        ),
+        {("stockmovement", "create")},
+    ),
+    "catalog.services.stock_use": Case(
+        _prepared(
+            lambda: stocked(_system(), 5),
+            lambda ctx, i: catalog.stock_use(ctx, item=i, quantity=Decimal("2")),
+        ),
+        {("stockmovement", "create")},
     ),
     "billing.services.invoice_create": Case(
         _prepared(_invoice_fields, lambda ctx, f: billing.invoice_create(ctx, **f)),

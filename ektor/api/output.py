@@ -31,6 +31,15 @@ def _money_out(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
+def _decimal_out(places: int) -> Callable[[Decimal | None], str | None]:
+    """As DRF's DecimalField with other than two places (a stock count's three)."""
+
+    def decimal_out(value: Decimal | None) -> str | None:
+        return None if value is None else f"{value:.{places}f}"
+
+    return decimal_out
+
+
 def _bool_out(value) -> bool | None:
     # MySQL's driver reads a boolean column as 0/1.
     return None if value is None else bool(value)
@@ -53,7 +62,7 @@ def _converter(field: serializers.Field):
     if isinstance(field, serializers.DateField):
         return _date_out
     if isinstance(field, serializers.DecimalField):
-        return _money_out
+        return _money_out if field.decimal_places == 2 else _decimal_out(field.decimal_places)
     if isinstance(field, serializers.BooleanField):
         return _bool_out
     if isinstance(field, serializers.ListSerializer) and isinstance(field.child, Output):

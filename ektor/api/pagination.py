@@ -29,10 +29,15 @@ def _query_int(request, name: str, default: int, minimum: int, maximum: int | No
 class ArrayLimitOffsetPagination(BasePagination):
     default_limit = 50
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def read_params(self, request) -> None:
+        """`limit` and `offset` of the request (a bad one is a 422), before any query; a
+        cached page (catalog's items) then only needs `count` set for its headers."""
         self.limit = _query_int(request, "limit", self.default_limit, 1, MAX_LIMIT)
         self.offset = _query_int(request, "offset", 0, 0, MAX_ID)
         self.request = request
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.read_params(request)
         self.count = total_count(queryset)
         if self.offset >= self.count:
             return []

@@ -29,6 +29,7 @@ def test_the_apps_declare_what_is_counted_and_who_gets_defaults():
         "django_tasks_database": ("admin",),
         "customers": ("admin", "staff", "technician"),
         "pools": ("admin", "staff", "technician"),
+        "catalog": ("admin", "staff", "technician"),
         "billing": ("admin", "staff"),
         # Staff also log requests (its role_extra: accounts/tests/test_roles.py).
         "support": ("admin", "staff"),
@@ -43,6 +44,7 @@ def test_a_new_app_plugs_in_by_declaring_on_its_app_config():
     assert [path for _, path in declared("demo_module")] == [
         "customers.demo",
         "pools.demo",
+        "catalog.demo",
         "billing.demo",
         "ektor.tests.plugin.demo",
     ]

@@ -4,10 +4,9 @@ and listed (read-only) in the admin."""
 import datetime
 import json
 import textwrap
-from urllib.parse import quote
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -64,23 +63,6 @@ def test_a_failed_task_is_retried_with_exponential_backoff_until_the_last_attemp
     DBTaskResult.objects.filter(pk=third.pk).update(run_after=timezone.now())
     run_tasks()
     assert [row.status for row in rows()] == ["FAILED", "FAILED", "FAILED"]
-
-
-@pytest.fixture
-def worker_database(request, tmp_path) -> str:
-    """A DATABASE_URL a worker process can share with the test: on MariaDB the test database
-    (the test commits its rows), on SQLite a migrated file (the test database is in memory)."""
-    if connection.vendor == "mysql":
-        request.getfixturevalue("transactional_db")
-        db = connection.settings_dict
-        return (
-            f"mysql://{quote(db['USER'], safe='')}:{quote(db['PASSWORD'], safe='')}"
-            f"@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        )
-    url = f"sqlite:///{tmp_path / 'worker.sqlite3'}"
-    migrate = run_manage("migrate", "--noinput", DEBUG="true", DATABASE_URL=url)
-    assert migrate.returncode == 0, migrate.stderr
-    return url
 
 
 def manage(database_url: str, *args: str, **env: str):

@@ -19,6 +19,8 @@ from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
 from billing import services as billing
 from billing.models import Invoice, Payment
+from catalog import services as catalog
+from catalog.models import Item, StockMovement
 from conftest import client_for, web_client_for
 from core.context import Ctx
 from customers import services as customers
@@ -311,6 +313,58 @@ def case_request_action(client, a, b):
     assert CustomerRequest.unscoped.get(pk=b.request.pk).status == "open"
 
 
+def stock_of(shape: Shape, name: str) -> StockMovement:
+    """An item of the company (the same SKU in both) with a receipt."""
+    ctx = Ctx.system(shape.company)
+    item = catalog.item_create(
+        ctx,
+        sku="CHL-1",
+        name=f"{name} chlorine",
+        kind="chemical",
+        price=Decimal("6.50"),
+        track_stock=True,
+    )
+    return catalog.stock_movement_create(ctx, item_id=item.pk, kind="receipt", quantity=Decimal(4))
+
+
+def case_items(client, a, b):
+    mine, theirs = stock_of(a, "Alpha").item, stock_of(b, MARK).item
+    assert [i["item_id"] for i in listed(client, f"{API}/items")] == [mine.pk]
+    assert listed(client, f"{API}/items", q=MARK) == []
+    assert len(listed(client, f"{API}/items", low_stock="false")) == 1
+    # The SKU is taken in A now, by A's item, not by B's.
+    body = {"sku": "CHL-2", "name": "New", "kind": "part", "price": "1.00"}
+    assert client.post(f"{API}/items", body, format="json").status_code == 201
+    assert Item.unscoped.filter(company=b.company).count() == 1
+    assert theirs.sku == mine.sku
+
+
+def case_item(client, a, b):
+    theirs = stock_of(b, MARK).item
+    path = f"{API}/items/{theirs.pk}"
+    missing(client.get(path), "item_not_found")
+    missing(client.patch(path, {"price": "1.00"}, format="json"), "item_not_found")
+    body = {"sku": "X", "name": "Y", "kind": "part", "price": "1.00"}
+    missing(client.put(path, body, format="json"), "item_not_found")
+    missing(client.delete(path), "item_not_found")
+    assert Item.unscoped.get(pk=theirs.pk).deleted_at is None
+
+
+def case_stock_movements(client, a, b):
+    mine, theirs = stock_of(a, "Alpha"), stock_of(b, MARK)
+    movements = listed(client, f"{API}/stock-movements")
+    assert [m["movement_id"] for m in movements] == [mine.pk]
+    assert listed(client, f"{API}/stock-movements", item_id=theirs.item_id) == []
+    body = {"item_id": theirs.item_id, "kind": "receipt", "quantity": "1"}
+    missing(client.post(f"{API}/stock-movements", body, format="json"), "item_not_found")
+    assert Item.unscoped.get(pk=theirs.item_id).stock_quantity == 4
+
+
+def case_stock_movement(client, a, b):
+    theirs = stock_of(b, MARK)
+    missing(client.get(f"{API}/stock-movements/{theirs.pk}"), "stockmovement_not_found")
+
+
 def case_users(client, a, b):
     users = listed(client, f"{API}/users")
     assert b.member.pk not in {u["id"] for u in users}
@@ -405,6 +459,10 @@ API_CASES = {
     "api/v1/requests/<pk>/answer": case_request_action,
     "api/v1/requests/<pk>/close": case_request_action,
     "api/v1/requests/<pk>/reopen": case_request_action,
+    "api/v1/items": case_items,
+    "api/v1/items/<pk>": case_item,
+    "api/v1/stock-movements": case_stock_movements,
+    "api/v1/stock-movements/<pk>": case_stock_movement,
     "api/v1/users": case_users,
     "api/v1/users/<pk>": case_user,
     "api/v1/companies": case_companies,
@@ -479,6 +537,7 @@ def test_every_admin_has_a_tenancy_case():
     registered = {model._meta.label_lower for model in admin.site._registry}
     covered = {"customers.customer", "customers.property", "billing.invoice", "billing.payment"}
     covered |= {"pools.pool", "support.customerrequest"}
+    covered |= {"catalog.item", "catalog.stockmovement"}  # test_catalog_admin_is_company_a_only
     audit = {"audit.auditevent"}  # test_the_audit_trail_admin_shows_company_a_events_only
     assert registered == covered | {"accounts.user"} | audit | NOT_TENANT_ADMINS
 
@@ -592,6 +651,31 @@ def test_admin_users_dashboard_and_statement_are_company_a_only(two, admin_user)
     )
     assert statement.status_code == 404
     assert MARK not in statement.content.decode()
+
+
+def test_catalog_admin_is_company_a_only(two, admin_user):
+    mine, theirs = stock_of(two[0], "Alpha"), stock_of(two[1], MARK)
+    web = web_client_for(admin_user)
+    for model, other in ((Item, theirs.item), (StockMovement, theirs)):
+        changelist = web.get(admin_url(model))
+        clean(changelist)
+        assert changelist.context["cl"].result_count == 1
+        assert web.get(admin_url(model), {"q": MARK}).context["cl"].result_count == 0
+        response = web.get(admin_url(model, f"{other.pk}/change/"), follow=True)
+        assert "doesn\u2019t exist" in response.content.decode()
+    export = web.post(
+        admin_url(Item),
+        {"action": "export_csv", "_selected_action": [mine.item_id, theirs.item_id]},
+    )
+    assert MARK not in b"".join(export.streaming_content).decode()
+    # The movement form's item picker and the dashboard's low-stock panel are A's.
+    query = {"app_label": "catalog", "model_name": "stockmovement", "field_name": "item"}
+    picker = web.get("/admin/autocomplete/", {**query, "term": ""})
+    assert [r["id"] for r in picker.json()["results"]] == [str(mine.item_id)]
+    catalog.stock_movement_create(
+        Ctx.system(two[1].company), item_id=theirs.item_id, kind="adjustment", quantity=-4
+    )
+    assert web.get("/admin/").context["low_stock"].count == 0
 
 
 def test_a_new_invoice_form_offers_company_a_customers_only(two, admin_user):

@@ -1,0 +1,71 @@
+"""Thin viewsets: selectors read, services write, serializers shape. Item lists and single
+items are answered from the shared cache (catalog/cache.py), which every write retires."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+
+from catalog import selectors, services
+from catalog.api.filters import ItemFilter, StockMovementFilter
+from catalog.api.serializers import ItemIn, ItemOut, StockMovementIn, StockMovementOut
+from catalog.cache import cached
+from customers.api.views import ResourceViewSet, resource_reasons, resource_schema
+from ektor.api.filters import ASCII_INT
+from ektor.api.views import ApiViewSet, ListMixin, RetrieveMixin
+
+
+@resource_schema(ItemIn, ItemOut)
+class ItemViewSet(ResourceViewSet):
+    lookup_url_kwarg = "item_id"
+    error_reasons = {
+        **resource_reasons({409: ("duplicate_sku",)}),
+        "destroy": {},
+    }
+    serializer_class = ItemOut
+    input_serializer = ItemIn
+    filterset_class = ItemFilter
+    instance_kwarg = "item"
+    select = staticmethod(selectors.item_list)
+    create_service = staticmethod(services.item_create)
+    replace_service = staticmethod(services.item_replace)
+    update_service = staticmethod(services.item_update)
+    delete_service = staticmethod(services.item_delete)
+
+    def list(self, request):
+        paginator = self.paginator
+        paginator.read_params(request)
+        query = sorted((k, v) for k, values in request.query_params.lists() for v in values)
+
+        def page() -> tuple[list[dict], int]:
+            rows = super(ItemViewSet, self).list(request).data
+            return rows, paginator.count
+
+        rows, paginator.count = cached(self.ctx, f"list:{query}", page)
+        return paginator.get_paginated_response(rows)
+
+    def retrieve(self, request, pk=None):
+        if not ASCII_INT.match(str(pk)):
+            return super().retrieve(request, pk)  # the 422 of a malformed id
+        return Response(
+            cached(self.ctx, f"item:{int(pk)}", lambda: ItemOut.encode(self.get_object()))
+        )
+
+
+class StockMovementViewSet(ListMixin, RetrieveMixin, ApiViewSet):
+    lookup_url_kwarg = "movement_id"
+    error_reasons = {
+        "create": {
+            404: ("item_not_found",),
+            409: ("insufficient_stock", "stock_not_tracked"),
+        },
+    }
+    serializer_class = StockMovementOut
+    filterset_class = StockMovementFilter
+
+    def get_queryset(self):
+        return selectors.movement_list(self.ctx)
+
+    @extend_schema(request=StockMovementIn, responses={201: StockMovementOut})
+    def create(self, request):
+        movement = services.stock_movement_create(self.ctx, **self.validated(StockMovementIn))
+        return self.output(movement, status=status.HTTP_201_CREATED)

@@ -1,0 +1,258 @@
+"""Every write to items and stock; the API, the admin, the CSV import and (later) visits call
+these. An item's stock changes only through a stock movement made here, under the item's row
+lock, and never goes below zero (also a database constraint)."""
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, NotRequired, TypedDict, Unpack, cast
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from audit.services import record_change
+from catalog.cache import items_changed
+from catalog.error_codes import CatalogErrorCode
+from catalog.models import Item, ItemKind, MovementKind, StockMovement
+from core.context import Ctx
+from core.errors import Conflict, FieldError, InvalidInput, NotFound
+from ektor.services import apply_fields, conflict_on_integrity, require_fields
+from tenancy.scoping import company_of
+
+
+class ItemFields(TypedDict):
+    sku: str
+    name: str
+    kind: str
+    price: Decimal
+    category: NotRequired[str]
+    description: NotRequired[str]
+    unit: NotRequired[str]
+    cost: NotRequired[Decimal | None]
+    taxable: NotRequired[bool]
+    track_stock: NotRequired[bool]
+    reorder_level: NotRequired[Decimal]
+    is_active: NotRequired[bool]
+
+
+# What a field not given becomes on create and on full replacement (PUT).
+ITEM_DEFAULTS: dict[str, Any] = {
+    "category": "",
+    "description": "",
+    "unit": "each",
+    "cost": None,
+    "taxable": True,
+    "track_stock": False,
+    "reorder_level": Decimal("0"),
+    "is_active": True,
+}
+
+DUPLICATE_SKU = ("An item with this SKU already exists", CatalogErrorCode.DUPLICATE_SKU)
+# What the database says when a unique SKU index refuses a row: the constraints' names (the
+# functional one on SQLite and MySQL 8, the plain one on MariaDB), the columns on SQLite.
+SKU_INTEGRITY_RULES = {
+    "catalog_item_sku_ci_unique": DUPLICATE_SKU,
+    "catalog_item_sku_unique": DUPLICATE_SKU,
+    "catalog_item.company_id, catalog_item.sku": DUPLICATE_SKU,
+}
+
+
+def item_sku_check(ctx: Ctx, *, sku: str, exclude_id: int | None = None) -> None:
+    """Refuse a SKU another item (not deleted) already has, compared case-insensitively (409)."""
+    others = Item.objects.of(ctx).filter(sku__iexact=sku, deleted_at__isnull=True)
+    if exclude_id is not None:
+        others = others.exclude(pk=exclude_id)
+    if others.exists():
+        message, reason = DUPLICATE_SKU
+        raise Conflict(message, reason=reason)
+
+
+def item_field_errors(ctx: Ctx, data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(field, message) for each value the item cannot have: a blank SKU or name, a service
+    that tracks stock. `data` is the item's whole state (the admin's form, a merged update)."""
+    errors = [
+        (name, "This field may not be blank.")
+        for name in ("sku", "name")
+        if isinstance(data.get(name), str) and not data[name].strip()
+    ]
+    if data.get("kind") == ItemKind.SERVICE and data.get("track_stock"):
+        errors.append(("track_stock", "A service does not track stock."))
+    return errors
+
+
+def _item_save(ctx: Ctx, item: Item, data: Mapping[str, Any]) -> Item:
+    data = {
+        k: v.strip() if k in ("sku", "name") and isinstance(v, str) else v for k, v in data.items()
+    }
+    state = {"kind": item.kind, "track_stock": item.track_stock, **data}
+    errors = item_field_errors(ctx, state)
+    if errors:
+        raise InvalidInput([FieldError(name, msg, "invalid") for name, msg in errors])
+    if "sku" in data:
+        item_sku_check(ctx, sku=data["sku"], exclude_id=item.pk)
+    fields = apply_fields(item, data)
+    creating = item.pk is None
+    # The check above cannot see a concurrent insert; the unique index can.
+    with conflict_on_integrity(SKU_INTEGRITY_RULES):
+        if creating:
+            item.save(force_insert=True)
+        else:
+            item.save(update_fields=[*fields, "updated_at"])
+    record_change(ctx, "create" if creating else "update", item)
+    items_changed(ctx)
+    return item
+
+
+def _complete(fields: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(fields) - set(ItemFields.__annotations__)
+    missing = ItemFields.__required_keys__ - set(fields)
+    if unknown or missing:
+        raise TypeError(f"unknown fields {sorted(unknown)}, missing fields {sorted(missing)}")
+    return {**ITEM_DEFAULTS, **fields}
+
+
+def _locked(ctx: Ctx, item_id: int) -> Item:
+    """The item, not deleted, with its row locked until the transaction ends."""
+    item = (
+        Item.objects.of(ctx).select_for_update().filter(pk=item_id, deleted_at__isnull=True).first()
+    )
+    if item is None:
+        raise NotFound("Item", reason=CatalogErrorCode.ITEM_NOT_FOUND)
+    return item
+
+
+@transaction.atomic
+def item_create(ctx: Ctx, **fields: Unpack[ItemFields]) -> Item:
+    return _item_save(ctx, Item(company=company_of(ctx)), _complete(fields))
+
+
+@transaction.atomic
+def item_replace(ctx: Ctx, *, item: Item, **fields: Unpack[ItemFields]) -> Item:
+    """Full replacement (PUT): optional fields not given return to their defaults."""
+    return _item_save(ctx, _locked(ctx, item.pk), _complete(fields))
+
+
+@transaction.atomic
+def item_update(ctx: Ctx, *, item: Item, data: Mapping[str, Any]) -> Item:
+    """Partial update (PATCH): only the given fields change; at least one must be given."""
+    require_fields(data)
+    return _item_save(ctx, _locked(ctx, item.pk), data)
+
+
+@transaction.atomic
+def item_delete(ctx: Ctx, *, item: Item) -> None:
+    """Soft delete: the item leaves lists, search and lookups, but every movement (and later
+    visit and invoice line) keeps it; its SKU is free again."""
+    locked = _locked(ctx, item.pk)
+    locked.deleted_at = timezone.now()
+    locked.live = None
+    locked.save(update_fields=["deleted_at", "live", "updated_at"])
+    record_change(ctx, "delete", locked)
+    items_changed(ctx)
+
+
+def _move(
+    ctx: Ctx,
+    *,
+    item_id: int,
+    kind: str,
+    quantity: Decimal,
+    unit_cost: Decimal | None = None,
+    note: str = "",
+    visit_id: int | None = None,
+) -> StockMovement:
+    """The one place stock changes: lock the item's row, refuse what would take it below
+    zero, write the item's new stock and the movement with it."""
+    item = _locked(ctx, item_id)
+    if not item.track_stock:
+        raise Conflict(
+            f"Item {item.sku} does not track stock", reason=CatalogErrorCode.STOCK_NOT_TRACKED
+        )
+    after = item.stock_quantity + quantity
+    if after < 0:
+        available = f"{item.stock_quantity:.3f}"
+        raise Conflict(
+            f"Not enough stock of {item.sku}: {available} available, {-quantity:.3f} needed",
+            reason=CatalogErrorCode.INSUFFICIENT_STOCK,
+            extra={"item_id": item.pk, "available": available},
+        )
+    item.stock_quantity = after
+    item.save(update_fields=["stock_quantity", "updated_at"])
+    user = cast(User | None, ctx.user)
+    movement = StockMovement(
+        company_id=item.company_id,
+        item=item,
+        kind=kind,
+        quantity=quantity,
+        stock_after=after,
+        unit_cost=unit_cost,
+        note=note,
+        visit_id=visit_id,
+        created_by=user,
+    )
+    movement.save(force_insert=True)
+    record_change(ctx, "create", movement)
+    items_changed(ctx)
+    return movement
+
+
+# What the office records by hand (POST /stock-movements, the admin); usage is the visits'.
+OFFICE_KINDS = (MovementKind.RECEIPT, MovementKind.ADJUSTMENT, MovementKind.RETURN)
+
+
+def movement_quantity_errors(ctx: Ctx, *, kind: str, quantity: Decimal) -> list[tuple[str, str]]:
+    """(field, message) for a movement the office may not record."""
+    if kind not in OFFICE_KINDS:
+        return [
+            ("kind", "Usage movements are made by visits; record a receipt, adjustment or return.")
+        ]
+    if kind == MovementKind.ADJUSTMENT and quantity == 0:
+        return [("quantity", "An adjustment must add or remove some stock.")]
+    if kind != MovementKind.ADJUSTMENT and quantity <= 0:
+        return [("quantity", f"A {kind} adds stock: the quantity must be positive.")]
+    return []
+
+
+@transaction.atomic
+def stock_movement_create(
+    ctx: Ctx,
+    *,
+    item_id: int,
+    kind: str,
+    quantity: Decimal,
+    unit_cost: Decimal | None = None,
+    note: str = "",
+) -> StockMovement:
+    """A receipt or return (adds) or an adjustment (signed), recorded by the office."""
+    errors = movement_quantity_errors(ctx, kind=kind, quantity=quantity)
+    if errors:
+        raise InvalidInput([FieldError(name, msg, "invalid") for name, msg in errors])
+    return _move(ctx, item_id=item_id, kind=kind, quantity=quantity, unit_cost=unit_cost, note=note)
+
+
+@transaction.atomic
+def stock_use(
+    ctx: Ctx,
+    *,
+    item: Item,
+    quantity: Decimal,
+    visit_id: int | None = None,
+    note: str = "",
+) -> StockMovement | None:
+    """`quantity` (positive) of the item used, by a visit: a usage movement, or a 409
+    `insufficient_stock` that the caller's transaction (the visit's completion) lets refuse
+    the whole. An item that does not track stock (a service) makes no movement: None."""
+    if quantity <= 0:
+        raise InvalidInput(
+            [FieldError("quantity", "The quantity used must be positive.", "invalid")]
+        )
+    if not item.track_stock:
+        return None
+    return _move(
+        ctx,
+        item_id=item.pk,
+        kind=MovementKind.USAGE,
+        quantity=-quantity,
+        visit_id=visit_id,
+        note=note,
+    )
