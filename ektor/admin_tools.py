@@ -13,7 +13,7 @@ from django.contrib.admin.views.main import PAGE_VAR
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -23,6 +23,7 @@ from core.context import Ctx
 from core.errors import ApplicationError
 from ektor.api.counts import total_count
 from ektor.ctx import request_ctx
+from ektor.db.router import replica_read
 from tenancy.scoping import is_tenant_model
 
 
@@ -81,6 +82,19 @@ class CompanyScoped:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
 
 
+def replica_page(request, view: Callable[[], HttpResponse]) -> HttpResponse:
+    """`view()`'s page read from a replica when one may serve the user (ektor/db/router.py),
+    rendered there: a template response evaluates its querysets as it renders."""
+
+    def page() -> HttpResponse:
+        response = view()
+        if isinstance(response, TemplateResponse):
+            response.render()
+        return response
+
+    return replica_read(request.user, page)
+
+
 class OfficeInline(CompanyScoped, admin.TabularInline):
     """The base of every inline: scoped like OfficeAdmin."""
 
@@ -130,6 +144,12 @@ class OfficeAdmin(CompanyScoped, admin.ModelAdmin):
     def _refuse(self, request, exc: ApplicationError):
         self.message_user(request, exc.describe(), messages.ERROR)
         return HttpResponseRedirect(request.get_full_path())
+
+    def changelist_view(self, request, extra_context=None):
+        view = super().changelist_view
+        if request.method != "GET":  # an action or the list's editable fields: a write
+            return view(request, extra_context)
+        return replica_page(request, lambda: view(request, extra_context))
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
