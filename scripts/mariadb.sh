@@ -8,6 +8,7 @@
 # afterwards on the primary, the test database included, appears on the replica) and exports
 #   DATABASE_REPLICA_URLS      the replica, as the app reads it (a read-only account)
 #   MARIADB_REPLICA_ADMIN_URL  the replica's admin account (tests stop and delay replication)
+# and mariadb_replica_wait SECONDS waits until the replica has caught up.
 
 # _mariadb_server NAME PORT [mariadbd options...]: a fresh server in $MARIADB_DIR/NAME.
 _mariadb_server() {
@@ -90,18 +91,24 @@ SQL
   export DATABASE_URL
   echo "mariadb: $(mariadbd --version 2>/dev/null | awk '{print $3}') up on 127.0.0.1:$MARIADB_PORT (data in $MARIADB_DIR)"
   if [ -n "$replica_port" ]; then
-    local gtid
-    gtid=$($sql -N -e 'SELECT @@gtid_binlog_pos')
-    if [ "$(mariadb --no-defaults -uroot --socket="$MARIADB_DIR/replica/mysqld.sock" -N \
-        -e "SELECT MASTER_GTID_WAIT('$gtid', 30)")" != 0 ]; then
-      echo "mariadb: the replica did not catch up; its log:" >&2
-      tail -20 "$MARIADB_DIR/replica/error.log" >&2
-      return 1
-    fi
+    mariadb_replica_wait 30 || return 1
     DATABASE_REPLICA_URLS="mysql://ektor_read:ektor_read@127.0.0.1:$replica_port/ektor"
     MARIADB_REPLICA_ADMIN_URL="mysql://ektor:ektor@127.0.0.1:$replica_port/ektor"
     export DATABASE_REPLICA_URLS MARIADB_REPLICA_ADMIN_URL
     echo "mariadb: replica up on 127.0.0.1:$replica_port, replicating the primary"
+  fi
+}
+
+# mariadb_replica_wait SECONDS: until the replica has applied all the primary has committed.
+mariadb_replica_wait() {
+  local gtid
+  gtid=$(mariadb --no-defaults -uroot --socket="$MARIADB_DIR/primary/mysqld.sock" -N \
+    -e 'SELECT @@gtid_binlog_pos')
+  if [ "$(mariadb --no-defaults -uroot --socket="$MARIADB_DIR/replica/mysqld.sock" -N \
+      -e "SELECT MASTER_GTID_WAIT('$gtid', $1)")" != 0 ]; then
+    echo "mariadb: the replica did not catch up in $1 s; its log:" >&2
+    tail -20 "$MARIADB_DIR/replica/error.log" >&2
+    return 1
   fi
 }
 
