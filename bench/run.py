@@ -19,6 +19,7 @@ import time
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -167,12 +168,36 @@ def check_same_answers(cases, app_port: int, floor_port: int) -> None:
             )
 
 
+def replica_selects() -> int | None:
+    """The replica's count of SELECTs so far (scripts/bench.sh --replica), else None."""
+    urls = os.environ.get("DATABASE_REPLICA_URLS")
+    if not urls:
+        return None
+    import MySQLdb
+
+    url = urlparse(urls.split(",")[0].strip())
+    conn = MySQLdb.connect(
+        host=url.hostname, port=url.port or 3306, user=url.username, password=url.password or ""
+    )
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SHOW GLOBAL STATUS LIKE 'Com_select'")
+            return int(cursor.fetchone()[1])
+    finally:
+        conn.close()
+
+
 def measure(proc, port, case, close, seconds, connections) -> dict:
-    before = process_tree_cpu_ticks(proc.pid)
+    before, replica_before = process_tree_cpu_ticks(proc.pid), replica_selects()
     stats = run_wrk(port, case, close, seconds, connections)
     cpu_ms = (process_tree_cpu_ticks(proc.pid) - before) * 1000 / CLK_TCK
     requests = max(stats["requests"], 1)
+    replica_after = replica_selects()
     return {
+        # SELECTs the replica ran per request (None without one): where the reads went.
+        "replica_q": None
+        if replica_before is None or replica_after is None
+        else (replica_after - replica_before) / requests,
         "rps": requests / (stats["duration_us"] / 1e6),
         "p50_ms": stats["p50_us"] / 1000,
         "p99_ms": stats["p99_us"] / 1000,
@@ -362,13 +387,14 @@ HEADER = (
 
 def print_row(row: dict) -> None:
     if not getattr(print_row, "printed", False):
-        print(HEADER)
+        print(HEADER + ("" if row["app"].get("replica_q") is None else " repl q"))
         print_row.printed = True
     a, f = row["app"], row["floor"]
     print(
         f"{row['endpoint']:<28} {row['connection']:<10} {a['rps']:>8.0f} {a['p50_ms']:>7.1f} "
         f"{a['p99_ms']:>7.1f} {a['cpu_ms']:>7.2f} {f['rps']:>9.0f} {f['cpu_ms']:>6.2f} "
         f"{row['ratio']:>6.0%} {row['cpu_ratio']:>6.1f} {a['errors']:>5}"
+        + ("" if a.get("replica_q") is None else f" {a['replica_q']:>6.1f}")
     )
 
 

@@ -26,7 +26,7 @@ from billing.models import Invoice, InvoiceStatus, Payment
 from core.errors import ApplicationError
 from customers.models import Customer
 from customers.selectors import customer_pickable
-from ektor.admin_tools import CtxForm, OfficeAdmin, OfficeInline
+from ektor.admin_tools import CtxForm, OfficeAdmin, OfficeInline, replica_page
 from ektor.ctx import request_ctx
 from ektor.text import day, money, plural
 
@@ -511,6 +511,9 @@ class InvoiceAdmin(OfficeAdmin):
         """The printable statement of a customer for the period chosen on the page."""
         if not request.user.has_perm("billing.view_invoice"):
             raise PermissionDenied
+        return replica_page(request, lambda: self._statement_page(request, customer_id))
+
+    def _statement_page(self, request: HttpRequest, customer_id: int) -> HttpResponse:
         form = StatementPeriodForm(request.GET or None)
         context = {**self.admin_site.each_context(request), "form": form, "statement": None}
         status = 200

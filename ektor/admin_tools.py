@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.forms import ModelChoiceField
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -25,6 +25,7 @@ from core.context import Ctx
 from core.errors import ApplicationError
 from ektor.api.counts import total_count
 from ektor.ctx import request_ctx
+from ektor.db.router import replica_read
 from tenancy.scoping import is_tenant_model
 
 
@@ -96,6 +97,19 @@ class ScopedInlineFormSet(BaseInlineFormSet):
             field.queryset = self.get_queryset()
 
 
+def replica_page(request, view: Callable[[], HttpResponse]) -> HttpResponse:
+    """`view()`'s page read from a replica when one may serve the user (ektor/db/router.py),
+    rendered there: a template response evaluates its querysets as it renders."""
+
+    def page() -> HttpResponse:
+        response = view()
+        if isinstance(response, TemplateResponse):
+            response.render()
+        return response
+
+    return replica_read(request.user, page)
+
+
 class OfficeInline(CompanyScoped, admin.TabularInline):
     """The base of every inline: scoped like OfficeAdmin."""
 
@@ -147,6 +161,12 @@ class OfficeAdmin(CompanyScoped, admin.ModelAdmin):
     def _refuse(self, request, exc: ApplicationError):
         self.message_user(request, exc.describe(), messages.ERROR)
         return HttpResponseRedirect(request.get_full_path())
+
+    def changelist_view(self, request, extra_context=None):
+        view = super().changelist_view
+        if request.method != "GET":  # an action or the list's editable fields: a write
+            return view(request, extra_context)
+        return replica_page(request, lambda: view(request, extra_context))
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:

@@ -9,6 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from ektor import files
 from ektor.api.errors import ApiErrorCode, envelope, error_response
+from ektor.db.router import replica_states
 
 logger = logging.getLogger("ektor.health")
 
@@ -60,7 +61,7 @@ def _storage_ok() -> bool:
 @csrf_exempt
 def health(request: HttpRequest) -> HttpResponse:
     """Liveness and readiness: 503 when the database, the shared cache or the bucket (when
-    one is configured) does not answer."""
+    one is configured) does not answer. Each read replica's state and lag are shown."""
     if request.method == "OPTIONS":
         return HttpResponse(headers={"Allow": ALLOW})
     if request.method not in ("GET", "HEAD"):
@@ -74,7 +75,13 @@ def health(request: HttpRequest) -> HttpResponse:
     checks = {"database": database_ok, "cache": _cache_ok(database_ok=database_ok)}
     if files.uses_bucket():
         checks["storage"] = _storage_ok()
-    states = {name: "ok" if ok else "error" for name, ok in checks.items()}
+    states: dict[str, object] = {name: "ok" if ok else "error" for name, ok in checks.items()}
+    if settings.DATABASE_REPLICAS:
+        # Reported, never failing the check: reads skip a replica that is behind or down.
+        states["replicas"] = [
+            {"name": state.name, "status": state.status, "lag_seconds": state.lag_seconds}
+            for state in replica_states()
+        ]
     failed = [name for name, ok in checks.items() if not ok]
     if not failed:
         return JsonResponse({"status": "ok", "version": settings.APP_VERSION, **states})

@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "ektor.db.router.ReplicaPinMiddleware",
     "tenancy.middleware.CompanyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -109,25 +110,55 @@ TEMPLATES = [
 
 # Database: the embedded SQLite file by default, MySQL/MariaDB with a mysql:// URL.
 DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
-_db = dj_database_url.parse(DATABASE_URL)
-if _db["ENGINE"] == "django.db.backends.mysql":
-    _db["ENGINE"] = "ektor.db.mysql"  # Django's, with faster date parsing (see its module)
-    _db["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
-    _db["CONN_HEALTH_CHECKS"] = True
-    _db["OPTIONS"] = {
-        "charset": "utf8mb4",
-        "init_command": "SET sql_mode='STRICT_TRANS_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
-        "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
-    }
-    _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
-elif _db["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and a busy timeout let the dev server and commands share the file.
-    _db["OPTIONS"] = {
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
-DATABASES = {"default": _db}
+
+
+def database(url: str) -> dict:
+    """One connection's settings from its URL."""
+    db = dj_database_url.parse(url)
+    if db["ENGINE"] == "django.db.backends.mysql":
+        db["ENGINE"] = "ektor.db.mysql"  # Django's, with faster date parsing (see its module)
+        db["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
+        db["CONN_HEALTH_CHECKS"] = True
+        db["OPTIONS"] = {
+            "charset": "utf8mb4",
+            "init_command": "SET sql_mode='STRICT_TRANS_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
+            "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
+        }
+        db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+    elif db["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL and a busy timeout let the dev server and commands share the file.
+        db["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    return db
+
+
+DATABASES = {"default": database(DATABASE_URL)}
+# Read replicas of the MySQL primary (ektor/db/router.py): the API's lists and statements and
+# the admin's changelists read from one of them; writes, reads in a write's transaction and a
+# user's reads for REPLICA_PIN_SECONDS after their last write go to the primary; a replica
+# lagging more than REPLICA_MAX_LAG_SECONDS (or failing) is skipped, as checked at most every
+# REPLICA_CHECK_SECONDS per process.
+for _n, _url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
+    _replica = database(_url)
+    if not _replica["ENGINE"] == DATABASES["default"]["ENGINE"] == "ektor.db.mysql":
+        raise ConfigurationError(
+            "DATABASE_REPLICA_URLS: replicas are mysql:// URLs of a MySQL/MariaDB primary's "
+            "replicas (DATABASE_URL must be mysql:// too)."
+        )
+    # A replica that does not answer is skipped, so it must not hold a request long.
+    _replica["OPTIONS"]["connect_timeout"] = 2
+    # In tests the runner creates the test database on the primary only; replication brings
+    # it to the replica, which reads it under the same name (a mirror takes only the NAME).
+    _replica["TEST"]["MIRROR"] = "default"
+    DATABASES[f"replica_{_n}"] = _replica
+DATABASE_REPLICAS = [alias for alias in DATABASES if alias != "default"]
+DATABASE_ROUTERS = ["ektor.db.router.ReplicaRouter"] if DATABASE_REPLICAS else []
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 5)
+REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 10)
+REPLICA_CHECK_SECONDS = env_int("REPLICA_CHECK_SECONDS", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # MariaDB cannot build unique constraints on expressions (Lower(email)); there the columns'

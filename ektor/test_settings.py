@@ -15,3 +15,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WHITENOISE_USE_FINDERS = True
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 TENANCY_TRIPWIRE = True
+# The suite's tests run in a transaction a replica never sees, so reads stay on the primary;
+# the replica tests (ektor/tests/test_replicas.py) commit, and turn routing on.
+TEST_DATABASE_REPLICAS = DATABASE_REPLICAS  # noqa: F405
+DATABASE_REPLICAS = []

@@ -6,6 +6,7 @@
 # floor's, per endpoint, with a fresh connection per request and keep-alive.
 #   scripts/bench.sh                 # 10,000 customers / 240,000 invoices
 #   BENCH_CUSTOMERS=41667 scripts/bench.sh   # the 1,000,000-invoice scale run
+#   scripts/bench.sh --replica       # with a MariaDB replica: lists and statements read from it
 # Extra arguments go to bench/run.py (--seconds, --repeat, --only, --json FILE). Then the
 # admin invoice changelist and the admin index (the office dashboard) are timed in-process
 # (bench/admin_changelist.py, bench/admin_dashboard.py).
@@ -21,12 +22,20 @@ fi
 export ENV_FILE=/dev/null
 export MARIADB_BUFFER_POOL="${MARIADB_BUFFER_POOL:-2G}"
 trap mariadb_stop EXIT
-mariadb_start
+if [ "${1:-}" = --replica ]; then
+  shift
+  MARIADB_REPLICA=1 mariadb_start
+else
+  mariadb_start
+fi
 export DEBUG=false SECURE_SSL_REDIRECT=false ALLOWED_HOSTS=127.0.0.1,localhost
 export SECRET_KEY="bench-only-$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 60)"
 py=.venv/bin/python
 $py manage.py migrate --noinput -v0
 time $py manage.py seed_demo --scale "${BENCH_CUSTOMERS:-10000}"
+if [ -n "${DATABASE_REPLICA_URLS:-}" ]; then
+  time mariadb_replica_wait 1800
+fi
 $py bench/run.py "$@"
 LOG_LEVEL=WARNING $py -m bench.admin_changelist
 LOG_LEVEL=WARNING $py -m bench.admin_dashboard

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite, on SQLite and then on a throwaway MariaDB. Does all set-up itself.
+# The whole test suite, on SQLite and then on a throwaway MariaDB with a replica of it (the
+# read replica tests, ektor/tests/test_replicas.py). Does all set-up itself.
 # Extra arguments go to pytest (e.g. scripts/test.sh -k invoices).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,7 +8,7 @@ scripts/setup.sh test
 # shellcheck source=scripts/mariadb.sh
 . scripts/mariadb.sh
 
-unset DATABASE_URL
+unset DATABASE_URL DATABASE_REPLICA_URLS
 export ENV_FILE=/dev/null  # the suite never reads a developer's .env
 
 run_pytest() {
@@ -25,5 +26,5 @@ run_pytest() {
 run_pytest "SQLite" "$@"
 
 trap mariadb_stop EXIT
-mariadb_start
+MARIADB_REPLICA=1 mariadb_start
 run_pytest "MariaDB ($DATABASE_URL)" "$@"

@@ -12,6 +12,7 @@ from billing.models import Invoice
 from ektor.api.errors import RequestValidationError, flatten_errors
 from ektor.api.queryparams import validate_query
 from ektor.api.views import ApiView, ApiViewSet, ListMixin, RetrieveMixin
+from ektor.db.router import replica_read
 
 # Who an invoice is for: both exist, and the property is the customer's.
 _INVOICE_PARTIES = {
@@ -129,10 +130,13 @@ class CustomerStatementView(ApiView):
         if not path.is_valid():
             raise RequestValidationError(flatten_errors(path.errors, ["path"]))
         period = validate_query(s.StatementQuery, request)
-        statement = selectors.customer_statement(
-            self.ctx,
-            customer_id=path.validated_data["customer_id"],
-            from_date=period["from"],
-            to_date=period["to"],
+        statement = replica_read(
+            request.user,
+            lambda: selectors.customer_statement(
+                self.ctx,
+                customer_id=path.validated_data["customer_id"],
+                from_date=period["from"],
+                to_date=period["to"],
+            ),
         )
         return Response(s.StatementOut.encode(statement))

@@ -14,6 +14,7 @@ from ektor.api import idempotency
 from ektor.api.errors import RequestValidationError
 from ektor.api.filters import ASCII_INT
 from ektor.ctx import request_ctx
+from ektor.db.router import replica_read
 
 
 class MediaTypesMetadata(BaseMetadata):
@@ -160,12 +161,17 @@ class ApiViewSet(viewsets.GenericViewSet, ApiView):
 
 
 class ListMixin:
-    """A page of the output: a list reads only the output's columns (`values()`)."""
+    """A page of the output: a list reads only the output's columns (`values()`), from a read
+    replica when one may serve the caller (ektor/db/router.py)."""
 
     def list(self, request):
         out = self.serializer_class
-        queryset = self.filter_queryset(self.scoped_queryset()).values(*out.columns())
-        return self.get_paginated_response(out.encode_rows(self.paginate_queryset(queryset)))
+
+        def page():
+            queryset = self.filter_queryset(self.scoped_queryset()).values(*out.columns())
+            return self.get_paginated_response(out.encode_rows(self.paginate_queryset(queryset)))
+
+        return replica_read(request.user, page)
 
 
 class RetrieveMixin:

@@ -3,6 +3,8 @@ and listed (read-only) in the admin."""
 
 import datetime
 import json
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -11,7 +13,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from ektor.tasks import enqueue_on_commit
-from ektor.testing import GOOD_KEY, run_manage, run_tasks
+from ektor.testing import GOOD_KEY, ROOT, clean_env, run_manage, run_tasks
 from ektor.tests.tasks import add, pump_check
 
 
@@ -142,3 +144,54 @@ def test_a_real_worker_process_runs_committed_tasks_once_and_retries_failures(
     assert message["Subject"] == f"Invoice {number} from Blue Lagoon Pools"
     assert message["From"] == "Blue Lagoon Pools <office@bluelagoon.example>"
     assert message["To"] == "ana@example.com"
+
+
+def test_three_worker_processes_drain_one_queue_running_each_task_once(worker_database, tmp_path):
+    """Three `manage.py db_worker` processes started together on one queue of 60 tasks: each
+    task runs exactly once (the claim is a locked row: SKIP LOCKED on MariaDB, the write lock
+    of SQLite's immediate transactions), and the work is shared."""
+    notes = tmp_path / "runs.txt"
+    tasks = 60
+    manage(
+        worker_database,
+        "shell",
+        "-c",
+        f"from ektor.tests.tasks import note_run\n"
+        f"for n in range({tasks}): note_run.enqueue({str(notes)!r}, n)",
+    )
+    command = [
+        sys.executable,
+        "manage.py",
+        "db_worker",
+        "--batch",
+        "--no-reload",
+        "--no-startup-delay",
+        "--queue-name=*",
+        "--interval=0.05",
+    ]
+    env = clean_env(SECRET_KEY=GOOD_KEY, DATABASE_URL=worker_database)
+    workers = [
+        subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for _ in range(3)
+    ]
+    outputs = [worker.communicate(timeout=120)[0] for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0, 0], outputs
+
+    runs = [line.split() for line in notes.read_text().splitlines()]
+    assert sorted(int(n) for n, _ in runs) == list(range(tasks))  # each once, none lost
+    assert len({pid for _, pid in runs}) >= 2, "one worker did all the work"
+    report = manage(
+        worker_database,
+        "shell",
+        "-c",
+        "import json; from django_tasks_db.models import DBTaskResult as R; print(json.dumps("
+        "[[r.status, r.return_value, r.worker_ids] "
+        "for r in R.objects.filter(task_path='ektor.tests.tasks.note_run')]))",
+    )
+    results = json.loads(report.stdout.strip().splitlines()[-1])
+    assert sorted(value for _, value, _ in results) == list(range(tasks))
+    assert {status for status, _, _ in results} == {"SUCCESSFUL"}
+    assert all(len(ids) == 1 for _, _, ids in results)  # claimed once, by one worker
+    assert len({ids[0] for _, _, ids in results}) >= 2
