@@ -463,6 +463,12 @@ def invoice_void(ctx: Ctx, *, invoice: Invoice, reason: str) -> Invoice:
 
 
 @transaction.atomic
+def invoice_lock(ctx: Ctx, *, invoice_id: int) -> Invoice:
+    """The company's invoice, its row locked until the caller's transaction ends (404 when the
+    company has no such invoice): for a decision about it that reads other rows first."""
+    return _locked_invoice(ctx, invoice_id)
+
+
 def invoice_dispute_set(ctx: Ctx, *, invoice_id: int, disputed: bool) -> Invoice:
     """Mark the invoice disputed (a claim about it is open) or no longer disputed; the caller
     knows which (support.services, from the claims on the invoice)."""

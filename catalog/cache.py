@@ -27,6 +27,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from core.context import Ctx
+from ektor.db.router import primary_reads
 from tenancy.scoping import company_of
 
 T = TypeVar("T")
@@ -83,6 +84,8 @@ def cached(ctx: Ctx, what: str, compute: Callable[[], T]) -> T:
     value: Any = found.get(key) if key == hinted else cache.get(key)
     if value is not None:
         return value  # type: ignore[no-any-return]
-    value = compute()
+    # What is kept must be current: a replica's older copy would outlive its lag.
+    with primary_reads():
+        value = compute()
     cache.set(key, value, seconds)
     return value  # type: ignore[no-any-return]

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -9,6 +11,7 @@ from tenancy.scoping import TenantManager, UnscopedManager
 
 # Stock counts in thousandths (a chemical's gallons, a part's units).
 STOCK_DIGITS = {"max_digits": 12, "decimal_places": 3}
+STOCK_MAX = Decimal("999999999.999")  # the most STOCK_DIGITS hold
 MONEY_DIGITS = {"max_digits": 12, "decimal_places": 2}
 
 

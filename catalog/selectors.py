@@ -2,7 +2,6 @@
 
 import datetime
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -48,16 +47,6 @@ def item_filter_low_stock(ctx: Ctx, queryset: QuerySet[Item], low: bool) -> Quer
 
 def item_filter_in_stock(ctx: Ctx, queryset: QuerySet[Item], only: bool) -> QuerySet[Item]:
     return queryset.filter(in_stock_q()) if only else queryset
-
-
-def item_filter_price(
-    ctx: Ctx, queryset: QuerySet[Item], *, minimum: Decimal | None, maximum: Decimal | None
-) -> QuerySet[Item]:
-    if minimum is not None:
-        queryset = queryset.filter(price__gte=minimum)
-    if maximum is not None:
-        queryset = queryset.filter(price__lte=maximum)
-    return queryset
 
 
 def item_sort(ctx: Ctx, queryset: QuerySet[Item], sort: str) -> QuerySet[Item]:
@@ -106,6 +95,6 @@ def movement_filter_dates(
     timestamp, which the (company, created_at) index serves."""
     if from_date is not None:
         queryset = queryset.filter(created_at__gte=_day_start(from_date))
-    if to_date is not None:
+    if to_date is not None and to_date < datetime.date.max:  # the last day has no day after it
         queryset = queryset.filter(created_at__lt=_day_start(to_date + datetime.timedelta(days=1)))
     return queryset

@@ -13,10 +13,10 @@ from accounts.models import User
 from audit.services import record_change
 from catalog.cache import items_changed
 from catalog.error_codes import CatalogErrorCode
-from catalog.models import Item, ItemKind, MovementKind, StockMovement
+from catalog.models import STOCK_MAX, Item, ItemKind, MovementKind, StockMovement
 from core.context import Ctx
 from core.errors import Conflict, FieldError, InvalidInput, NotFound
-from ektor.services import apply_fields, conflict_on_integrity, require_fields
+from ektor.services import apply_fields, complete_fields, conflict_on_integrity, require_fields
 from tenancy.scoping import company_of
 
 
@@ -67,14 +67,42 @@ def item_sku_check(ctx: Ctx, *, sku: str, exclude_id: int | None = None) -> None
         raise Conflict(message, reason=reason)
 
 
+# The amounts' columns: (decimal places, the largest value they hold).
+AMOUNT_LIMITS = {
+    "price": (2, Decimal("9999999999.99")),
+    "cost": (2, Decimal("9999999999.99")),
+    "reorder_level": (3, STOCK_MAX),
+}
+
+
+def _amount_error(value: Any, places: int, largest: Decimal) -> str | None:
+    if value is None or not isinstance(value, Decimal):
+        return None
+    if not value.is_finite():
+        return "Enter a number."
+    if value < 0:
+        return "Ensure this value is greater than or equal to 0."
+    if value > largest:
+        return f"Ensure this value is less than or equal to {largest}."
+    if value != value.quantize(Decimal(1).scaleb(-places)):
+        return f"Ensure that there are no more than {places} decimal places."
+    return None
+
+
 def item_field_errors(ctx: Ctx, data: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(field, message) for each value the item cannot have: a blank SKU or name, a service
-    that tracks stock. `data` is the item's whole state (the admin's form, a merged update)."""
+    """(field, message) for each value the item cannot have: a blank SKU or name, an amount
+    its column cannot hold (negative, too large, too precise, not a number), a service that
+    tracks stock. `data` is the item's whole state (the admin's form, a merged update, a CSV
+    row)."""
     errors = [
         (name, "This field may not be blank.")
         for name in ("sku", "name")
         if isinstance(data.get(name), str) and not data[name].strip()
     ]
+    for name, (places, largest) in AMOUNT_LIMITS.items():
+        message = _amount_error(data.get(name), places, largest)
+        if message:
+            errors.append((name, message))
     if data.get("kind") == ItemKind.SERVICE and data.get("track_stock"):
         errors.append(("track_stock", "A service does not track stock."))
     return errors
@@ -103,14 +131,6 @@ def _item_save(ctx: Ctx, item: Item, data: Mapping[str, Any]) -> Item:
     return item
 
 
-def _complete(fields: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = set(fields) - set(ItemFields.__annotations__)
-    missing = ItemFields.__required_keys__ - set(fields)
-    if unknown or missing:
-        raise TypeError(f"unknown fields {sorted(unknown)}, missing fields {sorted(missing)}")
-    return {**ITEM_DEFAULTS, **fields}
-
-
 def _locked(ctx: Ctx, item_id: int) -> Item:
     """The item, not deleted, with its row locked until the transaction ends."""
     item = (
@@ -123,13 +143,17 @@ def _locked(ctx: Ctx, item_id: int) -> Item:
 
 @transaction.atomic
 def item_create(ctx: Ctx, **fields: Unpack[ItemFields]) -> Item:
-    return _item_save(ctx, Item(company=company_of(ctx)), _complete(fields))
+    return _item_save(
+        ctx, Item(company=company_of(ctx)), complete_fields(fields, ItemFields, ITEM_DEFAULTS)
+    )
 
 
 @transaction.atomic
 def item_replace(ctx: Ctx, *, item: Item, **fields: Unpack[ItemFields]) -> Item:
     """Full replacement (PUT): optional fields not given return to their defaults."""
-    return _item_save(ctx, _locked(ctx, item.pk), _complete(fields))
+    return _item_save(
+        ctx, _locked(ctx, item.pk), complete_fields(fields, ItemFields, ITEM_DEFAULTS)
+    )
 
 
 @transaction.atomic
@@ -169,6 +193,17 @@ def _move(
             f"Item {item.sku} does not track stock", reason=CatalogErrorCode.STOCK_NOT_TRACKED
         )
     after = item.stock_quantity + quantity
+    if after > STOCK_MAX:
+        raise InvalidInput(
+            [
+                FieldError(
+                    "quantity",
+                    f"{item.sku} would hold {after:.3f}, more than the most an item holds "
+                    f"({STOCK_MAX})",
+                    "too_large",
+                )
+            ]
+        )
     if after < 0:
         available = f"{item.stock_quantity:.3f}"
         raise Conflict(

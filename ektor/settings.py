@@ -156,9 +156,19 @@ for _n, _url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
     DATABASES[f"replica_{_n}"] = _replica
 DATABASE_REPLICAS = [alias for alias in DATABASES if alias != "default"]
 DATABASE_ROUTERS = ["ektor.db.router.ReplicaRouter"] if DATABASE_REPLICAS else []
-REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 5)
 REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 10)
 REPLICA_CHECK_SECONDS = env_int("REPLICA_CHECK_SECONDS", 5)
+# A replica may be REPLICA_MAX_LAG_SECONDS behind, as last seen up to REPLICA_CHECK_SECONDS
+# ago: a writer pinned for less could read a replica that has not got their write yet.
+REPLICA_PIN_SECONDS = env_int(
+    "REPLICA_PIN_SECONDS", REPLICA_MAX_LAG_SECONDS + REPLICA_CHECK_SECONDS
+)
+if DATABASE_REPLICAS and REPLICA_PIN_SECONDS < REPLICA_MAX_LAG_SECONDS + REPLICA_CHECK_SECONDS:
+    raise ConfigurationError(
+        "REPLICA_PIN_SECONDS must be at least REPLICA_MAX_LAG_SECONDS + REPLICA_CHECK_SECONDS "
+        f"({REPLICA_MAX_LAG_SECONDS + REPLICA_CHECK_SECONDS}): a writer's reads would otherwise "
+        "reach a replica that lags behind their write."
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # MariaDB cannot build unique constraints on expressions (Lower(email)); there the columns'

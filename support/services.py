@@ -42,6 +42,9 @@ from tenancy.numbering import numbers_reserve
 from tenancy.scoping import company_of
 
 SUBJECT_MAX = 200
+# No request predates the business by this much (and a date near year 1 leaves the calendar
+# in the company's time zone).
+EARLIEST_RECEIVED = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 UPDATABLE_FIELDS = frozenset(
     {"kind", "channel", "customer_id", "property_id", "invoice_id", "subject", "description"}
 )
@@ -79,6 +82,10 @@ def _check_fields(request: CustomerRequest) -> None:
         errors.append(
             FieldError("received_at", "received_at is in the future: log a request once received")
         )
+    elif request.received_at < EARLIEST_RECEIVED:
+        errors.append(
+            FieldError("received_at", f"received_at is before {EARLIEST_RECEIVED:%Y}", "range")
+        )
     if errors:
         raise InvalidInput(errors)
 
@@ -114,6 +121,10 @@ def _check_parties(ctx: Ctx, request: CustomerRequest) -> None:
 def _sync_disputes(ctx: Ctx, invoice_ids: Iterable[int | None]) -> None:
     """Each invoice is disputed exactly while a claim about it is not closed."""
     for invoice_id in sorted({i for i in invoice_ids if i is not None}):
+        # The invoice's lock before the count: a claim that another transaction opens or
+        # closes meanwhile is committed when the count reads it (READ COMMITTED), so whichever
+        # sync runs last sees every claim and sets the flag right.
+        billing.invoice_lock(ctx, invoice_id=invoice_id)
         open_claim = (
             CustomerRequest.objects.of(ctx)
             .filter(invoice_id=invoice_id, kind=RequestKind.CLAIM)

@@ -71,6 +71,7 @@ NO_EVENT = {
     "billing.services.can_invoice_update": "a check; locks and reads",
     "billing.services.can_invoice_send": "a check; reads",
     "billing.services.can_invoice_void": "a check; reads",
+    "billing.services.invoice_lock": "a lock for a decision; writes nothing",
     "billing.services.can_payments_record": "a check; locks and reads",
     "billing.services.invoice_amount_paid": "reads",
     "support.services.request_due_date": "reads the company's deadlines",

@@ -134,3 +134,8 @@ def test_list_query_count_is_fixed(staff_client_api, ctx, django_assert_num_quer
     # The session, the count, the page.
     with django_assert_num_queries(3):
         assert len(staff_client_api.get(URL).json()) == 30
+
+
+def test_the_last_day_of_the_calendar_is_a_to_date_like_any_other(admin_client_api):
+    response = admin_client_api.get("/api/v1/stock-movements", {"to_date": "9999-12-31"})
+    assert response.status_code == 200 and response.json() == []

@@ -147,3 +147,38 @@ def test_sku_unique_per_company_ignoring_deleted_by_the_database(ctx):
     ItemFactory(sku="xyz")
     with pytest.raises(IntegrityError), transaction.atomic():
         ItemFactory(sku="XYZ")
+
+
+def test_stock_never_grows_past_what_its_column_holds(ctx):
+    item = stocked(ctx, 0)
+    services.stock_movement_create(
+        ctx, item_id=item.pk, kind="receipt", quantity=Decimal("999999999.999")
+    )
+    with pytest.raises(ApplicationError) as refused:
+        services.stock_movement_create(ctx, item_id=item.pk, kind="receipt", quantity=Decimal(1))
+    assert refused.value.status == 422
+    assert refused.value.fields[0].msg.endswith("more than the most an item holds (999999999.999)")
+    assert Item.objects.of(ctx).get(pk=item.pk).stock_quantity == Decimal("999999999.999")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("price", Decimal("-5"), "Ensure this value is greater than or equal to 0."),
+        ("price", Decimal("NaN"), "Enter a number."),
+        ("cost", Decimal("Infinity"), "Enter a number."),
+        ("price", Decimal("1e20"), "Ensure this value is less than or equal to 9999999999.99."),
+        ("price", Decimal("1.005"), "Ensure that there are no more than 2 decimal places."),
+        (
+            "reorder_level",
+            Decimal("0.0001"),
+            "Ensure that there are no more than 3 decimal places.",
+        ),
+    ],
+)
+def test_amounts_the_columns_cannot_hold_are_refused_by_the_service(ctx, field, value, message):
+    body = {"sku": "X-1", "name": "Part", "kind": "part", "price": Decimal("1.00"), field: value}
+    with pytest.raises(ApplicationError) as refused:
+        services.item_create(ctx, **body)
+    assert [(e.field, e.msg) for e in refused.value.fields] == [(field, message)]
+    assert not Item.objects.of(ctx).exists()

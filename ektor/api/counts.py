@@ -26,6 +26,7 @@ from django.db.models import Model, QuerySet
 from django.db.models.expressions import Col
 from django.db.models.signals import post_delete, post_save
 
+from ektor.db.router import primary_reads
 from ektor.registry import declared
 
 COUNT_TTL = 300
@@ -121,6 +122,8 @@ def total_count(queryset: QuerySet) -> int:
     if version is None:
         version = uuid.uuid4().hex
         cache.set(version_key, version, VERSION_TTL)
-    count = queryset.count()
+    # Counted on the primary: a replica's older count, kept, would outlive its lag.
+    with primary_reads():
+        count = queryset.count()
     cache.set(count_key, (version, count), COUNT_TTL)
     return count

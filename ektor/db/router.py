@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, OperationalError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
 
 logger = logging.getLogger("ektor.db")
@@ -37,6 +37,8 @@ T = TypeVar("T")
 
 # The replica the current reads may go to (None: the primary).
 _replica: ContextVar[str | None] = ContextVar("ektor_replica", default=None)
+# Set by primary_reads(): these reads go to the primary even inside a replica_read.
+_primary_only: ContextVar[bool] = ContextVar("ektor_primary_only", default=False)
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -45,6 +47,7 @@ class ReplicaRouter:
         alias = _replica.get()
         if (
             alias is None
+            or _primary_only.get()
             or connections[DEFAULT_DB_ALIAS].in_atomic_block
             # The database cache's table: every process writes it on the primary, and a
             # replica's copy would be a cache behind the cache.
@@ -142,13 +145,25 @@ def pin_to_primary(user_id: Any) -> None:
 
 def _replica_for(user: Any) -> str | None:
     aliases = settings.DATABASE_REPLICAS
-    if not aliases or connections[DEFAULT_DB_ALIAS].in_atomic_block:
+    if not aliases or _primary_only.get() or connections[DEFAULT_DB_ALIAS].in_atomic_block:
         return None
     if user is not None and user.is_authenticated and cache.get(_pin_key(user.pk)) is not None:
         return None
     usable = [alias for alias in aliases if replica_state(alias).usable]
     # Spreads the reads; nothing secret is chosen.
     return random.choice(usable) if usable else None  # noqa: S311
+
+
+@contextmanager
+def primary_reads() -> Iterator[None]:
+    """The reads inside go to the primary, even within a replica_read: for what is kept after
+    the request (a cache entry, a cached count), which must not be a replica's older copy that
+    would outlive the replica's lag and the writer's pin."""
+    token = _primary_only.set(True)
+    try:
+        yield
+    finally:
+        _primary_only.reset(token)
 
 
 @contextmanager
@@ -170,9 +185,11 @@ def replica_read(user: Any, read: Callable[[], T]) -> T:
     try:
         with _reading_from(alias):
             return read()
-    except OperationalError:
-        if replica_state(alias, fresh=True).usable:
-            raise  # not the replica's failure
+    except DatabaseError:
+        # The replica failing, or a schema it has not replayed yet (a release's new column or
+        # table): the read changes nothing, so the primary answers it (and raises an error that
+        # is the read's own).
+        replica_state(alias, fresh=True)
     logger.warning("replica %s failed during a read; read again from the primary", alias)
     return read()
 

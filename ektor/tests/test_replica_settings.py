@@ -19,13 +19,13 @@ def test_each_replica_url_is_a_database_the_router_reads_from():
         DEBUG="true",
         DATABASE_URL=PRIMARY,
         DATABASE_REPLICA_URLS="mysql://r:q@replica-a:3306/ektor, mysql://r:q@replica-b:3307/ektor",
-        REPLICA_PIN_SECONDS="3",
+        REPLICA_PIN_SECONDS="30",
     )
     assert result.returncode == 0, result.stderr
     shown = json.loads(result.stdout)
     assert shown["replicas"] == ["replica_1", "replica_2"]
     assert shown["routers"] == ["ektor.db.router.ReplicaRouter"]
-    assert (shown["pin"], shown["lag"], shown["check"]) == (3, 10, 5)
+    assert (shown["pin"], shown["lag"], shown["check"]) == (30, 10, 5)
     a, b = shown["databases"]["replica_1"], shown["databases"]["replica_2"]
     assert (a["HOST"], a["PORT"], b["HOST"], b["PORT"]) == ("replica-a", 3306, "replica-b", 3307)
     # Configured as the primary is (utf8mb4, strict), quick to give up on a replica that is down.
@@ -34,6 +34,21 @@ def test_each_replica_url_is_a_database_the_router_reads_from():
     # The test runner reads the primary's test database there, brought by replication.
     assert a["TEST"]["MIRROR"] == "default"
     assert shown["databases"]["default"]["TEST"]["MIRROR"] is None
+
+
+def test_a_writer_is_pinned_at_least_as_long_as_a_replica_may_lag():
+    replicas = {"DATABASE_URL": PRIMARY, "DATABASE_REPLICA_URLS": "mysql://r:q@replica:3306/ektor"}
+    default = json.loads(run_django(SHOW, DEBUG="true", **replicas).stdout)
+    assert default["pin"] == 15  # the lag limit (10) + the check interval (5)
+    short = run_django(SHOW, DEBUG="true", REPLICA_PIN_SECONDS="14", **replicas)
+    assert short.returncode != 0
+    assert (
+        "REPLICA_PIN_SECONDS must be at least REPLICA_MAX_LAG_SECONDS + REPLICA_CHECK_SECONDS"
+        " (15)" in short.stderr
+    )
+    # Without replicas nothing is pinned, whatever it says.
+    alone = run_django(SHOW, DEBUG="true", DATABASE_URL=PRIMARY, REPLICA_PIN_SECONDS="1")
+    assert alone.returncode == 0, alone.stderr
 
 
 def test_without_replica_urls_nothing_is_routed():

@@ -335,3 +335,19 @@ def test_a_claim_disputes_its_invoice_until_it_is_closed(ctx):
         "dispute",
         "undispute",
     ]
+
+
+def test_a_request_received_before_2000_is_refused(ctx):
+    customer = make_request().customer
+    with pytest.raises(ApplicationError) as refused:
+        services.request_create(
+            ctx,
+            kind="complaint",
+            channel="phone",
+            customer_id=customer.pk,
+            subject="Old",
+            received_at=datetime.datetime(1, 1, 1, tzinfo=datetime.UTC),
+        )
+    assert [(e.field, e.msg) for e in refused.value.fields] == [
+        ("received_at", "received_at is before 2000")
+    ]
