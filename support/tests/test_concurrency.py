@@ -5,6 +5,8 @@ from collections import Counter
 
 import pytest
 
+from billing.models import Invoice
+from billing.tests.conftest import make_invoice
 from core.context import Ctx
 from core.errors import ApplicationError
 from customers.tests.factories import CustomerFactory
@@ -41,3 +43,26 @@ def test_two_closes_of_one_request_close_it_once(company):
         str(r.reason) if isinstance(r, ApplicationError) else type(r).__name__ for r in results
     )
     assert outcomes == {"CustomerRequest": 1, "invalid_transition": 1}
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_a_claim_closed_while_another_is_opened_leaves_the_invoice_disputed(company, attempt):
+    """Each sync counts the open claims under the invoice's lock, so the one that runs last
+    sees the other's claim committed (or its close), whichever order the two take."""
+    invoice = make_invoice()
+    ctx = Ctx.system(company)
+    first = answered_request(customer=invoice.customer, kind="claim", invoice_id=invoice.pk)
+    assert Invoice.objects.of(ctx).get(pk=invoice.pk).disputed
+    results = run_at_once(
+        lambda: services.request_close(Ctx.system(company), request=first),
+        lambda: services.request_create(
+            Ctx.system(company),
+            kind="claim",
+            channel="email",
+            customer_id=invoice.customer_id,
+            invoice_id=invoice.pk,
+            subject="Billed twice",
+        ),
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert Invoice.objects.of(ctx).get(pk=invoice.pk).disputed
