@@ -7,6 +7,8 @@
 #   scripts/bench.sh                 # 10,000 customers / 240,000 invoices
 #   BENCH_CUSTOMERS=41667 scripts/bench.sh   # the 1,000,000-invoice scale run
 #   scripts/bench.sh --replica       # with a MariaDB replica: lists and statements read from it
+#   scripts/bench.sh --redis         # the app servers cache in a throwaway Redis (REDIS_URL), as
+#                                    # production does, instead of the database cache
 # Extra arguments go to bench/run.py (--seconds, --repeat, --only, --json FILE). Then the
 # admin invoice changelist and the admin index (the office dashboard) are timed in-process
 # (bench/admin_changelist.py, bench/admin_dashboard.py).
@@ -21,12 +23,36 @@ fi
 . scripts/mariadb.sh
 export ENV_FILE=/dev/null
 export MARIADB_BUFFER_POOL="${MARIADB_BUFFER_POOL:-2G}"
-trap mariadb_stop EXIT
-if [ "${1:-}" = --replica ]; then
+redis_pid=
+stop_servers() {
+  [ -z "$redis_pid" ] || kill "$redis_pid" 2>/dev/null || true
+  mariadb_stop
+}
+trap stop_servers EXIT
+replica= redis=
+while [ "${1:-}" = --replica ] || [ "${1:-}" = --redis ]; do
+  case "$1" in
+    --replica) replica=1 ;;
+    --redis) redis=1 ;;
+  esac
   shift
+done
+if [ -n "$replica" ]; then
   MARIADB_REPLICA=1 mariadb_start
 else
   mariadb_start
+fi
+if [ -n "$redis" ]; then
+  # The production cache (REDIS_URL) for the app's servers, a throwaway one here.
+  redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no >/dev/null &
+  redis_pid=$!
+  for _ in $(seq 1 50); do
+    redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  export REDIS_URL="redis://127.0.0.1:$redis_port/0"
+  echo "redis: up on 127.0.0.1:$redis_port"
 fi
 export DEBUG=false SECURE_SSL_REDIRECT=false ALLOWED_HOSTS=127.0.0.1,localhost
 export SECRET_KEY="bench-only-$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 60)"
