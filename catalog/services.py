@@ -16,7 +16,7 @@ from catalog.error_codes import CatalogErrorCode
 from catalog.models import STOCK_MAX, Item, ItemKind, MovementKind, StockMovement
 from core.context import Ctx
 from core.errors import Conflict, FieldError, InvalidInput, NotFound
-from ektor.services import apply_fields, complete_fields, conflict_on_integrity, require_fields
+from ektor.services import complete_fields, require_fields, save_recorded
 from tenancy.scoping import company_of
 
 
@@ -118,15 +118,8 @@ def _item_save(ctx: Ctx, item: Item, data: Mapping[str, Any]) -> Item:
         raise InvalidInput([FieldError(name, msg, "invalid") for name, msg in errors])
     if "sku" in data:
         item_sku_check(ctx, sku=data["sku"], exclude_id=item.pk)
-    fields = apply_fields(item, data)
-    creating = item.pk is None
     # The check above cannot see a concurrent insert; the unique index can.
-    with conflict_on_integrity(SKU_INTEGRITY_RULES):
-        if creating:
-            item.save(force_insert=True)
-        else:
-            item.save(update_fields=[*fields, "updated_at"])
-    record_change(ctx, "create" if creating else "update", item)
+    save_recorded(ctx, item, data, SKU_INTEGRITY_RULES)
     items_changed(ctx)
     return item
 
