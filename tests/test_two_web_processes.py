@@ -1,7 +1,8 @@
 """Two web processes as a load balancer sees them: gunicorn twice, with production settings,
 the same database, secrets and bucket, but each with its own temp folder and media folder.
 Whatever one process starts, the other continues (a token, an admin session, a rate limit, an
-upload's preview), and neither writes anything to its own disk."""
+upload's preview), and neither writes anything to its own disk. Twice: sharing the database
+cache, and sharing a real Redis server (REDIS_URL, as production runs)."""
 
 import json
 import secrets
@@ -137,8 +138,8 @@ class WebProcess:
         return sorted(str(p) for folder in (self.tmp, self.media) for p in folder.rglob("*"))
 
 
-@pytest.fixture
-def two_web_processes(transactional_db, s3_storage, s3_server, tmp_path):
+@pytest.fixture(params=["database cache", "redis"])
+def two_web_processes(request, transactional_db, s3_storage, s3_server, tmp_path):
     db = connection.settings_dict  # the test database
     static = tmp_path / "static"  # built once, as into an image both processes run
     shared = {
@@ -163,6 +164,9 @@ def two_web_processes(transactional_db, s3_storage, s3_server, tmp_path):
         "WEB_CONCURRENCY": "1",
         "GUNICORN_THREADS": "2",
     }
+    if request.param == "redis":
+        # A database of its own on the suite's server: the rate limit starts from nothing.
+        shared["REDIS_URL"] = request.getfixturevalue("redis_server").rsplit("/", 1)[0] + "/3"
     collect = run_manage("collectstatic", "--noinput", "--verbosity=0", **shared)
     assert collect.returncode == 0, collect.stderr
     servers = [WebProcess(tmp_path / name, shared) for name in ("a", "b")]
@@ -170,6 +174,11 @@ def two_web_processes(transactional_db, s3_storage, s3_server, tmp_path):
         for server in servers:
             server.wait_until_up()
         yield servers
+        if "REDIS_URL" in shared:
+            import redis
+
+            # What the two shared (sessions' rate limits, counts) is in that Redis.
+            assert redis.Redis.from_url(shared["REDIS_URL"]).dbsize() > 0
     finally:
         for server in servers:
             server.stop()
