@@ -37,8 +37,7 @@ class ItemViewSet(ResourceViewSet):
         query = sorted((k, v) for k, values in request.query_params.lists() for v in values)
 
         def page() -> tuple[list[dict], int]:
-            rows = super(ItemViewSet, self).list(request).data
-            return rows, paginator.count
+            return self.list_rows(request), paginator.count
 
         rows, paginator.count = cached(self.ctx, f"list:{query}", page)
         return paginator.get_paginated_response(rows)
