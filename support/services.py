@@ -118,13 +118,22 @@ def _check_parties(ctx: Ctx, request: CustomerRequest) -> None:
             )
 
 
+def _lock_invoices(ctx: Ctx, invoice_ids: Iterable[int | None]) -> list[int]:
+    """Lock the invoices a request names (in id order), before the request's row is written:
+    that write's foreign key check takes a shared lock on the invoice, and a shared lock
+    raised to an exclusive one later deadlocks with another claim's sync."""
+    ids = sorted({i for i in invoice_ids if i is not None})
+    for invoice_id in ids:
+        billing.invoice_lock(ctx, invoice_id=invoice_id)
+    return ids
+
+
 def _sync_disputes(ctx: Ctx, invoice_ids: Iterable[int | None]) -> None:
     """Each invoice is disputed exactly while a claim about it is not closed."""
-    for invoice_id in sorted({i for i in invoice_ids if i is not None}):
-        # The invoice's lock before the count: a claim that another transaction opens or
-        # closes meanwhile is committed when the count reads it (READ COMMITTED), so whichever
-        # sync runs last sees every claim and sets the flag right.
-        billing.invoice_lock(ctx, invoice_id=invoice_id)
+    # The invoice's lock before the count: a claim that another transaction opens or closes
+    # meanwhile is committed when the count reads it (READ COMMITTED), so whichever sync runs
+    # last sees every claim and sets the flag right.
+    for invoice_id in _lock_invoices(ctx, invoice_ids):
         open_claim = (
             CustomerRequest.objects.of(ctx)
             .filter(invoice_id=invoice_id, kind=RequestKind.CLAIM)
@@ -165,6 +174,7 @@ def request_create(
     _check_parties(ctx, request)
     request.due_date = request_due_date(ctx, kind=kind, received_at=request.received_at)
     year = request.received_at.astimezone(company_zone(ctx)).year
+    _lock_invoices(ctx, [request.invoice_id])
     sequence = numbers_reserve(ctx, RequestCounter, year=year, count=1)[0]
     request.number = f"REQ-{year}-{sequence:06d}"
     request.save()
@@ -202,6 +212,7 @@ def request_update(
     if "kind" in data:
         request.due_date = request_due_date(ctx, kind=request.kind, received_at=request.received_at)
         fields.append("due_date")
+    _lock_invoices(ctx, [before_invoice, request.invoice_id])
     request.save(update_fields=[*fields, "updated_at"])
     record_change(ctx, "update", request)
     _sync_disputes(ctx, [before_invoice, request.invoice_id])
