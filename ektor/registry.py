@@ -6,7 +6,9 @@ it (no list in the project package to edit):
 - `demo_module`: the module `seed_demo` runs, in INSTALLED_APPS order (ektor/management/
   commands/seed_demo.py);
 - `role_defaults`: the roles whose groups get default permissions on the app's models
-  (accounts/roles.py).
+  (accounts/roles.py);
+- `route_scopes`: model label -> dotted path of `(ctx) -> Q`, what of that model is on a
+  technician's route (tenancy.scoping.on_route).
 """
 
 from typing import Any

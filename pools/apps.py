@@ -4,6 +4,6 @@ from django.apps import AppConfig
 class PoolsConfig(AppConfig):
     name = "pools"
     verbose_name = "Pools"
-    # Technicians will see the pools of their route (tenancy.scoping.on_route: none yet).
+    # Technicians see the pools of their route (tenancy.scoping.on_route: operations declares it).
     role_defaults = ("admin", "staff", "technician")
     demo_module = "pools.demo"

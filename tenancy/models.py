@@ -25,6 +25,16 @@ def default_request_due_days() -> dict[str, int]:
     return {"petition": 15, "complaint": 15, "claim": 15, "service_request": 5}
 
 
+def default_visit_checklist() -> list[str]:
+    return [
+        "Skim the surface",
+        "Brush walls and steps",
+        "Vacuum",
+        "Empty baskets",
+        "Check equipment",
+    ]
+
+
 def default_time_zone() -> str:
     return settings.TIME_ZONE
 
@@ -47,6 +57,10 @@ class Company(Audited):
     time_zone = models.CharField(max_length=64, default=default_time_zone)
     reminder_days = models.JSONField(default=default_reminder_days)
     request_due_days = models.JSONField(default=default_request_due_days)
+    # The tasks a technician ticks off at every route visit.
+    visit_checklist = models.JSONField(default=default_visit_checklist)
+    # Email the service report to the customer when a visit is completed.
+    visit_report_email = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

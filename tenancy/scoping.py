@@ -12,6 +12,8 @@ company (migrations, the bench, `manage.py receivables --fix` over all companies
 counting). Writes through a model instance (`save()`) use the base manager and are not checked.
 """
 
+import functools
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -129,13 +131,28 @@ class TenantManager(models.Manager[_M]):
 
 
 def on_route(ctx: Ctx, queryset: TenantQuerySet[_M]) -> TenantQuerySet[_M]:
-    """What of `queryset` ctx's role may see: a technician sees only the customers and
-    properties on their route. Routes and visits do not exist yet, so today that is nothing."""
+    """What of `queryset` ctx's role may see: a technician sees only the rows on their route,
+    as the app that knows routes declares them (AppConfig `route_scopes`, model label ->
+    dotted path of `(ctx) -> Q`); a model none declares shows a technician nothing."""
     from tenancy.models import Role
 
-    if ctx.role == Role.TECHNICIAN:
-        return queryset.none()
-    return queryset
+    if ctx.role != Role.TECHNICIAN:
+        return queryset
+    scope = route_scopes().get(queryset.model._meta.label)
+    return queryset.none() if scope is None else queryset.filter(scope(ctx))
+
+
+@functools.cache
+def route_scopes() -> dict[str, Callable[[Ctx], models.Q]]:
+    from django.utils.module_loading import import_string
+
+    from ektor.registry import declared
+
+    return {
+        label: import_string(path)
+        for _config, scopes in declared("route_scopes")
+        for label, path in scopes.items()
+    }
 
 
 class UnscopedManager(models.Manager):

@@ -30,11 +30,23 @@ def test_the_apps_declare_what_is_counted_and_who_gets_defaults():
         "customers": ("admin", "staff", "technician"),
         "pools": ("admin", "staff", "technician"),
         "catalog": ("admin", "staff", "technician"),
+        "operations": ("admin", "staff", "technician"),
         "billing": ("admin", "staff"),
         # Staff also log requests (its role_extra: accounts/tests/test_roles.py).
         "support": ("admin", "staff"),
         "audit": ("admin",),
     }
+
+
+def test_operations_declares_what_is_on_a_technicians_route():
+    from tenancy.scoping import route_scopes
+
+    assert sorted(route_scopes()) == [
+        "customers.Customer",
+        "customers.Property",
+        "pools.Equipment",
+        "pools.Pool",
+    ]
 
 
 @override_settings(INSTALLED_APPS=WITH_PLUGIN)
