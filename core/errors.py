@@ -19,6 +19,8 @@ class ReasonCode(StrEnum):
 class CoreErrorCode(ReasonCode):
     """Reasons any app's services may give."""
 
+    # An action from a status it does not leave that way (a request, a visit).
+    INVALID_TRANSITION = "invalid_transition"
     NO_FIELDS_TO_UPDATE = "no_fields_to_update"
     PROTECTED_BY_REFERENCES = "protected_by_references"
 

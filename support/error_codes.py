@@ -5,6 +5,5 @@ from core.errors import ReasonCode
 
 class SupportErrorCode(ReasonCode):
     CUSTOMERREQUEST_NOT_FOUND = "customerrequest_not_found"
-    INVALID_TRANSITION = "invalid_transition"
     INVOICE_CUSTOMER_MISMATCH = "invoice_customer_mismatch"
     REQUEST_CLOSED = "request_closed"

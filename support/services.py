@@ -20,7 +20,15 @@ from billing import services as billing
 from billing.error_codes import BillingErrorCode
 from billing.models import Invoice
 from core.context import Ctx
-from core.errors import ApplicationError, Conflict, FieldError, InvalidInput, NotFound, refusal
+from core.errors import (
+    ApplicationError,
+    Conflict,
+    CoreErrorCode,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    refusal,
+)
 from customers.error_codes import CustomerErrorCode
 from customers.models import Customer, Property
 from ektor.services import require_updatable
@@ -243,7 +251,7 @@ def _check_transition(request: CustomerRequest, action: str) -> str:
         raise Conflict(
             f"Request {request} is {request.status}: it cannot {action} from {request.status} "
             f"to {target} (only from {allowed})",
-            reason=SupportErrorCode.INVALID_TRANSITION,
+            reason=CoreErrorCode.INVALID_TRANSITION,
             extra={"from": request.status, "to": target},
         )
     return target

@@ -15,6 +15,7 @@ import catalog.error_codes
 import customers.error_codes
 import ektor.api.errors
 import ektor.files
+import operations.error_codes
 import pools.error_codes
 import support.error_codes
 import tenancy.error_codes
@@ -38,6 +39,7 @@ ENUMS = (
     customers.error_codes.CustomerErrorCode,
     pools.error_codes.PoolErrorCode,
     catalog.error_codes.CatalogErrorCode,
+    operations.error_codes.OperationsErrorCode,
     billing.error_codes.BillingErrorCode,
     support.error_codes.SupportErrorCode,
     ektor.api.errors.ApiErrorCode,

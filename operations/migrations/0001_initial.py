@@ -6,259 +6,654 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0002_role_permissions'),
-        ('customers', '0005_company_newest'),
-        ('pools', '0002_role_permissions'),
-        ('tenancy', '0003_company_visit_settings'),
+        ("catalog", "0002_role_permissions"),
+        ("customers", "0005_company_newest"),
+        ("pools", "0002_role_permissions"),
+        ("tenancy", "0003_company_visit_settings"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ServicePlan',
+            name="ServicePlan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('frequency', models.CharField(choices=[('weekly', 'Weekly'), ('biweekly', 'Every second week'), ('every_4_weeks', 'Every four weeks'), ('monthly', 'Monthly')], default='weekly', max_length=15)),
-                ('weekday', models.PositiveSmallIntegerField()),
-                ('start_date', models.DateField()),
-                ('end_date', models.DateField(blank=True, null=True)),
-                ('rate_type', models.CharField(choices=[('per_month', 'Per month'), ('per_visit', 'Per visit')], default='per_month', max_length=10)),
-                ('rate', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('chemicals', models.CharField(choices=[('included', 'Included in the rate'), ('billed', 'Billed on top')], default='included', max_length=10)),
-                ('billing_timing', models.CharField(choices=[('advance', 'In advance'), ('arrears', 'In arrears')], default='advance', max_length=10)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('paused', 'Paused'), ('ended', 'Ended')], default='active', max_length=10)),
-                ('paused_until', models.DateField(blank=True, null=True)),
-                ('route_position', models.PositiveIntegerField(default=0)),
-                ('notes', models.TextField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('company', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.company')),
-                ('pool', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='service_plans', to='pools.pool')),
-                ('technician', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "frequency",
+                    models.CharField(
+                        choices=[
+                            ("weekly", "Weekly"),
+                            ("biweekly", "Every second week"),
+                            ("every_4_weeks", "Every four weeks"),
+                            ("monthly", "Monthly"),
+                        ],
+                        default="weekly",
+                        max_length=15,
+                    ),
+                ),
+                ("weekday", models.PositiveSmallIntegerField()),
+                ("start_date", models.DateField()),
+                ("end_date", models.DateField(blank=True, null=True)),
+                (
+                    "rate_type",
+                    models.CharField(
+                        choices=[("per_month", "Per month"), ("per_visit", "Per visit")],
+                        default="per_month",
+                        max_length=10,
+                    ),
+                ),
+                ("rate", models.DecimalField(decimal_places=2, max_digits=12)),
+                (
+                    "chemicals",
+                    models.CharField(
+                        choices=[("included", "Included in the rate"), ("billed", "Billed on top")],
+                        default="included",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "billing_timing",
+                    models.CharField(
+                        choices=[("advance", "In advance"), ("arrears", "In arrears")],
+                        default="advance",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("paused", "Paused"), ("ended", "Ended")],
+                        default="active",
+                        max_length=10,
+                    ),
+                ),
+                ("paused_until", models.DateField(blank=True, null=True)),
+                ("route_position", models.PositiveIntegerField(default=0)),
+                ("notes", models.TextField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "company",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tenancy.company",
+                    ),
+                ),
+                (
+                    "pool",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="service_plans",
+                        to="pools.pool",
+                    ),
+                ),
+                (
+                    "technician",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='PlanPause',
+            name="PlanPause",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_on', models.DateField()),
-                ('ends_on', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('company', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.company')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pauses', to='operations.serviceplan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("starts_on", models.DateField()),
+                ("ends_on", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "company",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tenancy.company",
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="pauses",
+                        to="operations.serviceplan",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['plan', 'starts_on'],
+                "ordering": ["plan", "starts_on"],
             },
         ),
         migrations.CreateModel(
-            name='Visit',
+            name="Visit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('route', 'Route visit'), ('work_order', 'Work order')], default='route', max_length=12)),
-                ('scheduled_date', models.DateField()),
-                ('route_position', models.PositiveIntegerField(default=0)),
-                ('status', models.CharField(choices=[('scheduled', 'Scheduled'), ('in_progress', 'In progress'), ('completed', 'Completed'), ('skipped', 'Skipped'), ('cancelled', 'Cancelled')], default='scheduled', max_length=12)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('skip_reason', models.CharField(blank=True, choices=[('gate_locked', 'Gate locked'), ('dog', 'Dog'), ('weather', 'Weather'), ('customer_request', 'Customer request'), ('no_access', 'No access'), ('other', 'Other')], max_length=20, null=True)),
-                ('skip_note', models.TextField(blank=True, null=True)),
-                ('cancel_reason', models.TextField(blank=True, null=True)),
-                ('title', models.CharField(blank=True, max_length=120, null=True)),
-                ('customer_notes', models.TextField(blank=True, null=True)),
-                ('office_notes', models.TextField(blank=True, null=True)),
-                ('checklist', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('company', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.company')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='visits', to='customers.customer')),
-                ('plan', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='visits', to='operations.serviceplan')),
-                ('property', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='visits', to='customers.property')),
-                ('technician', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("route", "Route visit"), ("work_order", "Work order")],
+                        default="route",
+                        max_length=12,
+                    ),
+                ),
+                ("scheduled_date", models.DateField()),
+                ("route_position", models.PositiveIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("scheduled", "Scheduled"),
+                            ("in_progress", "In progress"),
+                            ("completed", "Completed"),
+                            ("skipped", "Skipped"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="scheduled",
+                        max_length=12,
+                    ),
+                ),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "skip_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("gate_locked", "Gate locked"),
+                            ("dog", "Dog"),
+                            ("weather", "Weather"),
+                            ("customer_request", "Customer request"),
+                            ("no_access", "No access"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                        null=True,
+                    ),
+                ),
+                ("skip_note", models.TextField(blank=True, null=True)),
+                ("cancel_reason", models.TextField(blank=True, null=True)),
+                ("title", models.CharField(blank=True, max_length=120, null=True)),
+                ("customer_notes", models.TextField(blank=True, null=True)),
+                ("office_notes", models.TextField(blank=True, null=True)),
+                ("checklist", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "company",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tenancy.company",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="visits",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="visits",
+                        to="operations.serviceplan",
+                    ),
+                ),
+                (
+                    "property",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="visits",
+                        to="customers.property",
+                    ),
+                ),
+                (
+                    "technician",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='Reading',
+            name="Reading",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('free_chlorine', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True)),
-                ('combined_chlorine', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True)),
-                ('ph', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True)),
-                ('total_alkalinity', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True)),
-                ('calcium_hardness', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True)),
-                ('cyanuric_acid', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True)),
-                ('salt', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True)),
-                ('temperature_f', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True)),
-                ('tds', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True)),
-                ('phosphates', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True)),
-                ('lsi', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True)),
-                ('flags', models.JSONField(blank=True, default=list)),
-                ('suggestions', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('company', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.company')),
-                ('pool', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='readings', to='pools.pool')),
-                ('visit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='readings', to='operations.visit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "free_chlorine",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True),
+                ),
+                (
+                    "combined_chlorine",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True),
+                ),
+                ("ph", models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True)),
+                (
+                    "total_alkalinity",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True),
+                ),
+                (
+                    "calcium_hardness",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True),
+                ),
+                (
+                    "cyanuric_acid",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True),
+                ),
+                (
+                    "salt",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True),
+                ),
+                (
+                    "temperature_f",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True),
+                ),
+                ("tds", models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True)),
+                (
+                    "phosphates",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True),
+                ),
+                ("lsi", models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True)),
+                ("flags", models.JSONField(blank=True, default=list)),
+                ("suggestions", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "company",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tenancy.company",
+                    ),
+                ),
+                (
+                    "pool",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="readings",
+                        to="pools.pool",
+                    ),
+                ),
+                (
+                    "visit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="readings",
+                        to="operations.visit",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Photo',
+            name="Photo",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('caption', models.CharField(blank=True, max_length=200, null=True)),
-                ('file_name', models.CharField(max_length=255)),
-                ('thumbnail_name', models.CharField(blank=True, default='', max_length=255)),
-                ('content_type', models.CharField(max_length=20)),
-                ('width', models.PositiveIntegerField()),
-                ('height', models.PositiveIntegerField()),
-                ('size', models.PositiveIntegerField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('company', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.company')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('pool', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='photos', to='pools.pool')),
-                ('visit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='photos', to='operations.visit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("caption", models.CharField(blank=True, max_length=200, null=True)),
+                ("file_name", models.CharField(max_length=255)),
+                ("thumbnail_name", models.CharField(blank=True, default="", max_length=255)),
+                ("content_type", models.CharField(max_length=20)),
+                ("width", models.PositiveIntegerField()),
+                ("height", models.PositiveIntegerField()),
+                ("size", models.PositiveIntegerField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "company",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tenancy.company",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "pool",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="photos",
+                        to="pools.pool",
+                    ),
+                ),
+                (
+                    "visit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="photos",
+                        to="operations.visit",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='VisitLine',
+            name="VisitLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('description', models.CharField(max_length=255)),
-                ('quantity', models.DecimalField(decimal_places=3, max_digits=12)),
-                ('unit_price', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('taxable', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('company', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.company')),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='visit_lines', to='catalog.item')),
-                ('movement', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='visit_line', to='catalog.stockmovement')),
-                ('pool', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='visit_lines', to='pools.pool')),
-                ('visit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='operations.visit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("description", models.CharField(max_length=255)),
+                ("quantity", models.DecimalField(decimal_places=3, max_digits=12)),
+                ("unit_price", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("taxable", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "company",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tenancy.company",
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="visit_lines",
+                        to="catalog.item",
+                    ),
+                ),
+                (
+                    "movement",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="visit_line",
+                        to="catalog.stockmovement",
+                    ),
+                ),
+                (
+                    "pool",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="visit_lines",
+                        to="pools.pool",
+                    ),
+                ),
+                (
+                    "visit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="operations.visit",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.AddIndex(
-            model_name='serviceplan',
-            index=models.Index(fields=['company', '-id'], name='operations_plan_newest'),
+            model_name="serviceplan",
+            index=models.Index(fields=["company", "-id"], name="operations_plan_newest"),
         ),
         migrations.AddIndex(
-            model_name='serviceplan',
-            index=models.Index(fields=['company', 'status'], name='operations_plan_status_idx'),
+            model_name="serviceplan",
+            index=models.Index(fields=["company", "status"], name="operations_plan_status_idx"),
         ),
         migrations.AddConstraint(
-            model_name='serviceplan',
-            constraint=models.CheckConstraint(condition=models.Q(('weekday__lte', 6)), name='operations_plan_weekday'),
+            model_name="serviceplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("weekday__lte", 6)), name="operations_plan_weekday"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='serviceplan',
-            constraint=models.CheckConstraint(condition=models.Q(('rate__gte', 0)), name='operations_plan_rate'),
+            model_name="serviceplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("rate__gte", 0)), name="operations_plan_rate"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='serviceplan',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('end_date__gte', models.F('start_date')), _connector='OR'), name='operations_plan_end_after_start'),
+            model_name="serviceplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end_date__isnull", True),
+                    ("end_date__gte", models.F("start_date")),
+                    _connector="OR",
+                ),
+                name="operations_plan_end_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='serviceplan',
-            constraint=models.CheckConstraint(condition=models.Q(('paused_until__isnull', True), ('status', 'paused'), _connector='OR'), name='operations_plan_paused_until_when_paused'),
+            model_name="serviceplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("paused_until__isnull", True), ("status", "paused"), _connector="OR"
+                ),
+                name="operations_plan_paused_until_when_paused",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='serviceplan',
-            constraint=models.CheckConstraint(condition=models.Q(('frequency__in', ['weekly', 'biweekly', 'every_4_weeks', 'monthly'])), name='operations_plan_frequency'),
+            model_name="serviceplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("frequency__in", ["weekly", "biweekly", "every_4_weeks", "monthly"])
+                ),
+                name="operations_plan_frequency",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='serviceplan',
-            constraint=models.CheckConstraint(condition=models.Q(('rate_type__in', ['per_month', 'per_visit'])), name='operations_plan_rate_type'),
+            model_name="serviceplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("rate_type__in", ["per_month", "per_visit"])),
+                name="operations_plan_rate_type",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='serviceplan',
-            constraint=models.CheckConstraint(condition=models.Q(('chemicals__in', ['included', 'billed'])), name='operations_plan_chemicals'),
+            model_name="serviceplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("chemicals__in", ["included", "billed"])),
+                name="operations_plan_chemicals",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='serviceplan',
-            constraint=models.CheckConstraint(condition=models.Q(('billing_timing__in', ['advance', 'arrears'])), name='operations_plan_billing_timing'),
+            model_name="serviceplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("billing_timing__in", ["advance", "arrears"])),
+                name="operations_plan_billing_timing",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='serviceplan',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['active', 'paused', 'ended'])), name='operations_plan_status'),
+            model_name="serviceplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["active", "paused", "ended"])),
+                name="operations_plan_status",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='planpause',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_on__isnull', True), ('ends_on__gte', models.F('starts_on')), _connector='OR'), name='operations_pause_ends_after_start'),
+            model_name="planpause",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("ends_on__isnull", True),
+                    ("ends_on__gte", models.F("starts_on")),
+                    _connector="OR",
+                ),
+                name="operations_pause_ends_after_start",
+            ),
         ),
         migrations.AddIndex(
-            model_name='visit',
-            index=models.Index(fields=['company', '-id'], name='operations_visit_newest'),
+            model_name="visit",
+            index=models.Index(fields=["company", "-id"], name="operations_visit_newest"),
         ),
         migrations.AddIndex(
-            model_name='visit',
-            index=models.Index(fields=['company', 'scheduled_date', 'technician', 'route_position'], name='operations_visit_route'),
+            model_name="visit",
+            index=models.Index(
+                fields=["company", "scheduled_date", "technician", "route_position"],
+                name="operations_visit_route",
+            ),
         ),
         migrations.AddIndex(
-            model_name='visit',
-            index=models.Index(fields=['property', '-scheduled_date'], name='operations_visit_property'),
+            model_name="visit",
+            index=models.Index(
+                fields=["property", "-scheduled_date"], name="operations_visit_property"
+            ),
         ),
         migrations.AddIndex(
-            model_name='visit',
-            index=models.Index(fields=['customer', '-scheduled_date'], name='operations_visit_customer'),
+            model_name="visit",
+            index=models.Index(
+                fields=["customer", "-scheduled_date"], name="operations_visit_customer"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='visit',
-            constraint=models.UniqueConstraint(fields=('plan', 'scheduled_date'), name='operations_visit_plan_date_unique'),
+            model_name="visit",
+            constraint=models.UniqueConstraint(
+                fields=("plan", "scheduled_date"), name="operations_visit_plan_date_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='visit',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['route', 'work_order'])), name='operations_visit_kind'),
+            model_name="visit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["route", "work_order"])),
+                name="operations_visit_kind",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='visit',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['scheduled', 'in_progress', 'completed', 'skipped', 'cancelled'])), name='operations_visit_status'),
+            model_name="visit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        ["scheduled", "in_progress", "completed", "skipped", "cancelled"],
+                    )
+                ),
+                name="operations_visit_status",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='visit',
-            constraint=models.CheckConstraint(condition=models.Q(('skip_reason__isnull', True), ('skip_reason__in', ['gate_locked', 'dog', 'weather', 'customer_request', 'no_access', 'other']), _connector='OR'), name='operations_visit_skip_reason_valid'),
+            model_name="visit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("skip_reason__isnull", True),
+                    (
+                        "skip_reason__in",
+                        ["gate_locked", "dog", "weather", "customer_request", "no_access", "other"],
+                    ),
+                    _connector="OR",
+                ),
+                name="operations_visit_skip_reason_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='visit',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('skip_reason__isnull', False), ('status', 'skipped')), models.Q(models.Q(('status', 'skipped'), _negated=True), ('skip_reason__isnull', True)), _connector='OR'), name='operations_visit_skipped_has_reason'),
+            model_name="visit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("skip_reason__isnull", False), ("status", "skipped")),
+                    models.Q(
+                        models.Q(("status", "skipped"), _negated=True),
+                        ("skip_reason__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="operations_visit_skipped_has_reason",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='visit',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'completed'), _negated=True), ('completed_at__isnull', False), _connector='OR'), name='operations_visit_completed_at'),
+            model_name="visit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "completed"), _negated=True),
+                    ("completed_at__isnull", False),
+                    _connector="OR",
+                ),
+                name="operations_visit_completed_at",
+            ),
         ),
         migrations.AddIndex(
-            model_name='reading',
-            index=models.Index(fields=['pool', '-id'], name='operations_reading_pool'),
+            model_name="reading",
+            index=models.Index(fields=["pool", "-id"], name="operations_reading_pool"),
         ),
         migrations.AddIndex(
-            model_name='reading',
-            index=models.Index(fields=['company', 'created_at'], name='operations_reading_created'),
+            model_name="reading",
+            index=models.Index(fields=["company", "created_at"], name="operations_reading_created"),
         ),
         migrations.AddConstraint(
-            model_name='reading',
-            constraint=models.UniqueConstraint(fields=('visit', 'pool'), name='operations_reading_visit_pool'),
+            model_name="reading",
+            constraint=models.UniqueConstraint(
+                fields=("visit", "pool"), name="operations_reading_visit_pool"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='visitline',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gt', 0)), name='operations_line_quantity'),
+            model_name="visitline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gt", 0)), name="operations_line_quantity"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='visitline',
-            constraint=models.CheckConstraint(condition=models.Q(('unit_price__gte', 0)), name='operations_line_price'),
+            model_name="visitline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("unit_price__gte", 0)), name="operations_line_price"
+            ),
         ),
     ]

@@ -5,20 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tenancy', '0002_first_company'),
+        ("tenancy", "0002_first_company"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='company',
-            name='visit_checklist',
+            model_name="company",
+            name="visit_checklist",
             field=models.JSONField(default=tenancy.models.default_visit_checklist),
         ),
         migrations.AddField(
-            model_name='company',
-            name='visit_report_email',
+            model_name="company",
+            name="visit_report_email",
             field=models.BooleanField(default=True),
         ),
     ]

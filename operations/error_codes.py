@@ -1,0 +1,10 @@
+"""The reasons operations' rules give (`details.reason`)."""
+
+from core.errors import ReasonCode
+
+
+class OperationsErrorCode(ReasonCode):
+    PHOTO_NOT_FOUND = "photo_not_found"
+    PLAN_NOT_FOUND = "plan_not_found"
+    VISIT_COMPLETED = "visit_completed"
+    VISIT_NOT_FOUND = "visit_not_found"
