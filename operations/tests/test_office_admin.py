@@ -1,0 +1,211 @@
+"""The office's pages for plans and visits: today's routes, a visit's page, the dashboard's
+figures, and the plans on the pool's and the customer's pages."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Role
+from accounts.tests.factories import UserFactory
+from catalog.tests.factories import ItemFactory
+from customers.tests.factories import PropertyFactory
+from ektor.files import file_save
+from operations.dashboard import company_today
+from operations.models import Photo, Reading, VisitLine, VisitStatus
+from operations.tests.factories import ServicePlanFactory, VisitFactory
+from pools.tests.factories import PoolFactory
+from tenancy.tests.factories import default_company
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/operations/visit/"
+
+
+def today(ctx) -> datetime.date:
+    return company_today(ctx)
+
+
+def route_of(technician, day: datetime.date, count: int, **fields) -> list:
+    """`count` visits of `technician` on `day`, their route positions in reverse of creation."""
+    return [
+        VisitFactory(
+            plan__technician=technician,
+            scheduled_date=day,
+            route_position=count - n,
+            plan__pool__property__address1=f"{n} Calle Sol",
+            **fields,
+        )
+        for n in range(count)
+    ]
+
+
+@pytest.fixture
+def tech():
+    return UserFactory(username="maria", first_name="María", last_name="Ruiz", role=Role.TECHNICIAN)
+
+
+def listed(response) -> list[int]:
+    assert response.status_code == 200
+    return [visit.pk for visit in response.context["cl"].result_list]
+
+
+def test_the_changelist_is_todays_routes_in_route_order(ctx, staff_web, tech):
+    other = UserFactory(username="pedro", role=Role.TECHNICIAN)
+    mine = route_of(tech, today(ctx), 3)
+    theirs = route_of(other, today(ctx), 2)
+    route_of(tech, today(ctx) - datetime.timedelta(days=1), 2)  # yesterday's
+    response = staff_web.get(CHANGELIST)
+    assert set(listed(response)) == {v.pk for v in mine + theirs}
+    one = listed(staff_web.get(CHANGELIST, {"technician": tech.pk}))
+    # Route order: position, then id (created last is first here).
+    assert one == [v.pk for v in reversed(mine)]
+    content = staff_web.get(CHANGELIST, {"technician": tech.pk}).content.decode()
+    assert "2 Calle Sol" in content and str(mine[0].customer) in content
+    # The technician filter offers the company's technicians by name, today is chosen.
+    filters = response.context["cl"].filter_specs
+    technicians = [c["display"] for c in filters[1].choices(response.context["cl"])]
+    assert technicians[2:] == ["María Ruiz", "pedro"]
+    days = [c for c in filters[0].choices(response.context["cl"]) if c["selected"]]
+    assert [c["display"] for c in days] == [f"Today ({today(ctx):%b %-d, %Y})"]
+
+
+def test_another_day_this_week_and_every_day(ctx, staff_web, tech):
+    day = datetime.date(2026, 1, 7)
+    there = route_of(tech, day, 2)
+    route_of(tech, today(ctx), 1)
+    assert set(listed(staff_web.get(CHANGELIST, {"date": "2026-01-07"}))) == {v.pk for v in there}
+    assert len(listed(staff_web.get(CHANGELIST, {"date": "all"}))) == 3
+    assert len(listed(staff_web.get(CHANGELIST, {"date": "week"}))) == 1
+    # Not a day: Django's "?e=1" page, never a 500.
+    response = staff_web.get(CHANGELIST, {"date": "2026-13-45"})
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")
+
+
+def test_the_status_filter_has_what_is_left(ctx, staff_web, tech):
+    done, left, started = route_of(tech, today(ctx), 3)
+    for visit, status in ((done, VisitStatus.COMPLETED), (started, VisitStatus.IN_PROGRESS)):
+        visit.status = status
+        visit.completed_at = timezone.now() if status == VisitStatus.COMPLETED else None
+        visit.save()
+    assert set(listed(staff_web.get(CHANGELIST, {"status": "left"}))) == {left.pk, started.pk}
+    assert listed(staff_web.get(CHANGELIST, {"status": "completed"})) == [done.pk]
+
+
+def completed_visit(ctx, tech, *, flags=("ph_high",), when=None):
+    visit = VisitFactory(
+        plan__technician=tech,
+        scheduled_date=when or today(ctx),
+        status=VisitStatus.COMPLETED,
+        completed_at=timezone.now(),
+        checklist=[{"task": "brush", "done": True}, {"task": "vacuum", "done": False}],
+        customer_notes="Filter cleaned.",
+    )
+    pool = visit.plan.pool
+    Reading.objects.create(
+        company=visit.company,
+        visit=visit,
+        pool=pool,
+        free_chlorine=Decimal("1.50"),
+        ph=Decimal("7.90"),
+        total_alkalinity=Decimal("70"),
+        lsi=Decimal("-0.14"),
+        flags=list(flags),
+    )
+    return visit
+
+
+def test_a_visits_page_shows_readings_lines_checklist_and_photos(ctx, staff_web, tech):
+    visit = completed_visit(ctx, tech)
+    item = ItemFactory(name="Liquid chlorine")
+    VisitLine.objects.create(
+        company=visit.company,
+        visit=visit,
+        item=item,
+        pool=visit.plan.pool,
+        description="Liquid chlorine",
+        quantity=Decimal("2.5"),
+        unit_price=Decimal("8.99"),
+    )
+    name = file_save("photos/x.jpg", b"jpeg", company=visit.company)
+    thumb = file_save("photos/x-thumb.jpg", b"jpeg", company=visit.company)
+    Photo.objects.create(
+        company=visit.company,
+        visit=visit,
+        caption="Skimmer basket",
+        file_name=name,
+        thumbnail_name=thumb,
+        content_type="image/jpeg",
+        width=10,
+        height=10,
+        size=4,
+    )
+    response = staff_web.get(f"{CHANGELIST}{visit.pk}/change/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'class="visit-readings"' in page
+    for shown in ("<td>1.5</td>", "<td>7.9</td>", "<td>70</td>", "<td>-0.14</td>", "ph_high"):
+        assert shown in page, shown
+    assert "Liquid chlorine" in page and "$8.99" in page and "<td>2.5</td>" in page
+    assert "✓ brush" in page and "✗ vacuum" in page
+    assert 'class="visit-thumb"' in page and 'alt="Skimmer basket"' in page
+    assert "x-thumb" in page
+    # Staff read it; nothing on it saves.
+    assert 'name="_save"' not in page
+
+
+def test_the_dashboard_counts_todays_visits_and_this_weeks_water(ctx, staff_web, tech):
+    done, skipped, left, cancelled = route_of(tech, today(ctx), 4)
+    done.status, done.completed_at = VisitStatus.COMPLETED, timezone.now()
+    done.save()
+    skipped.status, skipped.skip_reason = VisitStatus.SKIPPED, "dog"
+    skipped.save()
+    cancelled.status = VisitStatus.CANCELLED
+    cancelled.save()
+    flagged = completed_visit(ctx, tech, when=today(ctx) - datetime.timedelta(days=30))
+    completed_visit(ctx, tech, flags=())  # in range
+    old = completed_visit(ctx, tech)
+    Reading.unscoped.filter(visit=old).update(created_at=timezone.now() - datetime.timedelta(8))
+    response = staff_web.get("/admin/")
+    visits = response.context["visits"]
+    # The two completed_visit() of today are done too; the cancelled one is nowhere.
+    assert (visits.done, visits.skipped, visits.left) == (3, 1, 1)
+    assert visits.out_of_range == 1
+    page = response.content.decode()
+    day = today(ctx).isoformat()
+    for link in (f"?date={day}&amp;status=completed", f"?date={day}&amp;status=left"):
+        assert f'href="/admin/operations/visit/{link}"' in page
+    # Each figure's link lists what it counts.
+    assert listed(staff_web.get(CHANGELIST, {"date": day, "status": "left"})) == [left.pk]
+    out = listed(staff_web.get(CHANGELIST, {"date": "all", "readings": "week"}))
+    assert out == [flagged.pk]
+    assert 'href="/admin/operations/visit/?date=all&amp;readings=week"' in page
+
+
+def test_the_pools_page_lists_its_plans_and_the_customers_page_links_them(ctx, staff_web, tech):
+    pool = PoolFactory(property=PropertyFactory())
+    plan = ServicePlanFactory(pool=pool, technician=tech)
+    ServicePlanFactory()  # another pool's
+    page = staff_web.get(f"/admin/pools/pool/{pool.pk}/change/").content.decode()
+    assert f"/admin/operations/serviceplan/{plan.pk}/change/" in page
+    customer = pool.property.customer
+    page = staff_web.get(f"/admin/customers/customer/{customer.pk}/change/").content.decode()
+    plans = f"/admin/operations/serviceplan/?pool__property__customer__id__exact={customer.pk}"
+    assert plans.replace("&", "&amp;") in page
+    assert [p.pk for p in staff_web.get(plans).context["cl"].result_list] == [plan.pk]
+    visits = f"{CHANGELIST}?date=all&customer__id__exact={customer.pk}"
+    assert visits.replace("&", "&amp;") in page
+    VisitFactory(plan=plan, scheduled_date=datetime.date(2026, 1, 7))
+    assert len(staff_web.get(visits).context["cl"].result_list) == 1
+
+
+def test_the_plan_changelist(staff_web, tech):
+    plan = ServicePlanFactory(technician=tech, weekday=2, rate=Decimal("160.00"))
+    response = staff_web.get("/admin/operations/serviceplan/")
+    page = response.content.decode()
+    assert "Wednesday" in page and "$160.00 per month" in page and "María Ruiz</td>" in page
+    assert [p.pk for p in response.context["cl"].result_list] == [plan.pk]
+    searched = staff_web.get("/admin/operations/serviceplan/", {"q": plan.pool.name})
+    assert searched.context["cl"].result_count == 1
+    assert default_company().pk == plan.company_id
