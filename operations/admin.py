@@ -5,18 +5,23 @@ the services, so the admin obeys the same rules as the API."""
 
 import datetime
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import Exists, OuterRef
+from django.forms import ModelChoiceField
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.selectors import user_list
-from ektor.admin_tools import OfficeAdmin, OfficeInline
+from customers.admin import adopt
+from ektor.admin_tools import OfficeAdmin, OfficeInline, run_on_each
 from ektor.ctx import request_ctx
 from ektor.files import file_url
 from ektor.text import day, money
-from operations import selectors
+from operations import selectors, visits
 from operations.dashboard import LEFT, company_today, out_of_range_q, week_began_at, week_start
 from operations.models import Reading, ServicePlan, Visit, VisitStatus
 from tenancy.models import Role
@@ -289,6 +294,26 @@ class ReadingsFilter(admin.SimpleListFilter):
         return queryset.filter(Exists(readings))
 
 
+class CancelForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def action_page(model_admin, request, form, *, action, objects, title, explanation, submit):
+    """An action's intermediate page: its form, posted again with the selection."""
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "opts": model_admin.model._meta,
+        "objects": objects,
+        "form": form,
+        "action": action,
+        "explanation": explanation,
+        "submit": submit,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/operations/action_form.html", context)
+
+
 def _table(headings, rows, css: str) -> str:
     return format_html(
         '<table class="{}"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>',
@@ -312,6 +337,40 @@ def _value(value) -> str:
     )
 
 
+# A work order's (or an extra stop's) fields; a scheduled visit's that the office changes; a
+# completed visit's that an admin corrects.
+NEW_VISIT_FIELDS = (
+    "kind",
+    "property",
+    "technician",
+    "scheduled_date",
+    "title",
+    "customer_notes",
+    "office_notes",
+)
+SCHEDULED_FIELDS = ("technician", "scheduled_date", "title", "customer_notes", "office_notes")
+CORRECTED = ("customer_notes", "office_notes", "checklist")
+
+
+def service_data(form, fields) -> dict:
+    """The form's values of `fields` as the services name them (a relation by its id)."""
+    data = {}
+    for name in fields:
+        value = form.cleaned_data.get(name)
+        if isinstance(form.fields[name], ModelChoiceField):
+            data[f"{name}_id"] = value.pk if value is not None else None
+        else:
+            data[name] = value
+    return data
+
+
+def changed(form, data: dict) -> dict:
+    """What the form changed of `data` (an update names only those)."""
+    return {
+        key: value for key, value in data.items() if key.removesuffix("_id") in form.changed_data
+    }
+
+
 @admin.register(Visit)
 class VisitAdmin(OfficeAdmin):
     """Today's routes: the changelist opens on today's visits (the company's day) of every
@@ -328,6 +387,7 @@ class VisitAdmin(OfficeAdmin):
         "kind",
     )
     list_display_links = ("stop",)
+    autocomplete_fields = ("property",)
     list_filter = (RouteDateFilter, TechnicianFilter, VisitStatusFilter, ReadingsFilter, "kind")
     ordering = ("scheduled_date", "technician_id", "route_position", "id")
     search_fields = (
@@ -339,7 +399,7 @@ class VisitAdmin(OfficeAdmin):
         "title",
     )
     search_help_text = "The property's label, address or city, the customer, or the title"
-    actions = ["export_csv"]
+    actions = ["cancel_selected", "export_csv"]
     csv_columns = (
         ("visit_id", "pk"),
         ("kind", "kind"),
@@ -388,15 +448,75 @@ class VisitAdmin(OfficeAdmin):
         ),
     )
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     def has_delete_permission(self, request, obj=None):
         # A visit is cancelled or skipped (its history stays).
         return False
+
+    def editable(self, obj: Visit | None) -> tuple[str, ...]:
+        """What the office changes: a new visit's fields; a scheduled one's (visit_update); a
+        completed one's notes and checklist (visit_correct, an admin's correction). A visit
+        under way, skipped or cancelled stays as it is."""
+        if obj is None:
+            return NEW_VISIT_FIELDS
+        return {VisitStatus.SCHEDULED: SCHEDULED_FIELDS, VisitStatus.COMPLETED: CORRECTED}.get(
+            obj.status, ()
+        )
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return ((None, {"fields": NEW_VISIT_FIELDS}),)
+        if obj.status != VisitStatus.COMPLETED or not self.has_change_permission(request, obj):
+            return self.fieldsets
+        # The correction edits the checklist itself, where others see its list.
+        what, happened = self.fieldsets[1]
+        fields = tuple("checklist" if f == "checklist_" else f for f in happened["fields"])
+        return (self.fieldsets[0], (what, {"fields": fields}))
+
+    def get_readonly_fields(self, request, obj=None):
+        shown = flatten_fieldsets(self.get_fieldsets(request, obj))
+        editable = self.editable(obj) if self.has_change_permission(request, obj) else ()
+        return [name for name in shown if name not in editable]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "technician":
+            kwargs["queryset"] = technicians(request_ctx(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.action(description="Cancel selected visits", permissions=["change"])
+    def cancel_selected(self, request, queryset):
+        form = CancelForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return action_page(
+                self,
+                request,
+                form,
+                action="cancel_selected",
+                objects=list(queryset),
+                title="Cancel visits",
+                explanation="The visits stay, cancelled, with the reason; a plan's date is not "
+                "scheduled again. A visit under way or finished stays as it is.",
+                submit="Cancel the visits",
+            )
+        reason = form.cleaned_data["reason"]
+        ctx = request_ctx(request)
+        run_on_each(
+            self,
+            request,
+            queryset,
+            "Cancelled",
+            lambda visit: visits.visit_cancel(ctx, visit=visit, reason=reason),
+        )
+        return None
+
+    def save_model(self, request, obj, form, change):
+        ctx = request_ctx(request)
+        data = service_data(form, self.editable(obj if change else None))
+        if not change:
+            adopt(obj, visits.visit_create(ctx, **data))
+        elif obj.status == VisitStatus.COMPLETED:
+            visits.visit_correct(ctx, visit=obj, data=changed(form, data))
+        else:
+            visits.visit_update(ctx, visit=obj, data=changed(form, data))
 
     def get_queryset(self, request):
         return selectors.visit_list(request_ctx(request)).select_related(
@@ -407,9 +527,6 @@ class VisitAdmin(OfficeAdmin):
         return lookup in ("customer__id__exact", "property__id__exact", "plan__id__exact") or (
             super().lookup_allowed(lookup, value, request)
         )
-
-    def get_readonly_fields(self, request, obj=None):
-        return [name for _, options in self.fieldsets for name in options["fields"]]
 
     @admin.display(description="stop")
     def stop(self, obj: Visit) -> str:

@@ -10,10 +10,11 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.tests.factories import UserFactory
 from catalog.tests.factories import ItemFactory
+from core.context import Ctx
 from customers.tests.factories import PropertyFactory
 from ektor.files import file_save
 from operations.dashboard import company_today
-from operations.models import Photo, Reading, VisitLine, VisitStatus
+from operations.models import Photo, Reading, Visit, VisitLine, VisitStatus
 from operations.tests.factories import ServicePlanFactory, VisitFactory
 from pools.tests.factories import PoolFactory
 from tenancy.tests.factories import default_company
@@ -209,3 +210,134 @@ def test_the_plan_changelist(staff_web, tech):
     searched = staff_web.get("/admin/operations/serviceplan/", {"q": plan.pool.name})
     assert searched.context["cl"].result_count == 1
     assert default_company().pk == plan.company_id
+
+
+# --- writes: through the visit services -------------------------------------------------------
+
+
+def events(visit) -> list[str]:
+    from audit.models import AuditEvent
+
+    rows = AuditEvent.objects.filter(object_type="visit", object_id=visit.pk).order_by("id")
+    return list(rows.values_list("action", flat=True))
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_an_admin_adds_a_work_order(admin_web, tech):
+    prop = PropertyFactory(label="Casa Luna")
+    response = admin_web.post(
+        f"{CHANGELIST}add/",
+        {
+            "kind": "work_order",
+            "property": prop.pk,
+            "technician": tech.pk,
+            "scheduled_date": "2026-01-08",
+            "title": "Green to clean",
+            "customer_notes": "",
+            "office_notes": "Bring the vacuum",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    visit = Visit.objects.of(Ctx.system(default_company())).get()
+    assert (visit.kind, visit.customer_id, visit.technician_id) == (
+        "work_order",
+        prop.customer_id,
+        tech.pk,
+    )
+    assert (visit.title, visit.customer_notes) == ("Green to clean", None)
+    assert events(visit) == ["create"]
+
+
+def test_only_technicians_of_the_company_are_offered(admin_web, tech):
+    UserFactory(username="clerk")  # staff
+    form = admin_web.get(f"{CHANGELIST}add/").context["adminform"].form
+    assert [u.username for u in form.fields["technician"].queryset] == ["maria"]
+
+
+def test_a_scheduled_visit_changes_through_visit_update(ctx, admin_web, tech):
+    visit = VisitFactory(scheduled_date=datetime.date(2026, 1, 7))
+    url = f"{CHANGELIST}{visit.pk}/change/"
+    form = admin_web.get(url).context["adminform"].form
+    assert set(form.fields) == {
+        "technician",
+        "scheduled_date",
+        "title",
+        "customer_notes",
+        "office_notes",
+    }
+    response = admin_web.post(
+        url,
+        {
+            "technician": tech.pk,
+            "scheduled_date": "2026-01-09",
+            "title": "",
+            "customer_notes": "",
+            "office_notes": "Gate code 1234",
+        },
+    )
+    assert response.status_code == 302
+    visit.refresh_from_db()
+    assert (visit.technician_id, visit.scheduled_date, visit.office_notes) == (
+        tech.pk,
+        datetime.date(2026, 1, 9),
+        "Gate code 1234",
+    )
+    assert events(visit) == ["update"]
+
+
+def test_a_completed_visit_is_corrected_by_an_admin_only(ctx, admin_web, staff_web, tech):
+    visit = completed_visit(ctx, tech)
+    url = f"{CHANGELIST}{visit.pk}/change/"
+    staff_page = staff_web.get(url)
+    assert 'name="_save"' not in staff_page.content.decode()
+    assert staff_web.post(url, {"customer_notes": "x"}).status_code == 403
+    form = admin_web.get(url).context["adminform"].form
+    assert set(form.fields) == {"customer_notes", "office_notes", "checklist"}
+    response = admin_web.post(
+        url,
+        {
+            "customer_notes": "Filter cleaned; pH lowered.",
+            "office_notes": "",
+            "checklist": '[{"task": "brush", "done": true}]',
+        },
+    )
+    assert response.status_code == 302
+    visit.refresh_from_db()
+    assert visit.customer_notes == "Filter cleaned; pH lowered."
+    assert visit.checklist == [{"task": "brush", "done": True}]
+    assert events(visit) == ["correct"]
+    # A checklist the service refuses: said on the page, nothing saved.
+    refused = admin_web.post(
+        url,
+        {"customer_notes": "Changed", "office_notes": "", "checklist": '[{"task": ""}]'},
+        follow=True,
+    )
+    assert any("checklist" in m.lower() for m in messages_of(refused)), messages_of(refused)
+    visit.refresh_from_db()
+    assert visit.customer_notes == "Filter cleaned; pH lowered."
+
+
+def test_a_visit_under_way_is_read_only(ctx, admin_web, tech):
+    (visit,) = route_of(tech, today(ctx), 1, status=VisitStatus.IN_PROGRESS)
+    form = admin_web.get(f"{CHANGELIST}{visit.pk}/change/").context["adminform"].form
+    assert set(form.fields) == set()
+
+
+def test_cancel_selected_asks_the_reason_then_cancels(ctx, admin_web, tech):
+    open_one, done = route_of(tech, today(ctx), 2)
+    done.status, done.completed_at = VisitStatus.COMPLETED, timezone.now()
+    done.save()
+    selection = {"action": "cancel_selected", "_selected_action": [open_one.pk, done.pk]}
+    page = admin_web.post(CHANGELIST, selection)
+    assert page.status_code == 200 and "reason" in page.context["form"].fields
+    response = admin_web.post(
+        CHANGELIST, {**selection, "apply": "1", "reason": "Rain"}, follow=True
+    )
+    shown = messages_of(response)
+    assert "Cancelled 1 visit." in shown
+    assert any(m.startswith(f"{done}: ") and "completed" in m for m in shown), shown
+    open_one.refresh_from_db()
+    assert (open_one.status, open_one.cancel_reason) == ("cancelled", "Rain")
