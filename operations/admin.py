@@ -6,7 +6,7 @@ the services, so the admin obeys the same rules as the API."""
 import datetime
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import Exists, OuterRef
@@ -17,13 +17,14 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.selectors import user_list
 from customers.admin import adopt
-from ektor.admin_tools import OfficeAdmin, OfficeInline, run_on_each
+from ektor.admin_tools import CtxForm, OfficeAdmin, OfficeInline, run_on_each
 from ektor.ctx import request_ctx
 from ektor.files import file_url
-from ektor.text import day, money
-from operations import selectors, visits
+from ektor.text import day, money, plural
+from operations import plans, selectors, visits
 from operations.dashboard import LEFT, company_today, out_of_range_q, week_began_at, week_start
 from operations.models import Reading, ServicePlan, Visit, VisitStatus
+from operations.scheduling import schedule_range_errors, visits_schedule
 from tenancy.models import Role
 
 WEEKDAYS = tuple(enumerate(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")))
@@ -80,6 +81,73 @@ class TechnicianFilter(admin.SimpleListFilter):
 
 # --- plans ------------------------------------------------------------------------------------
 
+PLAN_FIELDS = (
+    "pool",
+    "technician",
+    "frequency",
+    "weekday",
+    "start_date",
+    "end_date",
+    "rate_type",
+    "rate",
+    "chemicals",
+    "billing_timing",
+    "route_position",
+    "notes",
+)
+
+
+class ServicePlanForm(CtxForm, forms.ModelForm):
+    weekday = forms.TypedChoiceField(choices=WEEKDAYS, coerce=int)
+
+    class Meta:
+        model = ServicePlan
+        fields = PLAN_FIELDS
+
+    def _get_validation_exclusions(self):
+        # The table's checks are the service's rules, asked in clean() with its messages (the
+        # model's validation would repeat them as "Constraint ... is violated").
+        return super()._get_validation_exclusions() | set(PLAN_FIELDS)
+
+    def clean(self):
+        cleaned = super().clean()
+        values = {name: cleaned[name] for name in PLAN_FIELDS if name in cleaned}
+        values.setdefault("start_date", self.instance.start_date)
+        for error in plans.plan_field_errors(self.ctx, values):
+            field = error.field.removesuffix("_id")
+            if field in self.fields and field not in self.errors:
+                self.add_error(field, error.msg)
+        return cleaned
+
+
+class PauseForm(forms.Form):
+    until = forms.DateField(
+        required=False, help_text="The last day paused (YYYY-MM-DD); empty: until resumed."
+    )
+
+
+class ScheduleForm(forms.Form):
+    date_from = forms.DateField(label="From", help_text="YYYY-MM-DD")
+    date_to = forms.DateField(label="To", help_text="YYYY-MM-DD, at most 62 days after From")
+
+    def __init__(self, *args, ctx, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ctx = ctx
+        # Next week, Monday to Sunday.
+        monday = week_start(company_today(ctx)) + datetime.timedelta(weeks=1)
+        self.fields["date_from"].initial = monday
+        self.fields["date_to"].initial = monday + datetime.timedelta(days=6)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("date_from") and cleaned.get("date_to"):
+            errors = schedule_range_errors(
+                self.ctx, date_from=cleaned["date_from"], date_to=cleaned["date_to"]
+            )
+            for error in errors:
+                self.add_error("date_to", error.msg)
+        return cleaned
+
 
 class WeekdayFilter(admin.SimpleListFilter):
     title = "weekday"
@@ -120,7 +188,9 @@ class ServicePlanAdmin(OfficeAdmin):
         "pool__property__customer__last_name",
     )
     search_help_text = "The pool's name, its property's label, address or city, or the customer"
-    actions = ["export_csv"]
+    form = ServicePlanForm
+    autocomplete_fields = ("pool",)
+    actions = ["schedule_visits", "pause_selected", "resume_selected", "export_csv"]
     csv_columns = (
         ("plan_id", "pk"),
         ("pool_id", "pool_id"),
@@ -138,15 +208,85 @@ class ServicePlanAdmin(OfficeAdmin):
         ("route_position", "route_position"),
     )
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     def has_delete_permission(self, request, obj=None):
-        # A plan ends (plan_end); its visits keep it.
+        # A plan ends (its end date); its visits keep it.
         return False
+
+    def get_readonly_fields(self, request, obj=None):
+        # A plan serves one pool for good; its status moves by the actions.
+        return () if obj is None else ("pool", "status", "paused_until", "created_at")
+
+    def get_fields(self, request, obj=None):
+        return (
+            PLAN_FIELDS if obj is None else (*PLAN_FIELDS, "status", "paused_until", "created_at")
+        )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "technician":
+            kwargs["queryset"] = technicians(request_ctx(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        ctx = request_ctx(request)
+        if not change:
+            adopt(obj, plans.plan_create(ctx, **service_data(form, PLAN_FIELDS)))
+            return
+        data = service_data(form, [name for name in PLAN_FIELDS if name != "pool"])
+        plans.plan_update(ctx, plan=obj, data=changed(form, data))
+
+    @admin.action(description="Pause selected plans", permissions=["change"])
+    def pause_selected(self, request, queryset):
+        form = PauseForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return action_page(
+                self,
+                request,
+                form,
+                action="pause_selected",
+                objects=list(queryset),
+                title="Pause plans",
+                explanation="From today, no visit is scheduled for these plans until the day "
+                "given (or until they are resumed).",
+                submit="Pause",
+            )
+        until = form.cleaned_data["until"]
+        ctx = request_ctx(request)
+        run_on_each(
+            self, request, queryset, "Paused", lambda p: plans.plan_pause(ctx, plan=p, until=until)
+        )
+        return None
+
+    @admin.action(description="Resume selected plans", permissions=["change"])
+    def resume_selected(self, request, queryset):
+        ctx = request_ctx(request)
+        run_on_each(self, request, queryset, "Resumed", lambda p: plans.plan_resume(ctx, plan=p))
+
+    @admin.action(description="Schedule visits", permissions=["change"])
+    def schedule_visits(self, request, queryset):
+        ctx = request_ctx(request)
+        form = ScheduleForm(request.POST if "apply" in request.POST else None, ctx=ctx)
+        if not form.is_valid():
+            return action_page(
+                self,
+                request,
+                form,
+                action="schedule_visits",
+                objects=list(queryset),
+                title="Schedule visits",
+                explanation="Every running plan of the company gets its visits of these days "
+                "(at most 62), skipping paused days and ended plans; a visit already there is "
+                "kept as it is.",
+                submit="Schedule",
+            )
+        first, last = form.cleaned_data["date_from"], form.cleaned_data["date_to"]
+        result = visits_schedule(ctx, date_from=first, date_to=last)
+        self.message_user(
+            request,
+            f"Scheduled {plural(result['created'], 'visit')} from {day(first)} to {day(last)} "
+            f"({result['existing']} already there).",
+            messages.SUCCESS,
+        )
+        return None
 
     def get_queryset(self, request):
         # The page's joins: the pool, its property and customer, the technician. (The

@@ -14,7 +14,7 @@ from core.context import Ctx
 from customers.tests.factories import PropertyFactory
 from ektor.files import file_save
 from operations.dashboard import company_today
-from operations.models import Photo, Reading, Visit, VisitLine, VisitStatus
+from operations.models import Photo, Reading, ServicePlan, Visit, VisitLine, VisitStatus
 from operations.tests.factories import ServicePlanFactory, VisitFactory
 from pools.tests.factories import PoolFactory
 from tenancy.tests.factories import default_company
@@ -341,3 +341,99 @@ def test_cancel_selected_asks_the_reason_then_cancels(ctx, admin_web, tech):
     assert any(m.startswith(f"{done}: ") and "completed" in m for m in shown), shown
     open_one.refresh_from_db()
     assert (open_one.status, open_one.cancel_reason) == ("cancelled", "Rain")
+
+
+# --- plans: through the plan services; scheduling -------------------------------------------
+
+PLANS = "/admin/operations/serviceplan/"
+
+
+def plan_form(pool, tech, **changes) -> dict:
+    return {
+        "pool": pool.pk,
+        "technician": tech.pk,
+        "frequency": "weekly",
+        "weekday": "2",
+        "start_date": "2026-01-05",
+        "end_date": "",
+        "rate_type": "per_month",
+        "rate": "160.00",
+        "chemicals": "included",
+        "billing_timing": "advance",
+        "route_position": "3",
+        "notes": "",
+        **changes,
+    }
+
+
+def test_an_admin_adds_and_changes_a_plan_through_the_services(ctx, admin_web, tech):
+    from audit.models import AuditEvent
+
+    pool = PoolFactory()
+    response = admin_web.post(f"{PLANS}add/", plan_form(pool, tech))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    plan = ServicePlan.objects.of(ctx).get()
+    assert (plan.pool_id, plan.technician_id, plan.weekday, plan.rate) == (
+        pool.pk,
+        tech.pk,
+        2,
+        Decimal("160.00"),
+    )
+    url = f"{PLANS}{plan.pk}/change/"
+    response = admin_web.post(url, plan_form(pool, tech, weekday="4", rate="175.00"))
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert (plan.weekday, plan.rate) == (4, Decimal("175.00"))
+    recorded = AuditEvent.objects.filter(object_id=plan.pk, action__in=("create", "update"))
+    assert recorded.count() == 2
+
+
+def test_a_plan_the_service_refuses_shows_its_messages(ctx, admin_web, tech):
+    pool = PoolFactory()
+    response = admin_web.post(
+        f"{PLANS}add/", plan_form(pool, tech, rate="-1", end_date="2026-01-01")
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["rate"] == ["Ensure this value is greater than or equal to 0."]
+    assert "before the start date" in errors["end_date"][0]
+    assert not ServicePlan.objects.of(ctx).exists()
+
+
+def test_schedule_visits_for_a_range(ctx, admin_web, tech):
+    plan = ServicePlanFactory(technician=tech, weekday=2, start_date=datetime.date(2026, 1, 5))
+    selection = {"action": "schedule_visits", "_selected_action": [plan.pk]}
+    page = admin_web.post(PLANS, selection)
+    assert page.status_code == 200 and set(page.context["form"].fields) == {"date_from", "date_to"}
+    too_long = admin_web.post(
+        PLANS, {**selection, "apply": "1", "date_from": "2026-01-01", "date_to": "2026-03-31"}
+    )
+    assert "at most 62" in too_long.context["form"].errors["date_to"][0]
+    assert not Visit.objects.of(ctx).exists()
+    week = {**selection, "apply": "1", "date_from": "2026-01-12", "date_to": "2026-01-25"}
+    done = admin_web.post(PLANS, week, follow=True)
+    assert "Scheduled 2 visits from Jan 12, 2026 to Jan 25, 2026 (0 already there)." in (
+        messages_of(done)
+    )
+    days = sorted(Visit.objects.of(ctx).values_list("scheduled_date", flat=True))
+    assert days == [datetime.date(2026, 1, 14), datetime.date(2026, 1, 21)]
+    again = admin_web.post(PLANS, week, follow=True)
+    assert "Scheduled 0 visits from Jan 12, 2026 to Jan 25, 2026 (2 already there)." in (
+        messages_of(again)
+    )
+
+
+def test_pause_and_resume_selected(ctx, admin_web, tech):
+    plan = ServicePlanFactory(technician=tech)
+    selection = {"action": "pause_selected", "_selected_action": [plan.pk]}
+    assert "until" in admin_web.post(PLANS, selection).context["form"].fields
+    paused = admin_web.post(PLANS, {**selection, "apply": "1", "until": ""}, follow=True)
+    assert "Paused 1 service plan." in messages_of(paused)
+    plan.refresh_from_db()
+    assert plan.status == "paused"
+    resumed = admin_web.post(
+        PLANS, {"action": "resume_selected", "_selected_action": [plan.pk]}, follow=True
+    )
+    assert "Resumed 1 service plan." in messages_of(resumed)
+    plan.refresh_from_db()
+    assert plan.status == "active"

@@ -26,6 +26,9 @@ from core.context import Ctx
 from customers import services as customers
 from customers.models import Customer, Property
 from ektor.files import file_save, file_url
+from operations.dashboard import company_today
+from operations.models import Reading, ServicePlan, Visit, VisitStatus
+from operations.tests.factories import VisitFactory
 from pools import services as pools
 from pools.models import Equipment, Pool
 from support import services as support
@@ -619,6 +622,8 @@ def test_a_shared_users_history_shows_company_a_events_only(two, admin_user):
         (Invoice, "customer"),
         (Invoice, "property"),
         (CustomerRequest, "customer"),
+        (ServicePlan, "pool"),
+        (Visit, "property"),
     ],
 )
 def test_autocompletes_offer_company_a_only(model, field, two, admin_user):
@@ -687,10 +692,6 @@ def test_a_new_invoice_form_offers_company_a_customers_only(two, admin_user):
 
 
 def test_operations_admin_is_company_a_only(two, admin_user):
-    from operations.dashboard import company_today
-    from operations.models import Reading, ServicePlan, Visit, VisitStatus
-    from operations.tests.factories import VisitFactory
-
     a, b = two
     web = web_client_for(admin_user)
 
