@@ -5,6 +5,9 @@ class OperationsConfig(AppConfig):
     name = "operations"
     verbose_name = "Operations"
     role_defaults = ("admin", "staff", "technician")
+    # Its services, one module per subject (audit/tests/test_completeness.py and
+    # tests/test_context.py hold them as they do an app's services.py).
+    service_modules = ("operations.plans", "operations.scheduling")
     # A technician sees what their visits and plans take them to (tenancy.scoping.on_route).
     route_scopes = {
         "customers.Customer": "operations.routes.customer_on_route",

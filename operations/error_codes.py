@@ -6,5 +6,6 @@ from core.errors import ReasonCode
 class OperationsErrorCode(ReasonCode):
     PHOTO_NOT_FOUND = "photo_not_found"
     PLAN_NOT_FOUND = "plan_not_found"
+    SCHEDULING_CONTENDED = "scheduling_contended"
     VISIT_COMPLETED = "visit_completed"
     VISIT_NOT_FOUND = "visit_not_found"

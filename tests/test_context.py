@@ -32,8 +32,9 @@ def _project_modules():
         # The project package's services.py holds helpers the apps' services share.
         if not config.path.startswith(str(settings.BASE_DIR)) or config.name == "ektor":
             continue
-        for room in ROOMS:
-            name = f"{config.name}.{room}"
+        # An app whose services are several modules names them (AppConfig service_modules).
+        names = [f"{config.name}.{room}" for room in ROOMS]
+        for name in [*names, *getattr(config, "service_modules", ())]:
             if importlib.util.find_spec(name) is not None:
                 yield importlib.import_module(name)
 

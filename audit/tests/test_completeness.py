@@ -28,6 +28,9 @@ from core.context import Ctx
 from core.errors import ApplicationError
 from customers import services as customers
 from customers.tests.factories import PropertyFactory
+from operations import plans
+from operations.scheduling import visits_schedule
+from operations.tests.factories import ServicePlanFactory
 from pools import services as pools
 from pools.tests.factories import EquipmentFactory, PoolFactory
 from support import services as support
@@ -47,13 +50,14 @@ def service_functions() -> set[str]:
             continue
         if config.name in NOT_BUSINESS_SERVICES:
             continue
-        module_name = f"{config.name}.services"
-        if importlib.util.find_spec(module_name) is None:
-            continue
-        module = importlib.import_module(module_name)
-        for name, function in inspect.getmembers(module, inspect.isfunction):
-            if function.__module__ == module_name and not name.startswith("_"):
-                names.add(f"{module_name}.{name}")
+        # An app whose services are several modules names them (AppConfig service_modules).
+        for module_name in (f"{config.name}.services", *getattr(config, "service_modules", ())):
+            if importlib.util.find_spec(module_name) is None:
+                continue
+            module = importlib.import_module(module_name)
+            for name, function in inspect.getmembers(module, inspect.isfunction):
+                if function.__module__ == module_name and not name.startswith("_"):
+                    names.add(f"{module_name}.{name}")
     return names
 
 
@@ -96,6 +100,10 @@ NO_EVENT = {
     "catalog.services.item_sku_check": "a check; reads",
     "catalog.services.item_field_errors": "a check; reads nothing",
     "catalog.services.movement_quantity_errors": "a check; reads nothing",
+    "operations.plans.plan_field_errors": "a check; reads nothing",
+    "operations.plans.plan_technician_check": "a check; reads",
+    "operations.plans.can_plan_transition": "a check; reads nothing",
+    "operations.scheduling.schedule_range_errors": "a check; reads nothing",
 }
 
 
@@ -174,7 +182,65 @@ def _prepared(value_maker, call):
     return prepare
 
 
+def _plan(**fields):
+    return ServicePlanFactory(**fields)
+
+
+def _paused_plan():
+    plan = _plan()
+    plans.plan_pause(_system(), plan=plan)
+    return plan
+
+
+def _stale_plan():
+    # Its end date is past, yet it is still active: the refresh ends it.
+    return _plan(start_date=datetime.date(2025, 1, 6), end_date=datetime.date(2025, 6, 30))
+
+
 CASES: dict[str, Case] = {
+    "operations.plans.plan_create": Case(
+        lambda: (
+            lambda ctx: plans.plan_create(
+                ctx,
+                pool_id=PoolFactory().pk,
+                weekday=2,
+                start_date=datetime.date(2026, 1, 5),
+                rate=Decimal("160.00"),
+            )
+        ),
+        {("serviceplan", "create")},
+    ),
+    "operations.plans.plan_update": Case(
+        _prepared(_plan, lambda ctx, p: plans.plan_update(ctx, plan=p, data={"weekday": 4})),
+        {("serviceplan", "update")},
+    ),
+    "operations.plans.plan_pause": Case(
+        _prepared(_plan, lambda ctx, p: plans.plan_pause(ctx, plan=p)),
+        {("serviceplan", "pause")},
+    ),
+    "operations.plans.plan_resume": Case(
+        _prepared(_paused_plan, lambda ctx, p: plans.plan_resume(ctx, plan=p)),
+        {("serviceplan", "resume")},
+    ),
+    "operations.plans.plan_end": Case(
+        _prepared(
+            _plan, lambda ctx, p: plans.plan_end(ctx, plan=p, end_date=datetime.date(2026, 3, 1))
+        ),
+        {("serviceplan", "end")},
+    ),
+    "operations.plans.plans_status_refresh": Case(
+        _prepared(_stale_plan, lambda ctx, p: plans.plans_status_refresh(ctx)),
+        {("serviceplan", "update")},
+    ),
+    "operations.scheduling.visits_schedule": Case(
+        _prepared(
+            _plan,
+            lambda ctx, p: visits_schedule(
+                ctx, date_from=datetime.date(2026, 1, 1), date_to=datetime.date(2026, 1, 31)
+            ),
+        ),
+        {("visit", "create")},
+    ),
     "customers.services.customer_create": Case(
         lambda: lambda ctx: customers.customer_create(ctx, first_name="Eva", last_name="Soto"),
         {("customer", "create")},
