@@ -236,25 +236,20 @@ class ServicePlanAdmin(OfficeAdmin):
 
     @admin.action(description="Pause selected plans", permissions=["change"])
     def pause_selected(self, request, queryset):
-        form = PauseForm(request.POST if "apply" in request.POST else None)
-        if not form.is_valid():
-            return action_page(
-                self,
-                request,
-                form,
-                action="pause_selected",
-                objects=list(queryset),
-                title="Pause plans",
-                explanation="From today, no visit is scheduled for these plans until the day "
-                "given (or until they are resumed).",
-                submit="Pause",
-            )
-        until = form.cleaned_data["until"]
         ctx = request_ctx(request)
-        run_on_each(
-            self, request, queryset, "Paused", lambda p: plans.plan_pause(ctx, plan=p, until=until)
+        return run_with_form(
+            self,
+            request,
+            queryset,
+            PauseForm,
+            "Paused",
+            lambda plan, data: plans.plan_pause(ctx, plan=plan, until=data["until"]),
+            action="pause_selected",
+            title="Pause plans",
+            explanation="From today, no visit is scheduled for these plans until the day "
+            "given (or until they are resumed).",
+            submit="Pause",
         )
-        return None
 
     @admin.action(description="Resume selected plans", permissions=["change"])
     def resume_selected(self, request, queryset):
@@ -328,6 +323,10 @@ class PlanInline(OfficeInline):
     extra = 0
     show_change_link = True
     verbose_name_plural = "service plans"
+
+    def get_queryset(self, request):
+        # A technician sees their own plans only, here as in the plans' list.
+        return selectors.plan_list(request_ctx(request)).select_related("technician")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -452,6 +451,16 @@ def action_page(model_admin, request, form, *, action, objects, title, explanati
         "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
     }
     return TemplateResponse(request, "admin/operations/action_form.html", context)
+
+
+def run_with_form(model_admin, request, queryset, form_class, verb, call, **page):
+    """An action that asks for something first (a reason, a day): its page until the form
+    is valid, then `call(row, cleaned_data)` on each selected row (run_on_each)."""
+    form = form_class(request.POST if "apply" in request.POST else None)
+    if not form.is_valid():
+        return action_page(model_admin, request, form, objects=list(queryset), **page)
+    run_on_each(model_admin, request, queryset, verb, lambda row: call(row, form.cleaned_data))
+    return None
 
 
 def _table(headings, rows, css: str) -> str:
@@ -624,29 +633,20 @@ class VisitAdmin(OfficeAdmin):
 
     @admin.action(description="Cancel selected visits", permissions=["change"])
     def cancel_selected(self, request, queryset):
-        form = CancelForm(request.POST if "apply" in request.POST else None)
-        if not form.is_valid():
-            return action_page(
-                self,
-                request,
-                form,
-                action="cancel_selected",
-                objects=list(queryset),
-                title="Cancel visits",
-                explanation="The visits stay, cancelled, with the reason; a plan's date is not "
-                "scheduled again. A visit under way or finished stays as it is.",
-                submit="Cancel the visits",
-            )
-        reason = form.cleaned_data["reason"]
         ctx = request_ctx(request)
-        run_on_each(
+        return run_with_form(
             self,
             request,
             queryset,
+            CancelForm,
             "Cancelled",
-            lambda visit: visits.visit_cancel(ctx, visit=visit, reason=reason),
+            lambda visit, data: visits.visit_cancel(ctx, visit=visit, reason=data["reason"]),
+            action="cancel_selected",
+            title="Cancel visits",
+            explanation="The visits stay, cancelled, with the reason; a plan's date is not "
+            "scheduled again. A visit under way or finished stays as it is.",
+            submit="Cancel the visits",
         )
-        return None
 
     def save_model(self, request, obj, form, change):
         ctx = request_ctx(request)

@@ -23,7 +23,7 @@ def company_zone(ctx: Ctx) -> ZoneInfo:
 
 def company_today(ctx: Ctx) -> datetime.date:
     """Today where the company works: its routes' days are its own."""
-    return timezone.localdate(timezone=company_zone(ctx))
+    return ctx.company.today() if ctx.company is not None else timezone.localdate()
 
 
 def week_start(day: datetime.date) -> datetime.date:

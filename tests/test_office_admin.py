@@ -283,7 +283,7 @@ WRITE_ACTIONS = {
     REQUESTS: {"assign_to_me", "close_selected", "reopen_selected", "export_csv"},
     "/admin/catalog/item/": {"delete_selected", "export_csv"},
     "/admin/catalog/stockmovement/": {"export_csv"},  # a ledger: added to, never changed
-    PLANS: {"export_csv"},
+    PLANS: {"schedule_visits", "pause_selected", "resume_selected", "export_csv"},
     VISITS: {"cancel_selected", "export_csv"},
 }
 
@@ -292,12 +292,7 @@ def test_admins_get_the_buttons_and_actions(admin_web):
     for url in one_of_each():
         changelist = admin_web.get(url)
         assert actions_offered(changelist) == WRITE_ACTIONS[url], url
-        add_allowed = url not in (
-            "/admin/accounts/authsession/",
-            "/admin/audit/auditevent/",
-            TASKS,
-            PLANS,
-        )
+        add_allowed = url not in ("/admin/accounts/authsession/", "/admin/audit/auditevent/", TASKS)
         assert changelist.context["has_add_permission"] is add_allowed, url
         assert admin_web.get(f"{url}add/").status_code == (200 if add_allowed else 403), url
 
