@@ -324,6 +324,15 @@ class PlanInline(OfficeInline):
     show_change_link = True
     verbose_name_plural = "service plans"
 
+    def has_view_permission(self, request, obj=None):
+        # A list to read, on an existing pool's page: nothing of it is posted, so the pool's
+        # save (which expects no formset of plans) is left alone.
+        return (
+            obj is not None
+            and request.method != "POST"
+            and super().has_view_permission(request, obj)
+        )
+
     def get_queryset(self, request):
         # A technician sees their own plans only, here as in the plans' list.
         return selectors.plan_list(request_ctx(request)).select_related("technician")
