@@ -461,12 +461,15 @@ def visit_complete(
     visit = _locked(ctx, visit)
     target = _check_transition(visit, "complete")
     pools = _visit_pools(ctx, visit)
-    item_ids = {line.get("item_id") for line in lines}
+    item_ids = [i for i in {line.get("item_id") for line in lines} if isinstance(i, int)]
+    # Locked together, in id order, before any is used: two completions taking the same items
+    # in another order wait for each other instead of deadlocking (stock_use locks each again).
     items = {
         item.pk: item
-        for item in Item.objects.of(ctx).filter(
-            pk__in=[i for i in item_ids if isinstance(i, int)], deleted_at__isnull=True
-        )
+        for item in Item.objects.of(ctx)
+        .select_for_update()
+        .filter(pk__in=item_ids, deleted_at__isnull=True)
+        .order_by("pk")
     }
     _invalid(
         reading_errors(ctx, readings=readings, pools=pools)
