@@ -605,8 +605,16 @@ VISIT_POOLS_SQL = (
 )
 LOCK_ITEMS_SQL = (
     "SELECT `id`, `name`, `price`, `taxable`, `track_stock`, `stock_quantity` FROM "
-    "`catalog_item` WHERE (`company_id` = %s AND `id` IN ({}) AND `deleted_at` IS NULL) "
-    "ORDER BY `id` ASC FOR UPDATE"
+    "`catalog_item` WHERE (`company_id` = %s AND `id` IN ({}) AND `deleted_at` IS NULL)"
+)
+# The stocked items locked together in id order, their new stock in one UPDATE.
+LOCK_STOCK_SQL = (
+    "SELECT `id`, `stock_quantity` FROM `catalog_item` WHERE (`company_id` = %s AND `id` IN ({}) "
+    "AND `deleted_at` IS NULL) ORDER BY `id` ASC FOR UPDATE"
+)
+USE_STOCK_SQL = (
+    "UPDATE `catalog_item` SET `stock_quantity` = CASE {} ELSE NULL END, `updated_at` = CASE {} "
+    "ELSE NULL END WHERE (`company_id` = %s AND `id` IN ({}))"
 )
 COMPLETE_VISIT_SQL = (
     "UPDATE `operations_visit` SET `status` = 'completed', `started_at` = %s, "
@@ -632,11 +640,10 @@ INSERT_READING_SQL = (
     + ", ".join(["%s"] * (len(READING_FIELDS) + 7))
     + ") RETURNING `id`"
 )
-USE_STOCK_SQL = "UPDATE `catalog_item` SET `stock_quantity` = %s, `updated_at` = %s WHERE `id` = %s"
-INSERT_MOVEMENT_SQL = (
+INSERT_MOVEMENTS_SQL = (
     "INSERT INTO `catalog_stockmovement` (`company_id`, `item_id`, `kind`, `quantity`, "
-    "`stock_after`, `unit_cost`, `visit_id`, `note`, `created_by_id`, `created_at`) VALUES "
-    "(%s, %s, 'usage', %s, %s, NULL, %s, %s, %s, %s) RETURNING `id`"
+    "`stock_after`, `unit_cost`, `visit_id`, `note`, `created_by_id`, `created_at`) VALUES {} "
+    "RETURNING `id`"
 )
 INSERT_LINES_SQL = (
     "INSERT INTO `operations_visitline` (`company_id`, `visit_id`, `item_id`, `pool_id`, "
@@ -756,57 +763,96 @@ def visit_complete(cur, environ, company_id, user_id, username, request_id, visi
                 (now, *audit, "create", "reading", reading["reading_id"], changes, request_id)
             )
         version_key = f":1:catalog:items:{company_id}:version"
-        rows = []
-        for line in lines:
-            item = items[line["item_id"]]
-            quantity = thousandths(str(Decimal(str(line["quantity"])).quantize(Decimal("0.001"))))
-            movement_id = None
-            if item[4]:
-                after = thousandths(item[5]) - quantity
-                if after < 0:
-                    conn.rollback()
-                    return conflict("Not enough stock")
-                items[item[0]] = (*item[:5], stock(after))
-                cur.execute(USE_STOCK_SQL, (stock(after), now, item[0]))
-                cur.execute(
-                    INSERT_MOVEMENT_SQL,
-                    (
+        tracked = sorted({line["item_id"] for line in lines if items[line["item_id"]][4]})
+        movements, movement_ids = [], []
+        if tracked:
+            marks = ", ".join(["%s"] * len(tracked))
+            cur.execute("SAVEPOINT `floor`")
+            cur.execute(LOCK_STOCK_SQL.format(marks), (company_id, *tracked))
+            on_hand = {row[0]: thousandths(row[1]) for row in cur.fetchall()}
+            for line in lines:
+                item_id = line["item_id"]
+                if item_id in on_hand:
+                    quantity = thousandths(str(line["quantity"]))
+                    on_hand[item_id] -= quantity
+                    if on_hand[item_id] < 0:
+                        conn.rollback()
+                        return conflict("Not enough stock")
+                    movements.append((item_id, stock(-quantity), stock(on_hand[item_id])))
+            cases = " ".join(["WHEN (`id` = %s) THEN %s"] * len(tracked))
+            cur.execute(
+                USE_STOCK_SQL.format(cases, cases, marks),
+                [
+                    *(v for i in tracked for v in (i, stock(on_hand[i]))),
+                    *(v for i in tracked for v in (i, now)),
+                    company_id,
+                    *tracked,
+                ],
+            )
+            row_marks = ", ".join(
+                ["(%s, %s, 'usage', %s, %s, NULL, %s, %s, %s, %s)"] * len(movements)
+            )
+            cur.execute(
+                INSERT_MOVEMENTS_SQL.format(row_marks),
+                [
+                    v
+                    for item_id, quantity, after in movements
+                    for v in (
                         company_id,
-                        item[0],
-                        stock(-quantity),
-                        stock(after),
+                        item_id,
+                        quantity,
+                        after,
                         visit_id,
                         f"Visit {visit_id}",
                         user_id,
                         now,
-                    ),
-                )
-                movement_id = cur.fetchone()[0]
-                changes = orjson.dumps(
-                    {
-                        "item_id": [None, item[0]],
-                        "kind": [None, "usage"],
-                        "quantity": [None, stock(-quantity)],
-                        "stock_after": [None, stock(after)],
-                        "visit_id": [None, visit_id],
-                    }
-                ).decode()
-                cur.execute(
-                    AUDIT_SQL,
-                    (now, *audit, "create", "stockmovement", movement_id, changes, request_id),
-                )
-                cur.execute(PAYMENT_VERSION_SQL, (version_key,))
-            rows.append(
-                {
-                    "item_id": item[0],
-                    "pool_id": line.get("pool_id"),
-                    "description": item[1],
-                    "quantity": stock(quantity),
-                    "unit_price": item[2],
-                    "taxable": bool(item[3]),
-                    "movement_id": movement_id,
-                }
+                    )
+                ],
             )
+            movement_ids = [row[0] for row in cur.fetchall()]
+            stock_events = [
+                (
+                    now,
+                    *audit,
+                    "create",
+                    "stockmovement",
+                    movement_id,
+                    orjson.dumps(
+                        {
+                            "item_id": [None, item_id],
+                            "kind": [None, "usage"],
+                            "quantity": [None, quantity],
+                            "stock_after": [None, after],
+                            "visit_id": [None, visit_id],
+                        }
+                    ).decode(),
+                    request_id,
+                )
+                for movement_id, (item_id, quantity, after) in zip(
+                    movement_ids, movements, strict=True
+                )
+            ]
+            cur.execute(
+                AUDIT_MANY_SQL.format(
+                    ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(stock_events))
+                ),
+                [v for event in stock_events for v in event],
+            )
+            cur.execute(PAYMENT_VERSION_SQL, (version_key,))
+            cur.execute("RELEASE SAVEPOINT `floor`")
+        taken = iter(movement_ids)
+        rows = [
+            {
+                "item_id": line["item_id"],
+                "pool_id": line.get("pool_id"),
+                "description": items[line["item_id"]][1],
+                "quantity": stock(thousandths(str(line["quantity"]))),
+                "unit_price": items[line["item_id"]][2],
+                "taxable": bool(items[line["item_id"]][3]),
+                "movement_id": next(taken) if line["item_id"] in tracked else None,
+            }
+            for line in lines
+        ]
         if rows:
             cur.execute(
                 INSERT_LINES_SQL.format(
