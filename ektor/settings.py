@@ -407,6 +407,9 @@ SPECTACULAR_SETTINGS = {
         "LsiStatusEnum": "operations.chemistry.STATUSES",
         "RequestStatusEnum": "support.models.RequestStatus",
         "RequestKindEnum": "support.models.RequestKind",
+        "VisitStatusEnum": "operations.models.VisitStatus",
+        "VisitKindEnum": "operations.models.VisitKind",
+        "SkipReasonEnum": "operations.models.SkipReason",
     },
     "TAGS": [
         {"name": "auth", "description": "Sign-in, tokens, sessions and the caller's account"},
@@ -423,6 +426,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "invoices"},
         {"name": "payments"},
         {"name": "reports", "description": "Customer statements"},
+        {"name": "visits", "description": "Stops at properties: start, complete, skip, cancel"},
         {"name": "water", "description": "Water chemistry: the saturation index (chart-v1)"},
         {"name": "requests", "description": "Customers' petitions, complaints and claims"},
         {"name": "files", "description": "Stored files, through the signed links the API gives"},

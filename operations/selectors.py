@@ -1,9 +1,10 @@
 """Reads of plans and visits: every queryset the API, the admin and the pages list from. A
 technician sees only their own visits and plans."""
 
+from collections.abc import Iterable
 from typing import TypeVar
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 
 from core.context import Ctx
 from core.errors import NotFound
@@ -42,3 +43,11 @@ def visit_get(ctx: Ctx, *, visit_id: int) -> Visit:
     if visit is None:
         raise NotFound("Visit", reason=OperationsErrorCode.VISIT_NOT_FOUND)
     return visit
+
+
+def visit_details(ctx: Ctx, visits: Iterable[Visit]) -> list[Visit]:
+    """The visits with what a visit renders of its own (readings, lines, photos), three
+    queries for any number of them."""
+    rows = list(visits)
+    prefetch_related_objects(rows, "readings", "lines", "photos")
+    return rows

@@ -27,6 +27,8 @@ from customers.models import Customer, Property
 from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor.api.output import ModelOutput, Output
 from ektor.api.renderers import JSONRenderer
+from operations.api import visits as visits_out
+from operations.models import Photo, Reading, VisitLine
 from pools import selectors as pool_selectors
 from pools.api import serializers as pools_out
 from pools.tests.factories import EquipmentFactory, PoolFactory
@@ -134,6 +136,73 @@ def _stock(ctx):
     return catalog_selectors.movement_list(ctx)
 
 
+def _visits(ctx, prop):
+    """A completed visit with every part (a reading with every value, a stocked line on a pool,
+    a service line, a photo), a skipped one and a cancelled work order."""
+    from operations import visits
+    from operations.tests.factories import VisitFactory
+
+    tech = UserFactory(role="technician")
+    done = VisitFactory(plan__technician=tech, title="Weekly")
+    pool = done.plan.pool
+    chlorine = catalog_services.item_create(
+        ctx, sku="CHL", name="Chlorine", kind="chemical", price=Decimal("4.50"), track_stock=True
+    )
+    catalog_services.stock_movement_create(
+        ctx, item_id=chlorine.pk, kind="receipt", quantity=Decimal(10)
+    )
+    labour = ItemFactory(kind="service", track_stock=False)
+    values = dict.fromkeys(visits.READING_LIMITS, Decimal("40"))
+    visits.visit_complete(
+        ctx,
+        visit=done,
+        readings=[{"pool_id": pool.pk, **values, "ph": Decimal("7.9")}],
+        lines=[
+            {"item_id": chlorine.pk, "quantity": Decimal("1.5"), "pool_id": pool.pk},
+            {"item_id": labour.pk, "quantity": Decimal(1)},
+        ],
+        checklist=[{"task": "brush", "done": True}],
+        customer_notes="Clean",
+        office_notes="Seal",
+    )
+    Photo.objects.create(
+        company=done.company,
+        visit=done,
+        caption="Before",
+        file_name="a.jpg",
+        content_type="image/jpeg",
+        width=1,
+        height=1,
+        size=1,
+    )
+    Photo.objects.create(
+        company=done.company,
+        visit=done,
+        file_name="b.jpg",
+        content_type="image/jpeg",
+        width=1,
+        height=1,
+        size=1,
+    )
+    skipped = VisitFactory()
+    visits.visit_skip(ctx, visit=skipped, reason="dog", note="Big dog")
+    order = visits.visit_create(ctx, property_id=prop.pk, scheduled_date=datetime.date(2026, 3, 4))
+    visits.visit_cancel(ctx, visit=order, reason="Moved")
+    return done
+
+
+def _visit_rows(ctx, prop, model):
+    _visits(ctx, prop)
+    return model.objects.of(ctx).order_by("id")
+
+
+def _visit_objects(ctx, prop):
+    from operations import selectors as operations_selectors
+
+    _visits(ctx, prop)
+    return operations_selectors.visit_details(ctx, operations_selectors.visit_list(ctx))
+
+
 # Each declaration: the queryset its API list reads (None: not listed) and the objects it
 # renders (a detail, a write's answer).
 CASES = {
@@ -162,6 +231,11 @@ CASES = {
     RequestOut: lambda ctx, prop: (_requests(ctx, prop), None),
     catalog_out.ItemOut: lambda ctx, prop: (_stock(ctx) and catalog_selectors.item_list(ctx), None),
     catalog_out.StockMovementOut: lambda ctx, prop: (_stock(ctx), None),
+    # A visit's list renders objects (the page's visits with their parts prefetched).
+    visits_out.VisitOut: lambda ctx, prop: (None, _visit_objects(ctx, prop)),
+    visits_out.ReadingOut: lambda ctx, prop: (_visit_rows(ctx, prop, Reading), None),
+    visits_out.VisitLineOut: lambda ctx, prop: (_visit_rows(ctx, prop, VisitLine), None),
+    visits_out.VisitPhotoOut: lambda ctx, prop: (_visit_rows(ctx, prop, Photo), None),
 }
 
 

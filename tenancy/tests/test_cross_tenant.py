@@ -26,6 +26,8 @@ from core.context import Ctx
 from customers import services as customers
 from customers.models import Customer, Property
 from ektor.files import file_save, file_url
+from operations import visits
+from operations.models import Visit
 from pools import services as pools
 from pools.models import Equipment, Pool
 from support import services as support
@@ -365,6 +367,61 @@ def case_stock_movement(client, a, b):
     missing(client.get(f"{API}/stock-movements/{theirs.pk}"), "stockmovement_not_found")
 
 
+def visit_of(shape: Shape, name: str) -> Visit:
+    """A work order at the company's property (its pool is the property's)."""
+    return visits.visit_create(
+        Ctx.system(shape.company),
+        property_id=shape.prop.pk,
+        scheduled_date=datetime.date(2026, 3, 4),
+        title=f"{name} repair",
+    )
+
+
+def case_visits(client, a, b):
+    mine, theirs = visit_of(a, "Alpha"), visit_of(b, MARK)
+    assert [v["visit_id"] for v in listed(client, f"{API}/visits")] == [mine.pk]
+    assert listed(client, f"{API}/visits", customer_id=b.customer.pk) == []
+    body = {"property_id": b.prop.pk, "scheduled_date": "2026-03-05"}
+    missing(client.post(f"{API}/visits", body, format="json"), "property_not_found")
+    assert Visit.unscoped.filter(pk=theirs.pk, company=b.company).exists()
+
+
+def case_visit(client, a, b):
+    theirs = visit_of(b, MARK)
+    path = f"{API}/visits/{theirs.pk}"
+    missing(client.get(path), "visit_not_found")
+    missing(client.patch(path, {"title": "Mine"}, format="json"), "visit_not_found")
+    # A's visit cannot be moved to B's property.
+    mine = f"{API}/visits/{visit_of(a, 'Alpha').pk}"
+    missing(client.patch(mine, {"property_id": b.prop.pk}, format="json"), "property_not_found")
+
+
+def case_visit_action(client, a, b):
+    theirs = visit_of(b, MARK)
+    for action, body in (
+        ("start", None),
+        ("complete", {}),
+        ("skip", {"reason": "dog"}),
+        ("cancel", {"reason": "x"}),
+    ):
+        path = f"{API}/visits/{theirs.pk}/{action}"
+        missing(client.post(path, body, format="json"), "visit_not_found")
+    assert Visit.unscoped.get(pk=theirs.pk).status == "scheduled"
+    # A's completion cannot read B's pool nor use B's item.
+    item = stock_of(b, MARK).item_id
+    body = {
+        "readings": [{"pool_id": b.pool.pk, "ph": 7.5}],
+        "lines": [{"item_id": item, "quantity": "1"}],
+    }
+    response = client.post(f"{API}/visits/{visit_of(a, 'Alpha').pk}/complete", body, format="json")
+    assert response.status_code == 422, response.content
+    assert [e["loc"] for e in response.json()["details"]["errors"]] == [
+        ["body", "readings", 0, "pool_id"],
+        ["body", "lines", 0, "item_id"],
+    ]
+    assert Item.unscoped.get(pk=item).stock_quantity == 4
+
+
 def case_users(client, a, b):
     users = listed(client, f"{API}/users")
     assert b.member.pk not in {u["id"] for u in users}
@@ -463,6 +520,12 @@ API_CASES = {
     "api/v1/items/<pk>": case_item,
     "api/v1/stock-movements": case_stock_movements,
     "api/v1/stock-movements/<pk>": case_stock_movement,
+    "api/v1/visits": case_visits,
+    "api/v1/visits/<pk>": case_visit,
+    **{
+        f"api/v1/visits/<pk>/{action}": case_visit_action
+        for action in ("start", "complete", "skip", "cancel")
+    },
     "api/v1/users": case_users,
     "api/v1/users/<pk>": case_user,
     "api/v1/companies": case_companies,
