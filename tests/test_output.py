@@ -27,8 +27,11 @@ from customers.models import Customer, Property
 from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor.api.output import ModelOutput, Output
 from ektor.api.renderers import JSONRenderer
+from operations import selectors as operations_selectors
+from operations.api import plans as plans_out
 from operations.api import visits as visits_out
 from operations.models import Photo, Reading, VisitLine
+from operations.tests.factories import ServicePlanFactory, VisitFactory
 from pools import selectors as pool_selectors
 from pools.api import serializers as pools_out
 from pools.tests.factories import EquipmentFactory, PoolFactory
@@ -203,6 +206,48 @@ def _visit_objects(ctx, prop):
     return operations_selectors.visit_details(ctx, operations_selectors.visit_list(ctx))
 
 
+def _plans(ctx, prop):
+    """A plan with every field given, and one with the optional ones empty."""
+    tech = UserFactory(role="technician")
+    pool = PoolFactory(property=prop)
+    ServicePlanFactory(
+        pool=pool,
+        technician=tech,
+        end_date=datetime.date(2099, 12, 31),
+        status="paused",
+        paused_until=datetime.date(2099, 1, 31),
+        route_position=3,
+        notes="Gate code 4321",
+    )
+    ServicePlanFactory(pool=pool)
+    return operations_selectors.plan_list(ctx)
+
+
+def _route(ctx, prop):
+    """A technician's day: a route visit (its plan's pool) and a work order (the property's
+    pools), at a property with every address field and one with the optional ones empty."""
+    tech = UserFactory(role="technician")
+    day = datetime.date(2026, 1, 7)
+    pool = PoolFactory(property=prop, access_notes="Side gate")
+    VisitFactory(plan=ServicePlanFactory(pool=pool, technician=tech), scheduled_date=day)
+    bare = PropertyFactory(address2=None, city=None, state=None, postal_code=None)
+    PoolFactory(property=bare, access_notes=None)
+    VisitFactory(
+        plan=None,
+        kind="work_order",
+        company=ctx.company,
+        property=bare,
+        customer=bare.customer,
+        technician=tech,
+        scheduled_date=day,
+        route_position=2,
+        status="in_progress",
+    )
+    return operations_selectors.route_list(
+        Ctx.for_user(tech, ctx.company, role="technician"), day=day
+    )
+
+
 # Each declaration: the queryset its API list reads (None: not listed) and the objects it
 # renders (a detail, a write's answer).
 CASES = {
@@ -236,6 +281,20 @@ CASES = {
     visits_out.ReadingOut: lambda ctx, prop: (_visit_rows(ctx, prop, Reading), None),
     visits_out.VisitLineOut: lambda ctx, prop: (_visit_rows(ctx, prop, VisitLine), None),
     visits_out.VisitPhotoOut: lambda ctx, prop: (_visit_rows(ctx, prop, Photo), None),
+    plans_out.PlanOut: lambda ctx, prop: (_plans(ctx, prop), None),
+    plans_out.RouteStopOut: lambda ctx, prop: (None, _route(ctx, prop)),
+    plans_out.RouteCustomerOut: lambda ctx, prop: (
+        None,
+        [visit.customer for visit in _route(ctx, prop)],
+    ),
+    plans_out.RoutePropertyOut: lambda ctx, prop: (
+        None,
+        [visit.property for visit in _route(ctx, prop)],
+    ),
+    plans_out.RoutePoolOut: lambda ctx, prop: (
+        None,
+        [pool for visit in _route(ctx, prop) for pool in visit.route_pools],
+    ),
 }
 
 

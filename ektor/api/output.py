@@ -77,6 +77,8 @@ def _converter(field: serializers.Field):
         return _bool_out
     if isinstance(field, serializers.ListSerializer) and isinstance(field.child, Output):
         return _nested(field.child.__class__)
+    if isinstance(field, Output):
+        return type(field).encode  # a nested object, by its own declaration
     if isinstance(field, (serializers.IntegerField, serializers.CharField, serializers.JSONField)):
         return None
     if isinstance(field, (serializers.ListField, serializers.DictField)):

@@ -78,6 +78,7 @@ def test_path_ids_are_named_as_errors_report_them(doc):
         "equipment_id",
         "invoice_id",
         "payment_id",
+        "plan_id",
         "item_id",
         "movement_id",
         "user_id",

@@ -27,7 +27,8 @@ from customers import services as customers
 from customers.models import Customer, Property
 from ektor.files import file_save, file_url
 from operations import visits
-from operations.models import Visit
+from operations.models import ServicePlan, Visit
+from operations.tests.factories import ServicePlanFactory, VisitFactory
 from pools import services as pools
 from pools.models import Equipment, Pool
 from support import services as support
@@ -493,6 +494,65 @@ def case_not_tenant_data(client, a, b):
     company's rows."""
 
 
+PLANS = f"{API}/service-plans"
+
+
+def case_plans(client, a, b):
+    mine, theirs = ServicePlanFactory(pool=a.pool), ServicePlanFactory(pool=b.pool)
+    assert [p["plan_id"] for p in listed(client, PLANS)] == [mine.pk]
+    for query in (
+        {"customer_id": b.customer.pk},
+        {"property_id": b.prop.pk},
+        {"pool_id": b.pool.pk},
+        {"technician_id": b.member.pk},
+    ):
+        assert listed(client, PLANS, **query) == []
+    body = {"pool_id": b.pool.pk, "weekday": 2, "start_date": "2026-01-05", "rate": "160"}
+    missing(client.post(PLANS, body, format="json"), "pool_not_found")
+    # B's technician is not one of A's.
+    tech = UserFactory(username="bravo_tech", role="technician", company=b.company)
+    body = {**body, "pool_id": a.pool.pk, "technician_id": tech.pk}
+    response = client.post(PLANS, body, format="json")
+    assert response.status_code == 422 and clean(response)
+    assert ServicePlan.unscoped.filter(company=a.company).count() == 1
+    assert ServicePlan.unscoped.get(pk=theirs.pk).pool_id == b.pool.pk
+
+
+def case_plan(client, a, b):
+    path = f"{PLANS}/{ServicePlanFactory(pool=b.pool).pk}"
+    missing(client.get(path), "plan_not_found")
+    missing(client.patch(path, {"weekday": 5}, format="json"), "plan_not_found")
+    assert ServicePlan.unscoped.get(pool=b.pool).weekday == 2
+
+
+def case_plan_action(client, a, b):
+    theirs = ServicePlanFactory(pool=b.pool)
+    for action, body in (("pause", {}), ("resume", {}), ("end", {"end_date": "2030-01-01"})):
+        missing(client.post(f"{PLANS}/{theirs.pk}/{action}", body, format="json"), "plan_not_found")
+    theirs.refresh_from_db()
+    assert (theirs.status, theirs.end_date) == ("active", None)
+
+
+def case_schedule(client, a, b):
+    mine, theirs = ServicePlanFactory(pool=a.pool), ServicePlanFactory(pool=b.pool)
+    body = {"from": "2026-01-01", "to": "2026-01-31"}
+    response = client.post(f"{API}/schedule", body, format="json")
+    assert response.json() == {"created": 4, "existing": 0}
+    assert set(Visit.unscoped.values_list("plan_id", flat=True)) == {mine.pk}
+    assert not Visit.unscoped.filter(plan=theirs).exists()
+
+
+def case_route(client, a, b):
+    tech = UserFactory(username="bravo_tech", role="technician", company=b.company)
+    theirs = ServicePlanFactory(pool=b.pool, technician=tech)
+    VisitFactory(plan=theirs, scheduled_date=datetime.date(2026, 1, 7))
+    response = client.get(f"{API}/route", {"date": "2026-01-07", "technician_id": tech.pk})
+    assert response.status_code == 422 and clean(response)
+    own = UserFactory(username="alpha_tech", role="technician", company=a.company)
+    response = client.get(f"{API}/route", {"date": "2026-01-07", "technician_id": own.pk})
+    assert (response.status_code, response.json()) == (200, [])
+
+
 API_CASES = {
     "api/v1/customers": case_customers,
     "api/v1/customers/<pk>": case_customer,
@@ -534,6 +594,13 @@ API_CASES = {
     "api/v1/auth/switch": case_switch,
     "api/v1/audit-events": case_audit_events,
     "api/v1/files/<pk>": case_file,
+    "api/v1/service-plans": case_plans,
+    "api/v1/service-plans/<pk>": case_plan,
+    "api/v1/service-plans/<pk>/pause": case_plan_action,
+    "api/v1/service-plans/<pk>/resume": case_plan_action,
+    "api/v1/service-plans/<pk>/end": case_plan_action,
+    "api/v1/schedule": case_schedule,
+    "api/v1/route": case_route,
     **{
         f"api/v1/{route}": case_not_tenant_data
         for route in (
