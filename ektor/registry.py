@@ -8,9 +8,12 @@ it (no list in the project package to edit):
 - `role_defaults`: the roles whose groups get default permissions on the app's models
   (accounts/roles.py);
 - `route_scopes`: model label -> dotted path of `(ctx) -> Q`, what of that model is on a
-  technician's route (tenancy.scoping.on_route).
+  technician's route (tenancy.scoping.on_route);
+- `service_modules`: modules of services beside `<app>.services` (operations.photos), which the
+  tests hold to the services' rules (ctx first, every write audited).
 """
 
+import importlib.util
 from typing import Any
 
 from django.apps import AppConfig, apps
@@ -24,3 +27,11 @@ def declared(attribute: str) -> list[tuple[AppConfig, Any]]:
         for config in apps.get_app_configs()
         if hasattr(config, attribute)
     ]
+
+
+def service_modules(config: AppConfig) -> list[str]:
+    """The names of the app's service modules: `<app>.services` when it exists, and those it
+    declares in `service_modules`."""
+    own = f"{config.name}.services"
+    found = [own] if importlib.util.find_spec(own) is not None else []
+    return found + list(getattr(config, "service_modules", ()))

@@ -423,6 +423,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "invoices"},
         {"name": "payments"},
         {"name": "reports", "description": "Customer statements"},
+        {"name": "visits", "description": "Visits: their photos and the service report"},
         {"name": "water", "description": "Water chemistry: the saturation index (chart-v1)"},
         {"name": "requests", "description": "Customers' petitions, complaints and claims"},
         {"name": "files", "description": "Stored files, through the signed links the API gives"},

@@ -5,6 +5,11 @@ class OperationsConfig(AppConfig):
     name = "operations"
     verbose_name = "Operations"
     role_defaults = ("admin", "staff", "technician")
+    # Technicians add photos to their own visits (operations.photos decides which).
+    role_extra = {"technician": ("add_photo",)}
+    # Service modules beside services.py, held to the same rules (ctx first, every write
+    # audited) by tests/test_context.py and audit/tests/test_completeness.py.
+    service_modules = ("operations.photos", "operations.reports")
     # A technician sees what their visits and plans take them to (tenancy.scoping.on_route).
     route_scopes = {
         "customers.Customer": "operations.routes.customer_on_route",

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from core.context import Ctx
 from core.errors import NotFound
 from operations.error_codes import OperationsErrorCode
-from operations.models import ServicePlan, Visit
+from operations.models import Photo, ServicePlan, Visit
 from tenancy.models import Role
 
 _Assigned = TypeVar("_Assigned", ServicePlan, Visit)
@@ -42,3 +42,15 @@ def visit_get(ctx: Ctx, *, visit_id: int) -> Visit:
     if visit is None:
         raise NotFound("Visit", reason=OperationsErrorCode.VISIT_NOT_FOUND)
     return visit
+
+
+def photo_list(ctx: Ctx, *, visit: Visit) -> QuerySet[Photo]:
+    """The photos of `visit` (one ctx may see: visit_get), newest first."""
+    return Photo.objects.of(ctx).filter(visit=visit).order_by("-id")
+
+
+def photo_get(ctx: Ctx, *, visit: Visit, photo_id: int) -> Photo:
+    photo = photo_list(ctx, visit=visit).filter(pk=photo_id).first()
+    if photo is None:
+        raise NotFound("Photo", reason=OperationsErrorCode.PHOTO_NOT_FOUND)
+    return photo

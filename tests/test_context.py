@@ -21,6 +21,7 @@ from core.context import ActorKind, Ctx, command_ctx
 from ektor.admin_tools import OfficeAdmin
 from ektor.api.views import ApiView
 from ektor.ctx import request_ctx
+from ektor.registry import service_modules
 from tenancy.tests.factories import default_company
 
 ROOMS = ("services", "selectors")
@@ -32,10 +33,12 @@ def _project_modules():
         # The project package's services.py holds helpers the apps' services share.
         if not config.path.startswith(str(settings.BASE_DIR)) or config.name == "ektor":
             continue
-        for room in ROOMS:
-            name = f"{config.name}.{room}"
-            if importlib.util.find_spec(name) is not None:
-                yield importlib.import_module(name)
+        selectors = f"{config.name}.selectors"
+        names = service_modules(config)
+        if importlib.util.find_spec(selectors) is not None:
+            names.append(selectors)
+        for name in names:
+            yield importlib.import_module(name)
 
 
 def _public_functions(module):

@@ -2,7 +2,9 @@
 field by field, for lists (`values()` rows) and for instances, in UTC and in another zone."""
 
 import datetime
+import time
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
@@ -25,8 +27,12 @@ from core.context import Ctx
 from customers.api import serializers as customers_out
 from customers.models import Customer, Property
 from customers.tests.factories import CustomerFactory, PropertyFactory
+from ektor import files
 from ektor.api.output import ModelOutput, Output
 from ektor.api.renderers import JSONRenderer
+from operations import selectors as operations_selectors
+from operations.api.photos import PhotoOut
+from operations.tests.factories import PhotoFactory, ServicePlanFactory, VisitFactory
 from pools import selectors as pool_selectors
 from pools.api import serializers as pools_out
 from pools.tests.factories import EquipmentFactory, PoolFactory
@@ -134,6 +140,14 @@ def _stock(ctx):
     return catalog_selectors.movement_list(ctx)
 
 
+def _photos(ctx, prop):
+    """A photo with a pool, a caption and a thumbnail, and one with none of them."""
+    visit = VisitFactory(plan=ServicePlanFactory(pool=PoolFactory(property=prop)))
+    PhotoFactory(visit=visit, pool=visit.plan.pool, caption="Skimmer", thumbnail_name="t.jpg")
+    PhotoFactory(visit=visit)
+    return operations_selectors.photo_list(ctx, visit=visit)
+
+
 # Each declaration: the queryset its API list reads (None: not listed) and the objects it
 # renders (a detail, a write's answer).
 CASES = {
@@ -162,6 +176,7 @@ CASES = {
     RequestOut: lambda ctx, prop: (_requests(ctx, prop), None),
     catalog_out.ItemOut: lambda ctx, prop: (_stock(ctx) and catalog_selectors.item_list(ctx), None),
     catalog_out.StockMovementOut: lambda ctx, prop: (_stock(ctx), None),
+    PhotoOut: lambda ctx, prop: (_photos(ctx, prop), None),
 }
 
 
@@ -180,7 +195,10 @@ def _assert_same(out, encoded: list[dict], drf: list[dict]):
 
 @pytest.mark.parametrize("zone", ["UTC", "America/Puerto_Rico"])
 @pytest.mark.parametrize("out", list(CASES), ids=lambda out: out.__name__)
-def test_the_encoder_renders_what_drf_renders(ctx, data, out, zone):
+def test_the_encoder_renders_what_drf_renders(ctx, data, out, zone, monkeypatch):
+    # Signed links (PhotoOut) carry their expiry: one instant for every rendering.
+    now = time.time()
+    monkeypatch.setattr(files, "time", SimpleNamespace(time=lambda: now))
     queryset, objects = CASES[out](ctx, data)
     with timezone.override(zone):
         objects = list(queryset) if objects is None else objects

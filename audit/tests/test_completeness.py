@@ -7,6 +7,7 @@ import datetime
 import importlib
 import importlib.util
 import inspect
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,7 +28,11 @@ from catalog.tests.factories import ItemFactory, stocked
 from core.context import Ctx
 from core.errors import ApplicationError
 from customers import services as customers
-from customers.tests.factories import PropertyFactory
+from customers.tests.factories import CustomerFactory, PropertyFactory
+from ektor.registry import service_modules
+from operations import photos, reports
+from operations.tests.factories import ServicePlanFactory, VisitFactory
+from operations.tests.images import image_bytes
 from pools import services as pools
 from pools.tests.factories import EquipmentFactory, PoolFactory
 from support import services as support
@@ -47,13 +52,11 @@ def service_functions() -> set[str]:
             continue
         if config.name in NOT_BUSINESS_SERVICES:
             continue
-        module_name = f"{config.name}.services"
-        if importlib.util.find_spec(module_name) is None:
-            continue
-        module = importlib.import_module(module_name)
-        for name, function in inspect.getmembers(module, inspect.isfunction):
-            if function.__module__ == module_name and not name.startswith("_"):
-                names.add(f"{module_name}.{name}")
+        for module_name in service_modules(config):
+            module = importlib.import_module(module_name)
+            for name, function in inspect.getmembers(module, inspect.isfunction):
+                if function.__module__ == module_name and not name.startswith("_"):
+                    names.add(f"{module_name}.{name}")
     return names
 
 
@@ -96,6 +99,10 @@ NO_EVENT = {
     "catalog.services.item_sku_check": "a check; reads",
     "catalog.services.item_field_errors": "a check; reads nothing",
     "catalog.services.movement_quantity_errors": "a check; reads nothing",
+    "operations.photos.can_photo_add": "a check; reads",
+    "operations.photos.photo_thumbnail_content": "reads the stored thumbnail (or makes one)",
+    "operations.reports.visit_report": "reads: the report's content",
+    "operations.reports.visit_report_recipient": "a read: where a visit's report goes",
 }
 
 
@@ -172,6 +179,17 @@ def _prepared(value_maker, call):
         return lambda ctx: call(ctx, value)
 
     return prepare
+
+
+def _photo(ctx, visit):
+    content = image_bytes()
+    return photos.photo_add(ctx, visit=visit, upload=io.BytesIO(content), size=len(content))
+
+
+def _reported_visit():
+    customer = CustomerFactory(email="ana@example.com")
+    pool = PoolFactory(property=PropertyFactory(customer=customer))
+    return VisitFactory(plan=ServicePlanFactory(pool=pool))
 
 
 CASES: dict[str, Case] = {
@@ -509,6 +527,31 @@ CASES: dict[str, Case] = {
             lambda ctx, s: accounts.sessions_end_after_password_change(ctx, user=s.user),
         ),
         {("user", "set_password"), ("user", "sign_out")},
+    ),
+    "operations.photos.photo_add": Case(
+        lambda: lambda ctx: _photo(ctx, VisitFactory()), {("photo", "create")}
+    ),
+    "operations.photos.photo_delete": Case(
+        _prepared(
+            lambda: _photo(_system(), VisitFactory()),
+            lambda ctx, p: photos.photo_delete(ctx, photo=p),
+        ),
+        {("photo", "delete")},
+    ),
+    "operations.photos.photo_thumbnail_make": Case(
+        _prepared(
+            lambda: _photo(_system(), VisitFactory()),
+            lambda ctx, p: photos.photo_thumbnail_make(ctx, photo_id=p.pk),
+        ),
+        {("photo", "update")},
+    ),
+    "operations.reports.visit_report_queue": Case(
+        _prepared(_reported_visit, lambda ctx, v: reports.visit_report_queue(ctx, visit=v)),
+        {("visit", "send")},
+    ),
+    "operations.reports.visit_report_send": Case(
+        _prepared(_reported_visit, lambda ctx, v: reports.visit_report_send(ctx, visit=v)),
+        {("visit", "send")},
     ),
     "accounts.services.password_set": Case(
         _prepared(
