@@ -104,24 +104,18 @@ def _clean_image(upload: IO[bytes], size: int) -> CleanImage:
                 raise _too_large(f"{width} x {height} pixels; at most {PHOTO_MAX_PIXELS}")
             try:
                 image.load()
+                # A copy, turned upright (the original is closed as the block ends).
+                clean = ImageOps.exif_transpose(image)
             except (OSError, SyntaxError, ValueError, EOFError) as exc:
                 raise _unsupported(f"the image cannot be decoded: {exc}") from None
             image_format = str(image.format)
-            icc_profile = image.info.get("icc_profile")
-            upright = ImageOps.exif_transpose(image)
     content_type, extension, options = FORMATS[image_format]
-    # A fresh image of the pixels only: nothing of the original's info (EXIF, XMP, PNG text
-    # chunks, comments) can reach the encoder.
-    clean = Image.new(upright.mode, upright.size)
-    clean.paste(upright)
-    if upright.mode == "P" and upright.palette is not None:
-        clean.putpalette(upright.palette)
-        if "transparency" in upright.info:
-            options = {**options, "transparency": upright.info["transparency"]}
-    if icc_profile:
-        options = {**options, "icc_profile": icc_profile}
+    # The encoders write only what they are given and what is in `info`: with `info` emptied,
+    # no EXIF, XMP, PNG text chunk or comment of the original reaches the stored file.
+    kept = {key: clean.info[key] for key in ("icc_profile", "transparency") if key in clean.info}
+    clean.info = {}
     out = io.BytesIO()
-    clean.save(out, format=image_format, **options)
+    clean.save(out, format=image_format, **options, **kept)
     return CleanImage(
         content=out.getvalue(),
         content_type=content_type,

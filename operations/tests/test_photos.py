@@ -418,3 +418,23 @@ def test_a_retried_upload_with_its_idempotency_key_makes_one_photo(visit, admin_
     assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
     assert again.json()["photo_id"] == first.json()["photo_id"]
     assert Photo.unscoped.count() == 1
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "JPEG"])
+def test_text_chunks_xmp_comments_and_exif_of_every_format_are_dropped(ctx, visit, fmt):
+    exif = Image.Exif()
+    exif[0x010F] = "PoolPhone"  # Make
+    exif.get_ifd(0x8825)[2] = LATITUDE
+    save = {"exif": exif, "xmp": b"<x:xmpmeta>GPS PoolPhone</x:xmpmeta>"}
+    if fmt == "PNG":
+        from PIL import PngImagePlugin
+
+        text = PngImagePlugin.PngInfo()
+        text.add_text("Comment", "GPS 18.4661 PoolPhone")
+        save["pnginfo"] = text
+    if fmt == "JPEG":
+        save["comment"] = b"PoolPhone GPS"
+    content = image_bytes(fmt, **save)
+    assert b"PoolPhone" in content
+    photo = add(ctx, visit, content)
+    assert_no_metadata(file_read(photo.file_name), stored(photo))
