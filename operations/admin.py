@@ -8,11 +8,12 @@ import datetime
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.forms import ModelChoiceField
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.selectors import user_list
@@ -21,7 +22,7 @@ from ektor.admin_tools import CtxForm, OfficeAdmin, OfficeInline, run_on_each
 from ektor.ctx import request_ctx
 from ektor.files import file_url
 from ektor.text import day, money, plural
-from operations import plans, selectors, visits
+from operations import plans, reports, selectors, visits
 from operations.dashboard import LEFT, company_today, out_of_range_q, week_began_at, week_start
 from operations.models import Reading, ServicePlan, Visit, VisitStatus
 from operations.scheduling import schedule_range_errors, visits_schedule
@@ -571,7 +572,7 @@ class VisitAdmin(OfficeAdmin):
         ("completed_at", "completed_at"),
         ("skip_reason", "skip_reason"),
     )
-    PANELS = ("readings_", "lines_", "checklist_", "photos_")
+    PANELS = ("readings_", "lines_", "checklist_", "photos_", "report")
     fieldsets = (
         (
             None,
@@ -666,6 +667,26 @@ class VisitAdmin(OfficeAdmin):
             visits.visit_correct(ctx, visit=obj, data=changed(form, data))
         else:
             visits.visit_update(ctx, visit=obj, data=changed(form, data))
+
+    def get_urls(self):
+        report = self.admin_site.admin_view(self.report_view)
+        return [
+            path("<path:object_id>/report/", report, name="operations_visit_report"),
+            *super().get_urls(),
+        ]
+
+    def report_view(self, request, object_id):
+        """The customer's service report, as the API's GET /visits/{id}/report renders it."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        visit = self.get_object(request, unquote(object_id))
+        if visit is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        report = reports.visit_report(
+            request_ctx(request), visit=visit, image_src=lambda photo: file_url(photo.file_name)
+        )
+        context = {"report": report, "date": day(visit.scheduled_date)}
+        return TemplateResponse(request, "operations/visit_report.html", context)
 
     def get_queryset(self, request):
         return selectors.visit_list(request_ctx(request)).select_related(

@@ -152,6 +152,13 @@ def test_a_visits_page_shows_readings_lines_checklist_and_photos(ctx, staff_web,
     assert "✓ brush" in page and "✗ vacuum" in page
     assert 'class="visit-thumb"' in page and 'alt="Skimmer basket"' in page
     assert "x-thumb" in page
+    report = f"{CHANGELIST}{visit.pk}/report/"
+    assert f'href="{report}"' in page
+    opened = staff_web.get(report)
+    assert opened.status_code == 200
+    assert (
+        "Filter cleaned." in opened.content.decode() and "Skimmer basket" in opened.content.decode()
+    )
     # Staff read it; nothing on it saves.
     assert 'name="_save"' not in page
 

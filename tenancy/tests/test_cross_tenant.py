@@ -7,11 +7,13 @@ site's registered models itself: a new route or ModelAdmin without a case here f
 """
 
 import datetime
+import io
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts import services as accounts
 from accounts.models import User
@@ -26,9 +28,11 @@ from core.context import Ctx
 from customers import services as customers
 from customers.models import Customer, Property
 from ektor.files import file_save, file_url
+from operations import visits
 from operations.dashboard import company_today
-from operations.models import Reading, ServicePlan, Visit, VisitStatus
-from operations.tests.factories import VisitFactory
+from operations.models import Photo, Reading, ServicePlan, Visit, VisitStatus
+from operations.tests.factories import ServicePlanFactory, VisitFactory
+from operations.tests.images import image_bytes
 from pools import services as pools
 from pools.models import Equipment, Pool
 from support import services as support
@@ -368,6 +372,61 @@ def case_stock_movement(client, a, b):
     missing(client.get(f"{API}/stock-movements/{theirs.pk}"), "stockmovement_not_found")
 
 
+def visit_of(shape: Shape, name: str) -> Visit:
+    """A work order at the company's property (its pool is the property's)."""
+    return visits.visit_create(
+        Ctx.system(shape.company),
+        property_id=shape.prop.pk,
+        scheduled_date=datetime.date(2026, 3, 4),
+        title=f"{name} repair",
+    )
+
+
+def case_visits(client, a, b):
+    mine, theirs = visit_of(a, "Alpha"), visit_of(b, MARK)
+    assert [v["visit_id"] for v in listed(client, f"{API}/visits")] == [mine.pk]
+    assert listed(client, f"{API}/visits", customer_id=b.customer.pk) == []
+    body = {"property_id": b.prop.pk, "scheduled_date": "2026-03-05"}
+    missing(client.post(f"{API}/visits", body, format="json"), "property_not_found")
+    assert Visit.unscoped.filter(pk=theirs.pk, company=b.company).exists()
+
+
+def case_visit(client, a, b):
+    theirs = visit_of(b, MARK)
+    path = f"{API}/visits/{theirs.pk}"
+    missing(client.get(path), "visit_not_found")
+    missing(client.patch(path, {"title": "Mine"}, format="json"), "visit_not_found")
+    # A's visit cannot be moved to B's property.
+    mine = f"{API}/visits/{visit_of(a, 'Alpha').pk}"
+    missing(client.patch(mine, {"property_id": b.prop.pk}, format="json"), "property_not_found")
+
+
+def case_visit_action(client, a, b):
+    theirs = visit_of(b, MARK)
+    for action, body in (
+        ("start", None),
+        ("complete", {}),
+        ("skip", {"reason": "dog"}),
+        ("cancel", {"reason": "x"}),
+    ):
+        path = f"{API}/visits/{theirs.pk}/{action}"
+        missing(client.post(path, body, format="json"), "visit_not_found")
+    assert Visit.unscoped.get(pk=theirs.pk).status == "scheduled"
+    # A's completion cannot read B's pool nor use B's item.
+    item = stock_of(b, MARK).item_id
+    body = {
+        "readings": [{"pool_id": b.pool.pk, "ph": 7.5}],
+        "lines": [{"item_id": item, "quantity": "1"}],
+    }
+    response = client.post(f"{API}/visits/{visit_of(a, 'Alpha').pk}/complete", body, format="json")
+    assert response.status_code == 422, response.content
+    assert [e["loc"] for e in response.json()["details"]["errors"]] == [
+        ["body", "readings", 0, "pool_id"],
+        ["body", "lines", 0, "item_id"],
+    ]
+    assert Item.unscoped.get(pk=item).stock_quantity == 4
+
+
 def case_users(client, a, b):
     users = listed(client, f"{API}/users")
     assert b.member.pk not in {u["id"] for u in users}
@@ -434,9 +493,123 @@ def case_file(client, a, b):
     missing(forged, "file_not_found")
 
 
+def photographed_visit_of(shape: Shape):
+    """A visit to the shape's pool, with a photo (the file is stored under its company)."""
+    from operations import photos
+    from operations.tests.factories import ServicePlanFactory, VisitFactory
+    from operations.tests.images import image_bytes
+
+    visit = VisitFactory(plan=ServicePlanFactory(pool=shape.pool), customer_notes=f"{shape.pool}")
+    content = image_bytes()
+    photos.photo_add(
+        Ctx.system(shape.company),
+        visit=visit,
+        upload=io.BytesIO(content),
+        size=len(content),
+        caption=f"{shape.pool.name} skimmer",
+        pool_id=shape.pool.pk,
+    )
+    return visit
+
+
+def case_visit_photos(client, a, b):
+    mine, theirs = photographed_visit_of(a), photographed_visit_of(b)
+    (photo,) = listed(client, f"{API}/visits/{mine.pk}/photos")
+    assert photo["caption"] == "Alpha Spa skimmer"
+    missing(client.get(f"{API}/visits/{theirs.pk}/photos"), "visit_not_found")
+    upload = {"file": SimpleUploadedFile("x.jpg", b"x"), "caption": "Stolen"}
+    missing(client.post(f"{API}/visits/{theirs.pk}/photos", upload), "visit_not_found")
+    # B's pool is not at A's visit's property (nor in A).
+    upload = {"file": SimpleUploadedFile("x.png", image_bytes("PNG")), "pool_id": b.pool.pk}
+    missing(client.post(f"{API}/visits/{mine.pk}/photos", upload), "pool_not_found")
+    assert Photo.unscoped.filter(company=b.company).count() == 1
+
+
+def case_visit_photo(client, a, b):
+    mine, theirs = photographed_visit_of(a), photographed_visit_of(b)
+    their_photo = Photo.unscoped.get(visit=theirs)
+    missing(client.delete(f"{API}/visits/{theirs.pk}/photos/{their_photo.pk}"), "visit_not_found")
+    # B's photo through A's visit: not one of its photos.
+    path = f"{API}/visits/{mine.pk}/photos/{their_photo.pk}"
+    missing(client.delete(path), "photo_not_found")
+    assert Photo.unscoped.filter(pk=their_photo.pk).exists()
+
+
+def case_visit_report(client, a, b):
+    mine, theirs = photographed_visit_of(a), photographed_visit_of(b)
+    page = client.get(f"{API}/visits/{mine.pk}/report")
+    assert page.status_code == 200 and "Alpha Spa skimmer" in clean(page)
+    missing(client.get(f"{API}/visits/{theirs.pk}/report"), "visit_not_found")
+
+
+def case_visit_report_send(client, a, b):
+    theirs = photographed_visit_of(b)
+    missing(client.post(f"{API}/visits/{theirs.pk}/report/send"), "visit_not_found")
+    assert not AuditEvent.objects.filter(company=b.company, action="send").exists()
+
+
 def case_not_tenant_data(client, a, b):
     """Sign-in, tokens, the caller's own account and sessions, the water calculator: no
     company's rows."""
+
+
+PLANS = f"{API}/service-plans"
+
+
+def case_plans(client, a, b):
+    mine, theirs = ServicePlanFactory(pool=a.pool), ServicePlanFactory(pool=b.pool)
+    assert [p["plan_id"] for p in listed(client, PLANS)] == [mine.pk]
+    for query in (
+        {"customer_id": b.customer.pk},
+        {"property_id": b.prop.pk},
+        {"pool_id": b.pool.pk},
+        {"technician_id": b.member.pk},
+    ):
+        assert listed(client, PLANS, **query) == []
+    body = {"pool_id": b.pool.pk, "weekday": 2, "start_date": "2026-01-05", "rate": "160"}
+    missing(client.post(PLANS, body, format="json"), "pool_not_found")
+    # B's technician is not one of A's.
+    tech = UserFactory(username="bravo_tech", role="technician", company=b.company)
+    body = {**body, "pool_id": a.pool.pk, "technician_id": tech.pk}
+    response = client.post(PLANS, body, format="json")
+    assert response.status_code == 422 and clean(response)
+    assert ServicePlan.unscoped.filter(company=a.company).count() == 1
+    assert ServicePlan.unscoped.get(pk=theirs.pk).pool_id == b.pool.pk
+
+
+def case_plan(client, a, b):
+    path = f"{PLANS}/{ServicePlanFactory(pool=b.pool).pk}"
+    missing(client.get(path), "plan_not_found")
+    missing(client.patch(path, {"weekday": 5}, format="json"), "plan_not_found")
+    assert ServicePlan.unscoped.get(pool=b.pool).weekday == 2
+
+
+def case_plan_action(client, a, b):
+    theirs = ServicePlanFactory(pool=b.pool)
+    for action, body in (("pause", {}), ("resume", {}), ("end", {"end_date": "2030-01-01"})):
+        missing(client.post(f"{PLANS}/{theirs.pk}/{action}", body, format="json"), "plan_not_found")
+    theirs.refresh_from_db()
+    assert (theirs.status, theirs.end_date) == ("active", None)
+
+
+def case_schedule(client, a, b):
+    mine, theirs = ServicePlanFactory(pool=a.pool), ServicePlanFactory(pool=b.pool)
+    body = {"from": "2026-01-01", "to": "2026-01-31"}
+    response = client.post(f"{API}/schedule", body, format="json")
+    assert response.json() == {"created": 4, "existing": 0}
+    assert set(Visit.unscoped.values_list("plan_id", flat=True)) == {mine.pk}
+    assert not Visit.unscoped.filter(plan=theirs).exists()
+
+
+def case_route(client, a, b):
+    tech = UserFactory(username="bravo_tech", role="technician", company=b.company)
+    theirs = ServicePlanFactory(pool=b.pool, technician=tech)
+    VisitFactory(plan=theirs, scheduled_date=datetime.date(2026, 1, 7))
+    response = client.get(f"{API}/route", {"date": "2026-01-07", "technician_id": tech.pk})
+    assert response.status_code == 422 and clean(response)
+    own = UserFactory(username="alpha_tech", role="technician", company=a.company)
+    response = client.get(f"{API}/route", {"date": "2026-01-07", "technician_id": own.pk})
+    assert (response.status_code, response.json()) == (200, [])
 
 
 API_CASES = {
@@ -466,6 +639,12 @@ API_CASES = {
     "api/v1/items/<pk>": case_item,
     "api/v1/stock-movements": case_stock_movements,
     "api/v1/stock-movements/<pk>": case_stock_movement,
+    "api/v1/visits": case_visits,
+    "api/v1/visits/<pk>": case_visit,
+    **{
+        f"api/v1/visits/<pk>/{action}": case_visit_action
+        for action in ("start", "complete", "skip", "cancel")
+    },
     "api/v1/users": case_users,
     "api/v1/users/<pk>": case_user,
     "api/v1/companies": case_companies,
@@ -474,6 +653,17 @@ API_CASES = {
     "api/v1/auth/switch": case_switch,
     "api/v1/audit-events": case_audit_events,
     "api/v1/files/<pk>": case_file,
+    "api/v1/service-plans": case_plans,
+    "api/v1/service-plans/<pk>": case_plan,
+    "api/v1/service-plans/<pk>/pause": case_plan_action,
+    "api/v1/service-plans/<pk>/resume": case_plan_action,
+    "api/v1/service-plans/<pk>/end": case_plan_action,
+    "api/v1/schedule": case_schedule,
+    "api/v1/route": case_route,
+    "api/v1/visits/<pk>/photos": case_visit_photos,
+    "api/v1/visits/<pk>/photos/<pk>": case_visit_photo,
+    "api/v1/visits/<pk>/report": case_visit_report,
+    "api/v1/visits/<pk>/report/send": case_visit_report_send,
     **{
         f"api/v1/{route}": case_not_tenant_data
         for route in (

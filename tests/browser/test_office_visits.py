@@ -111,3 +111,10 @@ def test_the_office_schedules_a_week_and_follows_a_route(page, admin_user):
     assert thumb.is_displayed()
     assert page.driver.execute_script("return arguments[0].naturalWidth", thumb) == 320
     assert "ph_high" in page.find(".visit-readings").text
+    report = page.find("#visit-report")
+    assert report.get_attribute("href").endswith(f"/admin/operations/visit/{visit.pk}/report/")
+    page.open(f"/admin/operations/visit/{visit.pk}/report/")
+    body = page.wait_for("main").text
+    assert "Filter cleaned." in body and "Skimmer basket" in body
+    shown = page.find("main img")
+    assert page.driver.execute_script("return arguments[0].naturalWidth", shown) == 320
