@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
 from audit.models import AuditEvent
@@ -14,6 +15,7 @@ from operations.dashboard import company_today, week_start
 from operations.demo import DEMO_WEEKS
 from operations.models import Reading, ServicePlan, Visit, VisitLine
 from pools.models import Pool
+from tenancy.models import Company
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +65,9 @@ def test_every_demo_pool_gets_a_weekly_plan_and_weeks_of_visits(ctx):
     assert AuditEvent.objects.filter(object_type="visit", action="complete").count() == (
         done.count()
     )
+    # The made-up weeks email no report, and the company's setting stays as it was.
+    assert not DBTaskResult.objects.filter(task_path="operations.tasks.send_visit_report")
+    assert Company.objects.get().visit_report_email is True
     # Loading again changes nothing.
     before = list(Visit.unscoped.order_by("pk").values_list("pk", "status", "updated_at"))
     assert "service plans: 0 created, 15 kept" in seed()
