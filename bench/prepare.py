@@ -4,6 +4,7 @@ Prints one JSON line: token, session id, the statement customer and period, the 
 invoice ids open for payments, and the table sizes.
 """
 
+import datetime
 import json
 import os
 import sys
@@ -21,9 +22,46 @@ from accounts.services import session_start  # noqa: E402
 from billing.models import Invoice, InvoiceStatus, Payment  # noqa: E402
 from core.context import Ctx  # noqa: E402
 from customers.models import Customer, Property  # noqa: E402
+from operations.models import ServicePlan  # noqa: E402
+from operations.scheduling import visits_schedule  # noqa: E402
+from pools.models import Pool  # noqa: E402
 from tenancy.models import Company, Membership  # noqa: E402
 
 FROM, TO = "2025-01-01", "2026-12-31"
+# The route of a day (GET /route): a technician with 20 stops on a Wednesday.
+ROUTE_DATE, ROUTE_STOPS = datetime.date(2026, 6, 3), 20
+
+
+def route_technician(company: Company) -> int:
+    """A technician with ROUTE_STOPS weekly plans on the route's weekday (the data set's first
+    pools without a plan), and that day scheduled (made once; scheduling is idempotent)."""
+    tech = User.objects.filter(username="bench-route").first() or User.objects.create_user(
+        username="bench-route",
+        email="bench-route@example.com",
+        password=None,
+        role=Role.TECHNICIAN,
+    )
+    Membership.objects.get_or_create(user=tech, company=company, defaults={"role": Role.TECHNICIAN})
+    have = ServicePlan.unscoped.filter(company=company, technician=tech).count()
+    pools = (
+        Pool.unscoped.filter(company=company, service_plans__isnull=True)
+        .order_by("property_id", "id")
+        .distinct()[: ROUTE_STOPS - have]
+    )
+    ServicePlan.unscoped.bulk_create(
+        ServicePlan(
+            company=company,
+            pool=pool,
+            technician=tech,
+            weekday=ROUTE_DATE.weekday(),
+            start_date=datetime.date(2026, 1, 1),
+            rate="160.00",
+            route_position=have + n,
+        )
+        for n, pool in enumerate(pools)
+    )
+    visits_schedule(Ctx.system(company), date_from=ROUTE_DATE, date_to=ROUTE_DATE)
+    return tech.pk
 
 
 def main(workdir: Path) -> None:
@@ -61,6 +99,8 @@ def main(workdir: Path) -> None:
                 "from": FROM,
                 "to": TO,
                 "ids_file": str(ids_file),
+                "route_technician": route_technician(company),
+                "route_date": ROUTE_DATE.isoformat(),
                 "counts": {
                     "customers": Customer.objects.count(),
                     "properties": Property.objects.count(),
