@@ -533,3 +533,11 @@ def test_the_report_goes_to_the_customer_only_when_the_company_says_so(ctx, visi
     other = VisitFactory(plan__pool__property__customer__email=None)
     visits.visit_complete(ctx, visit=other)
     assert [action for action, _ in events(other)] == ["complete"]
+
+
+def test_a_technician_cannot_cancel_even_their_own_visit(ctx, visit, technician_user):
+    with pytest.raises(ApplicationError) as refused:
+        visits.visit_cancel(as_technician(ctx, technician_user), visit=visit, reason="Rain")
+    assert (refused.value.status, refused.value.reason) == (403, "office_only")
+    visit.refresh_from_db()
+    assert visit.status == "scheduled"
