@@ -7,6 +7,7 @@ class OperationsErrorCode(ReasonCode):
     CUSTOMER_NO_EMAIL = "customer_no_email"
     DUPLICATE_PLAN_VISIT = "duplicate_plan_visit"
     NOT_YOUR_ROUTE = "not_your_route"
+    OFFICE_ONLY = "office_only"
     PHOTO_NOT_FOUND = "photo_not_found"
     PHOTO_TOO_LARGE = "photo_too_large"
     PLAN_NOT_FOUND = "plan_not_found"

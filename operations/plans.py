@@ -29,7 +29,10 @@ from operations.models import (
     PlanStatus,
     RateType,
     ServicePlan,
+    Visit,
+    VisitStatus,
 )
+from operations.visits import visit_cancel
 from pools.selectors import pool_get
 from tenancy.models import Membership, Role
 from tenancy.scoping import company_of
@@ -221,6 +224,7 @@ def plan_pause(ctx: Ctx, *, plan: ServicePlan, until: datetime.date | None = Non
     plan.status, plan.paused_until = PlanStatus.PAUSED, until
     plan.save(update_fields=["status", "paused_until", "updated_at"])
     record_change(ctx, "pause", plan)
+    _cancel_scheduled(ctx, plan, first=today, last=until, reason="The service plan is paused")
     return plan
 
 
@@ -252,7 +256,34 @@ def plan_end(ctx: Ctx, *, plan: ServicePlan, end_date: datetime.date) -> Service
         _end(plan, end_date)
     plan.save(update_fields=["end_date", "status", "paused_until", "updated_at"])
     record_change(ctx, "end", plan)
+    _cancel_scheduled(
+        ctx,
+        plan,
+        first=end_date + datetime.timedelta(days=1),
+        last=None,
+        reason="The service plan has ended",
+    )
     return plan
+
+
+def _cancel_scheduled(
+    ctx: Ctx,
+    plan: ServicePlan,
+    *,
+    first: datetime.date,
+    last: datetime.date | None,
+    reason: str,
+) -> None:
+    """The plan's visits still to come in the days it no longer serves (first..last, None: on
+    and on) are cancelled with `reason`, each through visit_cancel and in the trail; visits
+    under way or done stay as they are."""
+    due = Visit.objects.of(ctx).filter(
+        plan=plan, status=VisitStatus.SCHEDULED, scheduled_date__gte=first
+    )
+    if last is not None:
+        due = due.filter(scheduled_date__lte=last)
+    for visit in due.order_by("scheduled_date", "id"):
+        visit_cancel(ctx, visit=visit, reason=reason)
 
 
 def _end(plan: ServicePlan, end_date: datetime.date) -> None:

@@ -81,6 +81,8 @@ def _wanted(
         ServicePlan.objects.of(ctx)
         .filter(status__in=(PlanStatus.ACTIVE, PlanStatus.PAUSED), start_date__lte=date_to)
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=date_from))
+        # A deactivated pool gets no new work (its plans stay for their history).
+        .filter(pool__is_active=True)
         .order_by("id")
     )
     list(running.select_for_update().values_list("id", flat=True))

@@ -550,7 +550,13 @@ def visit_skip(ctx: Ctx, *, visit: Visit, reason: str, note: str | None = None) 
 @transaction.atomic
 def visit_cancel(ctx: Ctx, *, visit: Visit, reason: str) -> Visit:
     """The office calls the stop off (a plan's visit stays, cancelled: the plan's date is not
-    scheduled again)."""
+    scheduled again); a technician skips a stop instead (403 `office_only`)."""
+    if ctx.role == Role.TECHNICIAN:
+        raise ApplicationError(
+            "Only the office cancels a visit; a technician skips it with a reason",
+            reason=OperationsErrorCode.OFFICE_ONLY,
+            status=403,
+        )
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput([FieldError("reason", "A reason is required", "missing")])

@@ -226,3 +226,53 @@ def test_refresh_touches_only_ctx_company(ctx):
     ServicePlan.unscoped.filter(pk=other.pk).update(start_date=today - 20 * DAY)
     assert plans.plans_status_refresh(ctx) == 0
     assert ServicePlan.unscoped.get(pk=other.pk).status == "active"
+
+
+def test_pausing_and_ending_cancel_the_visits_the_plan_no_longer_serves(ctx):
+    """Visits already scheduled in a pause, or after the last day, are cancelled (each in the
+    trail, with why); those before, under way or done stay as they are."""
+    from operations import visits as visit_services
+    from operations.tests.factories import VisitFactory
+
+    today = ctx.company.today()
+    day = datetime.timedelta(days=1)
+    plan = ServicePlanFactory(start_date=today - 30 * day)
+    past = VisitFactory(plan=plan, scheduled_date=today - day)
+    in_pause = VisitFactory(plan=plan, scheduled_date=today + 2 * day)
+    started = VisitFactory(plan=plan, scheduled_date=today + 3 * day)
+    visit_services.visit_start(ctx, visit=started)
+    after_pause = VisitFactory(plan=plan, scheduled_date=today + 10 * day)
+
+    plans.plan_pause(ctx, plan=plan, until=today + 5 * day)
+    statuses = {v.pk: v.status for v in plan.visits.all()}
+    assert statuses == {
+        past.pk: "scheduled",
+        in_pause.pk: "cancelled",
+        started.pk: "in_progress",
+        after_pause.pk: "scheduled",
+    }
+    in_pause.refresh_from_db()
+    assert in_pause.cancel_reason == "The service plan is paused"
+    assert AuditEvent.objects.filter(
+        object_type="visit", object_id=in_pause.pk, action="cancel"
+    ).exists()
+
+    plans.plan_resume(ctx, plan=plan)
+    plans.plan_end(ctx, plan=plan, end_date=today + 9 * day)
+    after_pause.refresh_from_db()
+    assert (after_pause.status, after_pause.cancel_reason) == (
+        "cancelled",
+        "The service plan has ended",
+    )
+
+
+def test_a_deactivated_pools_plan_is_not_scheduled(ctx):
+    from operations.scheduling import visits_schedule
+
+    plan = ServicePlanFactory(weekday=2, start_date=datetime.date(2026, 1, 5))
+    plan.pool.is_active = False
+    plan.pool.save(update_fields=["is_active"])
+    made = visits_schedule(
+        ctx, date_from=datetime.date(2026, 1, 5), date_to=datetime.date(2026, 1, 31)
+    )
+    assert made["created"] == 0 and not plan.visits.exists()
