@@ -26,7 +26,7 @@ from billing.models import Invoice, InvoiceStatus, Payment
 from core.errors import ApplicationError
 from customers.models import Customer
 from customers.selectors import customer_pickable
-from ektor.admin_tools import CtxForm, OfficeAdmin, OfficeInline, replica_page
+from ektor.admin_tools import CtxForm, OfficeAdmin, OfficeInline, replica_page, run_on_each
 from ektor.ctx import request_ctx
 from ektor.text import day, money, plural
 
@@ -72,26 +72,6 @@ def statement_url(customer_id: int, from_date=None, to_date=None) -> str:
 def statement_link(customer_id: int) -> str:
     """An HTML link to the customer's statement, for a readonly field of the customer admin."""
     return format_html('<a href="{}">Statement</a>', statement_url(customer_id))
-
-
-def run_on_each(
-    model_admin: admin.ModelAdmin, request: HttpRequest, objects, verb: str, call
-) -> None:
-    """An action's service call on each selected row: one message for those done, one per
-    refusal (named by the row)."""
-    done, refused = 0, []
-    for obj in objects:
-        try:
-            call(obj)
-            done += 1
-        except ApplicationError as exc:
-            refused.append(f"{obj}: {exc.message}")
-    if done:
-        meta = model_admin.model._meta
-        counted = plural(done, str(meta.verbose_name), str(meta.verbose_name_plural))
-        model_admin.message_user(request, f"{verb} {counted}.", messages.SUCCESS)
-    for line in refused:
-        model_admin.message_user(request, line, messages.ERROR)
 
 
 def emailed(request: HttpRequest, invoice: Invoice) -> str:

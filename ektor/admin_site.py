@@ -9,7 +9,16 @@ from django.views import defaults
 from ektor.ctx import request_ctx
 
 # The business first, in the order of the day's work; the rest (accounts) after, by name.
-APP_ORDER = ("customers", "pools", "catalog", "billing", "support", "accounts", "audit")
+APP_ORDER = (
+    "customers",
+    "pools",
+    "catalog",
+    "operations",
+    "billing",
+    "support",
+    "accounts",
+    "audit",
+)
 # What the last word of a model admin's URL name asks to do.
 URL_ACTIONS = {"add": "add", "change": "change", "delete": "delete"}
 
@@ -98,6 +107,11 @@ class EktorAdminSite(admin.AdminSite):
             from catalog.selectors import item_low_stock_summary
 
             context["low_stock"] = item_low_stock_summary(request_ctx(request))
+        if request.user.has_perm("operations.view_visit"):
+            from operations.dashboard import company_today, visit_summary
+
+            ctx = request_ctx(request)
+            context["visits"] = visit_summary(ctx, today=company_today(ctx))
         return super().index(request, context)
 
 

@@ -26,6 +26,7 @@ from core.errors import ApplicationError
 from ektor.api.counts import total_count
 from ektor.ctx import request_ctx
 from ektor.db.router import replica_read
+from ektor.text import plural
 from tenancy.scoping import is_tenant_model
 
 
@@ -235,6 +236,24 @@ class OfficeAdmin(CompanyScoped, admin.ModelAdmin):
     @admin.action(description="Export selected to CSV", permissions=["view"])
     def export_csv(self, request, queryset):
         return csv_response(queryset, self.csv_columns, self.model._meta.model_name)
+
+
+def run_on_each(model_admin: admin.ModelAdmin, request, objects, verb: str, call) -> None:
+    """An action's service call on each selected row: one message for those done, one per
+    refusal (named by the row)."""
+    done, refused = 0, []
+    for obj in objects:
+        try:
+            call(obj)
+            done += 1
+        except ApplicationError as exc:
+            refused.append(f"{obj}: {exc.message}")
+    if done:
+        meta = model_admin.model._meta
+        counted = plural(done, str(meta.verbose_name), str(meta.verbose_name_plural))
+        model_admin.message_user(request, f"{verb} {counted}.", messages.SUCCESS)
+    for line in refused:
+        model_admin.message_user(request, line, messages.ERROR)
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

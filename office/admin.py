@@ -11,7 +11,8 @@ from core.context import Ctx
 from customers.admin import CustomerAdmin, PropertyAdmin
 from customers.models import Customer
 from ektor.text import day
-from pools.admin import PoolInline
+from operations.admin import PlanInline
+from pools.admin import PoolAdmin, PoolInline
 from support.selectors import request_pending_of_customer
 
 
@@ -64,3 +65,26 @@ def customer_request_links(customer: Customer) -> list[tuple[str, str]]:
 
 
 CustomerAdmin.shortcut_links.append(customer_request_links)
+
+
+# A pool's service plans, on its page (each opens on its own page, saved by the plan services).
+PoolAdmin.inlines.append(PlanInline)
+
+
+def customer_operation_links(customer: Customer) -> list[tuple[str, str]]:
+    """The customer's service plans and visits (every day's)."""
+    return [
+        (
+            reverse("admin:operations_serviceplan_changelist")
+            + f"?pool__property__customer__id__exact={customer.pk}",
+            "Service plans",
+        ),
+        (
+            reverse("admin:operations_visit_changelist")
+            + f"?date=all&customer__id__exact={customer.pk}",
+            "Visits",
+        ),
+    ]
+
+
+CustomerAdmin.shortcut_links.append(customer_operation_links)

@@ -5,6 +5,7 @@ class OperationsConfig(AppConfig):
     name = "operations"
     verbose_name = "Operations"
     role_defaults = ("admin", "staff", "technician")
+    demo_module = "operations.demo"
     # Technicians add photos to their own visits (operations.photos decides which).
     role_extra = {"technician": ("add_photo",)}
     # One module of services per part of operations, held to the services' rules (ctx first,

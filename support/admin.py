@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.selectors import user_list
-from billing.admin import OverdueFilter, refusal_to_form_errors, run_on_each
-from ektor.admin_tools import CtxForm, OfficeAdmin
+from billing.admin import OverdueFilter, refusal_to_form_errors
+from ektor.admin_tools import CtxForm, OfficeAdmin, run_on_each
 from ektor.ctx import request_ctx
 from ektor.text import day
 from support import selectors, services

@@ -26,6 +26,7 @@ from catalog.tests.factories import stocked
 from core.context import Ctx
 from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor import text
+from operations.tests.factories import VisitFactory
 from pools.tests.factories import PoolFactory
 from support.tests.factories import make_request
 from tenancy.tests.factories import default_company
@@ -51,6 +52,12 @@ def fill(rows: int) -> None:
         send_invoice_email.enqueue(invoice.company_id, invoice.pk)
         make_request(customer=prop.customer)
         stocked(Ctx.system(default_company()), 3, category=f"Category {n % 3}")
+        # Today's (the default page of visits), each of another technician.
+        VisitFactory(
+            plan__pool=prop.pools.get(),
+            plan__technician=UserFactory(role="technician"),
+            scheduled_date=timezone.localdate(),
+        )
 
 
 # --- the index ----------------------------------------------------------------------------
@@ -80,7 +87,8 @@ def test_index_query_count_is_fixed(staff_web, rows, django_assert_num_queries):
     # drafts, payments of the month, most overdue) and the most overdue invoices' customers,
     # recent actions, the open and overdue requests (one query), the low-stock panel (a count
     # and the emptiest items).
-    with django_assert_num_queries(13):
+    # + today's visits by status and this week's readings out of range (operations).
+    with django_assert_num_queries(15):
         response = staff_web.get("/admin/")
     assert len(response.context["office"].most_overdue) == min(rows, 10)
 
@@ -107,6 +115,10 @@ CHANGELISTS = {
     # Not cached counts either (deleted items are left out); + the categories of the filter.
     "/admin/catalog/item/": 6,
     "/admin/catalog/stockmovement/": 5,  # the page's items and users joined
+    # + the technician filter's members; the page joins pools, properties, customers, users.
+    "/admin/operations/serviceplan/": 6,
+    # + the technician filter's members; the page joins properties, customers and users.
+    "/admin/operations/visit/": 6,
 }
 # The role groups are set by migrations; neither role has permissions on them, so only a
 # superuser reaches their page.
@@ -185,6 +197,7 @@ def one_of_each() -> dict:
     user = UserFactory()
     session_start(Ctx.system(), user=user)
     background = send_invoice_email.enqueue(invoice.company_id, invoice.pk)
+    visit = VisitFactory(plan__pool=pool, scheduled_date=timezone.localdate())
     return {
         "/admin/customers/customer/": prop.customer,
         "/admin/customers/property/": prop,
@@ -200,9 +213,13 @@ def one_of_each() -> dict:
         "/admin/catalog/stockmovement/": StockMovement.objects.of(
             Ctx.system(default_company())
         ).get(),
+        PLANS: visit.plan,
+        VISITS: visit,
     }
 
 
+PLANS = "/admin/operations/serviceplan/"
+VISITS = "/admin/operations/visit/"
 # Staff log the customers' requests (support's role_extra); admins handle them.
 REQUESTS = "/admin/support/customerrequest/"
 TASKS = "/admin/django_tasks_database/dbtaskresult/"
@@ -266,6 +283,8 @@ WRITE_ACTIONS = {
     REQUESTS: {"assign_to_me", "close_selected", "reopen_selected", "export_csv"},
     "/admin/catalog/item/": {"delete_selected", "export_csv"},
     "/admin/catalog/stockmovement/": {"export_csv"},  # a ledger: added to, never changed
+    PLANS: {"schedule_visits", "pause_selected", "resume_selected", "export_csv"},
+    VISITS: {"cancel_selected", "export_csv"},
 }
 
 
@@ -464,6 +483,7 @@ def test_the_index_lists_the_business_before_accounts(admin_web):
         "customers",
         "pools",
         "catalog",
+        "operations",
         "billing",
         "support",
         "accounts",

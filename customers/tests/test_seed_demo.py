@@ -12,6 +12,7 @@ from customers.demo import synthetic_customers
 from customers.models import Customer, Property
 from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor.management.commands.seed_demo import DEMO_FILE
+from operations.models import ServicePlan, Visit
 from pools.models import Pool
 from tenancy.tests.factories import default_company
 
@@ -105,8 +106,10 @@ def test_scale_is_idempotent_and_tops_up():
 def test_scale_is_deterministic_whatever_the_batches():
     seed("--scale", "12", "--batch-size", "5")
     rows = synthetic_rows()
-    # Volume invoices and payments (billing.demo) and pools (pools.demo) reference the
-    # properties: PROTECT.
+    # Volume invoices and payments (billing.demo), pools (pools.demo) and their plans and
+    # visits (operations.demo) reference the properties: PROTECT.
+    Visit.unscoped.all().delete()
+    ServicePlan.unscoped.all().delete()
     Payment.unscoped.all().delete()
     Invoice.unscoped.all().delete()
     Pool.unscoped.all().delete()

@@ -57,6 +57,7 @@ def test_a_new_app_plugs_in_by_declaring_on_its_app_config():
         "customers.demo",
         "pools.demo",
         "catalog.demo",
+        "operations.demo",
         "billing.demo",
         "ektor.tests.plugin.demo",
     ]

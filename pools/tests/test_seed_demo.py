@@ -9,6 +9,7 @@ from django.core.management import call_command
 from audit.models import AuditEvent
 from customers.models import Property
 from ektor.management.commands.seed_demo import DEMO_FILE
+from operations.models import ServicePlan, Visit
 from pools.models import Equipment, Pool
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +75,9 @@ def test_scale_is_deterministic_whatever_the_batches():
 
     seed("--scale", "12", "--batch-size", "5")
     first = pools()
+    # Their plans and visits (operations.demo) reference them: PROTECT.
+    Visit.unscoped.all().delete()
+    ServicePlan.unscoped.all().delete()
     Pool.unscoped.all().delete()
     seed("--scale", "12", "--batch-size", "12")
     assert pools() == first

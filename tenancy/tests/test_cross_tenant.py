@@ -29,7 +29,8 @@ from customers import services as customers
 from customers.models import Customer, Property
 from ektor.files import file_save, file_url
 from operations import visits
-from operations.models import Photo, ServicePlan, Visit
+from operations.dashboard import company_today
+from operations.models import Photo, Reading, ServicePlan, Visit, VisitStatus
 from operations.tests.factories import ServicePlanFactory, VisitFactory
 from operations.tests.images import image_bytes
 from pools import services as pools
@@ -730,6 +731,8 @@ def test_every_admin_has_a_tenancy_case():
     covered = {"customers.customer", "customers.property", "billing.invoice", "billing.payment"}
     covered |= {"pools.pool", "support.customerrequest"}
     covered |= {"catalog.item", "catalog.stockmovement"}  # test_catalog_admin_is_company_a_only
+    # test_operations_admin_is_company_a_only
+    covered |= {"operations.serviceplan", "operations.visit"}
     audit = {"audit.auditevent"}  # test_the_audit_trail_admin_shows_company_a_events_only
     assert registered == covered | {"accounts.user"} | audit | NOT_TENANT_ADMINS
 
@@ -809,6 +812,8 @@ def test_a_shared_users_history_shows_company_a_events_only(two, admin_user):
         (Invoice, "customer"),
         (Invoice, "property"),
         (CustomerRequest, "customer"),
+        (ServicePlan, "pool"),
+        (Visit, "property"),
     ],
 )
 def test_autocompletes_offer_company_a_only(model, field, two, admin_user):
@@ -874,3 +879,52 @@ def test_a_new_invoice_form_offers_company_a_customers_only(two, admin_user):
     _a, _b = two
     form = web_client_for(admin_user).get(admin_url(Invoice, "add/"))
     assert MARK not in form.content.decode()
+
+
+def test_operations_admin_is_company_a_only(two, admin_user):
+    a, b = two
+    web = web_client_for(admin_user)
+
+    def visit_of(shape: Shape, name: str) -> Visit:
+        technician = UserFactory(username=f"{name.lower()}_tech", role="technician")
+        technician.memberships.update(company=shape.company)
+        today = company_today(Ctx.system(shape.company))
+        return VisitFactory(
+            plan__pool=shape.pool,
+            plan__technician=technician,
+            plan__notes=f"{name} plan",
+            scheduled_date=today,
+            status=VisitStatus.COMPLETED,
+            completed_at=datetime.datetime.now(datetime.UTC),
+            title=f"{name} stop",
+        )
+
+    mine, theirs = visit_of(a, "Alpha"), visit_of(b, MARK)
+    for visit in (mine, theirs):
+        Reading.unscoped.create(
+            company=visit.company, visit=visit, pool=visit.plan.pool, ph="8.2", flags=["ph_high"]
+        )
+    for model, own, other in ((ServicePlan, mine.plan, theirs.plan), (Visit, mine, theirs)):
+        changelist = web.get(admin_url(model))
+        clean(changelist)
+        assert changelist.context["cl"].result_count == 1
+        # The technician filter offers A's technician only.
+        assert "alpha_tech" in changelist.content.decode()
+        assert web.get(admin_url(model), {"q": MARK}).context["cl"].result_count == 0
+        response = web.get(admin_url(model, f"{other.pk}/change/"), follow=True)
+        assert "doesn\u2019t exist" in response.content.decode()
+        export = web.post(
+            admin_url(model), {"action": "export_csv", "_selected_action": [own.pk, other.pk]}
+        )
+        rows = b"".join(export.streaming_content).decode().splitlines()
+        assert len(rows) == 2 and rows[1].startswith(f"{own.pk},")
+    # A's pool page lists A's plan; B's pool is missing.
+    pool_page = web.get(admin_url(Pool, f"{a.pool.pk}/change/"))
+    assert f"/serviceplan/{mine.plan.pk}/change/" in clean(pool_page)
+    # The dashboard's figures are A's visit and reading alone.
+    visits = web.get("/admin/").context["visits"]
+    assert (visits.done, visits.out_of_range) == (1, 1)
+    assert (
+        web.get(admin_url(Visit), {"readings": "week", "date": "all"}).context["cl"].result_count
+        == 1
+    )
