@@ -22,11 +22,17 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from billing import selectors, services
-from billing.models import Invoice, InvoiceStatus, Payment
+from billing.models import Invoice, InvoiceLine, InvoiceStatus, Payment
 from core.errors import ApplicationError
 from customers.models import Customer
 from customers.selectors import customer_pickable
-from ektor.admin_tools import CtxForm, OfficeAdmin, OfficeInline, replica_page
+from ektor.admin_tools import (
+    CtxForm,
+    OfficeAdmin,
+    OfficeInline,
+    ScopedInlineFormSet,
+    replica_page,
+)
 from ektor.ctx import request_ctx
 from ektor.text import day, money, plural
 
@@ -260,6 +266,73 @@ class PaymentInline(OfficeInline):
         return False
 
 
+LINE_FIELDS = ("kind", "description", "item", "quantity", "unit_price", "tax_rate")
+
+
+class LineInlineFormSet(CtxForm, ScopedInlineFormSet):
+    """The invoice's lines, saved all together by invoice_update (`lines`): the rows kept (each
+    with its line_id, so a billed line keeps what it bills), changed and added, in page order."""
+
+    def lines_data(self) -> list[dict[str, Any]]:
+        lines = []
+        for form in self.forms:
+            data = form.cleaned_data
+            if (
+                not data
+                or data.get("DELETE")
+                or (form in self.extra_forms and not form.has_changed())
+            ):
+                continue
+            line = {name: data.get(name) for name in LINE_FIELDS if name != "item"}
+            line["item_id"] = data["item"].pk if data.get("item") else None
+            line["line_id"] = form.instance.pk
+            lines.append({name: value for name, value in line.items() if value not in (None, "")})
+        return lines
+
+    def clean(self):
+        super().clean()
+        if any(self.errors) or not self.has_changed():
+            return
+        refusal = services.can_invoice_update(
+            self.ctx, invoice=self.instance, data={"lines": self.lines_data()}
+        )
+        if refusal is not None:
+            raise forms.ValidationError(
+                [error.msg for error in refusal.fields] or [refusal.message]
+            )
+
+
+class InvoiceLineInline(OfficeInline):
+    """A draft's lines; the amounts and the invoice's totals are the service's to compute. Once
+    the invoice left draft they are shown, not changed."""
+
+    model = InvoiceLine
+    formset = LineInlineFormSet
+    fields = [*LINE_FIELDS, "amount", "tax"]
+    readonly_fields = ["amount", "tax"]
+    autocomplete_fields = ["item"]
+    extra = 0
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "tax_rate":
+            field.required = False
+            field.help_text = "Empty: the company's rate for what the line bills"
+        return field
+
+    def _draft(self, request, obj) -> bool:
+        return obj is not None and obj.status == InvoiceStatus.DRAFT
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and self._draft(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._draft(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._draft(request, obj)
+
+
 class VoidForm(forms.Form):
     reason = forms.CharField(max_length=255, widget=forms.TextInput(attrs={"size": 60}))
 
@@ -368,7 +441,7 @@ class InvoiceAdmin(OfficeAdmin):
 
     def get_inlines(self, request, obj):
         # Payments are recorded on an invoice that exists (create it first).
-        return [PaymentInline] if obj is not None else []
+        return [InvoiceLineInline, PaymentInline] if obj is not None else []
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -379,7 +452,9 @@ class InvoiceAdmin(OfficeAdmin):
         if obj is None:
             return []
         if obj.status == InvoiceStatus.DRAFT:
-            return [*INVOICE_TRACKING_FIELDS, *MONEY_FIELDS]
+            # An invoice with lines has their sums as its totals (the lines are edited below).
+            totals = services.TOTAL_FIELDS if obj.lines.exists() else ()
+            return [*INVOICE_TRACKING_FIELDS, *totals, *MONEY_FIELDS]
         # What was billed is settled once the invoice left draft; only the notes stay open.
         return [*INVOICE_TRACKING_FIELDS, *INVOICE_INPUT_FIELDS, *MONEY_FIELDS]
 
@@ -444,6 +519,15 @@ class InvoiceAdmin(OfficeAdmin):
         obj.refresh_from_db()
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is InvoiceLine:
+            if formset.has_changed():
+                lines = formset.lines_data()
+                services.invoice_update(
+                    request_ctx(request), invoice=form.instance, data={"lines": lines}
+                )
+                form.instance.refresh_from_db()
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            return None
         if formset.model is not Payment:
             return super().save_formset(request, form, formset, change)
         was_draft = form.instance.status == InvoiceStatus.DRAFT

@@ -20,19 +20,24 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.services import record_change
+from billing import lines as pricing
 from billing.error_codes import BillingErrorCode
 from billing.models import (
     COUNTED,
     NO_DUE_DATE,
     Invoice,
     InvoiceCounter,
+    InvoiceLine,
     InvoiceStatus,
+    LineKind,
     Payment,
     PaymentMethod,
     ReceivablesByDueDate,
     money_sum,
 )
 from billing.tasks import send_invoice_email
+from catalog.error_codes import CatalogErrorCode
+from catalog.models import Item
 from core.context import Ctx
 from core.errors import ApplicationError, Conflict, FieldError, InvalidInput, NotFound, refusal
 from core.money import CENT, ZERO
@@ -40,6 +45,8 @@ from customers.error_codes import CustomerErrorCode
 from customers.models import Customer, Property
 from ektor.services import conflict_on_integrity, require_updatable
 from ektor.tasks import enqueue_on_commit
+from operations.error_codes import OperationsErrorCode
+from operations.models import ServicePlan, Visit
 from tenancy.numbering import numbers_reserve
 from tenancy.scoping import company_of
 
@@ -72,7 +79,10 @@ INVOICE_INPUT_FIELDS = (
     "tax",
     "total",
 )
-UPDATABLE_FIELDS = frozenset({*INVOICE_INPUT_FIELDS, "notes"})
+UPDATABLE_FIELDS = frozenset({*INVOICE_INPUT_FIELDS, "notes", "lines"})
+TOTAL_FIELDS = ("subtotal", "tax", "total")
+QUANTITY_PLACE = Decimal("0.001")
+RATE_MAX = Decimal(100)
 
 
 def _money_errors(**amounts: Decimal) -> list[FieldError]:
@@ -229,6 +239,149 @@ def receivables_fix(ctx: Ctx, *, drift: Mapping[ReceivablesKey, ReceivablesFigur
     _receivables_write(drift)
 
 
+# --- invoice lines --------------------------------------------------------------------------
+
+
+def _lines_checked(
+    ctx: Ctx, lines: Sequence[Mapping[str, Any]], existing: Sequence[InvoiceLine] = ()
+) -> list[InvoiceLine]:
+    """Unsaved lines priced and taxed (billing.lines) once each one's rules hold: what it
+    names exists in the company (404), its figures fit (422, located at `lines.<n>.<field>`).
+    A line without a tax rate takes the company's for what it bills. A line given with the
+    `line_id` of one of the `existing` lines replaces it: it keeps its id and what it bills
+    once (a billing run's plan month, visit fee or visit line), so editing a billed draft never
+    frees its sources to be billed again."""
+    company = company_of(ctx)
+    errors: list[FieldError] = []
+    kept = {line.pk: line for line in existing}
+    items = _named(ctx, Item, lines, "item_id", "Item", CatalogErrorCode.ITEM_NOT_FOUND)
+    _named(ctx, Visit, lines, "visit_id", "Visit", OperationsErrorCode.VISIT_NOT_FOUND)
+    _named(ctx, ServicePlan, lines, "plan_id", "Service plan", OperationsErrorCode.PLAN_NOT_FOUND)
+    built = []
+    for index, data in enumerate(lines):
+        at = f"lines.{index}"
+        kind = data.get("kind")
+        item = items.get(data.get("item_id"))
+        if kind is None and item is not None:
+            kind = pricing.ITEM_LINE_KIND[item.kind]
+        if kind not in LineKind.values:
+            errors.append(FieldError(f"{at}.kind", f"Kind must be one of {', '.join(LineKind)}"))
+            continue
+        description = (data.get("description") or (item.name if item else "")).strip()
+        if not description:
+            errors.append(FieldError(f"{at}.description", "A line needs a description", "missing"))
+        quantity = Decimal(data.get("quantity", 1))
+        if (
+            not quantity.is_finite()
+            or quantity <= 0
+            or quantity != quantity.quantize(QUANTITY_PLACE)
+        ):
+            errors.append(
+                FieldError(f"{at}.quantity", "Quantity must be above 0, to at most 3 decimals")
+            )
+        price = data.get("unit_price", item.price if item else None)
+        if price is None:
+            errors.append(FieldError(f"{at}.unit_price", "Field required (or an item)", "missing"))
+            continue
+        unit_price = Decimal(price)
+        if not unit_price.is_finite() or unit_price != unit_price.quantize(CENT):
+            errors.append(
+                FieldError(f"{at}.unit_price", "unit_price must be an amount to the cent")
+            )
+        elif unit_price < 0 and kind != LineKind.ADJUSTMENT:
+            errors.append(
+                FieldError(f"{at}.unit_price", "Only an adjustment line may take money off")
+            )
+        rate = data.get("tax_rate")
+        if rate is None:
+            rate = pricing.line_tax_rate(
+                kind=kind,
+                taxable=item.taxable if item else True,
+                company_rate=company.tax_rate,
+                tax_services=company.tax_services,
+            )
+        if not (ZERO <= rate <= RATE_MAX) or rate != rate.quantize(CENT):
+            errors.append(
+                FieldError(f"{at}.tax_rate", "tax_rate is a percent from 0 to 100, to the cent")
+            )
+        line_id = data.get("line_id")
+        if line_id is not None and line_id not in kept:
+            errors.append(FieldError(f"{at}.line_id", "Not a line of this invoice"))
+        if errors:
+            continue
+        amount, tax = pricing.line_amounts(quantity, unit_price, rate)
+        old = kept.pop(line_id) if line_id is not None else InvoiceLine()
+        built.append(
+            InvoiceLine(
+                id=line_id,
+                plan_period=old.plan_period,
+                fee_visit_id=old.fee_visit_id,
+                visit_line_id=old.visit_line_id,
+                company=company,
+                kind=kind,
+                description=description[:255],
+                # A kept line keeps what it names unless it is given anew.
+                item_id=data.get("item_id") or old.item_id,
+                visit_id=data.get("visit_id") or old.visit_id,
+                plan_id=data.get("plan_id") or old.plan_id,
+                quantity=quantity,
+                unit_price=unit_price,
+                tax_rate=rate,
+                amount=amount,
+                tax=tax,
+            )
+        )
+    if errors:
+        raise InvalidInput(errors)
+    return built
+
+
+def _named(
+    ctx: Ctx,
+    model: type[Item] | type[Visit] | type[ServicePlan],
+    lines: Sequence[Mapping[str, Any]],
+    key: str,
+    what: str,
+    reason: Any,
+) -> dict[Any, Any]:
+    """The company's rows the lines name by `key` (one query); a missing one is a 404."""
+    wanted = {data[key] for data in lines if data.get(key) is not None}
+    if not wanted:
+        return {}
+    found = model.objects.of(ctx).in_bulk(wanted)
+    if len(found) != len(wanted):
+        raise NotFound(what, reason=reason)
+    return found
+
+
+def _totals_from_lines(given: dict[str, Decimal | None], lines: Sequence[InvoiceLine]) -> None:
+    """Set `given`'s subtotal, tax and total to the lines' sums; a given one that differs is
+    refused (422), naming the sum."""
+    derived = dict(zip(TOTAL_FIELDS, pricing.totals(lines), strict=True))
+    errors = [
+        FieldError(name, f"{name} must be the sum of the invoice's lines ({derived[name]})")
+        for name, value in given.items()
+        if value is not None and value != derived[name]
+    ]
+    if errors:
+        raise InvalidInput(errors)
+    given.update(derived)
+
+
+def _lines_save(invoice: Invoice, lines: Sequence[InvoiceLine]) -> None:
+    for line in lines:
+        line.invoice = invoice
+    InvoiceLine.objects.bulk_create(lines)
+
+
+def _lines_change(
+    before: Sequence[InvoiceLine], after: Sequence[InvoiceLine]
+) -> dict[str, list[Any]] | None:
+    """The invoice event's `lines` change (None: they did not change)."""
+    old, new = pricing.lines_snapshot(before), pricing.lines_snapshot(after)
+    return None if old == new else {"lines": [old or None, new]}
+
+
 def _number(year: int, sequence: int) -> str:
     return f"INV-{year}-{sequence:06d}"
 
@@ -278,16 +431,18 @@ def invoice_create(
     period_start: datetime.date,
     period_end: datetime.date,
     issued_date: datetime.date,
-    subtotal: Decimal,
-    tax: Decimal,
-    total: Decimal,
+    subtotal: Decimal | None = None,
+    tax: Decimal | None = None,
+    total: Decimal | None = None,
     due_date: datetime.date | None = None,
     status: str = InvoiceStatus.SENT,
     notes: str | None = None,
+    lines: Sequence[Mapping[str, Any]] | None = None,
 ) -> Invoice:
     """Create a draft, sent or void invoice; a sent or void one gets its number now (a sent
-    one of 0.00 is paid at once)."""
-    invoice = _invoice_create_checked(
+    one of 0.00 is paid at once). With `lines` its subtotal, tax and total are their sums (given
+    ones must agree); without, the v1 rules: the three are given and add up."""
+    invoice, new_lines = _invoice_create_checked(
         ctx,
         customer_id=customer_id,
         property_id=property_id,
@@ -300,6 +455,7 @@ def invoice_create(
         total=total,
         notes=notes,
         status=status,
+        lines=lines,
     )
     if status != InvoiceStatus.DRAFT:
         _mark_sent(ctx, invoice)
@@ -310,7 +466,8 @@ def invoice_create(
         invoice.void_reason = CREATED_VOID_REASON
     _settle_if_nothing_owed(invoice)
     invoice.save()
-    record_change(ctx, "create", invoice)
+    _lines_save(invoice, new_lines)
+    record_change(ctx, "create", invoice, _lines_change([], new_lines))
     _receivables_change(before=None, after=_receivables_share(invoice))
     return invoice
 
@@ -321,9 +478,14 @@ def can_invoice_create(ctx: Ctx, **fields: Any) -> ApplicationError | None:
 
 
 def _invoice_create_checked(
-    ctx: Ctx, *, status: str = InvoiceStatus.SENT, **fields: Any
-) -> Invoice:
-    """The unsaved draft invoice_create starts from, once its rules hold (contract order)."""
+    ctx: Ctx,
+    *,
+    status: str = InvoiceStatus.SENT,
+    lines: Sequence[Mapping[str, Any]] | None = None,
+    **fields: Any,
+) -> tuple[Invoice, list[InvoiceLine]]:
+    """The unsaved draft invoice_create starts from and its unsaved lines, once their rules
+    hold (contract order)."""
     _check_parties(ctx, customer_id=fields["customer_id"], property_id=fields["property_id"])
     if status not in API_CREATE_STATUSES:
         raise InvalidInput(
@@ -336,17 +498,38 @@ def _invoice_create_checked(
                 )
             ]
         )
-    invoice = Invoice(**fields, company=company_of(ctx), status=InvoiceStatus.DRAFT)
+    new_lines = _lines_checked(ctx, lines or [])
+    given = {name: fields.pop(name, None) for name in TOTAL_FIELDS}
+    if new_lines:
+        _totals_from_lines(given, new_lines)
+    else:
+        missing = [name for name, value in given.items() if value is None]
+        if missing:
+            raise InvalidInput(
+                [
+                    FieldError(name, "Field required (or give the invoice lines)", "missing")
+                    for name in missing
+                ]
+            )
+    invoice = Invoice(**fields, **given, company=company_of(ctx), status=InvoiceStatus.DRAFT)
     _check_invoice_fields(invoice)
-    return invoice
+    return invoice, new_lines
 
 
 @transaction.atomic
 def invoice_update(ctx: Ctx, *, invoice: Invoice, data: Mapping[str, Any]) -> Invoice:
     """Change a draft (409 `invoice_not_draft` once it has left draft)."""
-    invoice = _invoice_update_checked(ctx, invoice=invoice, data=data)
-    invoice.save(update_fields=[*data, "updated_at"])
-    record_change(ctx, "update", invoice)
+    invoice, new_lines = _invoice_update_checked(ctx, invoice=invoice, data=data)
+    fields = [name for name in data if name != "lines"]
+    change = None
+    if new_lines is not None:
+        old_lines = list(invoice.lines.all())
+        invoice.lines.all().delete()
+        _lines_save(invoice, new_lines)
+        fields += TOTAL_FIELDS
+        change = _lines_change(old_lines, new_lines)
+    invoice.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
+    record_change(ctx, "update", invoice, change)
     # A draft is not in the running figures: nothing to change there (and no receivables row
     # locked).
     return invoice
@@ -360,8 +543,12 @@ def can_invoice_update(
     return refusal(lambda: _invoice_update_checked(ctx, invoice=invoice, data=data))
 
 
-def _invoice_update_checked(ctx: Ctx, *, invoice: Invoice, data: Mapping[str, Any]) -> Invoice:
-    """The locked invoice with `data` set (not saved), once the update's rules hold."""
+def _invoice_update_checked(
+    ctx: Ctx, *, invoice: Invoice, data: Mapping[str, Any]
+) -> tuple[Invoice, list[InvoiceLine] | None]:
+    """The locked invoice with `data` set (not saved) and its new lines (None: they stay),
+    once the update's rules hold. `lines` replaces every line; an empty list leaves an
+    invoice without lines, whose totals are then typed in (v1)."""
     require_updatable(data, UPDATABLE_FIELDS)
     invoice = _locked_invoice(ctx, invoice.pk)
     if invoice.status != InvoiceStatus.DRAFT:
@@ -369,12 +556,21 @@ def _invoice_update_checked(ctx: Ctx, *, invoice: Invoice, data: Mapping[str, An
             f"Invoice {invoice} is {invoice.status}: only a draft can be changed",
             reason=BillingErrorCode.INVOICE_NOT_DRAFT,
         )
-    for name, value in data.items():
+    fields = {name: value for name, value in data.items() if name != "lines"}
+    for name, value in fields.items():
         setattr(invoice, name, value)
     if {"customer_id", "property_id"} & set(data):
         _check_parties(ctx, customer_id=invoice.customer_id, property_id=invoice.property_id)
+    existing = list(invoice.lines.all())
+    new_lines = None if data.get("lines") is None else _lines_checked(ctx, data["lines"], existing)
+    derive_from = new_lines if new_lines is not None else existing
+    if derive_from:
+        given = {name: fields.get(name) for name in TOTAL_FIELDS}
+        _totals_from_lines(given, derive_from)
+        for name, value in given.items():
+            setattr(invoice, name, value)
     _check_invoice_fields(invoice)
-    return invoice
+    return invoice, new_lines
 
 
 @transaction.atomic

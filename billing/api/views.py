@@ -16,7 +16,14 @@ from ektor.db.router import replica_read
 
 # Who an invoice is for: both exist, and the property is the customer's.
 _INVOICE_PARTIES = {
-    404: ("customer_not_found", "property_not_found"),
+    # ... and what its lines name.
+    404: (
+        "customer_not_found",
+        "property_not_found",
+        "item_not_found",
+        "visit_not_found",
+        "plan_not_found",
+    ),
     400: ("property_customer_mismatch",),
 }
 
@@ -45,7 +52,10 @@ class InvoiceViewSet(ListMixin, RetrieveMixin, ApiViewSet):
     def get_queryset(self):
         if self.action == "list":
             return selectors.invoice_list(self.ctx)
-        return selectors.invoice_queryset(self.ctx)
+        return selectors.invoice_detail_queryset(self.ctx)
+
+    def attach(self, rows: list[dict]) -> None:
+        selectors.invoice_lines_attach(self.ctx, rows)
 
     def _respond(self, invoice: Invoice, status: int = 200) -> Response:
         fresh = selectors.invoice_get(self.ctx, invoice_id=invoice.pk)

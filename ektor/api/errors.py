@@ -119,6 +119,11 @@ def flatten_errors(detail: Any, loc: Sequence[str | int]) -> list[dict[str, Any]
     return [_error_item(detail, loc)]
 
 
+def _field_path(field: str) -> list[str | int]:
+    """A service's field name as a location: "lines.2.quantity" is a list item's field."""
+    return [int(part) if part.isdigit() else part for part in field.split(".")]
+
+
 def _error_item(item: Any, loc: Sequence[str | int]) -> dict[str, Any]:
     return {"loc": list(loc), "msg": str(item), "type": getattr(item, "code", "invalid")}
 
@@ -135,7 +140,7 @@ def application_details(exc: ApplicationError) -> dict[str, Any]:
     details: dict[str, Any] = {} if exc.reason is None else {"reason": exc.reason}
     if exc.fields:
         details["errors"] = [
-            {"loc": ["body", error.field], "msg": error.msg, "type": error.type}
+            {"loc": ["body", *_field_path(error.field)], "msg": error.msg, "type": error.type}
             for error in exc.fields
         ]
     details.update(exc.extra)
