@@ -3,7 +3,7 @@ and the printable invoice share. No queries here."""
 
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from audit.changes import json_value
 from billing.models import InvoiceLine, LineKind
@@ -47,7 +47,12 @@ def line_tax_rate(
     return company_rate
 
 
-def totals(lines: Iterable[InvoiceLine]) -> tuple[Decimal, Decimal, Decimal]:
+class Priced(Protocol):
+    amount: Decimal
+    tax: Decimal
+
+
+def totals(lines: Iterable[Priced]) -> tuple[Decimal, Decimal, Decimal]:
     """(subtotal, tax, total) of an invoice with these lines: the sums of the rounded lines."""
     subtotal = tax = ZERO
     for line in lines:

@@ -11,20 +11,26 @@ Drafts are not in the running figures.
 """
 
 import datetime
-from collections.abc import Iterable, Mapping, Sequence
+import zoneinfo
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, cast
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from audit.services import record_change
+from audit.changes import diff, snapshot
+from audit.services import record_change, record_many
 from billing import lines as pricing
+from billing import runs
 from billing.error_codes import BillingErrorCode
 from billing.models import (
     COUNTED,
     NO_DUE_DATE,
+    BillingRun,
     Invoice,
     InvoiceCounter,
     InvoiceLine,
@@ -33,9 +39,10 @@ from billing.models import (
     Payment,
     PaymentMethod,
     ReceivablesByDueDate,
+    RunStatus,
     money_sum,
 )
-from billing.tasks import send_invoice_email
+from billing.tasks import run_billing, send_invoice_email
 from catalog.error_codes import CatalogErrorCode
 from catalog.models import Item
 from core.context import Ctx
@@ -881,3 +888,271 @@ def payment_reverse(ctx: Ctx, *, payment_id: int, reason: str) -> Payment:
         record_change(ctx, "reopen", invoice)
     _receivables_change(before=before, after=_receivables_share(invoice, paid - payment.amount))
     return payment
+
+
+# --- billing runs (the rules: billing/runs.py) -------------------------------------------------
+
+# Properties billed per transaction: each batch locks its properties, re-reads what is billed
+# by now, writes and commits, so a long run shows progress, keeps what it did should it stop,
+# and a run at the same time waits for the batch it overlaps, then finds it billed.
+RUN_BATCH = 500
+
+
+@dataclass
+class RunResult:
+    """What a run did (or, dry, would do): the contract's answer."""
+
+    period: datetime.date
+    dry_run: bool
+    run_id: int | None = None
+    invoices_created: int = 0
+    invoice_ids: list[int] = field(default_factory=list)
+    lines_created: int = 0
+    total: Decimal = ZERO
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+
+
+def company_today(ctx: Ctx) -> datetime.date:
+    """Today in the company's time zone."""
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(company_of(ctx).time_zone))
+
+
+@transaction.atomic
+def billing_run_queue(
+    ctx: Ctx, *, period: datetime.date, send: bool = False, issued_date: datetime.date | None = None
+) -> BillingRun:
+    """A run of `period`'s month for the worker (billing.tasks.run_billing), started once this
+    transaction commits; its page follows it."""
+    run = _run_row(ctx, period=period, send=send, issued_date=issued_date, status=RunStatus.QUEUED)
+    enqueue_on_commit(run_billing, run.company_id, run.pk)
+    return run
+
+
+def _run_row(
+    ctx: Ctx, *, period: datetime.date, send: bool, issued_date: datetime.date | None, status: str
+) -> BillingRun:
+    user = ctx.user
+    with transaction.atomic():
+        run = BillingRun.objects.create(
+            company=company_of(ctx),
+            period=runs.month_of(period)[0],
+            send=send,
+            issued_date=issued_date or company_today(ctx),
+            status=status,
+            started_by_id=user.pk if user is not None else None,
+            actor=ctx.audit_actor,
+        )
+        record_change(ctx, "create", run)
+    return run
+
+
+def billing_run(
+    ctx: Ctx,
+    *,
+    period: datetime.date,
+    dry_run: bool = False,
+    send: bool = False,
+    issued_date: datetime.date | None = None,
+    run_id: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunResult:
+    """Bill `period`'s month (billing.runs has the rules): one invoice per property (and
+    customer) for what is not billed yet, a draft (sent, with `send`), issued on `issued_date`
+    (today in the company's zone) and due after the company's payment terms. A later run of the
+    month adds to its own draft of a property instead of making a second one.
+
+    Exactly once by the database: each plan month, visit fee and visit line is a unique key of
+    InvoiceLine, and each batch of properties is locked before what they bill is read again,
+    so reruns and runs at once bill nothing twice (a rerun lists it as `already_billed`).
+
+    Not one transaction: each batch of RUN_BATCH properties commits on its own (see RUN_BATCH),
+    with the run's figures (BillingRun, created first, or `run_id`'s queued row), and
+    `progress(done, total)` is told after each. A dry run writes nothing and answers the
+    same figures."""
+    if dry_run:
+        issued = issued_date or company_today(ctx)
+        billing = runs.billing_plan(ctx, period=period, issued_date=issued)
+        groups = _grouped(billing.lines)
+        drafts = _run_drafts(ctx, billing, [key[0] for key in groups], lock=False)
+        return RunResult(
+            period=billing.first,
+            dry_run=True,
+            invoices_created=sum(1 for key in groups if key not in drafts),
+            lines_created=len(billing.lines),
+            total=sum((line.amount + line.tax for line in billing.lines), ZERO),
+            skipped=billing.skipped,
+        )
+    if run_id is None:
+        run = _run_row(
+            ctx, period=period, send=send, issued_date=issued_date, status=RunStatus.RUNNING
+        )
+    else:
+        run = BillingRun.objects.of(ctx).get(pk=run_id)
+        BillingRun.objects.of(ctx).filter(pk=run.pk).update(status=RunStatus.RUNNING)
+    try:
+        return _billing_run_batches(ctx, run, progress)
+    except Exception as exc:
+        BillingRun.objects.of(ctx).filter(pk=run.pk).update(
+            status=RunStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+
+
+def _billing_run_batches(
+    ctx: Ctx, run: BillingRun, progress: Callable[[int, int], None] | None
+) -> RunResult:
+    billing = runs.billing_plan(ctx, period=run.period, issued_date=run.issued_date)
+    groups = _grouped(billing.lines)
+    keys = sorted(groups)
+    result = RunResult(period=billing.first, dry_run=False, run_id=run.pk)
+    result.skipped = list(billing.skipped)
+    BillingRun.objects.of(ctx).filter(pk=run.pk).update(properties_total=len(keys))
+    for start in range(0, len(keys), RUN_BATCH):
+        batch = {key: groups[key] for key in keys[start : start + RUN_BATCH]}
+        _bill_batch(ctx, run, billing, batch, result)
+        if progress is not None:
+            progress(min(start + RUN_BATCH, len(keys)), len(keys))
+    BillingRun.objects.of(ctx).filter(pk=run.pk).update(
+        status=RunStatus.DONE,
+        invoice_ids=result.invoice_ids,
+        skipped=result.skipped,
+        finished_at=timezone.now(),
+    )
+    return result
+
+
+GroupKey = tuple[int, int]  # (property_id, customer_id)
+
+
+def _grouped(lines: Iterable[runs.Billable]) -> dict[GroupKey, list[runs.Billable]]:
+    groups: dict[GroupKey, list[runs.Billable]] = {}
+    for line in lines:
+        groups.setdefault((line.property_id, line.customer_id), []).append(line)
+    return groups
+
+
+def _run_drafts(
+    ctx: Ctx, billing: runs.Billing, property_ids: Sequence[int], *, lock: bool
+) -> dict[GroupKey, Invoice]:
+    """The drafts earlier runs made for these properties and this month (a run adds to them)."""
+    drafts = Invoice.objects.of(ctx).filter(
+        property_id__in=property_ids,
+        billing_run__isnull=False,
+        status=InvoiceStatus.DRAFT,
+        period_start=billing.first,
+        period_end=billing.last,
+    )
+    if lock:
+        drafts = drafts.select_for_update()
+    return {(draft.property_id, draft.customer_id): draft for draft in drafts.order_by("id")}
+
+
+def _bill_batch(
+    ctx: Ctx,
+    run: BillingRun,
+    billing: runs.Billing,
+    batch: dict[GroupKey, list[runs.Billable]],
+    result: RunResult,
+) -> None:
+    company = company_of(ctx)
+    with transaction.atomic():
+        property_ids = sorted({key[0] for key in batch})
+        # Locked in id order (every run takes them so): a run at the same time waits here.
+        list(
+            Property.objects.of(ctx)
+            .select_for_update()
+            .filter(pk__in=property_ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        everything = [line for lines in batch.values() for line in lines]
+        taken = runs.billed_already(ctx, everything, billing.first)
+        skipped: list[dict[str, Any]] = []
+        fresh: dict[GroupKey, list[runs.Billable]] = {}
+        for index, line in enumerate(everything):
+            if index in taken:
+                entry = {**line.skip_key, "reason": runs.SkipReason.ALREADY_BILLED}
+                if entry not in skipped:
+                    skipped.append(entry)
+            else:
+                fresh.setdefault((line.property_id, line.customer_id), []).append(line)
+        drafts = _run_drafts(ctx, billing, property_ids, lock=True)
+        due = run.issued_date + datetime.timedelta(days=company.payment_terms_days)
+        created: dict[GroupKey, Invoice] = {}
+        for key, lines in fresh.items():
+            if key not in drafts:
+                subtotal, tax, total = pricing.totals(lines)
+                created[key] = Invoice(
+                    company=company,
+                    customer_id=key[1],
+                    property_id=key[0],
+                    period_start=billing.first,
+                    period_end=billing.last,
+                    status=InvoiceStatus.DRAFT,
+                    issued_date=run.issued_date,
+                    due_date=due,
+                    subtotal=subtotal,
+                    tax=tax,
+                    total=total,
+                    billing_run=run,
+                )
+        Invoice.objects.bulk_create(list(created.values()))
+        if any(invoice.pk is None for invoice in created.values()):
+            # MySQL returns no ids from a bulk insert: read them back by what is unique here.
+            ids = Invoice.objects.of(ctx).filter(billing_run=run, property_id__in=property_ids)
+            for invoice_id, property_id, customer_id in ids.values_list(
+                "id", "property_id", "customer_id"
+            ):
+                if (property_id, customer_id) in created:
+                    created[(property_id, customer_id)].pk = invoice_id
+        invoices = {**drafts, **created}
+        appended = {key: list(drafts[key].lines.all()) for key in fresh if key in drafts}
+        new_lines = {
+            key: [line.line(company.pk, invoices[key].pk) for line in lines]
+            for key, lines in fresh.items()
+        }
+        InvoiceLine.objects.bulk_create(
+            [line for lines in new_lines.values() for line in lines], batch_size=1000
+        )
+        record_many(
+            ctx,
+            "create",
+            (
+                (
+                    invoice,
+                    {**diff(None, snapshot(invoice)), **(_lines_change([], new_lines[key]) or {})},
+                )
+                for key, invoice in created.items()
+            ),
+        )
+        for key, before in appended.items():
+            _draft_add_lines(ctx, drafts[key], before, new_lines[key])
+        if run.send:
+            for key in fresh:
+                invoice_send(ctx, invoice=invoices[key])
+        lines_created = sum(len(lines) for lines in new_lines.values())
+        total = sum(
+            (line.amount + line.tax for lines in new_lines.values() for line in lines), ZERO
+        )
+        touched = [invoices[key].pk for key in fresh]
+        BillingRun.objects.of(ctx).filter(pk=run.pk).update(
+            properties_done=F("properties_done") + len(batch),
+            invoices_created=F("invoices_created") + len(created),
+            lines_created=F("lines_created") + lines_created,
+            total=F("total") + total,
+        )
+    result.invoices_created += len(created)
+    result.lines_created += lines_created
+    result.total += total
+    result.invoice_ids += touched
+    result.skipped += skipped
+
+
+def _draft_add_lines(
+    ctx: Ctx, draft: Invoice, before: Sequence[InvoiceLine], lines: Sequence[InvoiceLine]
+) -> None:
+    """A run's draft of the month gets the lines billed since (its totals follow)."""
+    subtotal, tax, total = pricing.totals([*before, *lines])
+    draft.subtotal, draft.tax, draft.total = subtotal, tax, total
+    draft.save(update_fields=["subtotal", "tax", "total", "updated_at"])
+    record_change(ctx, "update", draft, _lines_change(before, [*before, *lines]))

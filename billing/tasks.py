@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from billing.models import BillingRun
 from billing.selectors import invoice_get
 from core.context import Ctx
 from ektor.email import send_templated
@@ -39,3 +40,15 @@ def send_invoice_email(company_id: int, invoice_id: int) -> dict[str, Any]:
         },
     )
     return {"invoice": invoice.number, "sent_to": customer.email}
+
+
+@background_task()
+def run_billing(company_id: int, run_id: int) -> dict[str, Any]:
+    """A billing run queued from the admin (services.billing_run_queue): its row shows how far
+    it is and, once done, what it billed and skipped."""
+    from billing import services  # services queue this task: imported when it runs
+
+    ctx = Ctx.system(company_get(Ctx.system(), company_id=company_id))
+    run = BillingRun.objects.of(ctx).get(pk=run_id)
+    result = services.billing_run(ctx, period=run.period, run_id=run.pk)
+    return {"run": run_id, "invoices_created": result.invoices_created}
