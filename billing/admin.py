@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from billing import selectors, services
-from billing.models import Invoice, InvoiceLine, InvoiceStatus, Payment
+from billing.models import BillingRun, Invoice, InvoiceLine, InvoiceStatus, Payment
 from core.errors import ApplicationError
 from customers.models import Customer
 from customers.selectors import customer_pickable
@@ -797,3 +797,98 @@ class PaymentAdmin(OfficeAdmin):
         tell_if_sent_by_payment(
             self, request, was_draft=invoice.status == InvoiceStatus.DRAFT, invoice=payment.invoice
         )
+
+
+def skipped_counts(skipped: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """What a run skipped, counted by reason."""
+    counts: dict[str, int] = {}
+    for entry in skipped:
+        counts[entry["reason"]] = counts.get(entry["reason"], 0) + 1
+    return sorted(counts.items())
+
+
+class BillMonthForm(forms.Form):
+    period = forms.DateField(
+        input_formats=["%Y-%m"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+        help_text="The month to bill",
+        error_messages={"invalid": "Give a month, YYYY-MM"},
+    )
+    send = forms.BooleanField(required=False, help_text="Send the invoices (they get numbers)")
+
+
+@admin.register(BillingRun)
+class BillingRunAdmin(OfficeAdmin):
+    """The runs, how far each is and what it skipped; "Bill a month" previews, then queues."""
+
+    list_display = [
+        "__str__",
+        "status",
+        "progress",
+        "invoices_created",
+        "lines_created",
+        "total",
+        "actor",
+        "created_at",
+    ]
+    list_filter = ["status"]
+    fields = [
+        "period",
+        "status",
+        "progress",
+        "send",
+        "issued_date",
+        "invoices_created",
+        "lines_created",
+        "total",
+        "skipped_",
+        "error",
+        "actor",
+        "created_at",
+        "finished_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="progress")
+    def progress(self, obj: BillingRun) -> str:
+        return f"{obj.properties_done} of {plural(obj.properties_total, 'property', 'properties')}"
+
+    @admin.display(description="skipped")
+    def skipped_(self, obj: BillingRun) -> str:
+        return ", ".join(f"{reason}: {n}" for reason, n in skipped_counts(obj.skipped)) or "-"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Adding a run is billing a month: preview (a dry run), then queue it."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        ctx = request_ctx(request)
+        form = BillMonthForm(request.POST or None)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Bill a month",
+            "form": form,
+        }
+        if request.method == "POST" and form.is_valid():
+            period, send = form.cleaned_data["period"], form.cleaned_data["send"]
+            if "run" in request.POST:
+                run = services.billing_run_queue(ctx, period=period, send=send)
+                self.message_user(
+                    request, f"{run} is queued: this page follows it.", messages.SUCCESS
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:billing_billingrun_change", args=[run.pk])
+                )
+            preview = services.billing_run(ctx, period=period, dry_run=True, send=send)
+            context.update(
+                preview=preview,
+                period_label=f"{period:%B %Y}",
+                skipped=skipped_counts(preview.skipped),
+            )
+        return TemplateResponse(request, "admin/billing/billingrun/bill.html", context)

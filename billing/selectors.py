@@ -29,6 +29,7 @@ from billing.models import (
     MONEY,
     MONEY_SUM,
     NO_DUE_DATE,
+    BillingRun,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -358,3 +359,8 @@ def customer_statement(
         payments_total=payments_total,
         closing_balance=opening + invoiced_total - payments_total,
     )
+
+
+def billing_run_list(ctx: Ctx) -> QuerySet[BillingRun]:
+    """The company's billing runs, newest first."""
+    return BillingRun.objects.of(ctx).order_by("-id")

@@ -422,6 +422,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "stock_movements", "description": "The stock ledger of the catalog's items"},
         {"name": "invoices"},
         {"name": "payments"},
+        {"name": "billing_runs", "description": "Billing a month from operations, exactly once"},
         {"name": "reports", "description": "Customer statements"},
         {"name": "water", "description": "Water chemistry: the saturation index (chart-v1)"},
         {"name": "requests", "description": "Customers' petitions, complaints and claims"},

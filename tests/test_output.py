@@ -14,7 +14,7 @@ from audit.api.serializers import AuditEventOut
 from audit.selectors import event_list
 from billing import selectors, services
 from billing.api import serializers as billing_out
-from billing.models import Payment
+from billing.models import BillingRun, Payment
 from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory
 from catalog import selectors as catalog_selectors
@@ -27,7 +27,7 @@ from customers.models import Customer, Property
 from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor.api.output import ModelOutput, Output
 from ektor.api.renderers import JSONRenderer
-from operations.tests.factories import VisitFactory
+from operations.tests.factories import ServicePlanFactory, VisitFactory
 from pools import selectors as pool_selectors
 from pools.api import serializers as pools_out
 from pools.tests.factories import EquipmentFactory, PoolFactory
@@ -99,6 +99,28 @@ def _invoice_with_lines(ctx, prop):
             {"kind": "adjustment", "description": "Goodwill", "unit_price": Decimal("-1.00")},
         ],
     )
+
+
+def _billing_runs(ctx, prop):
+    """A run that billed a plan and skipped a visit, and one that failed."""
+    plan = ServicePlanFactory(pool__property=prop, rate_type="per_visit")
+    VisitFactory(plan=plan, scheduled_date=datetime.date(2026, 5, 6))
+    completed = VisitFactory(plan=plan, scheduled_date=datetime.date(2026, 5, 13))
+    type(completed).unscoped.filter(pk=completed.pk).update(
+        status="completed", completed_at=datetime.datetime(2026, 5, 13, 15, tzinfo=datetime.UTC)
+    )
+    services.billing_run(
+        ctx, period=datetime.date(2026, 5, 1), issued_date=datetime.date(2026, 6, 1)
+    )
+    BillingRun.objects.create(
+        company=ctx.company,
+        period=datetime.date(2026, 4, 1),
+        issued_date=datetime.date(2026, 6, 1),
+        status="failed",
+        error="The database went away",
+        finished_at=datetime.datetime(2026, 6, 1, tzinfo=datetime.UTC),
+    )
+    return selectors.billing_run_list(ctx)
 
 
 def _invoice_rows(ctx, queryset):
@@ -185,6 +207,11 @@ CASES = {
         [line for invoice in selectors.invoice_detail_queryset(ctx) for line in invoice.line_list],
     ),
     billing_out.PaymentOut: lambda ctx, prop: (selectors.payment_queryset(ctx), None),
+    billing_out.BillingRunOut: lambda ctx, prop: (_billing_runs(ctx, prop), None),
+    billing_out.BillingRunResultOut: lambda ctx, prop: (
+        None,
+        [services.billing_run(ctx, period=datetime.date(2026, 5, 1), dry_run=True)],
+    ),
     billing_out.StatementOut: lambda ctx, prop: (None, [_statement(ctx, prop)]),
     billing_out.StatementItemOut: lambda ctx, prop: (None, _statement(ctx, prop).items),
     billing_out.StatementPaymentOut: lambda ctx, prop: (None, _statement(ctx, prop).payments),

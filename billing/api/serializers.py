@@ -1,14 +1,16 @@
 """Input serializers check shape and JSON types; output serializers render the contract."""
 
+import datetime
 from decimal import Decimal
 
 from rest_framework import serializers
 
-from billing.models import InvoiceStatus, LineKind, PaymentMethod, balance_due
+from billing.models import InvoiceStatus, LineKind, PaymentMethod, RunStatus, balance_due
 from billing.services import REVERSAL_REASON_MAX
 from ektor.api.fields import (
     IsoDateField,
     MoneyField,
+    StrictBooleanField,
     StrictCharField,
     StrictDecimalField,
     StrictIntegerField,
@@ -225,3 +227,75 @@ class StatementOut(Output):
     payments = StatementPaymentOut(many=True)
     payments_total = MoneyField()
     closing_balance = MoneyField()
+
+
+class PeriodField(StrictCharField):
+    """A calendar month, `YYYY-MM`, as its first day."""
+
+    default_error_messages = {"period": "Period must be a month, YYYY-MM (for example 2026-11)"}
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        if len(text) != len("2026-11"):
+            self.fail("period")
+        try:
+            return datetime.datetime.strptime(f"{text}-01", "%Y-%m-%d").date()
+        except ValueError:
+            self.fail("period")
+
+    def to_representation(self, value):
+        return month_text(value)
+
+
+def month_text(value: datetime.date) -> str:
+    return f"{value:%Y-%m}"
+
+
+class BillingRunIn(serializers.Serializer):
+    period = PeriodField()
+    dry_run = StrictBooleanField(default=False)
+    send = StrictBooleanField(default=False, help_text="Send the invoices (they get numbers)")
+
+
+class BillingSkipOut(serializers.Serializer):
+    plan_id = serializers.IntegerField(required=False)
+    visit_id = serializers.IntegerField(required=False)
+    reason = serializers.CharField()
+
+
+class BillingRunResultOut(Output):
+    """What a run did (201) or, dry, would do (200)."""
+
+    run_id = serializers.IntegerField(allow_null=True)
+    period = PeriodField()
+    dry_run = serializers.BooleanField()
+    invoices_created = serializers.IntegerField()
+    invoice_ids = serializers.ListField(child=serializers.IntegerField())
+    lines_created = serializers.IntegerField()
+    total = MoneyField()
+    skipped = serializers.ListField(child=BillingSkipOut())
+
+    class Meta:
+        computed = {"period": (month_text, ("period",))}
+
+
+class BillingRunOut(Output):
+    run_id = serializers.IntegerField(source="id")
+    period = PeriodField()
+    status = serializers.ChoiceField(choices=RunStatus.choices)
+    send = serializers.BooleanField()
+    issued_date = serializers.DateField()
+    properties_total = serializers.IntegerField()
+    properties_done = serializers.IntegerField()
+    invoices_created = serializers.IntegerField()
+    invoice_ids = serializers.ListField(child=serializers.IntegerField())
+    lines_created = serializers.IntegerField()
+    total = MoneyField()
+    skipped = serializers.ListField(child=BillingSkipOut())
+    error = serializers.CharField()
+    actor = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        computed = {"period": (month_text, ("period",))}

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from billing import selectors, services
 from billing.api import serializers as s
 from billing.api.filters import InvoiceFilter, PaymentFilter
-from billing.models import Invoice
+from billing.models import BillingRun, Invoice
 from ektor.api.errors import RequestValidationError, flatten_errors
 from ektor.api.queryparams import validate_query
 from ektor.api.views import ApiView, ApiViewSet, ListMixin, RetrieveMixin
@@ -118,6 +118,30 @@ class PaymentViewSet(ListMixin, RetrieveMixin, ApiViewSet):
         data = self.validated(s.PaymentReverseIn)
         reversed_ = services.payment_reverse(self.ctx, payment_id=payment.pk, reason=data["reason"])
         return self.output(reversed_)
+
+
+class BillingRunViewSet(ListMixin, RetrieveMixin, ApiViewSet):
+    """Billing a month from operations: POST runs it now (the admin's page queues it for the
+    worker instead)."""
+
+    lookup_url_kwarg = "run_id"
+    serializer_class = s.BillingRunOut
+    permission_model = BillingRun
+
+    def get_queryset(self):
+        return selectors.billing_run_list(self.ctx)
+
+    @extend_schema(
+        request=s.BillingRunIn,
+        responses={201: s.BillingRunResultOut, 200: s.BillingRunResultOut},
+    )
+    def create(self, request):
+        """Bill a month: 201 with what it created; a dry run writes nothing and answers 200."""
+        data = self.validated(s.BillingRunIn)
+        result = services.billing_run(
+            self.ctx, period=data["period"], dry_run=data["dry_run"], send=data["send"]
+        )
+        return Response(s.BillingRunResultOut.encode(result), status=200 if result.dry_run else 201)
 
 
 class CustomerStatementView(ApiView):
