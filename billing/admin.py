@@ -15,13 +15,13 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from billing import selectors, services
+from billing import printing, selectors, services
 from billing.models import BillingRun, Invoice, InvoiceLine, InvoiceStatus, Payment
 from core.errors import ApplicationError
 from customers.models import Customer
@@ -585,11 +585,25 @@ class InvoiceAdmin(OfficeAdmin):
     def get_urls(self):
         statement = self.admin_site.admin_view(self.statement_view)
         send = self.admin_site.admin_view(self.send_view)
+        pdf = self.admin_site.admin_view(self.pdf_view)
         return [
             path("statement/<int:customer_id>/", statement, name="billing_statement"),
             path("<path:object_id>/send/", send, name="billing_invoice_send"),
+            path("<int:invoice_id>/pdf/", pdf, name="billing_invoice_pdf"),
             *super().get_urls(),
         ]
+
+    def pdf_view(self, request: HttpRequest, invoice_id: int) -> HttpResponse:
+        """The printable invoice as a PDF (as the customer's email carries it)."""
+        if not request.user.has_perm("billing.view_invoice"):
+            raise PermissionDenied
+        ctx = request_ctx(request)
+        invoice = selectors.invoice_detail_queryset(ctx).filter(pk=invoice_id).first()
+        if invoice is None:
+            raise Http404("No such invoice")
+        response = HttpResponse(printing.invoice_pdf(ctx, invoice), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{invoice}.pdf"'
+        return response
 
     def statement_view(self, request: HttpRequest, customer_id: int) -> HttpResponse:
         """The printable statement of a customer for the period chosen on the page."""

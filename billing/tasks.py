@@ -3,6 +3,7 @@
 from typing import Any
 
 from billing.models import BillingRun
+from billing.printing import invoice_pdf
 from billing.selectors import invoice_get
 from core.context import Ctx
 from ektor.email import send_templated
@@ -14,7 +15,7 @@ from tenancy.selectors import company_get
 @background_task()
 def send_invoice_email(company_id: int, invoice_id: int) -> dict[str, Any]:
     """The invoice's email to its customer (text and HTML): number, dates, total, balance,
-    sent as the invoice's company (ektor.email.sender).
+    sent as the invoice's company (ektor.email.sender), with the printable invoice as a PDF.
 
     The figures are read when the task runs, so a payment recorded in between shows."""
     ctx = Ctx.system(company_get(Ctx.system(), company_id=company_id))
@@ -38,6 +39,7 @@ def send_invoice_email(company_id: int, invoice_id: int) -> dict[str, Any]:
             "paid": money(invoice.amount_paid),
             "balance": money(invoice.balance_due),
         },
+        attachments=[(f"{invoice.number}.pdf", invoice_pdf(ctx, invoice), "application/pdf")],
     )
     return {"invoice": invoice.number, "sent_to": customer.email}
 

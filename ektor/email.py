@@ -39,10 +39,16 @@ def sender(ctx: Ctx) -> Sender:
 
 
 def send_templated(
-    ctx: Ctx, *, template: str, to: Sequence[str], context: Mapping[str, Any]
+    ctx: Ctx,
+    *,
+    template: str,
+    to: Sequence[str],
+    context: Mapping[str, Any],
+    attachments: Sequence[tuple[str, bytes, str]] = (),
 ) -> None:
     """Render templates/email/<template>_subject.txt, .txt and .html with `context` (plus
-    `sender`) and send them as one message with a text and an HTML part."""
+    `sender`) and send them as one message with a text and an HTML part, and `attachments`
+    ((file name, content, content type), such as an invoice's PDF)."""
     who = sender(ctx)
     context = {**context, "sender": who}
     subject = " ".join(render_to_string(f"email/{template}_subject.txt", context).split())
@@ -54,4 +60,6 @@ def send_templated(
         reply_to=list(who.reply_to),
     )
     message.attach_alternative(render_to_string(f"email/{template}.html", context), "text/html")
+    for name, content, content_type in attachments:
+        message.attach(name, content, content_type)
     message.send()
