@@ -76,12 +76,15 @@ def record_many(ctx: Ctx, action: str, items: Iterable[tuple[Target, Mapping[str
     _write([_event(ctx, action, target, changes) for target, changes in items])
 
 
-def record_change(ctx: Ctx, action: str, obj: models.Model) -> AuditEvent | None:
+def record_change(
+    ctx: Ctx, action: str, obj: models.Model, extra: Mapping[str, list[Any]] | None = None
+) -> AuditEvent | None:
     """Record what changed on `obj` since it was read (everything, for a new row), once it is
-    saved. An update that changed no value records nothing. `obj` then counts as read as it
-    is now, so a second change of the same instance records only its own diff."""
+    saved, and the `extra` changes of what belongs to it (an invoice's lines). An update that
+    changed no value records nothing. `obj` then counts as read as it is now, so a second
+    change of the same instance records only its own diff."""
     before = loaded(obj)
-    changes = diff(before, snapshot(obj))
+    changes = {**diff(before, snapshot(obj)), **(extra or {})}
     obj._audit_loaded = {  # type: ignore[attr-defined]
         f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields
     }

@@ -15,18 +15,25 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from billing import selectors, services
-from billing.models import Invoice, InvoiceStatus, Payment
+from billing import printing, selectors, services
+from billing.models import BillingRun, Invoice, InvoiceLine, InvoiceStatus, Payment
 from core.errors import ApplicationError
 from customers.models import Customer
 from customers.selectors import customer_pickable
-from ektor.admin_tools import CtxForm, OfficeAdmin, OfficeInline, replica_page, run_on_each
+from ektor.admin_tools import (
+    CtxForm,
+    OfficeAdmin,
+    OfficeInline,
+    ScopedInlineFormSet,
+    replica_page,
+    run_on_each,
+)
 from ektor.ctx import request_ctx
 from ektor.text import day, money, plural
 
@@ -240,6 +247,73 @@ class PaymentInline(OfficeInline):
         return False
 
 
+LINE_FIELDS = ("kind", "description", "item", "quantity", "unit_price", "tax_rate")
+
+
+class LineInlineFormSet(CtxForm, ScopedInlineFormSet):
+    """The invoice's lines, saved all together by invoice_update (`lines`): the rows kept (each
+    with its line_id, so a billed line keeps what it bills), changed and added, in page order."""
+
+    def lines_data(self) -> list[dict[str, Any]]:
+        lines = []
+        for form in self.forms:
+            data = form.cleaned_data
+            if (
+                not data
+                or data.get("DELETE")
+                or (form in self.extra_forms and not form.has_changed())
+            ):
+                continue
+            line = {name: data.get(name) for name in LINE_FIELDS if name != "item"}
+            line["item_id"] = data["item"].pk if data.get("item") else None
+            line["line_id"] = form.instance.pk
+            lines.append({name: value for name, value in line.items() if value not in (None, "")})
+        return lines
+
+    def clean(self):
+        super().clean()
+        if any(self.errors) or not self.has_changed():
+            return
+        refusal = services.can_invoice_update(
+            self.ctx, invoice=self.instance, data={"lines": self.lines_data()}
+        )
+        if refusal is not None:
+            raise forms.ValidationError(
+                [error.msg for error in refusal.fields] or [refusal.message]
+            )
+
+
+class InvoiceLineInline(OfficeInline):
+    """A draft's lines; the amounts and the invoice's totals are the service's to compute. Once
+    the invoice left draft they are shown, not changed."""
+
+    model = InvoiceLine
+    formset = LineInlineFormSet
+    fields = [*LINE_FIELDS, "amount", "tax"]
+    readonly_fields = ["amount", "tax"]
+    autocomplete_fields = ["item"]
+    extra = 0
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "tax_rate":
+            field.required = False
+            field.help_text = "Empty: the company's rate for what the line bills"
+        return field
+
+    def _draft(self, request, obj) -> bool:
+        return obj is not None and obj.status == InvoiceStatus.DRAFT
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and self._draft(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._draft(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._draft(request, obj)
+
+
 class VoidForm(forms.Form):
     reason = forms.CharField(max_length=255, widget=forms.TextInput(attrs={"size": 60}))
 
@@ -348,7 +422,7 @@ class InvoiceAdmin(OfficeAdmin):
 
     def get_inlines(self, request, obj):
         # Payments are recorded on an invoice that exists (create it first).
-        return [PaymentInline] if obj is not None else []
+        return [InvoiceLineInline, PaymentInline] if obj is not None else []
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -359,7 +433,9 @@ class InvoiceAdmin(OfficeAdmin):
         if obj is None:
             return []
         if obj.status == InvoiceStatus.DRAFT:
-            return [*INVOICE_TRACKING_FIELDS, *MONEY_FIELDS]
+            # An invoice with lines has their sums as its totals (the lines are edited below).
+            totals = services.TOTAL_FIELDS if obj.lines.exists() else ()
+            return [*INVOICE_TRACKING_FIELDS, *totals, *MONEY_FIELDS]
         # What was billed is settled once the invoice left draft; only the notes stay open.
         return [*INVOICE_TRACKING_FIELDS, *INVOICE_INPUT_FIELDS, *MONEY_FIELDS]
 
@@ -424,6 +500,15 @@ class InvoiceAdmin(OfficeAdmin):
         obj.refresh_from_db()
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is InvoiceLine:
+            if formset.has_changed():
+                lines = formset.lines_data()
+                services.invoice_update(
+                    request_ctx(request), invoice=form.instance, data={"lines": lines}
+                )
+                form.instance.refresh_from_db()
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            return None
         if formset.model is not Payment:
             return super().save_formset(request, form, formset, change)
         was_draft = form.instance.status == InvoiceStatus.DRAFT
@@ -481,11 +566,25 @@ class InvoiceAdmin(OfficeAdmin):
     def get_urls(self):
         statement = self.admin_site.admin_view(self.statement_view)
         send = self.admin_site.admin_view(self.send_view)
+        pdf = self.admin_site.admin_view(self.pdf_view)
         return [
             path("statement/<int:customer_id>/", statement, name="billing_statement"),
             path("<path:object_id>/send/", send, name="billing_invoice_send"),
+            path("<int:invoice_id>/pdf/", pdf, name="billing_invoice_pdf"),
             *super().get_urls(),
         ]
+
+    def pdf_view(self, request: HttpRequest, invoice_id: int) -> HttpResponse:
+        """The printable invoice as a PDF (as the customer's email carries it)."""
+        if not request.user.has_perm("billing.view_invoice"):
+            raise PermissionDenied
+        ctx = request_ctx(request)
+        invoice = selectors.invoice_detail_queryset(ctx).filter(pk=invoice_id).first()
+        if invoice is None:
+            raise Http404("No such invoice")
+        response = HttpResponse(printing.invoice_pdf(ctx, invoice), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{invoice}.pdf"'
+        return response
 
     def statement_view(self, request: HttpRequest, customer_id: int) -> HttpResponse:
         """The printable statement of a customer for the period chosen on the page."""
@@ -693,3 +792,98 @@ class PaymentAdmin(OfficeAdmin):
         tell_if_sent_by_payment(
             self, request, was_draft=invoice.status == InvoiceStatus.DRAFT, invoice=payment.invoice
         )
+
+
+def skipped_counts(skipped: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """What a run skipped, counted by reason."""
+    counts: dict[str, int] = {}
+    for entry in skipped:
+        counts[entry["reason"]] = counts.get(entry["reason"], 0) + 1
+    return sorted(counts.items())
+
+
+class BillMonthForm(forms.Form):
+    period = forms.DateField(
+        input_formats=["%Y-%m"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+        help_text="The month to bill",
+        error_messages={"invalid": "Give a month, YYYY-MM"},
+    )
+    send = forms.BooleanField(required=False, help_text="Send the invoices (they get numbers)")
+
+
+@admin.register(BillingRun)
+class BillingRunAdmin(OfficeAdmin):
+    """The runs, how far each is and what it skipped; "Bill a month" previews, then queues."""
+
+    list_display = [
+        "__str__",
+        "status",
+        "progress",
+        "invoices_created",
+        "lines_created",
+        "total",
+        "actor",
+        "created_at",
+    ]
+    list_filter = ["status"]
+    fields = [
+        "period",
+        "status",
+        "progress",
+        "send",
+        "issued_date",
+        "invoices_created",
+        "lines_created",
+        "total",
+        "skipped_",
+        "error",
+        "actor",
+        "created_at",
+        "finished_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="progress")
+    def progress(self, obj: BillingRun) -> str:
+        return f"{obj.properties_done} of {plural(obj.properties_total, 'property', 'properties')}"
+
+    @admin.display(description="skipped")
+    def skipped_(self, obj: BillingRun) -> str:
+        return ", ".join(f"{reason}: {n}" for reason, n in skipped_counts(obj.skipped)) or "-"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Adding a run is billing a month: preview (a dry run), then queue it."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        ctx = request_ctx(request)
+        form = BillMonthForm(request.POST or None)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Bill a month",
+            "form": form,
+        }
+        if request.method == "POST" and form.is_valid():
+            period, send = form.cleaned_data["period"], form.cleaned_data["send"]
+            if "run" in request.POST:
+                run = services.billing_run_queue(ctx, period=period, send=send)
+                self.message_user(
+                    request, f"{run} is queued: this page follows it.", messages.SUCCESS
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:billing_billingrun_change", args=[run.pk])
+                )
+            preview = services.billing_run(ctx, period=period, dry_run=True, send=send)
+            context.update(
+                preview=preview,
+                period_label=f"{period:%B %Y}",
+                skipped=skipped_counts(preview.skipped),
+            )
+        return TemplateResponse(request, "admin/billing/billingrun/bill.html", context)

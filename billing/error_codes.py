@@ -5,6 +5,7 @@ from core.errors import ReasonCode
 
 class BillingErrorCode(ReasonCode):
     INVOICE_NOT_FOUND = "invoice_not_found"
+    BILLING_RUN_NOT_FOUND = "billingrun_not_found"
     PAYMENT_NOT_FOUND = "payment_not_found"
     PROPERTY_CUSTOMER_MISMATCH = "property_customer_mismatch"
     INVALID_DATE_RANGE = "invalid_date_range"

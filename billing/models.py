@@ -8,8 +8,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.models import Audited
+from catalog.models import Item
 from core.money import CENT, ZERO
 from customers.models import Customer, Property
+from operations.models import ServicePlan, Visit, VisitLine
 from tenancy.models import Company
 from tenancy.numbering import Counter
 from tenancy.scoping import TenantManager, UnscopedManager
@@ -17,6 +19,12 @@ from tenancy.scoping import TenantManager, UnscopedManager
 
 def money_field(**kwargs) -> models.DecimalField:
     return models.DecimalField(max_digits=12, decimal_places=2, **kwargs)
+
+
+def money_sum_field(**kwargs) -> models.DecimalField:
+    """Sums of many amounts (each at most 9,999,999,999.99 in a money_field): the running
+    figures and the dashboard's totals."""
+    return models.DecimalField(max_digits=20, decimal_places=2, **kwargs)
 
 
 class InvoiceStatus(models.TextChoices):
@@ -51,6 +59,11 @@ class Invoice(Audited):
     # Under an open claim of the customer (support): the reminders leave it alone until the
     # claim is closed. Set and cleared only by invoice_dispute_set.
     disputed = models.BooleanField(default=False, db_default=False)
+    # The billing run that created it (null: made by hand). A later run of the same period adds
+    # to it while it is a draft (billing.runs).
+    billing_run = models.ForeignKey(
+        "BillingRun", on_delete=models.PROTECT, null=True, blank=True, related_name="invoices"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -100,14 +113,155 @@ class Invoice(Audited):
         return self.number or f"Draft invoice #{self.pk}"
 
 
+class LineKind(models.TextChoices):
+    PLAN = "plan", "Plan fee"
+    SERVICE = "service", "Service"
+    CHEMICAL = "chemical", "Chemical"
+    PART = "part", "Part"
+    PRODUCT = "product", "Product"
+    LABOR = "labor", "Labor"
+    ADJUSTMENT = "adjustment", "Adjustment"
+
+
+# A percentage such as the company's tax rate ("11.50").
+RATE_DIGITS = {"max_digits": 5, "decimal_places": 2}
+QUANTITY_DIGITS = {"max_digits": 12, "decimal_places": 3}
+
+
+class InvoiceLine(models.Model):
+    """One billed thing on an invoice. amount = quantity x unit_price and tax = amount x tax_rate
+    / 100, each rounded half-up to the cent on its own line (billing.lines); an invoice with lines
+    has their sums as its subtotal and tax. Lines are part of the invoice: its events carry them.
+
+    Exactly once: `plan_period`, `fee_visit` and `visit_line` name what a billing run billed, and
+    each is unique (NULL on hand-made lines, which never collide), so no plan's month, per-visit
+    fee or visit line is ever on two invoice lines, whatever runs at once."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", editable=False)
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(max_length=12, choices=LineKind.choices)
+    description = models.CharField(max_length=255)
+    item = models.ForeignKey(
+        Item, on_delete=models.PROTECT, null=True, blank=True, related_name="invoice_lines"
+    )
+    visit = models.ForeignKey(
+        Visit, on_delete=models.PROTECT, null=True, blank=True, related_name="invoice_lines"
+    )
+    plan = models.ForeignKey(
+        ServicePlan, on_delete=models.PROTECT, null=True, blank=True, related_name="invoice_lines"
+    )
+    quantity = models.DecimalField(**QUANTITY_DIGITS)
+    unit_price = money_field()
+    tax_rate = models.DecimalField(**RATE_DIGITS, default=ZERO)
+    amount = money_field()
+    tax = money_field(default=ZERO)
+    # The first day of the month a per-month plan fee bills.
+    plan_period = models.DateField(null=True, blank=True, editable=False)
+    # The visit a per-visit plan fee bills.
+    fee_visit = models.ForeignKey(
+        Visit, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    # The visit's line (a chemical, a part, a work order's labor) this line bills.
+    visit_line = models.ForeignKey(
+        VisitLine, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantManager()
+    unscoped = UnscopedManager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "plan_period"], name="billing_invoiceline_plan_period_once"
+            ),
+            models.UniqueConstraint(fields=["fee_visit"], name="billing_invoiceline_fee_once"),
+            models.UniqueConstraint(
+                fields=["visit_line"], name="billing_invoiceline_visit_line_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=LineKind.values), name="billing_invoiceline_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0),
+                name="billing_invoiceline_quantity_positive",
+                violation_error_message="Quantity must be above 0",
+            ),
+            # Only an adjustment takes something off (a discount, a goodwill credit).
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0) | Q(kind=LineKind.ADJUSTMENT),
+                name="billing_invoiceline_price_not_negative",
+                violation_error_message="Only an adjustment line may take money off",
+            ),
+            models.CheckConstraint(
+                condition=Q(tax_rate__gte=0) & Q(tax_rate__lte=100),
+                name="billing_invoiceline_tax_rate_percent",
+                violation_error_message="tax_rate is a percent from 0 to 100",
+            ),
+            models.CheckConstraint(
+                condition=Q(plan_period__isnull=True) | Q(plan__isnull=False),
+                name="billing_invoiceline_period_of_a_plan",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.description}"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class BillingRun(models.Model):
+    """One billing of a month (billing.runs): what it created and what it skipped and why. A dry
+    run writes no row. Started from the admin it is queued and run by the worker, which keeps
+    `properties_done` of `properties_total` current as it goes."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", editable=False)
+    # The first day of the month billed.
+    period = models.DateField()
+    send = models.BooleanField(default=False)
+    issued_date = models.DateField()
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor = models.CharField(max_length=160, blank=True, default="")
+    properties_total = models.PositiveIntegerField(default=0)
+    properties_done = models.PositiveIntegerField(default=0)
+    invoices_created = models.PositiveIntegerField(default=0)
+    lines_created = models.PositiveIntegerField(default=0)
+    total = money_sum_field(default=ZERO)
+    # The invoices it created or added lines to.
+    invoice_ids = models.JSONField(default=list, blank=True)
+    # [{"plan_id": 7, "reason": "period_not_ended"}, {"visit_id": 9, "reason": ...}]
+    skipped = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantManager()
+    unscoped = UnscopedManager()
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=RunStatus.values), name="billing_billingrun_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["company", "-id"], name="billing_billingrun_newest")]
+
+    def __str__(self) -> str:
+        return f"Billing of {self.period:%B %Y} #{self.pk}"
+
+
 # The due date of the ReceivablesByDueDate row of sent invoices without a due date: never overdue.
 NO_DUE_DATE = datetime.date.max
-
-
-def money_sum_field(**kwargs) -> models.DecimalField:
-    """Sums of many amounts (each at most 9,999,999,999.99 in a money_field): the running
-    figures and the dashboard's totals."""
-    return models.DecimalField(max_digits=20, decimal_places=2, **kwargs)
 
 
 class ReceivablesByDueDate(models.Model):

@@ -14,6 +14,7 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
+    Prefetch,
     QuerySet,
     Subquery,
     Sum,
@@ -28,7 +29,9 @@ from billing.models import (
     MONEY,
     MONEY_SUM,
     NO_DUE_DATE,
+    BillingRun,
     Invoice,
+    InvoiceLine,
     InvoiceStatus,
     Money,
     Payment,
@@ -90,6 +93,24 @@ def invoice_queryset(ctx: Ctx) -> QuerySet[Invoice]:
     )
 
 
+def invoice_detail_queryset(ctx: Ctx) -> QuerySet[Invoice]:
+    """invoice_queryset's invoices with their lines (`line_list`, one query for all)."""
+    return invoice_queryset(ctx).prefetch_related(
+        Prefetch("lines", InvoiceLine.objects.of(ctx), to_attr="line_list")
+    )
+
+
+def invoice_lines_attach(ctx: Ctx, rows: Sequence[dict[str, Any]]) -> None:
+    """Give each invoice row of a list page (`values()`, with its `id`) its `line_list`: one
+    query for the page."""
+    by_invoice: dict[int, list[InvoiceLine]] = {row["id"]: [] for row in rows}
+    if by_invoice:
+        for line in InvoiceLine.objects.of(ctx).filter(invoice_id__in=by_invoice):
+            by_invoice[line.invoice_id].append(line)
+    for row in rows:
+        row["line_list"] = by_invoice[row["id"]]
+
+
 def invoice_filter_overdue(
     ctx: Ctx, queryset: QuerySet[Invoice], overdue: bool
 ) -> QuerySet[Invoice]:
@@ -98,7 +119,7 @@ def invoice_filter_overdue(
 
 def invoice_get(ctx: Ctx, *, invoice_id: int) -> Invoice:
     """One invoice with the same computed amounts as the list."""
-    return invoice_queryset(ctx).get(pk=invoice_id)
+    return invoice_detail_queryset(ctx).get(pk=invoice_id)
 
 
 def receivables_drift(
@@ -338,3 +359,8 @@ def customer_statement(
         payments_total=payments_total,
         closing_balance=opening + invoiced_total - payments_total,
     )
+
+
+def billing_run_list(ctx: Ctx) -> QuerySet[BillingRun]:
+    """The company's billing runs, newest first."""
+    return BillingRun.objects.of(ctx).order_by("-id")

@@ -11,28 +11,40 @@ Drafts are not in the running figures.
 """
 
 import datetime
-from collections.abc import Iterable, Mapping, Sequence
+import zoneinfo
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, cast
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from audit.services import record_change
+from audit.changes import diff, snapshot
+from audit.services import record_change, record_many
+from billing import lines as pricing
+from billing import runs
 from billing.error_codes import BillingErrorCode
 from billing.models import (
     COUNTED,
     NO_DUE_DATE,
+    BillingRun,
     Invoice,
     InvoiceCounter,
+    InvoiceLine,
     InvoiceStatus,
+    LineKind,
     Payment,
     PaymentMethod,
     ReceivablesByDueDate,
+    RunStatus,
     money_sum,
 )
-from billing.tasks import send_invoice_email
+from billing.tasks import run_billing, send_invoice_email
+from catalog.error_codes import CatalogErrorCode
+from catalog.models import Item
 from core.context import Ctx
 from core.errors import ApplicationError, Conflict, FieldError, InvalidInput, NotFound, refusal
 from core.money import CENT, ZERO
@@ -40,6 +52,8 @@ from customers.error_codes import CustomerErrorCode
 from customers.models import Customer, Property
 from ektor.services import conflict_on_integrity, require_updatable
 from ektor.tasks import enqueue_on_commit
+from operations.error_codes import OperationsErrorCode
+from operations.models import ServicePlan, Visit
 from tenancy.numbering import numbers_reserve
 from tenancy.scoping import company_of
 
@@ -72,7 +86,10 @@ INVOICE_INPUT_FIELDS = (
     "tax",
     "total",
 )
-UPDATABLE_FIELDS = frozenset({*INVOICE_INPUT_FIELDS, "notes"})
+UPDATABLE_FIELDS = frozenset({*INVOICE_INPUT_FIELDS, "notes", "lines"})
+TOTAL_FIELDS = ("subtotal", "tax", "total")
+QUANTITY_PLACE = Decimal("0.001")
+RATE_MAX = Decimal(100)
 
 
 def _money_errors(**amounts: Decimal) -> list[FieldError]:
@@ -229,6 +246,149 @@ def receivables_fix(ctx: Ctx, *, drift: Mapping[ReceivablesKey, ReceivablesFigur
     _receivables_write(drift)
 
 
+# --- invoice lines --------------------------------------------------------------------------
+
+
+def _lines_checked(
+    ctx: Ctx, lines: Sequence[Mapping[str, Any]], existing: Sequence[InvoiceLine] = ()
+) -> list[InvoiceLine]:
+    """Unsaved lines priced and taxed (billing.lines) once each one's rules hold: what it
+    names exists in the company (404), its figures fit (422, located at `lines.<n>.<field>`).
+    A line without a tax rate takes the company's for what it bills. A line given with the
+    `line_id` of one of the `existing` lines replaces it: it keeps its id and what it bills
+    once (a billing run's plan month, visit fee or visit line), so editing a billed draft never
+    frees its sources to be billed again."""
+    company = company_of(ctx)
+    errors: list[FieldError] = []
+    kept = {line.pk: line for line in existing}
+    items = _named(ctx, Item, lines, "item_id", "Item", CatalogErrorCode.ITEM_NOT_FOUND)
+    _named(ctx, Visit, lines, "visit_id", "Visit", OperationsErrorCode.VISIT_NOT_FOUND)
+    _named(ctx, ServicePlan, lines, "plan_id", "Service plan", OperationsErrorCode.PLAN_NOT_FOUND)
+    built = []
+    for index, data in enumerate(lines):
+        at = f"lines.{index}"
+        kind = data.get("kind")
+        item = items.get(data.get("item_id"))
+        if kind is None and item is not None:
+            kind = pricing.ITEM_LINE_KIND[item.kind]
+        if kind not in LineKind.values:
+            errors.append(FieldError(f"{at}.kind", f"Kind must be one of {', '.join(LineKind)}"))
+            continue
+        description = (data.get("description") or (item.name if item else "")).strip()
+        if not description:
+            errors.append(FieldError(f"{at}.description", "A line needs a description", "missing"))
+        quantity = Decimal(data.get("quantity", 1))
+        if (
+            not quantity.is_finite()
+            or quantity <= 0
+            or quantity != quantity.quantize(QUANTITY_PLACE)
+        ):
+            errors.append(
+                FieldError(f"{at}.quantity", "Quantity must be above 0, to at most 3 decimals")
+            )
+        price = data.get("unit_price", item.price if item else None)
+        if price is None:
+            errors.append(FieldError(f"{at}.unit_price", "Field required (or an item)", "missing"))
+            continue
+        unit_price = Decimal(price)
+        if not unit_price.is_finite() or unit_price != unit_price.quantize(CENT):
+            errors.append(
+                FieldError(f"{at}.unit_price", "unit_price must be an amount to the cent")
+            )
+        elif unit_price < 0 and kind != LineKind.ADJUSTMENT:
+            errors.append(
+                FieldError(f"{at}.unit_price", "Only an adjustment line may take money off")
+            )
+        rate = data.get("tax_rate")
+        if rate is None:
+            rate = pricing.line_tax_rate(
+                kind=kind,
+                taxable=item.taxable if item else True,
+                company_rate=company.tax_rate,
+                tax_services=company.tax_services,
+            )
+        if not (ZERO <= rate <= RATE_MAX) or rate != rate.quantize(CENT):
+            errors.append(
+                FieldError(f"{at}.tax_rate", "tax_rate is a percent from 0 to 100, to the cent")
+            )
+        line_id = data.get("line_id")
+        if line_id is not None and line_id not in kept:
+            errors.append(FieldError(f"{at}.line_id", "Not a line of this invoice"))
+        if errors:
+            continue
+        amount, tax = pricing.line_amounts(quantity, unit_price, rate)
+        old = kept.pop(line_id) if line_id is not None else InvoiceLine()
+        built.append(
+            InvoiceLine(
+                id=line_id,
+                plan_period=old.plan_period,
+                fee_visit_id=old.fee_visit_id,
+                visit_line_id=old.visit_line_id,
+                company=company,
+                kind=kind,
+                description=description[:255],
+                # A kept line keeps what it names unless it is given anew.
+                item_id=data.get("item_id") or old.item_id,
+                visit_id=data.get("visit_id") or old.visit_id,
+                plan_id=data.get("plan_id") or old.plan_id,
+                quantity=quantity,
+                unit_price=unit_price,
+                tax_rate=rate,
+                amount=amount,
+                tax=tax,
+            )
+        )
+    if errors:
+        raise InvalidInput(errors)
+    return built
+
+
+def _named(
+    ctx: Ctx,
+    model: type[Item] | type[Visit] | type[ServicePlan],
+    lines: Sequence[Mapping[str, Any]],
+    key: str,
+    what: str,
+    reason: Any,
+) -> dict[Any, Any]:
+    """The company's rows the lines name by `key` (one query); a missing one is a 404."""
+    wanted = {data[key] for data in lines if data.get(key) is not None}
+    if not wanted:
+        return {}
+    found = model.objects.of(ctx).in_bulk(wanted)
+    if len(found) != len(wanted):
+        raise NotFound(what, reason=reason)
+    return found
+
+
+def _totals_from_lines(given: dict[str, Decimal | None], lines: Sequence[InvoiceLine]) -> None:
+    """Set `given`'s subtotal, tax and total to the lines' sums; a given one that differs is
+    refused (422), naming the sum."""
+    derived = dict(zip(TOTAL_FIELDS, pricing.totals(lines), strict=True))
+    errors = [
+        FieldError(name, f"{name} must be the sum of the invoice's lines ({derived[name]})")
+        for name, value in given.items()
+        if value is not None and value != derived[name]
+    ]
+    if errors:
+        raise InvalidInput(errors)
+    given.update(derived)
+
+
+def _lines_save(invoice: Invoice, lines: Sequence[InvoiceLine]) -> None:
+    for line in lines:
+        line.invoice = invoice
+    InvoiceLine.objects.bulk_create(lines)
+
+
+def _lines_change(
+    before: Sequence[InvoiceLine], after: Sequence[InvoiceLine]
+) -> dict[str, list[Any]] | None:
+    """The invoice event's `lines` change (None: they did not change)."""
+    old, new = pricing.lines_snapshot(before), pricing.lines_snapshot(after)
+    return None if old == new else {"lines": [old or None, new]}
+
+
 def _number(year: int, sequence: int) -> str:
     return f"INV-{year}-{sequence:06d}"
 
@@ -278,16 +438,18 @@ def invoice_create(
     period_start: datetime.date,
     period_end: datetime.date,
     issued_date: datetime.date,
-    subtotal: Decimal,
-    tax: Decimal,
-    total: Decimal,
+    subtotal: Decimal | None = None,
+    tax: Decimal | None = None,
+    total: Decimal | None = None,
     due_date: datetime.date | None = None,
     status: str = InvoiceStatus.SENT,
     notes: str | None = None,
+    lines: Sequence[Mapping[str, Any]] | None = None,
 ) -> Invoice:
     """Create a draft, sent or void invoice; a sent or void one gets its number now (a sent
-    one of 0.00 is paid at once)."""
-    invoice = _invoice_create_checked(
+    one of 0.00 is paid at once). With `lines` its subtotal, tax and total are their sums (given
+    ones must agree); without, the v1 rules: the three are given and add up."""
+    invoice, new_lines = _invoice_create_checked(
         ctx,
         customer_id=customer_id,
         property_id=property_id,
@@ -300,6 +462,7 @@ def invoice_create(
         total=total,
         notes=notes,
         status=status,
+        lines=lines,
     )
     if status != InvoiceStatus.DRAFT:
         _mark_sent(ctx, invoice)
@@ -310,7 +473,8 @@ def invoice_create(
         invoice.void_reason = CREATED_VOID_REASON
     _settle_if_nothing_owed(invoice)
     invoice.save()
-    record_change(ctx, "create", invoice)
+    _lines_save(invoice, new_lines)
+    record_change(ctx, "create", invoice, _lines_change([], new_lines))
     _receivables_change(before=None, after=_receivables_share(invoice))
     return invoice
 
@@ -321,9 +485,14 @@ def can_invoice_create(ctx: Ctx, **fields: Any) -> ApplicationError | None:
 
 
 def _invoice_create_checked(
-    ctx: Ctx, *, status: str = InvoiceStatus.SENT, **fields: Any
-) -> Invoice:
-    """The unsaved draft invoice_create starts from, once its rules hold (contract order)."""
+    ctx: Ctx,
+    *,
+    status: str = InvoiceStatus.SENT,
+    lines: Sequence[Mapping[str, Any]] | None = None,
+    **fields: Any,
+) -> tuple[Invoice, list[InvoiceLine]]:
+    """The unsaved draft invoice_create starts from and its unsaved lines, once their rules
+    hold (contract order)."""
     _check_parties(ctx, customer_id=fields["customer_id"], property_id=fields["property_id"])
     if status not in API_CREATE_STATUSES:
         raise InvalidInput(
@@ -336,17 +505,38 @@ def _invoice_create_checked(
                 )
             ]
         )
-    invoice = Invoice(**fields, company=company_of(ctx), status=InvoiceStatus.DRAFT)
+    new_lines = _lines_checked(ctx, lines or [])
+    given = {name: fields.pop(name, None) for name in TOTAL_FIELDS}
+    if new_lines:
+        _totals_from_lines(given, new_lines)
+    else:
+        missing = [name for name, value in given.items() if value is None]
+        if missing:
+            raise InvalidInput(
+                [
+                    FieldError(name, "Field required (or give the invoice lines)", "missing")
+                    for name in missing
+                ]
+            )
+    invoice = Invoice(**fields, **given, company=company_of(ctx), status=InvoiceStatus.DRAFT)
     _check_invoice_fields(invoice)
-    return invoice
+    return invoice, new_lines
 
 
 @transaction.atomic
 def invoice_update(ctx: Ctx, *, invoice: Invoice, data: Mapping[str, Any]) -> Invoice:
     """Change a draft (409 `invoice_not_draft` once it has left draft)."""
-    invoice = _invoice_update_checked(ctx, invoice=invoice, data=data)
-    invoice.save(update_fields=[*data, "updated_at"])
-    record_change(ctx, "update", invoice)
+    invoice, new_lines = _invoice_update_checked(ctx, invoice=invoice, data=data)
+    fields = [name for name in data if name != "lines"]
+    change = None
+    if new_lines is not None:
+        old_lines = list(invoice.lines.all())
+        invoice.lines.all().delete()
+        _lines_save(invoice, new_lines)
+        fields += TOTAL_FIELDS
+        change = _lines_change(old_lines, new_lines)
+    invoice.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
+    record_change(ctx, "update", invoice, change)
     # A draft is not in the running figures: nothing to change there (and no receivables row
     # locked).
     return invoice
@@ -360,8 +550,12 @@ def can_invoice_update(
     return refusal(lambda: _invoice_update_checked(ctx, invoice=invoice, data=data))
 
 
-def _invoice_update_checked(ctx: Ctx, *, invoice: Invoice, data: Mapping[str, Any]) -> Invoice:
-    """The locked invoice with `data` set (not saved), once the update's rules hold."""
+def _invoice_update_checked(
+    ctx: Ctx, *, invoice: Invoice, data: Mapping[str, Any]
+) -> tuple[Invoice, list[InvoiceLine] | None]:
+    """The locked invoice with `data` set (not saved) and its new lines (None: they stay),
+    once the update's rules hold. `lines` replaces every line; an empty list leaves an
+    invoice without lines, whose totals are then typed in (v1)."""
     require_updatable(data, UPDATABLE_FIELDS)
     invoice = _locked_invoice(ctx, invoice.pk)
     if invoice.status != InvoiceStatus.DRAFT:
@@ -369,12 +563,21 @@ def _invoice_update_checked(ctx: Ctx, *, invoice: Invoice, data: Mapping[str, An
             f"Invoice {invoice} is {invoice.status}: only a draft can be changed",
             reason=BillingErrorCode.INVOICE_NOT_DRAFT,
         )
-    for name, value in data.items():
+    fields = {name: value for name, value in data.items() if name != "lines"}
+    for name, value in fields.items():
         setattr(invoice, name, value)
     if {"customer_id", "property_id"} & set(data):
         _check_parties(ctx, customer_id=invoice.customer_id, property_id=invoice.property_id)
+    existing = list(invoice.lines.all())
+    new_lines = None if data.get("lines") is None else _lines_checked(ctx, data["lines"], existing)
+    derive_from = new_lines if new_lines is not None else existing
+    if derive_from:
+        given = {name: fields.get(name) for name in TOTAL_FIELDS}
+        _totals_from_lines(given, derive_from)
+        for name, value in given.items():
+            setattr(invoice, name, value)
     _check_invoice_fields(invoice)
-    return invoice
+    return invoice, new_lines
 
 
 @transaction.atomic
@@ -685,3 +888,271 @@ def payment_reverse(ctx: Ctx, *, payment_id: int, reason: str) -> Payment:
         record_change(ctx, "reopen", invoice)
     _receivables_change(before=before, after=_receivables_share(invoice, paid - payment.amount))
     return payment
+
+
+# --- billing runs (the rules: billing/runs.py) -------------------------------------------------
+
+# Properties billed per transaction: each batch locks its properties, re-reads what is billed
+# by now, writes and commits, so a long run shows progress, keeps what it did should it stop,
+# and a run at the same time waits for the batch it overlaps, then finds it billed.
+RUN_BATCH = 500
+
+
+@dataclass
+class RunResult:
+    """What a run did (or, dry, would do): the contract's answer."""
+
+    period: datetime.date
+    dry_run: bool
+    run_id: int | None = None
+    invoices_created: int = 0
+    invoice_ids: list[int] = field(default_factory=list)
+    lines_created: int = 0
+    total: Decimal = ZERO
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+
+
+def company_today(ctx: Ctx) -> datetime.date:
+    """Today in the company's time zone."""
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(company_of(ctx).time_zone))
+
+
+@transaction.atomic
+def billing_run_queue(
+    ctx: Ctx, *, period: datetime.date, send: bool = False, issued_date: datetime.date | None = None
+) -> BillingRun:
+    """A run of `period`'s month for the worker (billing.tasks.run_billing), started once this
+    transaction commits; its page follows it."""
+    run = _run_row(ctx, period=period, send=send, issued_date=issued_date, status=RunStatus.QUEUED)
+    enqueue_on_commit(run_billing, run.company_id, run.pk)
+    return run
+
+
+def _run_row(
+    ctx: Ctx, *, period: datetime.date, send: bool, issued_date: datetime.date | None, status: str
+) -> BillingRun:
+    user = ctx.user
+    with transaction.atomic():
+        run = BillingRun.objects.create(
+            company=company_of(ctx),
+            period=runs.month_of(period)[0],
+            send=send,
+            issued_date=issued_date or company_today(ctx),
+            status=status,
+            started_by_id=user.pk if user is not None else None,
+            actor=ctx.audit_actor,
+        )
+        record_change(ctx, "create", run)
+    return run
+
+
+def billing_run(
+    ctx: Ctx,
+    *,
+    period: datetime.date,
+    dry_run: bool = False,
+    send: bool = False,
+    issued_date: datetime.date | None = None,
+    run_id: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunResult:
+    """Bill `period`'s month (billing.runs has the rules): one invoice per property (and
+    customer) for what is not billed yet, a draft (sent, with `send`), issued on `issued_date`
+    (today in the company's zone) and due after the company's payment terms. A later run of the
+    month adds to its own draft of a property instead of making a second one.
+
+    Exactly once by the database: each plan month, visit fee and visit line is a unique key of
+    InvoiceLine, and each batch of properties is locked before what they bill is read again,
+    so reruns and runs at once bill nothing twice (a rerun lists it as `already_billed`).
+
+    Not one transaction: each batch of RUN_BATCH properties commits on its own (see RUN_BATCH),
+    with the run's figures (BillingRun, created first, or `run_id`'s queued row), and
+    `progress(done, total)` is told after each. A dry run writes nothing and answers the
+    same figures."""
+    if dry_run:
+        issued = issued_date or company_today(ctx)
+        billing = runs.billing_plan(ctx, period=period, issued_date=issued)
+        groups = _grouped(billing.lines)
+        drafts = _run_drafts(ctx, billing, [key[0] for key in groups], lock=False)
+        return RunResult(
+            period=billing.first,
+            dry_run=True,
+            invoices_created=sum(1 for key in groups if key not in drafts),
+            lines_created=len(billing.lines),
+            total=sum((line.amount + line.tax for line in billing.lines), ZERO),
+            skipped=billing.skipped,
+        )
+    if run_id is None:
+        run = _run_row(
+            ctx, period=period, send=send, issued_date=issued_date, status=RunStatus.RUNNING
+        )
+    else:
+        run = BillingRun.objects.of(ctx).get(pk=run_id)
+        BillingRun.objects.of(ctx).filter(pk=run.pk).update(status=RunStatus.RUNNING)
+    try:
+        return _billing_run_batches(ctx, run, progress)
+    except Exception as exc:
+        BillingRun.objects.of(ctx).filter(pk=run.pk).update(
+            status=RunStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+
+
+def _billing_run_batches(
+    ctx: Ctx, run: BillingRun, progress: Callable[[int, int], None] | None
+) -> RunResult:
+    billing = runs.billing_plan(ctx, period=run.period, issued_date=run.issued_date)
+    groups = _grouped(billing.lines)
+    keys = sorted(groups)
+    result = RunResult(period=billing.first, dry_run=False, run_id=run.pk)
+    result.skipped = list(billing.skipped)
+    BillingRun.objects.of(ctx).filter(pk=run.pk).update(properties_total=len(keys))
+    for start in range(0, len(keys), RUN_BATCH):
+        batch = {key: groups[key] for key in keys[start : start + RUN_BATCH]}
+        _bill_batch(ctx, run, billing, batch, result)
+        if progress is not None:
+            progress(min(start + RUN_BATCH, len(keys)), len(keys))
+    BillingRun.objects.of(ctx).filter(pk=run.pk).update(
+        status=RunStatus.DONE,
+        invoice_ids=result.invoice_ids,
+        skipped=result.skipped,
+        finished_at=timezone.now(),
+    )
+    return result
+
+
+GroupKey = tuple[int, int]  # (property_id, customer_id)
+
+
+def _grouped(lines: Iterable[runs.Billable]) -> dict[GroupKey, list[runs.Billable]]:
+    groups: dict[GroupKey, list[runs.Billable]] = {}
+    for line in lines:
+        groups.setdefault((line.property_id, line.customer_id), []).append(line)
+    return groups
+
+
+def _run_drafts(
+    ctx: Ctx, billing: runs.Billing, property_ids: Sequence[int], *, lock: bool
+) -> dict[GroupKey, Invoice]:
+    """The drafts earlier runs made for these properties and this month (a run adds to them)."""
+    drafts = Invoice.objects.of(ctx).filter(
+        property_id__in=property_ids,
+        billing_run__isnull=False,
+        status=InvoiceStatus.DRAFT,
+        period_start=billing.first,
+        period_end=billing.last,
+    )
+    if lock:
+        drafts = drafts.select_for_update()
+    return {(draft.property_id, draft.customer_id): draft for draft in drafts.order_by("id")}
+
+
+def _bill_batch(
+    ctx: Ctx,
+    run: BillingRun,
+    billing: runs.Billing,
+    batch: dict[GroupKey, list[runs.Billable]],
+    result: RunResult,
+) -> None:
+    company = company_of(ctx)
+    with transaction.atomic():
+        property_ids = sorted({key[0] for key in batch})
+        # Locked in id order (every run takes them so): a run at the same time waits here.
+        list(
+            Property.objects.of(ctx)
+            .select_for_update()
+            .filter(pk__in=property_ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        everything = [line for lines in batch.values() for line in lines]
+        taken = runs.billed_already(ctx, everything, billing.first)
+        skipped: list[dict[str, Any]] = []
+        fresh: dict[GroupKey, list[runs.Billable]] = {}
+        for index, line in enumerate(everything):
+            if index in taken:
+                entry = {**line.skip_key, "reason": runs.SkipReason.ALREADY_BILLED}
+                if entry not in skipped:
+                    skipped.append(entry)
+            else:
+                fresh.setdefault((line.property_id, line.customer_id), []).append(line)
+        drafts = _run_drafts(ctx, billing, property_ids, lock=True)
+        due = run.issued_date + datetime.timedelta(days=company.payment_terms_days)
+        created: dict[GroupKey, Invoice] = {}
+        for key, lines in fresh.items():
+            if key not in drafts:
+                subtotal, tax, total = pricing.totals(lines)
+                created[key] = Invoice(
+                    company=company,
+                    customer_id=key[1],
+                    property_id=key[0],
+                    period_start=billing.first,
+                    period_end=billing.last,
+                    status=InvoiceStatus.DRAFT,
+                    issued_date=run.issued_date,
+                    due_date=due,
+                    subtotal=subtotal,
+                    tax=tax,
+                    total=total,
+                    billing_run=run,
+                )
+        Invoice.objects.bulk_create(list(created.values()))
+        if any(invoice.pk is None for invoice in created.values()):
+            # MySQL returns no ids from a bulk insert: read them back by what is unique here.
+            ids = Invoice.objects.of(ctx).filter(billing_run=run, property_id__in=property_ids)
+            for invoice_id, property_id, customer_id in ids.values_list(
+                "id", "property_id", "customer_id"
+            ):
+                if (property_id, customer_id) in created:
+                    created[(property_id, customer_id)].pk = invoice_id
+        invoices = {**drafts, **created}
+        appended = {key: list(drafts[key].lines.all()) for key in fresh if key in drafts}
+        new_lines = {
+            key: [line.line(company.pk, invoices[key].pk) for line in lines]
+            for key, lines in fresh.items()
+        }
+        InvoiceLine.objects.bulk_create(
+            [line for lines in new_lines.values() for line in lines], batch_size=1000
+        )
+        record_many(
+            ctx,
+            "create",
+            (
+                (
+                    invoice,
+                    {**diff(None, snapshot(invoice)), **(_lines_change([], new_lines[key]) or {})},
+                )
+                for key, invoice in created.items()
+            ),
+        )
+        for key, before in appended.items():
+            _draft_add_lines(ctx, drafts[key], before, new_lines[key])
+        if run.send:
+            for key in fresh:
+                invoice_send(ctx, invoice=invoices[key])
+        lines_created = sum(len(lines) for lines in new_lines.values())
+        total = sum(
+            (line.amount + line.tax for lines in new_lines.values() for line in lines), ZERO
+        )
+        touched = [invoices[key].pk for key in fresh]
+        BillingRun.objects.of(ctx).filter(pk=run.pk).update(
+            properties_done=F("properties_done") + len(batch),
+            invoices_created=F("invoices_created") + len(created),
+            lines_created=F("lines_created") + lines_created,
+            total=F("total") + total,
+        )
+    result.invoices_created += len(created)
+    result.lines_created += lines_created
+    result.total += total
+    result.invoice_ids += touched
+    result.skipped += skipped
+
+
+def _draft_add_lines(
+    ctx: Ctx, draft: Invoice, before: Sequence[InvoiceLine], lines: Sequence[InvoiceLine]
+) -> None:
+    """A run's draft of the month gets the lines billed since (its totals follow)."""
+    subtotal, tax, total = pricing.totals([*before, *lines])
+    draft.subtotal, draft.tax, draft.total = subtotal, tax, total
+    draft.save(update_fields=["subtotal", "tax", "total", "updated_at"])
+    record_change(ctx, "update", draft, _lines_change(before, [*before, *lines]))

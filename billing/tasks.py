@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from billing.models import BillingRun
+from billing.printing import invoice_pdf
 from billing.selectors import invoice_get
 from core.context import Ctx
 from ektor.email import send_templated
@@ -13,7 +15,7 @@ from tenancy.selectors import company_get
 @background_task()
 def send_invoice_email(company_id: int, invoice_id: int) -> dict[str, Any]:
     """The invoice's email to its customer (text and HTML): number, dates, total, balance,
-    sent as the invoice's company (ektor.email.sender).
+    sent as the invoice's company (ektor.email.sender), with the printable invoice as a PDF.
 
     The figures are read when the task runs, so a payment recorded in between shows."""
     ctx = Ctx.system(company_get(Ctx.system(), company_id=company_id))
@@ -37,5 +39,18 @@ def send_invoice_email(company_id: int, invoice_id: int) -> dict[str, Any]:
             "paid": money(invoice.amount_paid),
             "balance": money(invoice.balance_due),
         },
+        attachments=[(f"{invoice.number}.pdf", invoice_pdf(ctx, invoice), "application/pdf")],
     )
     return {"invoice": invoice.number, "sent_to": customer.email}
+
+
+@background_task()
+def run_billing(company_id: int, run_id: int) -> dict[str, Any]:
+    """A billing run queued from the admin (services.billing_run_queue): its row shows how far
+    it is and, once done, what it billed and skipped."""
+    from billing import services  # services queue this task: imported when it runs
+
+    ctx = Ctx.system(company_get(Ctx.system(), company_id=company_id))
+    run = BillingRun.objects.of(ctx).get(pk=run_id)
+    result = services.billing_run(ctx, period=run.period, run_id=run.pk)
+    return {"run": run_id, "invoices_created": result.invoices_created}

@@ -57,10 +57,12 @@ def send_templated(
     to: Sequence[str],
     context: Mapping[str, Any],
     images: Sequence[InlineImage] = (),
+    attachments: Sequence[tuple[str, bytes, str]] = (),
 ) -> None:
     """Render templates/email/<template>_subject.txt, .txt and .html with `context` (plus
-    `sender`) and send them as one message with a text and an HTML part, and the `images`
-    the HTML part shows (multipart/related)."""
+    `sender`) and send them as one message with a text and an HTML part, the `images` the
+    HTML part shows (multipart/related), and `attachments` ((file name, content, content
+    type), such as an invoice's PDF)."""
     who = sender(ctx)
     context = {**context, "sender": who}
     subject = " ".join(render_to_string(f"email/{template}_subject.txt", context).split())
@@ -82,4 +84,6 @@ def send_templated(
                 "Content-Disposition", "inline", filename=image.filename or f"{image.cid}.jpg"
             )
             message.attach(part)
+    for name, content, content_type in attachments:
+        message.attach(name, content, content_type)
     message.send()

@@ -16,6 +16,8 @@ if [ "$profile" = "test" ] || [ "$profile" = "serve" ]; then
   "$python" -c 'import os, sysconfig; raise SystemExit(not os.path.exists(
       os.path.join(sysconfig.get_paths()["include"], "Python.h")))' || need_apt+=(python3-dev)
 fi
+# WeasyPrint (the invoice PDF) lays out text with Pango.
+ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0)
 if [ "$profile" = "test" ]; then
   command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need_apt+=(mariadb-server)
   pkg-config --exists libmariadb 2>/dev/null || need_apt+=(libmariadb-dev pkg-config)

@@ -16,7 +16,7 @@ from audit.api.serializers import AuditEventOut
 from audit.selectors import event_list
 from billing import selectors, services
 from billing.api import serializers as billing_out
-from billing.models import Payment
+from billing.models import BillingRun, Payment
 from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory
 from catalog import selectors as catalog_selectors
@@ -74,12 +74,67 @@ def data(ctx):
     services.invoice_void(ctx, invoice=make_invoice(prop=prop, issued="2026-03-11"), reason="Typo")
     InvoiceFactory(property=prop, due_date=None, notes="")  # a draft: no number, no due date
     make_invoice(prop=prop, total="20.00", issued="2026-04-12")  # sent, nothing paid
+    _invoice_with_lines(ctx, prop)
     first = Payment.unscoped.filter(invoice=partial).order_by("id").first()
     by_user = Ctx.for_user(
         UserFactory(), default_company(), request_id="req-1"
     )  # reversed_by has a value
     services.payment_reverse(by_user, payment_id=first.pk, reason="Bounced")
     return prop
+
+
+def _invoice_with_lines(ctx, prop):
+    """A draft with a line naming an item, a visit and a plan, and one naming none."""
+    visit = VisitFactory(plan__pool__property=prop)
+    services.invoice_create(
+        ctx,
+        customer_id=prop.customer_id,
+        property_id=prop.pk,
+        period_start=datetime.date(2026, 5, 1),
+        period_end=datetime.date(2026, 5, 31),
+        issued_date=datetime.date(2026, 6, 1),
+        status="draft",
+        lines=[
+            {
+                "kind": "chemical",
+                "item_id": ItemFactory().pk,
+                "visit_id": visit.pk,
+                "plan_id": visit.plan_id,
+                "quantity": Decimal("2.5"),
+                "unit_price": Decimal("4.99"),
+                "tax_rate": Decimal("11.50"),
+            },
+            {"kind": "adjustment", "description": "Goodwill", "unit_price": Decimal("-1.00")},
+        ],
+    )
+
+
+def _billing_runs(ctx, prop):
+    """A run that billed a plan and skipped a visit, and one that failed."""
+    plan = ServicePlanFactory(pool__property=prop, rate_type="per_visit")
+    VisitFactory(plan=plan, scheduled_date=datetime.date(2026, 5, 6))
+    completed = VisitFactory(plan=plan, scheduled_date=datetime.date(2026, 5, 13))
+    type(completed).unscoped.filter(pk=completed.pk).update(
+        status="completed", completed_at=datetime.datetime(2026, 5, 13, 15, tzinfo=datetime.UTC)
+    )
+    services.billing_run(
+        ctx, period=datetime.date(2026, 5, 1), issued_date=datetime.date(2026, 6, 1)
+    )
+    BillingRun.objects.create(
+        company=ctx.company,
+        period=datetime.date(2026, 4, 1),
+        issued_date=datetime.date(2026, 6, 1),
+        status="failed",
+        error="The database went away",
+        finished_at=datetime.datetime(2026, 6, 1, tzinfo=datetime.UTC),
+    )
+    return selectors.billing_run_list(ctx)
+
+
+def _invoice_rows(ctx, queryset):
+    rows = list(queryset.values(*billing_out.InvoiceOut.columns()))
+    selectors.invoice_lines_attach(ctx, rows)
+    return rows
 
 
 def _my_companies(ctx):
@@ -269,10 +324,19 @@ CASES = {
     customers_out.CustomerOut: lambda ctx, prop: (Customer.unscoped.order_by("-id"), None),
     customers_out.PropertyOut: lambda ctx, prop: (Property.unscoped.order_by("-id"), None),
     billing_out.InvoiceOut: lambda ctx, prop: (
-        selectors.invoice_list(ctx),
-        list(selectors.invoice_queryset(ctx)),
+        _invoice_rows(ctx, selectors.invoice_list(ctx)),
+        list(selectors.invoice_detail_queryset(ctx)),
+    ),
+    billing_out.InvoiceLineOut: lambda ctx, prop: (
+        None,
+        [line for invoice in selectors.invoice_detail_queryset(ctx) for line in invoice.line_list],
     ),
     billing_out.PaymentOut: lambda ctx, prop: (selectors.payment_queryset(ctx), None),
+    billing_out.BillingRunOut: lambda ctx, prop: (_billing_runs(ctx, prop), None),
+    billing_out.BillingRunResultOut: lambda ctx, prop: (
+        None,
+        [services.billing_run(ctx, period=datetime.date(2026, 5, 1), dry_run=True)],
+    ),
     billing_out.StatementOut: lambda ctx, prop: (None, [_statement(ctx, prop)]),
     billing_out.StatementItemOut: lambda ctx, prop: (None, _statement(ctx, prop).items),
     billing_out.StatementPaymentOut: lambda ctx, prop: (None, _statement(ctx, prop).payments),
@@ -334,7 +398,9 @@ def test_the_encoder_renders_what_drf_renders(ctx, data, out, zone, monkeypatch)
     with timezone.override(zone):
         objects = list(queryset) if objects is None else objects
         drf = out(objects, many=True).data
-        if queryset is not None:
+        if isinstance(queryset, list):  # rows with what a list attaches (invoice lines)
+            _assert_same(out, out.encode_rows(queryset), drf)
+        elif queryset is not None:
             _assert_same(out, out.encode_rows(queryset.values(*out.columns())), drf)
         _assert_same(out, out.encode_many(objects), drf)
         assert out.encode(objects[0]) == out(objects[0]).data
@@ -344,8 +410,6 @@ def test_computed_fields_match_the_database(ctx):
     """InvoiceOut's balance_due is computed from the row: a void invoice owes nothing."""
     void = make_invoice(total="50.00")
     services.invoice_void(ctx, invoice=void, reason="Typo")
-    rows = billing_out.InvoiceOut.encode_rows(
-        selectors.invoice_list(ctx).values(*billing_out.InvoiceOut.columns())
-    )
+    rows = billing_out.InvoiceOut.encode_rows(_invoice_rows(ctx, selectors.invoice_list(ctx)))
     assert rows[0]["balance_due"] == "0.00"
     assert "balance_due" not in billing_out.InvoiceOut.columns()

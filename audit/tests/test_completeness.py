@@ -80,6 +80,7 @@ NO_EVENT = {
     "billing.services.invoice_lock": "a lock for a decision; writes nothing",
     "billing.services.can_payments_record": "a check; locks and reads",
     "billing.services.invoice_amount_paid": "reads",
+    "billing.services.company_today": "reads the company's time zone",
     "support.services.request_due_date": "reads the company's deadlines",
     "support.services.request_email_recipient": "a read: where a request's answer goes",
     "support.services.can_request_transition": "a check; reads",
@@ -158,6 +159,14 @@ def _invoice_fields():
         "tax": Decimal("0.00"),
         "total": Decimal("100.00"),
     }
+
+
+_NOV = datetime.date(2026, 11, 1)
+
+
+def _month_to_bill():
+    """A plan to bill in November (its run makes the run's row and one invoice)."""
+    ServicePlanFactory(start_date=datetime.date(2026, 10, 1))
 
 
 def _paid_payment():
@@ -518,6 +527,14 @@ CASES: dict[str, Case] = {
     "billing.services.invoice_void": Case(
         _prepared(make_invoice, lambda ctx, i: billing.invoice_void(ctx, invoice=i, reason="Dup")),
         {("invoice", "void")},
+    ),
+    "billing.services.billing_run": Case(
+        lambda: _month_to_bill() or (lambda ctx: billing.billing_run(ctx, period=_NOV)),
+        {("billingrun", "create"), ("invoice", "create")},
+    ),
+    "billing.services.billing_run_queue": Case(
+        lambda: lambda ctx: billing.billing_run_queue(ctx, period=_NOV),
+        {("billingrun", "create")},
     ),
     "billing.services.payment_record": Case(
         _prepared(

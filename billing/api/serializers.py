@@ -1,12 +1,20 @@
 """Input serializers check shape and JSON types; output serializers render the contract."""
 
+import datetime
 from decimal import Decimal
 
 from rest_framework import serializers
 
-from billing.models import InvoiceStatus, PaymentMethod, balance_due
+from billing.models import InvoiceStatus, LineKind, PaymentMethod, RunStatus, balance_due
 from billing.services import REVERSAL_REASON_MAX
-from ektor.api.fields import IsoDateField, MoneyField, StrictCharField, StrictIntegerField
+from ektor.api.fields import (
+    IsoDateField,
+    MoneyField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictDecimalField,
+    StrictIntegerField,
+)
 from ektor.api.output import Output
 
 
@@ -14,18 +22,55 @@ def _notes() -> StrictCharField:
     return StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=5000)
 
 
+class InvoiceLineIn(serializers.Serializer):
+    """One line: `kind` defaults from the item's kind, `description` and `unit_price` from the
+    item, `quantity` to 1, `tax_rate` to the company's rate for what the line bills."""
+
+    # An existing line of the invoice (PATCH): it is kept, with what a billing run billed on it.
+    line_id = StrictIntegerField(min_value=1, required=False, allow_null=True)
+    kind = serializers.ChoiceField(choices=LineKind.choices, required=False)
+    description = StrictCharField(required=False, allow_blank=True, max_length=255)
+    item_id = StrictIntegerField(min_value=1, required=False, allow_null=True)
+    visit_id = StrictIntegerField(min_value=1, required=False, allow_null=True)
+    plan_id = StrictIntegerField(min_value=1, required=False, allow_null=True)
+    quantity = StrictDecimalField(
+        max_digits=12, decimal_places=3, min_value=Decimal("0.001"), required=False
+    )
+    # Negative only on an adjustment (the service says so).
+    unit_price = MoneyField(min_value=None, required=False)
+    tax_rate = StrictDecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        required=False,
+        allow_null=True,
+    )
+
+
 class InvoiceCreateIn(serializers.Serializer):
+    """With `lines`, subtotal, tax and total may be left out: they are the lines' sums."""
+
     customer_id = StrictIntegerField(min_value=1)
     property_id = StrictIntegerField(min_value=1)
     period_start = IsoDateField()
     period_end = IsoDateField()
     issued_date = IsoDateField()
     due_date = IsoDateField(required=False, allow_null=True)
-    subtotal = MoneyField()
-    tax = MoneyField()
-    total = MoneyField()
+    subtotal = MoneyField(required=False)
+    tax = MoneyField(required=False)
+    total = MoneyField(required=False)
     status = serializers.ChoiceField(choices=InvoiceStatus.choices, default=InvoiceStatus.SENT)
     notes = _notes()
+    lines = InvoiceLineIn(many=True, required=False)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        data = getattr(self, "initial_data", None)
+        if not (isinstance(data, dict) and data.get("lines")):
+            for name in ("subtotal", "tax", "total"):  # v1: typed in
+                fields[name].required = True
+        return fields
 
 
 class InvoiceUpdateIn(serializers.Serializer):
@@ -41,6 +86,8 @@ class InvoiceUpdateIn(serializers.Serializer):
     tax = MoneyField(required=False)
     total = MoneyField(required=False)
     notes = _notes()
+    # Replaces every line; [] leaves the invoice without lines (its totals typed in again).
+    lines = InvoiceLineIn(many=True, required=False)
 
     def validate(self, attrs):
         if "status" in self.initial_data:
@@ -52,6 +99,20 @@ class InvoiceUpdateIn(serializers.Serializer):
 
 class InvoiceVoidIn(serializers.Serializer):
     reason = StrictCharField(max_length=255)
+
+
+class InvoiceLineOut(Output):
+    line_id = serializers.IntegerField(source="id")
+    kind = serializers.ChoiceField(choices=LineKind.choices)
+    description = serializers.CharField()
+    item_id = serializers.IntegerField(allow_null=True)
+    visit_id = serializers.IntegerField(allow_null=True)
+    plan_id = serializers.IntegerField(allow_null=True)
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3)
+    unit_price = MoneyField(min_value=None)
+    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2)
+    amount = MoneyField(min_value=None)
+    tax = MoneyField(min_value=None)
 
 
 class InvoiceOut(Output):
@@ -71,12 +132,16 @@ class InvoiceOut(Output):
     balance_due = MoneyField()
     notes = serializers.CharField(allow_null=True)
     disputed = serializers.BooleanField()
+    # Read through the invoice selectors (`line_list`: prefetched, or attached to a list page).
+    lines = InvoiceLineOut(many=True, source="line_list")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
     class Meta:
         # From the row rather than in SQL, where a list would run the payments subquery twice.
         computed = {"balance_due": (balance_due, ("status", "total", "amount_paid"))}
+        # Not a column: a list attaches them to its page (selectors.invoice_lines_attach).
+        attached = ("line_list",)
 
 
 class PaymentIn(serializers.Serializer):
@@ -162,3 +227,75 @@ class StatementOut(Output):
     payments = StatementPaymentOut(many=True)
     payments_total = MoneyField()
     closing_balance = MoneyField()
+
+
+class PeriodField(StrictCharField):
+    """A calendar month, `YYYY-MM`, as its first day."""
+
+    default_error_messages = {"period": "Period must be a month, YYYY-MM (for example 2026-11)"}
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        if len(text) != len("2026-11"):
+            self.fail("period")
+        try:
+            return datetime.datetime.strptime(f"{text}-01", "%Y-%m-%d").date()
+        except ValueError:
+            self.fail("period")
+
+    def to_representation(self, value):
+        return month_text(value)
+
+
+def month_text(value: datetime.date) -> str:
+    return f"{value:%Y-%m}"
+
+
+class BillingRunIn(serializers.Serializer):
+    period = PeriodField()
+    dry_run = StrictBooleanField(default=False)
+    send = StrictBooleanField(default=False, help_text="Send the invoices (they get numbers)")
+
+
+class BillingSkipOut(serializers.Serializer):
+    plan_id = serializers.IntegerField(required=False)
+    visit_id = serializers.IntegerField(required=False)
+    reason = serializers.CharField()
+
+
+class BillingRunResultOut(Output):
+    """What a run did (201) or, dry, would do (200)."""
+
+    run_id = serializers.IntegerField(allow_null=True)
+    period = PeriodField()
+    dry_run = serializers.BooleanField()
+    invoices_created = serializers.IntegerField()
+    invoice_ids = serializers.ListField(child=serializers.IntegerField())
+    lines_created = serializers.IntegerField()
+    total = MoneyField()
+    skipped = serializers.ListField(child=BillingSkipOut())
+
+    class Meta:
+        computed = {"period": (month_text, ("period",))}
+
+
+class BillingRunOut(Output):
+    run_id = serializers.IntegerField(source="id")
+    period = PeriodField()
+    status = serializers.ChoiceField(choices=RunStatus.choices)
+    send = serializers.BooleanField()
+    issued_date = serializers.DateField()
+    properties_total = serializers.IntegerField()
+    properties_done = serializers.IntegerField()
+    invoices_created = serializers.IntegerField()
+    invoice_ids = serializers.ListField(child=serializers.IntegerField())
+    lines_created = serializers.IntegerField()
+    total = MoneyField()
+    skipped = serializers.ListField(child=BillingSkipOut())
+    error = serializers.CharField()
+    actor = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        computed = {"period": (month_text, ("period",))}

@@ -1,11 +1,17 @@
 from django.urls import re_path
 
-from billing.api.views import CustomerStatementView, InvoiceViewSet, PaymentViewSet
+from billing.api.views import (
+    BillingRunViewSet,
+    CustomerStatementView,
+    InvoiceViewSet,
+    PaymentViewSet,
+)
 from ektor.api.routers import Router
 
 router = Router()
 router.register("invoices", InvoiceViewSet, basename="invoice")
 router.register("payments", PaymentViewSet, basename="payment")
+router.register("billing-runs", BillingRunViewSet, basename="billingrun")
 
 urlpatterns = [
     *router.urls,

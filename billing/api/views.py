@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from billing import selectors, services
 from billing.api import serializers as s
 from billing.api.filters import InvoiceFilter, PaymentFilter
-from billing.models import Invoice
+from billing.models import BillingRun, Invoice
 from ektor.api.errors import RequestValidationError, flatten_errors
 from ektor.api.queryparams import validate_query
 from ektor.api.views import ApiView, ApiViewSet, ListMixin, RetrieveMixin
@@ -16,7 +16,14 @@ from ektor.db.router import replica_read
 
 # Who an invoice is for: both exist, and the property is the customer's.
 _INVOICE_PARTIES = {
-    404: ("customer_not_found", "property_not_found"),
+    # ... and what its lines name.
+    404: (
+        "customer_not_found",
+        "property_not_found",
+        "item_not_found",
+        "visit_not_found",
+        "plan_not_found",
+    ),
     400: ("property_customer_mismatch",),
 }
 
@@ -45,7 +52,10 @@ class InvoiceViewSet(ListMixin, RetrieveMixin, ApiViewSet):
     def get_queryset(self):
         if self.action == "list":
             return selectors.invoice_list(self.ctx)
-        return selectors.invoice_queryset(self.ctx)
+        return selectors.invoice_detail_queryset(self.ctx)
+
+    def attach(self, rows: list[dict]) -> None:
+        selectors.invoice_lines_attach(self.ctx, rows)
 
     def _respond(self, invoice: Invoice, status: int = 200) -> Response:
         fresh = selectors.invoice_get(self.ctx, invoice_id=invoice.pk)
@@ -108,6 +118,30 @@ class PaymentViewSet(ListMixin, RetrieveMixin, ApiViewSet):
         data = self.validated(s.PaymentReverseIn)
         reversed_ = services.payment_reverse(self.ctx, payment_id=payment.pk, reason=data["reason"])
         return self.output(reversed_)
+
+
+class BillingRunViewSet(ListMixin, RetrieveMixin, ApiViewSet):
+    """Billing a month from operations: POST runs it now (the admin's page queues it for the
+    worker instead)."""
+
+    lookup_url_kwarg = "run_id"
+    serializer_class = s.BillingRunOut
+    permission_model = BillingRun
+
+    def get_queryset(self):
+        return selectors.billing_run_list(self.ctx)
+
+    @extend_schema(
+        request=s.BillingRunIn,
+        responses={201: s.BillingRunResultOut, 200: s.BillingRunResultOut},
+    )
+    def create(self, request):
+        """Bill a month: 201 with what it created; a dry run writes nothing and answers 200."""
+        data = self.validated(s.BillingRunIn)
+        result = services.billing_run(
+            self.ctx, period=data["period"], dry_run=data["dry_run"], send=data["send"]
+        )
+        return Response(s.BillingRunResultOut.encode(result), status=200 if result.dry_run else 201)
 
 
 class CustomerStatementView(ApiView):

@@ -1,8 +1,21 @@
 """Every billing API operation for the role matrix (tests/test_role_matrix.py)."""
 
+import datetime
+
+from billing.models import BillingRun
 from billing.tests.factories import InvoiceFactory, PaymentFactory
 from customers.tests.factories import PropertyFactory
 from ektor.testing import RoleCase
+from tenancy.tests.factories import default_company
+
+
+def _run_path() -> str:
+    run = BillingRun.objects.create(
+        company=default_company(),
+        period=datetime.date(2026, 11, 1),
+        issued_date=datetime.date(2026, 12, 1),
+    )
+    return f"/api/v1/billing-runs/{run.pk}"
 
 
 def _new_invoice_payload():
@@ -84,4 +97,19 @@ CASES = [
         staff_allowed=True,
         technician="denied",
     ),
+    RoleCase(
+        "GET",
+        "api/v1/billing-runs",
+        lambda: "/api/v1/billing-runs",
+        staff_allowed=True,
+        technician="denied",
+    ),
+    RoleCase(
+        "POST",
+        "api/v1/billing-runs",
+        lambda: "/api/v1/billing-runs",
+        lambda: {"period": "2026-11"},
+        admin_status=201,
+    ),
+    RoleCase("GET", "api/v1/billing-runs/<pk>", _run_path, staff_allowed=True, technician="denied"),
 ]

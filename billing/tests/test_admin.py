@@ -20,17 +20,31 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/billing/invoice/"
 
 
-def inline_management(total=0, initial=0) -> dict:
+def inline_management(total=0, initial=0, prefix="payments") -> dict:
     return {
-        "payments-TOTAL_FORMS": str(total),
-        "payments-INITIAL_FORMS": str(initial),
-        "payments-MIN_NUM_FORMS": "0",
-        "payments-MAX_NUM_FORMS": "1000",
+        f"{prefix}-TOTAL_FORMS": str(total),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
     }
 
 
+def payments_formset(response):
+    """The invoice page's payments (its lines come first)."""
+    (inline,) = (
+        inline
+        for inline in response.context["inline_admin_formsets"]
+        if inline.formset.prefix == "payments"
+    )
+    return inline.formset
+
+
 def change_post(invoice: Invoice, payments: list[dict], **fields) -> dict:
-    data = {**inline_management(len(payments)), "notes": fields.pop("notes", "")}
+    data = {
+        **inline_management(len(payments)),
+        **inline_management(prefix="lines"),  # the invoice's lines (test_admin_lines.py)
+        "notes": fields.pop("notes", ""),
+    }
     for n, payment in enumerate(payments):
         for key, value in {"paid_date": "2026-01-12", "method": "cash", **payment}.items():
             data[f"payments-{n}-{key}"] = value
@@ -347,7 +361,7 @@ def test_a_sent_invoice_page_shows_its_amounts_and_buttons(ctx, admin_web, invoi
     assert 'id="invoice-void"' not in page and 'href="#payments-group"' in page
     assert f'href="/admin/billing/invoice/statement/{invoice.customer_id}/?from=2026-01-11' in page
     # One empty payment row to fill in.
-    assert response.context["inline_admin_formsets"][0].formset.total_form_count() == 2
+    assert payments_formset(response).total_form_count() == 2
 
 
 def test_a_sent_invoice_without_payments_offers_void(ctx, admin_web, invoice):
@@ -367,7 +381,7 @@ def test_a_paid_invoice_page_has_no_empty_payment_row_and_no_payment_buttons(
     services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("100.00"))
     response = admin_web.get(f"{CHANGELIST}{invoice.pk}/change/")
     page = response.content.decode()
-    formset = response.context["inline_admin_formsets"][0].formset
+    formset = payments_formset(response)
     assert formset.total_form_count() == 1 and not formset.extra_forms
     assert 'id="invoice-record-payment"' not in page and 'id="invoice-void"' not in page
     assert 'id="invoice-send"' not in page and 'id="invoice-print"' in page

@@ -79,6 +79,10 @@ def test_the_customer_gets_the_invoice_by_email_through_smtp(
     assert "Dear Ana O&#x27;Neil," in html
     assert f"<strong>{number}</strong> for Casa &lt;Playa&gt;." in html
     assert "Balance due</td>" in html and "$1,000.00" in html and "Mar 9, 2026" in html
+    # The printable invoice rides along as a PDF (billing/tests/test_printing.py reads one).
+    (pdf,) = list(message.iter_attachments())
+    assert (pdf.get_content_type(), pdf.get_filename()) == ("application/pdf", f"{number}.pdf")
+    assert pdf.get_content().startswith(b"%PDF")
     (result,) = queued()
     assert (result.status, result.return_value) == (
         "SUCCESSFUL",

@@ -116,9 +116,16 @@ class Output(serializers.Serializer):
 
     @classmethod
     def columns(cls) -> tuple[str, ...]:
-        """What a list reads with `values()` for `encode_rows`."""
+        """What a list reads with `values()` for `encode_rows`; `Meta.attached` names sources
+        that are no column, which the list adds to each row before encoding (an invoice's
+        lines)."""
         computed = cls._computed()
-        names = [_column(source) for name, source, _ in cls._plan() if name not in computed]
+        attached = getattr(getattr(cls, "Meta", None), "attached", ())
+        names = [
+            _column(source)
+            for name, source, _ in cls._plan()
+            if name not in computed and source not in attached
+        ]
         for _, inputs in computed.values():
             names += inputs
         return tuple(dict.fromkeys(names))

@@ -193,9 +193,14 @@ class ListMixin:
 
         def page():
             queryset = self.filter_queryset(self.scoped_queryset()).values(*out.columns())
-            return out.encode_rows(self.paginate_queryset(queryset))
+            rows = self.paginate_queryset(queryset)
+            self.attach(rows)
+            return out.encode_rows(rows)
 
         return replica_read(request.user, page)
+
+    def attach(self, rows: list[dict]) -> None:
+        """Add to the page's rows what the output's `Meta.attached` names (not columns)."""
 
     def list(self, request):
         return self.get_paginated_response(self.list_rows(request))

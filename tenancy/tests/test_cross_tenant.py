@@ -20,7 +20,7 @@ from accounts.models import User
 from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
 from billing import services as billing
-from billing.models import Invoice, Payment
+from billing.models import BillingRun, Invoice, Payment
 from catalog import services as catalog
 from catalog.models import Item, StockMovement
 from conftest import client_for, web_client_for
@@ -249,6 +249,28 @@ def case_invoice_send(client, a, b):
 def case_invoice_void(client, a, b):
     response = client.post(f"{API}/invoices/{b.draft.pk}/void", {"reason": "x"}, format="json")
     missing(response, "invoice_not_found")
+
+
+def _billing_run_of(shape: Shape):
+    """A run of January billing the shape's plan (its pool's monthly service)."""
+    ServicePlanFactory(pool=shape.pool, company=shape.company, rate=Decimal("150.00"))
+    return billing.billing_run(Ctx.system(shape.company), period=datetime.date(2026, 1, 1))
+
+
+def case_billing_runs(client, a, b):
+    _billing_run_of(b)
+    assert listed(client, f"{API}/billing-runs") == []
+    # A's run bills A's plans only: B's plan and property stay unbilled.
+    response = client.post(f"{API}/billing-runs", {"period": "2026-01"}, format="json")
+    assert response.status_code == 201, response.content
+    clean(response)
+    assert response.json()["invoices_created"] == 0
+    assert Invoice.unscoped.filter(property=b.prop, billing_run__isnull=False).count() == 1
+
+
+def case_billing_run(client, a, b):
+    run = _billing_run_of(b)
+    missing(client.get(f"{API}/billing-runs/{run.run_id}"), "billingrun_not_found")
 
 
 def case_payments(client, a, b):
@@ -625,6 +647,8 @@ API_CASES = {
     "api/v1/invoices/<pk>": case_invoice,
     "api/v1/invoices/<pk>/send": case_invoice_send,
     "api/v1/invoices/<pk>/void": case_invoice_void,
+    "api/v1/billing-runs": case_billing_runs,
+    "api/v1/billing-runs/<pk>": case_billing_run,
     "api/v1/payments": case_payments,
     "api/v1/payments/<pk>": case_payment,
     "api/v1/payments/<pk>/reverse": case_payment_reverse,
@@ -734,6 +758,7 @@ def test_every_admin_has_a_tenancy_case():
     # test_operations_admin_is_company_a_only
     covered |= {"operations.serviceplan", "operations.visit"}
     audit = {"audit.auditevent"}  # test_the_audit_trail_admin_shows_company_a_events_only
+    covered |= {"billing.billingrun"}  # test_billing_runs_admin_is_company_a_only
     assert registered == covered | {"accounts.user"} | audit | NOT_TENANT_ADMINS
 
 
@@ -928,3 +953,18 @@ def test_operations_admin_is_company_a_only(two, admin_user):
         web.get(admin_url(Visit), {"readings": "week", "date": "all"}).context["cl"].result_count
         == 1
     )
+
+
+def test_billing_runs_admin_is_company_a_only(two, admin_user):
+    a, b = two
+    mine, theirs = _billing_run_of(a), _billing_run_of(b)
+    web = web_client_for(admin_user)
+    changelist = web.get(admin_url(BillingRun))
+    assert changelist.context["cl"].result_count == 1
+    clean(changelist)
+    response = web.get(admin_url(BillingRun, f"{theirs.run_id}/change/"), follow=True)
+    assert "doesn\u2019t exist" in response.content.decode()
+    assert web.get(admin_url(BillingRun, f"{mine.run_id}/change/")).status_code == 200
+    # The preview bills A's plans only.
+    page = web.post(admin_url(BillingRun, "add/"), {"period": "2026-01", "preview": "1"})
+    assert "0 new invoices" in clean(page)
