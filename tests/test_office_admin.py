@@ -119,6 +119,7 @@ CHANGELISTS = {
     "/admin/operations/serviceplan/": 6,
     # + the technician filter's members; the page joins properties, customers and users.
     "/admin/operations/visit/": 6,
+    "/admin/billing/billingrun/": 5,
 }
 # The role groups are set by migrations; neither role has permissions on them, so only a
 # superuser reaches their page.
