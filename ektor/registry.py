@@ -8,7 +8,9 @@ it (no list in the project package to edit):
 - `role_defaults`: the roles whose groups get default permissions on the app's models
   (accounts/roles.py);
 - `route_scopes`: model label -> dotted path of `(ctx) -> Q`, what of that model is on a
-  technician's route (tenancy.scoping.on_route).
+  technician's route (tenancy.scoping.on_route);
+- `service_modules`: the app's modules of services beyond `<app>.services` (operations keeps
+  one per part: `operations.visits` ...), which the audit and ctx completeness tests walk too.
 """
 
 from typing import Any
@@ -24,3 +26,8 @@ def declared(attribute: str) -> list[tuple[AppConfig, Any]]:
         for config in apps.get_app_configs()
         if hasattr(config, attribute)
     ]
+
+
+def service_modules(config: AppConfig) -> tuple[str, ...]:
+    """The modules of the app's services: `<app>.services` and those it declares."""
+    return (f"{config.name}.services", *getattr(config, "service_modules", ()))

@@ -4,6 +4,7 @@ from core.errors import ReasonCode
 
 
 class OperationsErrorCode(ReasonCode):
+    DUPLICATE_PLAN_VISIT = "duplicate_plan_visit"
     PHOTO_NOT_FOUND = "photo_not_found"
     PLAN_NOT_FOUND = "plan_not_found"
     VISIT_COMPLETED = "visit_completed"

@@ -21,6 +21,7 @@ from core.context import ActorKind, Ctx, command_ctx
 from ektor.admin_tools import OfficeAdmin
 from ektor.api.views import ApiView
 from ektor.ctx import request_ctx
+from ektor.registry import service_modules
 from tenancy.tests.factories import default_company
 
 ROOMS = ("services", "selectors")
@@ -32,8 +33,7 @@ def _project_modules():
         # The project package's services.py holds helpers the apps' services share.
         if not config.path.startswith(str(settings.BASE_DIR)) or config.name == "ektor":
             continue
-        for room in ROOMS:
-            name = f"{config.name}.{room}"
+        for name in (*service_modules(config), f"{config.name}.selectors"):
             if importlib.util.find_spec(name) is not None:
                 yield importlib.import_module(name)
 

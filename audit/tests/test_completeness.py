@@ -28,6 +28,9 @@ from core.context import Ctx
 from core.errors import ApplicationError
 from customers import services as customers
 from customers.tests.factories import PropertyFactory
+from ektor.registry import service_modules
+from operations import visits
+from operations.tests.factories import VisitFactory
 from pools import services as pools
 from pools.tests.factories import EquipmentFactory, PoolFactory
 from support import services as support
@@ -47,13 +50,13 @@ def service_functions() -> set[str]:
             continue
         if config.name in NOT_BUSINESS_SERVICES:
             continue
-        module_name = f"{config.name}.services"
-        if importlib.util.find_spec(module_name) is None:
-            continue
-        module = importlib.import_module(module_name)
-        for name, function in inspect.getmembers(module, inspect.isfunction):
-            if function.__module__ == module_name and not name.startswith("_"):
-                names.add(f"{module_name}.{name}")
+        for module_name in service_modules(config):
+            if importlib.util.find_spec(module_name) is None:
+                continue
+            module = importlib.import_module(module_name)
+            for name, function in inspect.getmembers(module, inspect.isfunction):
+                if function.__module__ == module_name and not name.startswith("_"):
+                    names.add(f"{module_name}.{name}")
     return names
 
 
@@ -96,6 +99,10 @@ NO_EVENT = {
     "catalog.services.item_sku_check": "a check; reads",
     "catalog.services.item_field_errors": "a check; reads nothing",
     "catalog.services.movement_quantity_errors": "a check; reads nothing",
+    "operations.visits.can_visit_transition": "a check; reads nothing",
+    "operations.visits.technician_check": "a check; reads",
+    "operations.visits.reading_errors": "a check; reads nothing",
+    "operations.visits.checklist_errors": "a check; reads nothing",
 }
 
 
@@ -166,6 +173,22 @@ def _reused_refresh():
     return call
 
 
+def _visit_with_stock():
+    visit = VisitFactory()
+    item = stocked(_system(), 10, kind="chemical")
+    return {
+        "visit": visit,
+        "readings": [{"pool_id": visit.plan.pool_id, "ph": Decimal("7.5")}],
+        "lines": [{"item_id": item.pk, "quantity": Decimal(1)}],
+    }
+
+
+def _completed_visit():
+    visit = VisitFactory()
+    readings = [{"pool_id": visit.plan.pool_id, "ph": Decimal("7.9")}]
+    return visits.visit_complete(_system(), visit=visit, readings=readings)
+
+
 def _prepared(value_maker, call):
     def prepare():
         value = value_maker()
@@ -175,6 +198,54 @@ def _prepared(value_maker, call):
 
 
 CASES: dict[str, Case] = {
+    "operations.visits.visit_create": Case(
+        _prepared(
+            PropertyFactory,
+            lambda ctx, p: visits.visit_create(
+                ctx, property_id=p.pk, scheduled_date=datetime.date(2026, 3, 4)
+            ),
+        ),
+        {("visit", "create")},
+    ),
+    "operations.visits.visit_update": Case(
+        _prepared(
+            VisitFactory, lambda ctx, v: visits.visit_update(ctx, visit=v, data={"title": "x"})
+        ),
+        {("visit", "update")},
+    ),
+    "operations.visits.visit_start": Case(
+        _prepared(VisitFactory, lambda ctx, v: visits.visit_start(ctx, visit=v)),
+        {("visit", "start")},
+    ),
+    "operations.visits.visit_complete": Case(
+        _prepared(_visit_with_stock, lambda ctx, made: visits.visit_complete(ctx, **made)),
+        # The readings, the lines and the stock they took, each in the trail.
+        {
+            ("visit", "complete"),
+            ("reading", "create"),
+            ("visitline", "create"),
+            ("stockmovement", "create"),
+        },
+    ),
+    "operations.visits.visit_skip": Case(
+        _prepared(VisitFactory, lambda ctx, v: visits.visit_skip(ctx, visit=v, reason="dog")),
+        {("visit", "skip")},
+    ),
+    "operations.visits.visit_cancel": Case(
+        _prepared(VisitFactory, lambda ctx, v: visits.visit_cancel(ctx, visit=v, reason="Rain")),
+        {("visit", "cancel")},
+    ),
+    "operations.visits.visit_correct": Case(
+        _prepared(
+            _completed_visit,
+            lambda ctx, v: visits.visit_correct(
+                ctx,
+                visit=v,
+                data={"office_notes": "Seal replaced", "readings": [{"pool_id": v.plan.pool_id}]},
+            ),
+        ),
+        {("visit", "correct"), ("reading", "correct")},
+    ),
     "customers.services.customer_create": Case(
         lambda: lambda ctx: customers.customer_create(ctx, first_name="Eva", last_name="Soto"),
         {("customer", "create")},
