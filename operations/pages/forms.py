@@ -13,6 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import QueryDict
+
+from catalog.models import Item
 from ektor.api.fields import ASCII_DECIMAL
 from operations.pages.selectors import StopPool
 from operations.pages.water import MEASURES, Measure, flag_label, measured
@@ -92,6 +94,10 @@ class StopForm:
         return bool(self.error) or any(i.error for i in self.locations.values())
 
 
+def item_label(item: Item) -> str:
+    return f"{item.name} ({item.sku})"
+
+
 def whole_number(raw: str) -> int | str | None:
     """An id as typed: nothing, a number, or the text itself (which the service refuses)."""
     raw = raw.strip()
@@ -113,12 +119,12 @@ def stop_form(
     stops: Sequence[StopPool],
     tasks: Iterable[str],
     data: QueryDict | None = None,
-    item_labels: Mapping[int, str] | None = None,
+    items: Mapping[int, Item] | None = None,
 ) -> StopForm:
     """The form for `stops` (the stop's pools) and the company's checklist `tasks`, empty or as
     `data` (a POST) filled it."""
     data = data or QueryDict()
-    labels = item_labels or {}
+    items = items or {}
     form = StopForm(
         pools=[],
         lines=[],
@@ -143,7 +149,8 @@ def stop_form(
             Input(f"line-{n}-pool", data.get(f"line-{n}-pool", "").strip()),
         )
         item_id = whole_number(item.value)
-        line.item_label = labels.get(item_id, "") if isinstance(item_id, int) else ""
+        chosen = items.get(item_id) if isinstance(item_id, int) else None
+        line.item_label = item_label(chosen) if chosen is not None else ""
         form.lines.append(line)
     return form
 

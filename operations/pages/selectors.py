@@ -81,11 +81,7 @@ def stop_items(ctx: Ctx, *, q: str) -> QuerySet[Item]:
     return found.order_by("name", "id")[:ITEM_MATCHES]
 
 
-def item_label(item: Item) -> str:
-    return f"{item.name} ({item.sku})"
-
-
-def item_labels(ctx: Ctx, ids: Iterable[str]) -> dict[int, str]:
-    """The labels of the items of these ids as sent (text that is no id is no item)."""
+def items_by_id(ctx: Ctx, ids: Iterable[str]) -> dict[int, Item]:
+    """The company's items of these ids as sent (text that is no id is no item)."""
     wanted = [int(i) for i in ids if i.isascii() and i.isdigit() and len(i) < 19]
-    return {item.pk: item_label(item) for item in item_list(ctx).filter(pk__in=wanted)}
+    return item_list(ctx).in_bulk(wanted)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.context import Ctx
 from core.errors import ApplicationError, NotFound
-from ektor.api.errors import error_response, flatten_errors
+from ektor.api.errors import error_response
 from ektor.ctx import request_ctx
 from operations.models import SkipReason, Visit, VisitStatus
 from operations.pages import selectors
@@ -26,6 +26,7 @@ from operations.pages.forms import (
     SkipForm,
     StopForm,
     completion_body,
+    item_label,
     line_numbers,
     measurement,
     skip_form,
@@ -33,11 +34,11 @@ from operations.pages.forms import (
     whole_number,
 )
 from operations.pages.water import analyse
-from operations.photos import photo_add
 from operations.selectors import visit_get
 from operations.visits import reading_errors, visit_complete, visit_skip, visit_start
 from tenancy.models import Role
 
+SEARCH_MAX = 100
 # Statuses a technician still acts on; a stop done, skipped or cancelled is only shown.
 OPEN = (VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS)
 
@@ -145,7 +146,6 @@ def render_stop(
             (form.customer_notes, "Notes for the customer (on the report)"),
             (form.office_notes, "Notes for the office"),
         ],
-        photos=list(visit.photos.all()),
         skip_reasons=SkipReason.choices,
         complete_url=reverse("my-day:complete", args=[visit.pk]),
         skip_url=reverse("my-day:skip", args=[visit.pk]),
@@ -186,18 +186,19 @@ def chemistry(request: HttpRequest, ctx: Ctx, visit_id: int) -> HttpResponse:
 def items(request: HttpRequest, ctx: Ctx) -> HttpResponse:
     """`?q=chlor`: the catalog items a stop may use, for the line's picker."""
     q = request.GET.get("q", "").strip()
-    if len(q) > 100:
-        return error_response(
-            422,
-            "Invalid request",
-            {"errors": [{"loc": ["query", "q"], "msg": "At most 100 characters", "type": "max_length"}]},
-        )
+    if len(q) > SEARCH_MAX:
+        error = {
+            "loc": ["query", "q"],
+            "msg": f"At most {SEARCH_MAX} characters",
+            "type": "max_length",
+        }
+        return error_response(422, "Invalid request", {"errors": [error]})
     found = selectors.stop_items(ctx, q=q)
     return JsonResponse(
         [
             {
                 "item_id": item.pk,
-                "label": selectors.item_label(item),
+                "label": item_label(item),
                 "kind": item.kind,
                 "unit": item.unit,
                 "track_stock": item.track_stock,
@@ -231,31 +232,17 @@ def _place(form: StopForm, exc: ApplicationError) -> None:
 @technician_page
 @require_POST
 def complete(request: HttpRequest, ctx: Ctx, visit_id: int) -> HttpResponse:
-    """The whole stop in one: the photo first (the services take none once a stop is
-    completed), then the readings, lines, checklist and notes through visit_complete, as the
-    API's POST /visits/{id}/complete. A refusal shows the stop again as it was typed."""
+    """The whole stop in one: the readings, lines, checklist and notes through visit_complete,
+    as the API's POST /visits/{id}/complete. A refusal shows the stop again as it was typed."""
     visit = stop_of(ctx, visit_id)
     posted_items = [request.POST.get(f"line-{n}-item", "") for n in line_numbers(request.POST)]
     form = stop_form(
         selectors.stop_pools(ctx, visit),
         ctx.company.visit_checklist,
         request.POST,
-        item_labels=selectors.item_labels(ctx, posted_items),
+        items=selectors.items_by_id(ctx, posted_items),
     )
     body = completion_body(form)
-    upload = request.FILES.get("photo")
-    if upload is not None:
-        try:
-            photo_add(
-                ctx,
-                visit=visit,
-                upload=upload,
-                size=upload.size or 0,
-                caption=form.photo_caption.value.strip() or None,
-            )
-        except ApplicationError as exc:
-            form.photo.error = f"{exc.message}. Choose the photo again, or leave it out."
-            return render_stop(request, ctx, visit, form=form, status=exc.status)
     try:
         visit = visit_complete(ctx, visit=visit, **body)
     except ApplicationError as exc:
@@ -280,7 +267,8 @@ def skip(request: HttpRequest, ctx: Ctx, visit_id: int) -> HttpResponse:
         form.note.error = by_field.pop("note", "")
         form.error = "" if exc.fields else exc.message
         return render_stop(request, ctx, visit, skip=form, status=exc.status)
-    messages.success(request, f"{visit.customer}: stop skipped ({visit.get_skip_reason_display()}).")
+    reason = visit.get_skip_reason_display()
+    messages.success(request, f"{visit.customer}: stop skipped ({reason}).")
     return redirect("my-day:route")
 
 
