@@ -22,10 +22,13 @@ from pools.selectors import pool_list
 ITEM_MATCHES = 20
 
 
+def company_zone(ctx: Ctx) -> ZoneInfo:
+    return ZoneInfo(ctx.company.time_zone if ctx.company is not None else settings.TIME_ZONE)
+
+
 def company_today(ctx: Ctx) -> datetime.date:
     """Today where the company works: a technician's day starts at their midnight, not UTC's."""
-    zone = ctx.company.time_zone if ctx.company is not None else settings.TIME_ZONE
-    return timezone.localdate(timezone=ZoneInfo(zone))
+    return timezone.localdate(timezone=company_zone(ctx))
 
 
 def _active_pools(ctx: Ctx) -> QuerySet[Pool]:

@@ -142,6 +142,7 @@ def render_stop(
         form=form,
         skip=skip or skip_form(),
         is_open=visit.status in OPEN,
+        zone=selectors.company_zone(ctx),
         notes=[
             (form.customer_notes, "Notes for the customer (on the report)"),
             (form.office_notes, "Notes for the office"),

@@ -200,6 +200,35 @@ def test_a_stop_done_shows_no_forms(tech_web, technician_user, today):
     assert b'id="complete-form"' not in response.content
 
 
+def test_a_completed_stop_says_when_in_the_companys_time(tech_web, technician_user, company):
+    Company.objects.filter(pk=company.pk).update(time_zone="America/Puerto_Rico")
+    at = datetime.datetime(2026, 3, 4, 14, 5, tzinfo=datetime.UTC)
+    visit = stop_of(
+        technician_user, datetime.date(2026, 3, 4), status=VisitStatus.COMPLETED, completed_at=at
+    )
+    assert "Completed Mar 4, 10:05." in texts(tech_web.get(f"{ROUTE}{visit.pk}/"))
+
+
+def test_a_stop_reads_a_fixed_number_of_queries(tech_web, technician_user, today):
+    visit = stop_of(technician_user, today)
+    path = f"{ROUTE}{visit.pk}/"
+
+    def measured_before(pool, days: int) -> None:
+        earlier = stop_of(technician_user, today - datetime.timedelta(days=days), plan=visit.plan)
+        Reading.objects.create(company=pool.company, visit=earlier, pool=pool, ph=Decimal("7.5"))
+
+    measured_before(visit.plan.pool, 7)
+    tech_web.get(path)
+    with CaptureQueriesContext(connection) as one:
+        tech_web.get(path)
+    for n in range(3):
+        measured_before(PoolFactory(property=visit.property, name=f"Spa {n}"), n + 1)
+    with CaptureQueriesContext(connection) as four:
+        response = tech_web.get(path)
+    assert len(four) == len(one)
+    assert texts(response).count("Last reading") == 4
+
+
 # --- own stops only: every URL of the page ---------------------------------------------------
 
 
