@@ -6,7 +6,7 @@ class OperationsConfig(AppConfig):
     verbose_name = "Operations"
     role_defaults = ("admin", "staff", "technician")
     # One module of services per part of operations (ektor.registry.service_modules).
-    service_modules = ("operations.visits",)
+    service_modules = ("operations.visits", "operations.plans", "operations.scheduling")
     # A technician sees what their visits and plans take them to (tenancy.scoping.on_route).
     route_scopes = {
         "customers.Customer": "operations.routes.customer_on_route",

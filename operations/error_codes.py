@@ -7,5 +7,6 @@ class OperationsErrorCode(ReasonCode):
     DUPLICATE_PLAN_VISIT = "duplicate_plan_visit"
     PHOTO_NOT_FOUND = "photo_not_found"
     PLAN_NOT_FOUND = "plan_not_found"
+    SCHEDULING_CONTENDED = "scheduling_contended"
     VISIT_COMPLETED = "visit_completed"
     VISIT_NOT_FOUND = "visit_not_found"

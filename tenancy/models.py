@@ -1,9 +1,12 @@
+import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from audit.models import Audited
 from tenancy.scoping import TenantManager, UnscopedManager
@@ -79,6 +82,10 @@ class Company(Audited):
 
     def __str__(self) -> str:
         return self.name
+
+    def today(self) -> datetime.date:
+        """The date in the company's time zone: its plans pause and its routes run by it."""
+        return timezone.localdate(timezone=ZoneInfo(self.time_zone))
 
 
 class Membership(Audited):

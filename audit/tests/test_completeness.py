@@ -29,8 +29,9 @@ from core.errors import ApplicationError
 from customers import services as customers
 from customers.tests.factories import PropertyFactory
 from ektor.registry import service_modules
-from operations import visits
-from operations.tests.factories import VisitFactory
+from operations import plans, visits
+from operations.scheduling import visits_schedule
+from operations.tests.factories import ServicePlanFactory, VisitFactory
 from pools import services as pools
 from pools.tests.factories import EquipmentFactory, PoolFactory
 from support import services as support
@@ -103,6 +104,10 @@ NO_EVENT = {
     "operations.visits.technician_check": "a check; reads",
     "operations.visits.reading_errors": "a check; reads nothing",
     "operations.visits.checklist_errors": "a check; reads nothing",
+    "operations.plans.plan_field_errors": "a check; reads nothing",
+    "operations.plans.plan_technician_check": "a check; reads",
+    "operations.plans.can_plan_transition": "a check; reads nothing",
+    "operations.scheduling.schedule_range_errors": "a check; reads nothing",
 }
 
 
@@ -197,6 +202,21 @@ def _prepared(value_maker, call):
     return prepare
 
 
+def _plan(**fields):
+    return ServicePlanFactory(**fields)
+
+
+def _paused_plan():
+    plan = _plan()
+    plans.plan_pause(_system(), plan=plan)
+    return plan
+
+
+def _stale_plan():
+    # Its end date is past, yet it is still active: the refresh ends it.
+    return _plan(start_date=datetime.date(2025, 1, 6), end_date=datetime.date(2025, 6, 30))
+
+
 CASES: dict[str, Case] = {
     "operations.visits.visit_create": Case(
         _prepared(
@@ -245,6 +265,49 @@ CASES: dict[str, Case] = {
             ),
         ),
         {("visit", "correct"), ("reading", "correct")},
+    ),
+    "operations.plans.plan_create": Case(
+        lambda: (
+            lambda ctx: plans.plan_create(
+                ctx,
+                pool_id=PoolFactory().pk,
+                weekday=2,
+                start_date=datetime.date(2026, 1, 5),
+                rate=Decimal("160.00"),
+            )
+        ),
+        {("serviceplan", "create")},
+    ),
+    "operations.plans.plan_update": Case(
+        _prepared(_plan, lambda ctx, p: plans.plan_update(ctx, plan=p, data={"weekday": 4})),
+        {("serviceplan", "update")},
+    ),
+    "operations.plans.plan_pause": Case(
+        _prepared(_plan, lambda ctx, p: plans.plan_pause(ctx, plan=p)),
+        {("serviceplan", "pause")},
+    ),
+    "operations.plans.plan_resume": Case(
+        _prepared(_paused_plan, lambda ctx, p: plans.plan_resume(ctx, plan=p)),
+        {("serviceplan", "resume")},
+    ),
+    "operations.plans.plan_end": Case(
+        _prepared(
+            _plan, lambda ctx, p: plans.plan_end(ctx, plan=p, end_date=datetime.date(2026, 3, 1))
+        ),
+        {("serviceplan", "end")},
+    ),
+    "operations.plans.plans_status_refresh": Case(
+        _prepared(_stale_plan, lambda ctx, p: plans.plans_status_refresh(ctx)),
+        {("serviceplan", "update")},
+    ),
+    "operations.scheduling.visits_schedule": Case(
+        _prepared(
+            _plan,
+            lambda ctx, p: visits_schedule(
+                ctx, date_from=datetime.date(2026, 1, 1), date_to=datetime.date(2026, 1, 31)
+            ),
+        ),
+        {("visit", "create")},
     ),
     "customers.services.customer_create": Case(
         lambda: lambda ctx: customers.customer_create(ctx, first_name="Eva", last_name="Soto"),
