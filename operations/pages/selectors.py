@@ -4,11 +4,8 @@ readings, and the catalog items a stop may use."""
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
-from django.utils import timezone
 
 from catalog.models import Item
 from catalog.selectors import item_list, item_search
@@ -20,15 +17,6 @@ from pools.selectors import pool_list
 
 # The search answers a thumb's worth of matches; typing more narrows them.
 ITEM_MATCHES = 20
-
-
-def company_zone(ctx: Ctx) -> ZoneInfo:
-    return ZoneInfo(ctx.company.time_zone if ctx.company is not None else settings.TIME_ZONE)
-
-
-def company_today(ctx: Ctx) -> datetime.date:
-    """Today where the company works: a technician's day starts at their midnight, not UTC's."""
-    return timezone.localdate(timezone=company_zone(ctx))
 
 
 def _active_pools(ctx: Ctx) -> QuerySet[Pool]:

@@ -110,7 +110,7 @@ def page_context(request: HttpRequest, title: str, **context: Any) -> dict[str, 
 @technician_page
 @require_GET
 def route(request: HttpRequest, ctx: Ctx) -> HttpResponse:
-    today = selectors.company_today(ctx)
+    today = ctx.company.today()
     stops = list(selectors.day_route(ctx, day=today))
     context = page_context(
         request,
@@ -142,7 +142,7 @@ def render_stop(
         form=form,
         skip=skip or skip_form(),
         is_open=visit.status in OPEN,
-        zone=selectors.company_zone(ctx),
+        zone=ctx.company.time_zone,
         notes=[
             (form.customer_notes, "Notes for the customer (on the report)"),
             (form.office_notes, "Notes for the office"),

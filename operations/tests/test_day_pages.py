@@ -21,10 +21,8 @@ from accounts.tests.factories import UserFactory
 from catalog.models import StockMovement
 from catalog.tests.factories import ItemFactory, stocked
 from conftest import web_client_for
-from core.context import Ctx
 from operations.models import Reading, Visit, VisitLine, VisitStatus
 from operations.pages import urls as day_urls
-from operations.pages.selectors import company_today
 from operations.tests.factories import ServicePlanFactory, VisitFactory
 from pools.tests.factories import PoolFactory
 from tenancy.models import Company, Role
@@ -35,7 +33,7 @@ ROUTE = "/admin/my-day/"
 
 @pytest.fixture
 def today(company) -> datetime.date:
-    return company_today(Ctx.system(company))
+    return company.today()
 
 
 @pytest.fixture

@@ -8,9 +8,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from accounts.tests.factories import DEFAULT_PASSWORD
-from core.context import Ctx
 from operations.models import Visit
-from operations.pages.selectors import company_today
 from operations.tests.factories import VisitFactory
 from tenancy.tests.factories import default_company
 
@@ -54,7 +52,7 @@ def tap(page, css: str) -> None:
 
 
 def todays_route(technician) -> list[Visit]:
-    today = company_today(Ctx.system(default_company()))
+    today = default_company().today()
     names = [("Rosa", "Alvarez"), ("Luis", "Baez"), ("Carmen", "Cruz")]
     return [
         VisitFactory(
