@@ -1,42 +1,21 @@
-"""Reads of the technician's day: today's stops in route order, a stop's pools with their last
-readings, and the catalog items a stop may use."""
+"""Reads of the technician's day beyond the route (operations.selectors.route_list): a stop's
+pools with their last readings, and the catalog items a stop may use."""
 
-import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from catalog.models import Item
 from catalog.selectors import item_list, item_search
 from core.context import Ctx
-from operations.models import Reading, Visit, VisitStatus
-from operations.selectors import visit_list
+from operations.models import Reading, Visit
+from operations.selectors import route_list
 from pools.models import Pool
 from pools.selectors import pool_list
 
 # The search answers a thumb's worth of matches; typing more narrows them.
 ITEM_MATCHES = 20
-
-
-def _active_pools(ctx: Ctx) -> QuerySet[Pool]:
-    return pool_list(ctx).filter(is_active=True).order_by("name", "id")
-
-
-def day_route(ctx: Ctx, *, day: datetime.date) -> QuerySet[Visit]:
-    """ctx's user's stops of `day` in route order (position, then id), with the customer, the
-    property and its active pools in a fixed number of queries; cancelled stops are off it."""
-    user_id = ctx.user.pk if ctx.user is not None else None
-    return (
-        visit_list(ctx)
-        .filter(technician_id=user_id, scheduled_date=day)
-        .exclude(status=VisitStatus.CANCELLED)
-        .select_related("customer", "property")
-        .prefetch_related(
-            Prefetch("property__pools", queryset=_active_pools(ctx), to_attr="active_pools")
-        )
-        .order_by("route_position", "id")
-    )
 
 
 @dataclass(frozen=True)
@@ -47,8 +26,14 @@ class StopPool:
 
 
 def stop_pools(ctx: Ctx, visit: Visit) -> list[StopPool]:
-    """The active pools at the stop's property, each with its newest reading of another visit
-    (by the visit's day: a reading typed in late is still older), in two queries."""
+    """The pools of the stop as the route gives them (operations.selectors.route_list: a
+    route visit's plan's pool, another visit's property's active pools), each with its newest
+    reading of another visit (by the visit's day: a reading typed in late is still older)."""
+    route = route_list(ctx, day=visit.scheduled_date)
+    on_route = next((stop for stop in route if stop.pk == visit.pk), None)
+    ids = [pool.pk for pool in getattr(on_route, "route_pools", [])]
+    if not ids:
+        return []
     newest = (
         Reading.objects.of(ctx)
         .filter(pool_id=OuterRef("pk"))
@@ -57,13 +42,14 @@ def stop_pools(ctx: Ctx, visit: Visit) -> list[StopPool]:
         .values("pk")[:1]
     )
     pools = list(
-        _active_pools(ctx)
-        .filter(property_id=visit.property_id)
-        .annotate(last_reading_id=Subquery(newest))
+        pool_list(ctx).filter(pk__in=ids).annotate(last_id=Subquery(newest)).order_by("name", "id")
     )
-    ids = [pool.last_reading_id for pool in pools if pool.last_reading_id is not None]
-    readings = Reading.objects.of(ctx).select_related("visit").in_bulk(ids)
-    return [StopPool(pool, readings.get(pool.last_reading_id)) for pool in pools]
+    readings = (
+        Reading.objects.of(ctx)
+        .select_related("visit")
+        .in_bulk([pool.last_id for pool in pools if pool.last_id is not None])
+    )
+    return [StopPool(pool, readings.get(pool.last_id)) for pool in pools]
 
 
 def stop_items(ctx: Ctx, *, q: str) -> QuerySet[Item]:

@@ -34,7 +34,7 @@ from operations.pages.forms import (
     whole_number,
 )
 from operations.pages.water import analyse
-from operations.selectors import visit_get
+from operations.selectors import route_list, visit_get
 from operations.visits import reading_errors, visit_complete, visit_skip, visit_start
 from tenancy.models import Role
 
@@ -111,7 +111,7 @@ def page_context(request: HttpRequest, title: str, **context: Any) -> dict[str, 
 @require_GET
 def route(request: HttpRequest, ctx: Ctx) -> HttpResponse:
     today = ctx.company.today()
-    stops = list(selectors.day_route(ctx, day=today))
+    stops = route_list(ctx, day=today)
     context = page_context(
         request,
         "My day",

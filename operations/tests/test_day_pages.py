@@ -51,6 +51,21 @@ def stop_of(technician, day: datetime.date, position: int = 0, **fields) -> Visi
     )
 
 
+def work_order(technician, prop, day: datetime.date, position: int = 0, **fields) -> Visit:
+    """A visit without a plan: the office's work order at `prop`."""
+    return VisitFactory(
+        plan=None,
+        company=prop.company,
+        kind="work_order",
+        property=prop,
+        customer=prop.customer,
+        technician=technician,
+        scheduled_date=day,
+        route_position=position,
+        **fields,
+    )
+
+
 def jpeg(size=(40, 30)) -> SimpleUploadedFile:
     out = io.BytesIO()
     Image.new("RGB", size, (20, 120, 200)).save(out, format="JPEG")
@@ -73,22 +88,26 @@ def test_the_route_is_todays_own_stops_in_route_order(tech_web, technician_user,
     done = stop_of(
         technician_user, today, 0, status=VisitStatus.COMPLETED, completed_at=timezone.now()
     )
-    stop_of(technician_user, today, 2, status=VisitStatus.CANCELLED)
+    called_off = stop_of(technician_user, today, 2, status=VisitStatus.CANCELLED)
     stop_of(technician_user, today + datetime.timedelta(days=1), 0)  # tomorrow
     stop_of(UserFactory(role=Role.TECHNICIAN), today, 0)  # a colleague's
-    PoolFactory(property=first.property, name="Spa")
+    # A work order (no plan) is at its property's active pools; a plan's visit at its pool.
+    spa = PoolFactory(property=first.property, name="Spa")
     PoolFactory(property=first.property, name="Old pond", is_active=False)
+    repair = work_order(technician_user, first.property, today, 4, title="Replace the pump seal")
 
     response = tech_web.get(ROUTE)
 
     assert response.status_code == 200
     order = [visit.pk for visit in response.context["stops"]]
-    assert order == [done.pk, first.pk, third.pk, second.pk]
+    assert order == [done.pk, first.pk, called_off.pk, third.pk, second.pk, repair.pk]
     assert re.findall(r'data-visit="(\d+)"', response.content.decode()) == [str(v) for v in order]
     page = texts(response)
-    assert "4 stops, 3 left" in page
-    assert "Alvarez" in page and first.property.address1 in page
-    assert f"{first.plan.pool.name} · Spa" in page and "Old pond" not in page
+    assert "6 stops, 4 left" in page
+    assert f"Alvarez {first.property.address1}, Rincon {first.plan.pool.name} Scheduled" in page
+    pools = sorted([first.plan.pool, spa], key=lambda pool: pool.pk)
+    assert f"{pools[0].name} · {pools[1].name} — Replace the pump seal" in page
+    assert "Old pond" not in page and "Cancelled" in page
     assert response.context["title"] == "My day"
 
 
@@ -208,14 +227,15 @@ def test_a_completed_stop_says_when_in_the_companys_time(tech_web, technician_us
 
 
 def test_a_stop_reads_a_fixed_number_of_queries(tech_web, technician_user, today):
-    visit = stop_of(technician_user, today)
+    # A work order: at every active pool of its property.
+    visit = work_order(technician_user, PoolFactory().property, today)
     path = f"{ROUTE}{visit.pk}/"
 
     def measured_before(pool, days: int) -> None:
-        earlier = stop_of(technician_user, today - datetime.timedelta(days=days), plan=visit.plan)
+        earlier = work_order(technician_user, visit.property, today - datetime.timedelta(days))
         Reading.objects.create(company=pool.company, visit=earlier, pool=pool, ph=Decimal("7.5"))
 
-    measured_before(visit.plan.pool, 7)
+    measured_before(visit.property.pools.get(), 7)
     tech_web.get(path)
     with CaptureQueriesContext(connection) as one:
         tech_web.get(path)
