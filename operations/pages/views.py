@@ -20,7 +20,7 @@ from core.context import Ctx
 from core.errors import ApplicationError, NotFound
 from ektor.api.errors import error_response
 from ektor.ctx import request_ctx
-from operations.models import SkipReason, Visit, VisitStatus
+from operations.models import Photo, SkipReason, Visit, VisitStatus
 from operations.pages import selectors
 from operations.pages.forms import (
     SkipForm,
@@ -34,11 +34,14 @@ from operations.pages.forms import (
     whole_number,
 )
 from operations.pages.water import analyse
-from operations.selectors import route_list, visit_get
+from operations.photos import photo_add
+from operations.selectors import photo_list, route_list, visit_get
 from operations.visits import reading_errors, visit_complete, visit_skip, visit_start
 from tenancy.models import Role
 
 SEARCH_MAX = 100
+# The photo's caption column (the API's serializer holds it to the same).
+CAPTION_MAX = Photo._meta.get_field("caption").max_length or 0
 # Statuses a technician still acts on; a stop done, skipped or cancelled is only shown.
 OPEN = (VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS)
 
@@ -147,6 +150,7 @@ def render_stop(
             (form.customer_notes, "Notes for the customer (on the report)"),
             (form.office_notes, "Notes for the office"),
         ],
+        photos=list(photo_list(ctx, visit=visit)),
         skip_reasons=SkipReason.choices,
         complete_url=reverse("my-day:complete", args=[visit.pk]),
         skip_url=reverse("my-day:skip", args=[visit.pk]),
@@ -233,8 +237,10 @@ def _place(form: StopForm, exc: ApplicationError) -> None:
 @technician_page
 @require_POST
 def complete(request: HttpRequest, ctx: Ctx, visit_id: int) -> HttpResponse:
-    """The whole stop in one: the readings, lines, checklist and notes through visit_complete,
-    as the API's POST /visits/{id}/complete. A refusal shows the stop again as it was typed."""
+    """The whole stop: the photo first (photo_add, as POST /visits/{id}/photos: a completed
+    stop takes none from a technician), then the readings, lines, checklist and notes through
+    visit_complete, as POST /visits/{id}/complete. A refusal shows the stop again as it was
+    typed; a photo already taken stays attached (the stop lists it) for the next try."""
     visit = stop_of(ctx, visit_id)
     posted_items = [request.POST.get(f"line-{n}-item", "") for n in line_numbers(request.POST)]
     form = stop_form(
@@ -244,6 +250,23 @@ def complete(request: HttpRequest, ctx: Ctx, visit_id: int) -> HttpResponse:
         items=selectors.items_by_id(ctx, posted_items),
     )
     body = completion_body(form)
+    upload = request.FILES.get("photo")
+    if upload is not None:
+        caption = form.photo_caption.value.strip()
+        if len(caption) > CAPTION_MAX:
+            form.photo_caption.error = f"At most {CAPTION_MAX} characters."
+            return render_stop(request, ctx, visit, form=form, status=422)
+        try:
+            photo_add(
+                ctx,
+                visit=visit,
+                upload=upload,
+                size=upload.size or 0,
+                caption=caption or None,
+            )
+        except ApplicationError as exc:
+            form.photo.error = f"{exc.message}. Choose the photo again, or leave it out."
+            return render_stop(request, ctx, visit, form=form, status=exc.status)
     try:
         visit = visit_complete(ctx, visit=visit, **body)
     except ApplicationError as exc:

@@ -21,7 +21,7 @@ from accounts.tests.factories import UserFactory
 from catalog.models import StockMovement
 from catalog.tests.factories import ItemFactory, stocked
 from conftest import web_client_for
-from operations.models import Reading, Visit, VisitLine, VisitStatus
+from operations.models import Photo, Reading, Visit, VisitLine, VisitStatus
 from operations.pages import urls as day_urls
 from operations.tests.factories import ServicePlanFactory, VisitFactory
 from pools.tests.factories import PoolFactory
@@ -206,6 +206,7 @@ def test_a_stop_shows_where_who_access_and_the_last_reading(tech_web, technician
     assert f'name="reading-{pool.pk}-ph"' in body
     for task in visit.company.visit_checklist:
         assert f'value="{task}"' in body
+    assert 'accept="image/*" capture="environment"' in body
 
 
 def test_a_stop_done_shows_no_forms(tech_web, technician_user, today):
@@ -428,7 +429,7 @@ def test_completing_a_stop_records_it_through_the_services(tech_web, technician_
 
     response = tech_web.post(
         f"{ROUTE}{visit.pk}/complete/",
-        completion(pool, acid),
+        completion(pool, acid, photo=jpeg(), photo_caption="Clear water"),
     )
 
     assert response.status_code == 302 and response["Location"] == ROUTE
@@ -450,6 +451,8 @@ def test_completing_a_stop_records_it_through_the_services(tech_web, technician_
     assert line.movement.quantity == Decimal("-1.500")
     acid.refresh_from_db()
     assert acid.stock_quantity == Decimal("8.500")
+    photo = Photo.objects.of(ctx).get(visit=visit)
+    assert (photo.caption, photo.content_type, photo.width) == ("Clear water", "image/jpeg", 40)
     route = tech_web.get(ROUTE)
     assert f"{visit.customer}: stop completed." in texts(route)
 
@@ -508,6 +511,55 @@ def test_a_value_out_of_range_is_shown_beside_its_input(tech_web, technician_use
     assert "Please correct the errors below. Nothing you typed was lost." in texts(response)
     visit.refresh_from_db()
     assert visit.status == VisitStatus.SCHEDULED
+
+
+def test_a_file_that_is_no_photo_is_refused_beside_the_photo(tech_web, technician_user, today, ctx):
+    visit = stop_of(technician_user, today)
+    pool = visit.plan.pool
+    item = ItemFactory(kind="service", track_stock=False)
+    fake = SimpleUploadedFile("pool.jpg", b"not a picture", content_type="image/jpeg")
+
+    response = tech_web.post(f"{ROUTE}{visit.pk}/complete/", completion(pool, item, photo=fake))
+
+    assert response.status_code == 415
+    error = re.search(r'id="error_photo">([^<]*)<', response.content.decode())
+    assert error and html.unescape(error.group(1)) == (
+        "The file is not a photo we accept (not a JPEG, PNG or WebP image): send a JPEG, PNG or "
+        "WebP image. Choose the photo again, or leave it out."
+    )
+    assert f'name="reading-{pool.pk}-ph" value="7.9"' in response.content.decode()
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.SCHEDULED
+    assert not Photo.objects.of(ctx).filter(visit=visit).exists()
+
+
+def test_a_caption_too_long_is_refused_beside_it(tech_web, technician_user, today, ctx):
+    visit = stop_of(technician_user, today)
+    item = ItemFactory(kind="service", track_stock=False)
+    sent = completion(visit.plan.pool, item, photo=jpeg(), photo_caption="x" * 201)
+
+    response = tech_web.post(f"{ROUTE}{visit.pk}/complete/", sent)
+
+    assert response.status_code == 422
+    assert 'id="error_photo_caption">At most 200 characters.<' in response.content.decode()
+    assert not Photo.objects.of(ctx).filter(visit=visit).exists()
+
+
+def test_a_photo_taken_stays_when_the_completion_is_refused(tech_web, technician_user, today, ctx):
+    visit = stop_of(technician_user, today)
+    acid = stocked(ctx, "1", name="Muriatic acid", sku="ACID-1", kind="chemical")
+    sent = completion(visit.plan.pool, acid, photo=jpeg(), photo_caption="Green water")
+
+    refused = tech_web.post(f"{ROUTE}{visit.pk}/complete/", sent)
+
+    assert refused.status_code == 409
+    assert "Photo attached: Green water" in texts(refused)
+    # The next try, without choosing the photo again, completes the stop with it.
+    again = completion(visit.plan.pool, acid, **{"line-0-quantity": "1"})
+    assert tech_web.post(f"{ROUTE}{visit.pk}/complete/", again).status_code == 302
+    assert [p.caption for p in Photo.objects.of(ctx).filter(visit=visit)] == ["Green water"]
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.COMPLETED
 
 
 def test_a_completed_stop_is_not_completed_again(tech_web, technician_user, today, ctx):
