@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.context import Ctx
 from core.errors import ApplicationError, NotFound
-from ektor.api.errors import error_response
+from ektor.api.errors import ApiErrorCode, error_response
 from ektor.ctx import request_ctx
 from operations.models import Photo, SkipReason, Visit, VisitStatus
 from operations.pages import selectors
@@ -80,11 +80,13 @@ def technician_json(view: View) -> View:
     @functools.wraps(view)
     def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not (request.user.is_active and request.user.is_staff):
-            return error_response(401, "Sign in to the back office first.")
+            return error_response(
+                401, "Sign in to the back office first.", {"reason": ApiErrorCode.NOT_AUTHENTICATED}
+            )
         ctx = request_ctx(request)
         reason = refusal_for(ctx)
         if reason is not None:
-            return error_response(403, reason, {"reason": "permission_denied"})
+            return error_response(403, reason, {"reason": ApiErrorCode.PERMISSION_DENIED})
         try:
             return view(request, ctx, *args, **kwargs)
         except NotFound as exc:

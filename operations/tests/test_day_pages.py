@@ -167,6 +167,7 @@ def test_a_visitor_is_sent_to_sign_in(client, db):
     answer = client.get(f"{ROUTE}items/", {"q": "chlor"})
     assert answer.status_code == 401
     assert answer.json()["message"] == "Sign in to the back office first."
+    assert answer.json()["details"]["reason"] == "not_authenticated"
 
 
 # --- a stop ----------------------------------------------------------------------------------
