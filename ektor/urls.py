@@ -36,6 +36,8 @@ urlpatterns = [
     path("favicon.ico", favicon),
     path("health", health, name="health"),
     path("api/v1/", include(api_v1)),
+    # The technician's day: phone pages inside the back office (before its catch-all).
+    path("admin/my-day/", include("operations.pages.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,0 +1,18 @@
+"""Mounted at /admin/my-day/ (ektor/urls.py), inside the back office: its sign-in, its look
+and its 403 page."""
+
+from django.urls import path
+
+from operations.pages import views
+
+app_name = "my-day"
+
+urlpatterns = [
+    path("", views.route, name="route"),
+    path("items/", views.items, name="items"),
+    path("<int:visit_id>/", views.stop, name="stop"),
+    path("<int:visit_id>/chemistry/", views.chemistry, name="chemistry"),
+    path("<int:visit_id>/start/", views.start, name="start"),
+    path("<int:visit_id>/complete/", views.complete, name="complete"),
+    path("<int:visit_id>/skip/", views.skip, name="skip"),
+]
