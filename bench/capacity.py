@@ -20,6 +20,9 @@ import json
 import os
 import random
 import re
+import resource
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -44,6 +47,7 @@ from audit.changes import diff, snapshot  # noqa: E402
 from audit.models import AuditEvent  # noqa: E402
 from billing.dashboard import office_summary  # noqa: E402
 from billing.models import Invoice, InvoiceStatus, Payment  # noqa: E402
+from billing.tasks import send_invoice_email  # noqa: E402
 from catalog.models import Item, MovementKind, StockMovement  # noqa: E402
 from core.context import Ctx  # noqa: E402
 from customers.models import Customer, Property  # noqa: E402
@@ -681,7 +685,7 @@ def measure(op: Operation, mariadb_pid: str | None) -> dict[str, Any]:
     return {
         "name": op.name,
         "operations": done,
-        "queries": len(captured) / op.count,
+        "queries": round(len(captured) / op.count, 2),
         "statements": _kinds(captured),
         "app_cpu_ms": round(cpu * 1000 / done, 3),
         "db_cpu_ms": None
@@ -834,6 +838,56 @@ def busiest(slice_: Slice, calls: int, completions: int, mariadb_pid: str | None
     return [measure(op, mariadb_pid) for op in operations if op.calls > 0]
 
 
+def _worker_cpu_ms(env: dict[str, str]) -> tuple[float, float | None]:
+    """The CPU of one `manage.py db_worker --batch` run (it drains the queue and exits), and
+    the server's CPU meanwhile."""
+    mariadb_pid = os.environ.get("MARIADB_PID")
+    before, db_before = resource.getrusage(resource.RUSAGE_CHILDREN), _proc_cpu_ms(mariadb_pid)
+    subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "db_worker",
+            "--batch",
+            "--no-reload",
+            "--no-startup-delay",
+            "--queue-name=*",
+        ],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        # Its log lines (one per task) would bury the report; a failure raises with them.
+        stderr=subprocess.PIPE,
+    )
+    after, db_after = resource.getrusage(resource.RUSAGE_CHILDREN), _proc_cpu_ms(mariadb_pid)
+    cpu = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) * 1000
+    return cpu, None if db_before is None or db_after is None else db_after - db_before
+
+
+def worker_emails(slice_: Slice, count: int) -> dict[str, Any]:
+    """A real worker process sending `count` invoice emails (billing.tasks.send_invoice_email,
+    rendered and handed to the console backend: no SMTP round trip), less the same worker
+    started on an empty queue: its CPU and the server's per email."""
+    env = {**os.environ, "EMAIL_URL": "", "LOG_LEVEL": "WARNING"}
+    empty, empty_db = _worker_cpu_ms(env)
+    invoices = Invoice.unscoped.filter(company_id=slice_.company_ids[0]).values_list(
+        "company_id", "pk"
+    )[:count]
+    for company_id, invoice_id in invoices:
+        send_invoice_email.enqueue(company_id, invoice_id)
+    busy, busy_db = _worker_cpu_ms(env)
+    done = len(invoices)
+    return {
+        "name": f"worker: invoice emails ({done}, db_worker --batch)",
+        "operations": done,
+        "worker_start_cpu_ms": round(empty, 1),
+        "app_cpu_ms": round((busy - empty) / done, 3),
+        "db_cpu_ms": None
+        if busy_db is None or empty_db is None
+        else round((busy_db - empty_db) / done, 3),
+    }
+
+
 # --- the report ---------------------------------------------------------------------------
 
 
@@ -875,15 +929,15 @@ def render(report: dict[str, Any]) -> str:
         "|---|---:|---|---:|---:|---:|",
     ]
     for op in report["operations"]:
-        kinds = " ".join(f"{k} {v}" for k, v in op["statements"].items())
+        kinds = " ".join(f"{k} {v}" for k, v in op.get("statements", {}).items())
         db = "" if op["db_cpu_ms"] is None else op["db_cpu_ms"]
         lines.append(
-            f"| {op['name']} | {op['queries']:g} | {kinds} | {op['app_cpu_ms']} | {db} | "
-            f"{op['wall_ms']} |"
+            f"| {op['name']} | {op.get('queries', '')} | {kinds} | {op['app_cpu_ms']} | {db} | "
+            f"{op.get('wall_ms', '')} |"
         )
     lines += ["", "plans (per table: access, key, rows examined / estimated, filesort):"]
     for op in report["operations"]:
-        for plan in op["plans"]:
+        for plan in op.get("plans", ()):
             if plan.get("error"):
                 lines.append(f"- {op['name']}: {plan['error']}")
                 continue
@@ -906,6 +960,7 @@ def run(
     completions: int,
     target_companies: int = 500,
     target_pools: int = 2000,
+    emails: int = 0,
 ) -> dict[str, Any]:
     started = timezone.now()
     clock = time.perf_counter()
@@ -919,6 +974,8 @@ def run(
         )
         version = cursor.fetchone()[0]
     operations = busiest(slice_, calls, completions, os.environ.get("MARIADB_PID"))
+    if emails:
+        operations.append(worker_emails(slice_, emails))
     return {
         "server": f"{connection.vendor} {version}",
         "started": started.strftime("%Y-%m-%d %H:%M UTC"),
@@ -946,6 +1003,9 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=4)
     parser.add_argument("--calls", type=int, default=200, help="calls per measured operation")
     parser.add_argument("--completions", type=int, default=200)
+    parser.add_argument(
+        "--emails", type=int, default=300, help="invoice emails a db_worker sends (0: none)"
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the whole report, plans too")
     parser.add_argument("--render", metavar="FILE", help="print a saved --json report; no run")
     args = parser.parse_args()
@@ -953,7 +1013,14 @@ def main() -> None:
         with open(args.render) as saved:
             print(render(json.load(saved)))
         return
-    report = run(args.companies, args.pools, args.weeks, args.calls, args.completions)
+    report = run(
+        args.companies,
+        args.pools,
+        args.weeks,
+        args.calls,
+        args.completions,
+        emails=args.emails,
+    )
     if args.json:
         with open(args.json, "w") as out:
             json.dump(report, out, indent=1, default=str)
