@@ -37,12 +37,15 @@ import pickle
 import threading
 import time
 import uuid
+from decimal import Decimal
 from urllib.parse import parse_qsl, urlencode, urlparse
 
 import MySQLdb
 import orjson
 from MySQLdb.constants import FIELD_TYPE
 from MySQLdb.converters import conversions
+
+from operations import chemistry
 
 _local = threading.local()
 _url = urlparse(os.environ["DATABASE_URL"])
@@ -584,6 +587,347 @@ def payment(cur, environ, company_id, user_id, username, request_id):
     return 201, body, []
 
 
+# A visit's completion (operations.visits.visit_complete): the visit's row locked, its pools, the
+# items locked in id order, the visit's update, the reading with its chemistry (the pure module
+# the app uses: the answer needs its figures), per stocked line the item's stock, the usage
+# movement, its audit event and the catalog cache's version, the lines, the events of the
+# reading and the lines, and the answer's readings, lines and photos.
+LOCK_VISIT_SQL = (
+    "SELECT `id`, `kind`, `plan_id`, `property_id`, `customer_id`, `technician_id`, "
+    "`scheduled_date`, `route_position`, `status`, `started_at`, `skip_reason`, `skip_note`, "
+    "`cancel_reason`, `title`, `created_at` FROM `operations_visit` WHERE "
+    "(`company_id` = %s AND `id` = %s) LIMIT 1 FOR UPDATE"
+)
+VISIT_POOLS_SQL = (
+    "SELECT `id`, `volume_gallons`, `surface`, `sanitizer` FROM `pools_pool` WHERE "
+    "(`company_id` = %s AND (`property_id` = %s OR `id` IN (SELECT U0.`pool_id` FROM "
+    "`operations_serviceplan` U0 WHERE (U0.`company_id` = %s AND U0.`id` = %s))))"
+)
+LOCK_ITEMS_SQL = (
+    "SELECT `id`, `name`, `price`, `taxable`, `track_stock`, `stock_quantity` FROM "
+    "`catalog_item` WHERE (`company_id` = %s AND `id` IN ({}) AND `deleted_at` IS NULL)"
+)
+# The stocked items locked together in id order, their new stock in one UPDATE.
+LOCK_STOCK_SQL = (
+    "SELECT `id`, `stock_quantity` FROM `catalog_item` WHERE (`company_id` = %s AND `id` IN ({}) "
+    "AND `deleted_at` IS NULL) ORDER BY `id` ASC FOR UPDATE"
+)
+USE_STOCK_SQL = (
+    "UPDATE `catalog_item` SET `stock_quantity` = CASE {} ELSE NULL END, `updated_at` = CASE {} "
+    "ELSE NULL END WHERE (`company_id` = %s AND `id` IN ({}))"
+)
+COMPLETE_VISIT_SQL = (
+    "UPDATE `operations_visit` SET `status` = 'completed', `started_at` = %s, "
+    "`completed_at` = %s, `checklist` = %s, `customer_notes` = %s, `office_notes` = %s, "
+    "`updated_at` = %s WHERE `id` = %s"
+)
+READING_FIELDS = (
+    "free_chlorine",
+    "combined_chlorine",
+    "ph",
+    "total_alkalinity",
+    "calcium_hardness",
+    "cyanuric_acid",
+    "salt",
+    "temperature_f",
+    "tds",
+    "phosphates",
+)
+INSERT_READING_SQL = (
+    "INSERT INTO `operations_reading` (`company_id`, `visit_id`, `pool_id`, "
+    + ", ".join(f"`{name}`" for name in READING_FIELDS)
+    + ", `lsi`, `flags`, `suggestions`, `created_at`) VALUES ("
+    + ", ".join(["%s"] * (len(READING_FIELDS) + 7))
+    + ") RETURNING `id`"
+)
+INSERT_MOVEMENTS_SQL = (
+    "INSERT INTO `catalog_stockmovement` (`company_id`, `item_id`, `kind`, `quantity`, "
+    "`stock_after`, `unit_cost`, `visit_id`, `note`, `created_by_id`, `created_at`) VALUES {} "
+    "RETURNING `id`"
+)
+INSERT_LINES_SQL = (
+    "INSERT INTO `operations_visitline` (`company_id`, `visit_id`, `item_id`, `pool_id`, "
+    "`description`, `quantity`, `unit_price`, `taxable`, `movement_id`, `created_at`) VALUES {} "
+    "RETURNING `id`"
+)
+AUDIT_MANY_SQL = (
+    "INSERT INTO `audit_auditevent` (`at`, `company_id`, `actor_id`, `actor`, `action`, "
+    "`object_type`, `object_id`, `changes`, `request_id`) VALUES {}"
+)
+VISIT_PHOTOS_SQL = "SELECT `id`, `caption` FROM `operations_photo` WHERE `visit_id` = %s"
+
+
+TWO = Decimal("0.01")
+
+
+def thousandths(text: str) -> int:
+    """A DECIMAL(_, 3) (a stock quantity) in integer thousandths."""
+    whole, _, fraction = text.partition(".")
+    sign = -1 if whole.startswith("-") else 1
+    return int(whole) * 1000 + sign * int(f"{fraction}000"[:3])
+
+
+def stock(value: int) -> str:
+    sign, value = ("-", -value) if value < 0 else ("", value)
+    return f"{sign}{value // 1000}.{value % 1000:03d}"
+
+
+def _reading(company_id, visit_id, pool, values: dict) -> dict:
+    measured = {
+        name: None if values.get(name) is None else Decimal(str(values[name])).quantize(TWO)
+        for name in READING_FIELDS
+    }
+    water = chemistry.Reading(**{k: v for k, v in measured.items() if k != "phosphates"})
+    target = chemistry.Pool(volume_gallons=pool[1], surface=pool[2], sanitizer=pool[3])
+    lsi = water.lsi()
+    return {
+        "pool_id": pool[0],
+        **{name: None if v is None else f"{v:.2f}" for name, v in measured.items()},
+        "lsi": None if lsi is None else f"{lsi.lsi:.2f}",
+        "flags": chemistry.flags(water, target),
+        "suggestions": [
+            {"chemical": d.chemical, "amount": str(d.amount), "unit": d.unit, "reason": d.reason}
+            for d in chemistry.suggestions(water, target)
+        ],
+    }
+
+
+def visit_complete(cur, environ, company_id, user_id, username, request_id, visit_id):
+    data = orjson.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
+    conn = db()
+    conn.begin()
+    try:
+        cur.execute(LOCK_VISIT_SQL, (company_id, visit_id))
+        visit = cur.fetchone()
+        if visit is None:
+            conn.rollback()
+            return 404, NOT_FOUND, []
+        if visit[8] not in ("scheduled", "in_progress"):
+            conn.rollback()
+            return conflict(f"Visit {visit_id} is {visit[8]}")
+        cur.execute(VISIT_POOLS_SQL, (company_id, visit[3], company_id, visit[2] or 0))
+        pools = {row[0]: row for row in cur.fetchall()}
+        lines = data.get("lines", [])
+        item_ids = sorted({line["item_id"] for line in lines})
+        items = {}
+        if item_ids:
+            cur.execute(
+                LOCK_ITEMS_SQL.format(", ".join(["%s"] * len(item_ids))), (company_id, *item_ids)
+            )
+            items = {row[0]: row for row in cur.fetchall()}
+        now = utc_now()
+        started = visit[9] or now
+        checklist = orjson.dumps(data.get("checklist", [])).decode()
+        notes = (data.get("customer_notes"), data.get("office_notes"))
+        cur.execute(COMPLETE_VISIT_SQL, (started, now, checklist, *notes, now, visit_id))
+        audit = (company_id, user_id, username)
+        events = [
+            (
+                now,
+                *audit,
+                "complete",
+                "visit",
+                visit_id,
+                orjson.dumps(
+                    {
+                        "status": [visit[8], "completed"],
+                        "completed_at": [None, now],
+                        "checklist": [[], data.get("checklist", [])],
+                        "customer_notes": [None, notes[0]],
+                        "office_notes": [None, notes[1]],
+                    }
+                ).decode(),
+                request_id,
+            ),
+        ]
+        readings = []
+        for values in data.get("readings", []):
+            reading = _reading(company_id, visit_id, pools[values["pool_id"]], values)
+            cur.execute(
+                INSERT_READING_SQL,
+                (
+                    company_id,
+                    visit_id,
+                    reading["pool_id"],
+                    *(reading[name] for name in READING_FIELDS),
+                    reading["lsi"],
+                    orjson.dumps(reading["flags"]).decode(),
+                    orjson.dumps(reading["suggestions"]).decode(),
+                    now,
+                ),
+            )
+            reading = {"reading_id": cur.fetchone()[0], **reading, "created_at": iso_datetime(now)}
+            readings.append(reading)
+            changes = orjson.dumps({k: [None, v] for k, v in reading.items()}).decode()
+            events.append(
+                (now, *audit, "create", "reading", reading["reading_id"], changes, request_id)
+            )
+        version_key = f":1:catalog:items:{company_id}:version"
+        tracked = sorted({line["item_id"] for line in lines if items[line["item_id"]][4]})
+        movements, movement_ids = [], []
+        if tracked:
+            marks = ", ".join(["%s"] * len(tracked))
+            cur.execute("SAVEPOINT `floor`")
+            cur.execute(LOCK_STOCK_SQL.format(marks), (company_id, *tracked))
+            on_hand = {row[0]: thousandths(row[1]) for row in cur.fetchall()}
+            for line in lines:
+                item_id = line["item_id"]
+                if item_id in on_hand:
+                    quantity = thousandths(str(line["quantity"]))
+                    on_hand[item_id] -= quantity
+                    if on_hand[item_id] < 0:
+                        conn.rollback()
+                        return conflict("Not enough stock")
+                    movements.append((item_id, stock(-quantity), stock(on_hand[item_id])))
+            cases = " ".join(["WHEN (`id` = %s) THEN %s"] * len(tracked))
+            cur.execute(
+                USE_STOCK_SQL.format(cases, cases, marks),
+                [
+                    *(v for i in tracked for v in (i, stock(on_hand[i]))),
+                    *(v for i in tracked for v in (i, now)),
+                    company_id,
+                    *tracked,
+                ],
+            )
+            row_marks = ", ".join(
+                ["(%s, %s, 'usage', %s, %s, NULL, %s, %s, %s, %s)"] * len(movements)
+            )
+            cur.execute(
+                INSERT_MOVEMENTS_SQL.format(row_marks),
+                [
+                    v
+                    for item_id, quantity, after in movements
+                    for v in (
+                        company_id,
+                        item_id,
+                        quantity,
+                        after,
+                        visit_id,
+                        f"Visit {visit_id}",
+                        user_id,
+                        now,
+                    )
+                ],
+            )
+            movement_ids = [row[0] for row in cur.fetchall()]
+            stock_events = [
+                (
+                    now,
+                    *audit,
+                    "create",
+                    "stockmovement",
+                    movement_id,
+                    orjson.dumps(
+                        {
+                            "item_id": [None, item_id],
+                            "kind": [None, "usage"],
+                            "quantity": [None, quantity],
+                            "stock_after": [None, after],
+                            "visit_id": [None, visit_id],
+                        }
+                    ).decode(),
+                    request_id,
+                )
+                for movement_id, (item_id, quantity, after) in zip(
+                    movement_ids, movements, strict=True
+                )
+            ]
+            cur.execute(
+                AUDIT_MANY_SQL.format(
+                    ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(stock_events))
+                ),
+                [v for event in stock_events for v in event],
+            )
+            cur.execute(PAYMENT_VERSION_SQL, (version_key,))
+            cur.execute("RELEASE SAVEPOINT `floor`")
+        taken = iter(movement_ids)
+        rows = [
+            {
+                "item_id": line["item_id"],
+                "pool_id": line.get("pool_id"),
+                "description": items[line["item_id"]][1],
+                "quantity": stock(thousandths(str(line["quantity"]))),
+                "unit_price": items[line["item_id"]][2],
+                "taxable": bool(items[line["item_id"]][3]),
+                "movement_id": next(taken) if line["item_id"] in tracked else None,
+            }
+            for line in lines
+        ]
+        if rows:
+            cur.execute(
+                INSERT_LINES_SQL.format(
+                    ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+                ),
+                [
+                    v
+                    for r in rows
+                    for v in (
+                        company_id,
+                        visit_id,
+                        r["item_id"],
+                        r["pool_id"],
+                        r["description"],
+                        r["quantity"],
+                        r["unit_price"],
+                        r["taxable"],
+                        r["movement_id"],
+                        now,
+                    )
+                ],
+            )
+            for row, (line_id,) in zip(rows, cur.fetchall(), strict=True):
+                row["line_id"] = line_id
+                changes = orjson.dumps({k: [None, v] for k, v in row.items()}).decode()
+                events.append((now, *audit, "create", "visitline", line_id, changes, request_id))
+        cur.execute(
+            AUDIT_MANY_SQL.format(
+                ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(events))
+            ),
+            [v for event in events for v in event],
+        )
+        cur.execute(VISIT_PHOTOS_SQL, (visit_id,))
+        photos = [{"photo_id": r[0], "caption": r[1]} for r in cur.fetchall()]
+        conn.commit()
+        if any(row["movement_id"] for row in rows):
+            cur.execute(PAYMENT_VERSION_SQL, (version_key,))
+    except Exception:
+        conn.rollback()
+        raise
+    body = {
+        "visit_id": visit_id,
+        "kind": visit[1],
+        "plan_id": visit[2],
+        "property_id": visit[3],
+        "customer_id": visit[4],
+        "technician_id": visit[5],
+        "scheduled_date": visit[6],
+        "route_position": visit[7],
+        "status": "completed",
+        "started_at": iso_datetime(started),
+        "completed_at": iso_datetime(now),
+        "skip_reason": visit[10],
+        "skip_note": visit[11],
+        "cancel_reason": visit[12],
+        "title": visit[13],
+        "customer_notes": notes[0],
+        "office_notes": notes[1],
+        "readings": readings,
+        "lines": [
+            {
+                "line_id": r["line_id"],
+                **{k: v for k, v in r.items() if k != "line_id"},
+                "created_at": iso_datetime(now),
+            }
+            for r in rows
+        ],
+        "checklist": data.get("checklist", []),
+        "photos": photos,
+        "created_at": iso_datetime(visit[14]),
+        "updated_at": iso_datetime(now),
+    }
+    return 200, body, []
+
+
 # The app's response headers that do not change from one request to the next (its middleware).
 CONSTANT_HEADERS = [
     ("Content-Type", "application/json"),
@@ -614,6 +958,8 @@ def route(cur, environ, auth: tuple, request_id: str, method: str, path: str, qu
     parts = path.split("/")  # "", "api", "v1", resource, ...
     if method == "POST" and path == "/api/v1/payments":
         return payment(cur, environ, *auth, request_id)
+    if method == "POST" and len(parts) == 6 and parts[3] == "visits" and parts[5] == "complete":
+        return visit_complete(cur, environ, *auth, request_id, int(parts[4]))
     if method != "GET":
         return None
     if path == "/api/v1/invoices":

@@ -1,7 +1,8 @@
 """Sign in a benchmark admin and choose the rows the benchmark requests touch.
 
 Prints one JSON line: token, session id, the statement customer and period, the file of
-invoice ids open for payments, and the table sizes.
+invoice ids open for payments, the files of scheduled visits and stocked items for the visit
+completions, and the table sizes.
 """
 
 import json
@@ -24,6 +25,62 @@ from customers.models import Customer, Property  # noqa: E402
 from tenancy.models import Company, Membership  # noqa: E402
 
 FROM, TO = "2025-01-01", "2026-12-31"
+# Scheduled visits for the completions (each completed once, app and floor runs alike) and the
+# stocked items their lines use.
+BENCH_VISITS = int(os.environ.get("BENCH_VISITS", "40000"))
+BENCH_ITEMS = 100
+
+
+def visits_to_complete(company, workdir: Path) -> tuple[Path, Path]:
+    """Work orders at properties with a pool, scheduled today, and stocked items (plenty)."""
+    import datetime
+    from decimal import Decimal
+
+    from catalog import services as catalog
+    from catalog.models import Item
+    from operations.models import Visit, VisitKind
+    from pools.models import Pool
+
+    ctx = Ctx.system(company)
+    items = list(Item.objects.of(ctx).filter(sku__startswith="BENCH-").values_list("pk", flat=True))
+    for n in range(len(items), BENCH_ITEMS):
+        item = catalog.item_create(
+            ctx,
+            sku=f"BENCH-{n:03d}",
+            name=f"Bench chemical {n}",
+            kind="chemical",
+            price=Decimal("4.50"),
+            track_stock=True,
+        )
+        catalog.stock_movement_create(
+            ctx, item_id=item.pk, kind="receipt", quantity=Decimal("100000000")
+        )
+        items.append(item.pk)
+    pools = list(
+        Pool.objects.of(ctx)
+        .order_by("id")
+        .values_list("id", "property_id", "property__customer_id")
+    )
+    today = datetime.date.today()
+    made = Visit.objects.bulk_create(
+        [
+            Visit(
+                company=company,
+                kind=VisitKind.WORK_ORDER,
+                property_id=pools[n % len(pools)][1],
+                customer_id=pools[n % len(pools)][2],
+                scheduled_date=today,
+                title="Bench stop",
+            )
+            for n in range(BENCH_VISITS)
+        ],
+        batch_size=2000,
+    )
+    pool_of = {prop: pool for pool, prop, _ in reversed(pools)}
+    visits_file, items_file = workdir / "visits.txt", workdir / "items.txt"
+    visits_file.write_text("".join(f"{v.pk} {pool_of[v.property_id]}\n" for v in made))
+    items_file.write_text("".join(f"{pk}\n" for pk in items))
+    return visits_file, items_file
 
 
 def main(workdir: Path) -> None:
@@ -51,6 +108,7 @@ def main(workdir: Path) -> None:
     )
     ids_file = workdir / "payment_invoice_ids.txt"
     ids_file.write_text("\n".join(map(str, open_ids)) + "\n")
+    visits_file, items_file = visits_to_complete(company, workdir)
     print(
         json.dumps(
             {
@@ -61,6 +119,8 @@ def main(workdir: Path) -> None:
                 "from": FROM,
                 "to": TO,
                 "ids_file": str(ids_file),
+                "visits_file": str(visits_file),
+                "items_file": str(items_file),
                 "counts": {
                     "customers": Customer.objects.count(),
                     "properties": Property.objects.count(),

@@ -109,6 +109,13 @@ def run_wrk(port: int, case: dict, close: bool, seconds: int, connections: int) 
     if case.get("ids_file"):
         env["BENCH_IDS_FILE"] = case["ids_file"]
     env["BENCH_IDEMPOTENCY"] = "1" if case.get("keyed") else "0"
+    if case.get("visits_file"):
+        # Each completion takes a visit no run has completed yet (app and floor alike).
+        env.update(
+            BENCH_VISITS_FILE=case["visits_file"],
+            BENCH_ITEMS_FILE=case["items_file"],
+            BENCH_OFFSET=str(case["offset"]),
+        )
     cmd = [
         "wrk",
         "-t2",
@@ -122,6 +129,10 @@ def run_wrk(port: int, case: dict, close: bool, seconds: int, connections: int) 
     ]
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
     line = next(x for x in result.stderr.splitlines() if x.startswith("BENCH "))
+    if case.get("visits_file"):
+        sent = next(x for x in result.stderr.splitlines() if x.startswith("BENCH_SENT "))
+        # wrk's two threads take turns: the furthest one used twice its count.
+        case["offset"] += 2 * int(sent.split()[1]) + 2
     return json.loads(line[6:])
 
 
@@ -279,6 +290,16 @@ def main() -> None:
             "path": "/api/v1/payments",
             "ids_file": info["ids_file"],
             "keyed": True,
+        },
+        {
+            # A technician's stop (operations.visits.visit_complete): one pool's readings and
+            # five lines of stocked items picked at random, each request a new visit.
+            "name": "visit complete",
+            "method": "POST",
+            "path": "/api/v1/visits/<id>/complete",
+            "visits_file": info["visits_file"],
+            "items_file": info["items_file"],
+            "offset": 0,
         },
         # The catalog's cached answers (catalog/cache.py): after the first request the app
         # reads them from the cache (the database cache here: no REDIS_URL), the floor

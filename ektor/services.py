@@ -4,7 +4,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from typing import Any, TypeVar
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connections, models, router, transaction
 
 from audit.services import record_change
 from core.context import Ctx
@@ -89,6 +89,22 @@ def save_recorded(
             instance.save(update_fields=[*fields, "updated_at"])
     record_change(ctx, "create" if creating else "update", instance)
     return instance
+
+
+def insert_rows(rows: list[_M]) -> list[_M]:
+    """Insert new rows of one model, each with its id set after: one INSERT where the database
+    returns the ids of a bulk insert (MariaDB 10.5+, SQLite), one per row where it does not
+    (MySQL), whose ids the audit trail would lack."""
+    if not rows:
+        return rows
+    model = type(rows[0])
+    features = connections[router.db_for_write(model)].features
+    if len(rows) > 1 and features.can_return_rows_from_bulk_insert:
+        model._default_manager.bulk_create(rows)
+    else:
+        for row in rows:
+            row.save(force_insert=True)
+    return rows
 
 
 def delete_protected(instance: models.Model) -> None:

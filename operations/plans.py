@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, NotRequired, TypedDict, Unpack
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from audit.services import record_change, recorded_in_bulk
 from core.context import Ctx
@@ -261,27 +261,32 @@ def _end(plan: ServicePlan, end_date: datetime.date) -> None:
     plan.status, plan.paused_until = PlanStatus.ENDED, None
 
 
-@transaction.atomic
 def plans_status_refresh(ctx: Ctx, *, today: datetime.date | None = None) -> int:
     """Bring the company's plans' statuses up to `today` (the company's date by default): a
     plan whose end date is past is ended; a paused one whose `paused_until` is past is active
-    again. Returns how many changed; each change is in the audit trail."""
+    again. Returns how many changed; each change is in the audit trail. With nothing to
+    change (most reads) it is one query, without a transaction."""
     today = today or company_of(ctx).today()
-    stale = list(
-        ServicePlan.objects.of(ctx)
-        .select_for_update()
-        .filter(
-            Q(end_date__lt=today, status__in=(PlanStatus.ACTIVE, PlanStatus.PAUSED))
-            | Q(status=PlanStatus.PAUSED, paused_until__lt=today)
-        )
-        .only("id", "status", "paused_until", "end_date", "company_id")
+    stale = ServicePlan.objects.of(ctx).filter(
+        Q(end_date__lt=today, status__in=(PlanStatus.ACTIVE, PlanStatus.PAUSED))
+        | Q(status=PlanStatus.PAUSED, paused_until__lt=today)
+    )
+    if not stale.exists():
+        return 0
+    return _refresh(ctx, stale, today)
+
+
+@transaction.atomic
+def _refresh(ctx: Ctx, stale: QuerySet[ServicePlan], today: datetime.date) -> int:
+    plans = list(
+        stale.select_for_update().only("id", "status", "paused_until", "end_date", "company_id")
     )
     with recorded_in_bulk(ctx):
-        for plan in stale:
+        for plan in plans:
             if plan.end_date is not None and plan.end_date < today:
                 _end(plan, plan.end_date)
             else:
                 plan.status, plan.paused_until = PlanStatus.ACTIVE, None
             plan.save(update_fields=["status", "paused_until", "updated_at"])
             record_change(ctx, "update", plan)
-    return len(stale)
+    return len(plans)

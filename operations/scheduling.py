@@ -3,9 +3,10 @@ running plan of a company at once, on the dates operations.recurrence gives.
 
 Scheduling is idempotent by the database: a plan never gets two visits on one date
 (operations_visit_plan_date_unique). What exists is read first only to insert less; the
-constraint decides, so two runs of overlapping ranges at once create each visit once (the
-second's insert waits on the first's rows, fails on the constraint once they commit, and tries
-again with what is then missing).
+constraint decides: an insert that meets a visit another transaction made meanwhile fails on
+it, and the run tries again with what is then missing. Two scheduling runs of overlapping
+ranges also take the plans' row locks in id order, so the later one waits for the earlier
+and finds its visits (see _wanted).
 """
 
 import datetime
@@ -69,15 +70,21 @@ def _wanted(
     ctx: Ctx, date_from: datetime.date, date_to: datetime.date
 ) -> dict[tuple[int, datetime.date], dict[str, Any]]:
     """(plan id, date) -> the visit's columns, for every running plan's date in the range, in
-    (plan, date) order (every run inserts in the same order: a run waits on another's rows
-    instead of each holding some the other needs)."""
-    plans = (
+    (plan, date) order.
+
+    The plans are locked first, in id order, alone (a locking read with the pool and property
+    joined would lock those too): a run that overlaps another waits for it at its first common
+    plan, then sees its visits. Without this, InnoDB's locks on a duplicate key deadlock runs
+    that insert the same visits at once; the plan's lock also keeps an edit of the plan from
+    crossing its scheduling."""
+    running = (
         ServicePlan.objects.of(ctx)
         .filter(status__in=(PlanStatus.ACTIVE, PlanStatus.PAUSED), start_date__lte=date_to)
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=date_from))
         .order_by("id")
-        .values_list(*_PLAN_COLUMNS)
     )
+    list(running.select_for_update().values_list("id", flat=True))
+    plans = running.values_list(*_PLAN_COLUMNS)
     pauses: dict[int, list[Span]] = {}
     for plan_id, starts_on, ends_on in (
         PlanPause.objects.of(ctx)

@@ -1,15 +1,18 @@
 """Reads of plans and visits: every queryset the API, the admin and the pages list from. A
 technician sees only their own visits and plans."""
 
+import datetime
+from collections.abc import Iterable
 from typing import TypeVar
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 
 from core.context import Ctx
-from core.errors import NotFound
+from core.errors import ApplicationError, FieldError, InvalidInput, NotFound
 from operations.error_codes import OperationsErrorCode
 from operations.models import ServicePlan, Visit
-from tenancy.models import Role
+from pools.models import Pool
+from tenancy.models import Membership, Role
 
 _Assigned = TypeVar("_Assigned", ServicePlan, Visit)
 
@@ -42,3 +45,58 @@ def visit_get(ctx: Ctx, *, visit_id: int) -> Visit:
     if visit is None:
         raise NotFound("Visit", reason=OperationsErrorCode.VISIT_NOT_FOUND)
     return visit
+
+
+def visit_details(ctx: Ctx, visits: Iterable[Visit]) -> list[Visit]:
+    """The visits with what a visit renders of its own (readings, lines, photos), three
+    queries for any number of them."""
+    rows = list(visits)
+    prefetch_related_objects(rows, "readings", "lines", "photos")
+    return rows
+
+
+def _route_technician(ctx: Ctx, technician_id: int | None) -> int | None:
+    """Whose route ctx reads: a technician their own (another's is 403); the office names a
+    technician of the company (422 on technician_id otherwise)."""
+    if ctx.role == Role.TECHNICIAN:
+        own = ctx.user.pk if ctx.user else None
+        if technician_id is not None and technician_id != own:
+            raise ApplicationError(
+                "A technician sees their own route only",
+                reason=OperationsErrorCode.NOT_YOUR_ROUTE,
+                status=403,
+            )
+        return own
+    if technician_id is None:
+        message = "Whose route: give the technician_id of a technician of the company"
+        raise InvalidInput([FieldError("technician_id", message, "missing")])
+    if not Membership.objects.of(ctx).filter(user_id=technician_id, role=Role.TECHNICIAN).exists():
+        message = f"User {technician_id} is not a technician of this company"
+        raise InvalidInput([FieldError("technician_id", message, "not_a_technician")])
+    return technician_id
+
+
+def route_list(ctx: Ctx, *, day: datetime.date, technician_id: int | None = None) -> list[Visit]:
+    """A technician's visits of `day` in route order (route_position, then id), each with its
+    customer, property and `route_pools`: a route visit's plan's pool; a visit without a plan
+    (a work order, an extra stop) the property's active pools. Two queries, whatever the
+    number of visits."""
+    visits = list(
+        Visit.objects.of(ctx)
+        .filter(scheduled_date=day, technician_id=_route_technician(ctx, technician_id))
+        .select_related("customer", "property", "plan__pool")
+        .order_by("route_position", "id")
+    )
+    unplanned = {visit.property_id for visit in visits if visit.plan_id is None}
+    pools: dict[int, list[Pool]] = {}
+    if unplanned:
+        for pool in Pool.objects.of(ctx).filter(property_id__in=unplanned, is_active=True):
+            pools.setdefault(pool.property_id, []).append(pool)
+    for visit in visits:
+        if visit.plan is not None:
+            visit.route_pools = [visit.plan.pool]  # type: ignore[attr-defined]
+        else:
+            visit.route_pools = sorted(  # type: ignore[attr-defined]
+                pools.get(visit.property_id, []), key=lambda pool: pool.pk
+            )
+    return visits

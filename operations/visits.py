@@ -38,7 +38,7 @@ from core.errors import (
 )
 from customers.error_codes import CustomerErrorCode
 from customers.models import Property
-from ektor.services import conflict_on_integrity, require_updatable
+from ektor.services import conflict_on_integrity, insert_rows, require_updatable
 from operations import chemistry
 from operations.error_codes import OperationsErrorCode
 from operations.models import (
@@ -461,12 +461,11 @@ def visit_complete(
     visit = _locked(ctx, visit)
     target = _check_transition(visit, "complete")
     pools = _visit_pools(ctx, visit)
-    item_ids = {line.get("item_id") for line in lines}
+    item_ids = [i for i in {line.get("item_id") for line in lines} if isinstance(i, int)]
+    # Read, not locked: the price and name a line keeps; stocks_use locks what it takes stock of.
     items = {
         item.pk: item
-        for item in Item.objects.of(ctx).filter(
-            pk__in=[i for i in item_ids if isinstance(i, int)], deleted_at__isnull=True
-        )
+        for item in Item.objects.of(ctx).filter(pk__in=item_ids, deleted_at__isnull=True)
     }
     _invalid(
         reading_errors(ctx, readings=readings, pools=pools)
@@ -494,33 +493,28 @@ def visit_complete(
     )
     record_change(ctx, "complete", visit)
 
-    stored = Reading.objects.bulk_create(
+    stored = insert_rows(
         [_new_reading(visit, pools[values["pool_id"]], values) for values in readings]
     )
-    made = []
-    for line in lines:
-        item = items[line["item_id"]]
-        movement = catalog.stock_use(
-            ctx,
-            item=item,
-            quantity=line["quantity"],
-            visit_id=visit.pk,
-            note=f"Visit {visit.pk}",
-        )
-        made.append(
+    used = [(items[line["item_id"]], line["quantity"]) for line in lines]
+    note = f"Visit {visit.pk}"
+    movements = catalog.stocks_use(ctx, uses=used, visit_id=visit.pk, note=note) if used else []
+    made = insert_rows(
+        [
             VisitLine(
                 company_id=visit.company_id,
                 visit=visit,
                 item=item,
                 pool_id=line.get("pool_id"),
                 description=item.name,
-                quantity=line["quantity"],
+                quantity=quantity,
                 unit_price=item.price,
                 taxable=item.taxable,
                 movement=movement,
             )
-        )
-    made = VisitLine.objects.bulk_create(made)
+            for line, (item, quantity), movement in zip(lines, used, movements, strict=True)
+        ]
+    )
     record_many(ctx, "create", [(row, _created(row)) for row in [*stored, *made]])
     return visit
 

@@ -463,6 +463,15 @@ CASES: dict[str, Case] = {
         ),
         {("stockmovement", "create")},
     ),
+    "catalog.services.stocks_use": Case(
+        _prepared(
+            lambda: [stocked(_system(), 5), stocked(_system(), 5)],
+            lambda ctx, items: catalog.stocks_use(
+                ctx, uses=[(item, Decimal("2")) for item in items]
+            ),
+        ),
+        {("stockmovement", "create")},
+    ),
     "billing.services.invoice_create": Case(
         _prepared(_invoice_fields, lambda ctx, f: billing.invoice_create(ctx, **f)),
         {("invoice", "create")},

@@ -182,3 +182,33 @@ def test_amounts_the_columns_cannot_hold_are_refused_by_the_service(ctx, field, 
         services.item_create(ctx, **body)
     assert [(e.field, e.msg) for e in refused.value.fields] == [(field, message)]
     assert not Item.objects.of(ctx).exists()
+
+
+def test_several_usages_at_once_are_all_or_nothing(ctx):
+    """stocks_use (a visit's lines): an item named twice moves twice, a service makes no
+    movement, and one item short refuses them all."""
+    chlorine, tabs = stocked(ctx, 10, sku="CHL"), stocked(ctx, 1, sku="TAB")
+    service = ItemFactory(kind="service", track_stock=False)
+    made = services.stocks_use(
+        ctx,
+        uses=[(chlorine, Decimal("2")), (service, Decimal("1")), (chlorine, Decimal("3"))],
+        visit_id=7,
+    )
+    assert [m and (m.item_id, m.quantity, m.stock_after) for m in made] == [
+        (chlorine.pk, Decimal("-2"), Decimal("8")),
+        None,
+        (chlorine.pk, Decimal("-3"), Decimal("5")),
+    ]
+    before = StockMovement.objects.of(ctx).count()
+    with transaction.atomic():
+        error = refusal(
+            lambda: services.stocks_use(ctx, uses=[(chlorine, Decimal("1")), (tabs, Decimal("2"))])
+        )
+        transaction.set_rollback(True)
+    assert (error.status, error.reason, error.extra) == (
+        409,
+        "insufficient_stock",
+        {"item_id": tabs.pk, "available": "1.000"},
+    )
+    assert StockMovement.objects.of(ctx).count() == before
+    assert Item.objects.of(ctx).get(pk=chlorine.pk).stock_quantity == 5

@@ -1,5 +1,7 @@
 """Role matrix entries for /customers and /properties: staff read, only admins write; a
-technician sees only those on their route (none yet: no routes exist)."""
+technician sees only those on their route (operations/routes.py); the rows these cases make are
+on none of the matrix technician's visits or plans, so an empty list and 404
+(operations/tests/test_api_visits.py lists a route's)."""
 
 from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor.testing import RoleCase

@@ -130,12 +130,17 @@ def _validation_loc(context: Mapping[str, Any]) -> list[str]:
     return ["body"]
 
 
+def _field_loc(field: str) -> list[str | int]:
+    """A nested field's place: "readings.1.ph" is ["readings", 1, "ph"], as DRF locates it."""
+    return [int(part) if part.isdigit() else part for part in field.split(".")]
+
+
 def application_details(exc: ApplicationError) -> dict[str, Any]:
     """The envelope's details of an application error; its field errors are body fields."""
     details: dict[str, Any] = {} if exc.reason is None else {"reason": exc.reason}
     if exc.fields:
         details["errors"] = [
-            {"loc": ["body", error.field], "msg": error.msg, "type": error.type}
+            {"loc": ["body", *_field_loc(error.field)], "msg": error.msg, "type": error.type}
             for error in exc.fields
         ]
     details.update(exc.extra)

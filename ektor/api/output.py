@@ -55,6 +55,16 @@ def _datetime_out(zone) -> Callable[[datetime.datetime | None], str | None]:
     return datetime_out
 
 
+def _nested(out: type["Output"]) -> Callable[[Any], list[dict]]:
+    """A nested list of another declaration: a list, or a relation's manager (its prefetched
+    rows, as DRF's ListSerializer reads it)."""
+
+    def encode_nested(value) -> list[dict]:
+        return out.encode_many(value.all() if hasattr(value, "all") else value)
+
+    return encode_nested
+
+
 def _converter(field: serializers.Field):
     """How the encoder renders a field's value; None when the value is already JSON's."""
     if isinstance(field, serializers.DateTimeField):
@@ -66,7 +76,9 @@ def _converter(field: serializers.Field):
     if isinstance(field, serializers.BooleanField):
         return _bool_out
     if isinstance(field, serializers.ListSerializer) and isinstance(field.child, Output):
-        return field.child.__class__
+        return _nested(field.child.__class__)
+    if isinstance(field, Output):
+        return type(field).encode  # a nested object, by its own declaration
     if isinstance(field, (serializers.IntegerField, serializers.CharField, serializers.JSONField)):
         return None
     if isinstance(field, (serializers.ListField, serializers.DictField)):
@@ -143,7 +155,7 @@ class Output(serializers.Serializer):
             if convert is ZONED:
                 expression = f"datetime_out({expression})"
             elif convert is not None:
-                names[f"c{index}"] = convert.encode_many if isinstance(convert, type) else convert
+                names[f"c{index}"] = convert
                 expression = f"c{index}({expression})"
             items.append(f"{name!r}: {expression}")
         source = (

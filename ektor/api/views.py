@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.context import Ctx
-from core.errors import NotFound, reason_code
+from core.errors import NotFound, ReasonCode, reason_code
 from ektor.api import idempotency
 from ektor.api.errors import RequestValidationError
 from ektor.api.filters import ASCII_INT
@@ -105,7 +105,8 @@ class ApiViewSet(viewsets.GenericViewSet, ApiView):
 
     `get_object` 404s in the envelope with the model's name ("Customer not found").
 
-    An id in the path that is not a positive integer is a 422 (`loc: ["path", "<model>_id"]`).
+    An id in the path that is not a positive integer is a 422 (`loc: ["path", <the route's id
+    name>]`, as the OpenAPI document names it: `movement_id`, `plan_id`).
     """
 
     def dispatch(self, request, *args, **kwargs):
@@ -116,6 +117,8 @@ class ApiViewSet(viewsets.GenericViewSet, ApiView):
         return super().dispatch(request, *args, **kwargs)
 
     _scoped: QuerySet[Any] | None = None
+    # The 404's reason when it is not "<model name>_not_found" (a ServicePlan's: plan_not_found).
+    not_found_reason: ReasonCode | None = None
 
     def scoped_queryset(self) -> QuerySet[Any]:
         """`get_queryset()` once per request (a view serves one): the permission check,
@@ -135,7 +138,7 @@ class ApiViewSet(viewsets.GenericViewSet, ApiView):
             raise RequestValidationError(
                 [
                     {
-                        "loc": ["path", f"{model._meta.model_name}_id"],
+                        "loc": ["path", self.lookup_url_kwarg or f"{model._meta.model_name}_id"],
                         "msg": "Input should be a positive integer",
                         "type": "int_parsing",
                     }
@@ -143,7 +146,8 @@ class ApiViewSet(viewsets.GenericViewSet, ApiView):
             )
         obj = queryset.filter(pk=pk).first()
         if obj is None:
-            raise NotFound(what, reason=reason_code(f"{model._meta.model_name}_not_found"))
+            reason = self.not_found_reason or reason_code(f"{model._meta.model_name}_not_found")
+            raise NotFound(what, reason=reason)
         self.check_object_permissions(self.request, obj)
         return obj
 

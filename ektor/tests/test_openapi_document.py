@@ -78,11 +78,13 @@ def test_path_ids_are_named_as_errors_report_them(doc):
         "equipment_id",
         "invoice_id",
         "payment_id",
+        "plan_id",
         "item_id",
         "movement_id",
         "user_id",
         "session_id",
         "request_id",
+        "visit_id",
         "file",  # a stored file's name; a bad link is `file_not_found`
     }
     assert "/api/v1/invoices/{invoice_id}/send" in doc["paths"]
@@ -92,14 +94,14 @@ def test_path_ids_are_named_as_errors_report_them(doc):
 
 def test_lists_declare_their_paging_headers(doc):
     lists = [op for path, method, op in operations(doc) if op["operationId"].endswith("_list")]
-    assert len(lists) == 12
+    assert len(lists) == 13
     for op in lists:
         assert set(op["responses"]["200"]["headers"]) == {"X-Total-Count", "Link"}
 
 
 def test_patch_bodies_carry_no_defaults_and_creates_declare_the_real_ones(doc):
     patched = [name for name in doc["components"]["schemas"] if name.startswith("Patched")]
-    assert len(patched) == 9
+    assert len(patched) == 10
     for name in patched:
         for field in schema(doc, name)["properties"].values():
             assert "default" not in field, name

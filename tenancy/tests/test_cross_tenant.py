@@ -26,6 +26,9 @@ from core.context import Ctx
 from customers import services as customers
 from customers.models import Customer, Property
 from ektor.files import file_save, file_url
+from operations import visits
+from operations.models import ServicePlan, Visit
+from operations.tests.factories import ServicePlanFactory, VisitFactory
 from pools import services as pools
 from pools.models import Equipment, Pool
 from support import services as support
@@ -365,6 +368,61 @@ def case_stock_movement(client, a, b):
     missing(client.get(f"{API}/stock-movements/{theirs.pk}"), "stockmovement_not_found")
 
 
+def visit_of(shape: Shape, name: str) -> Visit:
+    """A work order at the company's property (its pool is the property's)."""
+    return visits.visit_create(
+        Ctx.system(shape.company),
+        property_id=shape.prop.pk,
+        scheduled_date=datetime.date(2026, 3, 4),
+        title=f"{name} repair",
+    )
+
+
+def case_visits(client, a, b):
+    mine, theirs = visit_of(a, "Alpha"), visit_of(b, MARK)
+    assert [v["visit_id"] for v in listed(client, f"{API}/visits")] == [mine.pk]
+    assert listed(client, f"{API}/visits", customer_id=b.customer.pk) == []
+    body = {"property_id": b.prop.pk, "scheduled_date": "2026-03-05"}
+    missing(client.post(f"{API}/visits", body, format="json"), "property_not_found")
+    assert Visit.unscoped.filter(pk=theirs.pk, company=b.company).exists()
+
+
+def case_visit(client, a, b):
+    theirs = visit_of(b, MARK)
+    path = f"{API}/visits/{theirs.pk}"
+    missing(client.get(path), "visit_not_found")
+    missing(client.patch(path, {"title": "Mine"}, format="json"), "visit_not_found")
+    # A's visit cannot be moved to B's property.
+    mine = f"{API}/visits/{visit_of(a, 'Alpha').pk}"
+    missing(client.patch(mine, {"property_id": b.prop.pk}, format="json"), "property_not_found")
+
+
+def case_visit_action(client, a, b):
+    theirs = visit_of(b, MARK)
+    for action, body in (
+        ("start", None),
+        ("complete", {}),
+        ("skip", {"reason": "dog"}),
+        ("cancel", {"reason": "x"}),
+    ):
+        path = f"{API}/visits/{theirs.pk}/{action}"
+        missing(client.post(path, body, format="json"), "visit_not_found")
+    assert Visit.unscoped.get(pk=theirs.pk).status == "scheduled"
+    # A's completion cannot read B's pool nor use B's item.
+    item = stock_of(b, MARK).item_id
+    body = {
+        "readings": [{"pool_id": b.pool.pk, "ph": 7.5}],
+        "lines": [{"item_id": item, "quantity": "1"}],
+    }
+    response = client.post(f"{API}/visits/{visit_of(a, 'Alpha').pk}/complete", body, format="json")
+    assert response.status_code == 422, response.content
+    assert [e["loc"] for e in response.json()["details"]["errors"]] == [
+        ["body", "readings", 0, "pool_id"],
+        ["body", "lines", 0, "item_id"],
+    ]
+    assert Item.unscoped.get(pk=item).stock_quantity == 4
+
+
 def case_users(client, a, b):
     users = listed(client, f"{API}/users")
     assert b.member.pk not in {u["id"] for u in users}
@@ -436,6 +494,65 @@ def case_not_tenant_data(client, a, b):
     company's rows."""
 
 
+PLANS = f"{API}/service-plans"
+
+
+def case_plans(client, a, b):
+    mine, theirs = ServicePlanFactory(pool=a.pool), ServicePlanFactory(pool=b.pool)
+    assert [p["plan_id"] for p in listed(client, PLANS)] == [mine.pk]
+    for query in (
+        {"customer_id": b.customer.pk},
+        {"property_id": b.prop.pk},
+        {"pool_id": b.pool.pk},
+        {"technician_id": b.member.pk},
+    ):
+        assert listed(client, PLANS, **query) == []
+    body = {"pool_id": b.pool.pk, "weekday": 2, "start_date": "2026-01-05", "rate": "160"}
+    missing(client.post(PLANS, body, format="json"), "pool_not_found")
+    # B's technician is not one of A's.
+    tech = UserFactory(username="bravo_tech", role="technician", company=b.company)
+    body = {**body, "pool_id": a.pool.pk, "technician_id": tech.pk}
+    response = client.post(PLANS, body, format="json")
+    assert response.status_code == 422 and clean(response)
+    assert ServicePlan.unscoped.filter(company=a.company).count() == 1
+    assert ServicePlan.unscoped.get(pk=theirs.pk).pool_id == b.pool.pk
+
+
+def case_plan(client, a, b):
+    path = f"{PLANS}/{ServicePlanFactory(pool=b.pool).pk}"
+    missing(client.get(path), "plan_not_found")
+    missing(client.patch(path, {"weekday": 5}, format="json"), "plan_not_found")
+    assert ServicePlan.unscoped.get(pool=b.pool).weekday == 2
+
+
+def case_plan_action(client, a, b):
+    theirs = ServicePlanFactory(pool=b.pool)
+    for action, body in (("pause", {}), ("resume", {}), ("end", {"end_date": "2030-01-01"})):
+        missing(client.post(f"{PLANS}/{theirs.pk}/{action}", body, format="json"), "plan_not_found")
+    theirs.refresh_from_db()
+    assert (theirs.status, theirs.end_date) == ("active", None)
+
+
+def case_schedule(client, a, b):
+    mine, theirs = ServicePlanFactory(pool=a.pool), ServicePlanFactory(pool=b.pool)
+    body = {"from": "2026-01-01", "to": "2026-01-31"}
+    response = client.post(f"{API}/schedule", body, format="json")
+    assert response.json() == {"created": 4, "existing": 0}
+    assert set(Visit.unscoped.values_list("plan_id", flat=True)) == {mine.pk}
+    assert not Visit.unscoped.filter(plan=theirs).exists()
+
+
+def case_route(client, a, b):
+    tech = UserFactory(username="bravo_tech", role="technician", company=b.company)
+    theirs = ServicePlanFactory(pool=b.pool, technician=tech)
+    VisitFactory(plan=theirs, scheduled_date=datetime.date(2026, 1, 7))
+    response = client.get(f"{API}/route", {"date": "2026-01-07", "technician_id": tech.pk})
+    assert response.status_code == 422 and clean(response)
+    own = UserFactory(username="alpha_tech", role="technician", company=a.company)
+    response = client.get(f"{API}/route", {"date": "2026-01-07", "technician_id": own.pk})
+    assert (response.status_code, response.json()) == (200, [])
+
+
 API_CASES = {
     "api/v1/customers": case_customers,
     "api/v1/customers/<pk>": case_customer,
@@ -463,6 +580,12 @@ API_CASES = {
     "api/v1/items/<pk>": case_item,
     "api/v1/stock-movements": case_stock_movements,
     "api/v1/stock-movements/<pk>": case_stock_movement,
+    "api/v1/visits": case_visits,
+    "api/v1/visits/<pk>": case_visit,
+    **{
+        f"api/v1/visits/<pk>/{action}": case_visit_action
+        for action in ("start", "complete", "skip", "cancel")
+    },
     "api/v1/users": case_users,
     "api/v1/users/<pk>": case_user,
     "api/v1/companies": case_companies,
@@ -471,6 +594,13 @@ API_CASES = {
     "api/v1/auth/switch": case_switch,
     "api/v1/audit-events": case_audit_events,
     "api/v1/files/<pk>": case_file,
+    "api/v1/service-plans": case_plans,
+    "api/v1/service-plans/<pk>": case_plan,
+    "api/v1/service-plans/<pk>/pause": case_plan_action,
+    "api/v1/service-plans/<pk>/resume": case_plan_action,
+    "api/v1/service-plans/<pk>/end": case_plan_action,
+    "api/v1/schedule": case_schedule,
+    "api/v1/route": case_route,
     **{
         f"api/v1/{route}": case_not_tenant_data
         for route in (
