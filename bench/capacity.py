@@ -60,15 +60,16 @@ from tenancy.models import Company, Membership, Role  # noqa: E402
 # A technician's day: about 25 stops, five days a week.
 STOPS_A_DAY = 25
 BATCH = 2000
-# What a year of the target holds per slice unit: weekly tables grow with pools x weeks,
-# monthly ones with customers x months, the rest with pools.
+# What a year of the target holds per slice unit: visits grow with pools x weeks, what a
+# completion writes with the completed visits (in a year, every week's visit: the slice's
+# days from today on are not done yet), invoices with customers x months, the rest with pools.
 GROWTH = {
     "operations_visit": "weekly",
-    "operations_reading": "weekly",
-    "operations_visitline": "weekly",
-    "operations_photo": "weekly",
-    "catalog_stockmovement": "weekly",
-    "audit_auditevent": "weekly",
+    "operations_reading": "completed",
+    "operations_visitline": "completed",
+    "operations_photo": "completed",
+    "catalog_stockmovement": "completed",
+    "audit_auditevent": "events",
     "billing_invoice": "monthly",
     "billing_payment": "monthly",
     "customers_customer": "fixed",
@@ -100,6 +101,8 @@ class Slice:
     months: int
     today: datetime.date
     company_ids: list[int] = field(default_factory=list)
+    # Visits completed in the slice (those before today).
+    completed: int = 0
 
 
 def _monday(day: datetime.date) -> datetime.date:
@@ -311,6 +314,7 @@ def _company(n: int, slice_: Slice, rng: random.Random) -> None:
         for visit in visits:
             trail.add("create", visit, None, _moment(monday, -60))
         done = [v for v in visits if v.scheduled_date < slice_.today]
+        slice_.completed += len(done)
         _complete_in_bulk(
             company, done, plans, pool_of, chemicals, services, stock, checklist, trail, rng
         )
@@ -541,11 +545,12 @@ def sizes(slice_: Slice) -> list[dict[str, Any]]:
             indexes = {
                 t: {n: int(s) for n, s in pages.items() if owner.get(n) == t} for t in tables
             }
-        by_type = dict(
-            AuditEvent.objects.filter(company_id__in=slice_.company_ids)
-            .values_list("object_type")
+        by_type = {
+            f"{kind} {action}": n
+            for kind, action, n in AuditEvent.objects.filter(company_id__in=slice_.company_ids)
+            .values_list("object_type", "action")
             .annotate(n=Count("id"))
-        )
+        }
     for table in tables:
         estimate, data, index, avg = info[table]
         counted = _rows(table, slice_.company_ids)
@@ -575,16 +580,23 @@ def extrapolate(tables: list[dict[str, Any]], slice_: Slice, companies: int, poo
         "weekly": companies * pools * 52 / (slice_pools * slice_.weeks),
         "monthly": companies * pools * 12 / (slice_pools * slice_.months),
         "fixed": companies * pools / slice_pools,
+        "completed": companies * pools * 52 / max(1, slice_.completed),
     }
     growth_of = {MODELS[t]._meta.model_name: growth for t, growth in GROWTH.items()}
     for table in tables:
         rows = table["rows"] or 1
-        scale = factor[table["growth"]]
+        scale = factor.get(table["growth"], 1.0)
         if "rows_by_object" in table:
-            # Each event grows as the row it is about: a visit's weekly, a customer's not.
+            # Each event grows as what it records: a visit's creation weekly, its completion
+            # and the rows a completion makes per completed visit, a customer's not.
             year = sum(
-                n * factor[growth_of.get(kind, "fixed")]
-                for kind, n in table["rows_by_object"].items()
+                n
+                * factor[
+                    "completed"
+                    if key.endswith(" complete")
+                    else growth_of.get(key.split()[0], "fixed")
+                ]
+                for key, n in table["rows_by_object"].items()
             )
             scale = year / rows
         table["bytes_per_row"] = round(table["data_bytes"] / rows, 1)
@@ -900,7 +912,8 @@ def render(report: dict[str, Any]) -> str:
     lines = [
         f"capacity: {report['server']}, {report['started']} (load average {report['load']})",
         f"slice: {s['companies']} companies x {s['pools']} pools, {s['weeks']} weeks of "
-        f"visits, {s['months']} month(s) of invoices; generated in {report['generate_s']} s",
+        f"visits ({s['completed']:,} completed: those before {s['today']}), {s['months']} "
+        f"month(s) of invoices; generated in {report['generate_s']} s",
         f"target: a year of {report['target']['companies']} companies x "
         f"{report['target']['pools']} pools",
         "",
@@ -986,6 +999,7 @@ def run(
             "weeks": weeks,
             "months": slice_.months,
             "today": slice_.today.isoformat(),
+            "completed": slice_.completed,
         },
         "target": {"companies": target_companies, "pools": target_pools},
         "generate_s": generated,

@@ -29,8 +29,12 @@ def test_the_capacity_report_at_a_tiny_scale():
     assert 0 < tables["operations_reading"]["rows"] == tables["operations_photo"]["rows"] <= 48
     assert tables["operations_visitline"]["rows"] >= tables["operations_reading"]["rows"]
     assert tables["billing_invoice"]["rows"] == 2 * 12  # two weeks: one month of invoices
-    # Linear: a year of 500 x 2,000 from 24 pools x 2 weeks, invoices from 24 x 1 month.
+    completed = report["slice"]["completed"]
+    assert tables["operations_reading"]["rows"] == completed
+    # Linear: a year of 500 x 2,000 from 24 pools x 2 weeks (what a completion writes: from
+    # the completed visits, as every visit of a year is done), invoices from 24 x 1 month.
     assert visits["year_rows"] == 500 * 2000 * 52
+    assert tables["operations_reading"]["year_rows"] == 500 * 2000 * 52
     assert tables["billing_invoice"]["year_rows"] == 500 * 2000 * 12
     assert tables["pools_pool"]["year_rows"] == 500 * 2000
     for table in tables.values():
@@ -39,10 +43,32 @@ def test_the_capacity_report_at_a_tiny_scale():
             table["data_bytes"] * table["year_rows"] / table["rows"], rel=1e-6
         )
         assert "PRIMARY" in table["indexes"] or any(table["indexes"]), table["table"]
-    # Audit events grow with what they are about: the customers' events do not grow weekly.
-    audit = tables["audit_auditevent"]
-    assert audit["rows_by_object"]["visit"] >= 48 and audit["rows_by_object"]["customer"] == 24
-    assert audit["year_rows"] < audit["rows"] * 500 * 2000 * 52 / (24 * 2)
+    # Audit events grow with what they record: a visit's creation weekly, its completion and
+    # its reading per completed visit, a customer's creation not at all.
+    audit = tables["audit_auditevent"]["rows_by_object"]
+    assert (audit["visit create"], audit["customer create"]) == (48, 24)
+    assert audit["visit complete"] == audit["reading create"] == completed
+    year = tables["audit_auditevent"]["year_rows"]
+    per_completion = sum(
+        n
+        for key, n in audit.items()
+        if key.split()[0] in {"reading", "visitline", "photo", "stockmovement"}
+        or key == "visit complete"
+    )
+    assert year == pytest.approx(
+        48 * 500 * 2000 * 52 / 48
+        + per_completion * 500 * 2000 * 52 / completed
+        + (audit["invoice create"] + audit.get("payment create", 0)) * 500 * 2000 * 12 / 24
+        + sum(
+            n
+            for key, n in audit.items()
+            if key.split()[0] in {"customer", "property", "pool", "serviceplan", "item"}
+        )
+        * 500
+        * 2000
+        / 24,
+        rel=1e-6,
+    )
 
     operations = {op["name"].split(" (")[0]: op for op in report["operations"]}
     assert {
