@@ -54,6 +54,7 @@ from customers.models import Customer, Property  # noqa: E402
 from operations import visits as visit_services  # noqa: E402
 from operations.models import Photo, Reading, ServicePlan, Visit, VisitLine, VisitStatus  # noqa: E402
 from operations.scheduling import visits_schedule  # noqa: E402
+from operations.selectors import route_list  # noqa: E402
 from pools.models import Pool  # noqa: E402
 from tenancy.models import Company, Membership, Role  # noqa: E402
 
@@ -772,14 +773,8 @@ def busiest(slice_: Slice, calls: int, completions: int, mariadb_pid: str | None
     pool_id = Pool.unscoped.filter(company=company).order_by("id").values_list("id", flat=True)[0]
 
     def route_of_day() -> list[Visit]:
-        # What a technician's route of a day reads: their stops in order, with the property
-        # and customer to show (the operations_visit_route index).
-        return list(
-            Visit.objects.of(tech_ctx)
-            .filter(scheduled_date=busiest_day, technician_id=technician.pk)
-            .select_related("property", "customer")
-            .order_by("route_position", "id")
-        )
+        # GET /route's read: the technician's stops in order, with customer, property and pool.
+        return route_list(tech_ctx, day=busiest_day)
 
     def office_day() -> list[Visit]:
         return list(
