@@ -6,6 +6,7 @@ Who a message comes from is decided in one place, `sender(ctx)`.
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from email.mime.image import MIMEImage
 from email.utils import formataddr
 from typing import Any
 
@@ -14,6 +15,17 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 from core.context import Ctx
+
+
+@dataclass(frozen=True)
+class InlineImage:
+    """An image carried inside the message, shown by the HTML part as `<img src="cid:<cid>">`
+    (a link would stop working, or track the reader)."""
+
+    cid: str
+    content: bytes
+    subtype: str = "jpeg"  # image/<subtype>
+    filename: str = ""
 
 
 @dataclass(frozen=True)
@@ -39,10 +51,16 @@ def sender(ctx: Ctx) -> Sender:
 
 
 def send_templated(
-    ctx: Ctx, *, template: str, to: Sequence[str], context: Mapping[str, Any]
+    ctx: Ctx,
+    *,
+    template: str,
+    to: Sequence[str],
+    context: Mapping[str, Any],
+    images: Sequence[InlineImage] = (),
 ) -> None:
     """Render templates/email/<template>_subject.txt, .txt and .html with `context` (plus
-    `sender`) and send them as one message with a text and an HTML part."""
+    `sender`) and send them as one message with a text and an HTML part, and the `images`
+    the HTML part shows (multipart/related)."""
     who = sender(ctx)
     context = {**context, "sender": who}
     subject = " ".join(render_to_string(f"email/{template}_subject.txt", context).split())
@@ -54,4 +72,14 @@ def send_templated(
         reply_to=list(who.reply_to),
     )
     message.attach_alternative(render_to_string(f"email/{template}.html", context), "text/html")
+    if images:
+        # One related part: mail clients show the images in the HTML, not as attachments.
+        message.mixed_subtype = "related"
+        for image in images:
+            part = MIMEImage(image.content, _subtype=image.subtype)
+            part.add_header("Content-ID", f"<{image.cid}>")
+            part.add_header(
+                "Content-Disposition", "inline", filename=image.filename or f"{image.cid}.jpg"
+            )
+            message.attach(part)
     message.send()

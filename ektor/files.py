@@ -73,6 +73,12 @@ def file_url(name: str, *, expire: int | None = None) -> str:
     return _storage().url(name, expire=expire)  # type: ignore[call-arg]
 
 
+def file_read(name: str) -> bytes:
+    """The stored file's bytes (a background task's work on it, an email's attachment)."""
+    with _storage().open(name, "rb") as stored:
+        return bytes(stored.read())
+
+
 def file_delete(name: str) -> None:
     _storage().delete(name)
 

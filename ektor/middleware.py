@@ -82,21 +82,28 @@ class RequestBodyLimitMiddleware:
     declared Content-Length, so checking it bounds what is read. A body without one (chunked)
     would be read as empty: it is refused with 411 rather than silently ignored. The admin
     keeps Django's own limits (its CSV import checks the file's size itself).
+
+    A view that takes uploads declares its own ceiling as `max_body_bytes` on its class (the
+    photos of a visit); checked once the URL names the view, before any other middleware's
+    view hook or the view itself reads the body.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if is_api_path(request.path):
-            refusal = self.refusal(request)
-            if refusal is not None:
-                return refusal
         return self.get_response(request)
 
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        if not is_api_path(request.path):
+            return None
+        view_class = getattr(view_func, "cls", None)
+        return self.refusal(
+            request, getattr(view_class, "max_body_bytes", None) or settings.API_MAX_BODY_BYTES
+        )
+
     @staticmethod
-    def refusal(request: HttpRequest) -> HttpResponse | None:
-        limit = settings.API_MAX_BODY_BYTES
+    def refusal(request: HttpRequest, limit: int) -> HttpResponse | None:
         declared = request.META.get("CONTENT_LENGTH")
         if not declared and "HTTP_TRANSFER_ENCODING" in request.META:
             return error_response(

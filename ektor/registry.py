@@ -9,10 +9,12 @@ it (no list in the project package to edit):
   (accounts/roles.py);
 - `route_scopes`: model label -> dotted path of `(ctx) -> Q`, what of that model is on a
   technician's route (tenancy.scoping.on_route);
-- `service_modules`: the app's modules of services beyond `<app>.services` (operations keeps
-  one per part: `operations.visits` ...), which the audit and ctx completeness tests walk too.
+- `service_modules`: the app's modules of services beside `<app>.services` (operations keeps
+  one per part: `operations.visits`, `operations.photos` ...), which the tests hold to the
+  services' rules (ctx first, every write audited).
 """
 
+import importlib.util
 from typing import Any
 
 from django.apps import AppConfig, apps
@@ -28,6 +30,9 @@ def declared(attribute: str) -> list[tuple[AppConfig, Any]]:
     ]
 
 
-def service_modules(config: AppConfig) -> tuple[str, ...]:
-    """The modules of the app's services: `<app>.services` and those it declares."""
-    return (f"{config.name}.services", *getattr(config, "service_modules", ()))
+def service_modules(config: AppConfig) -> list[str]:
+    """The names of the app's service modules: `<app>.services` when it exists, and those it
+    declares in `service_modules`."""
+    own = f"{config.name}.services"
+    found = [own] if importlib.util.find_spec(own) is not None else []
+    return found + list(getattr(config, "service_modules", ()))

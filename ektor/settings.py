@@ -433,7 +433,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "invoices"},
         {"name": "payments"},
         {"name": "reports", "description": "Customer statements"},
-        {"name": "visits", "description": "Stops at properties: start, complete, skip, cancel"},
+        {"name": "visits", "description": "Stops: start, complete, skip, cancel; photos, report"},
         {"name": "water", "description": "Water chemistry: the saturation index (chart-v1)"},
         {"name": "service_plans", "description": "Pools' recurring service: weekday, rhythm, rate"},
         {"name": "schedule", "description": "Creating the visits of the plans for a range of days"},

@@ -5,8 +5,17 @@ class OperationsConfig(AppConfig):
     name = "operations"
     verbose_name = "Operations"
     role_defaults = ("admin", "staff", "technician")
-    # One module of services per part of operations (ektor.registry.service_modules).
-    service_modules = ("operations.visits", "operations.plans", "operations.scheduling")
+    # Technicians add photos to their own visits (operations.photos decides which).
+    role_extra = {"technician": ("add_photo",)}
+    # One module of services per part of operations, held to the services' rules (ctx first,
+    # every write audited) by tests/test_context.py and audit/tests/test_completeness.py.
+    service_modules = (
+        "operations.visits",
+        "operations.plans",
+        "operations.scheduling",
+        "operations.photos",
+        "operations.reports",
+    )
     # A technician sees what their visits and plans take them to (tenancy.scoping.on_route).
     route_scopes = {
         "customers.Customer": "operations.routes.customer_on_route",

@@ -10,7 +10,7 @@ from django.db.models import QuerySet, prefetch_related_objects
 from core.context import Ctx
 from core.errors import ApplicationError, FieldError, InvalidInput, NotFound
 from operations.error_codes import OperationsErrorCode
-from operations.models import ServicePlan, Visit
+from operations.models import Photo, ServicePlan, Visit
 from pools.models import Pool
 from tenancy.models import Membership, Role
 
@@ -100,3 +100,15 @@ def route_list(ctx: Ctx, *, day: datetime.date, technician_id: int | None = None
                 pools.get(visit.property_id, []), key=lambda pool: pool.pk
             )
     return visits
+
+
+def photo_list(ctx: Ctx, *, visit: Visit) -> QuerySet[Photo]:
+    """The photos of `visit` (one ctx may see: visit_get), newest first."""
+    return Photo.objects.of(ctx).filter(visit=visit).order_by("-id")
+
+
+def photo_get(ctx: Ctx, *, visit: Visit, photo_id: int) -> Photo:
+    photo = photo_list(ctx, visit=visit).filter(pk=photo_id).first()
+    if photo is None:
+        raise NotFound("Photo", reason=OperationsErrorCode.PHOTO_NOT_FOUND)
+    return photo

@@ -51,6 +51,7 @@ from operations.models import (
     VisitLine,
     VisitStatus,
 )
+from operations.reports import visit_report_queue
 from operations.selectors import visit_list
 from pools.models import Pool
 from tenancy.models import Role
@@ -457,7 +458,9 @@ def visit_complete(
     """The whole stop, all or nothing: the readings per pool (each with its index, flags and
     doses), the catalog lines priced as the items are today (stock taken by a usage movement;
     409 `insufficient_stock` refuses the whole completion), the checklist and the notes.
-    From scheduled or in progress; a completed visit is 409 `visit_completed`."""
+    From scheduled or in progress; a completed visit is 409 `visit_completed`. The customer
+    gets the service report by email once it commits, when the company says so
+    (`visit_report_email`) and the customer has an address."""
     visit = _locked(ctx, visit)
     target = _check_transition(visit, "complete")
     pools = _visit_pools(ctx, visit)
@@ -516,6 +519,8 @@ def visit_complete(
         ]
     )
     record_many(ctx, "create", [(row, _created(row)) for row in [*stored, *made]])
+    if company_of(ctx).visit_report_email:
+        visit_report_queue(ctx, visit=visit)
     return visit
 
 

@@ -33,9 +33,12 @@ def _project_modules():
         # The project package's services.py holds helpers the apps' services share.
         if not config.path.startswith(str(settings.BASE_DIR)) or config.name == "ektor":
             continue
-        for name in (*service_modules(config), f"{config.name}.selectors"):
-            if importlib.util.find_spec(name) is not None:
-                yield importlib.import_module(name)
+        selectors = f"{config.name}.selectors"
+        names = service_modules(config)
+        if importlib.util.find_spec(selectors) is not None:
+            names.append(selectors)
+        for name in names:
+            yield importlib.import_module(name)
 
 
 def _public_functions(module):

@@ -2,7 +2,9 @@
 field by field, for lists (`values()` rows) and for instances, in UTC and in another zone."""
 
 import datetime
+import time
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
@@ -25,13 +27,15 @@ from core.context import Ctx
 from customers.api import serializers as customers_out
 from customers.models import Customer, Property
 from customers.tests.factories import CustomerFactory, PropertyFactory
+from ektor import files
 from ektor.api.output import ModelOutput, Output
 from ektor.api.renderers import JSONRenderer
 from operations import selectors as operations_selectors
 from operations.api import plans as plans_out
 from operations.api import visits as visits_out
+from operations.api.photos import PhotoOut
 from operations.models import Photo, Reading, VisitLine
-from operations.tests.factories import ServicePlanFactory, VisitFactory
+from operations.tests.factories import PhotoFactory, ServicePlanFactory, VisitFactory
 from pools import selectors as pool_selectors
 from pools.api import serializers as pools_out
 from pools.tests.factories import EquipmentFactory, PoolFactory
@@ -248,6 +252,14 @@ def _route(ctx, prop):
     )
 
 
+def _photos(ctx, prop):
+    """A photo with a pool, a caption and a thumbnail, and one with none of them."""
+    visit = VisitFactory(plan=ServicePlanFactory(pool=PoolFactory(property=prop)))
+    PhotoFactory(visit=visit, pool=visit.plan.pool, caption="Skimmer", thumbnail_name="t.jpg")
+    PhotoFactory(visit=visit)
+    return operations_selectors.photo_list(ctx, visit=visit)
+
+
 # Each declaration: the queryset its API list reads (None: not listed) and the objects it
 # renders (a detail, a write's answer).
 CASES = {
@@ -295,6 +307,7 @@ CASES = {
         None,
         [pool for visit in _route(ctx, prop) for pool in visit.route_pools],
     ),
+    PhotoOut: lambda ctx, prop: (_photos(ctx, prop), None),
 }
 
 
@@ -313,7 +326,10 @@ def _assert_same(out, encoded: list[dict], drf: list[dict]):
 
 @pytest.mark.parametrize("zone", ["UTC", "America/Puerto_Rico"])
 @pytest.mark.parametrize("out", list(CASES), ids=lambda out: out.__name__)
-def test_the_encoder_renders_what_drf_renders(ctx, data, out, zone):
+def test_the_encoder_renders_what_drf_renders(ctx, data, out, zone, monkeypatch):
+    # Signed links (PhotoOut) carry their expiry: one instant for every rendering.
+    now = time.time()
+    monkeypatch.setattr(files, "time", SimpleNamespace(time=lambda: now))
     queryset, objects = CASES[out](ctx, data)
     with timezone.override(zone):
         objects = list(queryset) if objects is None else objects

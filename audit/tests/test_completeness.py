@@ -7,6 +7,7 @@ import datetime
 import importlib
 import importlib.util
 import inspect
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,11 +28,12 @@ from catalog.tests.factories import ItemFactory, stocked
 from core.context import Ctx
 from core.errors import ApplicationError
 from customers import services as customers
-from customers.tests.factories import PropertyFactory
+from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor.registry import service_modules
-from operations import plans, visits
+from operations import photos, plans, reports, visits
 from operations.scheduling import visits_schedule
 from operations.tests.factories import ServicePlanFactory, VisitFactory
+from operations.tests.images import image_bytes
 from pools import services as pools
 from pools.tests.factories import EquipmentFactory, PoolFactory
 from support import services as support
@@ -108,6 +110,10 @@ NO_EVENT = {
     "operations.plans.plan_technician_check": "a check; reads",
     "operations.plans.can_plan_transition": "a check; reads nothing",
     "operations.scheduling.schedule_range_errors": "a check; reads nothing",
+    "operations.photos.can_photo_add": "a check; reads",
+    "operations.photos.photo_thumbnail_content": "reads the stored thumbnail (or makes one)",
+    "operations.reports.visit_report": "reads: the report's content",
+    "operations.reports.visit_report_recipient": "a read: where a visit's report goes",
 }
 
 
@@ -215,6 +221,17 @@ def _paused_plan():
 def _stale_plan():
     # Its end date is past, yet it is still active: the refresh ends it.
     return _plan(start_date=datetime.date(2025, 1, 6), end_date=datetime.date(2025, 6, 30))
+
+
+def _photo(ctx, visit):
+    content = image_bytes()
+    return photos.photo_add(ctx, visit=visit, upload=io.BytesIO(content), size=len(content))
+
+
+def _reported_visit():
+    customer = CustomerFactory(email="ana@example.com")
+    pool = PoolFactory(property=PropertyFactory(customer=customer))
+    return VisitFactory(plan=ServicePlanFactory(pool=pool))
 
 
 CASES: dict[str, Case] = {
@@ -652,6 +669,31 @@ CASES: dict[str, Case] = {
             lambda ctx, s: accounts.sessions_end_after_password_change(ctx, user=s.user),
         ),
         {("user", "set_password"), ("user", "sign_out")},
+    ),
+    "operations.photos.photo_add": Case(
+        lambda: lambda ctx: _photo(ctx, VisitFactory()), {("photo", "create")}
+    ),
+    "operations.photos.photo_delete": Case(
+        _prepared(
+            lambda: _photo(_system(), VisitFactory()),
+            lambda ctx, p: photos.photo_delete(ctx, photo=p),
+        ),
+        {("photo", "delete")},
+    ),
+    "operations.photos.photo_thumbnail_make": Case(
+        _prepared(
+            lambda: _photo(_system(), VisitFactory()),
+            lambda ctx, p: photos.photo_thumbnail_make(ctx, photo_id=p.pk),
+        ),
+        {("photo", "update")},
+    ),
+    "operations.reports.visit_report_queue": Case(
+        _prepared(_reported_visit, lambda ctx, v: reports.visit_report_queue(ctx, visit=v)),
+        {("visit", "send")},
+    ),
+    "operations.reports.visit_report_send": Case(
+        _prepared(_reported_visit, lambda ctx, v: reports.visit_report_send(ctx, visit=v)),
+        {("visit", "send")},
     ),
     "accounts.services.password_set": Case(
         _prepared(

@@ -181,6 +181,13 @@ class AutoSchema(SpectacularAutoSchema):
             registry.register_on_missing(component)
         for status, reasons in sorted(self._errors(operation).items()):
             responses[str(status)] = self._error_response(status, reasons)
+        body_types = list(operation.get("requestBody", {}).get("content", {}))
+        if "415" in responses and body_types not in ([], ["application/json"]):
+            # An upload takes its own media type (a photo's multipart form).
+            sent = " or ".join(f"`{media_type}`" for media_type in body_types)
+            responses["415"]["description"] = responses["415"]["description"].replace(
+                "`application/json`", sent
+            )
         responses["414"] = _URI_TOO_LONG
         return operation
 

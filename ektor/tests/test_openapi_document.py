@@ -58,10 +58,50 @@ def test_operation_ids_are_short_and_tags_name_the_resource(doc):
     assert by_id(doc, "customers_list")["summary"] == "List customers, newest first"
 
 
-def test_request_bodies_are_json_only(doc):
-    bodies = [op["requestBody"] for _, _, op in operations(doc) if "requestBody" in op]
+def test_request_bodies_are_json_only_but_the_photo_upload(doc):
+    bodies = {
+        op["operationId"]: op["requestBody"] for _, _, op in operations(doc) if "requestBody" in op
+    }
+    upload = bodies.pop("visits_photos_create")
     assert len(bodies) >= 15
-    assert all(list(body["content"]) == ["application/json"] for body in bodies)
+    assert all(list(body["content"]) == ["application/json"] for body in bodies.values())
+    (form,) = upload["content"].values()
+    assert list(upload["content"]) == ["multipart/form-data"]
+    assert schema(doc, form["schema"]["$ref"].rsplit("/", 1)[-1]) == {
+        "type": "object",
+        "properties": {
+            "file": {
+                "type": "string",
+                "format": "binary",
+                "description": (
+                    "A JPEG, PNG or WebP image of at most 15 MB (checked by decoding it)"
+                ),
+            },
+            "caption": {"type": "string", "nullable": True, "maxLength": 200},
+            "pool_id": {
+                "type": "integer",
+                "maximum": 9223372036854775807,
+                "minimum": 1,
+                "format": "int64",
+                "nullable": True,
+                "description": "One of the pools at the visit's property",
+            },
+        },
+        "required": ["file"],
+    }
+    refused = by_id(doc, "visits_photos_create")["responses"]
+    assert refused["415"]["description"] == (
+        "Unsupported media type: send `multipart/form-data`. "
+        "`details.reason`: `unsupported_media_type`"
+    )
+    assert "`photo_too_large`" in refused["413"]["description"]
+    assert "`request_too_large`" in refused["413"]["description"]
+
+
+def test_the_report_is_an_html_page(doc):
+    page = by_id(doc, "visits_report")["responses"]["200"]
+    assert list(page["content"]) == ["text/html"]
+    assert by_id(doc, "visits_report_send")["responses"]["202"]
 
 
 def test_path_ids_are_named_as_errors_report_them(doc):
@@ -85,6 +125,7 @@ def test_path_ids_are_named_as_errors_report_them(doc):
         "session_id",
         "request_id",
         "visit_id",
+        "photo_id",
         "file",  # a stored file's name; a bad link is `file_not_found`
     }
     assert "/api/v1/invoices/{invoice_id}/send" in doc["paths"]
@@ -94,14 +135,14 @@ def test_path_ids_are_named_as_errors_report_them(doc):
 
 def test_lists_declare_their_paging_headers(doc):
     lists = [op for path, method, op in operations(doc) if op["operationId"].endswith("_list")]
-    assert len(lists) == 13
+    assert len(lists) == 14
     for op in lists:
         assert set(op["responses"]["200"]["headers"]) == {"X-Total-Count", "Link"}
 
 
 def test_patch_bodies_carry_no_defaults_and_creates_declare_the_real_ones(doc):
     patched = [name for name in doc["components"]["schemas"] if name.startswith("Patched")]
-    assert len(patched) == 10
+    assert len(patched) == 11
     for name in patched:
         for field in schema(doc, name)["properties"].values():
             assert "default" not in field, name

@@ -2,7 +2,9 @@
 every member, technicians first. Visits: staff read; admins create, change and cancel; start,
 complete and skip are an admin's or the visit's technician's (these visits are none of the
 matrix's technician's: 404, and their list is empty). Plans are read by staff (a technician reads
-their own) and written by admins; the route of a day is for everyone, a technician their own."""
+their own) and written by admins; the route of a day is for everyone, a technician their own.
+A visit's photos and report are for the office and the visit's own technician (the visits here
+have none: a technician finds them missing)."""
 
 from collections.abc import Callable
 
@@ -102,4 +104,61 @@ CASES += [
     ),
     # A technician reads their own route; the office names whose.
     RoleCase("GET", "api/v1/route", route_path, staff_allowed=True, technician="allowed"),
+]
+
+
+def _visit():
+    from customers.tests.factories import CustomerFactory, PropertyFactory
+    from operations.tests.factories import ServicePlanFactory, VisitFactory
+    from pools.tests.factories import PoolFactory
+
+    prop = PropertyFactory(customer=CustomerFactory(email="ana@example.com"))
+    return VisitFactory(plan=ServicePlanFactory(pool=PoolFactory(property=prop)))
+
+
+def photos_path() -> str:
+    return f"{API}/visits/{_visit().pk}/photos"
+
+
+def photo_path() -> str:
+    from operations.tests.factories import PhotoFactory
+
+    photo = PhotoFactory(visit=_visit())
+    return f"{API}/visits/{photo.visit_id}/photos/{photo.pk}"
+
+
+CASES += [
+    RoleCase(
+        "GET",
+        "api/v1/visits/<pk>/photos",
+        photos_path,
+        staff_allowed=True,
+        technician="missing",
+    ),
+    # The matrix sends JSON: the upload's own tests send the multipart form. A technician may
+    # add photos (to their own visits; this one is not).
+    RoleCase(
+        "POST",
+        "api/v1/visits/<pk>/photos",
+        photos_path,
+        lambda: {"caption": "no file"},
+        admin_status=422,
+        technician="missing",
+    ),
+    RoleCase("DELETE", "api/v1/visits/<pk>/photos/<pk>", photo_path, admin_status=204),
+    RoleCase(
+        "GET",
+        "api/v1/visits/<pk>/report",
+        lambda: f"{API}/visits/{_visit().pk}/report",
+        staff_allowed=True,
+        technician="missing",
+    ),
+    RoleCase(
+        "POST",
+        "api/v1/visits/<pk>/report/send",
+        lambda: f"{API}/visits/{_visit().pk}/report/send",
+        staff_allowed=True,
+        admin_status=202,
+        technician="denied",
+    ),
 ]

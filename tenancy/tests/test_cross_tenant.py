@@ -7,11 +7,13 @@ site's registered models itself: a new route or ModelAdmin without a case here f
 """
 
 import datetime
+import io
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts import services as accounts
 from accounts.models import User
@@ -27,8 +29,9 @@ from customers import services as customers
 from customers.models import Customer, Property
 from ektor.files import file_save, file_url
 from operations import visits
-from operations.models import ServicePlan, Visit
+from operations.models import Photo, ServicePlan, Visit
 from operations.tests.factories import ServicePlanFactory, VisitFactory
+from operations.tests.images import image_bytes
 from pools import services as pools
 from pools.models import Equipment, Pool
 from support import services as support
@@ -489,6 +492,61 @@ def case_file(client, a, b):
     missing(forged, "file_not_found")
 
 
+def photographed_visit_of(shape: Shape):
+    """A visit to the shape's pool, with a photo (the file is stored under its company)."""
+    from operations import photos
+    from operations.tests.factories import ServicePlanFactory, VisitFactory
+    from operations.tests.images import image_bytes
+
+    visit = VisitFactory(plan=ServicePlanFactory(pool=shape.pool), customer_notes=f"{shape.pool}")
+    content = image_bytes()
+    photos.photo_add(
+        Ctx.system(shape.company),
+        visit=visit,
+        upload=io.BytesIO(content),
+        size=len(content),
+        caption=f"{shape.pool.name} skimmer",
+        pool_id=shape.pool.pk,
+    )
+    return visit
+
+
+def case_visit_photos(client, a, b):
+    mine, theirs = photographed_visit_of(a), photographed_visit_of(b)
+    (photo,) = listed(client, f"{API}/visits/{mine.pk}/photos")
+    assert photo["caption"] == "Alpha Spa skimmer"
+    missing(client.get(f"{API}/visits/{theirs.pk}/photos"), "visit_not_found")
+    upload = {"file": SimpleUploadedFile("x.jpg", b"x"), "caption": "Stolen"}
+    missing(client.post(f"{API}/visits/{theirs.pk}/photos", upload), "visit_not_found")
+    # B's pool is not at A's visit's property (nor in A).
+    upload = {"file": SimpleUploadedFile("x.png", image_bytes("PNG")), "pool_id": b.pool.pk}
+    missing(client.post(f"{API}/visits/{mine.pk}/photos", upload), "pool_not_found")
+    assert Photo.unscoped.filter(company=b.company).count() == 1
+
+
+def case_visit_photo(client, a, b):
+    mine, theirs = photographed_visit_of(a), photographed_visit_of(b)
+    their_photo = Photo.unscoped.get(visit=theirs)
+    missing(client.delete(f"{API}/visits/{theirs.pk}/photos/{their_photo.pk}"), "visit_not_found")
+    # B's photo through A's visit: not one of its photos.
+    path = f"{API}/visits/{mine.pk}/photos/{their_photo.pk}"
+    missing(client.delete(path), "photo_not_found")
+    assert Photo.unscoped.filter(pk=their_photo.pk).exists()
+
+
+def case_visit_report(client, a, b):
+    mine, theirs = photographed_visit_of(a), photographed_visit_of(b)
+    page = client.get(f"{API}/visits/{mine.pk}/report")
+    assert page.status_code == 200 and "Alpha Spa skimmer" in clean(page)
+    missing(client.get(f"{API}/visits/{theirs.pk}/report"), "visit_not_found")
+
+
+def case_visit_report_send(client, a, b):
+    theirs = photographed_visit_of(b)
+    missing(client.post(f"{API}/visits/{theirs.pk}/report/send"), "visit_not_found")
+    assert not AuditEvent.objects.filter(company=b.company, action="send").exists()
+
+
 def case_not_tenant_data(client, a, b):
     """Sign-in, tokens, the caller's own account and sessions, the water calculator: no
     company's rows."""
@@ -601,6 +659,10 @@ API_CASES = {
     "api/v1/service-plans/<pk>/end": case_plan_action,
     "api/v1/schedule": case_schedule,
     "api/v1/route": case_route,
+    "api/v1/visits/<pk>/photos": case_visit_photos,
+    "api/v1/visits/<pk>/photos/<pk>": case_visit_photo,
+    "api/v1/visits/<pk>/report": case_visit_report,
+    "api/v1/visits/<pk>/report/send": case_visit_report_send,
     **{
         f"api/v1/{route}": case_not_tenant_data
         for route in (
