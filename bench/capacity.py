@@ -1018,7 +1018,7 @@ def main() -> None:
     )
     parser.add_argument("--companies", type=int, default=5)
     parser.add_argument("--pools", type=int, default=2000)
-    parser.add_argument("--weeks", type=int, default=4)
+    parser.add_argument("--weeks", type=int, default=3)
     parser.add_argument("--calls", type=int, default=200, help="calls per measured operation")
     parser.add_argument("--completions", type=int, default=200)
     parser.add_argument(
