@@ -953,6 +953,87 @@ REASONS = {
 UNAUTHORIZED = {"code": "HTTP_401", "message": "Not authenticated"}
 
 
+ROUTE_MEMBER_SQL = (
+    "SELECT 1 FROM `tenancy_membership` WHERE `company_id` = %s AND `user_id` = %s AND "
+    "`role` = 'technician' LIMIT 1"
+)
+ROUTE_SQL = (
+    "SELECT v.`id`, v.`route_position`, v.`status`, v.`kind`, v.`scheduled_date`, v.`plan_id`, "
+    "c.`id`, c.`first_name`, c.`last_name`, c.`phone`, r.`id`, r.`label`, r.`address1`, "
+    "r.`address2`, r.`city`, r.`state`, r.`postal_code`, o.`id`, o.`name`, o.`kind`, "
+    "o.`volume_gallons`, o.`access_notes` FROM `operations_visit` v "
+    "INNER JOIN `customers_customer` c ON v.`customer_id` = c.`id` "
+    "INNER JOIN `customers_property` r ON v.`property_id` = r.`id` "
+    "LEFT JOIN `operations_serviceplan` p ON v.`plan_id` = p.`id` "
+    "LEFT JOIN `pools_pool` o ON p.`pool_id` = o.`id` "
+    "WHERE v.`company_id` = %s AND v.`scheduled_date` = %s AND v.`technician_id` = %s "
+    "ORDER BY v.`route_position` ASC, v.`id` ASC"
+)
+ROUTE_POOLS_SQL = (
+    "SELECT `property_id`, `id`, `name`, `kind`, `volume_gallons`, `access_notes` FROM "
+    "`pools_pool` WHERE `company_id` = %s AND `is_active` AND `property_id` IN ({}) ORDER BY `id`"
+)
+
+
+def day_route(cur, environ, company_id, query):
+    technician_id = int(query["technician_id"])
+    cur.execute(ROUTE_MEMBER_SQL, (company_id, technician_id))
+    if cur.fetchone() is None:
+        return 404, NOT_FOUND, []
+    cur.execute(ROUTE_SQL, (company_id, query["date"], technician_id))
+    rows = cur.fetchall()
+    unplanned = sorted({r[10] for r in rows if r[5] is None})
+    pools: dict[int, list] = {}
+    if unplanned:
+        cur.execute(
+            ROUTE_POOLS_SQL.format(", ".join(["%s"] * len(unplanned))), (company_id, *unplanned)
+        )
+        for p in cur.fetchall():
+            pools.setdefault(p[0], []).append(
+                {
+                    "pool_id": p[1],
+                    "name": p[2],
+                    "kind": p[3],
+                    "volume_gallons": p[4],
+                    "access_notes": p[5],
+                }
+            )
+    body = [
+        {
+            "visit_id": r[0],
+            "route_position": r[1],
+            "status": r[2],
+            "kind": r[3],
+            "scheduled_date": r[4],
+            "customer": {"customer_id": r[6], "name": f"{r[7]} {r[8]}", "phone": r[9]},
+            "property": {
+                "property_id": r[10],
+                "label": r[11],
+                "address1": r[12],
+                "address2": r[13],
+                "city": r[14],
+                "state": r[15],
+                "postal_code": r[16],
+            },
+            "pools": (
+                [
+                    {
+                        "pool_id": r[17],
+                        "name": r[18],
+                        "kind": r[19],
+                        "volume_gallons": r[20],
+                        "access_notes": r[21],
+                    }
+                ]
+                if r[5] is not None
+                else pools.get(r[10], [])
+            ),
+        }
+        for r in rows
+    ]
+    return 200, body, []
+
+
 def route(cur, environ, auth: tuple, request_id: str, method: str, path: str, query: dict):
     company_id = auth[0]
     parts = path.split("/")  # "", "api", "v1", resource, ...
@@ -968,6 +1049,8 @@ def route(cur, environ, auth: tuple, request_id: str, method: str, path: str, qu
         return properties(cur, environ, company_id, query)
     if path == "/api/v1/items":
         return items(cur, environ, company_id, query)
+    if path == "/api/v1/route":
+        return day_route(cur, environ, company_id, query)
     if len(parts) == 5 and parts[3] == "customers" and parts[4].isdigit():
         return customer(cur, environ, company_id, parts[4])
     if len(parts) == 7 and parts[3:5] == ["reports", "customers"] and parts[6] == "statement":

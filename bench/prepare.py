@@ -5,6 +5,7 @@ invoice ids open for payments, the files of scheduled visits and stocked items f
 completions, and the table sizes.
 """
 
+import datetime
 import json
 import os
 import sys
@@ -22,6 +23,9 @@ from accounts.services import session_start  # noqa: E402
 from billing.models import Invoice, InvoiceStatus, Payment  # noqa: E402
 from core.context import Ctx  # noqa: E402
 from customers.models import Customer, Property  # noqa: E402
+from operations.models import ServicePlan  # noqa: E402
+from operations.scheduling import visits_schedule  # noqa: E402
+from pools.models import Pool  # noqa: E402
 from tenancy.models import Company, Membership  # noqa: E402
 
 FROM, TO = "2025-01-01", "2026-12-31"
@@ -33,7 +37,6 @@ BENCH_ITEMS = 100
 
 def visits_to_complete(company, workdir: Path) -> tuple[Path, Path]:
     """Work orders at properties with a pool, scheduled today, and stocked items (plenty)."""
-    import datetime
     from decimal import Decimal
 
     from catalog import services as catalog
@@ -83,6 +86,42 @@ def visits_to_complete(company, workdir: Path) -> tuple[Path, Path]:
     return visits_file, items_file
 
 
+# The route of a day (GET /route): a technician with 20 stops on a Wednesday.
+ROUTE_DATE, ROUTE_STOPS = datetime.date(2026, 6, 3), 20
+
+
+def route_technician(company: Company) -> int:
+    """A technician with ROUTE_STOPS weekly plans on the route's weekday (the data set's first
+    pools without a plan), and that day scheduled (made once; scheduling is idempotent)."""
+    tech = User.objects.filter(username="bench-route").first() or User.objects.create_user(
+        username="bench-route",
+        email="bench-route@example.com",
+        password=None,
+        role=Role.TECHNICIAN,
+    )
+    Membership.objects.get_or_create(user=tech, company=company, defaults={"role": Role.TECHNICIAN})
+    have = ServicePlan.unscoped.filter(company=company, technician=tech).count()
+    pools = (
+        Pool.unscoped.filter(company=company, service_plans__isnull=True)
+        .order_by("property_id", "id")
+        .distinct()[: ROUTE_STOPS - have]
+    )
+    ServicePlan.unscoped.bulk_create(
+        ServicePlan(
+            company=company,
+            pool=pool,
+            technician=tech,
+            weekday=ROUTE_DATE.weekday(),
+            start_date=datetime.date(2026, 1, 1),
+            rate="160.00",
+            route_position=have + n,
+        )
+        for n, pool in enumerate(pools)
+    )
+    visits_schedule(Ctx.system(company), date_from=ROUTE_DATE, date_to=ROUTE_DATE)
+    return tech.pk
+
+
 def main(workdir: Path) -> None:
     user = User.objects.filter(username="bench").first() or User.objects.create_user(
         username="bench",
@@ -121,6 +160,8 @@ def main(workdir: Path) -> None:
                 "ids_file": str(ids_file),
                 "visits_file": str(visits_file),
                 "items_file": str(items_file),
+                "route_technician": route_technician(company),
+                "route_date": ROUTE_DATE.isoformat(),
                 "counts": {
                     "customers": Customer.objects.count(),
                     "properties": Property.objects.count(),

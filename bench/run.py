@@ -305,6 +305,13 @@ def main() -> None:
         # reads them from the cache (the database cache here: no REDIS_URL), the floor
         # counts and reads the rows every time.
         {"name": "item list (50, cached)", "method": "GET", "path": "/api/v1/items?limit=50"},
+        # A technician's day as the office reads it: 20 stops with address, pools, customer.
+        {
+            "name": "route (20 stops)",
+            "method": "GET",
+            "path": f"/api/v1/route?date={info['route_date']}"
+            f"&technician_id={info['route_technician']}",
+        },
         # The same on a second app server with CATALOG_CACHE_SECONDS=0: every request reads
         # the database, as a first request (or one after a write) does.
         {

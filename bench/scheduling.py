@@ -53,7 +53,10 @@ def _company_with_plans(count: int) -> Company:
     techs = []
     for n in range(10):
         user = User.objects.filter(username=f"bench-tech-{n}").first() or User.objects.create_user(
-            username=f"bench-tech-{n}", password=None, role=Role.TECHNICIAN
+            username=f"bench-tech-{n}",
+            email=f"bench-tech-{n}@example.com",
+            password=None,
+            role=Role.TECHNICIAN,
         )
         Membership.unscoped.get_or_create(user=user, company=company, role=Role.TECHNICIAN)
         techs.append(user)
@@ -111,7 +114,7 @@ VISIT_COLUMNS = (
     "route_position, status, checklist, created_at, updated_at"
 )
 EVENT_COLUMNS = (
-    "at, company_id, actor_user_id, actor, action, object_type, object_id, changes, request_id"
+    "at, company_id, actor_id, actor, action, object_type, object_id, changes, request_id"
 )
 
 

@@ -256,9 +256,11 @@ CASES: dict[str, Case] = {
     ),
     "operations.visits.visit_complete": Case(
         _prepared(_visit_with_stock, lambda ctx, made: visits.visit_complete(ctx, **made)),
-        # The readings, the lines and the stock they took, each in the trail.
+        # The readings, the lines and the stock they took, each in the trail, and the report's
+        # email to the customer.
         {
             ("visit", "complete"),
+            ("visit", "send"),
             ("reading", "create"),
             ("visitline", "create"),
             ("stockmovement", "create"),

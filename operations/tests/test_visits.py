@@ -287,8 +287,10 @@ def test_a_completion_records_the_whole_stop(ctx, visit, pool, technician_user):
     )
     assert lines[1].movement is None
     assert Item.objects.of(ctx).get(pk=chlorine.pk).stock_quantity == Decimal("97.500")
-    [(action, changes)] = events(visit)
+    # The completion, then the report's email to the customer (the company sends reports).
+    [(action, changes), (sent, to)] = events(visit)
     assert action == "complete" and changes["status"] == ["scheduled", "completed"]
+    assert (sent, to) == ("send", {"report_sent_to": [None, visit.customer.email]})
     assert [a for a, _ in events(stored)] == ["create"]
     assert [a for line in lines for a, _ in events(line)] == ["create", "create"]
     assert events(stored)[0][1]["lsi"] == [None, "-0.14"]
@@ -515,3 +517,19 @@ def test_only_a_completed_visit_is_corrected(ctx, visit):
     visits.visit_complete(ctx, visit=visit)
     error = refused(lambda: visits.visit_correct(ctx, visit=visit, data={"status": "scheduled"}))
     assert fields_of(error) == {"status": "This field cannot be changed here"}
+
+
+def test_the_report_goes_to_the_customer_only_when_the_company_says_so(ctx, visit):
+    """Company.visit_report_email: on, a completion queues the report's email (its `send`
+    event names the address); off, or a customer without an address, nothing is sent."""
+    company = ctx.company
+    company.visit_report_email = False
+    company.save(update_fields=["visit_report_email"])
+    visits.visit_complete(ctx, visit=visit)
+    assert [action for action, _ in events(visit)] == ["complete"]
+
+    company.visit_report_email = True
+    company.save(update_fields=["visit_report_email"])
+    other = VisitFactory(plan__pool__property__customer__email=None)
+    visits.visit_complete(ctx, visit=other)
+    assert [action for action, _ in events(other)] == ["complete"]
