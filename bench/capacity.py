@@ -671,11 +671,15 @@ class Operation:
     calls: int
     count: int = 1
     explain: bool = True
+    # Run once before the capture: what the benchmark reads to drive the calls is not the app's.
+    setup: Callable[[], Any] | None = None
 
 
 def measure(op: Operation, mariadb_pid: str | None) -> dict[str, Any]:
     """App CPU, server CPU and wall per operation over `calls` calls, after one warm call whose
     queries are captured (and their SELECTs explained)."""
+    if op.setup is not None:
+        op.setup()
     with CaptureQueriesContext(connection) as queries:
         op.run()
     captured = [q["sql"] for q in queries.captured_queries]
@@ -795,13 +799,14 @@ def busiest(slice_: Slice, calls: int, completions: int, mariadb_pid: str | None
 
         return call
 
-    # Read when the first completion runs: after the scheduling, whose visits it may take.
-    pending: Iterator[tuple[Visit, Ctx, dict]] | None = None
+    # Chosen after the scheduling ran (its visits may be taken), before the capture.
+    pending: Iterator[tuple[Visit, Ctx, dict]] = iter(())
+
+    def choose() -> None:
+        nonlocal pending
+        pending = iter(list(_to_complete(company, completions + 1)))
 
     def complete() -> None:
-        nonlocal pending
-        if pending is None:
-            pending = iter(list(_to_complete(company, completions + 1)))
         visit, ctx, data = next(pending)
         visit_services.visit_complete(ctx, visit=visit, **data)
 
@@ -841,7 +846,12 @@ def busiest(slice_: Slice, calls: int, completions: int, mariadb_pid: str | None
             max(1, min(3, calls // 20)),
             count=slice_.pools,
         ),
-        Operation("visit completion (visit_complete: 1 reading, 2 lines)", complete, completions),
+        Operation(
+            "visit completion (visit_complete: 1 reading, 2 lines)",
+            complete,
+            completions,
+            setup=choose,
+        ),
     ]
     return [measure(op, mariadb_pid) for op in operations if op.calls > 0]
 
