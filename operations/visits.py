@@ -309,14 +309,16 @@ def _measurement_error(value: Any, low: Decimal, high: Decimal) -> str | None:
 
 
 def _visit_pools(ctx: Ctx, visit: Visit) -> dict[int, Pool]:
-    """The pools a visit may record: its plan's pool and the property's pools (one query)."""
-    plan_pool = ServicePlan.objects.of(ctx).filter(pk=visit.plan_id or 0).values("pool_id")
-    return {
-        pool.pk: pool
-        for pool in Pool.objects.of(ctx).filter(
-            Q(property_id=visit.property_id) | Q(pk__in=plan_pool)
+    """The pools a visit may record: the property's pools and its plan's pool (which may have
+    moved to another property since). The plan's pool id is read first: `id IN (subquery)`
+    beside `property_id = ?` made MariaDB scan every company's pools (docs/scaling.md)."""
+    match = Q(property_id=visit.property_id)
+    if visit.plan_id is not None:
+        plan_pool = (
+            ServicePlan.objects.of(ctx).filter(pk=visit.plan_id).values_list("pool_id", flat=True)
         )
-    }
+        match |= Q(pk__in=list(plan_pool))
+    return {pool.pk: pool for pool in Pool.objects.of(ctx).filter(match)}
 
 
 def _pool_error(pool_id: Any, pools: Mapping[int, Pool]) -> str | None:
