@@ -11,7 +11,6 @@ Drafts are not in the running figures.
 """
 
 import datetime
-import zoneinfo
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -55,7 +54,7 @@ from ektor.tasks import enqueue_on_commit
 from operations.error_codes import OperationsErrorCode
 from operations.models import ServicePlan, Visit
 from tenancy.numbering import numbers_reserve
-from tenancy.scoping import company_of
+from tenancy.scoping import company_of, company_today
 
 _DUPLICATE = (
     "A payment with this reference is already recorded on this invoice",
@@ -910,11 +909,6 @@ class RunResult:
     lines_created: int = 0
     total: Decimal = ZERO
     skipped: list[dict[str, Any]] = field(default_factory=list)
-
-
-def company_today(ctx: Ctx) -> datetime.date:
-    """Today in the company's time zone."""
-    return timezone.localdate(timezone=zoneinfo.ZoneInfo(company_of(ctx).time_zone))
 
 
 @transaction.atomic

@@ -108,7 +108,8 @@ class EktorAdminSite(admin.AdminSite):
 
             context["low_stock"] = item_low_stock_summary(request_ctx(request))
         if request.user.has_perm("operations.view_visit"):
-            from operations.dashboard import company_today, visit_summary
+            from operations.dashboard import visit_summary
+            from tenancy.scoping import company_today
 
             ctx = request_ctx(request)
             context["visits"] = visit_summary(ctx, today=company_today(ctx))

@@ -23,10 +23,11 @@ from ektor.ctx import request_ctx
 from ektor.files import file_url
 from ektor.text import day, money, plural
 from operations import plans, reports, selectors, visits
-from operations.dashboard import LEFT, company_today, out_of_range_q, week_began_at, week_start
+from operations.dashboard import LEFT, out_of_range_q, week_began_at, week_start
 from operations.models import Reading, ServicePlan, Visit, VisitStatus
 from operations.scheduling import schedule_range_errors, visits_schedule
 from tenancy.models import Role
+from tenancy.scoping import company_today
 
 WEEKDAYS = tuple(enumerate(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")))
 WEEKDAYS += ((5, "Saturday"), (6, "Sunday"))

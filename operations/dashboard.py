@@ -4,26 +4,15 @@ range (the (company, created_at) index)."""
 
 import datetime
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Count, Q
-from django.utils import timezone
 
 from core.context import Ctx
 from operations.models import Reading, Visit, VisitStatus
+from tenancy.scoping import company_zone
 
 # Still to do today: not yet completed, skipped or cancelled.
 LEFT = (VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS)
-
-
-def company_zone(ctx: Ctx) -> ZoneInfo:
-    return ZoneInfo(ctx.company.time_zone if ctx.company is not None else settings.TIME_ZONE)
-
-
-def company_today(ctx: Ctx) -> datetime.date:
-    """Today where the company works: its routes' days are its own."""
-    return ctx.company.today() if ctx.company is not None else timezone.localdate()
 
 
 def week_start(day: datetime.date) -> datetime.date:

@@ -31,7 +31,7 @@ from catalog.models import Item, MovementKind
 from core.context import Ctx
 from customers.demo import synthetic_customers
 from operations import plans, visits
-from operations.dashboard import company_today, company_zone, week_start
+from operations.dashboard import week_start
 from operations.models import (
     PlanStatus,
     RateType,
@@ -45,7 +45,7 @@ from operations.models import (
 from operations.scheduling import visits_schedule
 from pools.models import Pool, Sanitizer
 from tenancy.models import Role
-from tenancy.scoping import company_of
+from tenancy.scoping import company_of, company_today, company_zone
 
 DEMO_WEEKS = 4
 # The chemicals a technician carries (by SKU), made with an opening stock when the catalog has

@@ -3,9 +3,7 @@
 import datetime
 import statistics
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import (
     BooleanField,
     Case,
@@ -17,24 +15,13 @@ from django.db.models import (
     Value,
     When,
 )
-from django.utils import timezone
 
 from core.context import Ctx
 from core.errors import NotFound
 from customers.models import Customer
 from support.error_codes import SupportErrorCode
 from support.models import PENDING, CustomerRequest, RequestKind, RequestStatus, overdue_q
-
-
-def company_zone(ctx: Ctx) -> ZoneInfo:
-    """The company's time zone: its days are the ones deadlines count. (A ctx of no company
-    reads no request: the OpenAPI generator's views; the installation's zone then.)"""
-    company = ctx.company
-    return ZoneInfo(company.time_zone if company is not None else settings.TIME_ZONE)
-
-
-def company_today(ctx: Ctx) -> datetime.date:
-    return timezone.localdate(timezone=company_zone(ctx))
+from tenancy.scoping import company_today, company_zone
 
 
 def request_list(ctx: Ctx) -> QuerySet[CustomerRequest]:

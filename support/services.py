@@ -43,11 +43,10 @@ from support.models import (
     RequestKind,
     RequestStatus,
 )
-from support.selectors import company_zone
 from support.tasks import send_request_answer
 from tenancy.models import default_request_due_days
 from tenancy.numbering import numbers_reserve
-from tenancy.scoping import company_of
+from tenancy.scoping import company_of, company_zone
 
 SUBJECT_MAX = 200
 # No request predates the business by this much (and a date near year 1 leaves the calendar

@@ -12,14 +12,17 @@ company (migrations, the bench, `manage.py receivables --fix` over all companies
 counting). Writes through a model instance (`save()`) use the base manager and are not checked.
 """
 
+import datetime
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import models
 from django.db.models.expressions import Col
 from django.db.models.sql.where import AND, WhereNode
+from django.utils import timezone
 
 from core.context import ActorKind, Ctx
 
@@ -38,6 +41,19 @@ def company_of(ctx: Ctx) -> Any:
     if ctx.company is None:
         raise NoCompany(f"{ctx.actor_label} acts for no company; tenant rows need one")
     return ctx.company
+
+
+def company_zone(ctx: Ctx) -> ZoneInfo:
+    """The company's time zone: its days are the ones its routes, deadlines and billing count.
+    (A ctx of no company reads no request: the OpenAPI generator's views; the installation's
+    zone then.)"""
+    company = ctx.company
+    return ZoneInfo(company.time_zone if company is not None else settings.TIME_ZONE)
+
+
+def company_today(ctx: Ctx) -> datetime.date:
+    """Today where the company works."""
+    return timezone.localdate(timezone=company_zone(ctx))
 
 
 def _pins_company(where: WhereNode, alias: str | None) -> bool:

@@ -80,7 +80,6 @@ NO_EVENT = {
     "billing.services.invoice_lock": "a lock for a decision; writes nothing",
     "billing.services.can_payments_record": "a check; locks and reads",
     "billing.services.invoice_amount_paid": "reads",
-    "billing.services.company_today": "reads the company's time zone",
     "support.services.request_due_date": "reads the company's deadlines",
     "support.services.request_email_recipient": "a read: where a request's answer goes",
     "support.services.can_request_transition": "a check; reads",

@@ -13,10 +13,10 @@ from catalog.tests.factories import ItemFactory
 from core.context import Ctx
 from customers.tests.factories import PropertyFactory
 from ektor.files import file_save
-from operations.dashboard import company_today
 from operations.models import Photo, Reading, ServicePlan, Visit, VisitLine, VisitStatus
 from operations.tests.factories import ServicePlanFactory, VisitFactory
 from pools.tests.factories import PoolFactory
+from tenancy.scoping import company_today
 from tenancy.tests.factories import default_company
 
 pytestmark = pytest.mark.django_db

@@ -11,11 +11,12 @@ from django_tasks_db.models import DBTaskResult
 from accounts.models import User
 from audit.models import AuditEvent
 from catalog.models import StockMovement
-from operations.dashboard import company_today, week_start
+from operations.dashboard import week_start
 from operations.demo import DEMO_WEEKS
 from operations.models import Reading, ServicePlan, Visit, VisitLine
 from pools.models import Pool
 from tenancy.models import Company
+from tenancy.scoping import company_today
 
 pytestmark = pytest.mark.django_db
 

@@ -29,7 +29,6 @@ from customers import services as customers
 from customers.models import Customer, Property
 from ektor.files import file_save, file_url
 from operations import visits
-from operations.dashboard import company_today
 from operations.models import Photo, Reading, ServicePlan, Visit, VisitStatus
 from operations.tests.factories import ServicePlanFactory, VisitFactory
 from operations.tests.images import image_bytes
@@ -38,6 +37,7 @@ from pools.models import Equipment, Pool
 from support import services as support
 from support.models import CustomerRequest
 from tenancy.models import Company
+from tenancy.scoping import company_today
 from tenancy.tests.factories import CompanyFactory, default_company
 from tests.test_role_matrix import api_routes, normalise
 

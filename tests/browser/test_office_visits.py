@@ -14,9 +14,10 @@ from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from core.context import Ctx
 from ektor.files import file_save
 from operations import visits
-from operations.dashboard import company_today, week_start
+from operations.dashboard import week_start
 from operations.models import Photo, Visit
 from operations.tests.factories import ServicePlanFactory, VisitFactory
+from tenancy.scoping import company_today
 from tenancy.tests.factories import default_company
 
 pytestmark = [
