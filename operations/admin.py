@@ -12,6 +12,7 @@ from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.forms import ModelChoiceField
+from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -683,11 +684,7 @@ class VisitAdmin(OfficeAdmin):
         visit = self.get_object(request, unquote(object_id))
         if visit is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        report = reports.visit_report(
-            request_ctx(request), visit=visit, image_src=lambda photo: file_url(photo.file_name)
-        )
-        context = {"report": report, "date": day(visit.scheduled_date)}
-        return TemplateResponse(request, "operations/visit_report.html", context)
+        return HttpResponse(reports.visit_report_page(request_ctx(request), visit=visit))
 
     def get_queryset(self, request):
         return selectors.visit_list(request_ctx(request)).select_related(

@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
+from django.template.loader import render_to_string
 
 from audit.services import record
 from catalog.models import ItemKind
 from core.context import Ctx
 from core.errors import Conflict
+from ektor.files import file_url
 from ektor.tasks import enqueue_on_commit
+from ektor.text import day
 from operations import chemistry
 from operations.error_codes import OperationsErrorCode
 from operations.models import Photo, Reading, Visit, VisitLine
@@ -192,6 +195,15 @@ def visit_report(
             )
             for photo in sorted(visit.photos.all(), key=lambda p: p.pk)
         ],
+    )
+
+
+def visit_report_page(ctx: Ctx, *, visit: Visit) -> str:
+    """The report as the customer's HTML page (the API's GET /visits/{id}/report and the
+    admin's link), its photos as signed links."""
+    report = visit_report(ctx, visit=visit, image_src=lambda photo: file_url(photo.file_name))
+    return render_to_string(
+        "operations/visit_report.html", {"report": report, "date": day(visit.scheduled_date)}
     )
 
 

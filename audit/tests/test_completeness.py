@@ -113,6 +113,7 @@ NO_EVENT = {
     "operations.photos.can_photo_add": "a check; reads",
     "operations.photos.photo_thumbnail_content": "reads the stored thumbnail (or makes one)",
     "operations.reports.visit_report": "reads: the report's content",
+    "operations.reports.visit_report_page": "reads: the report's page",
     "operations.reports.visit_report_recipient": "a read: where a visit's report goes",
 }
 

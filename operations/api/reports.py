@@ -2,7 +2,6 @@
 the customer (`POST /visits/{visit_id}/report/send`)."""
 
 from django.http import HttpResponse
-from django.template.loader import render_to_string
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -12,7 +11,6 @@ from rest_framework.response import Response
 from ektor import files
 from ektor.api.views import ApiView, path_id
 from ektor.middleware import with_image_origin
-from ektor.text import day
 from operations import reports, selectors
 from operations.models import Visit
 from tenancy.models import Role
@@ -52,14 +50,7 @@ class VisitReportView(_ReportView):
         Readings against their ideal ranges (out of range flagged), what was done (the
         checklist and the service lines), chemicals added, the notes for the customer (never
         the office's), and the photos (signed links that end after FILE_URL_SECONDS)."""
-        visit = self.visit(visit_id)
-        report = reports.visit_report(
-            self.ctx, visit=visit, image_src=lambda photo: files.file_url(photo.file_name)
-        )
-        html = render_to_string(
-            "operations/visit_report.html",
-            {"report": report, "date": day(report.visit.scheduled_date)},
-        )
+        html = reports.visit_report_page(self.ctx, visit=self.visit(visit_id))
         response = HttpResponse(html, content_type="text/html; charset=utf-8")
         response["Content-Security-Policy"] = with_image_origin(_PAGE_POLICY, files.bucket_origin())
         response["Cache-Control"] = "private, no-store"  # its links expire
