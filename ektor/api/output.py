@@ -62,12 +62,15 @@ class Nested(NamedTuple):
     many: bool
 
 
-def _objects_of(out: type["Output"]) -> Callable[[Any], list[dict]]:
-    """A nested list of objects: a list, or a relation's manager (its prefetched rows, as DRF's
-    ListSerializer reads it)."""
+def _list_of(out: type["Output"]) -> Callable[[Any], list[dict]]:
+    """A nested list: rows a selector attached (mappings), or objects (a list, or a relation's
+    manager: its prefetched rows, as DRF's ListSerializer reads it)."""
 
     def encode_nested(value) -> list[dict]:
-        return out.encode_many(value.all() if hasattr(value, "all") else value)
+        items = list(value.all() if hasattr(value, "all") else value)
+        if items and isinstance(items[0], Mapping):
+            return out.encode_rows(items)
+        return out.encode_many(items)
 
     return encode_nested
 
@@ -124,9 +127,9 @@ class Output(serializers.Serializer):
     @classmethod
     def columns(cls) -> tuple[str, ...]:
         """What a list reads with `values()` for `encode_rows`: a nested object's columns
-        through its relation (`customer__phone`, a join); a nested list's rows are the
-        selector's to put in the row under the field's source (a list of the nested
-        declaration's `columns()`)."""
+        through its relation (`customer__phone`, a join); a nested list is the selector's to
+        put in the row under the field's source (rows of the nested declaration's `columns()`,
+        or objects)."""
         computed = cls._computed()
         names = []
         for name, source, convert in cls._plan():
@@ -189,14 +192,12 @@ class Output(serializers.Serializer):
                 expression = read(source)
             if convert is ZONED:
                 expression = f"datetime_out({expression})"
+            elif isinstance(convert, Nested) and convert.many:
+                expression = call(_list_of(convert.out), expression)
             elif isinstance(convert, Nested) and mode == "rows":
-                if convert.many:
-                    expression = call(convert.out.encode_rows, expression)
-                else:
-                    expression = convert.out._display(mode, names, f"{prefix}{_column(source)}__")
+                expression = convert.out._display(mode, names, f"{prefix}{_column(source)}__")
             elif isinstance(convert, Nested):
-                nested = _objects_of(convert.out) if convert.many else convert.out.encode
-                expression = call(nested, expression)
+                expression = call(convert.out.encode, expression)
             elif convert is not None:
                 expression = call(convert, expression)
             items.append(f"{name!r}: {expression}")
