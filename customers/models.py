@@ -6,6 +6,11 @@ from tenancy.models import Company
 from tenancy.scoping import TenantManager, UnscopedManager
 
 
+def full_name(first_name: str, last_name: str) -> str:
+    """A customer's name as the API shows it, also for rows read without the model."""
+    return f"{first_name} {last_name}"
+
+
 class Customer(Audited):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", editable=False)
     first_name = models.CharField(max_length=60)
@@ -54,7 +59,7 @@ class Customer(Audited):
 
     @property
     def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}"
+        return full_name(self.first_name, self.last_name)
 
 
 class Property(Audited):

@@ -34,10 +34,11 @@ from operations import selectors as operations_selectors
 from operations.api import plans as plans_out
 from operations.api import visits as visits_out
 from operations.api.photos import PhotoOut
-from operations.models import Photo, Reading, VisitLine
+from operations.models import Photo, Reading, Visit, VisitLine
 from operations.tests.factories import PhotoFactory, ServicePlanFactory, VisitFactory
 from pools import selectors as pool_selectors
 from pools.api import serializers as pools_out
+from pools.models import Pool
 from pools.tests.factories import EquipmentFactory, PoolFactory
 from support import selectors as support_selectors
 from support import services as support
@@ -284,7 +285,8 @@ def _plans(ctx, prop):
 
 def _route(ctx, prop):
     """A technician's day: a route visit (its plan's pool) and a work order (the property's
-    pools), at a property with every address field and one with the optional ones empty."""
+    pools), at a property with every address field and one with the optional ones empty. The
+    selector's rows, and the same visits as models with their `route_pools` (what DRF renders)."""
     tech = UserFactory(role="technician")
     day = datetime.date(2026, 1, 7)
     pool = PoolFactory(property=prop, access_notes="Side gate")
@@ -302,9 +304,28 @@ def _route(ctx, prop):
         route_position=2,
         status="in_progress",
     )
-    return operations_selectors.route_list(
-        Ctx.for_user(tech, ctx.company, role="technician"), day=day
+    rows = operations_selectors.route_list(
+        Ctx.for_user(tech, ctx.company, role="technician"),
+        day=day,
+        columns=plans_out.RouteStopOut.columns(),
+        pool_columns=plans_out.RoutePoolOut.columns(),
     )
+    visits = (
+        Visit.objects.of(ctx)
+        .select_related("customer", "property")
+        .in_bulk([row["id"] for row in rows])
+    )
+    pools = Pool.objects.of(ctx).in_bulk(
+        [pool["id"] for row in rows for pool in row["route_pools"]]
+    )
+    objects = [visits[row["id"]] for row in rows]
+    for visit, row in zip(objects, rows, strict=True):
+        visit.route_pools = [pools[pool["id"]] for pool in row["route_pools"]]
+    return rows, objects
+
+
+def _route_objects(ctx, prop, part):
+    return [part(visit) for visit in _route(ctx, prop)[1]]
 
 
 def _photos(ctx, prop):
@@ -358,18 +379,19 @@ CASES = {
     visits_out.VisitLineOut: lambda ctx, prop: (_visit_rows(ctx, prop, VisitLine), None),
     visits_out.VisitPhotoOut: lambda ctx, prop: (_visit_rows(ctx, prop, Photo), None),
     plans_out.PlanOut: lambda ctx, prop: (_plans(ctx, prop), None),
-    plans_out.RouteStopOut: lambda ctx, prop: (None, _route(ctx, prop)),
+    # The route's rows come from its selector (a list of rows, not a queryset).
+    plans_out.RouteStopOut: lambda ctx, prop: _route(ctx, prop),
     plans_out.RouteCustomerOut: lambda ctx, prop: (
         None,
-        [visit.customer for visit in _route(ctx, prop)],
+        _route_objects(ctx, prop, lambda visit: visit.customer),
     ),
     plans_out.RoutePropertyOut: lambda ctx, prop: (
         None,
-        [visit.property for visit in _route(ctx, prop)],
+        _route_objects(ctx, prop, lambda visit: visit.property),
     ),
     plans_out.RoutePoolOut: lambda ctx, prop: (
         None,
-        [pool for visit in _route(ctx, prop) for pool in visit.route_pools],
+        [pool for visit in _route(ctx, prop)[1] for pool in visit.route_pools],
     ),
     PhotoOut: lambda ctx, prop: (_photos(ctx, prop), None),
 }

@@ -140,8 +140,6 @@ class InvoiceOut(Output):
     class Meta:
         # From the row rather than in SQL, where a list would run the payments subquery twice.
         computed = {"balance_due": (balance_due, ("status", "total", "amount_paid"))}
-        # Not a column: a list attaches them to its page (selectors.invoice_lines_attach).
-        attached = ("line_list",)
 
 
 class PaymentIn(serializers.Serializer):

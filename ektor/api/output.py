@@ -12,7 +12,7 @@ field by field, for every `Output` in the project.
 import datetime
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.utils import timezone
@@ -55,12 +55,22 @@ def _datetime_out(zone) -> Callable[[datetime.datetime | None], str | None]:
     return datetime_out
 
 
-def _nested(out: type["Output"]) -> Callable[[Any], list[dict]]:
-    """A nested list of another declaration: a list, or a relation's manager (its prefetched
-    rows, as DRF's ListSerializer reads it)."""
+class Nested(NamedTuple):
+    """A field rendered by another declaration: an object, or a list of them (`many`)."""
+
+    out: type["Output"]
+    many: bool
+
+
+def _list_of(out: type["Output"]) -> Callable[[Any], list[dict]]:
+    """A nested list: rows a selector attached (mappings), or objects (a list, or a relation's
+    manager: its prefetched rows, as DRF's ListSerializer reads it)."""
 
     def encode_nested(value) -> list[dict]:
-        return out.encode_many(value.all() if hasattr(value, "all") else value)
+        items = list(value.all() if hasattr(value, "all") else value)
+        if items and isinstance(items[0], Mapping):
+            return out.encode_rows(items)
+        return out.encode_many(items)
 
     return encode_nested
 
@@ -76,9 +86,9 @@ def _converter(field: serializers.Field):
     if isinstance(field, serializers.BooleanField):
         return _bool_out
     if isinstance(field, serializers.ListSerializer) and isinstance(field.child, Output):
-        return _nested(field.child.__class__)
+        return Nested(type(field.child), many=True)
     if isinstance(field, Output):
-        return type(field).encode  # a nested object, by its own declaration
+        return Nested(type(field), many=False)  # a nested object, by its own declaration
     if isinstance(field, (serializers.IntegerField, serializers.CharField, serializers.JSONField)):
         return None
     if isinstance(field, (serializers.ListField, serializers.DictField)):
@@ -116,16 +126,19 @@ class Output(serializers.Serializer):
 
     @classmethod
     def columns(cls) -> tuple[str, ...]:
-        """What a list reads with `values()` for `encode_rows`; `Meta.attached` names sources
-        that are no column, which the list adds to each row before encoding (an invoice's
-        lines)."""
+        """What a list reads with `values()` for `encode_rows`: a nested object's columns
+        through its relation (`customer__phone`, a join); a nested list is the selector's to
+        put in the row under the field's source (rows of the nested declaration's `columns()`,
+        or objects)."""
         computed = cls._computed()
-        attached = getattr(getattr(cls, "Meta", None), "attached", ())
-        names = [
-            _column(source)
-            for name, source, _ in cls._plan()
-            if name not in computed and source not in attached
-        ]
+        names = []
+        for name, source, convert in cls._plan():
+            if name in computed or (isinstance(convert, Nested) and convert.many):
+                continue
+            if isinstance(convert, Nested):
+                names += [f"{_column(source)}__{column}" for column in convert.out.columns()]
+            else:
+                names.append(_column(source))
         for _, inputs in computed.values():
             names += inputs
         return tuple(dict.fromkeys(names))
@@ -142,37 +155,53 @@ class Output(serializers.Serializer):
 
     @classmethod
     def _compile(cls, mode: str) -> Callable:
-        def read(source: str) -> str:
-            if mode == "rows":
-                return f"row[{_column(source)!r}]"
-            if not all(part.isidentifier() for part in source.split(".")):
-                raise TypeError(f"{cls.__name__}: {source!r} is not an attribute path")
-            return f"row.{source}"
-
         names: dict[str, Any] = {}
-        computed = cls._computed()
-        items = []
-        for index, (name, source, convert) in enumerate(cls._plan()):
-            if name in computed:
-                function, inputs = computed[name]
-                names[f"f{index}"] = function
-                expression = f"f{index}({', '.join(read(column) for column in inputs)})"
-            else:
-                expression = read(source)
-            if convert is ZONED:
-                expression = f"datetime_out({expression})"
-            elif convert is not None:
-                names[f"c{index}"] = convert
-                expression = f"c{index}({expression})"
-            items.append(f"{name!r}: {expression}")
         source = (
             "def make(datetime_out):\n"
             "    def encode(rows):\n"
-            f"        return [{{{', '.join(items)}}} for row in rows]\n"
+            f"        return [{cls._display(mode, names, '')} for row in rows]\n"
             "    return encode\n"
         )
         exec(source, names)  # noqa: S102 (only field names and sources, quoted or checked)
         return names["make"]
+
+    @classmethod
+    def _display(cls, mode: str, names: dict[str, Any], prefix: str) -> str:
+        """The dict display of one row; a nested object's fields read from the same row
+        (`prefix`, its relation's) in `rows` mode."""
+
+        def read(source: str) -> str:
+            if mode == "rows":
+                return f"row[{prefix + _column(source)!r}]"
+            if not all(part.isidentifier() for part in source.split(".")):
+                raise TypeError(f"{cls.__name__}: {source!r} is not an attribute path")
+            return f"row.{source}"
+
+        def call(function: Callable, expression: str) -> str:
+            key = f"c{len(names)}"
+            names[key] = function
+            return f"{key}({expression})"
+
+        computed = cls._computed()
+        items = []
+        for name, source, convert in cls._plan():
+            if name in computed:
+                function, inputs = computed[name]
+                expression = call(function, ", ".join(read(column) for column in inputs))
+            else:
+                expression = read(source)
+            if convert is ZONED:
+                expression = f"datetime_out({expression})"
+            elif isinstance(convert, Nested) and convert.many:
+                expression = call(_list_of(convert.out), expression)
+            elif isinstance(convert, Nested) and mode == "rows":
+                expression = convert.out._display(mode, names, f"{prefix}{_column(source)}__")
+            elif isinstance(convert, Nested):
+                expression = call(convert.out.encode, expression)
+            elif convert is not None:
+                expression = call(convert, expression)
+            items.append(f"{name!r}: {expression}")
+        return f"{{{', '.join(items)}}}"
 
     @classmethod
     def encode_rows(cls, rows: Iterable[Mapping]) -> list[dict]:

@@ -200,7 +200,8 @@ class ListMixin:
         return replica_read(request.user, page)
 
     def attach(self, rows: list[dict]) -> None:
-        """Add to the page's rows what the output's `Meta.attached` names (not columns)."""
+        """Add to the page's rows what their nested lists read (no column of theirs: an
+        invoice's lines, under the field's source)."""
 
     def list(self, request):
         return self.get_paginated_response(self.list_rows(request))

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from core.context import Ctx
 from core.errors import InvalidInput
 from customers.api.serializers import optional_text
-from customers.models import Customer, Property
+from customers.models import Customer, Property, full_name
 from ektor.api.errors import RequestValidationError
 from ektor.api.fields import IsoDateField, MoneyField, StrictIntegerField
 from ektor.api.filters import IdFilter, StrictFilterSet
@@ -203,6 +203,7 @@ class RouteCustomerOut(ModelOutput):
         model = Customer
         fields = ["customer_id", "name", "phone"]
         read_only_fields = fields
+        computed = {"name": (full_name, ("first_name", "last_name"))}
 
 
 class RoutePropertyOut(ModelOutput):
@@ -259,11 +260,15 @@ class RouteView(ApiView):
         query = validate_query(RouteQuery, request)
         try:
             visits = selectors.route_list(
-                self.ctx, day=query["date"], technician_id=query.get("technician_id")
+                self.ctx,
+                day=query["date"],
+                columns=RouteStopOut.columns(),
+                pool_columns=RoutePoolOut.columns(),
+                technician_id=query.get("technician_id"),
             )
         except InvalidInput as exc:
             # The technician is a query parameter here, not a body field.
             raise RequestValidationError(
                 [{"loc": ["query", e.field], "msg": e.msg, "type": e.type} for e in exc.fields]
             ) from None
-        return Response(RouteStopOut.encode_many(visits))
+        return Response(RouteStopOut.encode_rows(visits))
