@@ -35,7 +35,7 @@ from operations.pages.forms import (
 )
 from operations.pages.water import analyse
 from operations.photos import photo_add
-from operations.selectors import photo_list, route_list, visit_get
+from operations.selectors import photo_list, visit_get
 from operations.visits import reading_errors, visit_complete, visit_skip, visit_start
 from tenancy.models import Role
 
@@ -116,13 +116,13 @@ def page_context(request: HttpRequest, title: str, **context: Any) -> dict[str, 
 @require_GET
 def route(request: HttpRequest, ctx: Ctx) -> HttpResponse:
     today = ctx.company.today()
-    stops = route_list(ctx, day=today)
+    stops = selectors.day_stops(ctx, day=today)
     context = page_context(
         request,
         "My day",
         today=today,
         stops=stops,
-        left=sum(stop.status in OPEN for stop in stops),
+        left=sum(stop["status"] in OPEN for stop in stops),
     )
     return TemplateResponse(request, "operations/day/route.html", context)
 

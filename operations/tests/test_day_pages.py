@@ -99,7 +99,7 @@ def test_the_route_is_todays_own_stops_in_route_order(tech_web, technician_user,
     response = tech_web.get(ROUTE)
 
     assert response.status_code == 200
-    order = [visit.pk for visit in response.context["stops"]]
+    order = [visit["id"] for visit in response.context["stops"]]
     assert order == [done.pk, first.pk, called_off.pk, third.pk, second.pk, repair.pk]
     assert re.findall(r'data-visit="(\d+)"', response.content.decode()) == [str(v) for v in order]
     page = texts(response)
@@ -134,7 +134,7 @@ def test_today_is_the_companys_day_not_the_servers(tech_web, technician_user, co
 
     response = tech_web.get(ROUTE)
 
-    assert [visit.pk for visit in response.context["stops"]] == [mine.pk]
+    assert [visit["id"] for visit in response.context["stops"]] == [mine.pk]
     assert response.context["today"] == ahead
 
 
@@ -287,7 +287,7 @@ def test_another_companys_visit_is_missing(name, tech_web, technician_user, toda
     method, path = page_paths(theirs.pk)[name]
     response = getattr(tech_web, method)(path, {"reason": "dog"} if method == "post" else None)
     assert response.status_code == 404
-    assert [v.pk for v in tech_web.get(ROUTE).context["stops"]] == []
+    assert [v["id"] for v in tech_web.get(ROUTE).context["stops"]] == []
     theirs.refresh_from_db()
     assert theirs.status == VisitStatus.SCHEDULED
 
