@@ -1,6 +1,7 @@
 """The printable invoice: HTML for the screen and the printer, and the same page as a PDF
 (WeasyPrint, laid out with Debian's Pango; no network: the page names no outside resource)."""
 
+import logging
 from typing import Any
 
 from django.template.loader import render_to_string
@@ -9,6 +10,8 @@ from billing.models import Invoice
 from core.context import Ctx
 from ektor.text import day, money
 from tenancy.scoping import company_of
+
+logger = logging.getLogger(__name__)
 
 
 def invoice_context(ctx: Ctx, invoice: Invoice) -> dict[str, Any]:
@@ -61,3 +64,15 @@ def invoice_pdf(ctx: Ctx, invoice: Invoice) -> bytes:
 
     pdf: bytes = HTML(string=invoice_html(ctx, invoice)).write_pdf()
     return pdf
+
+
+def invoice_attachments(ctx: Ctx, invoice: Invoice) -> list[tuple[str, bytes, str]]:
+    """The printable invoice as an email's PDF attachment; none where WeasyPrint cannot load
+    the system's Pango (a first try without root, which scripts/setup.sh warns about): the
+    email still goes, and the log says why it has no PDF."""
+    try:
+        pdf = invoice_pdf(ctx, invoice)
+    except OSError:
+        logger.warning("invoice %s emailed without its PDF: Pango is not installed", invoice.number)
+        return []
+    return [(f"{invoice.number}.pdf", pdf, "application/pdf")]

@@ -3,7 +3,7 @@
 from typing import Any
 
 from billing.models import BillingRun
-from billing.printing import invoice_pdf
+from billing.printing import invoice_attachments
 from billing.selectors import invoice_get
 from core.context import Ctx
 from ektor.email import send_templated
@@ -39,7 +39,7 @@ def send_invoice_email(company_id: int, invoice_id: int) -> dict[str, Any]:
             "paid": money(invoice.amount_paid),
             "balance": money(invoice.balance_due),
         },
-        attachments=[(f"{invoice.number}.pdf", invoice_pdf(ctx, invoice), "application/pdf")],
+        attachments=invoice_attachments(ctx, invoice),
     )
     return {"invoice": invoice.number, "sent_to": customer.email}
 

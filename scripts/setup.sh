@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepare this checkout: system packages (when asked), the virtualenv and Python packages.
-#   scripts/setup.sh run    - what serving on SQLite needs (no system packages)
+#   scripts/setup.sh run    - what serving on SQLite needs (Pango for invoice PDFs, as root)
 #   scripts/setup.sh test   - plus MariaDB, its client headers and Chromium for the test suite
 #   scripts/setup.sh serve  - gunicorn and the MySQL client (requirements/prod.txt) for make serve
 set -euo pipefail
@@ -16,8 +16,16 @@ if [ "$profile" = "test" ] || [ "$profile" = "serve" ]; then
   "$python" -c 'import os, sysconfig; raise SystemExit(not os.path.exists(
       os.path.join(sysconfig.get_paths()["include"], "Python.h")))' || need_apt+=(python3-dev)
 fi
-# WeasyPrint (the invoice PDF) lays out text with Pango.
-ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0)
+# WeasyPrint (the invoice PDF) lays out text with Pango. A first try on SQLite without root
+# runs without it: everything but the invoice PDF works, and the script says so.
+if ! ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0; then
+  if [ "$profile" = "run" ] && [ "$(id -u)" != 0 ]; then
+    echo "setup: Pango is missing (apt-get install libpango-1.0-0 libpangoft2-1.0-0):" \
+      "invoice PDFs will not be made until it is installed" >&2
+  else
+    need_apt+=(libpango-1.0-0 libpangoft2-1.0-0)
+  fi
+fi
 if [ "$profile" = "test" ]; then
   command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need_apt+=(mariadb-server)
   pkg-config --exists libmariadb 2>/dev/null || need_apt+=(libmariadb-dev pkg-config)

@@ -76,3 +76,19 @@ def test_the_invoice_page_serves_its_pdf_to_the_companys_users_only(ctx, invoice
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
     assert admin_web.get("/admin/billing/invoice/999999/pdf/").status_code == 404
+
+
+def test_the_email_attaches_the_pdf_and_goes_without_it_where_pango_is_missing(
+    ctx, invoice, monkeypatch, caplog
+):
+    [(name, content, kind)] = printing.invoice_attachments(ctx, invoice)
+    assert (name, kind) == (f"{invoice.number}.pdf", "application/pdf")
+    assert content.startswith(b"%PDF")
+
+    def no_pango(ctx, invoice):
+        # What WeasyPrint raises when the system's Pango cannot be loaded.
+        raise OSError("cannot load library 'libpangoft2-1.0-0'")
+
+    monkeypatch.setattr(printing, "invoice_pdf", no_pango)
+    assert printing.invoice_attachments(ctx, invoice) == []
+    assert "emailed without its PDF: Pango is not installed" in caplog.text
