@@ -248,6 +248,10 @@ def receivables_fix(ctx: Ctx, *, drift: Mapping[ReceivablesKey, ReceivablesFigur
 # --- invoice lines --------------------------------------------------------------------------
 
 
+# The most a money column (12 digits, 2 places) holds.
+MONEY_MAX = Decimal("9999999999.99")
+
+
 def _lines_checked(
     ctx: Ctx, lines: Sequence[Mapping[str, Any]], existing: Sequence[InvoiceLine] = ()
 ) -> list[InvoiceLine]:
@@ -316,6 +320,11 @@ def _lines_checked(
         if errors:
             continue
         amount, tax = pricing.line_amounts(quantity, unit_price, rate)
+        if abs(amount) + tax > MONEY_MAX:
+            errors.append(
+                FieldError(f"{at}.quantity", f"The line's amount is over {MONEY_MAX}", "range")
+            )
+            continue
         old = kept.pop(line_id) if line_id is not None else InvoiceLine()
         built.append(
             InvoiceLine(
@@ -364,6 +373,10 @@ def _totals_from_lines(given: dict[str, Decimal | None], lines: Sequence[Invoice
     """Set `given`'s subtotal, tax and total to the lines' sums; a given one that differs is
     refused (422), naming the sum."""
     derived = dict(zip(TOTAL_FIELDS, pricing.totals(lines), strict=True))
+    if abs(derived["total"]) > MONEY_MAX or abs(derived["subtotal"]) > MONEY_MAX:
+        raise InvalidInput(
+            [FieldError("lines", f"The invoice's total is over {MONEY_MAX}", "range")]
+        )
     errors = [
         FieldError(name, f"{name} must be the sum of the invoice's lines ({derived[name]})")
         for name, value in given.items()

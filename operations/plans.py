@@ -17,7 +17,7 @@ from typing import Any, NotRequired, TypedDict, Unpack
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from audit.services import record_change, recorded_in_bulk
+from audit.services import record_change, recorded_in_bulk, recording_delete
 from core.context import Ctx
 from core.errors import ApplicationError, Conflict, CoreErrorCode, FieldError, InvalidInput, refusal
 from ektor.services import complete_fields, null_blanks, require_updatable, save_recorded
@@ -32,6 +32,7 @@ from operations.models import (
     Visit,
     VisitStatus,
 )
+from operations.recurrence import OUT_OF_RANGE, out_of_range
 from operations.visits import visit_cancel
 from pools.selectors import pool_get
 from tenancy.models import Membership, Role
@@ -74,6 +75,11 @@ CHOICES = {
 }
 
 
+# Why a plan's visits were called off (a resume brings back the pause's).
+PAUSED = "The service plan is paused"
+ENDED_REASON = "The service plan has ended"
+
+
 def plan_field_errors(ctx: Ctx, data: Mapping[str, Any]) -> list[FieldError]:
     """The rules of a plan's own values (`data`: the fields given, over the plan's current
     ones for the end date's check): a weekday 0..6, a rate of at least 0, the choices there
@@ -98,6 +104,11 @@ def plan_field_errors(ctx: Ctx, data: Mapping[str, Any]) -> list[FieldError]:
         if field in data and data[field] not in allowed
     ]
     start, end = data.get("start_date"), data.get("end_date")
+    errors += [
+        FieldError(field, OUT_OF_RANGE, "range")
+        for field in ("start_date", "end_date")
+        if out_of_range(data.get(field))
+    ]
     if start is not None and end is not None and end < start:
         errors.append(
             FieldError("end_date", f"The end date {end} is before the start date {start}", "range")
@@ -141,7 +152,37 @@ def _plan_save(ctx: Ctx, plan: ServicePlan, data: Mapping[str, Any]) -> ServiceP
         # The instance's pool (with its property) once found: the output needs no query.
         data = {**data, "pool": pool_get(ctx, pool_id=data["pool_id"])}
         del data["pool_id"]
-    return save_recorded(ctx, plan, data)
+    before = None if plan.pk is None else {n: getattr(plan, n) for n in (*FOLLOWED, *RESCHEDULED)}
+    plan = save_recorded(ctx, plan, data)
+    if before is not None:
+        _visits_follow(ctx, plan, before)
+    return plan
+
+
+# What a plan's scheduled visits take from it, and what decides their dates.
+FOLLOWED = ("technician_id", "route_position")
+RESCHEDULED = ("frequency", "weekday", "start_date", "end_date")
+
+
+def _visits_follow(ctx: Ctx, plan: ServicePlan, before: Mapping[str, Any]) -> None:
+    """A changed plan's visits still to come (scheduled, from today): they take its new
+    technician and route position; when its dates' rule changed they are removed (nothing was
+    recorded on them) and the next scheduling makes the new ones. Each change is audited."""
+    due = Visit.objects.of(ctx).filter(
+        plan=plan, status=VisitStatus.SCHEDULED, scheduled_date__gte=company_of(ctx).today()
+    )
+    if any(getattr(plan, name) != before[name] for name in RESCHEDULED):
+        for visit in due:
+            with recording_delete(ctx, visit):
+                visit.delete()
+        return
+    changed = [name for name in FOLLOWED if getattr(plan, name) != before[name]]
+    if changed:
+        for visit in due:
+            for name in changed:
+                setattr(visit, name, getattr(plan, name))
+            visit.save(update_fields=[*changed, "updated_at"])
+            record_change(ctx, "update", visit)
 
 
 @transaction.atomic
@@ -216,6 +257,8 @@ def plan_pause(ctx: Ctx, *, plan: ServicePlan, until: datetime.date | None = Non
     plan = _locked(ctx, plan)
     _check_transition(plan, "pause")
     today = company_of(ctx).today()
+    if out_of_range(until):
+        raise InvalidInput([FieldError("until", OUT_OF_RANGE, "range")])
     if until is not None and until < today:
         raise InvalidInput(
             [FieldError("until", f"until ({until}) is before today ({today})", "range")]
@@ -224,7 +267,7 @@ def plan_pause(ctx: Ctx, *, plan: ServicePlan, until: datetime.date | None = Non
     plan.status, plan.paused_until = PlanStatus.PAUSED, until
     plan.save(update_fields=["status", "paused_until", "updated_at"])
     record_change(ctx, "pause", plan)
-    _cancel_scheduled(ctx, plan, first=today, last=until, reason="The service plan is paused")
+    _cancel_scheduled(ctx, plan, first=today, last=until, reason=PAUSED)
     return plan
 
 
@@ -234,10 +277,22 @@ def plan_resume(ctx: Ctx, *, plan: ServicePlan) -> ServicePlan:
     happened), and it is served again from today."""
     plan = _locked(ctx, plan)
     _check_transition(plan, "resume")
-    _close_pause(plan, company_of(ctx).today() - datetime.timedelta(days=1))
+    today = company_of(ctx).today()
+    _close_pause(plan, today - datetime.timedelta(days=1))
     plan.status, plan.paused_until = PlanStatus.ACTIVE, None
     plan.save(update_fields=["status", "paused_until", "updated_at"])
     record_change(ctx, "resume", plan)
+    # The visits the pause called off from today on are the plan's again (scheduling would
+    # not make them anew: their dates are taken).
+    for visit in Visit.objects.of(ctx).filter(
+        plan=plan,
+        status=VisitStatus.CANCELLED,
+        cancel_reason=PAUSED,
+        scheduled_date__gte=today,
+    ):
+        visit.status, visit.cancel_reason = VisitStatus.SCHEDULED, None
+        visit.save(update_fields=["status", "cancel_reason", "updated_at"])
+        record_change(ctx, "reschedule", visit)
     return plan
 
 
@@ -261,7 +316,7 @@ def plan_end(ctx: Ctx, *, plan: ServicePlan, end_date: datetime.date) -> Service
         plan,
         first=end_date + datetime.timedelta(days=1),
         last=None,
-        reason="The service plan has ended",
+        reason=ENDED_REASON,
     )
     return plan
 

@@ -13,6 +13,18 @@ ENDED = "ended"
 
 Span = tuple[datetime.date, datetime.date | None]
 
+# The days a plan, a pause or a schedule may name: the date arithmetic of a plan's next
+# visit or a pause's day after must stay within what a date holds (year 9999).
+FIRST_DAY = datetime.date(1900, 1, 1)
+LAST_DAY = datetime.date(2999, 12, 31)
+
+
+OUT_OF_RANGE = f"A date between {FIRST_DAY} and {LAST_DAY}"
+
+
+def out_of_range(day: datetime.date | None) -> bool:
+    return day is not None and not FIRST_DAY <= day <= LAST_DAY
+
 
 @dataclass(frozen=True, slots=True)
 class PlanSchedule:

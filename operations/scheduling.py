@@ -22,7 +22,7 @@ from core.errors import Conflict, FieldError, InvalidInput
 from operations.error_codes import OperationsErrorCode
 from operations.models import PlanPause, PlanStatus, ServicePlan, Visit, VisitKind
 from operations.plans import plans_status_refresh
-from operations.recurrence import PlanSchedule, Span, plan_dates
+from operations.recurrence import OUT_OF_RANGE, PlanSchedule, Span, out_of_range, plan_dates
 from tenancy.scoping import company_of
 
 # The longest range one run schedules (the contract's), in days, both ends included.
@@ -43,6 +43,9 @@ def schedule_range_errors(
     ctx: Ctx, *, date_from: datetime.date, date_to: datetime.date
 ) -> list[FieldError]:
     """A range runs forward and spans at most MAX_RANGE_DAYS days (422 on `to`)."""
+    for field, day in (("from", date_from), ("to", date_to)):
+        if out_of_range(day):
+            return [FieldError(field, OUT_OF_RANGE, "range")]
     if date_to < date_from:
         return [FieldError("to", f"to ({date_to}) is before from ({date_from})", "range")]
     days = (date_to - date_from).days + 1

@@ -78,6 +78,8 @@ LINE_QUANTITY_PLACES = 3
 CHECKLIST_TASK_MAX = 100
 CHECKLIST_MAX = 50
 TITLE_MAX = 120
+NOTE_MAX = 10000
+NOTE_FIELDS = ("customer_notes", "office_notes", "note")
 
 
 class ReadingFields(TypedDict):
@@ -190,14 +192,14 @@ def _property(ctx: Ctx, property_id: int) -> Property:
 
 
 def _text_errors(data: Mapping[str, Any]) -> list[FieldError]:
-    title = data.get("title")
-    if isinstance(title, str) and len(title.strip()) > TITLE_MAX:
-        return [
-            FieldError(
-                "title", f"Ensure this field has no more than {TITLE_MAX} characters.", "max_length"
-            )
-        ]
-    return []
+    """A title of at most TITLE_MAX characters, notes of at most NOTE_MAX (as the API's
+    serializers say: the pages and the admin send what was typed)."""
+    limits = {"title": TITLE_MAX, **dict.fromkeys(NOTE_FIELDS, NOTE_MAX)}
+    return [
+        FieldError(name, f"Ensure this field has no more than {limit} characters.", "max_length")
+        for name, limit in limits.items()
+        if isinstance(data.get(name), str) and len(data[name].strip()) > limit
+    ]
 
 
 def _optional_text(value: str | None) -> str | None:
@@ -219,7 +221,9 @@ def visit_create(
 ) -> Visit:
     """A work order, or an extra route stop, made by the office (no plan): the customer is the
     property's as it is today."""
-    errors = _text_errors({"title": title})
+    errors = _text_errors(
+        {"title": title, "customer_notes": customer_notes, "office_notes": office_notes}
+    )
     if kind not in VisitKind.values:
         errors.append(
             FieldError("kind", f"Kind must be one of {', '.join(VisitKind.values)}", "enum")
@@ -359,6 +363,8 @@ def reading_errors(
 
 def checklist_errors(ctx: Ctx, *, checklist: Sequence[Mapping[str, Any]]) -> list[FieldError]:
     """Each entry is {task (text, 1..100), done (boolean)}, a task at most once."""
+    if not isinstance(checklist, Sequence) or isinstance(checklist, str):
+        return [FieldError("checklist", "A list of {task, done}", "invalid")]
     if len(checklist) > CHECKLIST_MAX:
         return [FieldError("checklist", f"At most {CHECKLIST_MAX} tasks", "too_long")]
     errors = []
@@ -476,6 +482,7 @@ def visit_complete(
         reading_errors(ctx, readings=readings, pools=pools)
         + _line_errors(lines, items, pools)
         + checklist_errors(ctx, checklist=checklist)
+        + _text_errors({"customer_notes": customer_notes, "office_notes": office_notes})
     )
 
     now = timezone.now()
@@ -540,6 +547,7 @@ def visit_skip(ctx: Ctx, *, visit: Visit, reason: str, note: str | None = None) 
     if reason not in SkipReason.values:
         message = f"Reason must be one of {', '.join(SkipReason.values)}"
         raise InvalidInput([FieldError("reason", message, "enum")])
+    _invalid(_text_errors({"note": note}))
     visit = _locked(ctx, visit)
     visit.status = _check_transition(visit, "skip")
     visit.skip_reason = reason
@@ -609,6 +617,7 @@ def visit_correct(ctx: Ctx, *, visit: Visit, data: Mapping[str, Any]) -> Visit:
             reason=CoreErrorCode.INVALID_TRANSITION,
             extra={"from": visit.status, "to": visit.status},
         )
+    _invalid(_text_errors(data))
     if "checklist" in data:
         _invalid(checklist_errors(ctx, checklist=data["checklist"]))
         visit.checklist = _checklist(data["checklist"])

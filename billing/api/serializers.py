@@ -246,7 +246,7 @@ class PeriodField(StrictCharField):
 
 
 def month_text(value: datetime.date) -> str:
-    return f"{value:%Y-%m}"
+    return f"{value.year:04d}-{value.month:02d}"
 
 
 class BillingRunIn(serializers.Serializer):

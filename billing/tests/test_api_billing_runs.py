@@ -91,3 +91,10 @@ def test_bill_prints_progress_and_a_rerun_says_it_billed_nothing(month):
 def test_bill_refuses_a_bad_period():
     with pytest.raises(CommandError, match="--period must be a month, YYYY-MM"):
         call_command("bill", "--period", "11/2026")
+
+
+def test_a_period_always_reads_as_four_digits_of_year():
+    from billing.api.serializers import month_text
+
+    assert month_text(datetime.date(1, 1, 1)) == "0001-01"
+    assert month_text(datetime.date(2026, 11, 1)) == "2026-11"

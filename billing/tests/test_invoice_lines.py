@@ -223,3 +223,23 @@ def test_api_bad_lines_are_422_at_their_place(admin_client_api, ctx):
             "type": "value_error",
         }
     ]
+
+
+def test_amounts_past_what_money_holds_are_refused_not_a_crash(ctx, admin_client_api):
+    huge = {"kind": "labor", "description": "x", "quantity": "999999999.999"}
+    with pytest.raises(ApplicationError) as refused:
+        _draft(ctx, [{**huge, "unit_price": D("9999999999.99")}])
+    assert [e.field for e in refused.value.fields] == ["lines.0.quantity"]
+    # Each line fits, their sum does not.
+    with pytest.raises(ApplicationError) as refused:
+        _draft(ctx, [{**huge, "quantity": D(1), "unit_price": D("9000000000.00")}] * 2)
+    assert [e.field for e in refused.value.fields] == ["lines"]
+    response = admin_client_api.post(
+        "/api/v1/invoices",
+        {
+            "customer_id": PropertyFactory().customer_id,
+            "lines": [{**huge, "unit_price": "9999999999.99"}],
+        },
+        format="json",
+    )
+    assert response.status_code == 422, response.content

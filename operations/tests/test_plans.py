@@ -276,3 +276,68 @@ def test_a_deactivated_pools_plan_is_not_scheduled(ctx):
         ctx, date_from=datetime.date(2026, 1, 5), date_to=datetime.date(2026, 1, 31)
     )
     assert made["created"] == 0 and not plan.visits.exists()
+
+
+def test_a_resume_brings_back_the_visits_the_pause_called_off(ctx):
+    from operations.tests.factories import VisitFactory
+
+    today = ctx.company.today()
+    plan = ServicePlanFactory(start_date=today - datetime.timedelta(days=30))
+    later = [
+        VisitFactory(plan=plan, scheduled_date=today + datetime.timedelta(days=n)) for n in (2, 9)
+    ]
+    plans.plan_pause(ctx, plan=plan)
+    assert {v.status for v in plan.visits.all()} == {"cancelled"}
+    plans.plan_resume(ctx, plan=plan)
+    assert [(v.status, v.cancel_reason) for v in plan.visits.order_by("scheduled_date")] == [
+        ("scheduled", None),
+        ("scheduled", None),
+    ]
+    assert AuditEvent.objects.filter(
+        object_type="visit", object_id=later[0].pk, action="reschedule"
+    ).exists()
+
+
+def test_a_changed_plan_reaches_its_visits_still_to_come(ctx):
+    """A new technician or route position moves onto the scheduled visits from today on; a new
+    weekday removes them, and the next scheduling makes the new days."""
+    from operations.scheduling import visits_schedule
+    from operations.tests.factories import VisitFactory
+
+    today = ctx.company.today()
+    t1, t2 = (UserFactory(role=Role.TECHNICIAN) for _ in range(2))
+    plan = ServicePlanFactory(start_date=today - datetime.timedelta(days=30), technician=t1)
+    past = VisitFactory(plan=plan, scheduled_date=today - datetime.timedelta(days=7))
+    coming = VisitFactory(plan=plan, scheduled_date=today + datetime.timedelta(days=7))
+    plans.plan_update(ctx, plan=plan, data={"technician_id": t2.pk, "route_position": 4})
+    past.refresh_from_db()
+    coming.refresh_from_db()
+    assert (past.technician_id, coming.technician_id, coming.route_position) == (t1.pk, t2.pk, 4)
+
+    plans.plan_update(ctx, plan=plan, data={"weekday": (plan.weekday + 1) % 7})
+    assert list(plan.visits.all()) == [past]
+    assert AuditEvent.objects.filter(
+        object_type="visit", object_id=coming.pk, action="delete"
+    ).exists()
+    made = visits_schedule(ctx, date_from=today, date_to=today + datetime.timedelta(days=13))
+    plan.refresh_from_db()
+    new = plan.visits.exclude(pk=past.pk)
+    assert made["created"] == new.count() == 2
+    assert {v.scheduled_date.weekday() for v in new} == {plan.weekday}
+
+
+@pytest.mark.parametrize("field", ["start_date", "end_date"])
+def test_dates_beyond_the_service_years_are_422_not_a_crash(ctx, field):
+    from operations.scheduling import schedule_range_errors
+
+    with pytest.raises(InvalidInput) as refused:
+        create(ctx, **{field: datetime.date(9999, 12, 31)})
+    assert field in field_errors(refused.value)
+    plan = ServicePlanFactory()
+    with pytest.raises(InvalidInput):
+        plans.plan_end(ctx, plan=plan, end_date=datetime.date(9999, 12, 31))
+    with pytest.raises(InvalidInput):
+        plans.plan_pause(ctx, plan=plan, until=datetime.date(9999, 12, 31))
+    late = datetime.date(9999, 12, 1)
+    [error] = schedule_range_errors(ctx, date_from=late, date_to=late)
+    assert error.field == "from"

@@ -13,7 +13,7 @@ from audit.models import AuditEvent
 from catalog.models import Item, StockMovement
 from catalog.tests.factories import ItemFactory, stocked
 from core.context import Ctx
-from core.errors import ApplicationError
+from core.errors import ApplicationError, InvalidInput
 from customers.tests.factories import PropertyFactory
 from operations import visits
 from operations.models import Reading, Visit, VisitLine
@@ -539,5 +539,16 @@ def test_a_technician_cannot_cancel_even_their_own_visit(ctx, visit, technician_
     with pytest.raises(ApplicationError) as refused:
         visits.visit_cancel(as_technician(ctx, technician_user), visit=visit, reason="Rain")
     assert (refused.value.status, refused.value.reason) == (403, "office_only")
+    visit.refresh_from_db()
+    assert visit.status == "scheduled"
+
+
+def test_a_checklist_that_is_no_list_and_notes_too_long_are_422(ctx, visit):
+    with pytest.raises(InvalidInput) as refused:
+        visits.visit_complete(ctx, visit=visit, checklist=5, customer_notes="x" * 10001)
+    fields = {error.field for error in refused.value.fields}
+    assert fields == {"checklist", "customer_notes"}
+    with pytest.raises(InvalidInput):
+        visits.visit_skip(ctx, visit=visit, reason="dog", note="x" * 10001)
     visit.refresh_from_db()
     assert visit.status == "scheduled"
