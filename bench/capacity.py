@@ -53,6 +53,7 @@ from catalog.models import Item, MovementKind, StockMovement  # noqa: E402
 from core.context import Ctx  # noqa: E402
 from customers.models import Customer, Property  # noqa: E402
 from operations import visits as visit_services  # noqa: E402
+from operations.api.plans import RoutePoolOut, RouteStopOut  # noqa: E402
 from operations.models import Photo, Reading, ServicePlan, Visit, VisitLine, VisitStatus  # noqa: E402
 from operations.scheduling import visits_schedule  # noqa: E402
 from operations.selectors import route_list  # noqa: E402
@@ -777,9 +778,14 @@ def busiest(slice_: Slice, calls: int, completions: int, mariadb_pid: str | None
     ) or today
     pool_id = Pool.unscoped.filter(company=company).order_by("id").values_list("id", flat=True)[0]
 
-    def route_of_day() -> list[Visit]:
+    def route_of_day() -> list[dict]:
         # GET /route's read: the technician's stops in order, with customer, property and pool.
-        return route_list(tech_ctx, day=busiest_day)
+        return route_list(
+            tech_ctx,
+            day=busiest_day,
+            columns=RouteStopOut.columns(),
+            pool_columns=RoutePoolOut.columns(),
+        )
 
     def office_day() -> list[Visit]:
         return list(

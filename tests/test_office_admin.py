@@ -18,7 +18,7 @@ from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
 from billing import services as billing
 from billing.admin import statement_url
-from billing.models import Invoice
+from billing.models import BillingRun, Invoice
 from billing.tasks import send_invoice_email
 from billing.tests.conftest import make_invoice
 from catalog.models import StockMovement
@@ -38,6 +38,16 @@ def days_ago(n: int) -> str:
     return (timezone.localdate() - datetime.timedelta(days=n)).isoformat()
 
 
+def billing_run_row() -> BillingRun:
+    """A finished run of a month, as the worker leaves it."""
+    return BillingRun.objects.create(
+        company=default_company(),
+        period=datetime.date(2026, 1, 1),
+        issued_date=datetime.date(2026, 2, 1),
+        status="done",
+    )
+
+
 def fill(rows: int) -> None:
     """`rows` of everything the changelists list: customers with a property and its pool, an
     invoice with a payment, a user with a sign-in session, a customer request."""
@@ -52,6 +62,7 @@ def fill(rows: int) -> None:
         send_invoice_email.enqueue(invoice.company_id, invoice.pk)
         make_request(customer=prop.customer)
         stocked(Ctx.system(default_company()), 3, category=f"Category {n % 3}")
+        billing_run_row()
         # Today's (the default page of visits), each of another technician.
         VisitFactory(
             plan__pool=prop.pools.get(),
@@ -216,6 +227,7 @@ def one_of_each() -> dict:
         ).get(),
         PLANS: visit.plan,
         VISITS: visit,
+        "/admin/billing/billingrun/": billing_run_row(),
     }
 
 
