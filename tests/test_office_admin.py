@@ -298,6 +298,8 @@ WRITE_ACTIONS = {
     "/admin/catalog/stockmovement/": {"export_csv"},  # a ledger: added to, never changed
     PLANS: {"schedule_visits", "pause_selected", "resume_selected", "export_csv"},
     VISITS: {"cancel_selected", "export_csv"},
+    # A run is a record of what it billed: started from its add page (a preview first).
+    "/admin/billing/billingrun/": set(),
 }
 
 
