@@ -240,6 +240,9 @@ def test_a_technician_cannot_send_a_report(technician_user):
     assert response.json()["message"] == "Only the office (admins and staff) sends reports"
 
 
+# Transactional (the module's own marker is not): on MariaDB the other processes share the test
+# database, and only a flush, not a rollback, takes away the rows they committed.
+@pytest.mark.django_db(transaction=True)
 def test_a_real_worker_makes_the_thumbnail_in_the_bucket_and_sends_the_email(
     worker_database, s3_server, s3_bucket, smtp_server
 ):
