@@ -59,6 +59,10 @@ class Invoice(Audited):
     # Under an open claim of the customer (support): the reminders leave it alone until the
     # claim is closed. Set and cleared only by invoice_dispute_set.
     disputed = models.BooleanField(default=False, db_default=False)
+    # The customer's credits applied to it (CreditApplication): kept on the row, changed only by
+    # billing.credits under the invoice's lock, so balance_due = total - amount_paid -
+    # amount_credited needs no second subquery.
+    amount_credited = money_field(default=ZERO, db_default=ZERO)
     # The billing run that created it (null: made by hand). A later run of the same period adds
     # to it while it is a draft (billing.runs).
     billing_run = models.ForeignKey(
@@ -97,6 +101,10 @@ class Invoice(Audited):
             models.CheckConstraint(
                 condition=Q(status=InvoiceStatus.DRAFT) | Q(number__isnull=False),
                 name="billing_invoice_number_once_sent",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_credited__gte=0) & Q(amount_credited__lte=F("total")),
+                name="billing_invoice_credited_within_total",
             ),
         ]
         indexes = [
@@ -452,3 +460,128 @@ def overdue_q(today: datetime.date | None = None) -> Q:
 def balance_due(status: str, total: Decimal, amount_paid: Decimal) -> Decimal:
     """What the balance_due annotation computes, for rows read without it."""
     return ZERO if status == InvoiceStatus.VOID else total - amount_paid
+
+
+# --- credits (issue 19) ------------------------------------------------------------------------
+
+
+class CreditSource(models.TextChoices):
+    OVERPAYMENT = "overpayment", "Overpayment"
+    CREDIT_NOTE = "credit_note", "Credit note"
+    MANUAL = "manual", "Manual"
+
+
+class Credit(Audited):
+    """Money the company owes a customer, to be applied to their invoices: the part of a payment
+    above the invoice's balance, a credit note against an invoice, or a manual credit.
+    `remaining` is what is not applied yet; it changes only by billing.credits under the
+    credit's row lock, and never leaves 0..amount (a constraint)."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="credits")
+    source = models.CharField(max_length=12, choices=CreditSource.choices)
+    amount = money_field()
+    remaining = money_field()
+    reason = models.CharField(max_length=255)
+    # A credit note's invoice, or the invoice an overpayment was paid on.
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="credits"
+    )
+    # The payment whose part above the balance this credit is (source overpayment).
+    payment = models.OneToOneField(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="credit"
+    )
+    # The day it was granted, in the company's time zone.
+    credit_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantManager()
+    unscoped = UnscopedManager()
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="billing_credit_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(remaining__gte=0) & Q(remaining__lte=F("amount")),
+                name="billing_credit_remaining_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=CreditSource.values), name="billing_credit_source_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(source=CreditSource.OVERPAYMENT) | Q(payment__isnull=False),
+                name="billing_credit_overpayment_has_payment",
+            ),
+            models.CheckConstraint(
+                condition=~Q(source=CreditSource.CREDIT_NOTE) | Q(invoice__isnull=False),
+                name="billing_credit_note_has_invoice",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["company", "-id"], name="billing_credit_newest"),
+            models.Index(fields=["customer", "remaining"], name="billing_credit_cust_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Credit #{self.pk}: {self.remaining} of {self.amount}"
+
+
+class CreditApplication(Audited):
+    """A part of a credit applied to an invoice: it lowers the credit's `remaining` and raises
+    the invoice's `amount_credited` by `amount`, both under their row locks (billing.credits),
+    never beyond the credit's remainder nor the invoice's balance."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", editable=False)
+    credit = models.ForeignKey(Credit, on_delete=models.PROTECT, related_name="applications")
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="credit_applications"
+    )
+    amount = money_field()
+    # The day it was applied, in the company's time zone: aging as of an earlier day leaves it out.
+    applied_date = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantManager()
+    unscoped = UnscopedManager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="billing_creditapplication_amount_positive"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["invoice", "applied_date"], name="billing_creditapp_inv_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} of credit #{self.credit_id} on {self.invoice}"
+
+
+class InvoiceReminder(models.Model):
+    """A payment reminder sent for an invoice at one of the company's reminder steps (days past
+    due). Unique per (invoice, days): each step is sent once, whatever runs at once."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", editable=False)
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="reminders")
+    days = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(default=timezone.now)
+    recipient = models.EmailField(max_length=254)
+
+    objects = TenantManager()
+    unscoped = UnscopedManager()
+
+    class Meta:
+        ordering = ["invoice", "days"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "days"], name="billing_invoicereminder_once_per_step"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice}: {self.days} days reminder"
