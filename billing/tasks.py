@@ -9,7 +9,8 @@ from core.context import Ctx
 from ektor.email import send_templated
 from ektor.tasks import background_task
 from ektor.text import day, money
-from tenancy.selectors import company_get
+from tenancy.models import Company
+from tenancy.selectors import company_get, memberships_of_user
 
 
 @background_task()
@@ -50,7 +51,23 @@ def run_billing(company_id: int, run_id: int) -> dict[str, Any]:
     it is and, once done, what it billed and skipped."""
     from billing import services  # services queue this task: imported when it runs
 
-    ctx = Ctx.system(company_get(Ctx.system(), company_id=company_id))
-    run = BillingRun.objects.of(ctx).get(pk=run_id)
+    company = company_get(Ctx.system(), company_id=company_id)
+    run = BillingRun.objects.of(Ctx.system(company)).select_related("started_by").get(pk=run_id)
+    ctx = _starter_ctx(run, company)
     result = services.billing_run(ctx, period=run.period, run_id=run.pk)
     return {"run": run_id, "invoices_created": result.invoices_created}
+
+
+def _starter_ctx(run: BillingRun, company: Company) -> Ctx:
+    """The run acts as whoever started it, in their role today, so the trail names them on
+    every invoice it makes; as the system when nobody did or they left the company since."""
+    system = Ctx.system(company)
+    user = run.started_by
+    membership = (
+        None
+        if user is None
+        else memberships_of_user(system, user=user).filter(company=company).first()
+    )
+    if user is None or membership is None or not user.is_active:
+        return system
+    return Ctx.for_user(user, company, role=membership.role, request_id=f"billing-run-{run.pk}")

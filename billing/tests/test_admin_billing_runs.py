@@ -3,6 +3,7 @@ for the worker, whose page shows how far it is and what it skipped."""
 
 import pytest
 
+from audit.models import AuditEvent
 from billing.models import BillingRun, Invoice
 from billing.tests import test_billing_run as november
 from ektor.testing import run_tasks
@@ -32,6 +33,12 @@ def test_preview_then_run_in_the_background(admin_web, month, django_capture_on_
     run.refresh_from_db()
     assert (run.status, run.properties_done, run.properties_total) == ("done", 7, 7)
     assert Invoice.unscoped.count() == 7
+    # The worker acted as the admin who started the run: the trail names them.
+    events = AuditEvent.objects.filter(object_type="invoice", action="create")
+    assert events.count() == 7
+    assert set(events.values_list("actor", "actor_user_id", "request_id")) == {
+        (run.started_by.username, run.started_by_id, f"billing-run-{run.pk}")
+    }
     page = admin_web.get(response["Location"]).content.decode()
     assert "7 of 7 properties" in page
     assert "visit_skipped: 1" in page
