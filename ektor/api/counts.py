@@ -57,6 +57,13 @@ def rows_changed(model: type[Model], company_id: Any = None) -> None:
     transaction.on_commit(lambda: cache.delete(version_key))
 
 
+def company_rows_changed(company_id: Any) -> None:
+    """Every counted model's rows of the company may have changed (a bulk load, as seed_demo's)."""
+    for config, names in declared("counted_models"):
+        for name in names:
+            rows_changed(config.get_model(name), company_id)
+
+
 def _saved(sender, instance=None, created=False, **kwargs) -> None:
     if created:
         rows_changed(sender, getattr(instance, "company_id", None))

@@ -1,9 +1,11 @@
 """X-Total-Count from the cached whole-table count stays exact through every kind of write."""
 
+import io
 from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -12,6 +14,7 @@ from billing.tests.conftest import make_invoice
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
 from ektor.api import counts
+from pools.tests.factories import PoolFactory
 from tenancy.tests.factories import default_company
 
 pytestmark = pytest.mark.django_db
@@ -77,3 +80,20 @@ def test_payments_and_invoices_counts_follow_the_services(ctx, staff_client_api)
     make_invoice(total="20.00")
     assert int(staff_client_api.get("/api/v1/invoices")["X-Total-Count"]) == 2
     assert int(staff_client_api.get("/api/v1/payments")["X-Total-Count"]) == 1
+
+
+def test_the_pool_list_is_counted_from_the_cache(staff_client_api):
+    PoolFactory.create_batch(2)
+    with CaptureQueriesContext(connection):
+        assert int(staff_client_api.get("/api/v1/pools")["X-Total-Count"]) == 2
+    with CaptureQueriesContext(connection) as queries:
+        assert int(staff_client_api.get("/api/v1/pools")["X-Total-Count"]) == 2
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"]]
+    PoolFactory()
+    assert int(staff_client_api.get("/api/v1/pools")["X-Total-Count"]) == 3
+
+
+def test_seed_demo_retires_the_counts_its_bulk_inserts_change(staff_client_api):
+    assert total(staff_client_api) == 0  # a count of 0 is cached
+    call_command("seed_demo", "--scale", "3", stdout=io.StringIO())
+    assert total(staff_client_api) == 3

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from audit.services import recorded_in_bulk
+from ektor.api.counts import company_rows_changed
 from ektor.registry import declared
 from ektor.text import plural
 from tenancy.commands import add_company_argument, company_command_ctx
@@ -62,6 +63,7 @@ class Command(BaseCommand):
             for module in modules:
                 if hasattr(module, "scale"):
                     module.scale(ctx, volume)
+            company_rows_changed(ctx.company.pk)
             self.stdout.write(self.style.SUCCESS(f"Volume data ready: {plural(scale, 'customer')}"))
             return
         try:
@@ -73,4 +75,5 @@ class Command(BaseCommand):
         with transaction.atomic(), recorded_in_bulk(ctx):
             for module in modules:
                 module.load(ctx, data, stdout=self.stdout)
+            company_rows_changed(ctx.company.pk)
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded from {file.name}"))
