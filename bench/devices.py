@@ -1,7 +1,7 @@
 """What four of the app's speed devices buy, each measured with and without (issue 13):
 
 - the session SQL (accounts/authentication.py) against the same query through the ORM;
-- the cached whole-table count (ektor/api/counts.py) against COUNT(*) every time;
+- the cached whole-table count (ektor/db/counts.py) against COUNT(*) every time;
 - the MySQL DATE/DATETIME converters (ektor/db/mysql) against mysqlclient's, on the 50-row
   invoice page read by the driver and on the whole API list request;
 - the statement's queries compiled once (ektor/db/prepared.py) against the same querysets
@@ -34,7 +34,7 @@ from bench.floor import INVOICE_LIST_SQL
 from billing import selectors
 from billing.models import Invoice
 from core.context import Ctx
-from ektor.api.counts import total_count
+from ektor.db.counts import total_count
 from ektor.db.mysql import base as fast_base
 from ektor.db.mysql.conversions import with_fast_dates
 

@@ -162,7 +162,7 @@ def check_auth(cur, environ) -> tuple:
 
 
 def cached_count(cur, table: str, label: str, company_id: int) -> int:
-    """The app's cached count of a company's rows (ektor/api/counts.py in the database cache)."""
+    """The app's cached count of a company's rows (ektor/db/counts.py in the database cache)."""
     keys = (f":1:rowcount:{label}:{company_id}:version", f":1:rowcount:{label}:{company_id}")
     cur.execute(
         "SELECT `cache_key`, `value` FROM `ektor_cache` WHERE `cache_key` IN (%s, %s) "

@@ -23,15 +23,15 @@ from django.utils.functional import cached_property
 from audit.selectors import object_history
 from core.context import Ctx
 from core.errors import ApplicationError
-from ektor.api.counts import total_count
 from ektor.ctx import request_ctx
+from ektor.db.counts import total_count
 from ektor.db.router import replica_read
 from ektor.text import plural
 from tenancy.scoping import is_tenant_model
 
 
 class CachedCountPaginator(Paginator):
-    """The same count as the API's X-Total-Count (ektor.api.counts.total_count): a whole big
+    """The same count as the API's X-Total-Count (ektor.db.counts.total_count): a whole big
     table's exact count comes from the shared cache instead of a COUNT(*) over every row on
     each page load; a filtered list is counted by the database, through its indexes."""
 

@@ -8,7 +8,7 @@ class EktorConfig(AppConfig):
     default = True  # this module holds two configs
 
     def ready(self):
-        from ektor.api import counts
+        from ektor.db import counts
 
         counts.connect()
 

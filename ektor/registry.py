@@ -2,7 +2,7 @@
 it (no list in the project package to edit):
 
 - `counted_models`: names of the app's models whose whole-table count is cached
-  (ektor/api/counts.py);
+  (ektor/db/counts.py);
 - `demo_module`: the module `seed_demo` runs, in INSTALLED_APPS order (ektor/management/
   commands/seed_demo.py);
 - `role_defaults`: the roles whose groups get default permissions on the app's models

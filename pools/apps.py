@@ -7,5 +7,5 @@ class PoolsConfig(AppConfig):
     # Technicians see the pools of their route (tenancy.scoping.on_route: operations declares it).
     role_defaults = ("admin", "staff", "technician")
     demo_module = "pools.demo"
-    # The pool list's X-Total-Count from the cache (ektor.api.counts), as the customers'.
+    # The pool list's X-Total-Count from the cache (ektor.db.counts), as the customers'.
     counted_models = ("Pool",)

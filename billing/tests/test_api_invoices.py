@@ -297,7 +297,7 @@ class TestList:
     ):
         for _ in range(count):
             services.payment_record(ctx, invoice_id=make_invoice().pk, amount=Decimal("10.00"))
-        staff_client_api.get(URL)  # stores the row count in the cache (ektor/api/counts.py)
+        staff_client_api.get(URL)  # stores the row count in the cache (ektor/db/counts.py)
         # Session with its user, the cached count, the page, the page's lines.
         with django_assert_num_queries(4):
             response = staff_client_api.get(f"{URL}?limit=200")

@@ -157,7 +157,7 @@ def test_list_queries_do_not_grow_with_rows(
     invoice = make_invoice(total="1000.00")
     for _ in range(count):
         services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("1.00"))
-    staff_client_api.get(URL)  # stores the table's row count in the cache (ektor/api/counts.py)
+    staff_client_api.get(URL)  # stores the table's row count in the cache (ektor/db/counts.py)
     # session + user, the cached count, the page.
     with django_assert_num_queries(3):
         response = staff_client_api.get(f"{URL}?limit=200")

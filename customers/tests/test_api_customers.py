@@ -96,7 +96,7 @@ def test_list_query_count_does_not_grow_with_the_page(
     staff_client_api, django_assert_num_queries, rows
 ):
     CustomerFactory.create_batch(rows)
-    staff_client_api.get(URL)  # stores the table's row count in the cache (ektor/api/counts.py)
+    staff_client_api.get(URL)  # stores the table's row count in the cache (ektor/db/counts.py)
     # session + user, the cached count, the page.
     with django_assert_num_queries(3):
         response = staff_client_api.get(URL, {"limit": 200})

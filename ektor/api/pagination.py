@@ -5,9 +5,9 @@ from urllib.parse import urlencode
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
-from ektor.api.counts import total_count
 from ektor.api.errors import RequestValidationError
 from ektor.api.filters import ASCII_INT, MAX_ID
+from ektor.db.counts import total_count
 
 MAX_LIMIT = 200
 

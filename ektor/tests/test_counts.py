@@ -13,7 +13,7 @@ from billing import services
 from billing.tests.conftest import make_invoice
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
-from ektor.api import counts
+from ektor.db import counts
 from pools.tests.factories import PoolFactory
 from tenancy.tests.factories import default_company
 

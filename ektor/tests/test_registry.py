@@ -12,7 +12,7 @@ from accounts.models import User
 from accounts.roles import role_apps
 from billing.models import Invoice, Payment
 from customers.models import Customer, Property
-from ektor.api.counts import is_counted
+from ektor.db.counts import is_counted
 from ektor.registry import declared
 
 WITH_PLUGIN = [*settings.INSTALLED_APPS, "ektor.tests.plugin.apps.PluginConfig"]

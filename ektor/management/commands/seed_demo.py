@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from audit.services import recorded_in_bulk
-from ektor.api.counts import company_rows_changed
+from ektor.db.counts import company_rows_changed
 from ektor.registry import declared
 from ektor.text import plural
 from tenancy.commands import add_company_argument, company_command_ctx
