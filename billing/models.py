@@ -233,6 +233,8 @@ class BillingRun(models.Model):
     # The first day of the month billed.
     period = models.DateField()
     send = models.BooleanField(default=False)
+    # Apply each customer's open credits to the invoices the run sends (billing.credits).
+    auto_apply_credits = models.BooleanField(default=False, db_default=False)
     issued_date = models.DateField()
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
     started_by = models.ForeignKey(
@@ -457,9 +459,12 @@ def overdue_q(today: datetime.date | None = None) -> Q:
     return Q(status=InvoiceStatus.SENT, due_date__lt=today or timezone.localdate())
 
 
-def balance_due(status: str, total: Decimal, amount_paid: Decimal) -> Decimal:
-    """What the balance_due annotation computes, for rows read without it."""
-    return ZERO if status == InvoiceStatus.VOID else total - amount_paid
+def balance_due(
+    status: str, total: Decimal, amount_paid: Decimal, amount_credited: Decimal
+) -> Decimal:
+    """What the balance_due annotation computes, for rows read without it: what payments and
+    applied credits leave owed (a void invoice owes nothing)."""
+    return ZERO if status == InvoiceStatus.VOID else total - amount_paid - amount_credited
 
 
 # --- credits (issue 19) ------------------------------------------------------------------------
@@ -494,6 +499,10 @@ class Credit(Audited):
     # The day it was granted, in the company's time zone.
     credit_date = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # Taken back (an overpayment whose payment was reversed before any of it was applied): it
+    # stays on record with its amount, nothing remains of it, and it says when and why.
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.CharField(max_length=255, null=True, blank=True)
 
     objects = TenantManager()
     unscoped = UnscopedManager()
@@ -518,6 +527,11 @@ class Credit(Audited):
             models.CheckConstraint(
                 condition=~Q(source=CreditSource.CREDIT_NOTE) | Q(invoice__isnull=False),
                 name="billing_credit_note_has_invoice",
+            ),
+            models.CheckConstraint(
+                condition=Q(voided_at__isnull=True, void_reason__isnull=True)
+                | Q(voided_at__isnull=False, void_reason__isnull=False, remaining=0),
+                name="billing_credit_void_complete",
             ),
         ]
         indexes = [

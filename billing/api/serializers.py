@@ -129,6 +129,7 @@ class InvoiceOut(Output):
     tax = MoneyField()
     total = MoneyField()
     amount_paid = MoneyField()
+    amount_credited = MoneyField()
     balance_due = MoneyField()
     notes = serializers.CharField(allow_null=True)
     disputed = serializers.BooleanField()
@@ -139,7 +140,9 @@ class InvoiceOut(Output):
 
     class Meta:
         # From the row rather than in SQL, where a list would run the payments subquery twice.
-        computed = {"balance_due": (balance_due, ("status", "total", "amount_paid"))}
+        computed = {
+            "balance_due": (balance_due, ("status", "total", "amount_paid", "amount_credited"))
+        }
 
 
 class PaymentIn(serializers.Serializer):
