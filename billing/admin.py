@@ -810,6 +810,11 @@ class BillMonthForm(forms.Form):
         error_messages={"invalid": "Give a month, YYYY-MM"},
     )
     send = forms.BooleanField(required=False, help_text="Send the invoices (they get numbers)")
+    auto_apply_credits = forms.BooleanField(
+        required=False,
+        label="Apply credits",
+        help_text="Apply each customer's open credits to the invoices sent (needs Send)",
+    )
 
 
 @admin.register(BillingRun)
@@ -832,6 +837,7 @@ class BillingRunAdmin(OfficeAdmin):
         "status",
         "progress",
         "send",
+        "auto_apply_credits",
         "issued_date",
         "invoices_created",
         "lines_created",
@@ -871,19 +877,27 @@ class BillingRunAdmin(OfficeAdmin):
             "form": form,
         }
         if request.method == "POST" and form.is_valid():
-            period, send = form.cleaned_data["period"], form.cleaned_data["send"]
-            if "run" in request.POST:
-                run = services.billing_run_queue(ctx, period=period, send=send)
-                self.message_user(
-                    request, f"{run} is queued: this page follows it.", messages.SUCCESS
+            period = form.cleaned_data["period"]
+            options = {
+                "send": form.cleaned_data["send"],
+                "auto_apply_credits": form.cleaned_data["auto_apply_credits"],
+            }
+            try:
+                if "run" in request.POST:
+                    run = services.billing_run_queue(ctx, period=period, **options)
+                    self.message_user(
+                        request, f"{run} is queued: this page follows it.", messages.SUCCESS
+                    )
+                    return HttpResponseRedirect(
+                        reverse("admin:billing_billingrun_change", args=[run.pk])
+                    )
+                preview = services.billing_run(ctx, period=period, dry_run=True, **options)
+            except ApplicationError as exc:
+                refusal_to_form_errors(form, exc)
+            else:
+                context.update(
+                    preview=preview,
+                    period_label=f"{period:%B %Y}",
+                    skipped=skipped_counts(preview.skipped),
                 )
-                return HttpResponseRedirect(
-                    reverse("admin:billing_billingrun_change", args=[run.pk])
-                )
-            preview = services.billing_run(ctx, period=period, dry_run=True, send=send)
-            context.update(
-                preview=preview,
-                period_label=f"{period:%B %Y}",
-                skipped=skipped_counts(preview.skipped),
-            )
         return TemplateResponse(request, "admin/billing/billingrun/bill.html", context)

@@ -865,17 +865,50 @@ class RunResult:
 
 @transaction.atomic
 def billing_run_queue(
-    ctx: Ctx, *, period: datetime.date, send: bool = False, issued_date: datetime.date | None = None
+    ctx: Ctx,
+    *,
+    period: datetime.date,
+    send: bool = False,
+    issued_date: datetime.date | None = None,
+    auto_apply_credits: bool = False,
 ) -> BillingRun:
     """A run of `period`'s month for the worker (billing.tasks.run_billing), started once this
     transaction commits; its page follows it."""
-    run = _run_row(ctx, period=period, send=send, issued_date=issued_date, status=RunStatus.QUEUED)
+    _check_auto_apply(send=send, auto_apply_credits=auto_apply_credits)
+    run = _run_row(
+        ctx,
+        period=period,
+        send=send,
+        issued_date=issued_date,
+        status=RunStatus.QUEUED,
+        auto_apply_credits=auto_apply_credits,
+    )
     enqueue_on_commit(run_billing, run.company_id, run.pk)
     return run
 
 
+def _check_auto_apply(*, send: bool, auto_apply_credits: bool) -> None:
+    """Credits apply to sent invoices: a run applies them to the invoices it sends."""
+    if auto_apply_credits and not send:
+        raise InvalidInput(
+            [
+                FieldError(
+                    "auto_apply_credits",
+                    "Credits apply to sent invoices: a run applies them only with send (its "
+                    "drafts get none; apply credits to them once they are sent)",
+                )
+            ]
+        )
+
+
 def _run_row(
-    ctx: Ctx, *, period: datetime.date, send: bool, issued_date: datetime.date | None, status: str
+    ctx: Ctx,
+    *,
+    period: datetime.date,
+    send: bool,
+    issued_date: datetime.date | None,
+    status: str,
+    auto_apply_credits: bool = False,
 ) -> BillingRun:
     user = ctx.user
     with transaction.atomic():
@@ -883,6 +916,7 @@ def _run_row(
             company=company_of(ctx),
             period=runs.month_of(period)[0],
             send=send,
+            auto_apply_credits=auto_apply_credits,
             issued_date=issued_date or company_today(ctx),
             status=status,
             started_by_id=user.pk if user is not None else None,
@@ -901,6 +935,7 @@ def billing_run(
     issued_date: datetime.date | None = None,
     run_id: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    auto_apply_credits: bool = False,
 ) -> RunResult:
     """Bill `period`'s month (billing.runs has the rules): one invoice per property (and
     customer) for what is not billed yet, a draft (sent, with `send`), issued on `issued_date`
@@ -911,10 +946,15 @@ def billing_run(
     InvoiceLine, and each batch of properties is locked before what they bill is read again,
     so reruns and runs at once bill nothing twice (a rerun lists it as `already_billed`).
 
+    With `auto_apply_credits` (and `send`: 422 without, credits apply to sent invoices) each
+    customer's open credits are applied to the invoices the run sends, oldest credit first,
+    through billing.credits.credit_apply, in each batch's transaction.
+
     Not one transaction: each batch of RUN_BATCH properties commits on its own (see RUN_BATCH),
     with the run's figures (BillingRun, created first, or `run_id`'s queued row), and
     `progress(done, total)` is told after each. A dry run writes nothing and answers the
     same figures."""
+    _check_auto_apply(send=send, auto_apply_credits=auto_apply_credits)
     if dry_run:
         issued = issued_date or company_today(ctx)
         billing = runs.billing_plan(ctx, period=period, issued_date=issued)
@@ -930,7 +970,12 @@ def billing_run(
         )
     if run_id is None:
         run = _run_row(
-            ctx, period=period, send=send, issued_date=issued_date, status=RunStatus.RUNNING
+            ctx,
+            period=period,
+            send=send,
+            issued_date=issued_date,
+            status=RunStatus.RUNNING,
+            auto_apply_credits=auto_apply_credits,
         )
     else:
         run = BillingRun.objects.of(ctx).get(pk=run_id)
@@ -1074,8 +1119,21 @@ def _bill_batch(
         for key, before in appended.items():
             _draft_add_lines(ctx, drafts[key], before, new_lines[key])
         if run.send:
+            # Locked before the sends take the counter and receivables rows (billing.credits'
+            # lock order); the batch already holds its invoices.
+            open_credits = (
+                credits.credits_lock_open(ctx, customer_ids=[key[1] for key in fresh])
+                if run.auto_apply_credits
+                else {}
+            )
             for key in fresh:
                 invoice_send(ctx, invoice=invoices[key])
+            if open_credits:
+                credits.credits_auto_apply(
+                    ctx,
+                    invoice_ids=[invoices[key].pk for key in fresh],
+                    open_credits=open_credits,
+                )
         lines_created = sum(len(lines) for lines in new_lines.values())
         total = sum(
             (line.amount + line.tax for lines in new_lines.values() for line in lines), ZERO

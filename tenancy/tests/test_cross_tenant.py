@@ -19,8 +19,9 @@ from accounts import services as accounts
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
+from billing import credits
 from billing import services as billing
-from billing.models import BillingRun, Invoice, Payment
+from billing.models import BillingRun, Credit, Invoice, Payment
 from catalog import services as catalog
 from catalog.models import Item, StockMovement
 from conftest import client_for, web_client_for
@@ -249,6 +250,47 @@ def case_invoice_send(client, a, b):
 def case_invoice_void(client, a, b):
     response = client.post(f"{API}/invoices/{b.draft.pk}/void", {"reason": "x"}, format="json")
     missing(response, "invoice_not_found")
+
+
+def _credit_of(shape: Shape) -> Credit:
+    return credits.credit_create(
+        Ctx.system(shape.company),
+        customer_id=shape.customer.pk,
+        amount=Decimal("20.00"),
+        reason=f"{shape.customer.first_name} goodwill",
+    )
+
+
+def case_credits(client, a, b):
+    mine, _ = _credit_of(a), _credit_of(b)
+    assert [c["credit_id"] for c in listed(client, f"{API}/credits")] == [mine.pk]
+    assert listed(client, f"{API}/credits", customer_id=b.customer.pk) == []
+    body = {"customer_id": b.customer.pk, "amount": "5.00", "reason": "x"}
+    missing(client.post(f"{API}/credits", body, format="json"), "customer_not_found")
+    body = {**body, "customer_id": a.customer.pk, "invoice_id": b.invoice.pk}
+    missing(client.post(f"{API}/credits", body, format="json"), "invoice_not_found")
+    assert Credit.unscoped.filter(company=b.company).count() == 1
+
+
+def case_credit(client, a, b):
+    missing(client.get(f"{API}/credits/{_credit_of(b).pk}"), "credit_not_found")
+
+
+def case_credit_apply(client, a, b):
+    mine, theirs = _credit_of(a), _credit_of(b)
+    body = {"invoice_id": a.invoice.pk, "amount": "5.00"}
+    missing(
+        client.post(f"{API}/credits/{theirs.pk}/apply", body, format="json"), "credit_not_found"
+    )
+    body = {"invoice_id": b.invoice.pk, "amount": "5.00"}
+    missing(client.post(f"{API}/credits/{mine.pk}/apply", body, format="json"), "invoice_not_found")
+    assert Invoice.unscoped.get(pk=b.invoice.pk).amount_credited == Decimal("0.00")
+
+
+def case_customer_balance(client, a, b):
+    missing(client.get(f"{API}/customers/{b.customer.pk}/balance"), "customer_not_found")
+    response = client.get(f"{API}/customers/{a.customer.pk}/balance")
+    assert response.json()["balance_due"] == "90.00"
 
 
 def _billing_run_of(shape: Shape):
@@ -637,6 +679,10 @@ def case_route(client, a, b):
 API_CASES = {
     "api/v1/customers": case_customers,
     "api/v1/customers/<pk>": case_customer,
+    "api/v1/customers/<pk>/balance": case_customer_balance,
+    "api/v1/credits": case_credits,
+    "api/v1/credits/<pk>": case_credit,
+    "api/v1/credits/<pk>/apply": case_credit_apply,
     "api/v1/properties": case_properties,
     "api/v1/properties/<pk>": case_property,
     "api/v1/pools": case_pools,
