@@ -2,7 +2,7 @@
 overpayment credit), reversals, credits, credit notes, applications and voids happens, every
 customer's figures agree to the cent and no invoice is ever settled beyond its total.
 
-Each figure of what a customer owes is read the way the app reads it (FIGURES); another read
+Each figure of what a customer owes is read the way the app reads it (`figures`); another read
 (the aging report's total, the statement's closing balance) joins by adding an entry there.
 """
 

@@ -805,6 +805,7 @@ def test_every_admin_has_a_tenancy_case():
     covered |= {"operations.serviceplan", "operations.visit"}
     audit = {"audit.auditevent"}  # test_the_audit_trail_admin_shows_company_a_events_only
     covered |= {"billing.billingrun"}  # test_billing_runs_admin_is_company_a_only
+    covered |= {"billing.credit"}  # test_credits_admin_is_company_a_only
     assert registered == covered | {"accounts.user"} | audit | NOT_TENANT_ADMINS
 
 
@@ -1014,3 +1015,23 @@ def test_billing_runs_admin_is_company_a_only(two, admin_user):
     # The preview bills A's plans only.
     page = web.post(admin_url(BillingRun, "add/"), {"period": "2026-01", "preview": "1"})
     assert "0 new invoices" in clean(page)
+
+
+def test_credits_admin_is_company_a_only(two, admin_user):
+    a, b = two
+    mine, theirs = _credit_of(a), _credit_of(b)
+    web = web_client_for(admin_user)
+    changelist = web.get(admin_url(Credit))
+    assert changelist.context["cl"].result_count == 1
+    clean(changelist)
+    assert web.get(admin_url(Credit), {"q": MARK}).context["cl"].result_count == 0
+    response = web.get(admin_url(Credit, f"{theirs.pk}/change/"), follow=True)
+    assert "doesn\u2019t exist" in response.content.decode()
+    response = web.get(admin_url(Credit, f"{theirs.pk}/apply/"), follow=True)
+    assert "doesn\u2019t exist" in response.content.decode()
+    # A's credit applies to A's invoices only: B's invoice is no choice.
+    page = web.post(
+        admin_url(Credit, f"{mine.pk}/apply/"), {"invoice": b.invoice.pk, "amount": "5.00"}
+    )
+    assert page.status_code == 200 and "Select a valid choice" in clean(page)
+    assert Invoice.unscoped.get(pk=b.invoice.pk).amount_credited == Decimal("0.00")
