@@ -768,8 +768,6 @@ def payment_record(
             notes=notes or None,
         )
     record_change(ctx, "create", payment)
-    if excess:
-        credits.credit_from_overpayment(ctx, payment=payment, amount=excess)
 
     fields: list[str] = []
     if invoice.status == InvoiceStatus.DRAFT:
@@ -779,6 +777,9 @@ def payment_record(
         invoice.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
         # A payment on a draft sends it (its number); the one that settles it pays it.
         record_change(ctx, "pay" if invoice.status == InvoiceStatus.PAID else "send", invoice)
+    if excess:
+        # Once a draft is sent: the credit's reason names the invoice by its number.
+        credits.credit_from_overpayment(ctx, payment=payment, amount=excess)
     receivables_change(before=before, after=receivables_share(invoice, paid + payment.amount))
     return payment
 

@@ -239,6 +239,17 @@ class TestOverpayment:
         )
         assert selectors.receivables_drift(ctx) == {}
 
+    def test_an_overpaid_draft_is_sent_and_its_credit_names_its_number(self, ctx):
+        draft = make_invoice(total="20.00", status="draft")
+        payment = services.payment_record(
+            ctx, invoice_id=draft.pk, amount=D("25.00"), overpayment="credit"
+        )
+        draft.refresh_from_db()
+        assert (draft.status, payment.amount) == (InvoiceStatus.PAID, D("20.00"))
+        credit = Credit.objects.of(ctx).get(payment=payment)
+        assert credit.reason == f"Overpayment of 25.00 on invoice {draft.number}"
+        assert selectors.receivables_drift(ctx) == {}
+
     def test_a_paid_invoice_still_refuses(self, ctx):
         invoice = make_invoice(total="10.00")
         services.payment_record(ctx, invoice_id=invoice.pk, amount=D("10.00"))
