@@ -7,6 +7,7 @@ real call made on save sees the same state.
 """
 
 import datetime
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -19,10 +20,19 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
-from billing import printing, selectors, services
-from billing.models import BillingRun, Invoice, InvoiceLine, InvoiceStatus, Payment
+from billing import credits, printing, selectors, services
+from billing.models import (
+    BillingRun,
+    Credit,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+)
+from core.context import Ctx
 from core.errors import ApplicationError
 from customers.models import Customer
 from customers.selectors import customer_pickable
@@ -40,7 +50,7 @@ from ektor.text import day, money, plural
 # The model form names the foreign keys without "_id".
 INVOICE_INPUT_FIELDS = tuple(name.removesuffix("_id") for name in services.INVOICE_INPUT_FIELDS)
 # The invoice page's computed amounts (readonly displays of InvoiceAdmin).
-MONEY_FIELDS = ("amount_paid_", "balance_due_")
+MONEY_FIELDS = ("amount_paid_", "amount_credited_", "balance_due_", "credits_applied")
 # The statuses the invoice page offers a payment row and button for; the services decide.
 PAYABLE_STATUSES = (InvoiceStatus.DRAFT, InvoiceStatus.SENT)
 INVOICE_TRACKING_FIELDS = (
@@ -376,6 +386,7 @@ class InvoiceAdmin(OfficeAdmin):
         ("tax", "tax"),
         ("total", "total"),
         ("amount_paid", "amount_paid"),
+        ("amount_credited", "amount_credited"),
         ("balance_due", "balance_due"),
     )
 
@@ -400,9 +411,34 @@ class InvoiceAdmin(OfficeAdmin):
     def amount_paid_(self, obj: Invoice) -> str:
         return money(obj.amount_paid)
 
+    @admin.display(description="amount credited")
+    def amount_credited_(self, obj: Invoice) -> str:
+        return money(obj.amount_credited)
+
     @admin.display(description="balance due")
     def balance_due_(self, obj: Invoice) -> str:
         return money(obj.balance_due)
+
+    @admin.display(description="credits applied")
+    def credits_applied(self, obj: Invoice) -> str:
+        """Each credit applied to it (read only: applied through billing.credits), linked."""
+        applications = selectors.credit_applications(Ctx.system(obj.company_id), invoice_id=obj.pk)
+        return (
+            format_html_join(
+                mark_safe("<br>"),
+                '{} of <a href="{}">{}</a> on {}',
+                (
+                    (
+                        money(application.amount),
+                        reverse("admin:billing_credit_change", args=[application.credit_id]),
+                        f"credit #{application.credit_id}",
+                        day(application.applied_date),
+                    )
+                    for application in applications
+                ),
+            )
+            or "-"
+        )
 
     @admin.display(description="issued", ordering="issued_date")
     def issued(self, obj: Invoice) -> str:
@@ -810,6 +846,11 @@ class BillMonthForm(forms.Form):
         error_messages={"invalid": "Give a month, YYYY-MM"},
     )
     send = forms.BooleanField(required=False, help_text="Send the invoices (they get numbers)")
+    auto_apply_credits = forms.BooleanField(
+        required=False,
+        label="Apply credits",
+        help_text="Apply each customer's open credits to the invoices sent (needs Send)",
+    )
 
 
 @admin.register(BillingRun)
@@ -832,6 +873,7 @@ class BillingRunAdmin(OfficeAdmin):
         "status",
         "progress",
         "send",
+        "auto_apply_credits",
         "issued_date",
         "invoices_created",
         "lines_created",
@@ -871,19 +913,227 @@ class BillingRunAdmin(OfficeAdmin):
             "form": form,
         }
         if request.method == "POST" and form.is_valid():
-            period, send = form.cleaned_data["period"], form.cleaned_data["send"]
-            if "run" in request.POST:
-                run = services.billing_run_queue(ctx, period=period, send=send)
+            period = form.cleaned_data["period"]
+            options = {
+                "send": form.cleaned_data["send"],
+                "auto_apply_credits": form.cleaned_data["auto_apply_credits"],
+            }
+            try:
+                if "run" in request.POST:
+                    run = services.billing_run_queue(ctx, period=period, **options)
+                    self.message_user(
+                        request, f"{run} is queued: this page follows it.", messages.SUCCESS
+                    )
+                    return HttpResponseRedirect(
+                        reverse("admin:billing_billingrun_change", args=[run.pk])
+                    )
+                preview = services.billing_run(ctx, period=period, dry_run=True, **options)
+            except ApplicationError as exc:
+                refusal_to_form_errors(form, exc)
+            else:
+                context.update(
+                    preview=preview,
+                    period_label=f"{period:%B %Y}",
+                    skipped=skipped_counts(preview.skipped),
+                )
+        return TemplateResponse(request, "admin/billing/billingrun/bill.html", context)
+
+
+class OpenCreditFilter(admin.SimpleListFilter):
+    title = "open"
+    parameter_name = "open"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Something remains"), ("no", "Used up or taken back")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(remaining__gt=0)
+        if self.value() == "no":
+            return queryset.filter(remaining=0)
+        return queryset
+
+
+class CreditForm(CtxForm, forms.ModelForm):
+    """A manual credit, or with an invoice a credit note against it (billing.credits)."""
+
+    class Meta:
+        model = Credit
+        fields = ["customer", "amount", "reason", "invoice"]
+        help_texts = {
+            "invoice": (
+                "Makes it a credit note against this sent or paid invoice of the customer: "
+                "applied to it at once, up to what it still owes"
+            )
+        }
+
+
+class CreditApplyForm(forms.Form):
+    invoice = forms.ModelChoiceField(queryset=Invoice.objects.none())
+    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+
+    def __init__(self, *args, invoices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["invoice"].queryset = invoices
+
+
+@admin.register(Credit)
+class CreditAdmin(OfficeAdmin):
+    """Credits are made through credit_create and applied through credit_apply (the Apply
+    page); never edited or deleted: what is left of one is `remaining`."""
+
+    form = CreditForm
+    list_display = [
+        "__str__",
+        "customer_link",
+        "source",
+        "amount_",
+        "remaining_",
+        "granted",
+        "invoice_link",
+        "voided_at",
+    ]
+    list_select_related = ("customer", "invoice")
+    list_filter = ["source", OpenCreditFilter]
+    search_fields = ["reason", "customer__first_name", "customer__last_name", "invoice__number"]
+    search_help_text = "Reason, customer name or invoice number"
+    autocomplete_fields = ["customer", "invoice"]
+    actions = ["export_csv"]
+    csv_columns = (
+        ("id", "pk"),
+        ("customer_id", "customer_id"),
+        ("customer", lambda credit: credit.customer.full_name),
+        ("source", "source"),
+        ("amount", "amount"),
+        ("remaining", "remaining"),
+        ("reason", "reason"),
+        ("invoice_id", "invoice_id"),
+        ("payment_id", "payment_id"),
+        ("credit_date", "credit_date"),
+        ("voided_at", "voided_at"),
+    )
+    readonly_fields = [
+        "customer",
+        "source",
+        "amount",
+        "remaining",
+        "reason",
+        "invoice",
+        "payment",
+        "credit_date",
+        "voided_at",
+        "void_reason",
+        "created_at",
+        "apply_link",
+    ]
+
+    def get_queryset(self, request):
+        return selectors.credit_list(request_ctx(request))
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The customer page links to that customer's credits.
+        return lookup == "customer__id__exact" or super().lookup_allowed(lookup, value, request)
+
+    def get_fields(self, request, obj=None):
+        return CreditForm._meta.fields if obj is None else self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    @admin.display(description="customer", ordering="customer__last_name")
+    def customer_link(self, obj: Credit) -> str:
+        url = reverse("admin:customers_customer_change", args=[obj.customer_id])
+        return format_html('<a href="{}">{}</a>', url, obj.customer)
+
+    @admin.display(description="invoice", ordering="invoice")
+    def invoice_link(self, obj: Credit) -> str:
+        if obj.invoice_id is None:
+            return "-"
+        url = reverse("admin:billing_invoice_change", args=[obj.invoice_id])
+        return format_html('<a href="{}">{}</a>', url, obj.invoice)
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_(self, obj: Credit) -> str:
+        return money(obj.amount)
+
+    @admin.display(description="remaining", ordering="remaining")
+    def remaining_(self, obj: Credit) -> str:
+        return money(obj.remaining)
+
+    @admin.display(description="granted", ordering="credit_date")
+    def granted(self, obj: Credit) -> str:
+        return day(obj.credit_date)
+
+    @admin.display(description="apply")
+    def apply_link(self, obj: Credit) -> str:
+        if not obj.remaining:
+            return "Nothing remains to apply"
+        url = reverse("admin:billing_credit_apply", args=[obj.pk])
+        return format_html('<a href="{}">Apply to an invoice</a>', url)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        credit = credits.credit_create(
+            request_ctx(request),
+            customer_id=data["customer"].pk,
+            amount=data["amount"],
+            reason=data["reason"],
+            invoice_id=data["invoice"].pk if data.get("invoice") else None,
+        )
+        obj.pk = credit.pk
+        obj.refresh_from_db()
+
+    def get_urls(self):
+        apply_view = self.admin_site.admin_view(self.apply_view)
+        return [
+            path("<int:credit_id>/apply/", apply_view, name="billing_credit_apply"),
+            *super().get_urls(),
+        ]
+
+    def apply_view(self, request: HttpRequest, credit_id: int) -> HttpResponse:
+        """Apply part of the credit to one of the customer's sent invoices (credit_apply)."""
+        if not request.user.has_perm("billing.change_credit"):
+            raise PermissionDenied
+        credit = self.get_object(request, str(credit_id))
+        if credit is None:
+            return self._get_obj_does_not_exist_redirect(request, self.model._meta, str(credit_id))
+        ctx = request_ctx(request)
+        invoices = selectors.invoice_queryset(ctx).filter(
+            customer_id=credit.customer_id, status=InvoiceStatus.SENT
+        )
+        form = CreditApplyForm(request.POST or None, invoices=invoices.order_by("issued_date"))
+        if request.method == "POST" and form.is_valid():
+            try:
+                credits.credit_apply(
+                    ctx,
+                    credit_id=credit.pk,
+                    invoice_id=form.cleaned_data["invoice"].pk,
+                    amount=form.cleaned_data["amount"],
+                )
+            except ApplicationError as exc:
+                refusal_to_form_errors(form, exc)
+            else:
+                invoice = form.cleaned_data["invoice"]
                 self.message_user(
-                    request, f"{run} is queued: this page follows it.", messages.SUCCESS
+                    request,
+                    f"Applied {money(form.cleaned_data['amount'])} of {credit} to {invoice}.",
+                    messages.SUCCESS,
                 )
                 return HttpResponseRedirect(
-                    reverse("admin:billing_billingrun_change", args=[run.pk])
+                    reverse("admin:billing_credit_change", args=[credit.pk])
                 )
-            preview = services.billing_run(ctx, period=period, dry_run=True, send=send)
-            context.update(
-                preview=preview,
-                period_label=f"{period:%B %Y}",
-                skipped=skipped_counts(preview.skipped),
-            )
-        return TemplateResponse(request, "admin/billing/billingrun/bill.html", context)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Apply {credit}",
+            "opts": self.model._meta,
+            "credit": credit,
+            "invoices": invoices,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/billing/credit/apply.html", context)

@@ -7,3 +7,6 @@ class BillingConfig(AppConfig):
     role_defaults = ("admin", "staff")
     counted_models = ("Invoice", "Payment")
     demo_module = "billing.demo"
+    # Credits' services, held to the services' rules (ctx first, every write audited) by
+    # tests/test_context.py and audit/tests/test_completeness.py.
+    service_modules = ("billing.credits",)

@@ -19,3 +19,13 @@ class BillingErrorCode(ReasonCode):
     DUPLICATE_PAYMENT_REFERENCE = "duplicate_payment_reference"
     PAYMENT_EXCEEDS_TOTAL = "payment_exceeds_total"
     PAYMENT_ALREADY_REVERSED = "payment_already_reversed"
+    # Reversal of a payment whose overpayment credit is already applied, even in part (409).
+    PAYMENT_CREDIT_APPLIED = "payment_credit_applied"
+    # Void of an invoice that credits were applied to (409).
+    INVOICE_HAS_CREDITS = "invoice_has_credits"
+    CREDIT_NOT_FOUND = "credit_not_found"
+    CREDIT_CUSTOMER_MISMATCH = "credit_customer_mismatch"
+    CREDIT_EXCEEDS_BALANCE = "credit_exceeds_balance"
+    CREDIT_EXCEEDS_REMAINING = "credit_exceeds_remaining"
+    # A credit applied to (or a credit note made against) an invoice that is not sent (409).
+    CREDIT_INVOICE_NOT_SENT = "credit_invoice_not_sent"

@@ -233,6 +233,8 @@ class BillingRun(models.Model):
     # The first day of the month billed.
     period = models.DateField()
     send = models.BooleanField(default=False)
+    # Apply each customer's open credits to the invoices the run sends (billing.credits).
+    auto_apply_credits = models.BooleanField(default=False, db_default=False)
     issued_date = models.DateField()
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
     started_by = models.ForeignKey(
@@ -274,22 +276,27 @@ NO_DUE_DATE = datetime.date.max
 
 class ReceivablesByDueDate(models.Model):
     """Running figures of the sent invoices (not yet paid, not void), one row per due date: how
-    many there are, their totals and what is paid on them. Drafts are not counted here (they
+    many there are, their totals and what settles them: `paid` is their counted payments plus
+    the credits applied to them (each invoice's amount_credited), so total - paid is what they
+    still owe. Drafts are not counted here (they
     are few: the dashboard sums them from the invoices), nor are paid and void invoices; a sent
     invoice without a due date is in the row due NO_DUE_DATE. `status` is always "sent".
 
     billing.services changes these rows in the same transaction as the invoice or payment, so
     they are exact whenever every write goes through the services; a bulk insert adds its rows
     with services.receivables_add, and `manage.py receivables --fix` repairs them after
-    writes that bypassed the services. The office dashboard sums these rows (one per due date)
-    instead of every open invoice and its payments.
+    writes that bypassed the services (it recounts credits too). The office dashboard sums these
+    rows (one per due date) instead of every open invoice and its payments.
 
     Lock order. Each service locks its receivables row last, with one upsert that takes the row's
     exclusive lock at once: after the invoice's row, the property's row (invoice_create) and
     the year's invoice-number counter row (a sent invoice_create, invoice_send, a payment on a
-    draft). A service on one invoice changes at most one row (a sent invoice's due date never
-    changes); receivables_add (after invoice_numbers_reserve, in the demo's bulk load) and
-    receivables_fix change several, in (status, due_by) order. Writes to drafts lock no
+    draft). A credit's application (billing.credits) locks the invoice, then the credit, then
+    the receivables row; a payment's reversal locks the invoice, the payment and its overpayment
+    credit; a billing run that applies credits locks them after its invoices and before its
+    sends take the counter. A service on one invoice changes at most one row (a sent invoice's
+    due date never changes); receivables_add (after invoice_numbers_reserve, in the demo's bulk
+    load) and receivables_fix change several, in (status, due_by) order. Writes to drafts lock no
     receivables row: invoice_create of a draft, invoice_update, invoice_update_notes and the void of
     a draft (which takes the counter) never touch this table. So no service waits for the
     counter, an invoice or a property while holding a receivables row. The admin's change view runs
@@ -457,9 +464,12 @@ def overdue_q(today: datetime.date | None = None) -> Q:
     return Q(status=InvoiceStatus.SENT, due_date__lt=today or timezone.localdate())
 
 
-def balance_due(status: str, total: Decimal, amount_paid: Decimal) -> Decimal:
-    """What the balance_due annotation computes, for rows read without it."""
-    return ZERO if status == InvoiceStatus.VOID else total - amount_paid
+def balance_due(
+    status: str, total: Decimal, amount_paid: Decimal, amount_credited: Decimal
+) -> Decimal:
+    """What the balance_due annotation computes, for rows read without it: what payments and
+    applied credits leave owed (a void invoice owes nothing)."""
+    return ZERO if status == InvoiceStatus.VOID else total - amount_paid - amount_credited
 
 
 # --- credits (issue 19) ------------------------------------------------------------------------
@@ -494,6 +504,10 @@ class Credit(Audited):
     # The day it was granted, in the company's time zone.
     credit_date = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # Taken back (an overpayment whose payment was reversed before any of it was applied): it
+    # stays on record with its amount, nothing remains of it, and it says when and why.
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.CharField(max_length=255, null=True, blank=True)
 
     objects = TenantManager()
     unscoped = UnscopedManager()
@@ -518,6 +532,11 @@ class Credit(Audited):
             models.CheckConstraint(
                 condition=~Q(source=CreditSource.CREDIT_NOTE) | Q(invoice__isnull=False),
                 name="billing_credit_note_has_invoice",
+            ),
+            models.CheckConstraint(
+                condition=Q(voided_at__isnull=True, void_reason__isnull=True)
+                | Q(voided_at__isnull=False, void_reason__isnull=False, remaining=0),
+                name="billing_credit_void_complete",
             ),
         ]
         indexes = [

@@ -30,6 +30,8 @@ from billing.models import (
     MONEY_SUM,
     NO_DUE_DATE,
     BillingRun,
+    Credit,
+    CreditApplication,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -79,7 +81,9 @@ def invoice_amounts_queryset(ctx: Ctx) -> QuerySet[Invoice]:
         balance_due=Money(
             Case(
                 When(status=InvoiceStatus.VOID, then=Value(ZERO)),
-                default=ExpressionWrapper(F("total") - F("amount_paid"), output_field=MONEY),
+                default=ExpressionWrapper(
+                    F("total") - F("amount_paid") - F("amount_credited"), output_field=MONEY
+                ),
                 output_field=MONEY,
             )
         ),
@@ -126,8 +130,9 @@ def receivables_drift(
     ctx: Ctx,
 ) -> dict[tuple[int, str, datetime.date], tuple[int, Decimal, Decimal]]:
     """What ctx company's running figures (ReceivablesByDueDate) lack, per row: (invoices, total,
-    paid) recounted from the sent invoices and their payments minus the row's figures; empty
-    when they are exact.
+    paid) recounted from the sent invoices, their payments and the credits applied to them (each
+    row's amount_credited: settled like a payment) minus the row's figures; empty when they are
+    exact.
 
     One statement (a UNION ALL of the three reads), so all three tables are read at the same
     instant: a write through the services changes the invoices and the receivables figures
@@ -142,7 +147,7 @@ def receivables_drift(
         .annotate(
             n=Count("id"),
             billed=Sum("total", output_field=MONEY_SUM),
-            settled=Value(ZERO, output_field=MONEY_SUM),
+            settled=Sum("amount_credited", output_field=MONEY_SUM),
         )
         .values_list("status", "due_date", "n", "billed", "settled")
     )
@@ -359,6 +364,72 @@ def customer_statement(
         payments_total=payments_total,
         closing_balance=opening + invoiced_total - payments_total,
     )
+
+
+@dataclass(frozen=True)
+class CustomerBalance:
+    """What a customer owes now: `balance_due` over their `open_invoices` (sent, not yet paid:
+    total - amount_paid - amount_credited, summed), the credit not yet applied, and
+    `net_balance` = balance_due - unapplied_credit (negative: the company owes them)."""
+
+    customer_id: int
+    open_invoices: int
+    balance_due: Decimal
+    unapplied_credit: Decimal
+    net_balance: Decimal
+
+
+def _customer_count(queryset: QuerySet[Any]) -> Coalesce:
+    counted = queryset.order_by().annotate(one=Value(1)).values("one").annotate(n=Count("pk"))
+    return Coalesce(Subquery(counted.values("n")), Value(0), output_field=IntegerField())
+
+
+def customer_balance(ctx: Ctx, *, customer_id: int) -> CustomerBalance:
+    """The customer's balance (CustomerBalance), in one query; 404 for an unknown customer."""
+    open_invoices = Invoice.objects.of(ctx).filter(
+        customer=OuterRef("pk"), status=InvoiceStatus.SENT
+    )
+    found = (
+        Customer.objects.of(ctx)
+        .filter(pk=customer_id)
+        .annotate(
+            open_count=_customer_count(open_invoices),
+            billed=_customer_sum(open_invoices, "total"),
+            credited=_customer_sum(open_invoices, "amount_credited"),
+            paid=_customer_sum(
+                Payment.objects.of(ctx).filter(
+                    COUNTED, invoice__customer=OuterRef("pk"), invoice__status=InvoiceStatus.SENT
+                ),
+                "amount",
+            ),
+            unapplied=_customer_sum(
+                Credit.objects.of(ctx).filter(customer=OuterRef("pk"), remaining__gt=0),
+                "remaining",
+            ),
+        )
+        .values("open_count", "billed", "credited", "paid", "unapplied")
+        .first()
+    )
+    if found is None:
+        raise NotFound("Customer", reason=CustomerErrorCode.CUSTOMER_NOT_FOUND)
+    owed = found["billed"] - found["credited"] - found["paid"]
+    return CustomerBalance(
+        customer_id=customer_id,
+        open_invoices=found["open_count"],
+        balance_due=owed,
+        unapplied_credit=found["unapplied"],
+        net_balance=owed - found["unapplied"],
+    )
+
+
+def credit_list(ctx: Ctx) -> QuerySet[Credit]:
+    """The company's credits, newest first."""
+    return Credit.objects.of(ctx).order_by("-id")
+
+
+def credit_applications(ctx: Ctx, *, invoice_id: int) -> QuerySet[CreditApplication]:
+    """What credits were applied to the invoice, oldest first."""
+    return CreditApplication.objects.of(ctx).filter(invoice_id=invoice_id).order_by("id")
 
 
 def billing_run_list(ctx: Ctx) -> QuerySet[BillingRun]:

@@ -6,7 +6,7 @@ transaction, so concurrent payments are applied one after the other and never ov
 Every change to a sent invoice (a send, a payment, a void, a new sent invoice) also changes the
 running figures in ReceivablesByDueDate, in the same transaction, as the last lock it takes
 (after the invoice's and the invoice-number counter's, see ReceivablesByDueDate):
-`_receivables_change(before, after)`.
+`receivables_change(before, after)` (billing.settlement, shared with billing.credits).
 Drafts are not in the running figures.
 """
 
@@ -16,19 +16,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, cast
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
 from audit.changes import diff, snapshot
 from audit.services import record_change, record_many
+from billing import credits, runs, settlement
 from billing import lines as pricing
-from billing import runs
 from billing.error_codes import BillingErrorCode
 from billing.models import (
     COUNTED,
-    NO_DUE_DATE,
     BillingRun,
     Invoice,
     InvoiceCounter,
@@ -37,9 +36,18 @@ from billing.models import (
     LineKind,
     Payment,
     PaymentMethod,
-    ReceivablesByDueDate,
     RunStatus,
-    money_sum,
+)
+from billing.settlement import (
+    ReceivablesFigures,
+    ReceivablesKey,
+    locked_invoice,
+    mark_paid,
+    money_errors,
+    receivables_apply,
+    receivables_change,
+    receivables_share,
+    receivables_write,
 )
 from billing.tasks import run_billing, send_invoice_email
 from catalog.error_codes import CatalogErrorCode
@@ -88,24 +96,14 @@ INVOICE_INPUT_FIELDS = (
 UPDATABLE_FIELDS = frozenset({*INVOICE_INPUT_FIELDS, "notes", "lines"})
 TOTAL_FIELDS = ("subtotal", "tax", "total")
 QUANTITY_PLACE = Decimal("0.001")
+# payment_record's `overpayment`: the part above the invoice's balance becomes a credit.
+OVERPAYMENT_CREDIT = "credit"
 RATE_MAX = Decimal(100)
-
-
-def _money_errors(**amounts: Decimal) -> list[FieldError]:
-    errors = []
-    for name, value in amounts.items():
-        if not value.is_finite():
-            errors.append(FieldError(name, "Input should be a finite amount of money"))
-        elif value != value.quantize(CENT):
-            errors.append(FieldError(name, "Ensure that there are no more than 2 decimal places."))
-        elif value < 0:
-            errors.append(FieldError(name, "Amount must not be negative"))
-    return errors
 
 
 def _check_invoice_fields(invoice: Invoice) -> None:
     """The field rules of the contract (422), on the values the invoice would be saved with."""
-    errors = _money_errors(subtotal=invoice.subtotal, tax=invoice.tax, total=invoice.total)
+    errors = money_errors(subtotal=invoice.subtotal, tax=invoice.tax, total=invoice.total)
     if invoice.period_start > invoice.period_end:
         errors.append(FieldError("period_end", "period_end must be on or after period_start"))
     if invoice.due_date is not None and invoice.issued_date > invoice.due_date:
@@ -150,90 +148,12 @@ def _check_parties(ctx: Ctx, *, customer_id: int, property_id: int) -> None:
         )
 
 
-# --- running figures (ReceivablesByDueDate) -------------------------------------------------------
-
-# A receivables row's key (company id, status, due_by), what changes in it (invoices, total,
-# paid), and what one invoice adds to it: (key, total, paid).
-ReceivablesKey = tuple[int, str, datetime.date]
-ReceivablesFigures = tuple[int, Decimal, Decimal]
-ReceivablesShare = tuple[ReceivablesKey, Decimal, Decimal]
-
-
-def _receivables_share(invoice: Invoice, paid: Decimal = ZERO) -> ReceivablesShare | None:
-    """What the invoice, as it is now and with `paid` paid on it, adds to the running figures:
-    a sent invoice its total and `paid` to its due date's row; a draft, paid or void invoice
-    nothing (the dashboard counts drafts from the invoices, so no draft write locks a receivables
-    row)."""
-    if invoice.status == InvoiceStatus.SENT:
-        key = (invoice.company_id, str(InvoiceStatus.SENT), invoice.due_date or NO_DUE_DATE)
-        return key, invoice.total, paid
-    return None
-
-
-def _receivables_apply(shares: Iterable[tuple[ReceivablesShare | None, int]]) -> None:
-    """Add each (share, sign) to its receivables row."""
-    changes: dict[ReceivablesKey, ReceivablesFigures] = {}
-    for share, sign in shares:
-        if share is None:
-            continue
-        key, total, paid = share
-        count0, total0, paid0 = changes.get(key, (0, ZERO, ZERO))
-        changes[key] = (count0 + sign, total0 + sign * total, paid0 + sign * paid)
-    _receivables_write(changes)
-
-
-def _receivables_write(changes: Mapping[ReceivablesKey, ReceivablesFigures]) -> None:
-    """One upsert per row that changes, in a fixed order, so two transactions changing the same
-    two rows never deadlock."""
-    for (company_id, status, due_by), (count, total, paid) in sorted(changes.items()):
-        if count or total or paid:
-            _receivables_add(company_id, status, due_by, count, total, paid)
-
-
-def _receivables_add(
-    company_id: int, status: str, due_by: datetime.date, count: int, total: Decimal, paid: Decimal
-) -> None:
-    """Add to one receivables row, creating it if missing. An upsert: it takes the row's exclusive
-    lock at once (held to the commit), so concurrent changes of a row are applied one after the
-    other. ROUND keeps SQLite, which adds decimals as floats, on the cent."""
-    quote = connection.ops.quote_name
-    table = quote(ReceivablesByDueDate._meta.db_table)
-    columns = {
-        field.name: str(field.column) for field in ReceivablesByDueDate._meta.concrete_fields
-    }
-    company_col, status_col, due_col, count_col, total_col, paid_col = (
-        quote(columns[name])
-        for name in ("company", "status", "due_by", "invoice_count", "total", "paid")
-    )
-    # Only quoted model names are interpolated; the values are parameters.
-    insert = (
-        f"INSERT INTO {table} ({company_col}, {status_col}, {due_col}, {count_col}, "  # noqa: S608
-        f"{total_col}, {paid_col}) VALUES (%s, %s, %s, %s, %s, %s)"
-    )
-    add = (
-        f"{count_col} = {count_col} + %s, {total_col} = ROUND({total_col} + %s, 2), "
-        f"{paid_col} = ROUND({paid_col} + %s, 2)"
-    )
-    if connection.vendor == "mysql":
-        sql = f"{insert} ON DUPLICATE KEY UPDATE {add}"
-    else:
-        sql = f"{insert} ON CONFLICT ({company_col}, {status_col}, {due_col}) DO UPDATE SET {add}"
-    due = connection.ops.adapt_datefield_value(due_by)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [company_id, status, due, count, total, paid, count, total, paid])
-
-
-def _receivables_change(*, before: ReceivablesShare | None, after: ReceivablesShare | None) -> None:
-    """Move an invoice's share of the running figures from what it was to what it is."""
-    _receivables_apply([(before, -1), (after, 1)])
-
-
 @transaction.atomic
 def receivables_add(ctx: Ctx, *, invoices: Iterable[tuple[Invoice, Decimal]]) -> None:
     """Add invoices written in bulk, not through invoice_create (the demo's volume data), each
     with the amount already paid on it, to the running figures (drafts, paid and void invoices
     add nothing); call it in the transaction that wrote them, after reserving their numbers."""
-    _receivables_apply((_receivables_share(invoice, paid), 1) for invoice, paid in invoices)
+    receivables_apply((receivables_share(invoice, paid), 1) for invoice, paid in invoices)
 
 
 @transaction.atomic
@@ -242,7 +162,7 @@ def receivables_fix(ctx: Ctx, *, drift: Mapping[ReceivablesKey, ReceivablesFigur
     writes that bypassed the services: raw SQL, code older than the receivables figures during a
     rolling release). Writes through the services since the drift was read change the invoices and
     the receivables figures alike, so adding it afterwards is still exact; run one fix at a time."""
-    _receivables_write(drift)
+    receivables_write(drift)
 
 
 # --- invoice lines --------------------------------------------------------------------------
@@ -425,20 +345,7 @@ def _settle_if_nothing_owed(invoice: Invoice) -> list[str]:
     as it is sent, so it never turns up as owed or overdue."""
     if invoice.status != InvoiceStatus.SENT or invoice.total != ZERO:
         return []
-    return _mark_paid(invoice)
-
-
-def _mark_paid(invoice: Invoice) -> list[str]:
-    invoice.status = InvoiceStatus.PAID
-    invoice.paid_at = timezone.now()
-    return ["status", "paid_at"]
-
-
-def _locked_invoice(ctx: Ctx, invoice_id: int) -> Invoice:
-    invoice = Invoice.objects.of(ctx).select_for_update().filter(pk=invoice_id).first()
-    if invoice is None:
-        raise NotFound("Invoice", reason=BillingErrorCode.INVOICE_NOT_FOUND)
-    return invoice
+    return mark_paid(invoice)
 
 
 @transaction.atomic
@@ -487,7 +394,7 @@ def invoice_create(
     invoice.save()
     _lines_save(invoice, new_lines)
     record_change(ctx, "create", invoice, _lines_change([], new_lines))
-    _receivables_change(before=None, after=_receivables_share(invoice))
+    receivables_change(before=None, after=receivables_share(invoice))
     return invoice
 
 
@@ -569,7 +476,7 @@ def _invoice_update_checked(
     once the update's rules hold. `lines` replaces every line; an empty list leaves an
     invoice without lines, whose totals are then typed in (v1)."""
     require_updatable(data, UPDATABLE_FIELDS)
-    invoice = _locked_invoice(ctx, invoice.pk)
+    invoice = locked_invoice(ctx, invoice.pk)
     if invoice.status != InvoiceStatus.DRAFT:
         raise Conflict(
             f"Invoice {invoice} is {invoice.status}: only a draft can be changed",
@@ -595,7 +502,7 @@ def _invoice_update_checked(
 @transaction.atomic
 def invoice_update_notes(ctx: Ctx, *, invoice: Invoice, notes: str | None) -> Invoice:
     """Notes stay editable in every status: they are not part of what was billed."""
-    invoice = _locked_invoice(ctx, invoice.pk)
+    invoice = locked_invoice(ctx, invoice.pk)
     invoice.notes = notes or None
     invoice.save(update_fields=["notes", "updated_at"])
     record_change(ctx, "update", invoice)
@@ -619,14 +526,14 @@ def can_invoice_send(ctx: Ctx, *, invoice: Invoice) -> ApplicationError | None:
 def invoice_send(ctx: Ctx, *, invoice: Invoice) -> Invoice:
     """Draft -> sent, assigning the next number of the issued date's year; the customer gets
     the invoice by email once the transaction commits (when they have an address)."""
-    invoice = _locked_invoice(ctx, invoice.pk)
+    invoice = locked_invoice(ctx, invoice.pk)
     _check_send(invoice)
-    before = _receivables_share(invoice)
+    before = receivables_share(invoice)
     fields = _mark_sent(ctx, invoice)
     fields += _settle_if_nothing_owed(invoice)
     invoice.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
     record_change(ctx, "send", invoice)
-    _receivables_change(before=before, after=_receivables_share(invoice))
+    receivables_change(before=before, after=receivables_share(invoice))
     if invoice_email_recipient(ctx, invoice=invoice):
         enqueue_on_commit(send_invoice_email, invoice.company_id, invoice.pk)
     return invoice
@@ -648,6 +555,13 @@ def _check_void(invoice: Invoice) -> None:
             f"Invoice {invoice} has payments and cannot be voided (reverse them first)",
             reason=BillingErrorCode.INVOICE_HAS_PAYMENTS,
         )
+    # What a credit settled stays settled: the credit's money is on this invoice.
+    if invoice.amount_credited:
+        raise Conflict(
+            f"Invoice {invoice} has {invoice.amount_credited} of credits applied and cannot be "
+            "voided",
+            reason=BillingErrorCode.INVOICE_HAS_CREDITS,
+        )
 
 
 def can_invoice_void(ctx: Ctx, *, invoice: Invoice) -> ApplicationError | None:
@@ -661,9 +575,9 @@ def invoice_void(ctx: Ctx, *, invoice: Invoice, reason: str) -> Invoice:
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput([FieldError("reason", "A reason is required to void", "missing")])
-    invoice = _locked_invoice(ctx, invoice.pk)
+    invoice = locked_invoice(ctx, invoice.pk)
     _check_void(invoice)
-    before = _receivables_share(invoice)  # nothing is paid on it; a draft has no share
+    before = receivables_share(invoice)  # nothing is paid on it; a draft has no share
     fields = ["status", "voided_at", "void_reason", "updated_at"]
     if invoice.status == InvoiceStatus.DRAFT:
         # A void invoice is numbered like any other that left draft (gap-free sequence).
@@ -673,7 +587,7 @@ def invoice_void(ctx: Ctx, *, invoice: Invoice, reason: str) -> Invoice:
     invoice.void_reason = reason[:255]
     invoice.save(update_fields=list(dict.fromkeys(fields)))
     record_change(ctx, "void", invoice)
-    _receivables_change(before=before, after=None)
+    receivables_change(before=before, after=None)
     return invoice
 
 
@@ -681,13 +595,13 @@ def invoice_void(ctx: Ctx, *, invoice: Invoice, reason: str) -> Invoice:
 def invoice_lock(ctx: Ctx, *, invoice_id: int) -> Invoice:
     """The company's invoice, its row locked until the caller's transaction ends (404 when the
     company has no such invoice): for a decision about it that reads other rows first."""
-    return _locked_invoice(ctx, invoice_id)
+    return locked_invoice(ctx, invoice_id)
 
 
 def invoice_dispute_set(ctx: Ctx, *, invoice_id: int, disputed: bool) -> Invoice:
     """Mark the invoice disputed (a claim about it is open) or no longer disputed; the caller
     knows which (support.services, from the claims on the invoice)."""
-    invoice = _locked_invoice(ctx, invoice_id)
+    invoice = locked_invoice(ctx, invoice_id)
     if invoice.disputed != disputed:
         invoice.disputed = disputed
         invoice.save(update_fields=["disputed", "updated_at"])
@@ -696,8 +610,7 @@ def invoice_dispute_set(ctx: Ctx, *, invoice_id: int, disputed: bool) -> Invoice
 
 
 def invoice_amount_paid(ctx: Ctx, invoice: Invoice) -> Decimal:
-    paid: Decimal = invoice.payments.filter(COUNTED).aggregate(paid=money_sum("amount"))["paid"]
-    return paid
+    return settlement.amount_paid(invoice)
 
 
 def _payment_input(
@@ -708,7 +621,7 @@ def _payment_input(
     reference: str | None = None,
 ) -> tuple[datetime.date, str | None]:
     """The payment's field rules (422); its paid date (today when not given) and reference."""
-    errors = _money_errors(amount=amount)
+    errors = money_errors(amount=amount)
     if not errors and amount <= 0:
         errors.append(FieldError("amount", "Amount must be greater than 0"))
     if method not in PaymentMethod.values:
@@ -741,7 +654,8 @@ def _check_payment_fits(
     reference: str | None,
     pending_references: Sequence[str] = (),
 ) -> None:
-    """The invoice's rules for one more payment, given what is `paid` on it so far."""
+    """The invoice's rules for one more payment, given what is `paid` on it so far (and its
+    credits applied, on the row)."""
     if invoice.status == InvoiceStatus.PAID:
         raise Conflict(
             f"Invoice {invoice} is already paid", reason=BillingErrorCode.INVOICE_ALREADY_PAID
@@ -761,13 +675,19 @@ def _check_payment_fits(
             f"A payment with reference {reference!r} is already recorded on invoice {invoice}",
             reason=BillingErrorCode.DUPLICATE_PAYMENT_REFERENCE,
         )
-    if paid + amount > invoice.total:
-        balance = invoice.total - paid
+    balance = settlement.balance(invoice, paid)
+    if amount > balance:
+        credited = f", credited {invoice.amount_credited}" if invoice.amount_credited else ""
         raise Conflict(
             f"A payment of {amount} exceeds the balance due of {balance} on invoice {invoice} "
-            f"(total {invoice.total}, already paid {paid})",
+            f"(total {invoice.total}, already paid {paid}{credited})",
             reason=BillingErrorCode.PAYMENT_EXCEEDS_TOTAL,
-            extra={"amount_paid": str(paid), "balance_due": str(balance)},
+            # v1's details, and what credits settled when there is any.
+            extra={
+                "amount_paid": str(paid),
+                "balance_due": str(balance),
+                **({"amount_credited": str(invoice.amount_credited)} if credited else {}),
+            },
         )
 
 
@@ -779,7 +699,7 @@ def can_payments_record(
     Locks the invoice row as payment_record does, for the rest of the transaction."""
 
     def check() -> None:
-        invoice = _locked_invoice(ctx, invoice_id)
+        invoice = locked_invoice(ctx, invoice_id)
         paid = invoice_amount_paid(ctx, invoice)
         references: list[str] = []
         for payment in payments:
@@ -796,8 +716,8 @@ def can_payments_record(
             )
             paid += amount
             references += [reference] if reference else []
-            if paid == invoice.total:
-                invoice.status = InvoiceStatus.PAID  # as recording it would; never saved here
+            # As recording it would; never saved here.
+            settlement.settle_if_covered(invoice, paid)
 
     return refusal(check)
 
@@ -812,21 +732,36 @@ def payment_record(
     method: str = PaymentMethod.OTHER,
     reference: str | None = None,
     notes: str | None = None,
+    overpayment: str | None = None,
 ) -> Payment:
-    """Record a payment under the invoice's row lock, applying the contract's rules in order."""
+    """Record a payment under the invoice's row lock, applying the contract's rules in order.
+
+    A payment above the invoice's balance is refused (409 payment_exceeds_total), unless
+    `overpayment="credit"`: then the payment row records the part the invoice owed (it settles
+    it; amount_paid never exceeds what the invoice owed) and the rest becomes the customer's
+    credit (billing.credits.credit_from_overpayment, linked to the payment); what was received
+    is the payment's amount plus its credit's."""
     paid_date, reference = _payment_input(
         amount=amount, paid_date=paid_date, method=method, reference=reference
     )
-    invoice = _locked_invoice(ctx, invoice_id)
+    if overpayment not in (None, OVERPAYMENT_CREDIT):
+        raise InvalidInput(
+            [FieldError("overpayment", f"overpayment is {OVERPAYMENT_CREDIT!r} or absent", "enum")]
+        )
+    invoice = locked_invoice(ctx, invoice_id)
     paid = invoice_amount_paid(ctx, invoice)
-    _check_payment_fits(invoice, paid=paid, amount=amount, reference=reference)
+    owed = settlement.balance(invoice, paid)
+    excess = ZERO
+    if overpayment == OVERPAYMENT_CREDIT and ZERO < owed < amount:
+        excess = amount - owed
+    _check_payment_fits(invoice, paid=paid, amount=amount - excess, reference=reference)
 
-    before = _receivables_share(invoice, paid)
+    before = receivables_share(invoice, paid)
     with conflict_on_integrity(DUPLICATE_REFERENCE):
         payment = Payment.objects.create(
             company_id=invoice.company_id,
             invoice=invoice,
-            amount=amount,
+            amount=amount - excess,
             paid_date=paid_date,
             method=method,
             reference=reference,
@@ -837,13 +772,15 @@ def payment_record(
     fields: list[str] = []
     if invoice.status == InvoiceStatus.DRAFT:
         fields += _mark_sent(ctx, invoice)
-    if paid + amount == invoice.total:
-        fields += _mark_paid(invoice)
+    fields += settlement.settle_if_covered(invoice, paid + payment.amount)
     if fields:
         invoice.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
         # A payment on a draft sends it (its number); the one that settles it pays it.
         record_change(ctx, "pay" if invoice.status == InvoiceStatus.PAID else "send", invoice)
-    _receivables_change(before=before, after=_receivables_share(invoice, paid + amount))
+    if excess:
+        # Once a draft is sent: the credit's reason names the invoice by its number.
+        credits.credit_from_overpayment(ctx, payment=payment, amount=excess)
+    receivables_change(before=before, after=receivables_share(invoice, paid + payment.amount))
     return payment
 
 
@@ -852,7 +789,9 @@ def payment_reverse(ctx: Ctx, *, payment_id: int, reason: str) -> Payment:
     """Reverse a wrong payment: it stays on record, marked with who reversed it (ctx.user,
     when a user acts), when and why, and counts as nothing from then on; a paid invoice goes
     back to sent. Locks the invoice row first, as payment_record does, so a reversal and a
-    payment on the same invoice are applied one after the other."""
+    payment on the same invoice are applied one after the other. Its overpayment credit, if
+    any, is taken back with it, and refuses the reversal (409 payment_credit_applied) once any
+    of it is applied (billing.credits.overpayment_take_back)."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(
@@ -873,7 +812,7 @@ def payment_reverse(ctx: Ctx, *, payment_id: int, reason: str) -> Payment:
     )
     if invoice_id is None:
         raise NotFound("Payment", reason=BillingErrorCode.PAYMENT_NOT_FOUND)
-    invoice = _locked_invoice(ctx, invoice_id)
+    invoice = locked_invoice(ctx, invoice_id)
     payment = (
         Payment.objects.of(ctx).select_for_update().select_related("reversed_by").get(pk=payment_id)
     )
@@ -884,8 +823,9 @@ def payment_reverse(ctx: Ctx, *, payment_id: int, reason: str) -> Payment:
             f"{timezone.localdate(payment.reversed_at)}{who}: {payment.reversal_reason}",
             reason=BillingErrorCode.PAYMENT_ALREADY_REVERSED,
         )
+    credits.overpayment_take_back(ctx, payment=payment, reason=reason)
     paid = invoice_amount_paid(ctx, invoice)
-    before = _receivables_share(invoice, paid)
+    before = receivables_share(invoice, paid)
     payment.reversed_at = timezone.now()
     # ctx.user is the project's user model (AUTH_USER_MODEL); core cannot name it.
     payment.reversed_by = cast(User | None, ctx.user)
@@ -898,7 +838,7 @@ def payment_reverse(ctx: Ctx, *, payment_id: int, reason: str) -> Payment:
         invoice.paid_at = None
         invoice.save(update_fields=["status", "paid_at", "updated_at"])
         record_change(ctx, "reopen", invoice)
-    _receivables_change(before=before, after=_receivables_share(invoice, paid - payment.amount))
+    receivables_change(before=before, after=receivables_share(invoice, paid - payment.amount))
     return payment
 
 
@@ -926,17 +866,50 @@ class RunResult:
 
 @transaction.atomic
 def billing_run_queue(
-    ctx: Ctx, *, period: datetime.date, send: bool = False, issued_date: datetime.date | None = None
+    ctx: Ctx,
+    *,
+    period: datetime.date,
+    send: bool = False,
+    issued_date: datetime.date | None = None,
+    auto_apply_credits: bool = False,
 ) -> BillingRun:
     """A run of `period`'s month for the worker (billing.tasks.run_billing), started once this
     transaction commits; its page follows it."""
-    run = _run_row(ctx, period=period, send=send, issued_date=issued_date, status=RunStatus.QUEUED)
+    _check_auto_apply(send=send, auto_apply_credits=auto_apply_credits)
+    run = _run_row(
+        ctx,
+        period=period,
+        send=send,
+        issued_date=issued_date,
+        status=RunStatus.QUEUED,
+        auto_apply_credits=auto_apply_credits,
+    )
     enqueue_on_commit(run_billing, run.company_id, run.pk)
     return run
 
 
+def _check_auto_apply(*, send: bool, auto_apply_credits: bool) -> None:
+    """Credits apply to sent invoices: a run applies them to the invoices it sends."""
+    if auto_apply_credits and not send:
+        raise InvalidInput(
+            [
+                FieldError(
+                    "auto_apply_credits",
+                    "Credits apply to sent invoices: a run applies them only with send (its "
+                    "drafts get none; apply credits to them once they are sent)",
+                )
+            ]
+        )
+
+
 def _run_row(
-    ctx: Ctx, *, period: datetime.date, send: bool, issued_date: datetime.date | None, status: str
+    ctx: Ctx,
+    *,
+    period: datetime.date,
+    send: bool,
+    issued_date: datetime.date | None,
+    status: str,
+    auto_apply_credits: bool = False,
 ) -> BillingRun:
     user = ctx.user
     with transaction.atomic():
@@ -944,6 +917,7 @@ def _run_row(
             company=company_of(ctx),
             period=runs.month_of(period)[0],
             send=send,
+            auto_apply_credits=auto_apply_credits,
             issued_date=issued_date or company_today(ctx),
             status=status,
             started_by_id=user.pk if user is not None else None,
@@ -962,6 +936,7 @@ def billing_run(
     issued_date: datetime.date | None = None,
     run_id: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    auto_apply_credits: bool = False,
 ) -> RunResult:
     """Bill `period`'s month (billing.runs has the rules): one invoice per property (and
     customer) for what is not billed yet, a draft (sent, with `send`), issued on `issued_date`
@@ -972,10 +947,15 @@ def billing_run(
     InvoiceLine, and each batch of properties is locked before what they bill is read again,
     so reruns and runs at once bill nothing twice (a rerun lists it as `already_billed`).
 
+    With `auto_apply_credits` (and `send`: 422 without, credits apply to sent invoices) each
+    customer's open credits are applied to the invoices the run sends, oldest credit first,
+    through billing.credits.credit_apply, in each batch's transaction.
+
     Not one transaction: each batch of RUN_BATCH properties commits on its own (see RUN_BATCH),
     with the run's figures (BillingRun, created first, or `run_id`'s queued row), and
     `progress(done, total)` is told after each. A dry run writes nothing and answers the
     same figures."""
+    _check_auto_apply(send=send, auto_apply_credits=auto_apply_credits)
     if dry_run:
         issued = issued_date or company_today(ctx)
         billing = runs.billing_plan(ctx, period=period, issued_date=issued)
@@ -991,7 +971,12 @@ def billing_run(
         )
     if run_id is None:
         run = _run_row(
-            ctx, period=period, send=send, issued_date=issued_date, status=RunStatus.RUNNING
+            ctx,
+            period=period,
+            send=send,
+            issued_date=issued_date,
+            status=RunStatus.RUNNING,
+            auto_apply_credits=auto_apply_credits,
         )
     else:
         run = BillingRun.objects.of(ctx).get(pk=run_id)
@@ -1135,8 +1120,21 @@ def _bill_batch(
         for key, before in appended.items():
             _draft_add_lines(ctx, drafts[key], before, new_lines[key])
         if run.send:
+            # Locked before the sends take the counter and receivables rows (billing.credits'
+            # lock order); the batch already holds its invoices.
+            open_credits = (
+                credits.credits_lock_open(ctx, customer_ids=[key[1] for key in fresh])
+                if run.auto_apply_credits
+                else {}
+            )
             for key in fresh:
                 invoice_send(ctx, invoice=invoices[key])
+            if open_credits:
+                credits.credits_auto_apply(
+                    ctx,
+                    invoice_ids=[invoices[key].pk for key in fresh],
+                    open_credits=open_credits,
+                )
         lines_created = sum(len(lines) for lines in new_lines.values())
         total = sum(
             (line.amount + line.tax for lines in new_lines.values() for line in lines), ZERO

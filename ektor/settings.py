@@ -432,6 +432,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "stock_movements", "description": "The stock ledger of the catalog's items"},
         {"name": "invoices"},
         {"name": "payments"},
+        {"name": "credits", "description": "Customer credits and their application to invoices"},
         {"name": "billing_runs", "description": "Billing a month from operations, exactly once"},
         {"name": "reports", "description": "Customer statements"},
         {"name": "visits", "description": "Stops: start, complete, skip, cancel; photos, report"},

@@ -7,10 +7,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.admin import statement_url
+from billing.selectors import customer_balance
 from core.context import Ctx
 from customers.admin import CustomerAdmin, PropertyAdmin
 from customers.models import Customer
-from ektor.text import day
+from ektor.text import day, money
 from operations.admin import PlanInline
 from pools.admin import PoolAdmin, PoolInline
 from support.selectors import request_pending_of_customer
@@ -41,6 +42,31 @@ def customer_billing_links(customer: Customer) -> list[tuple[str, str]]:
 
 
 CustomerAdmin.shortcut_links.append(customer_billing_links)
+
+
+def customer_balance_links(customer: Customer) -> list[tuple[str, str]]:
+    """What the customer owes on their open invoices, their unapplied credits, and the net."""
+    # The hook hands over the customer only: read for its company (one query).
+    balance = customer_balance(Ctx.system(customer.company_id), customer_id=customer.pk)
+    invoices = reverse("admin:billing_invoice_changelist")
+    open_credits = reverse("admin:billing_credit_changelist")
+    return [
+        (
+            f"{invoices}?customer__id__exact={customer.pk}&status__exact=sent",
+            f"Open invoices: {balance.open_invoices}, {money(balance.balance_due)} due",
+        ),
+        (
+            f"{open_credits}?customer__id__exact={customer.pk}&open=yes",
+            f"Credits: {money(balance.unapplied_credit)} unapplied",
+        ),
+        (
+            f"{open_credits}?customer__id__exact={customer.pk}",
+            f"Net balance: {money(balance.net_balance)}",
+        ),
+    ]
+
+
+CustomerAdmin.shortcut_links.append(customer_balance_links)
 
 # A property's pools, on its page (saved through pools' services by the inline's formset).
 PropertyAdmin.inlines.append(PoolInline)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.services import session_start
 from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
+from billing import credits
 from billing import services as billing
 from billing.admin import statement_url
 from billing.models import BillingRun, Invoice
@@ -63,6 +64,12 @@ def fill(rows: int) -> None:
         make_request(customer=prop.customer)
         stocked(Ctx.system(default_company()), 3, category=f"Category {n % 3}")
         billing_run_row()
+        credits.credit_create(
+            Ctx.system(default_company()),
+            customer_id=prop.customer_id,
+            amount=Decimal("5.00"),
+            reason="Goodwill",
+        )
         # Today's (the default page of visits), each of another technician.
         VisitFactory(
             plan__pool=prop.pools.get(),
@@ -131,6 +138,7 @@ CHANGELISTS = {
     # + the technician filter's members; the page joins properties, customers and users.
     "/admin/operations/visit/": 6,
     "/admin/billing/billingrun/": 5,
+    "/admin/billing/credit/": 5,  # the page joins its customers and invoices
 }
 # The role groups are set by migrations; neither role has permissions on them, so only a
 # superuser reaches their page.
@@ -228,6 +236,12 @@ def one_of_each() -> dict:
         PLANS: visit.plan,
         VISITS: visit,
         "/admin/billing/billingrun/": billing_run_row(),
+        "/admin/billing/credit/": credits.credit_create(
+            Ctx.system(default_company()),
+            customer_id=prop.customer_id,
+            amount=Decimal("5.00"),
+            reason="Goodwill",
+        ),
     }
 
 
@@ -300,6 +314,8 @@ WRITE_ACTIONS = {
     VISITS: {"cancel_selected", "export_csv"},
     # A run is a record of what it billed: started from its add page (a preview first).
     "/admin/billing/billingrun/": set(),
+    # A credit is made and applied through its services; never edited or deleted.
+    "/admin/billing/credit/": {"export_csv"},
 }
 
 

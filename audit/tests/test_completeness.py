@@ -21,6 +21,7 @@ from accounts import services as accounts
 from accounts.models import AuthSession, Role
 from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
+from billing import credits
 from billing import services as billing
 from billing.tests.conftest import make_invoice
 from catalog import services as catalog
@@ -80,6 +81,7 @@ NO_EVENT = {
     "billing.services.invoice_lock": "a lock for a decision; writes nothing",
     "billing.services.can_payments_record": "a check; locks and reads",
     "billing.services.invoice_amount_paid": "reads",
+    "billing.credits.credits_lock_open": "a lock for a billing run's applications; writes nothing",
     "support.services.request_due_date": "reads the company's deadlines",
     "support.services.request_email_recipient": "a read: where a request's answer goes",
     "support.services.can_request_transition": "a check; reads",
@@ -172,6 +174,36 @@ def _month_to_bill():
 def _paid_payment():
     invoice = make_invoice(total="40.00")
     return billing.payment_record(_system(), invoice_id=invoice.pk, amount=Decimal("40.00"))
+
+
+def _open_credit(amount="30.00"):
+    invoice = make_invoice(total="40.00")
+    credit = credits.credit_create(
+        _system(), customer_id=invoice.customer_id, amount=Decimal(amount), reason="Goodwill"
+    )
+    return invoice, credit
+
+
+def _overpaid():
+    invoice = make_invoice(total="40.00")
+    return billing.payment_record(
+        _system(), invoice_id=invoice.pk, amount=Decimal("50.00"), overpayment="credit"
+    )
+
+
+def _overpayment_take_back(ctx, payment):
+    credit = credits.overpayment_take_back(ctx, payment=payment, reason="Bounced")
+    assert credit is not None and credit.voided_at is not None
+
+
+def _credits_auto_apply(ctx, prepared):
+    invoice, _ = prepared
+    applied = credits.credits_auto_apply(
+        ctx,
+        invoice_ids=[invoice.pk],
+        open_credits=credits.credits_lock_open(ctx, customer_ids=[invoice.customer_id]),
+    )
+    assert [application.amount for application in applied] == [Decimal("30.00")]
 
 
 def _session(user=None):
@@ -549,6 +581,43 @@ CASES: dict[str, Case] = {
             lambda ctx, p: billing.payment_reverse(ctx, payment_id=p.pk, reason="Bounced"),
         ),
         {("payment", "reverse"), ("invoice", "reopen")},
+    ),
+    "billing.credits.credit_create": Case(
+        _prepared(
+            make_invoice,
+            lambda ctx, i: credits.credit_create(
+                ctx,
+                customer_id=i.customer_id,
+                amount=Decimal("30.00"),
+                reason="Billed twice",
+                invoice_id=i.pk,
+            ),
+        ),
+        {("credit", "create"), ("creditapplication", "create"), ("credit", "apply")}
+        | {("invoice", "credit")},
+    ),
+    "billing.credits.credit_apply": Case(
+        _prepared(
+            _open_credit,
+            lambda ctx, ic: credits.credit_apply(
+                ctx, credit_id=ic[1].pk, invoice_id=ic[0].pk, amount=Decimal("30.00")
+            ),
+        ),
+        {("creditapplication", "create"), ("credit", "apply"), ("invoice", "credit")},
+    ),
+    "billing.credits.credits_auto_apply": Case(
+        _prepared(_open_credit, _credits_auto_apply),
+        {("creditapplication", "create"), ("credit", "apply"), ("invoice", "credit")},
+    ),
+    "billing.credits.credit_from_overpayment": Case(
+        _prepared(
+            _paid_payment,
+            lambda ctx, p: credits.credit_from_overpayment(ctx, payment=p, amount=Decimal("5")),
+        ),
+        {("credit", "create")},
+    ),
+    "billing.credits.overpayment_take_back": Case(
+        _prepared(_overpaid, _overpayment_take_back), {("credit", "void")}
     ),
     "billing.services.invoice_dispute_set": Case(
         _prepared(

@@ -3,7 +3,7 @@
 from django_filters import rest_framework as filters
 
 from billing import selectors
-from billing.models import Invoice, InvoiceStatus, Payment
+from billing.models import Credit, Invoice, InvoiceStatus, Payment
 from ektor.api.filters import IdFilter, IsoDateFilter, StrictBooleanFilter, StrictFilterSet
 from ektor.ctx import request_ctx
 
@@ -30,3 +30,11 @@ class PaymentFilter(StrictFilterSet):
     class Meta:
         model = Payment
         fields = ["invoice_id"]
+
+
+class CreditFilter(StrictFilterSet):
+    customer_id = IdFilter(field_name="customer_id")
+
+    class Meta:
+        model = Credit
+        fields = ["customer_id"]

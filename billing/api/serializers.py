@@ -5,8 +5,16 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from billing.models import InvoiceStatus, LineKind, PaymentMethod, RunStatus, balance_due
-from billing.services import REVERSAL_REASON_MAX
+from billing.credits import REASON_MAX
+from billing.models import (
+    CreditSource,
+    InvoiceStatus,
+    LineKind,
+    PaymentMethod,
+    RunStatus,
+    balance_due,
+)
+from billing.services import OVERPAYMENT_CREDIT, REVERSAL_REASON_MAX
 from ektor.api.fields import (
     IsoDateField,
     MoneyField,
@@ -129,6 +137,7 @@ class InvoiceOut(Output):
     tax = MoneyField()
     total = MoneyField()
     amount_paid = MoneyField()
+    amount_credited = MoneyField()
     balance_due = MoneyField()
     notes = serializers.CharField(allow_null=True)
     disputed = serializers.BooleanField()
@@ -139,7 +148,9 @@ class InvoiceOut(Output):
 
     class Meta:
         # From the row rather than in SQL, where a list would run the payments subquery twice.
-        computed = {"balance_due": (balance_due, ("status", "total", "amount_paid"))}
+        computed = {
+            "balance_due": (balance_due, ("status", "total", "amount_paid", "amount_credited"))
+        }
 
 
 class PaymentIn(serializers.Serializer):
@@ -153,6 +164,14 @@ class PaymentIn(serializers.Serializer):
         required=False, allow_null=True, allow_blank=True, max_length=80, trim_whitespace=True
     )
     notes = _notes()
+    overpayment = serializers.ChoiceField(
+        choices=[OVERPAYMENT_CREDIT],
+        required=False,
+        help_text=(
+            "credit: the part above the invoice's balance becomes the customer's credit (the "
+            "payment records the part applied); absent: such a payment is a 409"
+        ),
+    )
 
 
 class PaymentOut(Output):
@@ -253,6 +272,10 @@ class BillingRunIn(serializers.Serializer):
     period = PeriodField()
     dry_run = StrictBooleanField(default=False)
     send = StrictBooleanField(default=False, help_text="Send the invoices (they get numbers)")
+    auto_apply_credits = StrictBooleanField(
+        default=False,
+        help_text="Apply each customer's open credits to the invoices sent (needs send)",
+    )
 
 
 class BillingSkipOut(serializers.Serializer):
@@ -282,6 +305,7 @@ class BillingRunOut(Output):
     period = PeriodField()
     status = serializers.ChoiceField(choices=RunStatus.choices)
     send = serializers.BooleanField()
+    auto_apply_credits = serializers.BooleanField()
     issued_date = serializers.DateField()
     properties_total = serializers.IntegerField()
     properties_done = serializers.IntegerField()
@@ -297,3 +321,46 @@ class BillingRunOut(Output):
 
     class Meta:
         computed = {"period": (month_text, ("period",))}
+
+
+class CreditIn(serializers.Serializer):
+    """A manual credit, or with `invoice_id` a credit note against that invoice."""
+
+    customer_id = StrictIntegerField(min_value=1)
+    amount = MoneyField(min_value=Decimal("0.01"))
+    reason = StrictCharField(max_length=REASON_MAX)
+    invoice_id = StrictIntegerField(min_value=1, required=False, allow_null=True)
+
+
+class CreditApplyIn(serializers.Serializer):
+    invoice_id = StrictIntegerField(min_value=1)
+    amount = MoneyField(min_value=Decimal("0.01"))
+
+
+class CreditOut(Output):
+    credit_id = serializers.IntegerField(source="id")
+    customer_id = serializers.IntegerField()
+    source = serializers.ChoiceField(choices=CreditSource.choices)
+    amount = MoneyField()
+    # What is not applied yet.
+    remaining = MoneyField()
+    reason = serializers.CharField()
+    # A credit note's invoice, or the invoice an overpayment was paid on.
+    invoice_id = serializers.IntegerField(allow_null=True)
+    # The payment whose part above the balance it is (source overpayment).
+    payment_id = serializers.IntegerField(allow_null=True)
+    credit_date = serializers.DateField()
+    # Set when it was taken back (its overpayment's payment reversed): nothing remains of it.
+    voided_at = serializers.DateTimeField(allow_null=True)
+    void_reason = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class CustomerBalanceOut(Output):
+    customer_id = serializers.IntegerField()
+    # Sent invoices not yet paid.
+    open_invoices = serializers.IntegerField()
+    balance_due = MoneyField()
+    unapplied_credit = MoneyField()
+    # balance_due - unapplied_credit: negative when the company owes the customer.
+    net_balance = MoneyField(min_value=None)

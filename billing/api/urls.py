@@ -2,6 +2,8 @@ from django.urls import re_path
 
 from billing.api.views import (
     BillingRunViewSet,
+    CreditViewSet,
+    CustomerBalanceView,
     CustomerStatementView,
     InvoiceViewSet,
     PaymentViewSet,
@@ -12,6 +14,7 @@ router = Router()
 router.register("invoices", InvoiceViewSet, basename="invoice")
 router.register("payments", PaymentViewSet, basename="payment")
 router.register("billing-runs", BillingRunViewSet, basename="billingrun")
+router.register("credits", CreditViewSet, basename="credit")
 
 urlpatterns = [
     *router.urls,
@@ -19,5 +22,10 @@ urlpatterns = [
         r"^reports/customers/(?P<customer_id>[^/.]+)/statement/?$",
         CustomerStatementView.as_view(),
         name="customer-statement",
+    ),
+    re_path(
+        r"^customers/(?P<customer_id>[^/.]+)/balance/?$",
+        CustomerBalanceView.as_view(),
+        name="customer-balance",
     ),
 ]

@@ -5,10 +5,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from billing import selectors, services
+from billing import credits, selectors, services
 from billing.api import serializers as s
-from billing.api.filters import InvoiceFilter, PaymentFilter
-from billing.models import BillingRun, Invoice
+from billing.api.filters import CreditFilter, InvoiceFilter, PaymentFilter
+from billing.models import BillingRun, Credit, Invoice
 from ektor.api.errors import RequestValidationError, flatten_errors
 from ektor.api.queryparams import validate_query
 from ektor.api.views import ApiView, ApiViewSet, ListMixin, RetrieveMixin
@@ -38,7 +38,7 @@ class InvoiceViewSet(ListMixin, RetrieveMixin, ApiViewSet):
             409: ("invoice_not_draft",),
         },
         "send": {409: ("invoice_not_draft",)},
-        "void": {409: ("invoice_already_void", "invoice_has_payments")},
+        "void": {409: ("invoice_already_void", "invoice_has_payments", "invoice_has_credits")},
     }
     serializer_class = s.InvoiceOut
     filterset_class = InvoiceFilter
@@ -96,7 +96,7 @@ class PaymentViewSet(ListMixin, RetrieveMixin, ApiViewSet):
             404: ("invoice_not_found",),
             409: ("invoice_already_paid", "duplicate_payment_reference", "payment_exceeds_total"),
         },
-        "reverse": {409: ("payment_already_reversed",)},
+        "reverse": {409: ("payment_already_reversed", "payment_credit_applied")},
     }
     serializer_class = s.PaymentOut
     filterset_class = PaymentFilter
@@ -139,9 +139,77 @@ class BillingRunViewSet(ListMixin, RetrieveMixin, ApiViewSet):
         """Bill a month: 201 with what it created; a dry run writes nothing and answers 200."""
         data = self.validated(s.BillingRunIn)
         result = services.billing_run(
-            self.ctx, period=data["period"], dry_run=data["dry_run"], send=data["send"]
+            self.ctx,
+            period=data["period"],
+            dry_run=data["dry_run"],
+            send=data["send"],
+            auto_apply_credits=data["auto_apply_credits"],
         )
         return Response(s.BillingRunResultOut.encode(result), status=200 if result.dry_run else 201)
+
+
+class CreditViewSet(ListMixin, RetrieveMixin, ApiViewSet):
+    """Customer credits: made by admins (manual, or a credit note with `invoice_id`), applied
+    to the customer's sent invoices."""
+
+    lookup_url_kwarg = "credit_id"
+    error_reasons = {
+        "create": {
+            404: ("customer_not_found", "invoice_not_found"),
+            409: ("credit_customer_mismatch", "credit_invoice_not_sent"),
+        },
+        "apply": {
+            404: ("invoice_not_found",),
+            409: (
+                "credit_customer_mismatch",
+                "credit_invoice_not_sent",
+                "credit_exceeds_remaining",
+                "credit_exceeds_balance",
+            ),
+        },
+    }
+    serializer_class = s.CreditOut
+    filterset_class = CreditFilter
+    permission_model = Credit
+    action_permissions = {"apply": ["billing.change_credit"]}
+
+    def get_queryset(self):
+        return selectors.credit_list(self.ctx)
+
+    @extend_schema(request=s.CreditIn, responses={201: s.CreditOut})
+    def create(self, request):
+        credit = credits.credit_create(self.ctx, **self.validated(s.CreditIn))
+        return self.output(selectors.credit_list(self.ctx).get(pk=credit.pk), status=201)
+
+    @extend_schema(request=s.CreditApplyIn, responses=s.CreditOut)
+    @action(detail=True, methods=["post"])
+    def apply(self, request, pk=None):
+        """Apply part of the credit to a sent invoice of the same customer: the credit, with
+        what remains of it, in answer (the invoice shows its amount_credited)."""
+        credit = self.get_object()
+        data = self.validated(s.CreditApplyIn)
+        credits.credit_apply(self.ctx, credit_id=credit.pk, **data)
+        return self.output(selectors.credit_list(self.ctx).get(pk=credit.pk))
+
+
+class CustomerBalanceView(ApiView):
+    """Readable by whoever may view invoices."""
+
+    permission_model = Invoice
+
+    @extend_schema(
+        parameters=[OpenApiParameter("customer_id", int, OpenApiParameter.PATH)],
+        responses=s.CustomerBalanceOut,
+    )
+    def get(self, request, customer_id):
+        """What the customer owes on their sent invoices, their unapplied credit, and the net."""
+        path = s.StatementPath(data={"customer_id": customer_id})
+        if not path.is_valid():
+            raise RequestValidationError(flatten_errors(path.errors, ["path"]))
+        balance = selectors.customer_balance(
+            self.ctx, customer_id=path.validated_data["customer_id"]
+        )
+        return Response(s.CustomerBalanceOut.encode(balance))
 
 
 class CustomerStatementView(ApiView):

@@ -1,9 +1,13 @@
 """Every billing API operation for the role matrix (tests/test_role_matrix.py)."""
 
 import datetime
+from decimal import Decimal
 
-from billing.models import BillingRun
+from billing import credits
+from billing.models import BillingRun, Invoice
+from billing.tests.conftest import make_invoice
 from billing.tests.factories import InvoiceFactory, PaymentFactory
+from core.context import Ctx
 from customers.tests.factories import PropertyFactory
 from ektor.testing import RoleCase
 from tenancy.tests.factories import default_company
@@ -30,6 +34,21 @@ def _new_invoice_payload():
         "tax": "0.00",
         "total": "100.00",
     }
+
+
+def _credit_path(suffix: str = "") -> str:
+    """A credit of the customer of the newest invoice (_apply_payload's, when it made one)."""
+    ctx = Ctx.system(default_company())
+    invoice = Invoice.objects.of(ctx).order_by("-id").first() or InvoiceFactory()
+    credit = credits.credit_create(
+        ctx, customer_id=invoice.customer_id, amount=Decimal("10.00"), reason="Goodwill"
+    )
+    return f"/api/v1/credits/{credit.pk}{suffix}"
+
+
+def _apply_payload() -> dict:
+    """10.00 onto a sent invoice (the matrix builds the payload first, then the path)."""
+    return {"invoice_id": make_invoice().pk, "amount": "10.00"}
 
 
 def _draft_path(suffix: str = "") -> str:
@@ -112,4 +131,27 @@ CASES = [
         admin_status=201,
     ),
     RoleCase("GET", "api/v1/billing-runs/<pk>", _run_path, staff_allowed=True, technician="denied"),
+    RoleCase(
+        "GET", "api/v1/credits", lambda: "/api/v1/credits", staff_allowed=True, technician="denied"
+    ),
+    RoleCase(
+        "POST",
+        "api/v1/credits",
+        lambda: "/api/v1/credits",
+        lambda: {
+            "customer_id": InvoiceFactory().customer_id,
+            "amount": "25.00",
+            "reason": "Goodwill",
+        },
+        admin_status=201,
+    ),
+    RoleCase("GET", "api/v1/credits/<pk>", _credit_path, staff_allowed=True, technician="denied"),
+    RoleCase("POST", "api/v1/credits/<pk>/apply", lambda: _credit_path("/apply"), _apply_payload),
+    RoleCase(
+        "GET",
+        "api/v1/customers/<customer_id>/balance",
+        lambda: f"/api/v1/customers/{InvoiceFactory().customer_id}/balance",
+        staff_allowed=True,
+        technician="denied",
+    ),
 ]

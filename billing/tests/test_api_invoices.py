@@ -28,6 +28,7 @@ OUTPUT_KEYS = {
     "tax",
     "total",
     "amount_paid",
+    "amount_credited",
     "balance_due",
     "notes",
     # Under an open claim (support/tests/test_api_requests.py shows it set and cleared).

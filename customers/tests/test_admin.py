@@ -113,8 +113,8 @@ def test_add_pages_load_for_admin_and_are_forbidden_to_staff(admin_web, staff_we
 def test_customer_change_page_is_editable_for_admin(admin_web, django_assert_max_num_queries):
     customer = CustomerFactory()
     PropertyFactory.create_batch(3, customer=customer)
-    # + the customer's open requests (office/admin.py's link to them).
-    with django_assert_max_num_queries(7):
+    # + the customer's open requests and balance (office/admin.py's links to them).
+    with django_assert_max_num_queries(8):
         response = admin_web.get(f"{CUSTOMERS}{customer.pk}/change/")
     content = response.content.decode()
     assert 'name="_save"' in content and 'name="first_name"' in content
@@ -124,8 +124,8 @@ def test_customer_change_page_is_editable_for_admin(admin_web, django_assert_max
 def test_customer_change_page_is_read_only_for_staff(staff_web, django_assert_max_num_queries):
     customer = CustomerFactory()
     PropertyFactory.create_batch(3, customer=customer, city="Aguadilla")
-    # + the customer's open requests (office/admin.py's link to them).
-    with django_assert_max_num_queries(7):
+    # + the customer's open requests and balance (office/admin.py's links to them).
+    with django_assert_max_num_queries(8):
         response = staff_web.get(f"{CUSTOMERS}{customer.pk}/change/")
     content = response.content.decode()
     assert response.status_code == 200

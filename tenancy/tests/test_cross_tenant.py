@@ -19,8 +19,9 @@ from accounts import services as accounts
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
+from billing import credits
 from billing import services as billing
-from billing.models import BillingRun, Invoice, Payment
+from billing.models import BillingRun, Credit, Invoice, Payment
 from catalog import services as catalog
 from catalog.models import Item, StockMovement
 from conftest import client_for, web_client_for
@@ -249,6 +250,47 @@ def case_invoice_send(client, a, b):
 def case_invoice_void(client, a, b):
     response = client.post(f"{API}/invoices/{b.draft.pk}/void", {"reason": "x"}, format="json")
     missing(response, "invoice_not_found")
+
+
+def _credit_of(shape: Shape) -> Credit:
+    return credits.credit_create(
+        Ctx.system(shape.company),
+        customer_id=shape.customer.pk,
+        amount=Decimal("20.00"),
+        reason=f"{shape.customer.first_name} goodwill",
+    )
+
+
+def case_credits(client, a, b):
+    mine, _ = _credit_of(a), _credit_of(b)
+    assert [c["credit_id"] for c in listed(client, f"{API}/credits")] == [mine.pk]
+    assert listed(client, f"{API}/credits", customer_id=b.customer.pk) == []
+    body = {"customer_id": b.customer.pk, "amount": "5.00", "reason": "x"}
+    missing(client.post(f"{API}/credits", body, format="json"), "customer_not_found")
+    body = {**body, "customer_id": a.customer.pk, "invoice_id": b.invoice.pk}
+    missing(client.post(f"{API}/credits", body, format="json"), "invoice_not_found")
+    assert Credit.unscoped.filter(company=b.company).count() == 1
+
+
+def case_credit(client, a, b):
+    missing(client.get(f"{API}/credits/{_credit_of(b).pk}"), "credit_not_found")
+
+
+def case_credit_apply(client, a, b):
+    mine, theirs = _credit_of(a), _credit_of(b)
+    body = {"invoice_id": a.invoice.pk, "amount": "5.00"}
+    missing(
+        client.post(f"{API}/credits/{theirs.pk}/apply", body, format="json"), "credit_not_found"
+    )
+    body = {"invoice_id": b.invoice.pk, "amount": "5.00"}
+    missing(client.post(f"{API}/credits/{mine.pk}/apply", body, format="json"), "invoice_not_found")
+    assert Invoice.unscoped.get(pk=b.invoice.pk).amount_credited == Decimal("0.00")
+
+
+def case_customer_balance(client, a, b):
+    missing(client.get(f"{API}/customers/{b.customer.pk}/balance"), "customer_not_found")
+    response = client.get(f"{API}/customers/{a.customer.pk}/balance")
+    assert response.json()["balance_due"] == "90.00"
 
 
 def _billing_run_of(shape: Shape):
@@ -637,6 +679,10 @@ def case_route(client, a, b):
 API_CASES = {
     "api/v1/customers": case_customers,
     "api/v1/customers/<pk>": case_customer,
+    "api/v1/customers/<pk>/balance": case_customer_balance,
+    "api/v1/credits": case_credits,
+    "api/v1/credits/<pk>": case_credit,
+    "api/v1/credits/<pk>/apply": case_credit_apply,
     "api/v1/properties": case_properties,
     "api/v1/properties/<pk>": case_property,
     "api/v1/pools": case_pools,
@@ -759,6 +805,7 @@ def test_every_admin_has_a_tenancy_case():
     covered |= {"operations.serviceplan", "operations.visit"}
     audit = {"audit.auditevent"}  # test_the_audit_trail_admin_shows_company_a_events_only
     covered |= {"billing.billingrun"}  # test_billing_runs_admin_is_company_a_only
+    covered |= {"billing.credit"}  # test_credits_admin_is_company_a_only
     assert registered == covered | {"accounts.user"} | audit | NOT_TENANT_ADMINS
 
 
@@ -968,3 +1015,23 @@ def test_billing_runs_admin_is_company_a_only(two, admin_user):
     # The preview bills A's plans only.
     page = web.post(admin_url(BillingRun, "add/"), {"period": "2026-01", "preview": "1"})
     assert "0 new invoices" in clean(page)
+
+
+def test_credits_admin_is_company_a_only(two, admin_user):
+    a, b = two
+    mine, theirs = _credit_of(a), _credit_of(b)
+    web = web_client_for(admin_user)
+    changelist = web.get(admin_url(Credit))
+    assert changelist.context["cl"].result_count == 1
+    clean(changelist)
+    assert web.get(admin_url(Credit), {"q": MARK}).context["cl"].result_count == 0
+    response = web.get(admin_url(Credit, f"{theirs.pk}/change/"), follow=True)
+    assert "doesn\u2019t exist" in response.content.decode()
+    response = web.get(admin_url(Credit, f"{theirs.pk}/apply/"), follow=True)
+    assert "doesn\u2019t exist" in response.content.decode()
+    # A's credit applies to A's invoices only: B's invoice is no choice.
+    page = web.post(
+        admin_url(Credit, f"{mine.pk}/apply/"), {"invoice": b.invoice.pk, "amount": "5.00"}
+    )
+    assert page.status_code == 200 and "Select a valid choice" in clean(page)
+    assert Invoice.unscoped.get(pk=b.invoice.pk).amount_credited == Decimal("0.00")

@@ -1,5 +1,5 @@
-"""`manage.py bill --period YYYY-MM [--dry-run] [--send] [--company SLUG]`: bill a month from
-operations (billing.services.billing_run), printing how far it is."""
+"""`manage.py bill --period YYYY-MM [--dry-run] [--send [--auto-apply-credits]] [--company
+SLUG]`: bill a month from operations (billing.services.billing_run), printing how far it is."""
 
 import datetime
 from collections import Counter
@@ -33,8 +33,16 @@ class Command(BaseCommand):
         parser.add_argument("--period", required=True, help="the month, YYYY-MM")
         parser.add_argument("--dry-run", action="store_true", dest="dry_run")
         parser.add_argument("--send", action="store_true", help="send the invoices (numbers)")
+        parser.add_argument(
+            "--auto-apply-credits",
+            action="store_true",
+            dest="auto_apply_credits",
+            help="apply each customer's open credits to the invoices sent (needs --send)",
+        )
 
-    def handle(self, *args, period: str, dry_run: bool, send: bool, **options):
+    def handle(
+        self, *args, period: str, dry_run: bool, send: bool, auto_apply_credits: bool, **options
+    ):
         ctx = company_command_ctx(self, options["company"])
         first = month(period)
 
@@ -43,7 +51,12 @@ class Command(BaseCommand):
 
         try:
             result = services.billing_run(
-                ctx, period=first, dry_run=dry_run, send=send, progress=progress
+                ctx,
+                period=first,
+                dry_run=dry_run,
+                send=send,
+                auto_apply_credits=auto_apply_credits,
+                progress=progress,
             )
         except ApplicationError as exc:
             raise CommandError(exc.describe()) from exc
