@@ -24,7 +24,7 @@ from accounts.models import User
 from audit.changes import diff, snapshot
 from audit.services import record_change, record_many
 from billing import lines as pricing
-from billing import runs
+from billing import runs, settlement
 from billing.error_codes import BillingErrorCode
 from billing.models import (
     COUNTED,
@@ -425,13 +425,7 @@ def _settle_if_nothing_owed(invoice: Invoice) -> list[str]:
     as it is sent, so it never turns up as owed or overdue."""
     if invoice.status != InvoiceStatus.SENT or invoice.total != ZERO:
         return []
-    return _mark_paid(invoice)
-
-
-def _mark_paid(invoice: Invoice) -> list[str]:
-    invoice.status = InvoiceStatus.PAID
-    invoice.paid_at = timezone.now()
-    return ["status", "paid_at"]
+    return settlement.mark_paid(invoice)
 
 
 def _locked_invoice(ctx: Ctx, invoice_id: int) -> Invoice:
@@ -838,7 +832,7 @@ def payment_record(
     if invoice.status == InvoiceStatus.DRAFT:
         fields += _mark_sent(ctx, invoice)
     if paid + amount == invoice.total:
-        fields += _mark_paid(invoice)
+        fields += settlement.mark_paid(invoice)
     if fields:
         invoice.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
         # A payment on a draft sends it (its number); the one that settles it pays it.
@@ -894,9 +888,7 @@ def payment_reverse(ctx: Ctx, *, payment_id: int, reason: str) -> Payment:
     payment.save(update_fields=["reversed_at", "reversed_by", "reversal_reason", "counted"])
     record_change(ctx, "reverse", payment)
     if invoice.status == InvoiceStatus.PAID:
-        invoice.status = InvoiceStatus.SENT
-        invoice.paid_at = None
-        invoice.save(update_fields=["status", "paid_at", "updated_at"])
+        invoice.save(update_fields=[*settlement.reopen(invoice), "updated_at"])
         record_change(ctx, "reopen", invoice)
     _receivables_change(before=before, after=_receivables_share(invoice, paid - payment.amount))
     return payment

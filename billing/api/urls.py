@@ -1,6 +1,7 @@
 from django.urls import re_path
 
 from billing.api.views import (
+    AgingView,
     BillingRunViewSet,
     CustomerStatementView,
     InvoiceViewSet,
@@ -20,4 +21,5 @@ urlpatterns = [
         CustomerStatementView.as_view(),
         name="customer-statement",
     ),
+    re_path(r"^reports/aging/?$", AgingView.as_view(), name="aging"),
 ]
