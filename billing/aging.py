@@ -13,8 +13,9 @@ What counts on the day D (the books as they stand now, restated as of D, as the 
 Balances only fall as days pass, so an invoice owes something on D exactly when it is issued by
 D and not settled by D (Invoice.settled_on, kept by billing.settlement): one query reads only
 those invoices through billing_invoice_open_on and sums their balances per customer and bucket
-in the database. The buckets are summed from the customers' rows, so they add up to the total to
-the cent."""
+in the database, looking their payments and credit applications up only when something was
+received on them by D (Invoice.first_received_on). The buckets are summed from the customers'
+rows, so they add up to the total to the cent."""
 
 import datetime
 from collections.abc import Callable, Iterator, Mapping
@@ -100,8 +101,14 @@ def balances_on(ctx: Ctx, as_of: datetime.date):
         default=_received_by(ctx, CreditApplication, "applied_date", as_of),
         output_field=MONEY,
     )
+    # Until something is received on it, an invoice owes its total: no lookup either.
+    nothing_received = Q(first_received_on__isnull=True) | Q(first_received_on__gt=as_of)
     return open_on(ctx, as_of).annotate(
-        balance=F("total") - paid - credited,
+        balance=Case(
+            When(nothing_received, then=F("total")),
+            default=F("total") - paid - credited,
+            output_field=MONEY,
+        ),
         bucket=_bucket_case(as_of),
     )
 

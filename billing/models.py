@@ -71,8 +71,12 @@ class Invoice(Audited):
     # through billing_invoice_open_on. Kept with the status by the services that settle or
     # reopen an invoice, through billing.settlement.mark_paid and reopen.
     settled_on = models.DateField(null=True, blank=True, editable=False)
-    # Follows the status and the payments; the events of those say it already.
-    audit_exclude = ("settled_on",)
+    # The first day a counted payment or credit application counted on it (NULL while none):
+    # before that day its balance is its total, so aging reads its payments and credits only
+    # from then on (most open invoices have none). Kept by billing.settlement too.
+    first_received_on = models.DateField(null=True, blank=True, editable=False)
+    # Follow the status, the payments and the applications; the events of those say it already.
+    audit_exclude = ("settled_on", "first_received_on")
     # The billing run that created it (null: made by hand). A later run of the same period adds
     # to it while it is a draft (billing.runs).
     billing_run = models.ForeignKey(

@@ -833,8 +833,10 @@ def payment_record(
         fields += _mark_sent(ctx, invoice)
     if paid + amount == invoice.total:
         fields += settlement.mark_paid(invoice)
+    received = settlement.received(invoice, paid_date)
+    if fields or received:
+        invoice.save(update_fields=[*dict.fromkeys(fields + received), "updated_at"])
     if fields:
-        invoice.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
         # A payment on a draft sends it (its number); the one that settles it pays it.
         record_change(ctx, "pay" if invoice.status == InvoiceStatus.PAID else "send", invoice)
     _receivables_change(before=before, after=_receivables_share(invoice, paid + amount))
@@ -887,8 +889,11 @@ def payment_reverse(ctx: Ctx, *, payment_id: int, reason: str) -> Payment:
     payment.counted = None  # out of the unique reference constraint (see Payment.counted)
     payment.save(update_fields=["reversed_at", "reversed_by", "reversal_reason", "counted"])
     record_change(ctx, "reverse", payment)
-    if invoice.status == InvoiceStatus.PAID:
-        invoice.save(update_fields=[*settlement.reopen(invoice), "updated_at"])
+    reopened = settlement.reopen(invoice) if invoice.status == InvoiceStatus.PAID else []
+    fields = reopened + settlement.recount_received(invoice)
+    if fields:
+        invoice.save(update_fields=[*fields, "updated_at"])
+    if reopened:
         record_change(ctx, "reopen", invoice)
     _receivables_change(before=before, after=_receivables_share(invoice, paid - payment.amount))
     return payment

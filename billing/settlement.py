@@ -1,11 +1,16 @@
 """An invoice's settled state, kept on its row by the services that change what is owed on it:
-`status` paid, `paid_at` and `settled_on` (the day its balance reached 0.00, which aging as of a
-day relies on, see Invoice.settled_on). The caller holds the invoice's row lock, has already
-written the payment or credit application that settles it, and saves the fields returned."""
+`status` paid, `paid_at`, `settled_on` (the day its balance reached 0.00) and
+`first_received_on` (the first day something counted on it), which aging as of a day relies on
+(see Invoice.settled_on). The caller holds the invoice's row lock, has already written (or
+reversed) the payment or credit application, and saves the fields returned.
+
+Who calls what: a new payment or credit application calls `received` with its day, then
+`mark_paid` when nothing is owed any more; reversing one calls `reopen` when the invoice was
+paid, then `recount_received`."""
 
 import datetime
 
-from django.db.models import Max
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from billing.models import COUNTED, Invoice, InvoiceStatus
@@ -41,3 +46,25 @@ def reopen(invoice: Invoice) -> list[str]:
     invoice.paid_at = None
     invoice.settled_on = None
     return ["status", "paid_at", "settled_on"]
+
+
+def received(invoice: Invoice, day: datetime.date) -> list[str]:
+    """A payment or credit application dated `day` now counts on the invoice. Returns the
+    fields to save (none when something counted earlier already)."""
+    if invoice.first_received_on is not None and invoice.first_received_on <= day:
+        return []
+    invoice.first_received_on = day
+    return ["first_received_on"]
+
+
+def recount_received(invoice: Invoice) -> list[str]:
+    """A payment or credit application on the invoice no longer counts: the first day of those
+    that still do. Returns the fields to save (none when it did not change)."""
+    days = [invoice.payments.filter(COUNTED).aggregate(day=Min("paid_date"))["day"]]
+    if invoice.amount_credited != ZERO:
+        days.append(invoice.credit_applications.aggregate(day=Min("applied_date"))["day"])
+    first = min((day for day in days if day is not None), default=None)
+    if first == invoice.first_received_on:
+        return []
+    invoice.first_received_on = first
+    return ["first_received_on"]

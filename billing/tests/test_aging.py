@@ -92,13 +92,31 @@ def test_invoice_paid_after_as_of_is_owed_on_the_day(ctx):
     assert aging(ctx, as_of=AS_OF + datetime.timedelta(days=3)).customers == []
 
 
-def test_settled_on_is_the_latest_payment_day_whatever_the_order(ctx):
+def test_settled_on_and_first_received_on_whatever_the_order(ctx):
     invoice = due_days_ago(10)
     pay(ctx, invoice, "60.00", AS_OF + datetime.timedelta(days=5))
+    invoice.refresh_from_db()
+    assert (invoice.first_received_on, invoice.settled_on) == (
+        AS_OF + datetime.timedelta(days=5),
+        None,
+    )
     pay(ctx, invoice, "40.00", AS_OF + datetime.timedelta(days=1))  # settles, backdated
     invoice.refresh_from_db()
+    assert invoice.first_received_on == AS_OF + datetime.timedelta(days=1)
     assert invoice.settled_on == AS_OF + datetime.timedelta(days=5)
+    assert figures(aging(ctx, as_of=AS_OF)) == {"1_30": "100.00"}
     assert figures(aging(ctx, as_of=AS_OF + datetime.timedelta(days=4))) == {"1_30": "60.00"}
+
+
+def test_reversing_the_first_payment_moves_first_received_on(ctx):
+    invoice = due_days_ago(10)
+    first = pay(ctx, invoice, "30.00", AS_OF - datetime.timedelta(days=3))
+    pay(ctx, invoice, "20.00", AS_OF)
+    services.payment_reverse(ctx, payment_id=first.pk, reason="Wrong invoice")
+    invoice.refresh_from_db()
+    assert (invoice.first_received_on, invoice.settled_on) == (AS_OF, None)
+    assert figures(aging(ctx, as_of=AS_OF - datetime.timedelta(days=1))) == {"1_30": "100.00"}
+    assert figures(aging(ctx, as_of=AS_OF)) == {"1_30": "80.00"}
 
 
 def test_reversed_payment_counts_on_no_day(ctx):
