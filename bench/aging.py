@@ -115,19 +115,30 @@ SELECT %(invoice)s + k, %(company)s, CONCAT('AGE-', LPAD(m, 2, '0'), '-', LPAD(n
 FROM (SELECT p.*, COALESCE(a1, 0) + COALESCE(a2, 0) = total AS settled
       FROM bench_aging_plan p) x
 """
-PAYMENTS_SQL = """
+# Three statements, not one UNION: its temporary table in the server's tmpdir is what the shared
+# machine's /tmp cleaning broke once.
+PAYMENT_COLUMNS = """
 INSERT INTO billing_payment (company_id, invoice_id, amount, paid_date, method, reference,
   created_at, counted, reversed_at, reversal_reason)
+"""
+PAYMENTS_SQL = (
+    PAYMENT_COLUMNS
+    + """
 SELECT %(company)s, %(invoice)s + k, a1, d1, 'check', CONCAT('CHK-', k, '-1'), NOW(6), 1, NULL,
   NULL FROM bench_aging_plan WHERE d1 IS NOT NULL
-UNION ALL
+""",
+    PAYMENT_COLUMNS
+    + """
 SELECT %(company)s, %(invoice)s + k, a2, d2, 'check', CONCAT('CHK-', k, '-2'), NOW(6), 1, NULL,
   NULL FROM bench_aging_plan WHERE d2 IS NOT NULL
-UNION ALL
+""",
+    PAYMENT_COLUMNS
+    + """
 SELECT %(company)s, %(invoice)s + k, total, issued + INTERVAL 2 DAY, 'check',
   CONCAT('BOUNCED-', k), NOW(6), NULL, NOW(6), 'Bounced'
 FROM bench_aging_plan WHERE rev = 0 AND COALESCE(a1, 0) + COALESCE(a2, 0) = total
-"""
+""",
+)
 PEOPLE_SQL = (
     """
 INSERT INTO customers_customer (id, company_id, first_name, last_name, email, is_active,
@@ -168,7 +179,7 @@ def load(invoices: int) -> None:
         ("customers and properties", PEOPLE_SQL),
         ("plan", (PLAN_SQL, SETTLE_SQL)),
         ("invoices", (INVOICES_SQL,)),
-        ("payments", (PAYMENTS_SQL,)),
+        ("payments", PAYMENTS_SQL),
     ]
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_aging_plan")
