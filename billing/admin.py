@@ -6,15 +6,18 @@ in its order, and the rows it locks stay locked until the admin's transaction en
 real call made on save sees the same state.
 """
 
+import csv
 import datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -24,6 +27,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from billing import credits, printing, selectors, services
+from billing.aging import BUCKETS, aging
+from billing.aging import csv_rows as aging_csv_rows
 from billing.models import (
     BillingRun,
     Credit,
@@ -41,11 +46,13 @@ from ektor.admin_tools import (
     OfficeAdmin,
     OfficeInline,
     ScopedInlineFormSet,
+    csv_value,
     replica_page,
     run_on_each,
 )
 from ektor.ctx import request_ctx
 from ektor.text import day, money, plural
+from tenancy.scoping import company_today
 
 # The model form names the foreign keys without "_id".
 INVOICE_INPUT_FIELDS = tuple(name.removesuffix("_id") for name in services.INVOICE_INPUT_FIELDS)
@@ -342,6 +349,21 @@ class StatementPeriodForm(forms.Form):
             )
 
 
+class AgingForm(forms.Form):
+    as_of = forms.DateField(
+        label="As of",
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+AGING_TEMPLATE = "admin/billing/invoice/aging.html"
+AGING_HEADERS = ("Current", "1-30 days", "31-60 days", "61-90 days", "Over 90 days")
+# Customers' rows on a page of the aging report (the CSV has all of them).
+AGING_PAGE_SIZE = 100
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(OfficeAdmin):
     form = InvoiceForm
@@ -603,8 +625,10 @@ class InvoiceAdmin(OfficeAdmin):
         statement = self.admin_site.admin_view(self.statement_view)
         send = self.admin_site.admin_view(self.send_view)
         pdf = self.admin_site.admin_view(self.pdf_view)
+        aging_page = self.admin_site.admin_view(self.aging_view)
         return [
             path("statement/<int:customer_id>/", statement, name="billing_statement"),
+            path("aging/", aging_page, name="billing_aging"),
             path("<path:object_id>/send/", send, name="billing_invoice_send"),
             path("<int:invoice_id>/pdf/", pdf, name="billing_invoice_pdf"),
             *super().get_urls(),
@@ -646,6 +670,53 @@ class InvoiceAdmin(OfficeAdmin):
         elif form.is_bound:
             status = 400
         return TemplateResponse(request, "billing/statement.html", context, status=status)
+
+    def aging_view(self, request: HttpRequest) -> HttpResponse:
+        """What customers owe on the day chosen (today by default), by days past due; the
+        customers' rows a page at a time, all of them in the CSV download."""
+        if not request.user.has_perm("billing.view_invoice"):
+            raise PermissionDenied
+        return replica_page(request, lambda: self._aging_page(request))
+
+    def _aging_page(self, request: HttpRequest) -> HttpResponse:
+        ctx = request_ctx(request)
+        today = company_today(ctx)
+        form = AgingForm(request.GET or None, initial={"as_of": today})
+        if form.is_bound and not form.is_valid():
+            context = {**self.admin_site.each_context(request), "form": form, "report": None}
+            return TemplateResponse(request, AGING_TEMPLATE, context, status=400)
+        as_of = (form.cleaned_data["as_of"] if form.is_bound else None) or today
+        report = aging(ctx, as_of=as_of)
+        if request.GET.get("format") == "csv":
+            response = HttpResponse(content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="aging-{as_of}.csv"'
+            csv.writer(response).writerows(aging_csv_rows(report, csv_value))
+            return response
+        page = Paginator(report.customers, AGING_PAGE_SIZE).get_page(request.GET.get("page"))
+        invoices = reverse("admin:billing_invoice_changelist")
+        rows = [
+            {
+                "name": row["name"],
+                "url": f"{invoices}?customer__id__exact={row['customer_id']}",
+                "amounts": [money(row[bucket]) for bucket in (*BUCKETS, "total")],
+            }
+            for row in page
+        ]
+        query = {"as_of": as_of.isoformat()}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Aging as of {as_of:%B %-d, %Y}",
+            "opts": self.opts,
+            "form": form,
+            "report": report,
+            "headers": [*AGING_HEADERS, "Total"],
+            "totals": [money(amount) for amount in (*report.totals.values(), report.total)],
+            "rows": rows,
+            "page": page,
+            "csv_url": "?" + urlencode({**query, "format": "csv"}),
+            "page_query": urlencode(query),
+        }
+        return TemplateResponse(request, AGING_TEMPLATE, context)
 
 
 class PaymentForm(CtxForm, forms.ModelForm):

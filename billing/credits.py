@@ -33,6 +33,7 @@ from billing.settlement import (
     money_errors,
     receivables_change,
     receivables_share,
+    received,
     settle_if_covered,
 )
 from core.context import Ctx
@@ -193,7 +194,11 @@ def _apply(ctx: Ctx, *, credit: Credit, invoice: Invoice, amount: Decimal) -> Cr
     credit.save(update_fields=["remaining"])
     record_change(ctx, "apply", credit)
     invoice.amount_credited += amount
-    fields = ["amount_credited", *settle_if_covered(invoice, paid)]
+    fields = [
+        "amount_credited",
+        *settle_if_covered(invoice, paid),
+        *received(invoice, application.applied_date),
+    ]
     invoice.save(update_fields=[*fields, "updated_at"])
     record_change(ctx, "pay" if invoice.status == InvoiceStatus.PAID else "credit", invoice)
     receivables_change(before=before, after=receivables_share(invoice, paid))

@@ -197,6 +197,10 @@ def _scale_batch(ctx: Ctx, property_ids: list[int]) -> tuple[int, int]:
         share = rng.choice(SCALE_SHARES)
         amount = ((subtotal + tax) * share).quantize(CENT)
         number = numbers[month.year].pop()
+        # Never after today, as payment_record requires (these rows bypass it).
+        paid_date = (
+            min(end + datetime.timedelta(days=rng.randrange(1, 20)), today) if amount else None
+        )
         rows.append(
             Invoice(
                 company=company_of(ctx),
@@ -213,12 +217,11 @@ def _scale_batch(ctx: Ctx, property_ids: list[int]) -> tuple[int, int]:
                 status=InvoiceStatus.PAID if share == 1 else InvoiceStatus.SENT,
                 sent_at=now,
                 paid_at=now if share == 1 else None,
+                settled_on=max(end, paid_date) if share == 1 and paid_date else None,
                 notes="Monthly billing (volume data)",
             )
         )
-        if amount:
-            # Never after today, as payment_record requires (these rows bypass it).
-            paid_date = min(end + datetime.timedelta(days=rng.randrange(1, 20)), today)
+        if paid_date:
             paid_amounts[number] = ((property_id, month), amount, paid_date)
     Invoice.objects.bulk_create(rows, batch_size=INSERT_BATCH)
     # MySQL does not return the ids of a bulk insert: read them back by property and month.

@@ -63,6 +63,20 @@ class Invoice(Audited):
     # billing.credits under the invoice's lock, so balance_due = total - amount_paid -
     # amount_credited needs no second subquery.
     amount_credited = money_field(default=ZERO, db_default=ZERO)
+    # The day its balance reached 0.00: the latest of its issued date, its counted payments'
+    # paid_date and its credit applications' applied_date (billing.settlement); NULL while
+    # a balance remains. Balances only fall as days pass (payments and applications are > 0, and
+    # a reversed payment counts on no day), so the invoice owes something on a day D exactly when
+    # it is issued by D and settled_on is NULL or after D: aging as of D reads only those rows,
+    # through billing_invoice_open_on. Kept with the status by the services that settle or
+    # reopen an invoice, through billing.settlement.mark_paid and reopen.
+    settled_on = models.DateField(null=True, blank=True, editable=False)
+    # The first day a counted payment or credit application counted on it (NULL while none):
+    # before that day its balance is its total, so aging reads its payments and credits only
+    # from then on (most open invoices have none). Kept by billing.settlement too.
+    first_received_on = models.DateField(null=True, blank=True, editable=False)
+    # Follow the status, the payments and the applications; the events of those say it already.
+    audit_exclude = ("settled_on", "first_received_on")
     # The billing run that created it (null: made by hand). A later run of the same period adds
     # to it while it is a draft (billing.runs).
     billing_run = models.ForeignKey(
@@ -115,6 +129,11 @@ class Invoice(Audited):
             models.Index(fields=["status", "due_date"], name="billing_invoice_status_due"),
             models.Index(fields=["customer", "issued_date"], name="billing_invoice_cust_issued"),
             models.Index(fields=["issued_date"], name="billing_invoice_issued"),
+            # Aging as of a day: the company's invoices not settled by then (NULL or a later
+            # settled_on), the issued date checked in the index before a row is read.
+            models.Index(
+                fields=["company", "settled_on", "issued_date"], name="billing_invoice_open_on"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -773,8 +773,10 @@ def payment_record(
     if invoice.status == InvoiceStatus.DRAFT:
         fields += _mark_sent(ctx, invoice)
     fields += settlement.settle_if_covered(invoice, paid + payment.amount)
+    received = settlement.received(invoice, paid_date)
+    if fields or received:
+        invoice.save(update_fields=[*dict.fromkeys(fields + received), "updated_at"])
     if fields:
-        invoice.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
         # A payment on a draft sends it (its number); the one that settles it pays it.
         record_change(ctx, "pay" if invoice.status == InvoiceStatus.PAID else "send", invoice)
     if excess:
@@ -833,10 +835,11 @@ def payment_reverse(ctx: Ctx, *, payment_id: int, reason: str) -> Payment:
     payment.counted = None  # out of the unique reference constraint (see Payment.counted)
     payment.save(update_fields=["reversed_at", "reversed_by", "reversal_reason", "counted"])
     record_change(ctx, "reverse", payment)
-    if invoice.status == InvoiceStatus.PAID:
-        invoice.status = InvoiceStatus.SENT
-        invoice.paid_at = None
-        invoice.save(update_fields=["status", "paid_at", "updated_at"])
+    reopened = settlement.reopen(invoice) if invoice.status == InvoiceStatus.PAID else []
+    fields = reopened + settlement.recount_received(invoice)
+    if fields:
+        invoice.save(update_fields=[*fields, "updated_at"])
+    if reopened:
         record_change(ctx, "reopen", invoice)
     receivables_change(before=before, after=receivables_share(invoice, paid - payment.amount))
     return payment

@@ -15,6 +15,7 @@ from accounts.tests.factories import UserFactory
 from audit.api.serializers import AuditEventOut
 from audit.selectors import event_list
 from billing import selectors, services
+from billing.aging import aging
 from billing.api import serializers as billing_out
 from billing.models import BillingRun, Payment
 from billing.tests.conftest import make_invoice
@@ -150,6 +151,11 @@ def _statement(ctx, prop):
         from_date=datetime.date(2026, 1, 1),
         to_date=datetime.date(2026, 12, 31),
     )
+
+
+def _aging(ctx, prop):
+    make_invoice(prop=prop, total="12.34", issued="2026-02-01", due_date=None)
+    return aging(ctx, as_of=datetime.date(2026, 6, 30))
 
 
 def _pools(ctx, prop):
@@ -359,6 +365,9 @@ CASES = {
         [services.billing_run(ctx, period=datetime.date(2026, 5, 1), dry_run=True)],
     ),
     billing_out.StatementOut: lambda ctx, prop: (None, [_statement(ctx, prop)]),
+    billing_out.AgingOut: lambda ctx, prop: (None, [_aging(ctx, prop)]),
+    billing_out.AgingTotalsOut: lambda ctx, prop: (None, [_aging(ctx, prop).totals]),
+    billing_out.AgingCustomerOut: lambda ctx, prop: (None, _aging(ctx, prop).customers),
     billing_out.StatementItemOut: lambda ctx, prop: (None, _statement(ctx, prop).items),
     billing_out.StatementPaymentOut: lambda ctx, prop: (None, _statement(ctx, prop).payments),
     AuditEventOut: lambda ctx, prop: (event_list(ctx), None),

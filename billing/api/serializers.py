@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from billing.aging import BUCKETS
 from billing.credits import REASON_MAX
 from billing.models import (
     CreditSource,
@@ -16,6 +17,7 @@ from billing.models import (
 )
 from billing.services import OVERPAYMENT_CREDIT, REVERSAL_REASON_MAX
 from ektor.api.fields import (
+    DATE_WRONG_FORMAT,
     IsoDateField,
     MoneyField,
     StrictBooleanField,
@@ -364,3 +366,52 @@ class CustomerBalanceOut(Output):
     unapplied_credit = MoneyField()
     # balance_due - unapplied_credit: negative when the company owes the customer.
     net_balance = MoneyField(min_value=None)
+
+
+class AgingQuery(serializers.Serializer):
+    as_of = IsoDateField(required=False, help_text="The day (default: the company's today)")
+
+    def validate(self, attrs):
+        # DRF drops an empty optional query value; an empty as_of is a bad date, not today.
+        if "as_of" in self.initial_data and "as_of" not in attrs:
+            raise serializers.ValidationError({"as_of": [DATE_WRONG_FORMAT]})
+        return attrs
+
+
+def _aging_amounts(**extra: serializers.Field) -> dict[str, serializers.Field]:
+    # The buckets' names ("1_30") are not identifiers, hence get_fields.
+    return {**extra, **{bucket: MoneyField() for bucket in BUCKETS}}
+
+
+class _Mappings:
+    # An Output of mappings, whose keys ("1_30") are no attribute names: encoded as rows.
+
+    @classmethod
+    def encode_many(cls, objects) -> list[dict]:
+        return cls.encode_rows(objects)  # type: ignore[attr-defined]
+
+
+class AgingTotalsOut(_Mappings, Output):
+    def get_fields(self):
+        return _aging_amounts()
+
+
+class AgingCustomerOut(_Mappings, Output):
+    def get_fields(self):
+        return _aging_amounts(
+            customer_id=serializers.IntegerField(), name=serializers.CharField()
+        ) | {"total": MoneyField()}
+
+
+class AgingOut(Output):
+    """What the company's customers owe on `as_of` (sent invoices with a balance on that day),
+    by days past due then: `current` (not yet due, or no due date), `1_30`, `31_60`, `61_90`,
+    `over_90`. Payments and credit applications after `as_of` do not count; reversed payments
+    and void invoices count on no day. The buckets add up to `total`, and the customers' rows
+    (by name) to `totals`."""
+
+    as_of = serializers.DateField()
+    buckets = serializers.ListField(child=serializers.CharField())
+    totals = AgingTotalsOut()
+    total = MoneyField()
+    customers = AgingCustomerOut(many=True)

@@ -1,6 +1,7 @@
 from django.urls import re_path
 
 from billing.api.views import (
+    AgingView,
     BillingRunViewSet,
     CreditViewSet,
     CustomerBalanceView,
@@ -28,4 +29,5 @@ urlpatterns = [
         CustomerBalanceView.as_view(),
         name="customer-balance",
     ),
+    re_path(r"^reports/aging/?$", AgingView.as_view(), name="aging"),
 ]

@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from billing import credits, selectors, services
+from billing.aging import aging
 from billing.api import serializers as s
 from billing.api.filters import CreditFilter, InvoiceFilter, PaymentFilter
 from billing.models import BillingRun, Credit, Invoice
@@ -13,6 +14,7 @@ from ektor.api.errors import RequestValidationError, flatten_errors
 from ektor.api.queryparams import validate_query
 from ektor.api.views import ApiView, ApiViewSet, ListMixin, RetrieveMixin
 from ektor.db.router import replica_read
+from tenancy.scoping import company_today
 
 # Who an invoice is for: both exist, and the property is the customer's.
 _INVOICE_PARTIES = {
@@ -242,3 +244,17 @@ class CustomerStatementView(ApiView):
             ),
         )
         return Response(s.StatementOut.encode(statement))
+
+
+class AgingView(ApiView):
+    """Readable by whoever may view invoices."""
+
+    permission_model = Invoice
+
+    @extend_schema(parameters=[s.AgingQuery], responses=s.AgingOut)
+    def get(self, request):
+        """What the company's customers owe as of a day, by days past due."""
+        query = validate_query(s.AgingQuery, request)
+        as_of = query.get("as_of") or company_today(self.ctx)
+        report = replica_read(request.user, lambda: aging(self.ctx, as_of=as_of))
+        return Response(s.AgingOut.encode(report))

@@ -118,6 +118,13 @@ CASES = [
     ),
     RoleCase(
         "GET",
+        "api/v1/reports/aging",
+        lambda: "/api/v1/reports/aging?as_of=2026-01-31",
+        staff_allowed=True,
+        technician="denied",
+    ),
+    RoleCase(
+        "GET",
         "api/v1/billing-runs",
         lambda: "/api/v1/billing-runs",
         staff_allowed=True,

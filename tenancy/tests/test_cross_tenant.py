@@ -341,6 +341,15 @@ def case_statement(client, a, b):
     assert clean(mine) and mine.json()["total"] == "200.00"  # the invoice and the draft
 
 
+def case_aging(client, a, b):
+    # A's sent invoice (100.00, 10.00 paid) alone: B's equal one is not counted.
+    response = client.get(f"{API}/reports/aging")
+    clean(response)  # B's customer's name carries the marker
+    body = response.json()
+    assert [c["customer_id"] for c in body["customers"]] == [a.customer.pk]
+    assert body["total"] == "90.00"
+
+
 def case_requests(client, a, b):
     assert [r["request_id"] for r in listed(client, f"{API}/requests")] == [a.request.pk]
     for query in ({"customer_id": b.customer.pk}, {"assignee_id": b.member.pk}):
@@ -699,6 +708,7 @@ API_CASES = {
     "api/v1/payments/<pk>": case_payment,
     "api/v1/payments/<pk>/reverse": case_payment_reverse,
     "api/v1/reports/customers/<pk>/statement": case_statement,
+    "api/v1/reports/aging": case_aging,
     "api/v1/requests": case_requests,
     "api/v1/requests/<pk>": case_request,
     "api/v1/requests/<pk>/assign": case_request_assign,
@@ -920,6 +930,9 @@ def test_admin_users_dashboard_and_statement_are_company_a_only(two, admin_user)
     )
     assert statement.status_code == 404
     assert MARK not in statement.content.decode()
+    aging = web.get("/admin/billing/invoice/aging/")
+    assert aging.context["report"].total == Decimal("90.00")
+    assert MARK not in web.get("/admin/billing/invoice/aging/", {"format": "csv"}).content.decode()
 
 
 def test_catalog_admin_is_company_a_only(two, admin_user):
