@@ -6,4 +6,6 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
     role_defaults = ("admin", "staff")
     counted_models = ("Invoice", "Payment")
+    # Services beside billing.services (audit/tests/test_completeness.py reads them).
+    service_modules = ("billing.reminders",)
     demo_module = "billing.demo"

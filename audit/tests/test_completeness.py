@@ -21,6 +21,7 @@ from accounts import services as accounts
 from accounts.models import AuthSession, Role
 from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
+from billing import reminders
 from billing import services as billing
 from billing.tests.conftest import make_invoice
 from catalog import services as catalog
@@ -80,6 +81,7 @@ NO_EVENT = {
     "billing.services.invoice_lock": "a lock for a decision; writes nothing",
     "billing.services.can_payments_record": "a check; locks and reads",
     "billing.services.invoice_amount_paid": "reads",
+    "billing.reminders.reminders_due": "reads: the reminders due today",
     "support.services.request_due_date": "reads the company's deadlines",
     "support.services.request_email_recipient": "a read: where a request's answer goes",
     "support.services.can_request_transition": "a check; reads",
@@ -549,6 +551,15 @@ CASES: dict[str, Case] = {
             lambda ctx, p: billing.payment_reverse(ctx, payment_id=p.pk, reason="Bounced"),
         ),
         {("payment", "reverse"), ("invoice", "reopen")},
+    ),
+    "billing.reminders.reminder_claim": Case(
+        _prepared(
+            make_invoice,  # due Jan 18, 2026: 51 days late on Mar 10, its 30-day step
+            lambda ctx, i: reminders.reminder_claim(
+                ctx, invoice_id=i.pk, days=30, today=datetime.date(2026, 3, 10)
+            ),
+        ),
+        {("invoice", "remind")},
     ),
     "billing.services.invoice_dispute_set": Case(
         _prepared(
