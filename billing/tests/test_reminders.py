@@ -17,6 +17,7 @@ from billing.tests.conftest import make_invoice
 from core.context import Ctx
 from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor.testing import free_port
+from ektor.text import day
 from tenancy.tests.factories import CompanyFactory
 
 pytestmark = pytest.mark.django_db
@@ -216,3 +217,26 @@ def test_a_claim_by_another_ctx_of_another_company_finds_nothing(company):
     other = Ctx.system(CompanyFactory(slug="other"))
     assert reminder_claim(other, invoice_id=invoice.pk, days=7, today=TODAY) is None
     assert sent(invoice) == []
+
+
+def test_the_api_shows_the_reminders_sent(company, staff_client_api):
+    reminded, other = late(33), late(3)
+    send(today=TODAY - datetime.timedelta(days=20))  # 13 days late then: the 7-day step
+    send()
+    body = staff_client_api.get(f"/api/v1/invoices/{reminded.pk}").json()
+    assert [r["days"] for r in body["reminders_sent"]] == [7, 30]
+    assert all(r["sent_at"].endswith("Z") for r in body["reminders_sent"])
+    assert body["disputed"] is False
+    listed = {row["invoice_id"]: row for row in staff_client_api.get("/api/v1/invoices").json()}
+    assert listed[reminded.pk]["reminders_sent"] == body["reminders_sent"]
+    assert listed[other.pk]["reminders_sent"] == []
+
+
+def test_the_invoice_page_shows_the_reminders_sent(company, admin_web):
+    reminded = late(8, email="ana@example.com")
+    page = admin_web.get(f"/admin/billing/invoice/{reminded.pk}/change/").content.decode()
+    assert "Reminders sent:" in page
+    send()
+    page = admin_web.get(f"/admin/billing/invoice/{reminded.pk}/change/").content.decode()
+    sent_on = day(InvoiceReminder.unscoped.get().sent_at)
+    assert f"7-day reminder, {sent_on} to ana@example.com" in page
