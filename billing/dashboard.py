@@ -177,7 +177,8 @@ def months_chart(months: list[MonthFigures]) -> SafeString:
     dated (collected) in its month."""
     groups = [
         Group(
-            f"{m.month:%b}",
+            # The year where it starts and turns, so twelve months across two years read right.
+            f"{m.month:%b %Y}" if index == 0 or m.month.month == 1 else f"{m.month:%b}",
             (
                 Bar(
                     "billed",
@@ -197,7 +198,7 @@ def months_chart(months: list[MonthFigures]) -> SafeString:
                 ),
             ),
         )
-        for m in months
+        for index, m in enumerate(months)
     ]
     first, last = months[0].month, months[-1].month
     return bar_chart(

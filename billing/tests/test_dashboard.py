@@ -477,6 +477,11 @@ def test_the_dashboard_draws_the_months_as_linked_bars(ctx, admin_web):
     assert collected_href == (
         f"/admin/billing/payment/?reversed=no&paid_date__gte={this_month}&paid_date__lt={after}"
     )
+    labels = [t.text for t in root.iter(f"{svg}text") if t.get("class") == "chart-label"]
+    year, month = divmod(this_month.year * 12 + this_month.month - 12, 12)  # 11 months before
+    first_month = datetime.date(year, month + 1, 1)
+    assert len(labels) == 12 and labels[0] == f"{first_month:%b %Y}"
+    assert labels[-1] == f"{this_month:%b %Y}" if this_month.month == 1 else f"{this_month:%b}"
     # The bars' links list what they count.
     listed = admin_web.get(billed_href)
     assert listed.status_code == 200 and listed.context["cl"].result_count == 1
