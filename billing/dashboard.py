@@ -6,12 +6,16 @@ payments (reversed ones left out) from the (paid_date, reversed_at, amount) inde
 most overdue invoices walk the (status, due_date) index."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.db.models import Count, Q, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
+from django.urls import reverse
+from django.utils.safestring import SafeString
 
+from billing.charts import Bar, Group, Series, bar_chart
 from billing.models import (
     COUNTED,
     MONEY_SUM,
@@ -25,6 +29,7 @@ from billing.models import (
 from billing.selectors import invoice_queryset
 from core.context import Ctx
 from core.money import ZERO
+from ektor.text import money
 
 MOST_OVERDUE = 10
 
@@ -99,4 +104,107 @@ def office_summary(ctx: Ctx, *, today: date) -> OfficeSummary:
             .prefetch_related("customer")
             .order_by("due_date", "id")[:MOST_OVERDUE]
         ),
+    )
+
+
+# --- the last twelve months' billed and collected amounts (a bar chart) ------------------------
+
+MONTHS = 12
+# Billed: what left draft and still stands (a void invoice billed nothing).
+BILLED_STATUSES = (InvoiceStatus.SENT, InvoiceStatus.PAID)
+MONTHS_SERIES = (
+    Series("billed", "Billed", "#417690"),
+    Series("collected", "Collected", "#5b9b5b"),
+)
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    month: date  # its first day
+    billed: Decimal  # invoices sent or paid, issued in the month
+    collected: Decimal  # payments dated in the month (reversed ones left out)
+
+
+def _months(today: date) -> list[date]:
+    """The first days of the MONTHS months up to `today`'s, oldest first."""
+    firsts = [today.replace(day=1)]
+    while len(firsts) < MONTHS:
+        firsts.append((firsts[-1] - timedelta(days=1)).replace(day=1))
+    return firsts[::-1]
+
+
+def _next_month(first: date) -> date:
+    return (first + timedelta(days=31)).replace(day=1)
+
+
+def _by_month(queryset, field: str, amount: str, first: date, end: date) -> dict[date, Decimal]:
+    rows = (
+        queryset.filter(**{f"{field}__gte": first, f"{field}__lt": end})
+        .annotate(month=TruncMonth(field))
+        .order_by()  # no model ordering in the GROUP BY
+        .values("month")
+        .annotate(amount=_money(amount))
+    )
+    return {row["month"]: row["amount"] for row in rows}
+
+
+def billed_and_collected(ctx: Ctx, *, today: date) -> list[MonthFigures]:
+    """The last twelve months (through today's) billed and collected, oldest first: one grouped
+    query over the invoices (the issued_date index's range) and one over the payments (the
+    (paid_date, reversed_at, amount) index's)."""
+    months = _months(today)
+    span = (months[0], _next_month(months[-1]))
+    invoices = Invoice.objects.of(ctx).filter(status__in=BILLED_STATUSES)
+    billed = _by_month(invoices, "issued_date", "total", *span)
+    payments = Payment.objects.of(ctx).filter(COUNTED)
+    collected = _by_month(payments, "paid_date", "amount", *span)
+    return [
+        MonthFigures(month, billed.get(month, ZERO), collected.get(month, ZERO)) for month in months
+    ]
+
+
+def _month_link(changelist: str, field: str, month: date, **more: str) -> str:
+    query = {
+        **more,
+        f"{field}__gte": month.isoformat(),
+        f"{field}__lt": _next_month(month).isoformat(),
+    }
+    return f"{reverse(changelist)}?{urlencode(query)}"
+
+
+def months_chart(months: list[MonthFigures]) -> SafeString:
+    """The months as a bar chart: each bar links to the invoices issued (billed) or the payments
+    dated (collected) in its month."""
+    groups = [
+        Group(
+            # The year where it starts and turns, so twelve months across two years read right.
+            f"{m.month:%b %Y}" if index == 0 or m.month.month == 1 else f"{m.month:%b}",
+            (
+                Bar(
+                    "billed",
+                    m.billed,
+                    f"Billed in {m.month:%B %Y}: {money(m.billed)}",
+                    _month_link(
+                        "admin:billing_invoice_changelist", "issued_date", m.month, billed="yes"
+                    ),
+                ),
+                Bar(
+                    "collected",
+                    m.collected,
+                    f"Collected in {m.month:%B %Y}: {money(m.collected)}",
+                    _month_link(
+                        "admin:billing_payment_changelist", "paid_date", m.month, reversed="no"
+                    ),
+                ),
+            ),
+        )
+        for index, m in enumerate(months)
+    ]
+    first, last = months[0].month, months[-1].month
+    return bar_chart(
+        groups,
+        chart_id="office-months-chart",
+        title=f"Billed and collected, {first:%B %Y} to {last:%B %Y}",
+        series=MONTHS_SERIES,
+        value_format=money,
     )

@@ -34,6 +34,7 @@ from billing.models import (
     CreditApplication,
     Invoice,
     InvoiceLine,
+    InvoiceReminder,
     InvoiceStatus,
     Money,
     Payment,
@@ -98,21 +99,37 @@ def invoice_queryset(ctx: Ctx) -> QuerySet[Invoice]:
 
 
 def invoice_detail_queryset(ctx: Ctx) -> QuerySet[Invoice]:
-    """invoice_queryset's invoices with their lines (`line_list`, one query for all)."""
-    return invoice_queryset(ctx).prefetch_related(
-        Prefetch("lines", InvoiceLine.objects.of(ctx), to_attr="line_list")
+    """invoice_queryset's invoices with their lines (`line_list`) and the reminders sent
+    (`reminder_list`, by step), one query for all of each."""
+    return (
+        invoice_queryset(ctx)
+        .prefetch_related(Prefetch("lines", InvoiceLine.objects.of(ctx), to_attr="line_list"))
+        .prefetch_related(
+            Prefetch("reminders", InvoiceReminder.objects.of(ctx), to_attr="reminder_list")
+        )
     )
+
+
+def _attach(rows: Sequence[dict[str, Any]], children: QuerySet[Any], attr: str) -> None:
+    """Put each row's `children` (rows of a model with an `invoice`) in row[attr]: one query."""
+    by_invoice: dict[int, list[Any]] = {row["id"]: [] for row in rows}
+    if by_invoice:
+        for child in children.filter(invoice_id__in=by_invoice):
+            by_invoice[child.invoice_id].append(child)
+    for row in rows:
+        row[attr] = by_invoice[row["id"]]
 
 
 def invoice_lines_attach(ctx: Ctx, rows: Sequence[dict[str, Any]]) -> None:
     """Give each invoice row of a list page (`values()`, with its `id`) its `line_list`: one
     query for the page."""
-    by_invoice: dict[int, list[InvoiceLine]] = {row["id"]: [] for row in rows}
-    if by_invoice:
-        for line in InvoiceLine.objects.of(ctx).filter(invoice_id__in=by_invoice):
-            by_invoice[line.invoice_id].append(line)
-    for row in rows:
-        row["line_list"] = by_invoice[row["id"]]
+    _attach(rows, InvoiceLine.objects.of(ctx), "line_list")
+
+
+def invoice_reminders_attach(ctx: Ctx, rows: Sequence[dict[str, Any]]) -> None:
+    """Give each invoice row of a list page its `reminder_list` (the reminders sent, by step):
+    one query for the page."""
+    _attach(rows, InvoiceReminder.objects.of(ctx), "reminder_list")
 
 
 def invoice_filter_overdue(

@@ -29,6 +29,9 @@ COMPANY_UPDATABLE_FIELDS = (
     "reminder_days",
     "request_due_days",
 )
+# The payment reminders' steps (billing.reminders): days past due, each sent once per invoice.
+REMINDER_STEPS_MAX = 10
+REMINDER_DAYS_MAX = 365
 REQUEST_KINDS = ("petition", "complaint", "claim", "service_request")
 _SLUG_TAKEN = ("A company with this slug already exists", TenancyErrorCode.SLUG_TAKEN)
 SLUG_RULES = {"tenancy_company_slug_ci_unique": _SLUG_TAKEN, "tenancy_company.slug": _SLUG_TAKEN}
@@ -50,11 +53,20 @@ def _company_errors(data: Mapping[str, Any]) -> list[FieldError]:
         errors.append(FieldError("time_zone", f"Unknown time zone {data['time_zone']!r}"))
     days = data.get("reminder_days")
     if days is not None and (
-        not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in days)
+        not isinstance(days, list)
+        or len(days) > REMINDER_STEPS_MAX
+        or not all(
+            isinstance(d, int) and not isinstance(d, bool) and 0 < d <= REMINDER_DAYS_MAX
+            for d in days
+        )
         or sorted(set(days)) != list(days)
     ):
         errors.append(
-            FieldError("reminder_days", "Reminder days are increasing positive whole days")
+            FieldError(
+                "reminder_days",
+                f"Reminder days are at most {REMINDER_STEPS_MAX} increasing whole days "
+                f"from 1 to {REMINDER_DAYS_MAX}",
+            )
         )
     due = data.get("request_due_days")
     if due is not None and (

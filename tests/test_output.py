@@ -14,7 +14,7 @@ from accounts.selectors import user_list
 from accounts.tests.factories import UserFactory
 from audit.api.serializers import AuditEventOut
 from audit.selectors import event_list
-from billing import selectors, services
+from billing import reminders, selectors, services
 from billing.aging import aging
 from billing.api import serializers as billing_out
 from billing.models import BillingRun, Payment
@@ -82,6 +82,11 @@ def data(ctx):
         UserFactory(), default_company(), request_id="req-1"
     )  # reversed_by has a value
     services.payment_reverse(by_user, payment_id=first.pk, reason="Bounced")
+    # 7 days late and owing 0.10: its first reminder.
+    sent = reminders.reminder_claim(
+        ctx, invoice_id=partial.pk, days=7, today=datetime.date(2026, 2, 25)
+    )
+    assert sent is not None
     return prop
 
 
@@ -136,6 +141,7 @@ def _billing_runs(ctx, prop):
 def _invoice_rows(ctx, queryset):
     rows = list(queryset.values(*billing_out.InvoiceOut.columns()))
     selectors.invoice_lines_attach(ctx, rows)
+    selectors.invoice_reminders_attach(ctx, rows)
     return rows
 
 
@@ -357,6 +363,10 @@ CASES = {
     billing_out.InvoiceLineOut: lambda ctx, prop: (
         None,
         [line for invoice in selectors.invoice_detail_queryset(ctx) for line in invoice.line_list],
+    ),
+    billing_out.InvoiceReminderOut: lambda ctx, prop: (
+        None,
+        [r for i in selectors.invoice_detail_queryset(ctx) for r in i.reminder_list],
     ),
     billing_out.PaymentOut: lambda ctx, prop: (selectors.payment_queryset(ctx), None),
     billing_out.BillingRunOut: lambda ctx, prop: (_billing_runs(ctx, prop), None),

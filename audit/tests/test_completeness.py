@@ -21,7 +21,7 @@ from accounts import services as accounts
 from accounts.models import AuthSession, Role
 from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
-from billing import credits
+from billing import credits, reminders
 from billing import services as billing
 from billing.tests.conftest import make_invoice
 from catalog import services as catalog
@@ -82,6 +82,7 @@ NO_EVENT = {
     "billing.services.can_payments_record": "a check; locks and reads",
     "billing.services.invoice_amount_paid": "reads",
     "billing.credits.credits_lock_open": "a lock for a billing run's applications; writes nothing",
+    "billing.reminders.reminders_due": "reads: the reminders due today",
     "support.services.request_due_date": "reads the company's deadlines",
     "support.services.request_email_recipient": "a read: where a request's answer goes",
     "support.services.can_request_transition": "a check; reads",
@@ -618,6 +619,15 @@ CASES: dict[str, Case] = {
     ),
     "billing.credits.overpayment_take_back": Case(
         _prepared(_overpaid, _overpayment_take_back), {("credit", "void")}
+    ),
+    "billing.reminders.reminder_claim": Case(
+        _prepared(
+            make_invoice,  # due Jan 18, 2026: 51 days late on Mar 10, its 30-day step
+            lambda ctx, i: reminders.reminder_claim(
+                ctx, invoice_id=i.pk, days=30, today=datetime.date(2026, 3, 10)
+            ),
+        ),
+        {("invoice", "remind")},
     ),
     "billing.services.invoice_dispute_set": Case(
         _prepared(

@@ -125,6 +125,11 @@ class InvoiceLineOut(Output):
     tax = MoneyField(min_value=None)
 
 
+class InvoiceReminderOut(Output):
+    days = serializers.IntegerField()
+    sent_at = serializers.DateTimeField()
+
+
 class InvoiceOut(Output):
     invoice_id = serializers.IntegerField(source="id")
     number = serializers.CharField(allow_null=True)
@@ -145,6 +150,8 @@ class InvoiceOut(Output):
     disputed = serializers.BooleanField()
     # Read through the invoice selectors (`line_list`: prefetched, or attached to a list page).
     lines = InvoiceLineOut(many=True, source="line_list")
+    # The payment reminders sent (billing.reminders), by step; read like `lines`.
+    reminders_sent = InvoiceReminderOut(many=True, source="reminder_list")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 

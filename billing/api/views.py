@@ -58,6 +58,7 @@ class InvoiceViewSet(ListMixin, RetrieveMixin, ApiViewSet):
 
     def attach(self, rows: list[dict]) -> None:
         selectors.invoice_lines_attach(self.ctx, rows)
+        selectors.invoice_reminders_attach(self.ctx, rows)
 
     def _respond(self, invoice: Invoice, status: int = 200) -> Response:
         fresh = selectors.invoice_get(self.ctx, invoice_id=invoice.pk)

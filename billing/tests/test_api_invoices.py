@@ -35,6 +35,8 @@ OUTPUT_KEYS = {
     "disputed",
     # Empty on an invoice typed in as v1 (billing/tests/test_invoice_lines.py).
     "lines",
+    # The payment reminders sent (billing/tests/test_reminders.py).
+    "reminders_sent",
     "created_at",
     "updated_at",
 }
@@ -299,8 +301,8 @@ class TestList:
         for _ in range(count):
             services.payment_record(ctx, invoice_id=make_invoice().pk, amount=Decimal("10.00"))
         staff_client_api.get(URL)  # stores the row count in the cache (ektor/db/counts.py)
-        # Session with its user, the cached count, the page, the page's lines.
-        with django_assert_num_queries(4):
+        # Session with its user, the cached count, the page, the page's lines and reminders.
+        with django_assert_num_queries(5):
             response = staff_client_api.get(f"{URL}?limit=200")
         assert len(response.json()) == count
 

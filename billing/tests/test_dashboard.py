@@ -6,15 +6,17 @@ import datetime
 import importlib
 import io
 import random
+import xml.etree.ElementTree as ET
 from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from billing import services
-from billing.dashboard import office_summary
+from billing.dashboard import billed_and_collected, office_summary
 from billing.models import NO_DUE_DATE, Invoice, InvoiceStatus, Payment, ReceivablesByDueDate
 from billing.selectors import invoice_get, receivables_drift
 from billing.tests.conftest import make_invoice
@@ -427,3 +429,60 @@ def test_figures_of_invoices_near_the_largest_amount(ctx, admin_client_api):
         1,
         money("5999999999.99"),
     )
+
+
+def test_billed_and_collected_by_month_in_two_queries(ctx, django_assert_num_queries):
+    # Billed: sent and paid invoices by issue month; drafts, void invoices and those before the
+    # twelve months are left out. Collected: payments by their date, reversed ones left out.
+    make_invoice(total="100.00", issued="2026-03-02")
+    pay(make_invoice(total="50.00", issued="2026-01-31"), "50.00", "2026-02-01")
+    pay(make_invoice(total="30.00", issued="2025-04-01"), "10.00", "2025-04-30")
+    make_invoice(total="900.00", issued="2025-03-31")  # a month too old
+    make_invoice(total="7.00", status="draft", issued="2026-03-05")
+    services.invoice_void(ctx, invoice=make_invoice(total="8.00", issued="2026-03-06"), reason="x")
+    reversed_ = pay(make_invoice(total="20.00", issued="2026-02-10"), "20.00", "2026-03-01")
+    services.payment_reverse(ctx, payment_id=reversed_.pk, reason="Bounced")
+    with django_assert_num_queries(2):
+        months = billed_and_collected(ctx, today=TODAY)
+    assert [m.month for m in months][:2] == [d("2025-04-01"), d("2025-05-01")]
+    assert months[-1].month == d("2026-03-01") and len(months) == 12
+    figures = {
+        f"{m.month:%Y-%m}": (m.billed, m.collected) for m in months if m.billed or m.collected
+    }
+    assert figures == {
+        "2025-04": (money("30.00"), money("10.00")),
+        "2026-01": (money("50.00"), money("0.00")),
+        "2026-02": (money("20.00"), money("50.00")),
+        "2026-03": (money("100.00"), money("0.00")),
+    }
+
+
+def test_the_dashboard_draws_the_months_as_linked_bars(ctx, admin_web):
+    make_invoice(total="1234.50", issued=str(timezone.localdate().replace(day=1)))
+    page = admin_web.get("/admin/").content.decode()
+    start = page.index('<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="office-months')
+    root = ET.fromstring(page[start : page.index("</svg>", start) + len("</svg>")])  # noqa: S314
+    svg = "{http://www.w3.org/2000/svg}"
+    bars = [(a.get("href"), a.find(f"{svg}title").text) for a in root.iter(f"{svg}a")]
+    assert len(bars) == 24  # twelve months, billed and collected
+    this_month = timezone.localdate().replace(day=1)
+    after = (this_month + datetime.timedelta(days=31)).replace(day=1)
+    billed_href, billed_title = bars[-2]
+    assert billed_title == f"Billed in {this_month:%B %Y}: $1,234.50"
+    assert billed_href == (
+        f"/admin/billing/invoice/?billed=yes&issued_date__gte={this_month}&issued_date__lt={after}"
+    )
+    collected_href, collected_title = bars[-1]
+    assert collected_title == f"Collected in {this_month:%B %Y}: $0.00"
+    assert collected_href == (
+        f"/admin/billing/payment/?reversed=no&paid_date__gte={this_month}&paid_date__lt={after}"
+    )
+    labels = [t.text for t in root.iter(f"{svg}text") if t.get("class") == "chart-label"]
+    year, month = divmod(this_month.year * 12 + this_month.month - 12, 12)  # 11 months before
+    first_month = datetime.date(year, month + 1, 1)
+    assert len(labels) == 12 and labels[0] == f"{first_month:%b %Y}"
+    assert labels[-1] == f"{this_month:%b %Y}" if this_month.month == 1 else f"{this_month:%b}"
+    # The bars' links list what they count.
+    listed = admin_web.get(billed_href)
+    assert listed.status_code == 200 and listed.context["cl"].result_count == 1
+    assert admin_web.get(collected_href).context["cl"].result_count == 0

@@ -12,6 +12,7 @@ from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from billing.tests.conftest import make_invoice
 from conftest import client_for
 from core.context import Ctx
+from core.errors import ApplicationError
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
 from ektor.testing import migrate_to
@@ -293,3 +294,21 @@ def test_the_admin_switches_company_and_the_role_follows(staff_user, acme):
     refused = web.post("/admin/company/", {"company": other.pk}, follow=True)
     assert "You are not a member of that company." in refused.content.decode()
     assert "Acmeish" in web.get("/admin/customers/customer/").content.decode()
+
+
+@pytest.mark.parametrize(
+    "days",
+    [[30, 7], [7, 7], [0, 7], [7, 366], [7.5], [True], list(range(1, 12)), "7,30"],
+)
+def test_reminder_steps_are_few_increasing_whole_days_whoever_sets_them(company, days):
+    """The rule is the service's: the API's serializer checks only the shape, and a command or
+    the admin reach the service alone."""
+    from tenancy import services
+
+    with pytest.raises(ApplicationError) as refused:
+        services.company_update(Ctx.system(company), data={"reminder_days": days})
+    assert refused.value.fields[0].msg == (
+        "Reminder days are at most 10 increasing whole days from 1 to 365"
+    )
+    changed = services.company_update(Ctx.system(company), data={"reminder_days": [1, 365]})
+    assert changed.reminder_days == [1, 365]
