@@ -5,12 +5,13 @@ from decimal import Decimal
 
 import pytest
 
-from billing import services
+from billing import credits, services
 from billing.aging import BUCKETS, aging, bucket_of
 from billing.models import Invoice
 from billing.tests.conftest import make_invoice
 from core.context import Ctx
 from customers.tests.factories import CustomerFactory, PropertyFactory
+from tenancy.scoping import company_today
 from tenancy.tests.factories import CompanyFactory
 
 pytestmark = pytest.mark.django_db
@@ -106,6 +107,21 @@ def test_settled_on_and_first_received_on_whatever_the_order(ctx):
     assert invoice.settled_on == AS_OF + datetime.timedelta(days=5)
     assert figures(aging(ctx, as_of=AS_OF)) == {"1_30": "100.00"}
     assert figures(aging(ctx, as_of=AS_OF + datetime.timedelta(days=4))) == {"1_30": "60.00"}
+
+
+def test_credit_applications_count_from_the_day_they_are_applied(ctx):
+    invoice = due_days_ago(10)
+    pay(ctx, invoice, "30.00", AS_OF - datetime.timedelta(days=2))
+    credit = credits.credit_create(
+        ctx, customer_id=invoice.customer_id, amount=Decimal("70.00"), reason="Goodwill"
+    )
+    credits.credit_apply(ctx, credit_id=credit.pk, invoice_id=invoice.pk, amount=Decimal("70.00"))
+    today = company_today(ctx)  # the application's day, months after AS_OF
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.settled_on) == ("paid", today)
+    assert figures(aging(ctx, as_of=AS_OF)) == {"1_30": "70.00"}
+    assert figures(aging(ctx, as_of=today - datetime.timedelta(days=1))) == {"over_90": "70.00"}
+    assert aging(ctx, as_of=today).customers == []
 
 
 def test_reversing_the_first_payment_moves_first_received_on(ctx):

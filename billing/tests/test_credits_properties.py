@@ -18,11 +18,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from billing import credits, selectors, services
+from billing.aging import aging
 from billing.models import Credit, CreditApplication, Invoice, InvoiceStatus, Payment
 from billing.tests.conftest import make_invoice
 from core.context import Ctx
 from core.errors import ApplicationError
 from customers.tests.factories import PropertyFactory
+from tenancy.scoping import company_today
 
 pytestmark = pytest.mark.django_db
 
@@ -146,11 +148,21 @@ def expected_net(ctx: Ctx, customer_id: int) -> Decimal:
     return owed - unapplied
 
 
+def _aging_net(ctx: Ctx, customer_id: int) -> Decimal:
+    """The customer's row of the aging report as of today, less the credit not yet applied."""
+    report = aging(ctx, as_of=company_today(ctx))
+    rows = [row for row in report.customers if row["customer_id"] == customer_id]
+    owed = rows[0]["total"] if rows else Decimal("0.00")
+    assert report.total == sum(report.totals.values(), Decimal("0.00"))
+    return owed - selectors.customer_balance(ctx, customer_id=customer_id).unapplied_credit
+
+
 def figures(client) -> dict[str, Callable[[Ctx, int], Decimal]]:
     """Each read of a customer's net balance that must equal expected_net."""
     return {
         "selector": lambda ctx, c: selectors.customer_balance(ctx, customer_id=c).net_balance,
         "api": _api_net(client),
+        "aging": _aging_net,
     }
 
 
