@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
+from billing.aging import BUCKET_ENDS, BUCKETS, aging
 from billing.charts import Bar, Group, Series, bar_chart
 from billing.models import (
     COUNTED,
@@ -206,5 +207,57 @@ def months_chart(months: list[MonthFigures]) -> SafeString:
         chart_id="office-months-chart",
         title=f"Billed and collected, {first:%B %Y} to {last:%B %Y}",
         series=MONTHS_SERIES,
+        value_format=money,
+    )
+
+
+# --- what customers owe today, by days past due (a bar chart) ---------------------------------
+
+AGING_SERIES = (Series("owed", "Owed", "#ba2121"),)
+AGING_LABELS = {
+    "current": "Not yet due",
+    "1_30": "1-30 days",
+    "31_60": "31-60 days",
+    "61_90": "61-90 days",
+    "over_90": "Over 90 days",
+}
+
+
+def _bucket_link(bucket: str, today: date) -> str:
+    """The sent invoices of the bucket on `today` (a sent invoice is one with a balance)."""
+    query = {"status__exact": InvoiceStatus.SENT}
+    if bucket == BUCKETS[0]:
+        query["overdue"] = "no"
+    else:
+        index = BUCKETS.index(bucket)
+        query["due_date__lte"] = (today - timedelta(days=BUCKET_ENDS[index - 1] + 1)).isoformat()
+        if index < len(BUCKET_ENDS):
+            query["due_date__gte"] = (today - timedelta(days=BUCKET_ENDS[index])).isoformat()
+    return f"{reverse('admin:billing_invoice_changelist')}?{urlencode(query)}"
+
+
+def aging_chart(ctx: Ctx, *, today: date) -> SafeString:
+    """The aging report's buckets as of `today` (billing.aging, one query): each bar links to
+    the invoices in its bucket."""
+    totals = aging(ctx, as_of=today).totals
+    groups = [
+        Group(
+            AGING_LABELS[bucket],
+            (
+                Bar(
+                    "owed",
+                    totals[bucket],
+                    f"{AGING_LABELS[bucket]}: {money(totals[bucket])}",
+                    _bucket_link(bucket, today),
+                ),
+            ),
+        )
+        for bucket in BUCKETS
+    ]
+    return bar_chart(
+        groups,
+        chart_id="office-aging-chart",
+        title=f"What customers owe on {today:%B %-d, %Y}, by days past due",
+        series=AGING_SERIES,
         value_format=money,
     )

@@ -94,13 +94,19 @@ class EktorAdminSite(admin.AdminSite):
         return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
 
     def index(self, request, extra_context=None):
-        from billing.dashboard import billed_and_collected, months_chart, office_summary
+        from billing.dashboard import (
+            aging_chart,
+            billed_and_collected,
+            months_chart,
+            office_summary,
+        )
 
         context = dict(extra_context or {})
         if request.user.has_perm("billing.view_invoice"):
             context["office"] = office_summary(request_ctx(request), today=timezone.localdate())
             months = billed_and_collected(request_ctx(request), today=timezone.localdate())
             context["months_chart"] = months_chart(months)
+            context["aging_chart"] = aging_chart(request_ctx(request), today=timezone.localdate())
         if request.user.has_perm("support.view_customerrequest"):
             from support.selectors import request_counts
 

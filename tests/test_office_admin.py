@@ -106,8 +106,9 @@ def test_index_query_count_is_fixed(staff_web, rows, django_assert_num_queries):
     # recent actions, the open and overdue requests (one query), the low-stock panel (a count
     # and the emptiest items).
     # + today's visits by status and this week's readings out of range (operations).
-    # + the last twelve months billed and collected (one grouped query each, billing.dashboard).
-    with django_assert_num_queries(17):
+    # + the last twelve months billed and collected (one grouped query each, billing.dashboard)
+    # + the aging buckets as of today (billing.aging, one query).
+    with django_assert_num_queries(18):
         response = staff_web.get("/admin/")
     assert len(response.context["office"].most_overdue) == min(rows, 10)
 

@@ -486,3 +486,34 @@ def test_the_dashboard_draws_the_months_as_linked_bars(ctx, admin_web):
     listed = admin_web.get(billed_href)
     assert listed.status_code == 200 and listed.context["cl"].result_count == 1
     assert admin_web.get(collected_href).context["cl"].result_count == 0
+
+
+def test_the_dashboard_draws_the_aging_buckets_as_linked_bars(ctx, admin_web):
+    today = timezone.localdate()
+
+    def due(days_ago: int, total: str):
+        due_date = today - datetime.timedelta(days=days_ago)
+        issued = min(due_date, today) - datetime.timedelta(days=5)
+        return make_invoice(total=total, issued=str(issued), due_date=due_date)
+
+    due(-3, "10.00")  # not yet due
+    due(1, "20.00")
+    due(30, "30.00")
+    due(31, "40.00")
+    due(91, "50.00")
+    pay(due(45, "60.00"), "60.00", str(today))  # paid: owes nothing
+    page = admin_web.get("/admin/").content.decode()
+    start = page.index('<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="office-aging')
+    root = ET.fromstring(page[start : page.index("</svg>", start) + len("</svg>")])  # noqa: S314
+    svg = "{http://www.w3.org/2000/svg}"
+    bars = [(a.get("href"), a.find(f"{svg}title").text) for a in root.iter(f"{svg}a")]
+    assert [title for _, title in bars] == [
+        "Not yet due: $10.00",
+        "1-30 days: $50.00",
+        "31-60 days: $40.00",
+        "61-90 days: $0.00",
+        "Over 90 days: $50.00",
+    ]
+    # Each bar's link lists the invoices it counts.
+    counts = [admin_web.get(href).context["cl"].result_count for href, _ in bars]
+    assert counts == [1, 2, 1, 0, 1]
