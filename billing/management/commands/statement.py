@@ -89,11 +89,31 @@ class Command(BaseCommand):
             )
         if not st.payments:
             out.write("(no payments received in this period)")
+        if st.credits:
+            out.write("")
+            out.write("Credits granted in the period")
+        for credit in st.credits:
+            out.write(
+                f"{credit.credit_date!s:<12}{credit.number or '':<16}{credit.source:<14}"
+                f"{credit.reason[:18]:<18}{credit.amount:>12}"
+            )
+        if st.credit_applications:
+            out.write("")
+            out.write("Credits applied in the period")
+        for application in st.credit_applications:
+            out.write(
+                f"{application.applied_date!s:<12}{application.number:<16}"
+                f"{f'credit #{application.credit_id}':<32}{application.amount:>12}"
+            )
         out.write("")
         out.write(f"{'Balance brought forward':<60}{st.opening_balance:>12}")
         out.write(f"{'Invoiced in the period':<60}{st.invoiced_total:>12}")
         out.write(f"{'Payments received in the period':<60}{-st.payments_total:>12}")
+        if st.credits_total:
+            out.write(f"{'Credits granted in the period':<60}{-st.credits_total:>12}")
         out.write(f"{f'Balance due on {st.to_date}':<60}{st.closing_balance:>12}")
+        if st.unapplied_credit:
+            out.write(f"{'of which credit not applied yet':<60}{st.unapplied_credit:>12}")
         out.write(
             "Void invoices are listed for reference and left out of the totals; drafts are "
             "not owed until sent; reversed payments are left out."
@@ -116,12 +136,14 @@ class Command(BaseCommand):
                 ]
             )
         writer.writerow(["total", "", "", "", "", st.total, st.paid_total, st.balance_due])
-        # The account over the period (the payments are listed in the text and HTML formats).
+        # The account over the period (payments and credits are listed in the text and HTML).
         blank = [""] * (len(COLUMNS) - 2)
         writer.writerow(["opening_balance", *blank, st.opening_balance])
         writer.writerow(["invoiced_total", *blank, st.invoiced_total])
         writer.writerow(["payments_total", *blank, st.payments_total])
+        writer.writerow(["credits_total", *blank, st.credits_total])
         writer.writerow(["closing_balance", *blank, st.closing_balance])
+        writer.writerow(["unapplied_credit", *blank, st.unapplied_credit])
 
     def write_html(self, st: Statement) -> None:
         self.stdout.write(render_to_string("billing/statement.html", {"statement": st}))
