@@ -182,10 +182,15 @@ class PaymentReverseIn(serializers.Serializer):
 
 
 class StatementQuery(serializers.Serializer):
-    """`from` and `to` are Python keywords, hence the fields are declared in get_fields."""
+    """`from` and `to` are Python keywords, hence the fields are declared in get_fields;
+    `format` is `json` (the default) or `pdf` (the printable statement)."""
 
     def get_fields(self):
-        return {"from": IsoDateField(), "to": IsoDateField()}
+        return {
+            "from": IsoDateField(),
+            "to": IsoDateField(),
+            "format": serializers.ChoiceField(choices=["json", "pdf"], default="json"),
+        }
 
 
 class StatementPath(serializers.Serializer):

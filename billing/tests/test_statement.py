@@ -245,7 +245,8 @@ def test_command_text_csv_html(history):
     ]
 
     html = run(str(customer.pk), *period, "--format", "html")
-    assert "Ektor Pool Services" in html and "280.50" in html and "<form" not in html
+    # The printable statement: the company's letterhead, no period form.
+    assert default_company().name in html and "$280.50" in html and "<form" not in html
 
 
 @pytest.mark.parametrize(
@@ -271,7 +272,7 @@ class TestAdminPage:
         response = client.get(self.path(customer.pk))
         assert response.status_code == 200
         html = response.content.decode()
-        assert "Ektor Pool Services" in html
+        assert default_company().name in html
         assert "Martha Perez" in html
         assert "430.75" in html and "150.25" in html and "280.50" in html
         assert invoices[1].number in html
@@ -279,15 +280,16 @@ class TestAdminPage:
         # The customer by name and email, not "Customer no. 8".
         assert customer.email in html and "Customer no." not in html
         assert "Payments received in the period" in html and "CHK-7" in html
-        assert "Balance due on 2026-01-31" in html
+        assert "Balance due on Jan 31, 2026" in html
+        assert f'href="{self.path(customer.pk, "pdf/?from=2026-01-01&amp;to=2026-01-31")}"' in html
 
     def test_printable_statement_carries_older_debt(self, client, staff_user, history):
         customer, _ = history
         client.force_login(staff_user)
         html = client.get(self.path(customer.pk, "?from=2026-06-01&to=2026-12-31")).content
         text = re.sub(r"\s+", " ", html.decode())
-        assert 'Balance brought forward</td><td class="num">270.25' in text
-        assert 'Balance due on 2026-12-31</td><td class="num">270.25' in text
+        assert 'Balance brought forward</td><td class="num">$270.25' in text
+        assert 'Balance due on Dec 31, 2026</td><td class="num">$270.25' in text
         assert "No payments received in this period." in text
 
     def test_link_helper(self, history):

@@ -5,8 +5,8 @@ import csv
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
-from django.template.loader import render_to_string
 
+from billing import printing
 from billing.selectors import Statement, customer_statement
 from core.errors import ApplicationError
 from tenancy.commands import add_company_argument, company_command_ctx
@@ -46,16 +46,20 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["text", "csv", "html"], default="text")
 
     def handle(self, *args, customer_id, from_date, to_date, format, **options):
+        ctx = company_command_ctx(self, options["company"])
         try:
             statement = customer_statement(
-                company_command_ctx(self, options["company"]),
+                ctx,
                 customer_id=customer_id,
                 from_date=from_date,
                 to_date=to_date,
             )
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
-        {"text": self.write_text, "csv": self.write_csv, "html": self.write_html}[format](statement)
+        if format == "html":
+            self.stdout.write(printing.statement_html(ctx, statement))
+            return
+        {"text": self.write_text, "csv": self.write_csv}[format](statement)
 
     def write_text(self, st: Statement) -> None:
         out = self.stdout
@@ -144,6 +148,3 @@ class Command(BaseCommand):
         writer.writerow(["credits_total", *blank, st.credits_total])
         writer.writerow(["closing_balance", *blank, st.closing_balance])
         writer.writerow(["unapplied_credit", *blank, st.unapplied_credit])
-
-    def write_html(self, st: Statement) -> None:
-        self.stdout.write(render_to_string("billing/statement.html", {"statement": st}))
