@@ -613,6 +613,7 @@ class InvoiceAdmin(OfficeAdmin):
                 status = exc.status
             else:
                 context.update(printing.statement_context(ctx, statement))
+                context["statement"] = statement
                 context["pdf_url"] = statement_url(
                     customer_id, statement.from_date, statement.to_date, pdf=True
                 )
