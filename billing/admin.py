@@ -91,9 +91,12 @@ def refusal_to_form_errors(form: forms.BaseForm, refusal: ApplicationError | Non
         form.add_error(field if field in form.fields else None, error.msg)
 
 
-def statement_url(customer_id: int, from_date=None, to_date=None) -> str:
-    """The printable statement of a customer in the admin (the customers admin links to it)."""
-    url = reverse("admin:billing_statement", args=[customer_id])
+def statement_url(customer_id: int, from_date=None, to_date=None, *, pdf: bool = False) -> str:
+    """The printable statement of a customer in the admin (the customers admin links to it),
+    or its PDF."""
+    url = reverse(
+        "admin:billing_statement_pdf" if pdf else "admin:billing_statement", args=[customer_id]
+    )
     if from_date and to_date:
         url += f"?from={from_date:%Y-%m-%d}&to={to_date:%Y-%m-%d}"
     return url
@@ -687,6 +690,11 @@ class InvoiceAdmin(OfficeAdmin):
         return [
             path("statement/<int:customer_id>/", statement, name="billing_statement"),
             path("aging/", aging_page, name="billing_aging"),
+            path(
+                "statement/<int:customer_id>/pdf/",
+                self.admin_site.admin_view(self.statement_pdf_view),
+                name="billing_statement_pdf",
+            ),
             path("<path:object_id>/send/", send, name="billing_invoice_send"),
             path("<int:invoice_id>/pdf/", pdf, name="billing_invoice_pdf"),
             *super().get_urls(),
@@ -712,19 +720,21 @@ class InvoiceAdmin(OfficeAdmin):
 
     def _statement_page(self, request: HttpRequest, customer_id: int) -> HttpResponse:
         form = StatementPeriodForm(request.GET or None)
-        context = {**self.admin_site.each_context(request), "form": form, "statement": None}
+        ctx = request_ctx(request)
+        context: dict[str, Any] = {"form": form, "title": "Statement"}
         status = 200
         if form.is_valid():
             try:
-                context["statement"] = selectors.customer_statement(
-                    request_ctx(request),
-                    customer_id=customer_id,
-                    from_date=form.cleaned_data["from"],
-                    to_date=form.cleaned_data["to"],
-                )
+                statement = self._statement(request, customer_id, form)
             except ApplicationError as exc:
                 form.add_error(None, exc.message)
                 status = exc.status
+            else:
+                context.update(printing.statement_context(ctx, statement))
+                context["statement"] = statement
+                context["pdf_url"] = statement_url(
+                    customer_id, statement.from_date, statement.to_date, pdf=True
+                )
         elif form.is_bound:
             status = 400
         return TemplateResponse(request, "billing/statement.html", context, status=status)
@@ -775,6 +785,33 @@ class InvoiceAdmin(OfficeAdmin):
             "page_query": urlencode(query),
         }
         return TemplateResponse(request, AGING_TEMPLATE, context)
+
+    def _statement(
+        self, request: HttpRequest, customer_id: int, form: StatementPeriodForm
+    ) -> selectors.Statement:
+        return selectors.customer_statement(
+            request_ctx(request),
+            customer_id=customer_id,
+            from_date=form.cleaned_data["from"],
+            to_date=form.cleaned_data["to"],
+        )
+
+    def statement_pdf_view(self, request: HttpRequest, customer_id: int) -> HttpResponse:
+        """The statement of the period in the query string as a PDF."""
+        if not request.user.has_perm("billing.view_invoice"):
+            raise PermissionDenied
+        form = StatementPeriodForm(request.GET)
+        if not form.is_valid():
+            return HttpResponse("Give the period: ?from=YYYY-MM-DD&to=YYYY-MM-DD", status=400)
+        try:
+            statement = self._statement(request, customer_id, form)
+        except ApplicationError as exc:
+            return HttpResponse(exc.message, status=exc.status)
+        pdf = printing.statement_pdf(request_ctx(request), statement)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        filename = printing.statement_filename(statement)
+        response["Content-Disposition"] = f'inline; filename="{filename}"'
+        return response
 
 
 class PaymentForm(CtxForm, forms.ModelForm):

@@ -209,19 +209,37 @@ def payment_queryset(ctx: Ctx) -> QuerySet[Payment]:
     return Payment.objects.of(ctx)
 
 
-# What a statement shows of each invoice (with amount_paid and balance_due).
-STATEMENT_ITEM_FIELDS = ("id", "number", "issued_date", "due_date", "status", "total")
+# What a statement shows of each invoice (with amount_paid, balance_due and its lines).
+STATEMENT_ITEM_FIELDS = (
+    "id",
+    "number",
+    "issued_date",
+    "due_date",
+    "status",
+    "total",
+    "amount_credited",
+)
 # What it shows of each payment received in the period (with the invoice's `number`).
 STATEMENT_PAYMENT_FIELDS = ("id", "invoice_id", "paid_date", "amount", "method", "reference")
+# What it shows of each credit granted in the period (with its invoice's `number`, if any).
+STATEMENT_CREDIT_FIELDS = ("id", "credit_date", "source", "reason", "invoice_id", "amount")
+# What it shows of each credit applied in the period (with the invoice's `number`).
+STATEMENT_APPLICATION_FIELDS = ("id", "credit_id", "invoice_id", "applied_date", "amount")
 
 
 @dataclass(frozen=True)
 class Statement:
     """`items`, `total`, `paid_total` and `balance_due` are v1's: the invoices issued in the
-    period and what is paid on them. The account over the period: `opening_balance` (owed when
-    it starts), `invoiced_total` (what was sent in it: drafts are not owed yet), the `payments`
-    received in it, and `closing_balance` (owed when it ends) = opening_balance + invoiced_total
-    - payments_total. Void invoices and reversed payments count as nothing."""
+    period (each with its lines) and what is paid and credited on them. The account over the
+    period: `opening_balance` (owed when it starts, net of the customer's credits),
+    `invoiced_total` (what was sent in it: drafts are not owed yet), the `payments` received in
+    it, the `credits` granted in it (credit notes, manual credits, overpayments) and
+    `closing_balance` (owed when it ends) = opening_balance + invoiced_total - payments_total -
+    credits_total. The `credit_applications` made in the period move credit onto invoices
+    (lowering their balance) and leave the account as it is; `unapplied_credit` is the credit
+    not applied yet when the period ends, so the invoices' balances then add up to
+    closing_balance + unapplied_credit. Void invoices (and payments and applications on them)
+    and reversed payments count as nothing."""
 
     customer: Customer
     from_date: datetime.date
@@ -229,12 +247,18 @@ class Statement:
     items: Sequence[Invoice]
     total: Decimal
     paid_total: Decimal
+    credited_total: Decimal
     balance_due: Decimal
     opening_balance: Decimal
     invoiced_total: Decimal
     payments: Sequence[Payment]
     payments_total: Decimal
+    credits: Sequence[Credit]
+    credits_total: Decimal
+    credit_applications: Sequence[CreditApplication]
+    applied_total: Decimal
     closing_balance: Decimal
+    unapplied_credit: Decimal
 
     @property
     def customer_name(self) -> str:
@@ -271,15 +295,35 @@ def _counted_payments(ctx: Ctx) -> QuerySet[Payment]:
     return Payment.objects.of(ctx).filter(COUNTED).exclude(invoice__status=InvoiceStatus.VOID)
 
 
-# The statement's three queries, compiled once per process (ektor/db/prepared.py): building and
+def _counted_applications(ctx: Ctx) -> QuerySet[CreditApplication]:
+    # As payments: what is applied to a void invoice counts as nothing on the account.
+    return CreditApplication.objects.of(ctx).exclude(invoice__status=InvoiceStatus.VOID)
+
+
+# A statement item's balance: the contract's total - amount_paid - amount_credited (a void
+# invoice owes nothing), on top of invoice_list()'s amount_paid.
+_ITEM_BALANCE = Money(
+    Case(
+        When(status=InvoiceStatus.VOID, then=Value(ZERO)),
+        default=ExpressionWrapper(
+            F("total") - F("amount_paid") - F("amount_credited"), output_field=MONEY
+        ),
+        output_field=MONEY,
+    )
+)
+
+
+# The statement's queries, compiled once per process (ektor/db/prepared.py): building and
 # compiling them was about 60% of the statement's CPU (docs/performance.md). The company is a
 # parameter like the customer and the period: the compiled SQL is every company's.
 def _statement_customer_queryset(
-    *, company_id: int, customer_id: int, from_date: datetime.date
+    *, company_id: int, customer_id: int, from_date: datetime.date, to_date: datetime.date
 ) -> QuerySet[Customer]:
-    """The customer with what was billed and paid before the period."""
+    """The customer with what was billed, paid and credited before the period, and the credit
+    granted and applied up to its end."""
     ctx = Ctx.system(company=company_id)
     billed = Invoice.objects.of(ctx).filter(status__in=OWED)
+    credits = Credit.objects.of(ctx).filter(customer=OuterRef("pk"))
     return (
         Customer.objects.of(ctx)
         .filter(pk=customer_id)
@@ -293,6 +337,14 @@ def _statement_customer_queryset(
                 ),
                 "amount",
             ),
+            credited_before=_customer_sum(credits.filter(credit_date__lt=from_date), "amount"),
+            credited_by_end=_customer_sum(credits.filter(credit_date__lte=to_date), "amount"),
+            applied_by_end=_customer_sum(
+                _counted_applications(ctx).filter(
+                    credit__customer=OuterRef("pk"), applied_date__lte=to_date
+                ),
+                "amount",
+            ),
         )
         .order_by("pk")[:1]
     )
@@ -302,10 +354,26 @@ def _statement_items_queryset(
     *, company_id: int, customer_id: int, from_date: datetime.date, to_date: datetime.date
 ) -> QuerySet[Invoice]:
     return (
-        invoice_amounts_queryset(Ctx.system(company=company_id))
+        invoice_list(Ctx.system(company=company_id))
+        .annotate(balance_due=_ITEM_BALANCE)
         .filter(customer_id=customer_id, issued_date__gte=from_date, issued_date__lte=to_date)
         .only(*STATEMENT_ITEM_FIELDS)
         .order_by("issued_date", "id")
+    )
+
+
+def _statement_lines_queryset(
+    *, company_id: int, customer_id: int, from_date: datetime.date, to_date: datetime.date
+) -> QuerySet[InvoiceLine]:
+    """The lines of the statement's items (the same invoices, in the same period)."""
+    return (
+        InvoiceLine.objects.of(Ctx.system(company=company_id))
+        .filter(
+            invoice__customer_id=customer_id,
+            invoice__issued_date__gte=from_date,
+            invoice__issued_date__lte=to_date,
+        )
+        .order_by("id")
     )
 
 
@@ -321,52 +389,87 @@ def _statement_payments_queryset(
     )
 
 
+def _statement_credits_queryset(
+    *, company_id: int, customer_id: int, from_date: datetime.date, to_date: datetime.date
+) -> QuerySet[Credit]:
+    return (
+        Credit.objects.of(Ctx.system(company=company_id))
+        .filter(customer_id=customer_id, credit_date__range=(from_date, to_date))
+        .annotate(number=F("invoice__number"))
+        .only(*STATEMENT_CREDIT_FIELDS)
+        .order_by("credit_date", "id")
+    )
+
+
+def _statement_applications_queryset(
+    *, company_id: int, customer_id: int, from_date: datetime.date, to_date: datetime.date
+) -> QuerySet[CreditApplication]:
+    return (
+        _counted_applications(Ctx.system(company=company_id))
+        .filter(credit__customer_id=customer_id, applied_date__range=(from_date, to_date))
+        .annotate(number=F("invoice__number"))
+        .only(*STATEMENT_APPLICATION_FIELDS)
+        .order_by("applied_date", "id")
+    )
+
+
 _PERIOD = {
     "company_id": int,
     "customer_id": int,
     "from_date": datetime.date,
     "to_date": datetime.date,
 }
-_statement_customer = PreparedQuery(
-    _statement_customer_queryset, company_id=int, customer_id=int, from_date=datetime.date
-)
+_statement_customer = PreparedQuery(_statement_customer_queryset, **_PERIOD)
 _statement_items = PreparedQuery(_statement_items_queryset, **_PERIOD)
+_statement_lines = PreparedQuery(_statement_lines_queryset, **_PERIOD)
 _statement_payments = PreparedQuery(_statement_payments_queryset, **_PERIOD)
+_statement_credits = PreparedQuery(_statement_credits_queryset, **_PERIOD)
+_statement_applications = PreparedQuery(_statement_applications_queryset, **_PERIOD)
 
 
 def customer_statement(
     ctx: Ctx, *, customer_id: int, from_date: datetime.date, to_date: datetime.date
 ) -> Statement:
-    """The customer's invoices issued in [from_date, to_date], oldest first, with totals that
-    leave out void invoices, and the account over the period (see Statement). Three queries
-    whatever the number of invoices and payments: the customer with what was owed before the
-    period, the items (their totals summed from them, exact to the cent, see Money), and the
-    period's payments.
+    """The customer's invoices issued in [from_date, to_date], oldest first, each with its
+    `line_list`, with totals that leave out void invoices, and the account over the period (see
+    Statement). Six queries whatever the number of invoices, lines, payments and credits: the
+    customer with what was owed before the period (and the credit left at its end), the items
+    (their totals summed from them, exact to the cent, see Money), their lines, and the period's
+    payments, credits and credit applications.
 
     A period that ends before it starts is a 400 (`invalid_date_range`); an unknown customer 404.
     """
     statement_period_check(ctx, from_date=from_date, to_date=to_date)
-    company_id = company_of(ctx).pk
-    found = _statement_customer(company_id=company_id, customer_id=customer_id, from_date=from_date)
-    if not found:
-        raise NotFound("Customer", reason=CustomerErrorCode.CUSTOMER_NOT_FOUND)
-    customer = found[0]
     period = {
-        "company_id": company_id,
+        "company_id": company_of(ctx).pk,
         "customer_id": customer_id,
         "from_date": from_date,
         "to_date": to_date,
     }
+    found = _statement_customer(**period)
+    if not found:
+        raise NotFound("Customer", reason=CustomerErrorCode.CUSTOMER_NOT_FOUND)
+    customer = found[0]
     items = _statement_items(**period)
+    lines: dict[int, list[InvoiceLine]] = {item.pk: [] for item in items}
+    for line in _statement_lines(**period):
+        lines[line.invoice_id].append(line)
+    for item in items:
+        item.line_list = lines[item.pk]  # type: ignore[attr-defined]
     payments = _statement_payments(**period)
+    credits = _statement_credits(**period)
+    applications = _statement_applications(**period)
     billed = [item for item in items if item.status != InvoiceStatus.VOID]
     total = sum((item.total for item in billed), ZERO)
-    # amount_paid is invoice_amounts_queryset()'s annotation.
+    # amount_paid is invoice_list()'s annotation.
     paid_total = sum((item.amount_paid for item in billed), ZERO)  # type: ignore[attr-defined]
-    # billed_before and paid_before are _statement_customer_queryset()'s annotations.
-    opening = customer.billed_before - customer.paid_before  # type: ignore[attr-defined]
+    credited_total = sum((item.amount_credited for item in billed), ZERO)
+    # The sums before and by the end are _statement_customer_queryset()'s annotations.
+    before = customer.billed_before - customer.paid_before - customer.credited_before  # type: ignore[attr-defined]
+    unapplied = customer.credited_by_end - customer.applied_by_end  # type: ignore[attr-defined]
     invoiced_total = sum((item.total for item in items if item.status in OWED), ZERO)
     payments_total = sum((payment.amount for payment in payments), ZERO)
+    credits_total = sum((credit.amount for credit in credits), ZERO)
     return Statement(
         customer=customer,
         from_date=from_date,
@@ -374,12 +477,18 @@ def customer_statement(
         items=items,
         total=total,
         paid_total=paid_total,
-        balance_due=total - paid_total,
-        opening_balance=opening,
+        credited_total=credited_total,
+        balance_due=total - paid_total - credited_total,
+        opening_balance=before,
         invoiced_total=invoiced_total,
         payments=payments,
         payments_total=payments_total,
-        closing_balance=opening + invoiced_total - payments_total,
+        credits=credits,
+        credits_total=credits_total,
+        credit_applications=applications,
+        applied_total=sum((application.amount for application in applications), ZERO),
+        closing_balance=before + invoiced_total - payments_total - credits_total,
+        unapplied_credit=unapplied,
     )
 
 

@@ -1,7 +1,8 @@
 """Office staff's pages for customers and properties. Every save and delete goes through the
 services, so the admin obeys the same rules as the API."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -9,7 +10,7 @@ from django.contrib.admin.actions import delete_selected as django_delete_select
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -51,6 +52,17 @@ class ServiceAdmin(OfficeAdmin):
 
     def delete_with_service(self, ctx: Ctx, obj) -> None:
         raise NotImplementedError
+
+    # What other apps show on the page of a row (a property's service history ...): each
+    # callable takes the request and the row and gives an HTML section, shown below the form.
+    # The layer above the apps adds them (office/admin.py), as with shortcut_links.
+    page_sections: Sequence[Callable[[HttpRequest, Any], str]] = ()
+    change_form_template = "admin/customers/sections_change_form.html"
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["page_sections"] = [section(request, obj) for section in self.page_sections]
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
 
 class CustomerAdminForm(CtxForm, forms.ModelForm):
@@ -141,6 +153,7 @@ class CustomerAdmin(ServiceAdmin):
     search_fields = ("first_name", "last_name", "email", "phone")
     search_help_text = "Name, email, phone or a property's address"
     readonly_fields = ("shortcuts", "created_at", "updated_at")
+    page_sections: list[Callable[[HttpRequest, Customer], str]] = []
     actions = ["deactivate_selected", "delete_selected", "export_csv"]
     csv_columns = (
         ("id", "pk"),
@@ -357,6 +370,7 @@ class PropertyAdmin(ServiceAdmin):
     # What other apps keep per property (its pools ...), as inlines that save through their own
     # services; the layer above the apps adds them (office/admin.py), as with shortcut_links.
     inlines: list[type[admin.options.InlineModelAdmin]] = []
+    page_sections: list[Callable[[HttpRequest, Property], str]] = []
 
     def get_queryset(self, request):
         return selectors.property_list(request_ctx(request))

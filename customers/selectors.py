@@ -102,3 +102,14 @@ def property_list(ctx: Ctx) -> QuerySet[Property]:
 
 def property_search(ctx: Ctx, queryset: QuerySet[Property], q: str) -> QuerySet[Property]:
     return _search(queryset, q, PROPERTY_SEARCH_FIELDS)
+
+
+def customer_billing_property(ctx: Ctx, *, customer_id: int) -> Property | None:
+    """Where a customer's statement is addressed: their first property still active (their
+    first of all when none is), none when they have no property."""
+    return (
+        Property.objects.of(ctx)
+        .filter(customer_id=customer_id)
+        .order_by("-is_active", "id")
+        .first()
+    )

@@ -3,14 +3,18 @@
 
 import datetime
 
+from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from billing.admin import statement_url
+from billing.history import HistoryEntry, service_history
 from billing.selectors import customer_balance
 from core.context import Ctx
 from customers.admin import CustomerAdmin, PropertyAdmin
-from customers.models import Customer
+from customers.models import Customer, Property
+from ektor.ctx import request_ctx
 from ektor.text import day, money
 from operations.admin import PlanInline
 from pools.admin import PoolAdmin, PoolInline
@@ -36,6 +40,15 @@ def customer_billing_links(customer: Customer) -> list[tuple[str, str]]:
                 f"Statement {year}",
             )
             for year in (this_year, this_year - 1)
+        ),
+        (
+            statement_url(
+                customer.pk,
+                datetime.date(this_year, 1, 1),
+                datetime.date(this_year, 12, 31),
+                pdf=True,
+            ),
+            f"Statement {this_year} (PDF)",
         ),
         (statement_url(customer.pk), "Statement for another period"),
     ]
@@ -114,3 +127,62 @@ def customer_operation_links(customer: Customer) -> list[tuple[str, str]]:
 
 
 CustomerAdmin.shortcut_links.append(customer_operation_links)
+
+
+def _history_section(
+    request: HttpRequest, entries: list[HistoryEntry], *, all_url: str, show_property: bool
+) -> str:
+    """The history as a section of the page; what billed each visit only for those who may
+    see invoices."""
+    return render_to_string(
+        "admin/billing/service_history.html",
+        {
+            "entries": [
+                {
+                    "date": day(entry.visit.scheduled_date),
+                    "property": entry.visit.property.label,
+                    "url": reverse("admin:operations_visit_change", args=[entry.visit.pk]),
+                    "title": entry.visit.title or entry.visit.get_kind_display(),
+                    "technician": entry.visit.technician or "-",
+                    "status": entry.visit.get_status_display(),
+                    "done": entry.done,
+                    "billed": [
+                        {
+                            "invoice": line.invoice,
+                            "url": reverse("admin:billing_invoice_change", args=[line.invoice_id]),
+                            "description": line.description,
+                            "amount": money(line.amount),
+                        }
+                        for line in entry.billed
+                    ],
+                }
+                for entry in entries
+            ],
+            "all_url": all_url,
+            "show_property": show_property,
+            "show_billing": request.user.has_perm("billing.view_invoice"),
+        },
+    )
+
+
+def property_service_history(request: HttpRequest, prop: Property) -> str:
+    """A property's last visits with the invoice lines that billed them."""
+    entries = service_history(request_ctx(request), property_id=prop.pk)
+    all_url = (
+        reverse("admin:operations_visit_changelist") + f"?date=all&property__id__exact={prop.pk}"
+    )
+    return _history_section(request, entries, all_url=all_url, show_property=False)
+
+
+def customer_service_history(request: HttpRequest, customer: Customer) -> str:
+    """A customer's last visits, at any of their properties, with what billed them."""
+    entries = service_history(request_ctx(request), customer_id=customer.pk)
+    all_url = (
+        reverse("admin:operations_visit_changelist")
+        + f"?date=all&customer__id__exact={customer.pk}"
+    )
+    return _history_section(request, entries, all_url=all_url, show_property=True)
+
+
+PropertyAdmin.page_sections.append(property_service_history)
+CustomerAdmin.page_sections.append(customer_service_history)

@@ -441,6 +441,9 @@ def test_customer_page_links_to_their_lists_and_statement(ctx, staff_web):
     assert staff_web.get(links["payments"]).context["cl"].result_list[0].invoice_id == mine.pk
     opened = staff_web.get(statement)
     assert opened.status_code == 200 and opened.context["statement"].items == [mine]
+    pdf = statement_url(customer.pk, year_start, year_end, pdf=True)
+    assert pdf.replace("&", "&amp;") in page
+    assert staff_web.get(pdf)["Content-Type"] == "application/pdf"
 
 
 def test_customer_changelist_counts_open_invoices(ctx, staff_web):

@@ -19,7 +19,7 @@ from billing.aging import aging
 from billing.api import serializers as billing_out
 from billing.models import BillingRun, Payment
 from billing.tests.conftest import make_invoice
-from billing.tests.factories import InvoiceFactory
+from billing.tests.factories import CreditFactory, InvoiceFactory, credit_apply_raw
 from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
 from catalog.api import serializers as catalog_out
@@ -75,8 +75,9 @@ def data(ctx):
         services.payment_record(ctx, invoice_id=partial.pk, amount=Decimal("0.10"), notes="Part")
     services.invoice_void(ctx, invoice=make_invoice(prop=prop, issued="2026-03-11"), reason="Typo")
     InvoiceFactory(property=prop, due_date=None, notes="")  # a draft: no number, no due date
-    make_invoice(prop=prop, total="20.00", issued="2026-04-12")  # sent, nothing paid
+    unpaid = make_invoice(prop=prop, total="20.00", issued="2026-04-12")  # sent, nothing paid
     _invoice_with_lines(ctx, prop)
+    _credits(prop, unpaid)
     first = Payment.unscoped.filter(invoice=partial).order_by("id").first()
     by_user = Ctx.for_user(
         UserFactory(), default_company(), request_id="req-1"
@@ -88,6 +89,15 @@ def data(ctx):
     )
     assert sent is not None
     return prop
+
+
+def _credits(prop, invoice):
+    """A credit note against `invoice`, partly applied to it, and a manual credit (no invoice)."""
+    note = CreditFactory(
+        customer=prop.customer, source="credit_note", invoice=invoice, amount=Decimal("5.00")
+    )
+    credit_apply_raw(note, invoice, "2.50", "2026-04-20")
+    CreditFactory(customer=prop.customer, amount=Decimal("1.00"))
 
 
 def _invoice_with_lines(ctx, prop):
@@ -380,6 +390,11 @@ CASES = {
     billing_out.AgingCustomerOut: lambda ctx, prop: (None, _aging(ctx, prop).customers),
     billing_out.StatementItemOut: lambda ctx, prop: (None, _statement(ctx, prop).items),
     billing_out.StatementPaymentOut: lambda ctx, prop: (None, _statement(ctx, prop).payments),
+    billing_out.StatementCreditOut: lambda ctx, prop: (None, _statement(ctx, prop).credits),
+    billing_out.StatementApplicationOut: lambda ctx, prop: (
+        None,
+        _statement(ctx, prop).credit_applications,
+    ),
     AuditEventOut: lambda ctx, prop: (event_list(ctx), None),
     pools_out.PoolOut: lambda ctx, prop: (
         _pools(ctx, prop) or pool_selectors.pool_list(ctx),

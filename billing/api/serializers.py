@@ -203,10 +203,15 @@ class PaymentReverseIn(serializers.Serializer):
 
 
 class StatementQuery(serializers.Serializer):
-    """`from` and `to` are Python keywords, hence the fields are declared in get_fields."""
+    """`from` and `to` are Python keywords, hence the fields are declared in get_fields;
+    `format` is `json` (the default) or `pdf` (the printable statement)."""
 
     def get_fields(self):
-        return {"from": IsoDateField(), "to": IsoDateField()}
+        return {
+            "from": IsoDateField(),
+            "to": IsoDateField(),
+            "format": serializers.ChoiceField(choices=["json", "pdf"], default="json"),
+        }
 
 
 class StatementPath(serializers.Serializer):
@@ -221,7 +226,10 @@ class StatementItemOut(Output):
     status = serializers.ChoiceField(choices=InvoiceStatus.choices)
     total = MoneyField()
     amount_paid = MoneyField()
+    amount_credited = MoneyField()
     balance_due = MoneyField()
+    # The selector's `line_list`, read for all the items at once.
+    lines = InvoiceLineOut(many=True, source="line_list")
 
 
 class StatementPaymentOut(Output):
@@ -234,11 +242,37 @@ class StatementPaymentOut(Output):
     reference = serializers.CharField(allow_null=True)
 
 
+class StatementCreditOut(Output):
+    """A credit granted in the period; `invoice_id` and `number` name a credit note's invoice
+    (or the invoice an overpayment was paid on)."""
+
+    credit_id = serializers.IntegerField(source="id")
+    credit_date = serializers.DateField()
+    source = serializers.ChoiceField(choices=CreditSource.choices)
+    reason = serializers.CharField()
+    invoice_id = serializers.IntegerField(allow_null=True)
+    number = serializers.CharField(allow_null=True)
+    amount = MoneyField()
+
+
+class StatementApplicationOut(Output):
+    """A part of a credit applied to an invoice in the period."""
+
+    application_id = serializers.IntegerField(source="id")
+    credit_id = serializers.IntegerField()
+    invoice_id = serializers.IntegerField()
+    number = serializers.CharField(allow_null=True)
+    applied_date = serializers.DateField()
+    amount = MoneyField()
+
+
 class StatementOut(Output):
-    """`items` to `balance_due`: the invoices issued in the period (v1). The account over the
-    period: `opening_balance` (owed when it starts), `invoiced_total` (sent in it; drafts are not
-    owed), the `payments` received in it and `closing_balance` (owed when it ends) =
-    opening_balance + invoiced_total - payments_total."""
+    """`items` to `balance_due`: the invoices issued in the period (v1), each with its lines
+    and what is credited on it. The account over the period: `opening_balance` (owed when it
+    starts), `invoiced_total` (sent in it; drafts are not owed), the `payments` received and
+    the `credits` granted in it, and `closing_balance` (owed when it ends) = opening_balance +
+    invoiced_total - payments_total - credits_total. `credit_applications` move credit onto
+    invoices (the account stays); `unapplied_credit` is what is left of the credits at the end."""
 
     customer_id = serializers.IntegerField(source="customer.id")
     customer_name = serializers.CharField()
@@ -247,12 +281,18 @@ class StatementOut(Output):
     items = StatementItemOut(many=True)
     total = MoneyField()
     paid_total = MoneyField()
+    credited_total = MoneyField()
     balance_due = MoneyField()
     opening_balance = MoneyField()
     invoiced_total = MoneyField()
     payments = StatementPaymentOut(many=True)
     payments_total = MoneyField()
+    credits = StatementCreditOut(many=True)
+    credits_total = MoneyField()
+    credit_applications = StatementApplicationOut(many=True)
+    applied_total = MoneyField()
     closing_balance = MoneyField()
+    unapplied_credit = MoneyField()
 
 
 class PeriodField(StrictCharField):

@@ -1,11 +1,12 @@
 """Thin viewsets: selectors read, services write, serializers only shape."""
 
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from billing import credits, selectors, services
+from billing import credits, printing, selectors, services
 from billing.aging import aging
 from billing.api import serializers as s
 from billing.api.filters import CreditFilter, InvoiceFilter, PaymentFilter
@@ -226,25 +227,49 @@ class CustomerStatementView(ApiView):
             OpenApiParameter("customer_id", int, OpenApiParameter.PATH),
             OpenApiParameter("from", OpenApiTypes.DATE, required=True, description="First day"),
             OpenApiParameter("to", OpenApiTypes.DATE, required=True, description="Last day"),
+            OpenApiParameter(
+                "format",
+                str,
+                enum=["json", "pdf"],
+                default="json",
+                description="`pdf`: the printable statement as a PDF (errors stay JSON)",
+            ),
         ],
-        responses=s.StatementOut,
+        responses={
+            (200, "application/json"): s.StatementOut,
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The printable statement (`format=pdf`)"
+            ),
+        },
     )
     def get(self, request, customer_id):
-        """A customer's statement of the invoices issued in a period."""
+        """A customer's statement of the invoices issued in a period, and their account"""
         path = s.StatementPath(data={"customer_id": customer_id})
         if not path.is_valid():
             raise RequestValidationError(flatten_errors(path.errors, ["path"]))
-        period = validate_query(s.StatementQuery, request)
+        query = validate_query(s.StatementQuery, request)
         statement = replica_read(
             request.user,
             lambda: selectors.customer_statement(
                 self.ctx,
                 customer_id=path.validated_data["customer_id"],
-                from_date=period["from"],
-                to_date=period["to"],
+                from_date=query["from"],
+                to_date=query["to"],
             ),
         )
+        if query["format"] == "pdf":
+            response = HttpResponse(
+                printing.statement_pdf(self.ctx, statement), content_type="application/pdf"
+            )
+            filename = printing.statement_filename(statement)
+            response["Content-Disposition"] = f'inline; filename="{filename}"'
+            return response
         return Response(s.StatementOut.encode(statement))
+
+    def perform_content_negotiation(self, request, force=False):
+        # `format=pdf` is this view's own parameter, not a renderer's (DRF's format override
+        # would answer it 404); errors are JSON whatever is asked for.
+        return super().perform_content_negotiation(request, force=True)
 
 
 class AgingView(ApiView):

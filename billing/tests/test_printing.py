@@ -8,6 +8,7 @@ import pytest
 from pypdf import PdfReader
 
 from billing import printing, selectors, services
+from billing.tests.factories import CreditFactory, credit_apply_raw
 from customers.tests.factories import PropertyFactory
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +93,104 @@ def test_the_email_attaches_the_pdf_and_goes_without_it_where_pango_is_missing(
     monkeypatch.setattr(printing, "invoice_pdf", no_pango)
     assert printing.invoice_attachments(ctx, invoice) == []
     assert "emailed without its PDF: Pango is not installed" in caplog.text
+
+
+def pdf_text(pdf: bytes) -> str:
+    assert pdf.startswith(b"%PDF")
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    return " ".join(" ".join(page.extract_text() for page in pages).split())
+
+
+@pytest.fixture
+def statement(ctx, invoice):
+    """December 2026 for the invoice's customer: the invoice (its lines, 50.00 paid), a 20.00
+    credit note against it applied at once, and a 5.00 manual credit not applied yet."""
+    note = CreditFactory(
+        customer=invoice.customer,
+        source="credit_note",
+        invoice=invoice,
+        amount=Decimal("20.00"),
+        reason="Missed visit",
+        credit_date=datetime.date(2026, 12, 5),
+    )
+    credit_apply_raw(note, invoice, "20.00", "2026-12-05")
+    CreditFactory(
+        customer=invoice.customer,
+        amount=Decimal("5.00"),
+        reason="Goodwill",
+        credit_date=datetime.date(2026, 12, 9),
+    )
+    return selectors.customer_statement(
+        ctx,
+        customer_id=invoice.customer_id,
+        from_date=datetime.date(2026, 12, 1),
+        to_date=datetime.date(2026, 12, 31),
+    )
+
+
+def test_the_statement_pdf_shows_the_company_the_customer_the_entries_and_the_balance(
+    ctx, statement
+):
+    text = pdf_text(printing.statement_pdf(ctx, statement))
+    for expected in (
+        "Aguaclara Pools",
+        "12 Calle Sol, San Juan PR",
+        "Net 15 days",
+        "STATEMENT",
+        "Dec 1, 2026 to Dec 31, 2026",
+        statement.customer_name,
+        "7 Ocean Drive",
+        "Dorado PR 00646",
+        # The invoice, with its lines under it: 173.92 - 50.00 paid - 20.00 credited.
+        "INV-2026-000001",
+        "Weekly service of Main pool, November 2026",
+        "Liquid chlorine",
+        "2.5 \u00d7 $4.99",
+        "tax $1.44",
+        "$173.92 $50.00 $20.00 $103.92",
+        # The entries: the payment, both credits and the application.
+        "CREDITS GRANTED IN THE PERIOD",
+        "Credit note Missed visit INV-2026-000001 $20.00",
+        "Manual Goodwill $5.00",
+        "CREDITS APPLIED IN THE PERIOD",
+        f"Credit #{statement.credit_applications[0].credit_id} INV-2026-000001 $20.00",
+        # The account: 173.92 - 50.00 - 25.00, of which 5.00 of credit is not applied yet.
+        "Balance brought forward $0.00",
+        "Invoiced in the period + $173.92",
+        "Credits granted in the period \u2212 $25.00",
+        "Balance due on Dec 31, 2026 $98.92",
+        "of which credit not applied yet $5.00",
+    ):
+        assert expected in text, expected
+
+
+def test_the_statement_pdf_from_the_api_and_the_admin(ctx, statement, staff_client_api, admin_web):
+    customer_id = statement.customer.pk
+    api = f"/api/v1/reports/customers/{customer_id}/statement?from=2026-12-01&to=2026-12-31"
+    response = staff_client_api.get(f"{api}&format=pdf")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == (
+        f'inline; filename="statement-{customer_id}-2026-12-01-2026-12-31.pdf"'
+    )
+    assert "Balance due on Dec 31, 2026 $98.92" in pdf_text(response.content)
+    # JSON stays the default, and errors are JSON whatever the format.
+    assert staff_client_api.get(f"{api}&format=json").json()["closing_balance"] == "98.92"
+    bad = staff_client_api.get(f"{api}&format=xml")
+    assert bad.status_code == 422 and bad.json()["details"]["errors"][0]["loc"] == [
+        "query",
+        "format",
+    ]
+    missing = staff_client_api.get(
+        "/api/v1/reports/customers/999999/statement?from=2026-12-01&to=2026-12-31&format=pdf"
+    )
+    assert missing.status_code == 404
+    assert missing.json()["details"]["reason"] == "customer_not_found"
+
+    admin = f"/admin/billing/invoice/statement/{customer_id}/pdf/?from=2026-12-01&to=2026-12-31"
+    response = admin_web.get(admin)
+    assert response["Content-Type"] == "application/pdf"
+    assert "Missed visit" in pdf_text(response.content)
+    assert admin_web.get(admin.replace("from=2026-12-01", "from=2027-01-01")).status_code == 400
+    assert admin_web.get(f"/admin/billing/invoice/statement/{customer_id}/pdf/").status_code == 400
+    assert admin_web.get(admin.replace(f"/{customer_id}/", "/999999/")).status_code == 404

@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 
 from billing import services
 from billing.tests.conftest import make_invoice
+from billing.tests.factories import CreditFactory, credit_apply_raw
 from billing.tests.test_api_invoices import error, locs
 from core.context import Ctx
 from customers.tests.factories import CustomerFactory, PropertyFactory
@@ -66,6 +67,7 @@ def test_api_totals_match_hand_computed_figures(staff_client_api, history):
         "to_date": "2026-01-31",
         "total": "430.75",
         "paid_total": "150.25",
+        "credited_total": "0.00",
         "balance_due": "280.50",
         # Nothing was owed before January; what was paid in it, and what is owed at its end.
         "opening_balance": "0.00",
@@ -91,7 +93,12 @@ def test_api_totals_match_hand_computed_figures(staff_client_api, history):
             },
         ],
         "payments_total": "150.25",
+        "credits": [],
+        "credits_total": "0.00",
+        "credit_applications": [],
+        "applied_total": "0.00",
         "closing_balance": "200.25",
+        "unapplied_credit": "0.00",
     }
     # Ordered by issued_date then invoice_id; the void one is listed but owes nothing.
     assert [item["invoice_id"] for item in body["items"]] == [i.pk for i in invoices]
@@ -103,7 +110,9 @@ def test_api_totals_match_hand_computed_figures(staff_client_api, history):
         "status": "sent",
         "total": "250.50",
         "amount_paid": "50.25",
+        "amount_credited": "0.00",
         "balance_due": "200.25",
+        "lines": [],
     }
     assert (body["items"][2]["status"], body["items"][2]["balance_due"]) == ("void", "0.00")
 
@@ -172,15 +181,30 @@ def test_queries_do_not_grow_with_invoices(
 ):
     customer, _ = history
     prop = PropertyFactory(customer=customer)
-    for _ in range(extra):
-        services.payment_record(
-            ctx, invoice_id=make_invoice(prop=prop, issued="2026-01-20").pk, amount=Decimal("1.00")
+    for n in range(extra):
+        invoice = services.invoice_create(
+            ctx,
+            customer_id=customer.pk,
+            property_id=prop.pk,
+            period_start=D(2026, 1, 1),
+            period_end=D(2026, 1, 20),
+            issued_date=D(2026, 1, 20),
+            lines=[
+                {"kind": "service", "description": f"Repair {n}", "unit_price": Decimal("9.00")},
+                {"kind": "part", "description": "Gasket", "unit_price": Decimal("1.00")},
+            ],
         )
+        services.payment_record(ctx, invoice_id=invoice.pk, amount=Decimal("1.00"))
+        credit = CreditFactory(customer=customer, amount=Decimal("2.00"))
+        credit_apply_raw(credit, invoice, "1.00")
     # Session + user, customer (with what was owed before), items (the totals are summed from
-    # the items), the period's payments.
-    with django_assert_num_queries(4):
+    # the items), their lines, the period's payments, credits and credit applications.
+    with django_assert_num_queries(7):
         response = staff_client_api.get(url(customer.pk))
-    assert len(response.json()["items"]) == 4 + extra
+    body = response.json()
+    assert len(body["items"]) == 4 + extra
+    assert sum(len(item["lines"]) for item in body["items"]) == 2 * extra
+    assert (len(body["credits"]), len(body["credit_applications"])) == (extra, extra)
 
 
 def run(*args) -> str:
@@ -209,17 +233,20 @@ def test_command_text_csv_html(history):
 
     rows = list(csv.reader(io.StringIO(run(str(customer.pk), *period, "--format", "csv"))))
     assert rows[0][0] == "invoice_id"
-    assert [row[0] for row in rows[1:-5]] == [str(i.pk) for i in invoices]
-    assert rows[-5] == ["total", "", "", "", "", "430.75", "150.25", "280.50"]
-    assert rows[-4:] == [
+    assert [row[0] for row in rows[1:-7]] == [str(i.pk) for i in invoices]
+    assert rows[-7] == ["total", "", "", "", "", "430.75", "150.25", "280.50"]
+    assert rows[-6:] == [
         ["opening_balance", "", "", "", "", "", "", "0.00"],
         ["invoiced_total", "", "", "", "", "", "", "350.50"],
         ["payments_total", "", "", "", "", "", "", "150.25"],
+        ["credits_total", "", "", "", "", "", "", "0.00"],
         ["closing_balance", "", "", "", "", "", "", "200.25"],
+        ["unapplied_credit", "", "", "", "", "", "", "0.00"],
     ]
 
     html = run(str(customer.pk), *period, "--format", "html")
-    assert "Ektor Pool Services" in html and "280.50" in html and "<form" not in html
+    # The printable statement: the company's letterhead, no period form.
+    assert default_company().name in html and "$280.50" in html and "<form" not in html
 
 
 @pytest.mark.parametrize(
@@ -245,7 +272,7 @@ class TestAdminPage:
         response = client.get(self.path(customer.pk))
         assert response.status_code == 200
         html = response.content.decode()
-        assert "Ektor Pool Services" in html
+        assert default_company().name in html
         assert "Martha Perez" in html
         assert "430.75" in html and "150.25" in html and "280.50" in html
         assert invoices[1].number in html
@@ -253,15 +280,16 @@ class TestAdminPage:
         # The customer by name and email, not "Customer no. 8".
         assert customer.email in html and "Customer no." not in html
         assert "Payments received in the period" in html and "CHK-7" in html
-        assert "Balance due on 2026-01-31" in html
+        assert "Balance due on Jan 31, 2026" in html
+        assert f'href="{self.path(customer.pk, "pdf/?from=2026-01-01&amp;to=2026-01-31")}"' in html
 
     def test_printable_statement_carries_older_debt(self, client, staff_user, history):
         customer, _ = history
         client.force_login(staff_user)
         html = client.get(self.path(customer.pk, "?from=2026-06-01&to=2026-12-31")).content
         text = re.sub(r"\s+", " ", html.decode())
-        assert 'Balance brought forward</td><td class="num">270.25' in text
-        assert 'Balance due on 2026-12-31</td><td class="num">270.25' in text
+        assert 'Balance brought forward</td><td class="num">$270.25' in text
+        assert 'Balance due on Dec 31, 2026</td><td class="num">$270.25' in text
         assert "No payments received in this period." in text
 
     def test_link_helper(self, history):

@@ -113,8 +113,9 @@ def test_add_pages_load_for_admin_and_are_forbidden_to_staff(admin_web, staff_we
 def test_customer_change_page_is_editable_for_admin(admin_web, django_assert_max_num_queries):
     customer = CustomerFactory()
     PropertyFactory.create_batch(3, customer=customer)
-    # + the customer's open requests and balance (office/admin.py's links to them).
-    with django_assert_max_num_queries(8):
+    # + the customer's open requests and balance (office/admin.py's links to them) and visits
+    # (its service history, none here).
+    with django_assert_max_num_queries(9):
         response = admin_web.get(f"{CUSTOMERS}{customer.pk}/change/")
     content = response.content.decode()
     assert 'name="_save"' in content and 'name="first_name"' in content
@@ -124,8 +125,9 @@ def test_customer_change_page_is_editable_for_admin(admin_web, django_assert_max
 def test_customer_change_page_is_read_only_for_staff(staff_web, django_assert_max_num_queries):
     customer = CustomerFactory()
     PropertyFactory.create_batch(3, customer=customer, city="Aguadilla")
-    # + the customer's open requests and balance (office/admin.py's links to them).
-    with django_assert_max_num_queries(8):
+    # + the customer's open requests and balance (office/admin.py's links to them) and visits
+    # (its service history, none here).
+    with django_assert_max_num_queries(9):
         response = staff_web.get(f"{CUSTOMERS}{customer.pk}/change/")
     content = response.content.decode()
     assert response.status_code == 200
@@ -135,8 +137,9 @@ def test_customer_change_page_is_read_only_for_staff(staff_web, django_assert_ma
 
 def test_property_change_page_is_editable_for_admin(admin_web, django_assert_max_num_queries):
     prop = PropertyFactory()
-    # + the property's pools (the inline office/admin.py adds).
-    with django_assert_max_num_queries(7):
+    # + the property's pools (the inline office/admin.py adds) and visits (its service history,
+    # none here).
+    with django_assert_max_num_queries(8):
         response = admin_web.get(f"{PROPERTIES}{prop.pk}/change/")
     content = response.content.decode()
     assert 'name="_save"' in content and "admin-autocomplete" in content
@@ -144,7 +147,7 @@ def test_property_change_page_is_editable_for_admin(admin_web, django_assert_max
 
 def test_property_change_page_is_read_only_for_staff(staff_web, django_assert_max_num_queries):
     prop = PropertyFactory()
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):
         response = staff_web.get(f"{PROPERTIES}{prop.pk}/change/")
     content = response.content.decode()
     assert response.status_code == 200

@@ -120,7 +120,7 @@ def test_admin_bills_a_customer_and_collects_the_money(page, admin_user):
     page.find(".field-shortcuts").find_element(By.PARTIAL_LINK_TEXT, str(today.year)).click()
     table = page.wait_for("table").text
     assert invoice.number in table and "STATEMENT" in page.find("header").text.upper()
-    assert page.find("tfoot tr.due").text.endswith("0.00")
+    assert page.find("table.totals tr.due").text.endswith("$0.00")
 
 
 def test_staff_views_but_cannot_change(page, staff_user):

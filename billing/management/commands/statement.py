@@ -5,8 +5,8 @@ import csv
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
-from django.template.loader import render_to_string
 
+from billing import printing
 from billing.selectors import Statement, customer_statement
 from core.errors import ApplicationError
 from tenancy.commands import add_company_argument, company_command_ctx
@@ -46,16 +46,20 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["text", "csv", "html"], default="text")
 
     def handle(self, *args, customer_id, from_date, to_date, format, **options):
+        ctx = company_command_ctx(self, options["company"])
         try:
             statement = customer_statement(
-                company_command_ctx(self, options["company"]),
+                ctx,
                 customer_id=customer_id,
                 from_date=from_date,
                 to_date=to_date,
             )
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
-        {"text": self.write_text, "csv": self.write_csv, "html": self.write_html}[format](statement)
+        if format == "html":
+            self.stdout.write(printing.statement_html(ctx, statement))
+            return
+        {"text": self.write_text, "csv": self.write_csv}[format](statement)
 
     def write_text(self, st: Statement) -> None:
         out = self.stdout
@@ -89,11 +93,31 @@ class Command(BaseCommand):
             )
         if not st.payments:
             out.write("(no payments received in this period)")
+        if st.credits:
+            out.write("")
+            out.write("Credits granted in the period")
+        for credit in st.credits:
+            out.write(
+                f"{credit.credit_date!s:<12}{credit.number or '':<16}{credit.source:<14}"
+                f"{credit.reason[:18]:<18}{credit.amount:>12}"
+            )
+        if st.credit_applications:
+            out.write("")
+            out.write("Credits applied in the period")
+        for application in st.credit_applications:
+            out.write(
+                f"{application.applied_date!s:<12}{application.number:<16}"
+                f"{f'credit #{application.credit_id}':<32}{application.amount:>12}"
+            )
         out.write("")
         out.write(f"{'Balance brought forward':<60}{st.opening_balance:>12}")
         out.write(f"{'Invoiced in the period':<60}{st.invoiced_total:>12}")
         out.write(f"{'Payments received in the period':<60}{-st.payments_total:>12}")
+        if st.credits_total:
+            out.write(f"{'Credits granted in the period':<60}{-st.credits_total:>12}")
         out.write(f"{f'Balance due on {st.to_date}':<60}{st.closing_balance:>12}")
+        if st.unapplied_credit:
+            out.write(f"{'of which credit not applied yet':<60}{st.unapplied_credit:>12}")
         out.write(
             "Void invoices are listed for reference and left out of the totals; drafts are "
             "not owed until sent; reversed payments are left out."
@@ -116,12 +140,11 @@ class Command(BaseCommand):
                 ]
             )
         writer.writerow(["total", "", "", "", "", st.total, st.paid_total, st.balance_due])
-        # The account over the period (the payments are listed in the text and HTML formats).
+        # The account over the period (payments and credits are listed in the text and HTML).
         blank = [""] * (len(COLUMNS) - 2)
         writer.writerow(["opening_balance", *blank, st.opening_balance])
         writer.writerow(["invoiced_total", *blank, st.invoiced_total])
         writer.writerow(["payments_total", *blank, st.payments_total])
+        writer.writerow(["credits_total", *blank, st.credits_total])
         writer.writerow(["closing_balance", *blank, st.closing_balance])
-
-    def write_html(self, st: Statement) -> None:
-        self.stdout.write(render_to_string("billing/statement.html", {"statement": st}))
+        writer.writerow(["unapplied_credit", *blank, st.unapplied_credit])
