@@ -7,6 +7,7 @@ Each figure of what a customer owes is read the way the app reads it (`figures`)
 """
 
 import contextlib
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -157,12 +158,29 @@ def _aging_net(ctx: Ctx, customer_id: int) -> Decimal:
     return owed - selectors.customer_balance(ctx, customer_id=customer_id).unapplied_credit
 
 
+def _statement_net(ctx: Ctx, customer_id: int) -> Decimal:
+    """The closing balance of the customer's statement from before the first invoice to today,
+    which is their net balance (docs/api.md, the statement)."""
+    statement = selectors.customer_statement(
+        ctx,
+        customer_id=customer_id,
+        from_date=datetime.date(2020, 1, 1),
+        to_date=company_today(ctx),
+    )
+    assert statement.closing_balance + statement.unapplied_credit == sum(
+        (item.balance_due for item in statement.items if item.status != InvoiceStatus.DRAFT),
+        Decimal("0.00"),
+    )
+    return statement.closing_balance
+
+
 def figures(client) -> dict[str, Callable[[Ctx, int], Decimal]]:
     """Each read of a customer's net balance that must equal expected_net."""
     return {
         "selector": lambda ctx, c: selectors.customer_balance(ctx, customer_id=c).net_balance,
         "api": _api_net(client),
         "aging": _aging_net,
+        "statement": _statement_net,
     }
 
 
