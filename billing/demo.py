@@ -218,6 +218,7 @@ def _scale_batch(ctx: Ctx, property_ids: list[int]) -> tuple[int, int]:
                 sent_at=now,
                 paid_at=now if share == 1 else None,
                 settled_on=max(end, paid_date) if share == 1 and paid_date else None,
+                first_received_on=paid_date,
                 notes="Monthly billing (volume data)",
             )
         )

@@ -74,6 +74,11 @@ def test_scale_adds_consistent_rows_and_is_idempotent(ctx):
         assert (invoice.status == "paid") == (invoice.balance_due == 0)
         assert invoice.period_start.day == 1 and invoice.issued_date == invoice.period_end
         assert invoice.period_end.month == invoice.period_start.month
+        # What billing.settlement would have kept: aging reads these days.
+        days = sorted(invoice.payments.values_list("paid_date", flat=True))
+        assert invoice.first_received_on == (days[0] if days else None)
+        settled = max([invoice.issued_date, *days]) if invoice.status == "paid" else None
+        assert invoice.settled_on == settled
     for prop in Property.unscoped.all():
         months = sorted(prop.invoices.values_list("period_start", flat=True))
         # Consecutive months of 2025-2026, one invoice each.
