@@ -62,6 +62,8 @@ def invoice_context(ctx: Ctx, invoice: Invoice) -> dict[str, Any]:
         "tax": money(invoice.tax),
         "total": money(invoice.total),
         "paid": money(invoice.amount_paid),
+        # Shown only when the customer's credit was applied to it.
+        "credited": money(invoice.amount_credited) if invoice.amount_credited else None,
         "balance": money(invoice.balance_due),
     }
 

@@ -68,6 +68,19 @@ def _amount_paid() -> Money:
 AMOUNT_PAID = _amount_paid()
 
 
+# An invoice's balance: total - amount_paid - amount_credited, and nothing for a void invoice
+# (as models.balance_due), on top of invoice_list()'s amount_paid. A template, as AMOUNT_PAID.
+BALANCE_DUE = Money(
+    Case(
+        When(status=InvoiceStatus.VOID, then=Value(ZERO)),
+        default=ExpressionWrapper(
+            F("total") - F("amount_paid") - F("amount_credited"), output_field=MONEY
+        ),
+        output_field=MONEY,
+    )
+)
+
+
 def invoice_list(ctx: Ctx) -> QuerySet[Invoice]:
     """Invoices with `amount_paid` computed by the database: what the API's list reads (it
     computes balance_due from the row, see billing.models.balance_due). Every annotation costs
@@ -77,18 +90,7 @@ def invoice_list(ctx: Ctx) -> QuerySet[Invoice]:
 
 def invoice_amounts_queryset(ctx: Ctx) -> QuerySet[Invoice]:
     """Invoices with `amount_paid` and `balance_due` computed by the database."""
-    return invoice_list(ctx).annotate(
-        # A void invoice owes nothing, whatever its total was (as models.balance_due).
-        balance_due=Money(
-            Case(
-                When(status=InvoiceStatus.VOID, then=Value(ZERO)),
-                default=ExpressionWrapper(
-                    F("total") - F("amount_paid") - F("amount_credited"), output_field=MONEY
-                ),
-                output_field=MONEY,
-            )
-        ),
-    )
+    return invoice_list(ctx).annotate(balance_due=BALANCE_DUE)
 
 
 def invoice_queryset(ctx: Ctx) -> QuerySet[Invoice]:
@@ -300,19 +302,6 @@ def _counted_applications(ctx: Ctx) -> QuerySet[CreditApplication]:
     return CreditApplication.objects.of(ctx).exclude(invoice__status=InvoiceStatus.VOID)
 
 
-# A statement item's balance: the contract's total - amount_paid - amount_credited (a void
-# invoice owes nothing), on top of invoice_list()'s amount_paid.
-_ITEM_BALANCE = Money(
-    Case(
-        When(status=InvoiceStatus.VOID, then=Value(ZERO)),
-        default=ExpressionWrapper(
-            F("total") - F("amount_paid") - F("amount_credited"), output_field=MONEY
-        ),
-        output_field=MONEY,
-    )
-)
-
-
 # The statement's queries, compiled once per process (ektor/db/prepared.py): building and
 # compiling them was about 60% of the statement's CPU (docs/performance.md). The company is a
 # parameter like the customer and the period: the compiled SQL is every company's.
@@ -355,7 +344,7 @@ def _statement_items_queryset(
 ) -> QuerySet[Invoice]:
     return (
         invoice_list(Ctx.system(company=company_id))
-        .annotate(balance_due=_ITEM_BALANCE)
+        .annotate(balance_due=BALANCE_DUE)
         .filter(customer_id=customer_id, issued_date__gte=from_date, issued_date__lte=to_date)
         .only(*STATEMENT_ITEM_FIELDS)
         .order_by("issued_date", "id")

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from billing import printing, selectors, services
+from billing import credits, printing, selectors, services
 from billing.tests.factories import CreditFactory, credit_apply_raw
 from customers.tests.factories import PropertyFactory
 
@@ -68,6 +68,19 @@ def test_the_pdf_shows_the_company_the_customer_the_lines_and_the_balance(ctx, i
 def test_the_html_is_the_same_page(ctx, invoice):
     html = printing.invoice_html(ctx, invoice)
     assert "<h2>Invoice</h2>" in html and "Balance due" in html and "$123.92" in html
+    assert "Credited" not in html  # no credit applied
+
+
+def test_an_applied_credit_shows_on_the_printed_invoice(ctx, invoice):
+    credit = credits.credit_create(
+        ctx, customer_id=invoice.customer_id, amount=Decimal("23.92"), reason="Goodwill"
+    )
+    credits.credit_apply(ctx, credit_id=credit.pk, invoice_id=invoice.pk, amount=Decimal("23.92"))
+    invoice = selectors.invoice_get(ctx, invoice_id=invoice.pk)
+    text = " ".join(
+        PdfReader(io.BytesIO(printing.invoice_pdf(ctx, invoice))).pages[0].extract_text().split()
+    )
+    assert "Credited $23.92" in text and "Balance due $100.00" in text
 
 
 def test_the_invoice_page_serves_its_pdf_to_the_companys_users_only(ctx, invoice, admin_web):
