@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.base.operations import BaseDatabaseOperations
 
 # Columns whose Python values the drivers take as they are (ints, strings, booleans, None).
 _AS_IS = frozenset(
@@ -47,6 +48,8 @@ def _converter(
     if kind == "DateTimeField":
         return functools.lru_cache(maxsize=64)(ops.adapt_datetimefield_value)
     if kind == "DecimalField":
+        if type(ops).adapt_decimalfield_value is BaseDatabaseOperations.adapt_decimalfield_value:
+            return None  # the backends' default: the drivers take Decimals
         digits, places = field.max_digits, field.decimal_places  # type: ignore[attr-defined]
         return lambda value: ops.adapt_decimalfield_value(value, digits, places)
     return lambda value: field.get_db_prep_save(value, connection)
