@@ -200,10 +200,18 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=1, help="runs of the app then the floor on the same data"
     )
+    parser.add_argument(
+        "--loaded",
+        action="store_true",
+        help="DATABASE_URL holds an earlier run's data (same --plans): bill it again, not reload",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         setup_django(os.path.join(folder, "bench.sqlite3"))
-        load(args.plans)
+        if args.loaded:
+            clear()
+        else:
+            load(args.plans)
         ratios = []
         for n in range(args.repeat):
             if n:
