@@ -1117,7 +1117,7 @@ def _bill_batch(
             "create",
             (
                 (
-                    (INVOICE_EVENT_TYPE, created[key]),
+                    (_INVOICE_EVENT_TYPE, created[key]),
                     {
                         **diff(None, snapshot_values(Invoice, values)),
                         **(_lines_change([], fresh[key]) or {}),
@@ -1152,7 +1152,7 @@ def _bill_batch(
 # The columns a run writes, in the models' order (the ids come from the database).
 _INVOICE_FIELDS = [f.attname for f in Invoice._meta.concrete_fields if not f.primary_key]
 _LINE_FIELDS = [f.attname for f in InvoiceLine._meta.concrete_fields if not f.primary_key]
-INVOICE_EVENT_TYPE = Invoice._meta.model_name or "invoice"
+_INVOICE_EVENT_TYPE = Invoice._meta.model_name or "invoice"
 
 
 def _run_invoice_values(company: Any, run: BillingRun, billing: runs.Billing) -> dict[str, Any]:
