@@ -3,6 +3,7 @@ decimals, dates YYYY-MM-DD, moments in UTC with Z), and `{field: [old, new]}` be
 such snapshots."""
 
 import datetime
+import functools
 import uuid
 from collections.abc import Mapping
 from decimal import Decimal
@@ -36,6 +37,7 @@ def json_value(field: "models.Field[Any, Any]", value: Any) -> Any:
     return str(value)
 
 
+@functools.cache
 def _audited_fields(model: type[models.Model]) -> "list[models.Field[Any, Any]]":
     """What an event shows of a row: its own columns, without the primary key, the
     timestamps the database keeps, secrets and what the model excludes (`audit_exclude`)."""
@@ -58,6 +60,16 @@ def snapshot(obj: models.Model) -> dict[str, Any]:
         f.attname: json_value(f, getattr(obj, f.attname))
         for f in _audited_fields(type(obj))
         if f.attname not in deferred
+    }
+
+
+def snapshot_values(model: type[models.Model], values: Mapping[str, Any]) -> dict[str, Any]:
+    """snapshot() of a row of `model` given as `{attname: value}` (a row written in bulk,
+    without an instance); fields missing from `values` are left out."""
+    return {
+        f.attname: json_value(f, values[f.attname])
+        for f in _audited_fields(model)
+        if f.attname in values
     }
 
 

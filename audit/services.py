@@ -16,6 +16,7 @@ from django.utils import timezone
 from audit.changes import diff, loaded, snapshot
 from audit.models import AuditEvent
 from core.context import Ctx
+from core.inserts import insert_many
 
 Target = models.Model | tuple[str, int]
 
@@ -51,6 +52,10 @@ def _event(ctx: Ctx, action: str, target: Target, changes: Mapping[str, Any]) ->
     )
 
 
+# An event's columns (attnames), as a bulk write inserts them.
+_EVENT_FIELDS = [f.attname for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+
+
 def _write(events: list[AuditEvent]) -> None:
     pending = _pending.get()
     if pending is not None:
@@ -58,7 +63,12 @@ def _write(events: list[AuditEvent]) -> None:
     elif len(events) == 1:
         events[0].save(force_insert=True)
     elif events:
-        AuditEvent.objects.bulk_create(events, batch_size=500)
+        # Plain rows: an event's id is never read back by its writer.
+        insert_many(
+            AuditEvent,
+            _EVENT_FIELDS,
+            ([getattr(event, name) for name in _EVENT_FIELDS] for event in events),
+        )
 
 
 def record(

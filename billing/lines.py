@@ -75,8 +75,9 @@ AUDITED_LINE_FIELDS = (
 )
 
 
-def lines_snapshot(lines: Iterable[InvoiceLine]) -> list[dict[str, Any]]:
-    """The lines as an invoice's audit event shows them (its lines are part of it)."""
+def lines_snapshot(lines: Iterable[InvoiceLine | Priced]) -> list[dict[str, Any]]:
+    """The lines as an invoice's audit event shows them (its lines are part of it): saved
+    lines, or what a billing run inserts (billing.runs.Billable, the same attributes)."""
     fields = {f.attname: f for f in InvoiceLine._meta.concrete_fields}
     return [
         {name: json_value(fields[name], getattr(line, name)) for name in AUDITED_LINE_FIELDS}

@@ -98,25 +98,6 @@ class Billable:
             return {"plan_id": self.plan_id}
         return {"visit_id": self.visit_id or 0}
 
-    def line(self, company_id: int, invoice_id: int) -> InvoiceLine:
-        return InvoiceLine(
-            company_id=company_id,
-            invoice_id=invoice_id,
-            kind=self.kind,
-            description=self.description,
-            item_id=self.item_id,
-            visit_id=self.visit_id,
-            plan_id=self.plan_id,
-            quantity=self.quantity,
-            unit_price=self.unit_price,
-            tax_rate=self.tax_rate,
-            amount=self.amount,
-            tax=self.tax,
-            plan_period=self.plan_period,
-            fee_visit_id=self.fee_visit_id,
-            visit_line_id=self.visit_line_id,
-        )
-
 
 @dataclass
 class Billing:

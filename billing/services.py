@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from audit.changes import diff, snapshot
+from audit.changes import diff, snapshot_values
 from audit.services import record_change, record_many
 from billing import credits, runs, settlement
 from billing import lines as pricing
@@ -54,6 +54,7 @@ from catalog.error_codes import CatalogErrorCode
 from catalog.models import Item
 from core.context import Ctx
 from core.errors import ApplicationError, Conflict, FieldError, InvalidInput, NotFound, refusal
+from core.inserts import insert_many
 from core.money import CENT, ZERO
 from customers.error_codes import CustomerErrorCode
 from customers.models import Customer, Property
@@ -314,7 +315,7 @@ def _lines_save(invoice: Invoice, lines: Sequence[InvoiceLine]) -> None:
 
 
 def _lines_change(
-    before: Sequence[InvoiceLine], after: Sequence[InvoiceLine]
+    before: Sequence[InvoiceLine | pricing.Priced], after: Sequence[InvoiceLine | pricing.Priced]
 ) -> dict[str, list[Any]] | None:
     """The invoice event's `lines` change (None: they did not change)."""
     old, new = pricing.lines_snapshot(before), pricing.lines_snapshot(after)
@@ -1049,6 +1050,8 @@ def _bill_batch(
     batch: dict[GroupKey, list[runs.Billable]],
     result: RunResult,
 ) -> None:
+    """Bill one batch of properties in one transaction, set-based: one insert of its new
+    invoices, one read of their ids, one insert of its lines, one of its events."""
     company = company_of(ctx)
     with transaction.atomic():
         property_ids = sorted({key[0] for key in batch})
@@ -1072,56 +1075,49 @@ def _bill_batch(
             else:
                 fresh.setdefault((line.property_id, line.customer_id), []).append(line)
         drafts = _run_drafts(ctx, billing, property_ids, lock=True)
-        due = run.issued_date + datetime.timedelta(days=company.payment_terms_days)
-        created: dict[GroupKey, Invoice] = {}
-        for key, lines in fresh.items():
-            if key not in drafts:
-                subtotal, tax, total = pricing.totals(lines)
-                created[key] = Invoice(
-                    company=company,
-                    customer_id=key[1],
-                    property_id=key[0],
-                    period_start=billing.first,
-                    period_end=billing.last,
-                    status=InvoiceStatus.DRAFT,
-                    issued_date=run.issued_date,
-                    due_date=due,
-                    subtotal=subtotal,
-                    tax=tax,
-                    total=total,
-                    billing_run=run,
-                )
-        Invoice.objects.bulk_create(list(created.values()))
-        if any(invoice.pk is None for invoice in created.values()):
-            # MySQL returns no ids from a bulk insert: read them back by what is unique here.
-            ids = Invoice.objects.of(ctx).filter(billing_run=run, property_id__in=property_ids)
-            for invoice_id, property_id, customer_id in ids.values_list(
-                "id", "property_id", "customer_id"
-            ):
-                if (property_id, customer_id) in created:
-                    created[(property_id, customer_id)].pk = invoice_id
-        invoices = {**drafts, **created}
-        appended = {key: list(drafts[key].lines.all()) for key in fresh if key in drafts}
-        new_lines = {
-            key: [line.line(company.pk, invoices[key].pk) for line in lines]
+        common = _run_invoice_values(company, run, billing)
+        new_invoices = {
+            key: _run_invoice_row(common, key, lines)
             for key, lines in fresh.items()
+            if key not in drafts
         }
-        InvoiceLine.objects.bulk_create(
-            [line for lines in new_lines.values() for line in lines], batch_size=1000
+        insert_many(
+            Invoice,
+            _INVOICE_FIELDS,
+            ([values[name] for name in _INVOICE_FIELDS] for values in new_invoices.values()),
+        )
+        created = _run_invoice_ids(ctx, run, property_ids, new_invoices)
+        ids = {**{key: draft.pk for key, draft in drafts.items()}, **created}
+        before = _draft_lines(ctx, [drafts[key] for key in fresh if key in drafts])
+        insert_many(
+            InvoiceLine,
+            _LINE_FIELDS,
+            (
+                _run_line_row(
+                    line, company_id=company.pk, invoice_id=ids[key], at=common["created_at"]
+                )
+                for key, lines in fresh.items()
+                for line in lines
+            ),
         )
         record_many(
             ctx,
             "create",
             (
                 (
-                    invoice,
-                    {**diff(None, snapshot(invoice)), **(_lines_change([], new_lines[key]) or {})},
+                    (_INVOICE_EVENT_TYPE, created[key]),
+                    {
+                        **diff(None, snapshot_values(Invoice, values)),
+                        **(_lines_change([], fresh[key]) or {}),
+                    },
                 )
-                for key, invoice in created.items()
+                for key, values in new_invoices.items()
             ),
         )
-        for key, before in appended.items():
-            _draft_add_lines(ctx, drafts[key], before, new_lines[key])
+        for key, lines in fresh.items():
+            if key in drafts:
+                _draft_add_lines(ctx, drafts[key], before.get(drafts[key].pk, []), lines)
+        touched = [ids[key] for key in fresh]
         if run.send:
             # Locked before the sends take the counter and receivables rows (billing.credits'
             # lock order); the batch already holds its invoices.
@@ -1130,19 +1126,13 @@ def _bill_batch(
                 if run.auto_apply_credits
                 else {}
             )
-            for key in fresh:
-                invoice_send(ctx, invoice=invoices[key])
+            unsent = Invoice.objects.of(ctx).in_bulk(touched)
+            for invoice_id in touched:
+                invoice_send(ctx, invoice=unsent[invoice_id])
             if open_credits:
-                credits.credits_auto_apply(
-                    ctx,
-                    invoice_ids=[invoices[key].pk for key in fresh],
-                    open_credits=open_credits,
-                )
-        lines_created = sum(len(lines) for lines in new_lines.values())
-        total = sum(
-            (line.amount + line.tax for lines in new_lines.values() for line in lines), ZERO
-        )
-        touched = [invoices[key].pk for key in fresh]
+                credits.credits_auto_apply(ctx, invoice_ids=touched, open_credits=open_credits)
+        lines_created = sum(len(lines) for lines in fresh.values())
+        total = sum((line.amount + line.tax for lines in fresh.values() for line in lines), ZERO)
         BillingRun.objects.of(ctx).filter(pk=run.pk).update(
             properties_done=F("properties_done") + len(batch),
             invoices_created=F("invoices_created") + len(created),
@@ -1156,8 +1146,83 @@ def _bill_batch(
     result.skipped += skipped
 
 
+# The columns a run writes, in the models' order (the ids come from the database).
+_INVOICE_FIELDS = [f.attname for f in Invoice._meta.concrete_fields if not f.primary_key]
+_LINE_FIELDS = [f.attname for f in InvoiceLine._meta.concrete_fields if not f.primary_key]
+_INVOICE_EVENT_TYPE = Invoice._meta.model_name or "invoice"
+
+
+def _run_invoice_values(company: Any, run: BillingRun, billing: runs.Billing) -> dict[str, Any]:
+    """What every draft of a run's batch has in common: an unsaved draft's values (the
+    fields' defaults included) and the moment it is written."""
+    template = Invoice(
+        company=company,
+        period_start=billing.first,
+        period_end=billing.last,
+        status=InvoiceStatus.DRAFT,
+        issued_date=run.issued_date,
+        due_date=run.issued_date + datetime.timedelta(days=company.payment_terms_days),
+        subtotal=ZERO,
+        total=ZERO,
+        billing_run=run,
+    )
+    now = timezone.now()
+    values = {name: getattr(template, name) for name in _INVOICE_FIELDS}
+    return {**values, "created_at": now, "updated_at": now}
+
+
+def _run_invoice_row(
+    common: Mapping[str, Any], key: GroupKey, lines: Sequence[runs.Billable]
+) -> dict[str, Any]:
+    """A new draft's values: the batch's, its property and customer, its lines' totals."""
+    subtotal, tax, total = pricing.totals(lines)
+    return {
+        **common,
+        "property_id": key[0],
+        "customer_id": key[1],
+        "subtotal": subtotal,
+        "tax": tax,
+        "total": total,
+    }
+
+
+def _run_invoice_ids(
+    ctx: Ctx, run: BillingRun, property_ids: Sequence[int], new: Mapping[GroupKey, Any]
+) -> dict[GroupKey, int]:
+    """The ids of the drafts a batch just inserted, read back by what is unique among them:
+    the run and the property (and customer)."""
+    if not new:
+        return {}
+    rows = Invoice.objects.of(ctx).filter(billing_run=run, property_id__in=property_ids)
+    return {
+        (property_id, customer_id): invoice_id
+        for invoice_id, property_id, customer_id in rows.values_list(
+            "id", "property_id", "customer_id"
+        )
+        if (property_id, customer_id) in new
+    }
+
+
+def _run_line_row(
+    line: runs.Billable, *, company_id: int, invoice_id: int, at: datetime.datetime
+) -> list[Any]:
+    """A billed line's values in _LINE_FIELDS order."""
+    placed = {"company_id": company_id, "invoice_id": invoice_id, "created_at": at}
+    return [placed[name] if name in placed else getattr(line, name) for name in _LINE_FIELDS]
+
+
+def _draft_lines(ctx: Ctx, drafts: Sequence[Invoice]) -> dict[int, list[InvoiceLine]]:
+    """The lines the drafts have now, by draft id (one query)."""
+    lines: dict[int, list[InvoiceLine]] = {}
+    if drafts:
+        rows = InvoiceLine.objects.of(ctx).filter(invoice__in=drafts).order_by("id")
+        for line in rows:
+            lines.setdefault(line.invoice_id, []).append(line)
+    return lines
+
+
 def _draft_add_lines(
-    ctx: Ctx, draft: Invoice, before: Sequence[InvoiceLine], lines: Sequence[InvoiceLine]
+    ctx: Ctx, draft: Invoice, before: Sequence[InvoiceLine], lines: Sequence[runs.Billable]
 ) -> None:
     """A run's draft of the month gets the lines billed since (its totals follow)."""
     subtotal, tax, total = pricing.totals([*before, *lines])

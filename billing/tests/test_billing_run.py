@@ -6,8 +6,10 @@ from decimal import Decimal
 
 import pytest
 
+from audit.changes import diff, snapshot
 from audit.models import AuditEvent
 from billing import services
+from billing.lines import lines_snapshot
 from billing.models import BillingRun, Invoice, InvoiceLine
 from billing.tests.operations_factories import (
     ServicePlanFactory,
@@ -143,6 +145,21 @@ def test_a_month_bills_every_expected_line_and_nothing_else(ctx, month):
     events = AuditEvent.objects.filter(object_type="invoice", action="create")
     assert events.count() == 7
     assert all(event.changes["lines"][1] for event in events)
+
+
+def test_a_runs_events_show_each_invoice_and_its_lines_as_stored(ctx, month):
+    """Written in bulk from the values inserted, each creation event is what invoice_create
+    records: every field of the invoice as read back, and its lines."""
+    services.billing_run(ctx, period=NOV, issued_date=DEC_1)
+    events = AuditEvent.objects.filter(object_type="invoice", action="create")
+    assert events.count() == month["properties"]
+    for event in events:
+        invoice = Invoice.objects.of(ctx).get(pk=event.object_id)
+        assert event.changes == {
+            **diff(None, snapshot(invoice)),
+            "lines": [None, lines_snapshot(invoice.lines.order_by("id"))],
+        }
+        assert event.company_id == ctx.company.pk
 
 
 def test_arrears_are_billed_only_after_the_month_and_advance_before_it(ctx, month):
