@@ -971,7 +971,7 @@ class PaymentAdmin(OfficeAdmin):
             raise PermissionDenied
         payment = self.get_object(request, str(payment_id))
         if payment is None:
-            return self._get_obj_does_not_exist_redirect(request, self.model._meta, payment_id)
+            return self._get_obj_does_not_exist_redirect(request, self.model._meta, str(payment_id))
         form = ReversalForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:

@@ -294,6 +294,10 @@ def test_reverse_button_on_the_payment_page(ctx, admin_web, admin_user, staff_we
     # Reversed twice (a second tab): a clear message, not a 500.
     response = admin_web.post(url, {"reason": "again"}, follow=True)
     assert "was already reversed" in response.content.decode()
+    # A payment that does not exist (or is another company's): the admin's "not found" message.
+    response = admin_web.get(f"{PAYMENTS}999999/reverse/", follow=True)
+    assert response.status_code == 200
+    assert "doesn’t exist" in response.content.decode()
 
 
 @pytest.mark.parametrize("count", [1, 20])
