@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.changes import diff, snapshot
-from audit.services import record_change, record_many, recording_delete
+from audit.services import record_change, record_many, recorded_in_bulk, recording_delete
 from catalog import services as catalog
 from catalog.models import STOCK_MAX, Item
 from core.context import Ctx
@@ -52,7 +52,7 @@ from operations.models import (
     VisitStatus,
 )
 from operations.reports import visit_report_queue
-from operations.selectors import visit_list
+from operations.selectors import visit_list, visit_rows_made
 from pools.models import Pool
 from tenancy.models import Role
 from tenancy.scoping import company_of
@@ -469,6 +469,31 @@ def visit_complete(
     From scheduled or in progress; a completed visit is 409 `visit_completed`. The customer
     gets the service report by email once it commits, when the company says so
     (`visit_report_email`) and the customer has an address."""
+    # Its audit events (the visit's, the reading's, the lines', the movements', the report's)
+    # are inserted together at the end: one statement instead of four.
+    with recorded_in_bulk(ctx):
+        visit = _complete(
+            ctx,
+            visit=visit,
+            readings=readings,
+            lines=lines,
+            checklist=checklist,
+            customer_notes=customer_notes,
+            office_notes=office_notes,
+        )
+    return visit
+
+
+def _complete(
+    ctx: Ctx,
+    *,
+    visit: Visit,
+    readings: Sequence[Mapping[str, Any]],
+    lines: Sequence[Mapping[str, Any]],
+    checklist: Sequence[Mapping[str, Any]],
+    customer_notes: str | None,
+    office_notes: str | None,
+) -> Visit:
     visit = _locked(ctx, visit)
     target = _check_transition(visit, "complete")
     pools = _visit_pools(ctx, visit)
@@ -528,6 +553,7 @@ def visit_complete(
         ]
     )
     record_many(ctx, "create", [(row, _created(row)) for row in [*stored, *made]])
+    visit_rows_made(visit, readings=stored, lines=made)
     if company_of(ctx).visit_report_email:
         visit_report_queue(ctx, visit=visit)
     return visit
