@@ -3,11 +3,11 @@
 technician's page call these.
 
 A technician acts only on their own visits: every action finds the visit through
-`operations.selectors.visit_list(ctx)`, which hides the others' (404). A completion is the whole
-stop in one transaction, with the visit's row locked first: its readings (with what the
-chemistry makes of them), its catalog lines (each taking its stock through
-`catalog.services.stock_use`, whose refusal refuses the whole), its checklist and notes. Two
-completions of one visit at once make one: the second waits for the lock and finds it
+`operations.selectors.visit_find(ctx)` (visit_list's rule), which hides the others' (404). A
+completion is the whole stop in one transaction, with the visit's row locked first: its
+readings (with what the chemistry makes of them), its catalog lines (each taking its stock
+through `catalog.services.stock_use`, whose refusal refuses the whole), its checklist and
+notes. Two completions of one visit at once make one: the second waits for the lock and finds it
 completed. A completed visit is changed only by an admin's correction (`visit_correct`), in
 the audit trail like everything else here.
 """
@@ -52,7 +52,7 @@ from operations.models import (
     VisitStatus,
 )
 from operations.reports import visit_report_queue
-from operations.selectors import visit_list, visit_rows_made
+from operations.selectors import visit_find, visit_rows_made
 from pools.models import Pool
 from tenancy.models import Role
 from tenancy.scoping import company_of
@@ -162,7 +162,7 @@ def can_visit_transition(ctx: Ctx, *, visit: Visit, action: str) -> ApplicationE
 def _locked(ctx: Ctx, visit: Visit) -> Visit:
     """The visit's row, locked until the transaction ends, if ctx may act on it (another
     technician's is a missing one)."""
-    locked = visit_list(ctx).select_for_update().filter(pk=visit.pk).first()
+    locked = visit_find(ctx, visit_id=visit.pk, lock=True)
     if locked is None:
         raise NotFound("Visit", reason=OperationsErrorCode.VISIT_NOT_FOUND)
     return locked
