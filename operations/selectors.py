@@ -2,6 +2,7 @@
 technician sees only their own visits and plans."""
 
 import datetime
+import functools
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -9,10 +10,12 @@ from django.db.models import QuerySet, prefetch_related_objects
 
 from core.context import Ctx
 from core.errors import ApplicationError, FieldError, InvalidInput, NotFound
+from ektor.db.prepared import PreparedQuery
 from operations.error_codes import OperationsErrorCode
-from operations.models import Photo, ServicePlan, Visit
+from operations.models import Photo, Reading, ServicePlan, Visit, VisitLine
 from pools.models import Pool
 from tenancy.models import Membership, Role
+from tenancy.scoping import company_of
 
 _Assigned = TypeVar("_Assigned", ServicePlan, Visit)
 
@@ -39,9 +42,55 @@ def visit_list(ctx: Ctx) -> QuerySet[Visit]:
     return _own(ctx, Visit.objects.of(ctx)).order_by("-id")
 
 
+def _visit_queryset(*, company_id: int, visit_id: int, lock: bool) -> QuerySet[Visit]:
+    visits = Visit.objects.of(Ctx.system(company=company_id)).filter(pk=visit_id)
+    return visits.select_for_update() if lock else visits
+
+
+def _own_visit_queryset(
+    *, company_id: int, visit_id: int, technician_id: int, lock: bool
+) -> QuerySet[Visit]:
+    return _visit_queryset(company_id=company_id, visit_id=visit_id, lock=lock).filter(
+        technician_id=technician_id
+    )
+
+
+# One visit by id, read or locked, for the office and for its technician (visit_list's rule):
+# compiled once per process, as every action on a visit reads it twice (the view's lookup, the
+# service's lock) and building each with the ORM cost a completion more than its round trip.
+_VISIT = {
+    lock: PreparedQuery(functools.partial(_visit_queryset, lock=lock), company_id=int, visit_id=int)
+    for lock in (False, True)
+}
+_OWN_VISIT = {
+    lock: PreparedQuery(
+        functools.partial(_own_visit_queryset, lock=lock),
+        company_id=int,
+        visit_id=int,
+        technician_id=int,
+    )
+    for lock in (False, True)
+}
+
+
+def visit_find(ctx: Ctx, *, visit_id: int, lock: bool = False) -> Visit | None:
+    """The visit of visit_list(ctx) with this id (None: another company's, another
+    technician's, or none), its row locked until the transaction ends with `lock`."""
+    company_id = company_of(ctx).pk
+    if ctx.role != Role.TECHNICIAN:
+        found = _VISIT[lock](company_id=company_id, visit_id=visit_id)
+    elif ctx.user is None:
+        return None
+    else:
+        found = _OWN_VISIT[lock](
+            company_id=company_id, visit_id=visit_id, technician_id=ctx.user.pk
+        )
+    return found[0] if found else None
+
+
 def visit_get(ctx: Ctx, *, visit_id: int) -> Visit:
     """The visit, if ctx may see it (another company's, or another technician's: 404)."""
-    visit = visit_list(ctx).filter(pk=visit_id).first()
+    visit = visit_find(ctx, visit_id=visit_id)
     if visit is None:
         raise NotFound("Visit", reason=OperationsErrorCode.VISIT_NOT_FOUND)
     return visit
@@ -53,6 +102,19 @@ def visit_details(ctx: Ctx, visits: Iterable[Visit]) -> list[Visit]:
     rows = list(visits)
     prefetch_related_objects(rows, "readings", "lines", "photos")
     return rows
+
+
+def visit_rows_made(visit: Visit, *, readings: list[Reading], lines: list[VisitLine]) -> None:
+    """Give `visit` the readings and lines its completion has just made, as visit_details would
+    read them (in id order), so that the answer reads only its photos: a visit has readings and
+    lines from its completion only (a correction comes after)."""
+    cache = visit.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in (("readings", readings), ("lines", lines)):
+        # As Django's prefetch stores what it read.
+        queryset = getattr(visit, name).get_queryset()
+        queryset._result_cache = sorted(rows, key=lambda row: row.pk)
+        queryset._prefetch_done = True
+        cache[name] = queryset
 
 
 def _route_technician(ctx: Ctx, technician_id: int | None) -> int | None:
@@ -70,10 +132,56 @@ def _route_technician(ctx: Ctx, technician_id: int | None) -> int | None:
     if technician_id is None:
         message = "Whose route: give the technician_id of a technician of the company"
         raise InvalidInput([FieldError("technician_id", message, "missing")])
-    if not Membership.objects.of(ctx).filter(user_id=technician_id, role=Role.TECHNICIAN).exists():
+    if not _technician_member(company_id=company_of(ctx).pk, user_id=technician_id):
         message = f"User {technician_id} is not a technician of this company"
         raise InvalidInput([FieldError("technician_id", message, "not_a_technician")])
     return technician_id
+
+
+def _technician_member_queryset(*, company_id: int, user_id: int) -> QuerySet[Membership, Any]:
+    ctx = Ctx.system(company=company_id)
+    return (
+        Membership.objects.of(ctx)
+        .filter(user_id=user_id, role=Role.TECHNICIAN)
+        .order_by()
+        .values("id")[:1]
+    )
+
+
+# The route's reads, compiled once per process (ektor/db/prepared.py): building and compiling
+# them with the ORM cost more than half of a 20-stop day's request (docs/performance.md).
+_technician_member = PreparedQuery(_technician_member_queryset, company_id=int, user_id=int)
+
+
+def _route_queryset(
+    columns: tuple[str, ...], *, company_id: int, day: datetime.date, technician_id: int
+) -> QuerySet[Visit, Any]:
+    day_visits: QuerySet[Visit, Any] = (
+        Visit.objects.of(Ctx.system(company=company_id))
+        .filter(scheduled_date=day, technician_id=technician_id)
+        .order_by("route_position", "id")
+        .values(*columns)
+    )
+    return day_visits
+
+
+_route_queries: dict[tuple[str, ...], PreparedQuery[dict[str, Any]]] = {}
+
+
+def _route_query(columns: tuple[str, ...]) -> PreparedQuery[dict[str, Any]]:
+    """The day's visits with these columns (each caller reads its own, fixed set)."""
+    query = _route_queries.get(columns)
+    if query is None:
+        query = _route_queries.setdefault(
+            columns,
+            PreparedQuery(
+                functools.partial(_route_queryset, columns),
+                company_id=int,
+                day=datetime.date,
+                technician_id=int,
+            ),
+        )
+    return query
 
 
 def route_list(
@@ -91,12 +199,11 @@ def route_list(
     number of visits; rows, not models: instances cost most of a 20-stop day."""
     pool_columns = tuple(pool_columns)
     planned = tuple(f"plan__pool__{column}" for column in pool_columns)
-    rows = list(
-        Visit.objects.of(ctx)
-        .filter(scheduled_date=day, technician_id=_route_technician(ctx, technician_id))
-        .order_by("route_position", "id")
-        .values(*dict.fromkeys((*columns, "plan_id", "property_id", *planned)))
-    )
+    whose = _route_technician(ctx, technician_id)
+    if whose is None:
+        return []
+    query = _route_query(tuple(dict.fromkeys((*columns, "plan_id", "property_id", *planned))))
+    rows = query(company_id=company_of(ctx).pk, day=day, technician_id=whose)
     unplanned = {row["property_id"] for row in rows if row["plan_id"] is None}
     pools: dict[int, list[dict[str, Any]]] = {}
     if unplanned:

@@ -10,6 +10,9 @@ converters and become model instances (with their annotations) as a queryset wou
 The builder must pass every value that varies per call as one of its parameters; anything else
 it reads is fixed for the life of the process. Each placeholder must reach the SQL as a
 parameter (compiling fails loudly if one is inlined or dropped).
+
+A `values()` queryset's rows come back as its dicts (the same keys and converted values), for
+reads that build no model instances (a technician's route).
 """
 
 import datetime
@@ -20,9 +23,11 @@ from typing import Any, Generic, TypeVar
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
+from django.db.models.query import ValuesIterable
 from django.db.models.sql.compiler import SQLCompiler
 
-M = TypeVar("M", bound=Model)
+# What a row comes back as: the model instance, or a values() queryset's dict.
+R = TypeVar("R")
 
 
 def _placeholder(kind: type, n: int) -> Any:
@@ -45,21 +50,25 @@ class _Compiled:
     using: str
     init_list: tuple[str, ...]
     model_fields: slice
+    # A values() queryset's keys, in the order of its columns (None: model instances).
+    names: tuple[str, ...] | None
+    # The compiler's converters of the columns (as results_iter finds them on every call).
+    converters: dict[int, Any]
 
 
-class PreparedQuery(Generic[M]):
+class PreparedQuery(Generic[R]):
     """`PreparedQuery(build, customer_id=int, from_date=datetime.date)`: `build(customer_id=...,
     from_date=...)` returns the queryset; calling the prepared query with the same keywords
-    returns its rows as a list of model instances."""
+    returns its rows as a list of model instances (dicts for a `values()` queryset)."""
 
-    def __init__(self, build: Callable[..., QuerySet[M]], **parameters: type) -> None:
+    def __init__(self, build: Callable[..., QuerySet[Any, R]], **parameters: type) -> None:
         self._build = build
         self._parameters = parameters
         self._compiled: dict[str, _Compiled] = {}
         self._lock = threading.Lock()
-        self._model: type[M] | None = None
+        self._model: type[Model] | None = None
 
-    def __call__(self, **values: Any) -> list[M]:
+    def __call__(self, **values: Any) -> list[R]:
         if values.keys() != self._parameters.keys():
             raise TypeError(f"expected the parameters {sorted(self._parameters)}")
         using = router.db_for_read(self._model) if self._model else None
@@ -70,6 +79,13 @@ class PreparedQuery(Generic[M]):
         with connections[compiled.using].cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
+        if compiled.converters:
+            rows = list(compiled.compiler.apply_converters(rows, compiled.converters))
+        if compiled.names is not None:
+            # As ValuesIterable: the first len(names) columns (an ordering may add more).
+            named = tuple(enumerate(compiled.names))
+            dicts: list[Any] = [{name: row[i] for i, name in named} for row in rows]
+            return dicts
         return self._instances(compiled, rows)
 
     def _compile(self, using: str | None) -> _Compiled:
@@ -105,33 +121,47 @@ class PreparedQuery(Generic[M]):
             missing = set(placeholders) - {name for _, name, _ in slots}
             if missing:
                 raise ValueError(f"not a parameter of the compiled SQL: {sorted(missing)}")
-            if compiler.klass_info is None or compiler.klass_info.get("related_klass_infos"):
+            names: tuple[str, ...] | None = None
+            init: tuple[str, ...] = ()
+            model_fields = slice(0)
+            if issubclass(queryset._iterable_class, ValuesIterable):
+                query = queryset.query
+                # As ValuesIterable names a row's values.
+                names = tuple(
+                    query.selected
+                    or (*query.extra_select, *query.values_select, *query.annotation_select)
+                )
+            elif compiler.klass_info is None or compiler.klass_info.get("related_klass_infos"):
                 raise ValueError("a prepared query selects one model's rows (no select_related)")
-            fields = compiler.klass_info["select_fields"]
-            model_fields = slice(fields[0], fields[-1] + 1)
+            else:
+                fields = compiler.klass_info["select_fields"]
+                model_fields = slice(fields[0], fields[-1] + 1)
+                init = tuple(column[0].target.attname for column in compiler.select[model_fields])
             compiled = _Compiled(
                 sql=sql,
                 params=tuple(params),
                 slots=tuple(slots),
                 compiler=compiler,
                 using=using,
-                init_list=tuple(
-                    column[0].target.attname for column in compiler.select[model_fields]
-                ),
+                init_list=init,
                 model_fields=model_fields,
+                names=names,
+                converters=compiler.get_converters(
+                    [column[0] for column in compiler.select[: compiler.col_count]]
+                ),
             )
             self._compiled[using] = compiled
             return compiled
 
     @staticmethod
-    def _instances(compiled: _Compiled, rows: list[Sequence[Any]]) -> list[M]:
-        # As Django's ModelIterable: the compiler's converters, then from_db and annotations.
+    def _instances(compiled: _Compiled, rows: list[Sequence[Any]]) -> list[Any]:
+        # As Django's ModelIterable (the rows converted already): from_db, then annotations.
         compiler = compiled.compiler
-        model: type[M] = compiler.klass_info["model"]
+        model: type[Model] = compiler.klass_info["model"]
         annotations = compiler.annotation_col_map.items()
         init_list = list(compiled.init_list)
         instances = []
-        for row in compiler.results_iter([rows]):
+        for row in rows:
             instance = model.from_db(compiled.using, init_list, row[compiled.model_fields])
             for name, position in annotations:
                 setattr(instance, name, row[position])

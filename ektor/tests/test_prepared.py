@@ -111,3 +111,20 @@ def test_a_tenant_query_without_its_company_trips_the_wire():
     )
     with pytest.raises(UnscopedQuery, match="Invoice queried without its company"):
         prepared(customer_id=1)
+
+
+def test_a_values_queryset_gives_its_dicts():
+    first = InvoiceFactory(status=InvoiceStatus.SENT, number="INV-2026-000001")
+    PaymentFactory(invoice=first, amount=Decimal("12.50"))
+    InvoiceFactory(property=first.property, issued_date=datetime.date(2026, 2, 1), due_date=None)
+
+    def rows(*, company_id: int, customer_id: int, since: datetime.date) -> QuerySet[Invoice]:
+        return invoices(company_id=company_id, customer_id=customer_id, since=since).values(
+            "id", "issued_date", "total", "amount_paid", "property__address1", "created_at"
+        )
+
+    prepared = PreparedQuery(rows, company_id=int, customer_id=int, since=datetime.date)
+    for since in (JAN, datetime.date(2026, 1, 15), datetime.date(2027, 1, 1)):
+        where = {"company_id": first.company_id, "customer_id": first.customer_id, "since": since}
+        assert prepared(**where) == list(rows(**where))
+    assert len(prepared(company_id=first.company_id, customer_id=first.customer_id, since=JAN)) == 2

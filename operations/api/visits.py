@@ -25,7 +25,7 @@ from ektor.api.fields import (
 from ektor.api.filters import IdFilter, IsoDateFilter, StrictFilterSet
 from ektor.api.output import ModelOutput
 from ektor.api.permissions import ModelPermissions
-from ektor.api.views import ApiViewSet, RetrieveMixin
+from ektor.api.views import ApiViewSet, RetrieveMixin, path_id
 from ektor.db.router import replica_read
 from operations import selectors, visits
 from operations.models import (
@@ -269,6 +269,13 @@ class VisitViewSet(RetrieveMixin, ApiViewSet):
 
     def get_queryset(self):
         return selectors.visit_list(self.ctx)
+
+    def get_object(self):
+        # The visit by its compiled query (operations.selectors.visit_get), as get_object
+        # would find it in get_queryset().
+        visit = selectors.visit_get(self.ctx, visit_id=path_id(self.kwargs["pk"], "visit_id"))
+        self.check_object_permissions(self.request, visit)
+        return visit
 
     def _respond(self, visit: Visit, status: int = 200) -> Response:
         [detailed] = selectors.visit_details(self.ctx, [visit])
