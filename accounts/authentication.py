@@ -10,6 +10,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
+from rest_framework_simplejwt.utils import aware_utcnow
 
 from accounts.models import AuthSession
 from accounts.tokens import token_session_id
@@ -97,6 +98,28 @@ def open_session_get(session_id, now) -> AuthSession | None:
     return session
 
 
+# Access tokens this process has verified (signature, type, id, expiry), by their text: a
+# token's signature and claims never change, so a client's next request with the same token
+# only has its expiry checked again (the one check that depends on the time). PyJWT's
+# verification cost more than the session query. The session is still read on every request,
+# so signing out or leaving the company takes effect at once. Bounded: emptied when full.
+VERIFIED_TOKENS_MAX = 4096
+_verified: dict[str, AccessToken] = {}
+
+
+def verified_access_token(raw: str) -> AccessToken:
+    """`AccessToken(raw)` (TokenError when invalid or expired), verified once per process."""
+    token = _verified.get(raw)
+    if token is None:
+        token = AccessToken(raw)
+        if len(_verified) >= VERIFIED_TOKENS_MAX:
+            _verified.clear()
+        _verified[raw] = token
+    else:
+        token.check_exp(current_time=aware_utcnow())
+    return token
+
+
 class SessionJWTAuthentication(BaseAuthentication):
     keyword = b"bearer"
 
@@ -112,7 +135,7 @@ class SessionJWTAuthentication(BaseAuthentication):
         if len(parts) != 2:
             raise AuthenticationFailed("Invalid Authorization header", code="invalid_token")
         try:
-            token = AccessToken(parts[1].decode("ascii"))
+            token = verified_access_token(parts[1].decode("ascii"))
         except (TokenError, UnicodeDecodeError):
             raise AuthenticationFailed("Invalid or expired token", code="invalid_token") from None
         now = timezone.now()

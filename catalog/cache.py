@@ -13,8 +13,9 @@ reads the database and stores what it read under that version, so:
 - a read after the commit takes the new version, misses, and reads the database.
 
 A key is the company, its version and what the caller asked (the list's query string, an
-item's id): the rendered rows, so a hit costs no query of the items and no encoding, and one
-round trip to the cache (the version and the entry read together, see `_last_version`).
+item's id): the rendered JSON (catalog/api/views.py), so a hit costs no query of the items, no
+encoding or rendering and no unpickling of rows, and one round trip to the cache (the version
+and the entry read together, see `_last_version`).
 """
 
 import hashlib

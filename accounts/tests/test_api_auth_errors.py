@@ -2,6 +2,7 @@
 
 import base64
 import json
+import time
 from datetime import timedelta
 
 import jwt
@@ -11,6 +12,7 @@ from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts import authentication
 from accounts.models import AuthSession
 from accounts.services import session_start
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -138,6 +140,26 @@ def test_expired_access_token_is_401(tokens):
     body = assert_envelope(me_with(expired), 401)
     assert body["message"] == "Invalid or expired token"
     assert body["details"]["reason"] == "invalid_token"
+
+
+def test_a_token_verified_before_still_expires(tokens):
+    """The process keeps the tokens it verified (accounts.authentication
+    verified_access_token); the expiry is checked again on every use."""
+    payload = claims(tokens["access_token"])
+    payload["exp"] = int(time.time()) + 2
+    short = jwt.encode(payload, settings.SIMPLE_JWT["SIGNING_KEY"], algorithm="HS256")
+    assert me_with(short).status_code == 200
+    assert short in authentication._verified
+    time.sleep(max(0.0, payload["exp"] - time.time()) + 0.1)
+    body = assert_envelope(me_with(short), 401)
+    assert body["details"]["reason"] == "invalid_token"
+
+
+def test_a_verified_token_of_an_ended_session_is_401(tokens):
+    assert me_with(tokens["access_token"]).status_code == 200
+    AuthSession.objects.update(ended_at=timezone.now())
+    body = assert_envelope(me_with(tokens["access_token"]), 401)
+    assert body["details"]["reason"] == "session_ended"
 
 
 def test_tampered_token_is_401(tokens, admin_user):

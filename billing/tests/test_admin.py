@@ -297,7 +297,7 @@ def test_reverse_button_on_the_payment_page(ctx, admin_web, admin_user, staff_we
     # A payment that does not exist (or is another company's): the admin's "not found" message.
     response = admin_web.get(f"{PAYMENTS}999999/reverse/", follow=True)
     assert response.status_code == 200
-    assert "doesn’t exist" in response.content.decode()
+    assert "doesn\u2019t exist" in response.content.decode()
 
 
 @pytest.mark.parametrize("count", [1, 20])

@@ -1,17 +1,27 @@
 """Thin viewsets: selectors read, services write, serializers shape. Item lists and single
-items are answered from the shared cache (catalog/cache.py), which every write retires."""
+items are answered from the shared cache (catalog/cache.py), which every write retires: it
+keeps their rendered JSON, so a hit renders nothing again."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.response import Response
 
 from catalog import selectors, services
 from catalog.api.filters import ItemFilter, StockMovementFilter
 from catalog.api.serializers import ItemIn, ItemOut, StockMovementIn, StockMovementOut
 from catalog.cache import cached
+from catalog.models import Item
+from core.context import Ctx
 from customers.api.views import ResourceViewSet, resource_reasons, resource_schema
 from ektor.api.filters import ASCII_INT
+from ektor.api.renderers import json_bytes, rendered_response
 from ektor.api.views import ApiViewSet, ListMixin, RetrieveMixin
+from ektor.db.prepared import PreparedPage
+
+
+def _unfiltered_items(*, company_id: int):
+    """The list's rows when nothing filters them: the company's items, as `item_list` reads
+    them for any caller of the company."""
+    return selectors.item_list(Ctx.system(company=company_id)).values(*ItemOut.columns())
 
 
 @resource_schema(ItemIn, ItemOut)
@@ -22,6 +32,10 @@ class ItemViewSet(ResourceViewSet):
         "destroy": {},
     }
     serializer_class = ItemOut
+    # The permission check reads the model only: a cached answer builds no queryset.
+    permission_model = Item
+    # A first request (or one after a write) reads the page without building its queryset.
+    unfiltered_page = PreparedPage(_unfiltered_items, company_id=int)
     input_serializer = ItemIn
     filterset_class = ItemFilter
     instance_kwarg = "item"
@@ -36,17 +50,19 @@ class ItemViewSet(ResourceViewSet):
         paginator.read_params(request)
         query = sorted((k, v) for k, values in request.query_params.lists() for v in values)
 
-        def page() -> tuple[list[dict], int]:
-            return self.list_rows(request), paginator.count
+        def page() -> tuple[bytes, int]:
+            return json_bytes(self.list_rows(request)), paginator.count
 
-        rows, paginator.count = cached(self.ctx, f"list:{query}", page)
-        return paginator.get_paginated_response(rows)
+        body, paginator.count = cached(self.ctx, f"list:{query}", page)
+        return rendered_response(body, paginator.get_headers())
 
     def retrieve(self, request, pk=None):
         if not ASCII_INT.match(str(pk)):
             return super().retrieve(request, pk)  # the 422 of a malformed id
-        return Response(
-            cached(self.ctx, f"item:{int(pk)}", lambda: ItemOut.encode(self.get_object()))
+        return rendered_response(
+            cached(
+                self.ctx, f"item:{int(pk)}", lambda: json_bytes(ItemOut.encode(self.get_object()))
+            )
         )
 
 

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from ektor.api.errors import RequestValidationError
 from ektor.api.filters import ASCII_INT, MAX_ID
 from ektor.db.counts import total_count
+from ektor.db.prepared import PreparedPage
 
 MAX_LIMIT = 200
 
@@ -42,6 +43,14 @@ class ArrayLimitOffsetPagination(BasePagination):
         if self.offset >= self.count:
             return []
         return list(queryset[self.offset : self.offset + self.limit])
+
+    def paginate_prepared(self, request, prepared: PreparedPage, **values) -> list[dict]:
+        """`paginate_queryset` of a list compiled once (the same count, then the same page)."""
+        self.read_params(request)
+        self.count = prepared.count(**values)
+        if self.offset >= self.count:
+            return []
+        return prepared.page(self.offset, self.limit, **values)
 
     def _link(self, offset: int) -> str:
         params = self.request.query_params.copy()

@@ -6,7 +6,8 @@ from rest_framework.permissions import DjangoModelPermissions
 class ModelPermissions(DjangoModelPermissions):
     """view for reads; add/change/delete for writes (POST actions count as change).
 
-    A view without a queryset names its model in `permission_model`.
+    A view without a queryset, or whose queryset the check should not build (a cached answer
+    needs none), names its model in `permission_model`: the model is all the check reads.
     """
 
     perms_map = {
@@ -20,9 +21,6 @@ class ModelPermissions(DjangoModelPermissions):
     }
 
     def _queryset(self, view):
-        model = getattr(view, "permission_model", None)
-        if model is not None:
-            return model._default_manager.none()
         scoped = getattr(view, "scoped_queryset", None)
         if scoped is not None:
             return scoped()
@@ -34,4 +32,7 @@ class ModelPermissions(DjangoModelPermissions):
         action_perms = getattr(view, "action_permissions", {}).get(getattr(view, "action", None))
         if action_perms is not None:
             return request.user.has_perms(action_perms)
+        model = getattr(view, "permission_model", None)
+        if model is not None:
+            return request.user.has_perms(self.get_required_permissions(request.method, model))
         return super().has_permission(request, view)

@@ -28,6 +28,7 @@ from django.db.models.sql.compiler import SQLCompiler
 
 # What a row comes back as: the model instance, or a values() queryset's dict.
 R = TypeVar("R")
+M = TypeVar("M", bound=Model)
 
 
 def _placeholder(kind: type, n: int) -> Any:
@@ -40,12 +41,62 @@ def _placeholder(kind: type, n: int) -> Any:
     raise TypeError(f"{kind.__name__}: only int and datetime.date parameters")
 
 
+def _placeholders(parameters: dict[str, type]) -> dict[str, Any]:
+    return {name: _placeholder(kind, n) for n, (name, kind) in enumerate(parameters.items())}
+
+
+def _checked(queryset: QuerySet[M]) -> QuerySet[M]:
+    # The rows are read with a cursor, past the queryset's own evaluation: a tenant model's
+    # tripwire (tenancy/scoping.py) checks the company is pinned here instead.
+    trip = getattr(queryset, "_trip", None)
+    if trip is not None:
+        trip()
+    return queryset
+
+
+_Slots = tuple[tuple[int, str, Callable[[Any], Any]], ...]
+
+
+def _slots(
+    params: Sequence[Any], placeholders: dict[str, Any], parameters: dict[str, type], using: str
+) -> _Slots:
+    """Where each placeholder sits among the compiled parameters, with its adapter."""
+    ops = connections[using].ops
+    adapters: dict[str, Callable[[Any], Any]] = {
+        name: int if kind is int else ops.adapt_datefield_value for name, kind in parameters.items()
+    }
+    slots = []
+    for position, param in enumerate(params):
+        for name, placeholder in placeholders.items():
+            sql_value = adapters[name](placeholder)
+            if type(param) is type(sql_value) and param == sql_value:
+                slots.append((position, name, adapters[name]))
+    missing = set(placeholders) - {name for _, name, _ in slots}
+    if missing:
+        raise ValueError(f"not a parameter of the compiled SQL: {sorted(missing)}")
+    return tuple(slots)
+
+
+def _value_names(query: Any) -> tuple[str, ...]:
+    """A values() query's keys, in its columns' order (as Django's ValuesIterable names them)."""
+    return tuple(
+        query.selected or (*query.extra_select, *query.values_select, *query.annotation_select)
+    )
+
+
+def _bound(params: Sequence[Any], slots: _Slots, values: dict[str, Any]) -> list[Any]:
+    bound = list(params)
+    for position, name, adapt in slots:
+        bound[position] = adapt(values[name])
+    return bound
+
+
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
     params: tuple[Any, ...]
     # (position in params, parameter name, adapter from the call's value to the SQL parameter)
-    slots: tuple[tuple[int, str, Callable[[Any], Any]], ...]
+    slots: _Slots
     compiler: SQLCompiler
     using: str
     init_list: tuple[str, ...]
@@ -73,9 +124,7 @@ class PreparedQuery(Generic[R]):
             raise TypeError(f"expected the parameters {sorted(self._parameters)}")
         using = router.db_for_read(self._model) if self._model else None
         compiled = (using and self._compiled.get(using)) or self._compile(using)
-        params = list(compiled.params)
-        for position, name, adapt in compiled.slots:
-            params[position] = adapt(values[name])
+        params = _bound(compiled.params, compiled.slots, values)
         with connections[compiled.using].cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
@@ -90,47 +139,21 @@ class PreparedQuery(Generic[R]):
 
     def _compile(self, using: str | None) -> _Compiled:
         with self._lock:
-            placeholders = {
-                name: _placeholder(kind, n)
-                for n, (name, kind) in enumerate(self._parameters.items())
-            }
-            queryset = self._build(**placeholders)
-            # The rows are read with a cursor, past the queryset's own evaluation: a tenant
-            # model's tripwire (tenancy/scoping.py) checks the company is pinned here instead.
-            trip = getattr(queryset, "_trip", None)
-            if trip is not None:
-                trip()
+            placeholders = _placeholders(self._parameters)
+            queryset = _checked(self._build(**placeholders))
             self._model = queryset.model
             using = using or queryset.db
             if using in self._compiled:
                 return self._compiled[using]
             queryset = queryset.using(using)
-            ops = connections[using].ops
-            adapters: dict[str, Callable[[Any], Any]] = {
-                name: int if kind is int else ops.adapt_datefield_value
-                for name, kind in self._parameters.items()
-            }
             compiler = queryset.query.get_compiler(using=using)
             sql, params = compiler.as_sql()
-            slots = []
-            for position, param in enumerate(params):
-                for name, placeholder in placeholders.items():
-                    sql_value = adapters[name](placeholder)
-                    if type(param) is type(sql_value) and param == sql_value:
-                        slots.append((position, name, adapters[name]))
-            missing = set(placeholders) - {name for _, name, _ in slots}
-            if missing:
-                raise ValueError(f"not a parameter of the compiled SQL: {sorted(missing)}")
+            slots = _slots(params, placeholders, self._parameters, using)
             names: tuple[str, ...] | None = None
             init: tuple[str, ...] = ()
             model_fields = slice(0)
             if issubclass(queryset._iterable_class, ValuesIterable):
-                query = queryset.query
-                # As ValuesIterable names a row's values.
-                names = tuple(
-                    query.selected
-                    or (*query.extra_select, *query.values_select, *query.annotation_select)
-                )
+                names = _value_names(queryset.query)
             elif compiler.klass_info is None or compiler.klass_info.get("related_klass_infos"):
                 raise ValueError("a prepared query selects one model's rows (no select_related)")
             else:
@@ -140,7 +163,7 @@ class PreparedQuery(Generic[R]):
             compiled = _Compiled(
                 sql=sql,
                 params=tuple(params),
-                slots=tuple(slots),
+                slots=slots,
                 compiler=compiler,
                 using=using,
                 init_list=init,
@@ -167,3 +190,90 @@ class PreparedQuery(Generic[R]):
                 setattr(instance, name, row[position])
             instances.append(instance)
         return instances
+
+
+@dataclass(frozen=True)
+class _CompiledPage:
+    sql: str
+    count_sql: str
+    params: tuple[Any, ...]
+    count_params: tuple[Any, ...]
+    slots: _Slots
+    count_slots: _Slots
+    compiler: SQLCompiler
+    using: str
+    names: tuple[str, ...]
+
+
+class PreparedPage:
+    """A list's pages and its count, compiled once per process and database:
+    `PreparedPage(build, company_id=int)` where `build(company_id=...)` returns a `values()`
+    queryset of one table, ordered and not sliced. `count(company_id=...)` is its rows'
+    `COUNT(*)`; `page(offset, limit, company_id=...)` its rows in that window, as `values()`
+    dicts (the compiler's converters applied, as Django's ValuesIterable gives them)."""
+
+    def __init__(self, build: Callable[..., QuerySet[Any]], **parameters: type) -> None:
+        self._build = build
+        self._parameters = parameters
+        self._compiled: dict[str, _CompiledPage] = {}
+        self._lock = threading.Lock()
+        self._model: type[Model] | None = None
+
+    def count(self, **values: Any) -> int:
+        compiled = self._ready(values)
+        with connections[compiled.using].cursor() as cursor:
+            cursor.execute(
+                compiled.count_sql, _bound(compiled.count_params, compiled.count_slots, values)
+            )
+            return int(cursor.fetchone()[0])
+
+    def page(self, offset: int, limit: int, **values: Any) -> list[dict[str, Any]]:
+        compiled = self._ready(values)
+        ops = connections[compiled.using].ops
+        sql = f"{compiled.sql} {ops.limit_offset_sql(offset, offset + limit)}"
+        with connections[compiled.using].cursor() as cursor:
+            cursor.execute(sql, _bound(compiled.params, compiled.slots, values))
+            rows = cursor.fetchall()
+        names = compiled.names
+        return [
+            dict(zip(names, row, strict=True)) for row in compiled.compiler.results_iter([rows])
+        ]
+
+    def _ready(self, values: dict[str, Any]) -> _CompiledPage:
+        if values.keys() != self._parameters.keys():
+            raise TypeError(f"expected the parameters {sorted(self._parameters)}")
+        using = router.db_for_read(self._model) if self._model else None
+        return (using and self._compiled.get(using)) or self._compile(using)
+
+    def _compile(self, using: str | None) -> _CompiledPage:
+        with self._lock:
+            placeholders = _placeholders(self._parameters)
+            queryset = _checked(self._build(**placeholders))
+            self._model = queryset.model
+            using = using or queryset.db
+            if using in self._compiled:
+                return self._compiled[using]
+            query = queryset.using(using).query
+            if queryset._iterable_class is not ValuesIterable:
+                raise ValueError("a prepared page reads values() rows")
+            if query.is_sliced:
+                raise ValueError("a prepared page is sliced per call")
+            compiler = query.get_compiler(using=using)
+            sql, params = compiler.as_sql()
+            if sum(1 for alias in query.alias_map if query.alias_refcount[alias]) != 1:
+                raise ValueError("a prepared page reads one table (its count has no join)")
+            where, where_params = compiler.compile(query.where)
+            table = connections[using].ops.quote_name(query.base_table)
+            compiled = _CompiledPage(
+                sql=sql,
+                count_sql=f"SELECT COUNT(*) FROM {table} WHERE {where}",  # noqa: S608 (quoted)
+                params=tuple(params),
+                count_params=tuple(where_params),
+                slots=_slots(params, placeholders, self._parameters, using),
+                count_slots=_slots(where_params, placeholders, self._parameters, using),
+                compiler=compiler,
+                using=using,
+                names=_value_names(query),
+            )
+            self._compiled[using] = compiled
+            return compiled

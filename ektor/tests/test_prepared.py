@@ -1,5 +1,5 @@
-"""PreparedQuery (ektor/db/prepared.py): the SQL compiled once, the rows exactly as the
-queryset's (on SQLite and on MariaDB), one query a call."""
+"""PreparedQuery and PreparedPage (ektor/db/prepared.py): the SQL compiled once, the rows
+exactly as the queryset's (on SQLite and on MariaDB), one query a call."""
 
 import datetime
 from decimal import Decimal
@@ -12,9 +12,14 @@ from django.test.utils import CaptureQueriesContext
 from billing.models import Invoice, InvoiceStatus
 from billing.selectors import invoice_amounts_queryset
 from billing.tests.factories import InvoiceFactory, PaymentFactory
+from catalog.models import Item
+from catalog.selectors import item_list
+from catalog.services import item_delete
+from catalog.tests.factories import ItemFactory
 from core.context import Ctx
-from ektor.db.prepared import PreparedQuery
+from ektor.db.prepared import PreparedPage, PreparedQuery
 from tenancy.scoping import UnscopedQuery
+from tenancy.tests.factories import CompanyFactory, default_company
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +133,55 @@ def test_a_values_queryset_gives_its_dicts():
         where = {"company_id": first.company_id, "customer_id": first.customer_id, "since": since}
         assert prepared(**where) == list(rows(**where))
     assert len(prepared(company_id=first.company_id, customer_id=first.customer_id, since=JAN)) == 2
+
+
+def items(*, company_id: int) -> QuerySet:
+    return item_list(Ctx.system(company=company_id)).values("id", "sku", "price", "created_at")
+
+
+def test_a_prepared_page_is_the_querysets_count_and_window():
+    company = default_company()
+    other = CompanyFactory()
+    made = [ItemFactory(price=Decimal(f"{n}.25")) for n in range(7)]
+    ItemFactory(company=other)
+    item_delete(Ctx.system(company), item=made[3])
+    builds = []
+
+    def build(**kwargs):
+        builds.append(kwargs)
+        return items(**kwargs)
+
+    prepared = PreparedPage(build, company_id=int)
+    expected = list(items(company_id=company.pk))
+    assert prepared.count(company_id=company.pk) == len(expected) == 6
+    for offset, limit in [(0, 50), (0, 2), (2, 3), (5, 10), (6, 1)]:
+        assert (
+            prepared.page(offset, limit, company_id=company.pk) == expected[offset : offset + limit]
+        )
+    # The converters applied, as values() gives them: money as Decimal, an aware datetime.
+    rows = prepared.page(0, 1, company_id=company.pk)
+    assert type(rows[0]["price"]) is Decimal and rows[0]["created_at"].tzinfo is not None
+    assert prepared.count(company_id=other.pk) == 1
+    assert len(builds) == 1
+    with CaptureQueriesContext(connection) as queries:
+        prepared.count(company_id=company.pk)
+        prepared.page(0, 5, company_id=company.pk)
+    assert len(queries) == 2
+
+
+def test_a_prepared_page_reads_values_of_one_table_and_trips_the_wire():
+    with pytest.raises(ValueError, match="values"):
+        PreparedPage(
+            lambda company_id: Item.objects.filter(company_id=company_id), company_id=int
+        ).count(company_id=1)
+    joined = PreparedPage(
+        lambda company_id: items(company_id=company_id).values("sku", "company__slug"),
+        company_id=int,
+    )
+    with pytest.raises(ValueError, match="one table"):
+        joined.count(company_id=1)
+    unscoped = PreparedPage(
+        lambda company_id: Item.objects.filter(pk__gt=company_id).values("sku"), company_id=int
+    )
+    with pytest.raises(UnscopedQuery):
+        unscoped.page(0, 5, company_id=1)
