@@ -104,7 +104,9 @@ def visit_details(ctx: Ctx, visits: Iterable[Visit]) -> list[Visit]:
     return rows
 
 
-def visit_rows_made(visit: Visit, *, readings: list[Reading], lines: list[VisitLine]) -> None:
+def visit_rows_made(
+    ctx: Ctx, *, visit: Visit, readings: list[Reading], lines: list[VisitLine]
+) -> None:
     """Give `visit` the readings and lines its completion has just made, as visit_details would
     read them (in id order), so that the answer reads only its photos: a visit has readings and
     lines from its completion only (a correction comes after)."""

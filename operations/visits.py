@@ -553,7 +553,7 @@ def _complete(
         ]
     )
     record_many(ctx, "create", [(row, _created(row)) for row in [*stored, *made]])
-    visit_rows_made(visit, readings=stored, lines=made)
+    visit_rows_made(ctx, visit=visit, readings=stored, lines=made)
     if company_of(ctx).visit_report_email:
         visit_report_queue(ctx, visit=visit)
     return visit
