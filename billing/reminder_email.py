@@ -57,6 +57,8 @@ def _send(ctx: Ctx, due: DueReminder) -> None:
             "days_late": plural(due.days_past_due, "day"),
             "total": money(invoice.total),
             "paid": money(due.amount_paid),
+            # Only when the customer's credit was applied to it, as on the printed invoice.
+            "credited": money(invoice.amount_credited) if invoice.amount_credited else None,
             "balance": money(due.balance_due),
         },
     )

@@ -312,7 +312,8 @@ def _statement_customer_queryset(
     granted and applied up to its end."""
     ctx = Ctx.system(company=company_id)
     billed = Invoice.objects.of(ctx).filter(status__in=OWED)
-    credits = Credit.objects.of(ctx).filter(customer=OuterRef("pk"))
+    # A voided credit (its overpayment's payment was reversed) counts on no day, as the payment.
+    credits = Credit.objects.of(ctx).filter(customer=OuterRef("pk"), voided_at__isnull=True)
     return (
         Customer.objects.of(ctx)
         .filter(pk=customer_id)
@@ -383,7 +384,11 @@ def _statement_credits_queryset(
 ) -> QuerySet[Credit]:
     return (
         Credit.objects.of(Ctx.system(company=company_id))
-        .filter(customer_id=customer_id, credit_date__range=(from_date, to_date))
+        .filter(
+            customer_id=customer_id,
+            credit_date__range=(from_date, to_date),
+            voided_at__isnull=True,
+        )
         .annotate(number=F("invoice__number"))
         .only(*STATEMENT_CREDIT_FIELDS)
         .order_by("credit_date", "id")
@@ -442,7 +447,9 @@ def customer_statement(
     items = _statement_items(**period)
     lines: dict[int, list[InvoiceLine]] = {item.pk: [] for item in items}
     for line in _statement_lines(**period):
-        lines[line.invoice_id].append(line)
+        # An invoice that came into the period between the two reads is not on this statement.
+        if line.invoice_id in lines:
+            lines[line.invoice_id].append(line)
     for item in items:
         item.line_list = lines[item.pk]  # type: ignore[attr-defined]
     payments = _statement_payments(**period)

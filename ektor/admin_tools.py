@@ -26,7 +26,7 @@ from core.errors import ApplicationError
 from ektor.ctx import request_ctx
 from ektor.db.counts import total_count
 from ektor.db.router import replica_read
-from ektor.text import plural
+from ektor.text import plural, spreadsheet_text
 from tenancy.scoping import is_tenant_model
 
 
@@ -256,9 +256,6 @@ def run_on_each(model_admin: admin.ModelAdmin, request, objects, verb: str, call
         model_admin.message_user(request, line, messages.ERROR)
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def csv_value(value: Any) -> Any:
     """Money as a plain decimal (1234.50), dates and moments in ISO 8601, None as empty.
 
@@ -271,8 +268,8 @@ def csv_value(value: Any) -> Any:
         return timezone.localtime(value).isoformat() if timezone.is_aware(value) else value
     if isinstance(value, datetime.date):
         return value.isoformat()
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
+    if isinstance(value, str):
+        return spreadsheet_text(value)
     return value
 
 

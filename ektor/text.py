@@ -31,3 +31,13 @@ def plural(count: int, singular: str, plural: str | None = None) -> str:
     `plural` is for words that do not just add an s ("1 property", "2 properties").
     """
     return f"{count} {singular if count == 1 else plural or singular + 's'}"
+
+
+# What a spreadsheet runs as a formula when a cell starts with it.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value: str) -> str:
+    """Text for a CSV cell: one a spreadsheet would run as a formula (a customer named
+    "=HYPERLINK(...)") gets a leading apostrophe, which spreadsheets show as plain text."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value

@@ -25,6 +25,7 @@ from ektor.api.fields import (
     StrictDecimalField,
     StrictIntegerField,
 )
+from ektor.api.filters import MAX_ID
 from ektor.api.output import Output
 
 
@@ -215,7 +216,7 @@ class StatementQuery(serializers.Serializer):
 
 
 class StatementPath(serializers.Serializer):
-    customer_id = serializers.IntegerField(min_value=1)
+    customer_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
 class StatementItemOut(Output):

@@ -196,6 +196,14 @@ def test_command_csv_and_nothing_owed(owed):
     ]
 
 
+def test_command_csv_writes_a_formula_name_as_text(owed):
+    ana, _ = owed
+    ana.first_name = "=HYPERLINK(x)"
+    ana.save()
+    rows = list(csv.reader(io.StringIO(run("--as-of", "2026-06-30", "--format", "csv"))))
+    assert [row[1] for row in rows[1:-1]] == ["'=HYPERLINK(x) Colon", "Luis Diaz"]
+
+
 def test_command_company_and_bad_date(owed):
     other = CompanyFactory(slug="other")
     assert "Nothing is owed." in run("--as-of", "2026-06-30", "--company", other.slug)

@@ -209,6 +209,20 @@ def test_the_closing_balance_is_the_customers_balance(ctx, account):
     assert rest.closing_balance == statement.closing_balance
 
 
+def test_a_reversed_overpayment_and_its_voided_credit_count_on_no_day(ctx):
+    invoice = make_invoice(total="100.00")
+    payment = services.payment_record(
+        ctx, invoice_id=invoice.pk, amount=Decimal("130.00"), overpayment="credit"
+    )
+    services.payment_reverse(ctx, payment_id=payment.pk, reason="Bounced")
+    statement = selectors.customer_statement(
+        ctx, customer_id=invoice.customer_id, from_date=D(2020, 1, 1), to_date=D(2030, 12, 31)
+    )
+    balance = selectors.customer_balance(ctx, customer_id=invoice.customer_id)
+    assert (statement.closing_balance, statement.unapplied_credit) == (Decimal("100.00"), ZERO)
+    assert statement.credits == [] and balance.net_balance == Decimal("100.00")
+
+
 def test_items_show_their_lines(ctx, staff_client_api):
     prop = PropertyFactory()
     invoice = services.invoice_create(

@@ -13,7 +13,7 @@ from core.context import Ctx
 from core.errors import NotFound, ReasonCode, reason_code
 from ektor.api import idempotency
 from ektor.api.errors import RequestValidationError
-from ektor.api.filters import ASCII_INT, PAGING_PARAMETERS
+from ektor.api.filters import ASCII_INT, MAX_ID, PAGING_PARAMETERS
 from ektor.ctx import request_ctx
 from ektor.db.prepared import PreparedPage
 from ektor.db.router import replica_read
@@ -23,12 +23,13 @@ from tenancy.scoping import company_of
 def path_id(value: object, name: str) -> int:
     """The id a path names, or a 422 located at it (`loc: ["path", name]`)."""
     pk = int(str(value)) if ASCII_INT.match(str(value)) else 0
-    if pk < 1:
+    if not 1 <= pk <= MAX_ID:
+        # Beyond MAX_ID no row has it, and a compiled query could not even bind it (SQLite).
         raise RequestValidationError(
             [
                 {
                     "loc": ["path", name],
-                    "msg": "Input should be a positive integer",
+                    "msg": f"Input should be a positive integer of at most {MAX_ID}",
                     "type": "int_parsing",
                 }
             ]

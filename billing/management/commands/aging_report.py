@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 
 from billing.aging import BUCKETS, Aging, aging, csv_rows
 from billing.management.commands.statement import iso_date
-from ektor.text import plural
+from ektor.text import plural, spreadsheet_text
 from tenancy.commands import add_company_argument, company_command_ctx
 from tenancy.scoping import company_today
 
@@ -63,4 +63,4 @@ class Command(BaseCommand):
         out.write(f"{plural(len(report.customers), 'customer')} owe {report.total} in total")
 
     def write_csv(self, report: Aging) -> None:
-        csv.writer(self.stdout, lineterminator="\n").writerows(csv_rows(report))
+        csv.writer(self.stdout, lineterminator="\n").writerows(csv_rows(report, spreadsheet_text))
