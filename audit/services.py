@@ -16,7 +16,7 @@ from django.utils import timezone
 from audit.changes import diff, loaded, snapshot
 from audit.models import AuditEvent
 from core.context import Ctx
-from core.inserts import insert_many
+from ektor.db.inserts import insert_many
 
 Target = models.Model | tuple[str, int]
 

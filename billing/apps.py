@@ -6,9 +6,7 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
     role_defaults = ("admin", "staff")
     counted_models = ("Invoice", "Payment")
-    # Services beside billing.services (audit/tests/test_completeness.py reads them).
-    service_modules = ("billing.reminders",)
     demo_module = "billing.demo"
-    # Credits' services, held to the services' rules (ctx first, every write audited) by
-    # tests/test_context.py and audit/tests/test_completeness.py.
-    service_modules = ("billing.credits",)
+    # Services beside billing.services, held to the services' rules (ctx first, every write
+    # audited) by tests/test_context.py and audit/tests/test_completeness.py.
+    service_modules = ("billing.credits", "billing.reminders")

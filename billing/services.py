@@ -54,10 +54,10 @@ from catalog.error_codes import CatalogErrorCode
 from catalog.models import Item
 from core.context import Ctx
 from core.errors import ApplicationError, Conflict, FieldError, InvalidInput, NotFound, refusal
-from core.inserts import insert_many
 from core.money import CENT, ZERO
 from customers.error_codes import CustomerErrorCode
 from customers.models import Customer, Property
+from ektor.db.inserts import insert_many
 from ektor.services import conflict_on_integrity, require_updatable
 from ektor.tasks import enqueue_on_commit
 from operations.error_codes import OperationsErrorCode

@@ -384,6 +384,11 @@ CASES = {
         None,
         [services.billing_run(ctx, period=datetime.date(2026, 5, 1), dry_run=True)],
     ),
+    billing_out.CreditOut: lambda ctx, prop: (selectors.credit_list(ctx), None),
+    billing_out.CustomerBalanceOut: lambda ctx, prop: (
+        None,
+        [selectors.customer_balance(ctx, customer_id=prop.customer_id)],
+    ),
     billing_out.StatementOut: lambda ctx, prop: (None, [_statement(ctx, prop)]),
     billing_out.AgingOut: lambda ctx, prop: (None, [_aging(ctx, prop)]),
     billing_out.AgingTotalsOut: lambda ctx, prop: (None, [_aging(ctx, prop).totals]),
