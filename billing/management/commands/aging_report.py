@@ -7,9 +7,9 @@ import datetime
 from django.core.management.base import BaseCommand
 
 from billing.aging import BUCKETS, Aging, aging, csv_rows
-from billing.management.commands.statement import iso_date
+from billing.management.commands.statement import add_report_arguments
 from ektor.text import plural, spreadsheet_text
-from tenancy.commands import add_company_argument, company_command_ctx
+from tenancy.commands import company_command_ctx
 from tenancy.scoping import company_today
 
 # The text report's column headers, as people read them.
@@ -30,13 +30,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        add_company_argument(parser)
-        parser.add_argument("--format", choices=["text", "csv"], default="text")
-        parser.add_argument(
-            "--as-of",
-            dest="as_of",
-            type=iso_date,
-            help="YYYY-MM-DD: the day (default: the company's today)",
+        add_report_arguments(
+            parser, as_of_help="YYYY-MM-DD: the day (default: the company's today)"
         )
 
     def handle(self, *args, format: str, as_of: datetime.date | None, **options):

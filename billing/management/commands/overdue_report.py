@@ -8,14 +8,14 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from billing.management.commands.statement import iso_date
+from billing.management.commands.statement import add_report_arguments
 from billing.models import Invoice, overdue_q
 from billing.selectors import invoice_queryset
 from core.context import Ctx
 from core.money import ZERO
 from customers.models import Customer
 from ektor.text import plural
-from tenancy.commands import add_company_argument, company_command_ctx
+from tenancy.commands import company_command_ctx
 
 CSV_COLUMNS = [
     "customer_id",
@@ -66,13 +66,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        add_company_argument(parser)
-        parser.add_argument("--format", choices=["text", "csv"], default="text")
-        parser.add_argument(
-            "--as-of",
-            dest="as_of",
-            type=iso_date,
-            help="YYYY-MM-DD; invoices due before this day are overdue (default: today)",
+        add_report_arguments(
+            parser,
+            as_of_help="YYYY-MM-DD; invoices due before this day are overdue (default: today)",
         )
 
     def handle(self, *args, format: str, as_of: datetime.date | None, **options):

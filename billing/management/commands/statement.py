@@ -33,6 +33,13 @@ def iso_date(value: str) -> datetime.date:
         ) from None
 
 
+def add_report_arguments(parser: argparse.ArgumentParser, *, as_of_help: str) -> None:
+    """A company's report as of a day: `--company`, `--format text|csv` and `--as-of`."""
+    add_company_argument(parser)
+    parser.add_argument("--format", choices=["text", "csv"], default="text")
+    parser.add_argument("--as-of", dest="as_of", type=iso_date, help=as_of_help)
+
+
 class Command(BaseCommand):
     help = "Print a customer's statement for a period as text, CSV or printable HTML."
 
