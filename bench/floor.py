@@ -206,16 +206,75 @@ INVOICE_LIST_SQL = (
     "`billing_invoice`.`property_id`, `billing_invoice`.`period_start`, "
     "`billing_invoice`.`period_end`, `billing_invoice`.`status`, `billing_invoice`.`issued_date`, "
     "`billing_invoice`.`due_date`, `billing_invoice`.`subtotal`, `billing_invoice`.`tax`, "
-    f"`billing_invoice`.`total`, {PAID_SQL}, `billing_invoice`.`notes`, "
+    f"`billing_invoice`.`total`, {PAID_SQL}, `billing_invoice`.`amount_credited`, "
+    "`billing_invoice`.`notes`, `billing_invoice`.`disputed`, "
     "`billing_invoice`.`created_at`, `billing_invoice`.`updated_at` FROM `billing_invoice` "
     "WHERE `billing_invoice`.`company_id` = %s ORDER BY 1 DESC LIMIT %s OFFSET %s"
 )
+LINE_COLUMNS = (
+    "`billing_invoiceline`.`id`, `billing_invoiceline`.`invoice_id`, "
+    "`billing_invoiceline`.`kind`, `billing_invoiceline`.`description`, "
+    "`billing_invoiceline`.`item_id`, `billing_invoiceline`.`visit_id`, "
+    "`billing_invoiceline`.`plan_id`, `billing_invoiceline`.`quantity`, "
+    "`billing_invoiceline`.`unit_price`, `billing_invoiceline`.`tax_rate`, "
+    "`billing_invoiceline`.`amount`, `billing_invoiceline`.`tax`"
+)
+INVOICE_LINES_SQL = (
+    f"SELECT {LINE_COLUMNS} FROM `billing_invoiceline` WHERE "
+    "(`billing_invoiceline`.`company_id` = %s AND `billing_invoiceline`.`invoice_id` IN %s) "
+    "ORDER BY `billing_invoiceline`.`id` ASC"
+)
+INVOICE_REMINDERS_SQL = (
+    "SELECT `billing_invoicereminder`.`invoice_id`, `billing_invoicereminder`.`days`, "
+    "`billing_invoicereminder`.`sent_at` FROM `billing_invoicereminder` WHERE "
+    "(`billing_invoicereminder`.`company_id` = %s AND "
+    "`billing_invoicereminder`.`invoice_id` IN %s) "
+    "ORDER BY `billing_invoicereminder`.`days` ASC"
+)
+
+
+def line_rows(rows) -> dict[int, list[dict]]:
+    """The lines of each invoice, as InvoiceLineOut (rows of LINE_COLUMNS, in id order)."""
+    lines: dict[int, list[dict]] = {}
+    for r in rows:
+        lines.setdefault(r[1], []).append(
+            {
+                "line_id": r[0],
+                "kind": r[2],
+                "description": r[3],
+                "item_id": r[4],
+                "visit_id": r[5],
+                "plan_id": r[6],
+                "quantity": r[7],
+                "unit_price": r[8],
+                "tax_rate": r[9],
+                "amount": r[10],
+                "tax": r[11],
+            }
+        )
+    return lines
+
+
+def balance_due(status: str, total: str, paid: str, credited: str) -> str:
+    return "0.00" if status == "void" else money(cents(total) - cents(paid) - cents(credited))
 
 
 def invoices(cur, environ, company_id, query):
     limit, offset = page(environ, query)
     total = cached_count(cur, "billing_invoice", "billing.invoice", company_id)
     cur.execute(INVOICE_LIST_SQL, (company_id, limit, offset))
+    found = cur.fetchall()
+    ids = tuple(r[0] for r in found)
+    lines: dict[int, list[dict]] = {}
+    reminders: dict[int, list[dict]] = {}
+    if ids:
+        cur.execute(INVOICE_LINES_SQL, (company_id, ids))
+        lines = line_rows(cur.fetchall())
+        cur.execute(INVOICE_REMINDERS_SQL, (company_id, ids))
+        for invoice_id, days, sent_at in cur.fetchall():
+            reminders.setdefault(invoice_id, []).append(
+                {"days": days, "sent_at": iso_datetime(sent_at)}
+            )
     rows = [
         {
             "invoice_id": r[0],
@@ -231,12 +290,16 @@ def invoices(cur, environ, company_id, query):
             "tax": r[10],
             "total": r[11],
             "amount_paid": r[12],
-            "balance_due": "0.00" if r[6] == "void" else money(cents(r[11]) - cents(r[12])),
-            "notes": r[13],
-            "created_at": iso_datetime(r[14]),
-            "updated_at": iso_datetime(r[15]),
+            "amount_credited": r[13],
+            "balance_due": balance_due(r[6], r[11], r[12], r[13]),
+            "notes": r[14],
+            "disputed": bool(r[15]),
+            "lines": lines.get(r[0], []),
+            "reminders_sent": reminders.get(r[0], []),
+            "created_at": iso_datetime(r[16]),
+            "updated_at": iso_datetime(r[17]),
         }
-        for r in cur.fetchall()
+        for r in found
     ]
     return 200, rows, page_headers(environ, limit, offset, total)
 
@@ -276,50 +339,92 @@ def customer(cur, environ, company_id, customer_id):
 STATEMENT_CUSTOMER_SQL = (
     "SELECT `customers_customer`.`id`, `customers_customer`.`first_name`, "
     "`customers_customer`.`last_name`, COALESCE((SELECT SUM(U0.`total`) AS `s` FROM "
-    "`billing_invoice` U0 WHERE (U0.`company_id` = %s AND U0.`status` IN ('sent', 'paid') "
-    "AND U0.`customer_id` = "
-    "(`customers_customer`.`id`) AND U0.`issued_date` < %s)), 0.00) AS `billed_before`, "
-    "COALESCE((SELECT SUM(U0.`amount`) AS `s` FROM `billing_payment` U0 INNER JOIN "
-    "`billing_invoice` U2 ON (U0.`invoice_id` = U2.`id`) WHERE (U0.`company_id` = %s AND "
-    "U0.`reversed_at` IS NULL AND NOT (U2.`status` = 'void') AND U2.`customer_id` = "
-    "(`customers_customer`.`id`) AND U0.`paid_date` < %s)), 0.00) AS `paid_before` FROM "
-    "`customers_customer` WHERE (`customers_customer`.`company_id` = %s AND "
-    "`customers_customer`.`id` = %s) ORDER BY `customers_customer`.`id` ASC LIMIT 1"
+    "`billing_invoice` U0 WHERE (U0.`company_id` = %(company)s AND U0.`status` IN ('sent', 'paid') "
+    "AND U0.`customer_id` = (`customers_customer`.`id`) AND U0.`issued_date` < %(from)s)), 0.00) "
+    "AS `billed_before`, COALESCE((SELECT SUM(U0.`amount`) AS `s` FROM `billing_payment` U0 "
+    "INNER JOIN `billing_invoice` U2 ON (U0.`invoice_id` = U2.`id`) WHERE (U0.`company_id` = "
+    "%(company)s AND U0.`reversed_at` IS NULL AND NOT (U2.`status` = 'void') AND U2.`customer_id` "
+    "= (`customers_customer`.`id`) AND U0.`paid_date` < %(from)s)), 0.00) AS `paid_before`, "
+    "COALESCE((SELECT SUM(U0.`amount`) AS `s` FROM `billing_credit` U0 WHERE (U0.`company_id` = "
+    "%(company)s AND U0.`customer_id` = (`customers_customer`.`id`) AND U0.`voided_at` IS NULL "
+    "AND U0.`credit_date` < %(from)s)), 0.00) AS `credited_before`, COALESCE((SELECT "
+    "SUM(U0.`amount`) AS `s` FROM `billing_credit` U0 WHERE (U0.`company_id` = %(company)s AND "
+    "U0.`customer_id` = (`customers_customer`.`id`) AND U0.`voided_at` IS NULL AND "
+    "U0.`credit_date` <= %(to)s)), 0.00) AS `credited_by_end`, COALESCE((SELECT SUM(U0.`amount`) "
+    "AS `s` FROM `billing_creditapplication` U0 INNER JOIN `billing_invoice` U2 ON "
+    "(U0.`invoice_id` = U2.`id`) INNER JOIN `billing_credit` U3 ON (U0.`credit_id` = U3.`id`) "
+    "WHERE (U0.`company_id` = %(company)s AND NOT (U2.`status` = 'void') AND U0.`applied_date` <= "
+    "%(to)s AND U3.`customer_id` = (`customers_customer`.`id`))), 0.00) AS `applied_by_end` "
+    "FROM `customers_customer` WHERE (`customers_customer`.`company_id` = %(company)s AND "
+    "`customers_customer`.`id` = %(customer)s) ORDER BY `customers_customer`.`id` ASC LIMIT 1"
 )
 STATEMENT_ITEMS_SQL = (
     "SELECT `billing_invoice`.`id`, `billing_invoice`.`number`, `billing_invoice`.`status`, "
     "`billing_invoice`.`issued_date`, `billing_invoice`.`due_date`, `billing_invoice`.`total`, "
-    f"{PAID_SQL} AS `amount_paid`, CASE WHEN `billing_invoice`.`status` = 'void' THEN 0.00 "
-    f"ELSE (`billing_invoice`.`total` - {PAID_SQL}) END AS `balance_due` FROM "
-    "`billing_invoice` WHERE (`billing_invoice`.`company_id` = %s AND "
-    "`billing_invoice`.`customer_id` = %s AND "
-    "`billing_invoice`.`issued_date` >= %s AND `billing_invoice`.`issued_date` <= %s) "
+    f"`billing_invoice`.`amount_credited`, {PAID_SQL} AS `amount_paid` FROM `billing_invoice` "
+    "WHERE (`billing_invoice`.`company_id` = %(company)s AND `billing_invoice`.`customer_id` = "
+    "%(customer)s AND `billing_invoice`.`issued_date` >= %(from)s AND "
+    "`billing_invoice`.`issued_date` <= %(to)s) "
     "ORDER BY `billing_invoice`.`issued_date` ASC, `billing_invoice`.`id` ASC"
+)
+STATEMENT_LINES_SQL = (
+    f"SELECT {LINE_COLUMNS} FROM `billing_invoiceline` INNER JOIN `billing_invoice` ON "
+    "(`billing_invoiceline`.`invoice_id` = `billing_invoice`.`id`) WHERE "
+    "(`billing_invoiceline`.`company_id` = %(company)s AND `billing_invoice`.`customer_id` = "
+    "%(customer)s AND `billing_invoice`.`issued_date` >= %(from)s AND "
+    "`billing_invoice`.`issued_date` <= %(to)s) ORDER BY `billing_invoiceline`.`id` ASC"
 )
 STATEMENT_PAYMENTS_SQL = (
     "SELECT `billing_payment`.`id`, `billing_payment`.`invoice_id`, `billing_payment`.`amount`, "
     "`billing_payment`.`paid_date`, `billing_payment`.`method`, `billing_payment`.`reference`, "
     "`billing_invoice`.`number` AS `number` FROM `billing_payment` INNER JOIN `billing_invoice` "
     "ON (`billing_payment`.`invoice_id` = `billing_invoice`.`id`) WHERE "
-    "(`billing_payment`.`company_id` = %s AND `billing_payment`.`reversed_at` IS NULL AND "
-    "NOT (`billing_invoice`.`status` = 'void') AND "
-    "`billing_invoice`.`customer_id` = %s AND `billing_payment`.`paid_date` BETWEEN %s AND %s) "
+    "(`billing_payment`.`company_id` = %(company)s AND `billing_payment`.`reversed_at` IS NULL "
+    "AND NOT (`billing_invoice`.`status` = 'void') AND `billing_invoice`.`customer_id` = "
+    "%(customer)s AND `billing_payment`.`paid_date` BETWEEN %(from)s AND %(to)s) "
     "ORDER BY `billing_payment`.`paid_date` ASC, `billing_payment`.`id` ASC"
+)
+STATEMENT_CREDITS_SQL = (
+    "SELECT `billing_credit`.`id`, `billing_credit`.`source`, `billing_credit`.`amount`, "
+    "`billing_credit`.`reason`, `billing_credit`.`invoice_id`, `billing_credit`.`credit_date`, "
+    "`billing_invoice`.`number` AS `number` FROM `billing_credit` LEFT OUTER JOIN "
+    "`billing_invoice` ON (`billing_credit`.`invoice_id` = `billing_invoice`.`id`) WHERE "
+    "(`billing_credit`.`company_id` = %(company)s AND `billing_credit`.`credit_date` BETWEEN "
+    "%(from)s AND %(to)s AND `billing_credit`.`customer_id` = %(customer)s AND "
+    "`billing_credit`.`voided_at` IS NULL) "
+    "ORDER BY `billing_credit`.`credit_date` ASC, `billing_credit`.`id` ASC"
+)
+STATEMENT_APPLICATIONS_SQL = (
+    "SELECT `billing_creditapplication`.`id`, `billing_creditapplication`.`credit_id`, "
+    "`billing_creditapplication`.`invoice_id`, `billing_creditapplication`.`amount`, "
+    "`billing_creditapplication`.`applied_date`, `billing_invoice`.`number` AS `number` FROM "
+    "`billing_creditapplication` INNER JOIN `billing_invoice` ON "
+    "(`billing_creditapplication`.`invoice_id` = `billing_invoice`.`id`) INNER JOIN "
+    "`billing_credit` ON (`billing_creditapplication`.`credit_id` = `billing_credit`.`id`) WHERE "
+    "(`billing_creditapplication`.`company_id` = %(company)s AND NOT (`billing_invoice`.`status` "
+    "= 'void') AND `billing_creditapplication`.`applied_date` BETWEEN %(from)s AND %(to)s AND "
+    "`billing_credit`.`customer_id` = %(customer)s) ORDER BY "
+    "`billing_creditapplication`.`applied_date` ASC, `billing_creditapplication`.`id` ASC"
 )
 
 
 def statement(cur, environ, company_id, customer_id, query):
-    date_from, date_to, customer_id = query["from"], query["to"], int(customer_id)
-    cur.execute(
-        STATEMENT_CUSTOMER_SQL,
-        (company_id, date_from, company_id, date_from, company_id, customer_id),
-    )
+    period = {
+        "company": company_id,
+        "customer": int(customer_id),
+        "from": query["from"],
+        "to": query["to"],
+    }
+    cur.execute(STATEMENT_CUSTOMER_SQL, period)
     c = cur.fetchone()
     if c is None:
         return 404, NOT_FOUND, []
-    cur.execute(STATEMENT_ITEMS_SQL, (company_id, customer_id, date_from, date_to))
-    items, total, paid_total, invoiced_total = [], 0, 0, 0
-    for r in cur.fetchall():
+    cur.execute(STATEMENT_ITEMS_SQL, period)
+    found = cur.fetchall()
+    cur.execute(STATEMENT_LINES_SQL, period)
+    lines = line_rows(cur.fetchall())
+    items, total, paid_total, credited_total, invoiced_total = [], 0, 0, 0, 0
+    for r in found:
         items.append(
             {
                 "invoice_id": r[0],
@@ -328,16 +433,19 @@ def statement(cur, environ, company_id, customer_id, query):
                 "due_date": r[4],
                 "status": r[2],
                 "total": r[5],
-                "amount_paid": r[6],
-                "balance_due": r[7],
+                "amount_paid": r[7],
+                "amount_credited": r[6],
+                "balance_due": balance_due(r[2], r[5], r[7], r[6]),
+                "lines": lines.get(r[0], []),
             }
         )
         if r[2] != "void":
             total += cents(r[5])
-            paid_total += cents(r[6])
+            paid_total += cents(r[7])
+            credited_total += cents(r[6])
         if r[2] in ("sent", "paid"):
             invoiced_total += cents(r[5])
-    cur.execute(STATEMENT_PAYMENTS_SQL, (company_id, customer_id, date_from, date_to))
+    cur.execute(STATEMENT_PAYMENTS_SQL, period)
     payments, payments_total = [], 0
     for r in cur.fetchall():
         payments.append(
@@ -352,21 +460,56 @@ def statement(cur, environ, company_id, customer_id, query):
             }
         )
         payments_total += cents(r[2])
-    opening = cents(c[3]) - cents(c[4])
+    cur.execute(STATEMENT_CREDITS_SQL, period)
+    credits, credits_total = [], 0
+    for r in cur.fetchall():
+        credits.append(
+            {
+                "credit_id": r[0],
+                "credit_date": r[5],
+                "source": r[1],
+                "reason": r[3],
+                "invoice_id": r[4],
+                "number": r[6],
+                "amount": r[2],
+            }
+        )
+        credits_total += cents(r[2])
+    cur.execute(STATEMENT_APPLICATIONS_SQL, period)
+    applications, applied_total = [], 0
+    for r in cur.fetchall():
+        applications.append(
+            {
+                "application_id": r[0],
+                "credit_id": r[1],
+                "invoice_id": r[2],
+                "number": r[5],
+                "applied_date": r[4],
+                "amount": r[3],
+            }
+        )
+        applied_total += cents(r[3])
+    opening = cents(c[3]) - cents(c[4]) - cents(c[5])
     body = {
         "customer_id": c[0],
         "customer_name": f"{c[1]} {c[2]}",
-        "from_date": date_from,
-        "to_date": date_to,
+        "from_date": period["from"],
+        "to_date": period["to"],
         "items": items,
         "total": money(total),
         "paid_total": money(paid_total),
-        "balance_due": money(total - paid_total),
+        "credited_total": money(credited_total),
+        "balance_due": money(total - paid_total - credited_total),
         "opening_balance": money(opening),
         "invoiced_total": money(invoiced_total),
         "payments": payments,
         "payments_total": money(payments_total),
-        "closing_balance": money(opening + invoiced_total - payments_total),
+        "credits": credits,
+        "credits_total": money(credits_total),
+        "credit_applications": applications,
+        "applied_total": money(applied_total),
+        "closing_balance": money(opening + invoiced_total - payments_total - credits_total),
+        "unapplied_credit": money(cents(c[6]) - cents(c[7])),
     }
     return 200, body, []
 
