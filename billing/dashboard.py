@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
-from billing.aging import BUCKET_ENDS, BUCKETS, aging
+from billing.aging import BUCKET_ENDS, BUCKETS, aging_totals
 from billing.charts import Bar, Group, Series, bar_chart
 from billing.models import (
     COUNTED,
@@ -239,7 +239,7 @@ def _bucket_link(bucket: str, today: date) -> str:
 def aging_chart(ctx: Ctx, *, today: date) -> SafeString:
     """The aging report's buckets as of `today` (billing.aging, one query): each bar links to
     the invoices in its bucket."""
-    totals = aging(ctx, as_of=today).totals
+    totals = aging_totals(ctx, as_of=today)
     groups = [
         Group(
             AGING_LABELS[bucket],

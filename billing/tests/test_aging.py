@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from billing import credits, services
-from billing.aging import BUCKETS, aging, bucket_of
+from billing.aging import BUCKETS, _names, aging, aging_totals, bucket_of
 from billing.models import Invoice
 from billing.tests.conftest import make_invoice
 from core.context import Ctx
@@ -190,6 +190,8 @@ def test_customers_rows_add_up_to_the_totals(ctx):
     assert result.total == sum(result.totals.values()) == Decimal("160.72")
     for bucket in BUCKETS:
         assert result.totals[bucket] == sum(c[bucket] for c in result.customers)
+    for as_of in (AS_OF, AS_OF - datetime.timedelta(days=40), AS_OF + datetime.timedelta(days=60)):
+        assert aging_totals(ctx, as_of=as_of) == aging(ctx, as_of=as_of).totals
 
 
 def test_other_companies_invoices_are_not_counted(ctx):
@@ -199,10 +201,26 @@ def test_other_companies_invoices_are_not_counted(ctx):
     due_days_ago(3, prop=prop, total="999.00")
     assert figures(aging(ctx, as_of=AS_OF)) == {"1_30": "100.00"}
     assert figures(aging(Ctx.system(other), as_of=AS_OF)) == {"1_30": "999.00"}
+    assert aging_totals(ctx, as_of=AS_OF)["1_30"] == Decimal("100.00")
 
 
-def test_one_query(ctx, django_assert_num_queries):
+def test_two_queries_and_the_totals_alone_one(ctx, django_assert_num_queries):
     for days in (0, 10, 40, 70, 100):
-        due_days_ago(days)
-    with django_assert_num_queries(1):
+        due_days_ago(days, prop=PropertyFactory())
+    with django_assert_num_queries(2):
         assert len(aging(ctx, as_of=AS_OF).customers) == 5
+    with django_assert_num_queries(1):
+        assert set(aging_totals(ctx, as_of=AS_OF).values()) == {Decimal("100.00")}
+
+
+def test_a_customer_settled_since_the_amounts_were_read_keeps_their_name(ctx):
+    # The names are read as the customers owing on the day; one whose last open invoice was
+    # settled between the two reads is read by id.
+    paid = due_days_ago(5, prop=PropertyFactory(customer=CustomerFactory(last_name="Rivera")))
+    pay(ctx, paid, "100.00", AS_OF)
+    owing = due_days_ago(5, prop=PropertyFactory(customer=CustomerFactory(last_name="Soto")))
+    names = _names(ctx, AS_OF, [paid.customer_id, owing.customer_id])
+    assert {pk: last for pk, (last, _first) in names.items()} == {
+        paid.customer_id: "Rivera",
+        owing.customer_id: "Soto",
+    }

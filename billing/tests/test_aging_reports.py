@@ -95,7 +95,7 @@ def test_api_bad_date_is_422(staff_client_api, value):
 
 def test_api_query_count_is_fixed(staff_client_api, owed, django_assert_num_queries):
     staff_client_api.get(URL)  # warm the session's caches
-    with django_assert_num_queries(2):  # the session, the report
+    with django_assert_num_queries(3):  # the session, the amounts, the names
         assert staff_client_api.get(URL, {"as_of": "2026-06-30"}).status_code == 200
 
 

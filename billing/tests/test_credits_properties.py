@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from billing import credits, selectors, services
-from billing.aging import aging
+from billing.aging import aging, aging_totals
 from billing.models import Credit, CreditApplication, Invoice, InvoiceStatus, Payment
 from billing.tests.conftest import make_invoice
 from core.context import Ctx
@@ -155,6 +155,7 @@ def _aging_net(ctx: Ctx, customer_id: int) -> Decimal:
     rows = [row for row in report.customers if row["customer_id"] == customer_id]
     owed = rows[0]["total"] if rows else Decimal("0.00")
     assert report.total == sum(report.totals.values(), Decimal("0.00"))
+    assert aging_totals(ctx, as_of=report.as_of) == report.totals
     return owed - selectors.customer_balance(ctx, customer_id=customer_id).unapplied_credit
 
 
