@@ -106,12 +106,14 @@ UPDATE bench_aging_plan SET
 INVOICES_SQL = """
 INSERT INTO billing_invoice (id, company_id, number, customer_id, property_id, period_start,
   period_end, status, issued_date, due_date, subtotal, tax, total, sent_at, paid_at, created_at,
-  updated_at, disputed, amount_credited, settled_on, first_received_on)
+  updated_at, disputed, amount_credited, settled_on, first_received_on, last_received_on,
+  payments_total)
 SELECT %(invoice)s + k, %(company)s, CONCAT('AGE-', LPAD(m, 2, '0'), '-', LPAD(n, 7, '0')),
   %(customer)s + n, %(customer)s + n, issued - INTERVAL DAY(issued) - 1 DAY, issued,
   IF(settled, 'paid', 'sent'), issued, due, total, 0, total, NOW(6), IF(settled, NOW(6), NULL),
   NOW(6), NOW(6), 0, 0, IF(settled, GREATEST(issued, COALESCE(d1, issued), COALESCE(d2, issued)),
-  NULL), LEAST(COALESCE(d1, d2), COALESCE(d2, d1))
+  NULL), LEAST(COALESCE(d1, d2), COALESCE(d2, d1)), GREATEST(COALESCE(d1, d2), COALESCE(d2, d1)),
+  COALESCE(a1, 0) + COALESCE(a2, 0)
 FROM (SELECT p.*, COALESCE(a1, 0) + COALESCE(a2, 0) = total AS settled
       FROM bench_aging_plan p) x
 """

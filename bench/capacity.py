@@ -450,6 +450,7 @@ def _invoices(company, office, customers, properties, slice_, trail, rng) -> Non
         for customer in customers:
             numbered += 1
             paid = rng.random() < 0.8
+            paid_on = _moment(issued, 60 * 24 * 10).date() if paid else None
             rows.append(
                 Invoice(
                     company=company,
@@ -466,6 +467,11 @@ def _invoices(company, office, customers, properties, slice_, trail, rng) -> Non
                     total=Decimal("178.40"),
                     sent_at=_moment(issued, 0),
                     paid_at=_moment(issued, 60 * 24 * 10) if paid else None,
+                    # What billing.settlement keeps for the payment below.
+                    settled_on=paid_on,
+                    first_received_on=paid_on,
+                    last_received_on=paid_on,
+                    payments_total=Decimal("178.40") if paid else Decimal(0),
                 )
             )
         invoices = _insert(Invoice, rows)

@@ -219,6 +219,8 @@ def _scale_batch(ctx: Ctx, property_ids: list[int]) -> tuple[int, int]:
                 paid_at=now if share == 1 else None,
                 settled_on=max(end, paid_date) if share == 1 and paid_date else None,
                 first_received_on=paid_date,
+                last_received_on=paid_date,
+                payments_total=amount if paid_date else ZERO,
                 notes="Monthly billing (volume data)",
             )
         )

@@ -75,8 +75,15 @@ class Invoice(Audited):
     # before that day its balance is its total, so aging reads its payments and credits only
     # from then on (most open invoices have none). Kept by billing.settlement too.
     first_received_on = models.DateField(null=True, blank=True, editable=False)
+    # The last day a counted payment or credit application counted on it (NULL while none), and
+    # what its counted payments add up to (amount_paid, kept on the row as amount_credited is):
+    # from that day on its balance is total - payments_total - amount_credited, so aging reads
+    # an invoice's payments only for a day between its first and last receipts (as of today,
+    # never). Kept by billing.settlement too.
+    last_received_on = models.DateField(null=True, blank=True, editable=False)
+    payments_total = money_field(default=ZERO, db_default=ZERO, editable=False)
     # Follow the status, the payments and the applications; the events of those say it already.
-    audit_exclude = ("settled_on", "first_received_on")
+    audit_exclude = ("settled_on", "first_received_on", "last_received_on", "payments_total")
     # The billing run that created it (null: made by hand). A later run of the same period adds
     # to it while it is a draft (billing.runs).
     billing_run = models.ForeignKey(
@@ -143,6 +150,8 @@ class Invoice(Audited):
                     "due_date",
                     "total",
                     "first_received_on",
+                    "last_received_on",
+                    "payments_total",
                     "amount_credited",
                 ],
                 name="billing_invoice_aging",
@@ -484,7 +493,9 @@ def _to_cents(value, expression, connection):
 
 class Money(Func):
     """An amount read back exact to the cent: SQLite computes sums in floating point and
-    Django quantizes only plain columns, so 0.01 added 329 times would read 3.28999999999997."""
+    Django quantizes only plain columns, so 0.01 added 329 times would read 3.28999999999997.
+    Only for sums and differences of money columns (two places): MariaDB computes those
+    exactly, to two places, and its values are read as they come."""
 
     template = "%(expressions)s"
     output_field = MONEY
@@ -492,8 +503,8 @@ class Money(Func):
     def get_db_converters(self, connection):
         if connection.vendor == "sqlite":
             return [*super().get_db_converters(connection), _to_cents]
-        # MariaDB sums DECIMAL exactly and its driver reads a Decimal: no conversion a value
-        # (a long report reads a hundred thousand of them).
+        # MariaDB's driver reads the exact Decimal already: converting each value again cost a
+        # long report (a hundred thousand of them) tens of milliseconds.
         return self.output_field.get_db_converters(connection)
 
 

@@ -774,7 +774,7 @@ def payment_record(
     if invoice.status == InvoiceStatus.DRAFT:
         fields += _mark_sent(ctx, invoice)
     fields += settlement.settle_if_covered(invoice, paid + payment.amount)
-    received = settlement.received(invoice, paid_date)
+    received = settlement.received(invoice, paid_date, paid=payment.amount)
     if fields or received:
         invoice.save(update_fields=[*dict.fromkeys(fields + received), "updated_at"])
     if fields:

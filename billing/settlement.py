@@ -2,10 +2,10 @@
 alike: the invoice's row lock, what settles it (counted payments plus credits applied), when it
 becomes paid, and the running figures in ReceivablesByDueDate that follow it.
 
-The settled state kept on the invoice's row for aging as of a day (Invoice.settled_on and
-first_received_on): a new payment or credit application calls `received` with its day, then
-`mark_paid` when nothing is owed any more; reversing one calls `reopen` when the invoice was
-paid, then `recount_received`.
+The settled state kept on the invoice's row for aging as of a day (Invoice.settled_on,
+first_received_on, last_received_on and payments_total): a new payment or credit application
+calls `received` with its day (and a payment with its amount), then `mark_paid` when nothing is
+owed any more; reversing one calls `reopen` when the invoice was paid, then `recount_received`.
 
 Not a module of services: its functions are the steps the services take inside their own
 transactions (they record the events)."""
@@ -96,26 +96,45 @@ def reopen(invoice: Invoice) -> list[str]:
     return ["status", "paid_at", "settled_on"]
 
 
-def received(invoice: Invoice, day: datetime.date) -> list[str]:
-    """A payment or credit application dated `day` now counts on the invoice. Returns the
-    fields to save (none when something counted earlier already)."""
-    if invoice.first_received_on is not None and invoice.first_received_on <= day:
-        return []
-    invoice.first_received_on = day
-    return ["first_received_on"]
+def received(invoice: Invoice, day: datetime.date, *, paid: Decimal = ZERO) -> list[str]:
+    """A payment of `paid`, or a credit application (already in amount_credited), dated `day`
+    now counts on the invoice. Returns the fields to save."""
+    fields = []
+    if paid:
+        invoice.payments_total += paid
+        fields.append("payments_total")
+    if invoice.first_received_on is None or day < invoice.first_received_on:
+        invoice.first_received_on = day
+        fields.append("first_received_on")
+    if invoice.last_received_on is None or day > invoice.last_received_on:
+        invoice.last_received_on = day
+        fields.append("last_received_on")
+    return fields
 
 
 def recount_received(invoice: Invoice) -> list[str]:
-    """A payment or credit application on the invoice no longer counts: the first day of those
-    that still do. Returns the fields to save (none when it did not change)."""
-    days = [invoice.payments.filter(COUNTED).aggregate(day=Min("paid_date"))["day"]]
+    """A payment or credit application on the invoice no longer counts: the first and last days
+    of those that still do, and what its counted payments add up to. Returns the fields to save
+    (none when nothing changed)."""
+    payments = invoice.payments.filter(COUNTED).aggregate(
+        first=Min("paid_date"), last=Max("paid_date"), paid=money_sum("amount")
+    )
+    firsts, lasts = [payments["first"]], [payments["last"]]
     if invoice.amount_credited != ZERO:
-        days.append(invoice.credit_applications.aggregate(day=Min("applied_date"))["day"])
-    first = min((day for day in days if day is not None), default=None)
-    if first == invoice.first_received_on:
-        return []
-    invoice.first_received_on = first
-    return ["first_received_on"]
+        applied = invoice.credit_applications.aggregate(
+            first=Min("applied_date"), last=Max("applied_date")
+        )
+        firsts.append(applied["first"])
+        lasts.append(applied["last"])
+    counted = {
+        "first_received_on": min((day for day in firsts if day is not None), default=None),
+        "last_received_on": max((day for day in lasts if day is not None), default=None),
+        "payments_total": payments["paid"],
+    }
+    fields = [name for name, value in counted.items() if getattr(invoice, name) != value]
+    for name in fields:
+        setattr(invoice, name, counted[name])
+    return fields
 
 
 def settle_if_covered(invoice: Invoice, paid: Decimal) -> list[str]:

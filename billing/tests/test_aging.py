@@ -104,7 +104,8 @@ def test_settled_on_and_first_received_on_whatever_the_order(ctx):
     pay(ctx, invoice, "40.00", AS_OF + datetime.timedelta(days=1))  # settles, backdated
     invoice.refresh_from_db()
     assert invoice.first_received_on == AS_OF + datetime.timedelta(days=1)
-    assert invoice.settled_on == AS_OF + datetime.timedelta(days=5)
+    assert invoice.settled_on == invoice.last_received_on == AS_OF + datetime.timedelta(days=5)
+    assert invoice.payments_total == Decimal("100.00")
     assert figures(aging(ctx, as_of=AS_OF)) == {"1_30": "100.00"}
     assert figures(aging(ctx, as_of=AS_OF + datetime.timedelta(days=4))) == {"1_30": "60.00"}
 
@@ -131,8 +132,26 @@ def test_reversing_the_first_payment_moves_first_received_on(ctx):
     services.payment_reverse(ctx, payment_id=first.pk, reason="Wrong invoice")
     invoice.refresh_from_db()
     assert (invoice.first_received_on, invoice.settled_on) == (AS_OF, None)
+    assert (invoice.last_received_on, invoice.payments_total) == (AS_OF, Decimal("20.00"))
     assert figures(aging(ctx, as_of=AS_OF - datetime.timedelta(days=1))) == {"1_30": "100.00"}
     assert figures(aging(ctx, as_of=AS_OF)) == {"1_30": "80.00"}
+
+
+def test_a_day_between_the_first_and_the_last_receipt_reads_the_payments(ctx):
+    # From the last receipt on, the row's payments_total and amount_credited say the balance;
+    # before it, the payments and applications up to the day do.
+    invoice = due_days_ago(10)
+    pay(ctx, invoice, "30.00", AS_OF - datetime.timedelta(days=4))
+    pay(ctx, invoice, "25.00", AS_OF + datetime.timedelta(days=2))
+    invoice.refresh_from_db()
+    assert (invoice.first_received_on, invoice.last_received_on) == (
+        AS_OF - datetime.timedelta(days=4),
+        AS_OF + datetime.timedelta(days=2),
+    )
+    assert figures(aging(ctx, as_of=AS_OF - datetime.timedelta(days=5))) == {"1_30": "100.00"}
+    assert figures(aging(ctx, as_of=AS_OF)) == {"1_30": "70.00"}
+    assert figures(aging(ctx, as_of=AS_OF + datetime.timedelta(days=2))) == {"1_30": "45.00"}
+    assert aging_totals(ctx, as_of=AS_OF) == aging(ctx, as_of=AS_OF).totals
 
 
 def test_reversed_payment_counts_on_no_day(ctx):
@@ -142,6 +161,7 @@ def test_reversed_payment_counts_on_no_day(ctx):
     services.payment_reverse(ctx, payment_id=payment.pk, reason="Bounced check")
     invoice.refresh_from_db()
     assert (invoice.status, invoice.settled_on) == ("sent", None)
+    assert (invoice.last_received_on, invoice.payments_total) == (None, Decimal("0.00"))
     # Even on a day before it was reversed: a reversed payment was never money in.
     assert figures(aging(ctx, as_of=AS_OF - datetime.timedelta(days=5))) == {"1_30": "100.00"}
     assert figures(aging(ctx, as_of=AS_OF)) == {"1_30": "100.00"}
@@ -224,3 +244,19 @@ def test_a_customer_settled_since_the_amounts_were_read_keeps_their_name(ctx):
         paid.customer_id: "Rivera",
         owing.customer_id: "Soto",
     }
+
+
+def test_every_amount_has_two_places(ctx):
+    # MariaDB's values are read as they come (billing.models.Money): cents, never more places.
+    due_days_ago(5, total="100.10")
+    partly = due_days_ago(40, total="80.05")
+    pay(ctx, partly, "0.05", AS_OF - datetime.timedelta(days=1))
+    pay(ctx, due_days_ago(70, total="12.34"), "2.34", AS_OF + datetime.timedelta(days=3))
+    result = aging(ctx, as_of=AS_OF)
+    amounts = [
+        *result.totals.values(),
+        *aging_totals(ctx, as_of=AS_OF).values(),
+        *(row[key] for row in result.customers for key in (*BUCKETS, "total")),
+    ]
+    assert {amount.as_tuple().exponent for amount in amounts} == {-2}
+    assert result.total == Decimal("192.44")

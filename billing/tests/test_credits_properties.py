@@ -199,6 +199,14 @@ def check(world: World, client) -> None:
             Decimal("0.00"),
         )
         assert invoice.amount_credited == applied, invoice
+        # What billing.settlement keeps on the row for aging.
+        assert invoice.payments_total == invoice.amount_paid, invoice
+        days = [
+            *invoice.payments.filter(reversed_at__isnull=True).values_list("paid_date", flat=True),
+            *invoice.credit_applications.values_list("applied_date", flat=True),
+        ]
+        assert invoice.first_received_on == min(days, default=None), invoice
+        assert invoice.last_received_on == max(days, default=None), invoice
     for credit in Credit.objects.of(ctx):
         applied = sum((a.amount for a in credit.applications.all()), Decimal("0.00"))
         if credit.voided_at is None:

@@ -77,6 +77,8 @@ def test_scale_adds_consistent_rows_and_is_idempotent(ctx):
         # What billing.settlement would have kept: aging reads these days.
         days = sorted(invoice.payments.values_list("paid_date", flat=True))
         assert invoice.first_received_on == (days[0] if days else None)
+        assert invoice.last_received_on == (days[-1] if days else None)
+        assert invoice.payments_total == invoice.amount_paid
         settled = max([invoice.issued_date, *days]) if invoice.status == "paid" else None
         assert invoice.settled_on == settled
     for prop in Property.unscoped.all():
