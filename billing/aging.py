@@ -17,11 +17,11 @@ balances per customer into the five buckets in the database. An invoice that had
 nothing by D owes its total (Invoice.first_received_on); one whose last receipt was by D owes
 its total less its payments_total and amount_credited (Invoice.last_received_on); only for a day
 between the two are its payments (from billing_payment_inv_counted alone) and credit
-applications looked up. A second query reads the owing customers' names.
+applications looked up. A second query reads the customers' names.
 The buckets are summed from the customers' rows, so they add up to the total to the cent."""
 
 import datetime
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -135,33 +135,17 @@ def balances_on(ctx: Ctx, as_of: datetime.date):
     )
 
 
-def _names(
-    ctx: Ctx, as_of: datetime.date, customer_ids: Iterable[int]
-) -> dict[int, tuple[str, str]]:
-    """The (last name, first name) of each of `customer_ids`, the customers owing on as_of: read
-    as those with an invoice open on as_of, which the database finds in the index the amounts
-    came from; a customer whose invoice was settled since the amounts were read (as of today)
-    is read by id."""
-
-    def read(chosen: Q) -> dict[int, tuple[str, str]]:
-        # Into a dict: the customers' default order would only cost the database a sort.
-        rows = Customer.objects.of(ctx).filter(chosen).order_by()
-        return {
-            pk: (last, first)
-            for pk, last, first in rows.values_list("pk", "last_name", "first_name")
-        }
-
-    names = read(Q(pk__in=open_on(ctx, as_of).values("customer_id")))
-    missed = [customer_id for customer_id in customer_ids if customer_id not in names]
-    if missed:
-        names.update(read(Q(pk__in=missed)))
-    return names
+def _names(ctx: Ctx) -> dict[int, tuple[str, str]]:
+    """The (last name, first name) of each of the company's customers. A company that bills
+    monthly has nearly every customer owing on any day, and reading them all (10 ms for 21,000)
+    costs less than finding the owing ones again through the open invoices (45-95 ms)."""
+    rows = Customer.objects.of(ctx).order_by().values_list("pk", "last_name", "first_name")
+    return {pk: (last_name, first_name) for pk, last_name, first_name in rows}
 
 
 def aging(ctx: Ctx, *, as_of: datetime.date) -> Aging:
-    """What the company's customers owe on `as_of`, by bucket: the amounts, then the owing
-    customers' names (a third query only for a customer settled in between, none when nobody
-    owes)."""
+    """What the company's customers owe on `as_of`, by bucket: the amounts, then the names (none
+    when nobody owes)."""
     sums = _bucket_sums(as_of)
     rows = (
         balances_on(ctx, as_of)
@@ -171,7 +155,7 @@ def aging(ctx: Ctx, *, as_of: datetime.date) -> Aging:
         .values_list("customer_id", *sums)
     )
     amounts = {customer_id: figures for customer_id, *figures in rows if any(figures)}
-    names = _names(ctx, as_of, amounts) if amounts else {}
+    names = _names(ctx) if amounts else {}
     customers = []
     # Tuples compare in C: no key function called 20,000 times.
     for last_name, first_name, customer_id in sorted(
