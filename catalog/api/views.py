@@ -15,13 +15,19 @@ from customers.api.views import ResourceViewSet, resource_reasons, resource_sche
 from ektor.api.filters import ASCII_INT
 from ektor.api.renderers import json_bytes, rendered_response
 from ektor.api.views import ApiViewSet, ListMixin, RetrieveMixin
-from ektor.db.prepared import PreparedPage
+from ektor.db.prepared import PreparedPage, PreparedSearch
 
 
 def _unfiltered_items(*, company_id: int):
     """The list's rows when nothing filters them: the company's items, as `item_list` reads
     them for any caller of the company."""
     return selectors.item_list(Ctx.system(company=company_id)).values(*ItemOut.columns())
+
+
+def _found_items(*, company_id: int, q: str):
+    """The list's rows when only `q` filters them, as ItemFilter's search finds them."""
+    ctx = Ctx.system(company=company_id)
+    return selectors.item_search(ctx, selectors.item_list(ctx), q).values(*ItemOut.columns())
 
 
 @resource_schema(ItemIn, ItemOut)
@@ -36,6 +42,8 @@ class ItemViewSet(ResourceViewSet):
     permission_model = Item
     # A first request (or one after a write) reads the page without building its queryset.
     unfiltered_page = PreparedPage(_unfiltered_items, company_id=int)
+    # A search (`q` alone): its count and page compiled once per number of words.
+    search_page = PreparedSearch(_found_items, company_id=int)
     input_serializer = ItemIn
     filterset_class = ItemFilter
     instance_kwarg = "item"

@@ -241,6 +241,25 @@ def test_q_searches_name_sku_and_description(staff_client_api, shelf):
     assert ids(staff_client_api.get(URL, {"q": "nothing"})) == []
 
 
+def test_a_search_alone_reads_its_compiled_count_and_page(
+    staff_client_api, shelf, settings, django_assert_num_queries
+):
+    settings.CATALOG_CACHE_SECONDS = 0
+    for q, found in [("chlor", 2), ("TABS pucks", 1), (" chlor  ", 2), ("", 5), ("%", 0)]:
+        # The session, the count and the page (compiled once per number of words); no page
+        # when nothing is found.
+        with django_assert_num_queries(3 if found else 2):
+            alone = staff_client_api.get(URL, {"q": q, "limit": 1})
+        # A filter that keeps every row takes the FilterSet's way: the same answer.
+        with_filter = staff_client_api.get(URL, {"q": q, "limit": 1, "in_stock_only": "false"})
+        assert alone.json() == with_filter.json()
+        assert alone["X-Total-Count"] == with_filter["X-Total-Count"] == str(found)
+    # Its words validated as the FilterSet validates them.
+    for bad in ("x" * 201, "a\x00b"):
+        response = assert_envelope(staff_client_api.get(URL, {"q": bad}), 422)
+        assert errors_at(response) == [["query", "q"]]
+
+
 def test_kind_and_category(staff_client_api, shelf):
     assert ids(staff_client_api.get(URL, {"kind": "service"})) == [shelf["clean"].pk]
     # The category matches whatever its case.

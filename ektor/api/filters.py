@@ -5,15 +5,18 @@ Used by every app's FilterSets (django-filter), so ids, booleans, dates and blan
 judged the same way on every list.
 """
 
+import copy
 import datetime
 import re
 from functools import cache
+from typing import Any
 
 from django import forms
 from django.utils.dateparse import parse_datetime
 from django_filters import rest_framework as filters
 from django_filters.constants import EMPTY_VALUES
 from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.drainage import set_override
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -177,12 +180,22 @@ class SearchFilter(filters.CharFilter):
 
 
 class StrictFilterSet(filters.FilterSet):
-    """A filter given with no value (`?status=`) is a 422, not silently "no filter"."""
+    """A filter given with no value (`?status=`) is a 422, not silently "no filter".
+
+    The form is made once per FilterSet: django-filter makes a new form class for every
+    request from its copies of the filters, whose fields are the same every time (none of ours
+    depends on the request or a queryset).
+    """
 
     @classmethod
     @cache
-    def _strict_form_class(cls, base: type[forms.Form]) -> type[forms.Form]:
-        strict = [name for name, f in cls.base_filters.items() if not getattr(f, "allow_blank", 0)]
+    def _form_class(cls) -> type[forms.Form]:
+        filters = copy.deepcopy(cls.base_filters)
+        for filter_ in filters.values():
+            filter_.model = cls._meta.model  # as FilterSet.__init__ gives it (the labels)
+        fields = {name: filter_.field for name, filter_ in filters.items()}
+        base = type(f"{cls.__name__}Form", (cls._meta.form,), fields)
+        strict = [name for name, f in filters.items() if not getattr(f, "allow_blank", 0)]
 
         def clean(form):
             cleaned = base.clean(form)
@@ -195,7 +208,23 @@ class StrictFilterSet(filters.FilterSet):
         return type(f"Strict{base.__name__}", (base,), {"clean": clean})
 
     def get_form_class(self):
-        return self._strict_form_class(super().get_form_class())
+        return self._form_class()
+
+    @classmethod
+    def cleaned(cls, request) -> dict[str, Any]:
+        """The request's filter values, validated as `FilterBackend` validates them (the same
+        422), without a FilterSet or a queryset: for a list that reads its rows otherwise."""
+        form = cls._form_class()(request.query_params)
+        if not form.is_valid():
+            raise translate_validation(form.errors)
+        return form.cleaned_data
+
+    @classmethod
+    def search_name(cls) -> str | None:
+        """The query parameter of the FilterSet's SearchFilter, if it has one."""
+        return next(
+            (name for name, f in cls.base_filters.items() if isinstance(f, SearchFilter)), None
+        )
 
 
 PAGING_PARAMETERS = frozenset({"limit", "offset"})

@@ -15,7 +15,7 @@ from ektor.api import idempotency
 from ektor.api.errors import RequestValidationError
 from ektor.api.filters import ASCII_INT, MAX_ID, PAGING_PARAMETERS
 from ektor.ctx import request_ctx
-from ektor.db.prepared import PreparedPage
+from ektor.db.prepared import PreparedPage, PreparedSearch
 from ektor.db.router import replica_read
 from tenancy.scoping import company_of
 
@@ -192,9 +192,28 @@ class ListMixin:
     `unfiltered_page`, when a list declares one, answers a request with no filter (only
     `limit`/`offset`): the same count and page as the queryset's, their SQL compiled once per
     process (a PreparedPage of the output's columns, built with the company's id only, so
-    only for a list whose rows depend on nothing else of the caller)."""
+    only for a list whose rows depend on nothing else of the caller). `search_page` likewise
+    answers a request whose only filter is the FilterSet's search (its words validated by the
+    FilterSet's form, as the FilterSet would)."""
 
     unfiltered_page: PreparedPage | None = None
+    search_page: PreparedSearch | None = None
+
+    def _prepared(self, request) -> tuple[PreparedPage, dict[str, Any]] | None:
+        """The compiled page that answers the request and its values, if one does."""
+        asked = request.query_params.keys()
+        if asked <= PAGING_PARAMETERS:
+            page = self.unfiltered_page
+            if page is not None:
+                return page, {"company_id": company_of(self.ctx).pk}
+        if self.search_page is None:
+            return None
+        search = self.filterset_class.search_name()
+        if not asked <= PAGING_PARAMETERS | {search}:
+            return None
+        q = self.filterset_class.cleaned(request)[search] or ""
+        page, words = self.search_page.page_for(q)
+        return page, {"company_id": company_of(self.ctx).pk, **words}
 
     # Before `list`, whose name would otherwise be the method in this annotation.
     def list_rows(self, request) -> list[dict]:
@@ -202,12 +221,9 @@ class ListMixin:
         out = self.serializer_class
 
         def page():
-            if self.unfiltered_page is not None and (
-                request.query_params.keys() <= PAGING_PARAMETERS
-            ):
-                rows = self.paginator.paginate_prepared(
-                    request, self.unfiltered_page, company_id=company_of(self.ctx).pk
-                )
+            prepared = self._prepared(request)
+            if prepared is not None:
+                rows = self.paginator.paginate_prepared(request, prepared[0], **prepared[1])
             else:
                 queryset = self.filter_queryset(self.scoped_queryset()).values(*out.columns())
                 rows = self.paginate_queryset(queryset)

@@ -13,6 +13,11 @@ parameter (compiling fails loudly if one is inlined or dropped).
 
 A `values()` queryset's rows come back as its dicts (the same keys and converted values), for
 reads that build no model instances (a technician's route).
+
+A `Contains` parameter is a text the builder matches with `contains`/`icontains` lookups: the
+SQL gets it as those lookups give it, its LIKE wildcards escaped, between `%`. A
+`PreparedSearch` is a `PreparedPage` of a list searched by words, compiled once per number of
+words.
 """
 
 import datetime
@@ -31,14 +36,31 @@ R = TypeVar("R")
 M = TypeVar("M", bound=Model)
 
 
+class Contains(str):
+    """The kind of a text parameter found with `contains`/`icontains` lookups."""
+
+
 def _placeholder(kind: type, n: int) -> Any:
     """The n-th parameter's placeholder: a value no query writes itself (a negative id, a date
-    in the 12th century), distinct from the others."""
+    in the 12th century, a word of letters and digits no one searches), distinct from the
+    others."""
     if kind is int:
         return -7_301_001 - n
     if kind is datetime.date:
         return datetime.date(1101 + n, 1, 1)
-    raise TypeError(f"{kind.__name__}: only int and datetime.date parameters")
+    if kind is Contains:
+        return f"zqprepared{7_301_001 + n}zq"
+    raise TypeError(f"{kind.__name__}: only int, datetime.date and Contains parameters")
+
+
+def _adapter(kind: type, ops: Any) -> Callable[[Any], Any]:
+    """From a call's value to the SQL parameter the ORM's lookup would have made of it."""
+    if kind is int:
+        return int
+    if kind is Contains:
+        # As Django's pattern lookups (PatternLookup.process_rhs with "%%%s%%").
+        return lambda value: f"%{ops.prep_for_like_query(value)}%"
+    return ops.adapt_datefield_value  # type: ignore[no-any-return]
 
 
 def _placeholders(parameters: dict[str, type]) -> dict[str, Any]:
@@ -62,9 +84,7 @@ def _slots(
 ) -> _Slots:
     """Where each placeholder sits among the compiled parameters, with its adapter."""
     ops = connections[using].ops
-    adapters: dict[str, Callable[[Any], Any]] = {
-        name: int if kind is int else ops.adapt_datefield_value for name, kind in parameters.items()
-    }
+    adapters = {name: _adapter(kind, ops) for name, kind in parameters.items()}
     slots = []
     for position, param in enumerate(params):
         for name, placeholder in placeholders.items():
@@ -277,3 +297,32 @@ class PreparedPage:
             )
             self._compiled[using] = compiled
             return compiled
+
+
+class PreparedSearch:
+    """The pages of a list searched by words: `PreparedSearch(build, company_id=int)` where
+    `build(company_id=..., q=...)` returns the `values()` queryset of the rows `q` finds (as
+    `PreparedPage` reads it), splitting `q` into words with `str.split()` and finding each with
+    `contains`/`icontains` lookups. `page_for(q)` is the `PreparedPage` of `q`'s number of words
+    (compiled once per number, each word a `Contains` parameter) and its words' values."""
+
+    def __init__(self, build: Callable[..., QuerySet[Any]], **parameters: type) -> None:
+        self._build = build
+        self._parameters = parameters
+        self._pages: dict[int, PreparedPage] = {}
+
+    def page_for(self, q: str) -> tuple[PreparedPage, dict[str, str]]:
+        words = q.split()
+        names = tuple(f"word{n}" for n in range(len(words)))
+        page = self._pages.get(len(words))
+        if page is None:
+
+            def build(**values: Any) -> QuerySet[Any]:
+                q = " ".join(values.pop(name) for name in names)
+                return self._build(**values, q=q)
+
+            page = self._pages.setdefault(
+                len(words),
+                PreparedPage(build, **self._parameters, **dict.fromkeys(names, Contains)),
+            )
+        return page, dict(zip(names, words, strict=True))

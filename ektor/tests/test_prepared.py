@@ -13,11 +13,11 @@ from billing.models import Invoice, InvoiceStatus
 from billing.selectors import invoice_amounts_queryset
 from billing.tests.factories import InvoiceFactory, PaymentFactory
 from catalog.models import Item
-from catalog.selectors import item_list
+from catalog.selectors import item_list, item_search
 from catalog.services import item_delete
 from catalog.tests.factories import ItemFactory
 from core.context import Ctx
-from ektor.db.prepared import PreparedPage, PreparedQuery
+from ektor.db.prepared import PreparedPage, PreparedQuery, PreparedSearch
 from tenancy.scoping import UnscopedQuery
 from tenancy.tests.factories import CompanyFactory, default_company
 
@@ -185,3 +185,38 @@ def test_a_prepared_page_reads_values_of_one_table_and_trips_the_wire():
     )
     with pytest.raises(UnscopedQuery):
         unscoped.page(0, 5, company_id=1)
+
+
+def found(*, company_id: int, q: str) -> QuerySet:
+    ctx = Ctx.system(company=company_id)
+    return item_search(ctx, item_list(ctx), q).values("id", "sku", "name", "price")
+
+
+def test_a_prepared_search_is_the_querysets_count_and_window_for_any_words():
+    company = default_company()
+    names = ["Chlorine tabs", "chlorine LIQUID", "100% pure", "50_50 mix", "back\\slash", "tabs"]
+    for name in names:
+        ItemFactory(name=name, description="kg")
+    ItemFactory(company=CompanyFactory(), name="Chlorine tabs")
+    prepared = PreparedSearch(found, company_id=int)
+    compiled = []
+    searches = ["chlorine", "CHLORINE tabs", " tabs  chlorine ", "%", "0%", "_", "0_5", "\\", "kg"]
+    for q in [*searches, ""]:
+        expected = list(found(company_id=company.pk, q=q))
+        page, words = prepared.page_for(q)
+        compiled.append(page)
+        assert page.count(company_id=company.pk, **words) == len(expected), q
+        for offset, limit in [(0, 50), (1, 1)]:
+            assert (
+                page.page(offset, limit, company_id=company.pk, **words)
+                == (expected[offset : offset + limit])
+            ), q
+    # The wildcards are text: "%" finds only the item that has one.
+    assert prepared.page_for("%")[0].count(company_id=company.pk, word0="%") == 1
+    # One compiled page per number of words.
+    assert len({id(page) for page in compiled}) == 3
+    with CaptureQueriesContext(connection) as queries:
+        page, words = prepared.page_for("chlorine tabs")
+        page.count(company_id=company.pk, **words)
+        page.page(0, 5, company_id=company.pk, **words)
+    assert len(queries) == 2
