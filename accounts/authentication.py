@@ -1,10 +1,13 @@
 """Bearer JWT authentication checked against the live sign-in session, in one query."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connections, router
+from django.db.models import Model
 from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
@@ -24,22 +27,51 @@ TENANT_HEADER = "X-Tenant-ID"
 TOUCH_INTERVAL = timedelta(minutes=1)
 
 
+# What a request reads of its session; the session's other columns load if something reads
+# them (none of the API does: the views use its id).
+SESSION_FIELDS = ("id", "user_id", "company_id", "last_used_at")
+MEMBERSHIP_FIELDS = ("role", "is_owner")
+
+
+@dataclass(frozen=True)
+class _SessionQuery:
+    sql: str
+    # The columns the ORM's compiler would convert, with their converters.
+    converters: tuple[tuple[int, tuple[tuple[Any, Any], ...]], ...]
+    # The session's, the user's and the company's share of the row: (model, attnames, slice).
+    rows: tuple[tuple[type[Model], tuple[str, ...], slice], ...]
+    # The membership's role and is_owner.
+    membership: slice
+
+
 @cache
-def _session_query(alias: str) -> tuple[str, list]:
+def _session_query(alias: str) -> _SessionQuery:
     """The SQL of open_session_get and the converters of its columns, built once per database.
 
     Every request runs this query: building it with the ORM each time cost more CPU than the
-    rest of a small request, so it is written once from the models' own metadata.
+    rest of a small request, so it is written once from the models' own metadata. The user and
+    the company are whole rows (the request's user and company); of the session, what the
+    request reads; of the membership, the role.
     """
     connection = connections[alias]
     q = connection.ops.quote_name
     user_model = get_user_model()
-    models = (AuthSession, user_model, Company, Membership)
-    fields = [model._meta.concrete_fields for model in models]
-    s, u, c, m = (q(model._meta.db_table) for model in models)
+    s, u, c, m = (
+        q(model._meta.db_table) for model in (AuthSession, user_model, Company, Membership)
+    )
+    fields = [
+        # In the model's order, as from_db takes a part of its fields.
+        (
+            AuthSession,
+            [f for f in AuthSession._meta.concrete_fields if f.attname in SESSION_FIELDS],
+        ),
+        (user_model, list(user_model._meta.concrete_fields)),
+        (Company, list(Company._meta.concrete_fields)),
+        (Membership, [Membership._meta.get_field(name) for name in MEMBERSHIP_FIELDS]),
+    ]
     columns = [
         f"{q(model._meta.db_table)}.{q(f.column)}"
-        for model, model_fields in zip(models, fields, strict=True)
+        for model, model_fields in fields
         for f in model_fields
     ]
     # Only quoted names from the models' metadata are interpolated; values are parameters.
@@ -54,48 +86,67 @@ def _session_query(alias: str) -> tuple[str, list]:
         f"AND {s}.{q('ended_at')} IS NULL AND {s}.{q('expires_at')} > %s"
     )
     converters = []
-    for field in [f for model_fields in fields for f in model_fields]:
-        # What the ORM's compiler applies to a column: the backend's converters, the field's.
-        col = field.get_col(field.model._meta.db_table)
-        found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-        converters.append([(converter, col) for converter in found])
-    return sql, converters
+    parts = []
+    index = 0
+    for model, model_fields in fields:
+        start = index
+        for field in model_fields:
+            # What the ORM's compiler applies to a column: the backend's converters, the field's.
+            col = field.get_col(field.model._meta.db_table)
+            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            if found:
+                converters.append((index, tuple((converter, col) for converter in found)))
+            index += 1
+        attnames = tuple(f.attname for f in model_fields)
+        parts.append((model, attnames, slice(start, index)))
+    return _SessionQuery(
+        sql=sql, converters=tuple(converters), rows=tuple(parts[:3]), membership=parts[3][2]
+    )
 
 
-def open_session_get(session_id, now) -> AuthSession | None:
-    """The open session `session_id` with its user, its company (`session.company`, None for
-    a session without one) and the user's membership there (`session.membership`, None when
-    they are no longer a member), in one query by primary key."""
+@dataclass(frozen=True)
+class OpenSession:
+    """An open session as a request reads it (`open_session_get`)."""
+
+    # Its SESSION_FIELDS, with `user` and `company` set.
+    session: AuthSession
+    user: Any
+    company: Company | None
+    # The user's role in the session's company; None when they are no longer a member.
+    role: str | None
+    is_owner: bool
+
+
+def open_session_get(session_id, now) -> OpenSession | None:
+    """The open session `session_id` with its user, its company (None for a session without
+    one) and the user's role there, in one query by primary key."""
     alias = router.db_for_read(AuthSession)
     connection = connections[alias]
-    sql, converters = _session_query(alias)
+    query = _session_query(alias)
     params = [
         AuthSession._meta.pk.get_db_prep_value(session_id, connection),
         AuthSession._meta.get_field("expires_at").get_db_prep_value(now, connection),
     ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(query.sql, params)
         row = cursor.fetchone()
     if row is None:
         return None
     values = list(row)
-    for index, field_converters in enumerate(converters):
-        if values[index] is None:
-            continue
-        for converter, col in field_converters:
-            values[index] = converter(values[index], col, connection)
-    rows = {}
-    offset = 0
-    for model in (AuthSession, get_user_model(), Company, Membership):
-        attnames = [f.attname for f in model._meta.concrete_fields]
-        part = values[offset : offset + len(attnames)]
-        offset += len(attnames)
-        rows[model] = model.from_db(alias, attnames, part) if part[0] is not None else None
-    session = rows[AuthSession]
-    session.user = rows[get_user_model()]
-    session.company = rows[Company]
-    session.membership = rows[Membership]
-    return session
+    for index, converters in query.converters:
+        if values[index] is not None:
+            for converter, col in converters:
+                values[index] = converter(values[index], col, connection)
+    session, user, company = (
+        model.from_db(alias, names, values[at]) if values[at.start] is not None else None
+        for model, names, at in query.rows
+    )
+    session.user = user
+    session.company = company
+    role, is_owner = values[query.membership]
+    return OpenSession(
+        session=session, user=user, company=company, role=role, is_owner=bool(is_owner)
+    )
 
 
 # Access tokens this process has verified (signature, type, id, expiry), by their text: a
@@ -140,34 +191,33 @@ class SessionJWTAuthentication(BaseAuthentication):
             raise AuthenticationFailed("Invalid or expired token", code="invalid_token") from None
         now = timezone.now()
         session_id = token_session_id(token)
-        session = open_session_get(session_id, now) if session_id else None
-        if session is None or str(session.user_id) != str(token.get("sub")):
+        found = open_session_get(session_id, now) if session_id else None
+        if found is None or str(found.session.user_id) != str(token.get("sub")):
             raise AuthenticationFailed("Session has ended; sign in again", code="session_ended")
-        if not session.user.is_active:
+        user, company, session = found.user, found.company, found.session
+        if not user.is_active:
             raise PermissionDenied("User account is inactive", code="user_inactive")
-        membership = session.membership
-        if membership is None:
+        if found.role is None:
             raise PermissionDenied(
                 "You are no longer a member of this company; sign in again",
                 code=TenancyErrorCode.NOT_A_MEMBER,
             )
         asked = request.headers.get(TENANT_HEADER)
-        if asked is not None and asked.strip().lower() != session.company.slug.lower():
+        if asked is not None and asked.strip().lower() != company.slug.lower():
             raise PermissionDenied(
                 f"{TENANT_HEADER} {asked!r} is not the company of this token "
-                f"({session.company.slug!r}): sign in to that company or switch to it",
+                f"({company.slug!r}): sign in to that company or switch to it",
                 code=TenancyErrorCode.TENANT_MISMATCH,
             )
-        membership.company = session.company
-        act_as(session.user, role=membership.role, is_owner=membership.is_owner)
+        act_as(user, role=found.role, is_owner=found.is_owner)
         if now - session.last_used_at > TOUCH_INTERVAL:
             AuthSession.objects.filter(pk=session.pk).update(last_used_at=now)
             session.last_used_at = now
         request.auth_session = session
-        request.company = session.company
+        request.company = company
         # The request's log line (ektor.middleware) reads it from Django's request.
-        request._request.company = session.company
-        return session.user, token
+        request._request.company = company
+        return user, token
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="api"'

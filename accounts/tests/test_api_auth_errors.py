@@ -162,6 +162,26 @@ def test_a_verified_token_of_an_ended_session_is_401(tokens):
     assert body["details"]["reason"] == "session_ended"
 
 
+def test_the_session_read_is_the_sessions_user_company_and_role(tokens, staff_user):
+    stored = AuthSession.objects.get(user=staff_user)
+    found = authentication.open_session_get(stored.pk, timezone.now())
+    assert found is not None and found.user == staff_user and found.company == stored.company
+    assert (found.role, found.is_owner) == ("staff", False)
+    session = found.session
+    assert (session.pk, session.user_id, session.company_id, session.last_used_at) == (
+        stored.pk,
+        staff_user.pk,
+        stored.company_id,
+        stored.last_used_at,
+    )
+    # Its other columns load when read (no view reads them).
+    assert session.get_deferred_fields() and session.expires_at == stored.expires_at
+    staff_user.memberships.all().delete()
+    assert authentication.open_session_get(stored.pk, timezone.now()).role is None
+    AuthSession.objects.update(ended_at=timezone.now())
+    assert authentication.open_session_get(stored.pk, timezone.now()) is None
+
+
 def test_tampered_token_is_401(tokens, admin_user):
     # Claim to be the admin, keeping the original signature.
     header, _payload, signature = tokens["access_token"].split(".")
