@@ -52,19 +52,21 @@ class ArrayLimitOffsetPagination(BasePagination):
             return []
         return prepared.page(self.offset, self.limit, **values)
 
-    def _link(self, offset: int) -> str:
-        params = self.request.query_params.copy()
-        params["limit"] = str(self.limit)
-        params["offset"] = str(offset)
-        url = self.request.build_absolute_uri(self.request.path)
-        return f"{url}?{urlencode(sorted(params.items()))}"
-
     def get_headers(self) -> dict[str, str]:
         links = []
-        if self.offset + self.limit < self.count:
-            links.append(f'<{self._link(self.offset + self.limit)}>; rel="next"')
-        if self.offset > 0:
-            links.append(f'<{self._link(max(0, self.offset - self.limit))}>; rel="prev"')
+        if self.offset + self.limit < self.count or self.offset > 0:
+            # Each parameter's last value, as QueryDict.items() gives it (no QueryDict copy).
+            params = dict(self.request.query_params.items())
+            url = self.request.build_absolute_uri(self.request.path)
+
+            def link(offset: int) -> str:
+                params.update(limit=str(self.limit), offset=str(offset))
+                return f"{url}?{urlencode(sorted(params.items()))}"
+
+            if self.offset + self.limit < self.count:
+                links.append(f'<{link(self.offset + self.limit)}>; rel="next"')
+            if self.offset > 0:
+                links.append(f'<{link(max(0, self.offset - self.limit))}>; rel="prev"')
         headers = {"X-Total-Count": str(self.count)}
         if links:
             headers["Link"] = ", ".join(links)
