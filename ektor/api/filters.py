@@ -189,8 +189,13 @@ class StrictFilterSet(filters.FilterSet):
 
     @classmethod
     @cache
-    def _form_class(cls) -> type[forms.Form]:
-        filters = copy.deepcopy(cls.base_filters)
+    def _form_class(cls, names: frozenset[str] | None = None) -> type[forms.Form]:
+        """The form of the filters `names` (all of them when None)."""
+        filters = {
+            name: f
+            for name, f in copy.deepcopy(cls.base_filters).items()
+            if names is None or name in names
+        }
         for filter_ in filters.values():
             filter_.model = cls._meta.model  # as FilterSet.__init__ gives it (the labels)
         fields = {name: filter_.field for name, filter_ in filters.items()}
@@ -212,9 +217,12 @@ class StrictFilterSet(filters.FilterSet):
 
     @classmethod
     def cleaned(cls, request) -> dict[str, Any]:
-        """The request's filter values, validated as `FilterBackend` validates them (the same
-        422), without a FilterSet or a queryset: for a list that reads its rows otherwise."""
-        form = cls._form_class()(request.query_params)
+        """The values of the filters the request names, validated as `FilterBackend`
+        validates them (the same 422s), without a FilterSet or a queryset: for a list that
+        reads its rows otherwise. The form has only those filters' fields (no filter is
+        required, so one left out is valid; a form copies each of its fields when made)."""
+        names = frozenset(request.query_params.keys() & cls.base_filters.keys())
+        form = cls._form_class(names)(request.query_params)
         if not form.is_valid():
             raise translate_validation(form.errors)
         return form.cleaned_data

@@ -211,7 +211,7 @@ class ListMixin:
         search = self.filterset_class.search_name()
         if not asked <= PAGING_PARAMETERS | {search}:
             return None
-        q = self.filterset_class.cleaned(request)[search] or ""
+        q = self.filterset_class.cleaned(request).get(search) or ""
         page, words = self.search_page.page_for(q)
         return page, {"company_id": company_of(self.ctx).pk, **words}
 
