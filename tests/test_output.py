@@ -29,7 +29,8 @@ from customers.api import serializers as customers_out
 from customers.models import Customer, Property
 from customers.tests.factories import CustomerFactory, PropertyFactory
 from ektor import files
-from ektor.api.output import ModelOutput, Output
+from ektor.api.fields import MoneyField
+from ektor.api.output import ModelOutput, Output, _money_out
 from ektor.api.renderers import JSONRenderer
 from operations import selectors as operations_selectors
 from operations.api import plans as plans_out
@@ -474,3 +475,27 @@ def test_computed_fields_match_the_database(ctx):
     rows = billing_out.InvoiceOut.encode_rows(_invoice_rows(ctx, selectors.invoice_list(ctx)))
     assert rows[0]["balance_due"] == "0.00"
     assert "balance_due" not in billing_out.InvoiceOut.columns()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        Decimal("12345.67"),
+        Decimal("-0.05"),
+        Decimal("0.00"),
+        Decimal("-0.00"),
+        Decimal("7"),
+        Decimal("7.5"),
+        Decimal("1.005"),
+        Decimal("1.2E+3"),
+        Decimal("120E-2"),
+        12.25,
+        0.1 + 0.2,
+        100,
+        None,
+    ],
+)
+def test_money_as_drf_renders_it(value):
+    # The encoder takes an amount's own str when it has two places, else formats it.
+    drf = None if value is None else MoneyField(min_value=None).to_representation(value)
+    assert _money_out(value) == drf
