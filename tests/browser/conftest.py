@@ -102,9 +102,19 @@ class Page:
 
         Select(self.find(f"select[name='{name}']")).select_by_value(value)
 
+    def click_through(self, element) -> None:
+        """Click what loads a page and wait until that page has replaced this one.
+
+        Without the wait, a wait for something both pages have (a message list, a result list)
+        can find the old page's element, which goes stale as soon as it is read.
+        """
+        old = self.find("html")
+        element.click()
+        WebDriverWait(self.driver, 10).until(ec.staleness_of(old))
+
     def submit(self, css: str = "input[type=submit][name=_save]") -> None:
         # Not any submit button: the header's "Log out" is a form button that comes first.
-        self.find(css).click()
+        self.click_through(self.find(css))
 
     def text(self) -> str:
         return self.find("body").text

@@ -66,7 +66,7 @@ def test_a_phone_complaint_is_logged_answered_emailed_and_closed(
     page.open(QUEUE)
     page.wait_for(f"input[name=_selected_action][value='{request.pk}']").click()
     page.select("action", "close_selected")
-    page.find("button[name=index]").click()
+    page.click_through(page.find("button[name=index]"))
     assert success_message(page) == "Closed 1 customer request."
     request.refresh_from_db()
     assert request.status == "closed" and request.closed_at is not None

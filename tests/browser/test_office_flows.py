@@ -83,7 +83,7 @@ def test_admin_bills_a_customer_and_collects_the_money(page, admin_user):
     page.open("/admin/billing/invoice/?status__exact=draft")
     page.wait_for(f"input[name=_selected_action][value='{invoice.pk}']").click()
     page.select("action", "send_selected")
-    page.find("button[name=index]").click()
+    page.click_through(page.find("button[name=index]"))
     assert success_message(page) == "Sent 1 invoice."
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.SENT and invoice.number
@@ -117,7 +117,9 @@ def test_admin_bills_a_customer_and_collects_the_money(page, admin_user):
 
     # The printable statement, one click from the customer.
     page.open(f"/admin/customers/customer/{customer.pk}/change/")
-    page.find(".field-shortcuts").find_element(By.PARTIAL_LINK_TEXT, str(today.year)).click()
+    page.click_through(
+        page.find(".field-shortcuts").find_element(By.PARTIAL_LINK_TEXT, str(today.year))
+    )
     table = page.wait_for("table").text
     assert invoice.number in table and "STATEMENT" in page.find("header").text.upper()
     assert page.find("table.totals tr.due").text.endswith("$0.00")

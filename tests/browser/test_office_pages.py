@@ -47,7 +47,7 @@ def test_the_invoice_page_has_its_own_buttons(page, admin_user):
     assert page.find(".field-amount_paid_ .readonly").text == "$0.00"
     assert page.find(".field-balance_due_ .readonly").text == "$100.00"
 
-    page.find("#invoice-send").click()
+    page.click_through(page.find("#invoice-send"))
     message = success_message(page)  # waits for the answer, so the number is assigned
     draft.refresh_from_db()
     assert message == f"{draft.number} was sent. It is emailed to {draft.customer.email}."
@@ -66,7 +66,7 @@ def test_the_invoice_page_has_its_own_buttons(page, admin_user):
     assert page.find("[name='payments-TOTAL_FORMS']").get_attribute("value") == "1"
     assert not page.find_all("#invoice-record-payment") and not page.find_all("#invoice-void")
 
-    page.find("#invoice-print").click()
+    page.click_through(page.find("#invoice-print"))
     page.wait_for("table")
     assert draft.number in page.find("table").text
 
@@ -77,7 +77,7 @@ def test_the_void_button_asks_for_a_reason(page, admin_user):
     page.open(f"/admin/billing/invoice/{invoice.pk}/change/")
     page.wait_for("#invoice-void").click()
     page.wait_for("[name='reason']").send_keys("Billed twice")
-    page.find("input[type=submit][value='Void 1 invoice']").click()
+    page.click_through(page.find("input[type=submit][value='Void 1 invoice']"))
     assert success_message(page) == "Voided 1 invoice."
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.VOID
@@ -178,6 +178,6 @@ def test_a_refused_page_keeps_the_navigation_and_says_why(page, staff_user):
     assert page.find("#denial-reason").text == "Your role (staff) can view but not add invoices."
     assert page.find("#user-tools") and page.find("#nav-sidebar")
     # The navigation leads on from the refusal.
-    page.find("#nav-sidebar").find_element(By.LINK_TEXT, "Customers").click()
+    page.click_through(page.find("#nav-sidebar").find_element(By.LINK_TEXT, "Customers"))
     page.wait_for("#changelist")
     assert page.find("#content h1").text == "Select customer to view"

@@ -80,11 +80,11 @@ def test_the_office_schedules_a_week_and_follows_a_route(page, admin_user):
     page.open("/admin/operations/serviceplan/")
     page.wait_for("#action-toggle").click()
     page.select("action", "schedule_visits")
-    page.find("button[name=index]").click()
+    page.click_through(page.find("button[name=index]"))
     page.wait_for("#action-form")
     next_monday = monday + datetime.timedelta(weeks=1)
     assert page.find("[name=date_from]").get_attribute("value") == next_monday.isoformat()
-    page.find("#action-apply").click()
+    page.click_through(page.find("#action-apply"))
     message = page.wait_for(".messagelist .success").text
     sunday = next_monday + datetime.timedelta(days=6)
     assert message == (
@@ -96,7 +96,7 @@ def test_the_office_schedules_a_week_and_follows_a_route(page, admin_user):
     wednesday = next_monday + datetime.timedelta(days=2)
     page.open(f"/admin/operations/visit/?date={wednesday.isoformat()}")
     page.wait_for("#changelist-filter")
-    page.find("#changelist-filter").find_element(By.LINK_TEXT, "María Ruiz").click()
+    page.click_through(page.find("#changelist-filter").find_element(By.LINK_TEXT, "María Ruiz"))
     page.wait_for("#result_list")
     rows = [row.text for row in page.find_all("#result_list tbody tr")]
     assert len(rows) == 2
@@ -105,7 +105,7 @@ def test_the_office_schedules_a_week_and_follows_a_route(page, admin_user):
 
     # Last Wednesday's completed stop: its reading, its photo (the thumbnail shows), its report.
     page.open(f"/admin/operations/visit/?date={last_week.isoformat()}&technician={tech.pk}")
-    page.wait_for("#result_list .field-stop a").click()
+    page.click_through(page.wait_for("#result_list .field-stop a"))
     thumb = page.wait_for("img.visit-thumb")
     assert f"/admin/operations/visit/{visit.pk}/change/" in page.driver.current_url
     assert thumb.get_attribute("alt") == "Skimmer basket"
