@@ -48,14 +48,17 @@ keepalive = 5  # seconds an idle keep-alive connection is held (gthread workers)
 
 # Load the app once in the master and fork the workers from it: a worker replaced after
 # max_requests then starts at once instead of importing Django again (half a second of CPU
-# each time, about 1 ms per request served at the default max_requests), and the workers share
-# the loaded code's memory. The price: SIGHUP re-reads this file but keeps the loaded code, so
+# each time), and the workers share the loaded code's memory (ektor/wsgi.py also imports there
+# what a first request would). The price: SIGHUP re-reads this file but keeps the loaded code, so
 # a release restarts the service (docs/deployment.md).
 preload_app = True
 
 # Recycle workers now and then so a slow leak cannot grow forever; the jitter keeps them from
-# all restarting at once. GUNICORN_MAX_REQUESTS=0 turns it off.
-max_requests = _env_int("GUNICORN_MAX_REQUESTS", 1000, minimum=0)
+# all restarting at once. GUNICORN_MAX_REQUESTS=0 turns it off. Not much more often: a worker's
+# lifetime of 1,000 item-list requests took 1.9 s of CPU against 1.4 s for 1,000 requests of a
+# worker that lives on (keep-alive clients; its stop lingers and its successor starts cold):
+# a third more per request at 1,000, a thirtieth at 10,000 (docs/performance.md).
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 10000, minimum=0)
 max_requests_jitter = max_requests // 10
 
 # Workers' heartbeat files on tmpfs, as gunicorn advises: a container's disk-backed /tmp can

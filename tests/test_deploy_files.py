@@ -311,7 +311,7 @@ def test_gunicorn_conf_defaults(monkeypatch):
     assert 3 <= conf["workers"] <= 8
     assert (conf["threads"], conf["worker_class"]) == (2, "gthread")
     assert (conf["timeout"], conf["graceful_timeout"], conf["keepalive"]) == (30, 30, 5)
-    assert (conf["max_requests"], conf["max_requests_jitter"]) == (1000, 100)
+    assert (conf["max_requests"], conf["max_requests_jitter"]) == (10000, 1000)
     assert conf["preload_app"] is True
     assert (conf["accesslog"], conf["errorlog"]) == ("-", "-")
     assert conf["logger_class"] == "ektor.gunicorn_logging.JsonLogger"
@@ -401,3 +401,36 @@ def test_wait_for_db_gives_up_after_the_timeout():
         DATABASE_URL="mysql://nobody:x@127.0.0.1:9/none",
     )
     assert "still unreachable after 1 attempt (0.1s)" in result.stderr
+
+
+_FIRST_REQUEST = """
+import io, json, sys
+from django.conf import settings
+import ektor.wsgi
+before = set(sys.modules)
+environ = {
+    "REQUEST_METHOD": "GET", "PATH_INFO": "/api/v1/items", "QUERY_STRING": "limit=50",
+    "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "wsgi.url_scheme": "http",
+    "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr, "HTTP_HOST": "127.0.0.1",
+    "HTTP_AUTHORIZATION": "Bearer not.a.token",
+}
+status = []
+b"".join(ektor.wsgi.application(environ, lambda s, h: status.append(s)))
+roots = {app.split(".")[0] for app in settings.INSTALLED_APPS}
+new = sorted(set(sys.modules) - before)
+print(json.dumps({"status": status[0], "roots": sorted(roots), "new": new}))
+"""
+
+
+def test_a_workers_first_request_imports_no_view_or_token_backend():
+    # gunicorn forks its workers from the master that loaded ektor.wsgi (preload_app): what a
+    # first request imports, every new worker imports again.
+    result = run_django(
+        _FIRST_REQUEST, SECRET_KEY=GOOD_KEY, SECURE_SSL_REDIRECT="false", LOG_LEVEL="WARNING"
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.splitlines()[-1])
+    assert seen["status"] == "401 Unauthorized"
+    # Django's own lazily imported odds and ends (the messages' storage) are allowed.
+    heavy = set(seen["roots"]) - {"django"} | {"jwt", "PIL"}
+    assert [name for name in seen["new"] if name.split(".")[0] in heavy] == []
