@@ -55,6 +55,7 @@ from customers.models import Customer, Property  # noqa: E402
 from operations import visits as visit_services  # noqa: E402
 from operations.api.plans import RoutePoolOut, RouteStopOut  # noqa: E402
 from operations.models import Photo, Reading, ServicePlan, Visit, VisitLine, VisitStatus  # noqa: E402
+from operations.readings import new_reading  # noqa: E402
 from operations.scheduling import visits_schedule  # noqa: E402
 from operations.selectors import route_list  # noqa: E402
 from pools.models import Pool  # noqa: E402
@@ -344,9 +345,7 @@ def _complete_in_bulk(
         visit.status, visit.started_at, visit.completed_at = VisitStatus.COMPLETED, at, at
         visit.checklist = checklist
         pool = pool_of[plan_pool[visit.plan_id]]
-        readings.append(
-            visit_services._new_reading(visit, pool, {**_reading_values(rng), "pool_id": pool.pk})
-        )
+        readings.append(new_reading(visit, pool, {**_reading_values(rng), "pool_id": pool.pk}))
         used = [rng.choice(chemicals[:10])] + (
             [rng.choice(chemicals[10:])] if rng.random() < 0.5 else []
         )

@@ -42,6 +42,7 @@ from operations.models import (
     VisitKind,
     VisitStatus,
 )
+from operations.readings import new_reading
 from operations.scheduling import visits_schedule
 from pools.models import Pool, Sanitizer
 from tenancy.models import Role
@@ -374,7 +375,7 @@ def _scale_batch(
     )
     readings = [
         # As visit_complete stores a reading: with what the chemistry makes of it.
-        visits._new_reading(
+        new_reading(
             Visit(pk=visit_id, company_id=company.pk),
             pools[pool_id],
             water(pools[pool_id], _rng("ektor-scale", pool_id, day)),

@@ -24,6 +24,7 @@ from ektor.text import day
 from operations import chemistry
 from operations.error_codes import OperationsErrorCode
 from operations.models import Photo, Reading, Visit, VisitLine
+from operations.readings import pool_water
 from operations.tasks import send_visit_report
 
 
@@ -99,11 +100,7 @@ def _flag(flags: list[str], name: str) -> str:
 
 def _figures(reading: Reading) -> list[Figure]:
     pool = reading.pool
-    ranges = chemistry.DEFAULT_RANGES.for_pool(
-        chemistry.Pool(
-            volume_gallons=pool.volume_gallons, surface=pool.surface, sanitizer=pool.sanitizer
-        )
-    )
+    ranges = chemistry.DEFAULT_RANGES.for_pool(pool_water(pool))
     limits = chemistry.DEFAULT_RANGES
     flags = list(reading.flags or [])
     fc_min = chemistry.free_chlorine_minimum(reading.cyanuric_acid)

@@ -39,11 +39,8 @@ from core.errors import (
 from customers.error_codes import CustomerErrorCode
 from customers.models import Property
 from ektor.services import conflict_on_integrity, insert_rows, require_updatable
-from operations import chemistry
 from operations.error_codes import OperationsErrorCode
 from operations.models import (
-    MEASUREMENT_DIGITS,
-    Reading,
     ServicePlan,
     SkipReason,
     Visit,
@@ -51,29 +48,13 @@ from operations.models import (
     VisitLine,
     VisitStatus,
 )
+from operations.readings import READING_LIMITS, READING_PLACES, new_reading, with_values
 from operations.reports import visit_report_queue
 from operations.selectors import visit_find, visit_rows_made
 from pools.models import Pool
 from tenancy.models import Role
 from tenancy.scoping import company_of
 
-# The physical ranges of a water test's values (the contract's; phosphates, which it does not
-# bound, in ppb up to what a test kit reads): a value outside one is a typing mistake, not water.
-READING_LIMITS: dict[str, tuple[Decimal, Decimal]] = {
-    "free_chlorine": (Decimal(0), Decimal(50)),
-    "combined_chlorine": (Decimal(0), Decimal(50)),
-    "ph": (Decimal(0), Decimal(14)),
-    "total_alkalinity": (Decimal(0), Decimal(1000)),
-    "calcium_hardness": (Decimal(0), Decimal(5000)),
-    "cyanuric_acid": (Decimal(0), Decimal(500)),
-    "salt": (Decimal(0), Decimal(10000)),
-    "temperature_f": (Decimal(32), Decimal(130)),
-    "tds": (Decimal(0), Decimal(20000)),
-    "phosphates": (Decimal(0), Decimal(10000)),
-}
-READING_PLACES = MEASUREMENT_DIGITS["decimal_places"]
-# What the chemistry reads of a reading (phosphates raise no flag and no dose).
-CHEMISTRY_FIELDS = tuple(name for name in READING_LIMITS if name != "phosphates")
 LINE_QUANTITY_PLACES = 3
 CHECKLIST_TASK_MAX = 100
 CHECKLIST_MAX = 50
@@ -413,40 +394,6 @@ def _line_errors(
     return errors
 
 
-def _chemistry_pool(pool: Pool) -> chemistry.Pool:
-    return chemistry.Pool(
-        volume_gallons=pool.volume_gallons, surface=pool.surface, sanitizer=pool.sanitizer
-    )
-
-
-def _analysed(reading: Reading, pool: Pool) -> None:
-    """Set the reading's index, flags and doses from its values, for its pool."""
-    water = chemistry.Reading(**{name: getattr(reading, name) for name in CHEMISTRY_FIELDS})
-    target = _chemistry_pool(pool)
-    lsi = water.lsi()
-    reading.lsi = lsi.lsi if lsi is not None else None
-    reading.flags = chemistry.flags(water, target)
-    reading.suggestions = [
-        {"chemical": d.chemical, "amount": str(d.amount), "unit": d.unit, "reason": d.reason}
-        for d in chemistry.suggestions(water, target)
-    ]
-
-
-def _new_reading(visit: Visit, pool: Pool, values: Mapping[str, Any]) -> Reading:
-    reading = Reading(
-        company_id=visit.company_id,
-        visit=visit,
-        pool=pool,
-        **{name: _measured(values.get(name)) for name in READING_LIMITS},
-    )
-    _analysed(reading, pool)
-    return reading
-
-
-def _measured(value: Decimal | int | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
-
-
 def _invalid(errors: list[FieldError]) -> None:
     if errors:
         raise InvalidInput(errors)
@@ -531,7 +478,7 @@ def _complete(
     record_change(ctx, "complete", visit)
 
     stored = insert_rows(
-        [_new_reading(visit, pools[values["pool_id"]], values) for values in readings]
+        [new_reading(visit, pools[values["pool_id"]], values) for values in readings]
     )
     used = [(items[line["item_id"]], line["quantity"]) for line in lines]
     note = f"Visit {visit.pk}"
@@ -614,13 +561,11 @@ def _correct_readings(ctx: Ctx, visit: Visit, readings: Sequence[Mapping[str, An
         pool = pools[values["pool_id"]]
         reading = existing.pop(pool.pk, None)
         if reading is None:
-            reading = _new_reading(visit, pool, values)
+            reading = new_reading(visit, pool, values)
             reading.save(force_insert=True)
             record_change(ctx, "create", reading)
             continue
-        for name in READING_LIMITS:
-            setattr(reading, name, _measured(values.get(name)))
-        _analysed(reading, pool)
+        with_values(reading, pool, values)
         reading.save()
         record_change(ctx, "correct", reading)
     for reading in existing.values():

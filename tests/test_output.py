@@ -37,6 +37,7 @@ from operations.api import plans as plans_out
 from operations.api import visits as visits_out
 from operations.api.photos import PhotoOut
 from operations.models import Photo, Reading, Visit, VisitLine
+from operations.readings import READING_LIMITS
 from operations.tests.factories import PhotoFactory, ServicePlanFactory, VisitFactory
 from pools import selectors as pool_selectors
 from pools.api import serializers as pools_out
@@ -238,7 +239,7 @@ def _visits(ctx, prop):
         ctx, item_id=chlorine.pk, kind="receipt", quantity=Decimal(10)
     )
     labour = ItemFactory(kind="service", track_stock=False)
-    values = dict.fromkeys(visits.READING_LIMITS, Decimal("40"))
+    values = dict.fromkeys(READING_LIMITS, Decimal("40"))
     visits.visit_complete(
         ctx,
         visit=done,

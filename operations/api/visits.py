@@ -38,6 +38,7 @@ from operations.models import (
     VisitLine,
     VisitStatus,
 )
+from operations.readings import READING_LIMITS
 from tenancy.models import Role
 
 # --- input ----------------------------------------------------------------------------------
@@ -48,7 +49,7 @@ def _notes() -> StrictCharField:
 
 
 def _measurement(name: str) -> MeasurementField:
-    low, high = visits.READING_LIMITS[name]
+    low, high = READING_LIMITS[name]
     return MeasurementField(
         min_value=low,
         max_value=high,
@@ -151,7 +152,7 @@ class ReadingOut(ModelOutput):
 
     class Meta:
         model = Reading
-        fields = ["reading_id", "pool_id", *visits.READING_LIMITS, "lsi", "flags", "suggestions"]
+        fields = ["reading_id", "pool_id", *READING_LIMITS, "lsi", "flags", "suggestions"]
         fields += ["created_at"]
         read_only_fields = fields
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from operations import chemistry
 from operations.models import Reading
+from operations.readings import CHEMISTRY_FIELDS, pool_water
 from pools.models import Pool
 
 
@@ -33,8 +34,6 @@ MEASURES = (
     Measure("tds", "TDS", "TDS", "ppm"),
     Measure("phosphates", "Phosphates", "PO4", "ppb"),
 )
-# The values the chemistry reads (phosphates raise no flag and change no dose).
-CHEMISTRY_FIELDS = tuple(f.name for f in chemistry.Reading.__dataclass_fields__.values())
 
 FLAG_LABELS = {
     "fc": "Free chlorine",
@@ -54,12 +53,6 @@ CHEMICAL_LABELS = {
     "muriatic_acid_31_45": "Muriatic acid 31.45%",
 }
 UNIT_LABELS = {"fl_oz": "fl oz", "lb": "lb"}
-
-
-def pool_water(pool: Pool) -> chemistry.Pool:
-    return chemistry.Pool(
-        volume_gallons=pool.volume_gallons, surface=pool.surface, sanitizer=pool.sanitizer
-    )
 
 
 def flag_label(flag: str) -> str:
