@@ -56,7 +56,7 @@ preload_app = True
 # Recycle workers now and then so a slow leak cannot grow forever; the jitter keeps them from
 # all restarting at once. GUNICORN_MAX_REQUESTS=0 turns it off. Not much more often: a worker's
 # lifetime of 1,000 item-list requests took 1.9 s of CPU against 1.4 s for 1,000 requests of a
-# worker that lives on (keep-alive clients; its stop lingers and its successor starts cold):
+# worker that lives on (keep-alive clients; a stopping worker lingers up to 2 s):
 # a third more per request at 1,000, a thirtieth at 10,000 (docs/performance.md).
 max_requests = _env_int("GUNICORN_MAX_REQUESTS", 10000, minimum=0)
 max_requests_jitter = max_requests // 10
