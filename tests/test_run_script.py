@@ -36,14 +36,22 @@ def test_run_serves_web_and_worker_and_ctrl_c_stops_both(tmp_path):
         RUN_ADDR=str(port),
     )
     log = (tmp_path / "run.log").open("wb")
-    script = subprocess.Popen(
-        [str(ROOT / "scripts" / "run.sh")],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    # The script starts as from a terminal, where Ctrl-C is not ignored: a test run started as a
+    # shell's background job ignores SIGINT, its children inherit that, and bash cannot trap a
+    # signal ignored when it started. (A Python handler, unlike an ignored signal, is not
+    # inherited: the script gets the default.)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        script = subprocess.Popen(
+            [str(ROOT / "scripts" / "run.sh")],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     try:
 
         def healthy() -> bool:
