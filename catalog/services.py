@@ -17,7 +17,8 @@ from catalog.error_codes import CatalogErrorCode
 from catalog.models import STOCK_MAX, Item, ItemKind, MovementKind, StockMovement
 from core.context import Ctx
 from core.errors import Conflict, FieldError, InvalidInput, NotFound
-from ektor.services import complete_fields, insert_rows, require_fields, save_recorded
+from ektor.db.inserts import insert_rows
+from ektor.services import complete_fields, require_fields, save_recorded
 from tenancy.scoping import company_of
 
 

@@ -4,7 +4,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from typing import Any, TypeVar
 
-from django.db import IntegrityError, connections, models, router, transaction
+from django.db import IntegrityError, models, transaction
 
 from audit.services import record_change
 from core.context import Ctx
@@ -89,57 +89,6 @@ def save_recorded(
             instance.save(update_fields=[*fields, "updated_at"])
     record_change(ctx, "create" if creating else "update", instance)
     return instance
-
-
-def insert_rows(rows: list[_M]) -> list[_M]:
-    """Insert new rows of one model, each with its id set after: one INSERT ... RETURNING where
-    the database returns the ids of a multi-row insert (MariaDB 10.5+, SQLite), one `save()`
-    per row where it does not (MySQL), whose ids the audit trail would lack.
-
-    The statement is written from the model's metadata and each value goes through its field
-    as the ORM's insert puts it (`pre_save`, `get_db_prep_save`): bulk_create's compiler cost a
-    visit's completion more than its three inserts' round trips (docs/performance.md). As
-    bulk_create, it sends no post_save signal (no model it writes has a receiver)."""
-    if not rows:
-        return rows
-    model = type(rows[0])
-    alias = router.db_for_write(model)
-    connection = connections[alias]
-    meta = model._meta
-    if not connection.features.can_return_rows_from_bulk_insert:
-        for row in rows:
-            row.save(force_insert=True)
-        return rows
-    fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
-    returned = meta.db_returning_fields
-    if meta.auto_field is None or returned != [meta.auto_field]:
-        raise ValueError(f"{meta.label}: insert_rows writes rows whose only returned value is id")
-    quote = connection.ops.quote_name
-    # The backends that return a multi-row insert's ids (MariaDB, SQLite) all write RETURNING.
-    returning, _ = connection.ops.return_insert_columns(returned)  # type: ignore[attr-defined]
-    size = max(1, connection.ops.bulk_batch_size(fields, rows))
-    values = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    head = (
-        f"INSERT INTO {quote(meta.db_table)} "  # noqa: S608
-        f"({', '.join(quote(str(field.column)) for field in fields)}) VALUES "
-    )
-    for start in range(0, len(rows), size):
-        batch = rows[start : start + size]
-        params = [
-            field.get_db_prep_save(field.pre_save(row, True), connection)
-            for row in batch
-            for field in fields
-        ]
-        # Only quoted model names are interpolated; the values are parameters.
-        sql = f"{head}{', '.join([values] * len(batch))} {returning}"
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            ids = cursor.fetchall()
-        for row, (pk,) in zip(batch, ids, strict=True):
-            setattr(row, meta.auto_field.attname, pk)
-            row._state.adding = False
-            row._state.db = alias
-    return rows
 
 
 def delete_protected(instance: models.Model) -> None:

@@ -38,7 +38,8 @@ from core.errors import (
 )
 from customers.error_codes import CustomerErrorCode
 from customers.models import Property
-from ektor.services import conflict_on_integrity, insert_rows, require_updatable
+from ektor.db.inserts import insert_rows
+from ektor.services import conflict_on_integrity, require_updatable
 from operations.error_codes import OperationsErrorCode
 from operations.models import (
     ServicePlan,

@@ -1,19 +1,24 @@
-"""New rows of one model inserted with one `executemany` (the MySQL driver sends multi-row
-INSERTs, SQLite runs the statement once per row in C), for writes of thousands of rows: there
-building a model instance per row and compiling `bulk_create`'s SQL value by value cost more
-than the database's own work.
+"""New rows of one model inserted in bulk by statements written from the model's metadata, for
+writes where building the ORM's insert (`bulk_create`'s compiler, value by value) cost more than
+the database's own work (docs/performance.md):
 
-The statement and each column's conversion come from the model's fields, once per call. The
-caller gives every value (no field defaults, no `auto_now`, no signals) and learns no ids:
-read back what it needs by what is unique in what it wrote."""
+- `insert_many`: thousands of rows as tuples of values, one `executemany` (the MySQL driver
+  sends multi-row INSERTs, SQLite runs the statement once per row in C); the caller gives every
+  value (no field defaults, no `auto_now`, no signals) and learns no ids: it reads back what it
+  needs by what is unique in what it wrote.
+- `insert_rows`: a few model instances, each with its id set after, through the fields as the
+  ORM's insert puts them (`pre_save`, `get_db_prep_save`); as `bulk_create`, no post_save
+  signal."""
 
 import functools
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.operations import BaseDatabaseOperations
+
+_M = TypeVar("_M", bound=models.Model)
 
 # Columns whose Python values the drivers take as they are (ints, strings, booleans, None).
 _AS_IS = frozenset(
@@ -55,6 +60,24 @@ def _converter(
     return lambda value: field.get_db_prep_save(value, connection)
 
 
+def _insert_head(
+    connection: BaseDatabaseWrapper,
+    model: type[models.Model],
+    columns: "Sequence[models.Field[Any, Any]]",
+) -> str:
+    """`INSERT INTO table (columns) VALUES ` for `columns` of `model`'s table."""
+    quote = connection.ops.quote_name
+    # Only quoted model names are interpolated; the values are parameters.
+    return (
+        f"INSERT INTO {quote(str(model._meta.db_table))} "  # noqa: S608
+        f"({', '.join(quote(str(f.column)) for f in columns)}) VALUES "
+    )
+
+
+def _row_values(columns: int) -> str:
+    return "(" + ", ".join(["%s"] * columns) + ")"
+
+
 def insert_many(
     model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> int:
@@ -73,14 +96,46 @@ def insert_many(
         params.append(values)
     if not params:
         return 0
-    quote = connection.ops.quote_name
-    table = quote(str(model._meta.db_table))
-    # Only quoted model names are interpolated; the values are parameters.
-    sql = (
-        f"INSERT INTO {table} "  # noqa: S608
-        f"({', '.join(quote(str(f.column)) for f in columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))})"
-    )
+    sql = _insert_head(connection, model, columns) + _row_values(len(columns))
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
     return len(params)
+
+
+def insert_rows(rows: list[_M]) -> list[_M]:
+    """Insert new rows of one model, each with its id set after: one INSERT ... RETURNING per
+    batch where the database returns the ids of a multi-row insert (MariaDB 10.5+, SQLite), one
+    `save()` per row where it does not (MySQL), whose ids the audit trail would lack."""
+    if not rows:
+        return rows
+    model = type(rows[0])
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    meta = model._meta
+    if not connection.features.can_return_rows_from_bulk_insert:
+        for row in rows:
+            row.save(force_insert=True)
+        return rows
+    fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
+    returned = meta.db_returning_fields
+    if meta.auto_field is None or returned != [meta.auto_field]:
+        raise ValueError(f"{meta.label}: insert_rows writes rows whose only returned value is id")
+    # The backends that return a multi-row insert's ids (MariaDB, SQLite) all write RETURNING.
+    returning, _ = connection.ops.return_insert_columns(returned)  # type: ignore[attr-defined]
+    size = max(1, connection.ops.bulk_batch_size(fields, rows))
+    head, values = _insert_head(connection, model, fields), _row_values(len(fields))
+    for start in range(0, len(rows), size):
+        batch = rows[start : start + size]
+        params = [
+            field.get_db_prep_save(field.pre_save(row, True), connection)
+            for row in batch
+            for field in fields
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(f"{head}{', '.join([values] * len(batch))} {returning}", params)
+            ids = cursor.fetchall()
+        for row, (pk,) in zip(batch, ids, strict=True):
+            setattr(row, meta.auto_field.attname, pk)
+            row._state.adding = False
+            row._state.db = alias
+    return rows
