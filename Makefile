@@ -24,5 +24,5 @@ format:
 bench:      ## benchmark the API against the bare floor on MariaDB (see docs/performance.md)
 	scripts/bench.sh
 
-fuzz:       ## schemathesis over /openapi.json as staff and admin, on MariaDB (FUZZ_EXAMPLES=100)
+fuzz:       ## schemathesis over /openapi.json as technician, staff and admin, on MariaDB (FUZZ_EXAMPLES=100)
 	scripts/fuzz.sh

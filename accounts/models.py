@@ -21,15 +21,17 @@ class EktorUserManager(UserManager):
         # Django's `createsuperuser` creates through here, not through accounts.services
         # (whose user_create records its own event): the new admin is in the trail too. An
         # admin of the first company (an owner when it has none yet).
-        from tenancy.models import Company, Membership
+        from tenancy.models import Company, Membership, joins_as_owner
 
         with transaction.atomic():
             user = self._create_user(username, email, password, **extra_fields)
             company = Company.objects.order_by("id").first()
             if company is not None:
-                owned = Membership.unscoped.filter(company=company, is_owner=True).exists()
                 Membership.unscoped.create(
-                    user=user, company=company, role=Role.ADMIN, is_owner=not owned
+                    user=user,
+                    company=company,
+                    role=Role.ADMIN,
+                    is_owner=joins_as_owner(company, Role.ADMIN),
                 )
             record_change(Ctx.for_command("createsuperuser", company=company), "create", user)
         return user

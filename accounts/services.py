@@ -167,9 +167,9 @@ def user_create(
     # A member of ctx's company; registration (no company yet) joins the first company.
     company = ctx.company or first_company(ctx)
     if company is not None:
-        membership_create(
+        is_owner = membership_create(
             ctx.for_company(company, ctx.role), user=user, role=role, is_owner=is_owner
-        )
+        ).is_owner
     act_as(user, role=role, is_owner=is_owner)
     return user
 
@@ -243,8 +243,8 @@ def member_add(ctx: Ctx, *, login: str, role: str, is_owner: bool = False) -> Us
     ).first()
     if user is None:
         raise NotFound("User", reason=AccountErrorCode.USER_NOT_FOUND)
-    membership_create(ctx, user=user, role=role, is_owner=is_owner)
-    act_as(user, role=role, is_owner=is_owner)
+    membership = membership_create(ctx, user=user, role=role, is_owner=is_owner)
+    act_as(user, role=role, is_owner=membership.is_owner)
     return user
 
 

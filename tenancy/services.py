@@ -12,7 +12,7 @@ from core.context import Ctx
 from core.errors import ApplicationError, Conflict, FieldError, InvalidInput
 from ektor.services import apply_fields, conflict_on_integrity, require_fields
 from tenancy.error_codes import TenancyErrorCode
-from tenancy.models import Company, Membership, Role
+from tenancy.models import Company, Membership, Role, joins_as_owner
 from tenancy.scoping import company_of
 
 COMPANY_UPDATABLE_FIELDS = (
@@ -186,9 +186,13 @@ def membership_create(
             raise InvalidInput([FieldError("is_owner", "An owner is an admin", "value_error")])
     if Membership.objects.of(ctx).filter(user=user).exists():
         raise Conflict(_ALREADY[0], reason=_ALREADY[1])
+    company = company_of(ctx)
     with conflict_on_integrity(MEMBER_RULES):
         membership = Membership.objects.create(
-            user=user, company=company_of(ctx), role=role, is_owner=is_owner
+            user=user,
+            company=company,
+            role=role,
+            is_owner=is_owner or joins_as_owner(company, role),
         )
     record_change(ctx, "create", membership)
     return membership

@@ -20,6 +20,7 @@ from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from accounts.tokens import token_session_id
 from ektor.testing import run_manage
 from ektor.tests.test_errors import assert_envelope
+from tenancy.models import Membership
 
 pytestmark = pytest.mark.django_db
 
@@ -96,6 +97,39 @@ def test_create_user_with_role(password_file):
     assert out == f"create_user: created admin 'Tech1' <tech1@example.com> with id {user.pk}.\n"
     assert user.check_password("Skimmer-Basket-61")
     assert list(user.groups.values_list("name", flat=True)) == ["admin"]
+
+
+def test_the_first_admin_made_by_create_user_owns_the_company_and_cannot_demote_themselves(
+    password_file,
+):
+    """A new installation's first admin from `create_user` owns the company, as one from
+    `createsuperuser` or `bootstrap_admin` does: without it nobody could edit the company or
+    name an owner, and that admin could demote themselves and leave it with no admin."""
+    run(
+        "create_user", "first", email="first@example.com", role="admin", password_file=password_file
+    )
+    run(
+        "create_user",
+        "second",
+        email="second@example.com",
+        role="admin",
+        password_file=password_file,
+    )
+    owners = Membership.unscoped.filter(is_owner=True).values_list("user__username", flat=True)
+    assert list(owners) == ["first"]
+
+    client = APIClient()
+    token = client.post(
+        "/api/v1/auth/token", {"username": "first", "password": "Skimmer-Basket-61"}, format="json"
+    ).json()["access_token"]
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    first = User.objects.get(username="first")
+    response = client.patch(f"/api/v1/users/{first.pk}", {"role": "staff"}, format="json")
+    assert assert_envelope(response, 409)["details"]["reason"] == "last_owner"
+    assert client.get("/api/v1/company").status_code == 200
+    assert (
+        client.patch("/api/v1/company", {"name": "Blue Lagoon"}, format="json").status_code == 200
+    )
 
 
 def test_create_user_defaults_to_staff_and_can_start_inactive(password_file):
