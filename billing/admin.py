@@ -688,15 +688,15 @@ class InvoiceAdmin(OfficeAdmin):
         pdf = self.admin_site.admin_view(self.pdf_view)
         aging_page = self.admin_site.admin_view(self.aging_view)
         return [
-            path("statement/<int:customer_id>/", statement, name="billing_statement"),
+            path("statement/<id:customer_id>/", statement, name="billing_statement"),
             path("aging/", aging_page, name="billing_aging"),
             path(
-                "statement/<int:customer_id>/pdf/",
+                "statement/<id:customer_id>/pdf/",
                 self.admin_site.admin_view(self.statement_pdf_view),
                 name="billing_statement_pdf",
             ),
             path("<path:object_id>/send/", send, name="billing_invoice_send"),
-            path("<int:invoice_id>/pdf/", pdf, name="billing_invoice_pdf"),
+            path("<id:invoice_id>/pdf/", pdf, name="billing_invoice_pdf"),
             *super().get_urls(),
         ]
 
@@ -961,7 +961,7 @@ class PaymentAdmin(OfficeAdmin):
     def get_urls(self):
         reverse_view = self.admin_site.admin_view(self.reverse_view)
         return [
-            path("<int:payment_id>/reverse/", reverse_view, name="billing_payment_reverse"),
+            path("<id:payment_id>/reverse/", reverse_view, name="billing_payment_reverse"),
             *super().get_urls(),
         ]
 
@@ -1258,7 +1258,7 @@ class CreditAdmin(OfficeAdmin):
     def get_urls(self):
         apply_view = self.admin_site.admin_view(self.apply_view)
         return [
-            path("<int:credit_id>/apply/", apply_view, name="billing_credit_apply"),
+            path("<id:credit_id>/apply/", apply_view, name="billing_credit_apply"),
             *super().get_urls(),
         ]
 

@@ -72,7 +72,11 @@ def bucket_of(as_of: datetime.date, due_date: datetime.date | None) -> str:
 def _due_in(index: int, as_of: datetime.date) -> Q:
     """Due dates in BUCKETS[index] as of `as_of` (bucket_of's rule): due on or after as_of -
     that bucket's end and before the previous bucket's; no due date is current."""
-    starts = [as_of - datetime.timedelta(days=end) for end in BUCKET_ENDS]
+    # A start before the calendar's first day is that day (an as_of early in year 1 would
+    # overflow; no due date is before it anyway).
+    starts = [
+        as_of - min(datetime.timedelta(days=end), as_of - datetime.date.min) for end in BUCKET_ENDS
+    ]
     due = Q()
     if index < len(starts):
         due &= Q(due_date__gte=starts[index])

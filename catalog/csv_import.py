@@ -77,7 +77,11 @@ def import_text(ctx: Ctx, text: str) -> Result:
     """Import every row, or none (the result's errors say why, by line)."""
     result = Result()
     reader = _rows(text)
-    header = [name.strip() for name in reader.fieldnames or []]
+    try:
+        header = [name.strip() for name in reader.fieldnames or []]
+    except csv.Error as exc:
+        result.errors.append(f"Header: unreadable CSV: {exc}")
+        return result
     unknown = [name for name in header if name not in COLUMNS and name not in IGNORED]
     missing = [name for name in REQUIRED if name not in header]
     if unknown or missing:
@@ -85,12 +89,17 @@ def import_text(ctx: Ctx, text: str) -> Result:
         problems += [f"missing columns: {', '.join(missing)}"] if missing else []
         result.errors.append(f"Header: {'; '.join(problems)}")
         return result
+    line = 1
     with transaction.atomic():
-        for line, row in enumerate(reader, start=2):
-            try:
-                _import_row(ctx, row, result)
-            except (ValueError, ApplicationError) as exc:
-                result.errors.append(f"Line {line}: {_describe(exc)}")
+        try:
+            for line, row in enumerate(reader, start=2):
+                try:
+                    _import_row(ctx, row, result)
+                except (ValueError, ApplicationError) as exc:
+                    result.errors.append(f"Line {line}: {_describe(exc)}")
+        except csv.Error as exc:
+            # A row the csv module cannot read (a field over its size limit) ends the reading.
+            result.errors.append(f"Line {line + 1}: unreadable CSV: {exc}")
         if result.errors:
             transaction.set_rollback(True)
     return result

@@ -8,9 +8,14 @@ class EktorConfig(AppConfig):
     default = True  # this module holds two configs
 
     def ready(self):
+        from django.urls import register_converter
+
+        from ektor.admin_tools import IdConverter
         from ektor.db import counts
 
         counts.connect()
+        # Before any URLconf is built: the apps' admin URLs and pages name `<id:...>`.
+        register_converter(IdConverter, "id")
 
 
 class TaskResultsConfig(TasksAppConfig):

@@ -19,7 +19,13 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.selectors import user_list
 from customers.admin import adopt
-from ektor.admin_tools import CtxForm, OfficeAdmin, OfficeInline, run_on_each
+from ektor.admin_tools import (
+    AssignedUserFilter,
+    CtxForm,
+    OfficeAdmin,
+    OfficeInline,
+    run_on_each,
+)
 from ektor.ctx import request_ctx
 from ektor.files import file_url
 from ektor.text import day, money, plural
@@ -62,9 +68,10 @@ def technicians(ctx):
     return user_list(ctx).filter(company_role=Role.TECHNICIAN).order_by("username")
 
 
-class TechnicianFilter(admin.SimpleListFilter):
+class TechnicianFilter(AssignedUserFilter):
     title = "technician"
     parameter_name = "technician"
+    field_name = "technician"
 
     def lookups(self, request, model_admin):
         people = technicians(request_ctx(request))
@@ -72,14 +79,6 @@ class TechnicianFilter(admin.SimpleListFilter):
             ("none", "Nobody yet"),
             *((str(u.pk), person(u)) for u in people),
         ]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value == "none":
-            return queryset.filter(technician__isnull=True)
-        if value and value.isascii() and value.isdigit():
-            return queryset.filter(technician_id=int(value))
-        return queryset
 
 
 # --- plans ------------------------------------------------------------------------------------

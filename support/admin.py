@@ -12,7 +12,7 @@ from django.utils.html import format_html
 
 from accounts.selectors import user_list
 from billing.admin import OverdueFilter, refusal_to_form_errors
-from ektor.admin_tools import CtxForm, OfficeAdmin, run_on_each
+from ektor.admin_tools import AssignedUserFilter, CtxForm, OfficeAdmin, run_on_each
 from ektor.ctx import request_ctx
 from ektor.text import day
 from support import selectors, services
@@ -33,21 +33,14 @@ FORM_FIELDS = (
 TRACKING_FIELDS = ("number", "status", "due_date", "answered_at", "closed_at", "created_at")
 
 
-class AssigneeFilter(admin.SimpleListFilter):
+class AssigneeFilter(AssignedUserFilter):
     title = "assignee"
     parameter_name = "assignee"
+    field_name = "assignee"
 
     def lookups(self, request, model_admin):
         members = user_list(request_ctx(request)).order_by("username")
         return [("none", "Nobody yet"), *((str(u.pk), u.get_username()) for u in members)]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value == "none":
-            return queryset.filter(assignee__isnull=True)
-        if value and value.isascii() and value.isdigit():
-            return queryset.filter(assignee_id=int(value))
-        return queryset
 
 
 class RequestOverdueFilter(OverdueFilter):

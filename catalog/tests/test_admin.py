@@ -132,6 +132,18 @@ def test_a_bad_row_imports_nothing_and_names_the_line(admin_web, ctx):
     ]
 
 
+def test_a_field_over_the_csv_limit_imports_nothing_and_names_the_line(admin_web, ctx):
+    huge = "x" * (csv.field_size_limit() + 1)
+    response = upload(admin_web, f'sku,name,kind,price\nA-1,Good,part,1.00\nB-1,"{huge}",part,1\n')
+    assert response.status_code == 200
+    assert response.context["errors"] == [
+        f"Line 3: unreadable CSV: field larger than field limit ({csv.field_size_limit()})"
+    ]
+    assert not Item.objects.of(ctx).exists()
+    header = upload(admin_web, f'sku,"{huge}"\n')
+    assert header.context["errors"][0].startswith("Header: unreadable CSV: field larger")
+
+
 def test_staff_cannot_import(staff_web):
     assert staff_web.get(f"{ITEMS}import/").status_code == 403
     assert staff_web.get(f"{ITEMS}import/template.csv").status_code == 403

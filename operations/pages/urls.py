@@ -10,9 +10,9 @@ app_name = "my-day"
 urlpatterns = [
     path("", views.route, name="route"),
     path("items/", views.items, name="items"),
-    path("<int:visit_id>/", views.stop, name="stop"),
-    path("<int:visit_id>/chemistry/", views.chemistry, name="chemistry"),
-    path("<int:visit_id>/start/", views.start, name="start"),
-    path("<int:visit_id>/complete/", views.complete, name="complete"),
-    path("<int:visit_id>/skip/", views.skip, name="skip"),
+    path("<id:visit_id>/", views.stop, name="stop"),
+    path("<id:visit_id>/chemistry/", views.chemistry, name="chemistry"),
+    path("<id:visit_id>/start/", views.start, name="start"),
+    path("<id:visit_id>/complete/", views.complete, name="complete"),
+    path("<id:visit_id>/skip/", views.skip, name="skip"),
 ]

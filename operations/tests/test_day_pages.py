@@ -292,6 +292,15 @@ def test_another_companys_visit_is_missing(name, tech_web, technician_user, toda
     assert theirs.status == VisitStatus.SCHEDULED
 
 
+@pytest.mark.parametrize("name", sorted(page_paths(1)))
+@pytest.mark.parametrize("visit_id", [2**63, 10**20])
+def test_an_id_past_bigint_is_missing(name, visit_id, tech_web, technician_user):
+    # Past the largest id the database driver could not even bind it (a 500 on SQLite).
+    method, path = page_paths(visit_id)[name]
+    response = getattr(tech_web, method)(path, {"reason": "dog"} if method == "post" else None)
+    assert response.status_code == 404
+
+
 def test_the_catalog_search_is_the_companys_live_items(tech_web, ctx):
     chlorine = ItemFactory(name="Liquid chlorine 12.5%", sku="CHL-1", kind="chemical", unit="gal")
     ItemFactory(name="Chlorine tabs (old)", sku="CHL-0", is_active=False)

@@ -444,3 +444,12 @@ def test_pause_and_resume_selected(ctx, admin_web, tech):
     assert "Resumed 1 service plan." in messages_of(resumed)
     plan.refresh_from_db()
     assert plan.status == "active"
+
+
+@pytest.mark.parametrize("page", [CHANGELIST, PLANS])
+@pytest.mark.parametrize("value", ["abc", "99999999999999999999"])
+def test_a_technician_that_is_no_id_is_a_bad_filter(admin_web, tech, page, value):
+    # The last is past BIGINT: the database driver could not bind it (a 500 on SQLite).
+    assert admin_web.get(page, {"technician": tech.pk}).status_code == 200
+    response = admin_web.get(page, {"technician": value})
+    assert response.status_code == 302 and response["Location"] == f"{page}?e=1"

@@ -58,6 +58,14 @@ def test_the_assignee_filter(admin_web, admin_user, ctx):
     assert listed(admin_web.get(QUEUE, {"assignee": "none"})) == [nobodys.number]
 
 
+@pytest.mark.parametrize("value", ["abc", "99999999999999999999"])
+def test_an_assignee_that_is_no_id_is_a_bad_filter(admin_web, value):
+    # The last is past BIGINT: the database driver could not bind it (a 500 on SQLite).
+    response = admin_web.get(QUEUE, {"assignee": value})
+    assert response.status_code == 302
+    assert response["Location"] == f"{QUEUE}?e=1"
+
+
 @pytest.mark.parametrize("count", [1, 15])
 def test_the_queue_runs_a_fixed_number_of_queries(admin_web, django_assert_max_num_queries, count):
     for _ in range(count):
