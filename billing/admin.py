@@ -20,7 +20,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Prefetch, prefetch_related_objects
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -587,8 +593,12 @@ class InvoiceAdmin(OfficeAdmin):
 
     def send_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """The invoice page's Send button (a POST); back to the page with what happened."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
         obj = self.get_object(request, unquote(object_id))
-        if request.method != "POST" or obj is None or not self.has_change_permission(request, obj):
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_change_permission(request, obj):
             raise PermissionDenied
         try:
             sent = services.invoice_send(request_ctx(request), invoice=obj)

@@ -395,8 +395,13 @@ def test_the_send_button_sends_and_comes_back_to_the_page(admin_web, staff_web):
     draft = make_invoice(status="draft")
     url = f"{CHANGELIST}{draft.pk}/change/"
     assert 'id="invoice-send"' in admin_web.get(url).content.decode()
-    assert admin_web.get(f"{CHANGELIST}{draft.pk}/send/").status_code == 403  # a POST only
+    assert admin_web.get(f"{CHANGELIST}{draft.pk}/send/").status_code == 405  # a POST only
     assert staff_web.post(f"{CHANGELIST}{draft.pk}/send/").status_code == 403
+    missing = admin_web.post(f"{CHANGELIST}{draft.pk + 1000}/send/", follow=True)
+    # Django's own "doesn't exist" message, as for a missing change page.
+    assert [str(m) for m in missing.context["messages"]] == [
+        f"invoice with ID \u201c{draft.pk + 1000}\u201d doesn\u2019t exist. Perhaps it was deleted?"
+    ]
     response = admin_web.post(f"{CHANGELIST}{draft.pk}/send/")
     assert response.status_code == 302 and response["Location"] == url
     draft.refresh_from_db()
