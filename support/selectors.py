@@ -120,11 +120,13 @@ def response_times(
     answered = CustomerRequest.objects.of(ctx).filter(
         status__in=(RequestStatus.ANSWERED, RequestStatus.CLOSED)
     )
-    if start is not None:
+    # The calendar's first and last days bound nothing: in UTC their first moment, or the day
+    # after the last, may be outside it (an OverflowError once bound).
+    if start is not None and start > datetime.date.min:
         answered = answered.filter(
             answered_at__gte=datetime.datetime.combine(start, datetime.time(), zone)
         )
-    if end is not None:
+    if end is not None and end < datetime.date.max:
         answered = answered.filter(
             answered_at__lt=datetime.datetime.combine(
                 end + datetime.timedelta(days=1), datetime.time(), zone

@@ -117,6 +117,29 @@ def test_a_moment_without_a_zone_is_explained(admin_client_api):
     )
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("from", "0001-01-01T00:00:00+14:00"),  # in UTC, a day before the calendar's first
+        ("to", "9999-12-31T23:59:59-12:00"),  # in UTC, a day after its last
+    ],
+)
+def test_a_moment_beyond_the_calendar_in_utc_is_422(admin_client_api, name, value):
+    body = assert_envelope(admin_client_api.get(URL, {name: value}), 422)
+    assert errors_at(body) == [["query", name]]
+    assert body["details"]["errors"][0]["msg"] == (
+        "Input should be a moment from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z"
+    )
+
+
+def test_the_calendars_last_day_as_to_bounds_nothing(admin_client_api, admin_user, company):
+    # Its end would be the next day's first moment, which no date holds.
+    event = make_event(Ctx.for_user(admin_user, company=company), "void", ("invoice", 3))
+    listed = admin_client_api.get(URL, {"from": "0001-01-01", "to": "9999-12-31"})
+    assert listed.status_code == 200, listed.content
+    assert [e["event_id"] for e in listed.json()] == [event.pk]
+
+
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
 def test_events_cannot_be_written_changed_or_deleted(admin_client_api, method):
     event = make_event(changes={"first_name": [None, "Ana"]})

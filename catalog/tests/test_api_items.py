@@ -72,6 +72,15 @@ def test_stock_quantity_is_read_only(admin_client_api):
     assert response.json()["stock_quantity"] == "0.000"
 
 
+def test_a_negative_zero_price_is_zero_in_the_answer_and_the_trail(admin_client_api):
+    response = admin_client_api.post(URL, body(price="-0", reorder_level=-0.0), format="json")
+    assert response.status_code == 201, response.content
+    item = response.json()
+    assert (item["price"], item["reorder_level"]) == ("0.00", "0.000")
+    (created,) = admin_client_api.get("/api/v1/audit-events", {"object_type": "item"}).json()
+    assert created["changes"]["price"] == [None, "0.00"]
+
+
 @pytest.mark.parametrize(
     ("overrides", "loc"),
     [

@@ -73,7 +73,9 @@ class StrictDecimalField(serializers.DecimalField):
             self.fail("invalid")
         if isinstance(data, str) and not ASCII_DECIMAL.match(data.strip()):
             self.fail("invalid")
-        return super().to_internal_value(data)
+        value = super().to_internal_value(data)
+        # "-0" passes min_value 0; kept, it is answered and audited as -0.00 but stored as 0.00.
+        return abs(value) if value == 0 else value
 
 
 class MoneyField(StrictDecimalField):

@@ -93,13 +93,15 @@ class IsoDateFilter(filters.DateFilter):
 MOMENT_INVALID = (
     "Input should be a date (YYYY-MM-DD) or a timestamp with its time zone (YYYY-MM-DDTHH:MM:SSZ)"
 )
+MOMENT_RANGE = "Input should be a moment from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z"
 
 
 class MomentFormField(forms.Field):
-    """A timestamp with its zone, or a date (a whole UTC day: `end_of_day` makes it the next
-    day's first moment, for a bound that excludes it); a moment without a zone is ambiguous."""
+    """A timestamp with its zone, in UTC, or a date (a whole UTC day: `end_of_day` makes it the
+    next day's first moment, for a bound that excludes it; the calendar's last day has none, so
+    it bounds nothing); a moment without a zone is ambiguous."""
 
-    default_error_messages = {"invalid": MOMENT_INVALID}
+    default_error_messages = {"invalid": MOMENT_INVALID, "range": MOMENT_RANGE}
 
     def __init__(self, *, end_of_day: bool = False, **kwargs):
         super().__init__(**kwargs)
@@ -117,7 +119,13 @@ class MomentFormField(forms.Field):
                 raise forms.ValidationError(
                     self.error_messages["invalid"], code="invalid"
                 ) from None
-            return moment
+            try:
+                # Compared in UTC: one near the calendar's ends may leave it (a 500 once bound).
+                return moment.astimezone(datetime.UTC)
+            except OverflowError:
+                raise forms.ValidationError(self.error_messages["range"], code="range") from None
+        if self.end_of_day and day == datetime.date.max:
+            return None
         start = datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
         return start + datetime.timedelta(days=1) if self.end_of_day else start
 

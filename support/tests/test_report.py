@@ -74,6 +74,17 @@ def test_the_command_prints_the_table_and_csv(history):
     ]
 
 
+def test_the_calendars_first_and_last_days_bound_nothing(ctx, history):
+    # In a zone east of UTC the first day starts before the calendar; the last has no day after.
+    history.time_zone = "Pacific/Kiritimati"
+    history.save(update_fields=["time_zone"])
+    whole = response_times(ctx, start=datetime.date.min, end=datetime.date.max)
+    assert whole == response_times(ctx) and sum(r.answered for r in whole) == 7
+    out = StringIO()
+    call_command("requests_report", "--from", "0001-01-01", "--to", "9999-12-31", stdout=out)
+    assert out.getvalue().splitlines()[2].startswith("2026-01  petition")
+
+
 def test_the_command_names_its_company_and_refuses_a_bad_period(history):
     CompanyFactory(slug="other", name="Other Pools")
     with pytest.raises(CommandError, match="Several companies exist"):
