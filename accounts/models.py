@@ -21,19 +21,15 @@ class EktorUserManager(UserManager):
         # Django's `createsuperuser` creates through here, not through accounts.services
         # (whose user_create records its own event): the new admin is in the trail too. An
         # admin of the first company (an owner when it has none yet).
-        from tenancy.models import Company, Membership, joins_as_owner
+        from tenancy.services import membership_create
 
         with transaction.atomic():
             user = self._create_user(username, email, password, **extra_fields)
             company = Company.objects.order_by("id").first()
+            ctx = Ctx.for_command("createsuperuser", company=company)
+            record_change(ctx, "create", user)
             if company is not None:
-                Membership.unscoped.create(
-                    user=user,
-                    company=company,
-                    role=Role.ADMIN,
-                    is_owner=joins_as_owner(company, Role.ADMIN),
-                )
-            record_change(Ctx.for_command("createsuperuser", company=company), "create", user)
+                membership_create(ctx, user=user, role=Role.ADMIN)
         return user
 
     def get_by_natural_key(self, username):

@@ -121,13 +121,3 @@ class Membership(Audited):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.company} ({self.role})"
-
-
-def joins_as_owner(company: Company, role: str) -> bool:
-    """Whether an admin joining `company` becomes its owner: when it has none yet (a new
-    installation's first admin, however created), so that someone may always edit the company
-    and name its owners."""
-    return (
-        role == Role.ADMIN
-        and not Membership.unscoped.filter(company=company, is_owner=True).exists()
-    )

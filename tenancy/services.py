@@ -12,7 +12,7 @@ from core.context import Ctx
 from core.errors import ApplicationError, Conflict, FieldError, InvalidInput
 from ektor.services import apply_fields, conflict_on_integrity, require_fields
 from tenancy.error_codes import TenancyErrorCode
-from tenancy.models import Company, Membership, Role, joins_as_owner
+from tenancy.models import Company, Membership, Role
 from tenancy.scoping import company_of
 
 COMPANY_UPDATABLE_FIELDS = (
@@ -186,16 +186,24 @@ def membership_create(
             raise InvalidInput([FieldError("is_owner", "An owner is an admin", "value_error")])
     if Membership.objects.of(ctx).filter(user=user).exists():
         raise Conflict(_ALREADY[0], reason=_ALREADY[1])
-    company = company_of(ctx)
     with conflict_on_integrity(MEMBER_RULES):
         membership = Membership.objects.create(
             user=user,
-            company=company,
+            company=company_of(ctx),
             role=role,
-            is_owner=is_owner or joins_as_owner(company, role),
+            is_owner=is_owner or _owns_on_joining(ctx, user, role),
         )
     record_change(ctx, "create", membership)
     return membership
+
+
+def _owns_on_joining(ctx: Ctx, user: Any, role: str) -> bool:
+    """An active admin added by an operator (a command: `createsuperuser`, `create_user`) to a
+    company without an active owner becomes its owner, so that someone may edit the company
+    and name its owners. Through the API or the admin, only an owner makes an owner."""
+    if ctx.role is not None or role != Role.ADMIN or not user.is_active:
+        return False
+    return not _lock_owners(ctx)
 
 
 @transaction.atomic

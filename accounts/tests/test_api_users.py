@@ -154,6 +154,25 @@ def test_only_an_owner_makes_an_owner(admin_client_api, staff_user):
     assert response.json()["role"] == "admin"
 
 
+def test_an_admin_added_through_the_api_to_a_company_without_an_owner_owns_nothing():
+    """Only an operator's command makes an owner of an ownerless company's new admin (its
+    first, on a new installation): through the API an admin who is not an owner cannot make
+    one, not even by adding an admin there."""
+    admin = UserFactory(role=Role.ADMIN)  # the test company has no owner
+    response = client_for(admin).post(
+        USERS,
+        {
+            "username": "deputy",
+            "email": "deputy@example.com",
+            "password": "Skimmer-Basket-61",
+            "role": "admin",
+        },
+        format="json",
+    )
+    assert (response.status_code, response.json()["is_owner"]) == (201, False)
+    assert not Membership.unscoped.filter(is_owner=True).exists()
+
+
 def test_an_owner_may_step_down_when_another_remains(admin_client_api, admin_user):
     UserFactory(role=Role.ADMIN, company__is_owner=True)
     response = admin_client_api.patch(f"{USERS}/{admin_user.pk}", {"role": "staff"}, format="json")

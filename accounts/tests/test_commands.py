@@ -104,7 +104,16 @@ def test_the_first_admin_made_by_create_user_owns_the_company_and_cannot_demote_
 ):
     """A new installation's first admin from `create_user` owns the company, as one from
     `createsuperuser` or `bootstrap_admin` does: without it nobody could edit the company or
-    name an owner, and that admin could demote themselves and leave it with no admin."""
+    name an owner, and that admin could demote themselves and leave it with no admin. An
+    inactive admin owns nothing; the next active one does."""
+    run(
+        "create_user",
+        "asleep",
+        email="asleep@example.com",
+        role="admin",
+        password_file=password_file,
+        inactive=True,
+    )
     run(
         "create_user", "first", email="first@example.com", role="admin", password_file=password_file
     )

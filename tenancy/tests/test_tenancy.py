@@ -120,6 +120,12 @@ def test_company_settings_are_read_by_members_and_changed_by_owners(admin_user, 
         "11.50",
         "Main Pools LLC",
     )
+    # Negative zero is zero, in the answer and the trail (as every decimal the API takes).
+    zero = owner.patch(f"{API}/company", {"tax_rate": "-0"}, format="json")
+    assert (zero.status_code, zero.json()["tax_rate"]) == (200, "0.00")
+    trail = owner.get(f"{API}/audit-events", {"object_type": "company"}).json()
+    assert trail[0]["changes"]["tax_rate"] == ["11.50", "0.00"]
+    assert owner.patch(f"{API}/company", {"tax_rate": True}, format="json").status_code == 422
     bad = owner.patch(f"{API}/company", {"time_zone": "Mars/Base"}, format="json")
     assert bad.status_code == 422
     assert bad.json()["details"]["errors"][0]["msg"] == "Unknown time zone 'Mars/Base'"
@@ -267,6 +273,36 @@ def test_the_upgrade_puts_existing_rows_and_users_in_the_first_company():
         counter = InvoiceCounter.unscoped.get()
         assert (counter.company_id, counter.year, counter.last_number) == (company.pk, 2026, 7)
         assert boss.pk and clerk.pk
+    finally:
+        migrate_to()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_upgrade_gives_an_ownerless_company_its_first_active_admin_as_owner():
+    """A company left without an active owner (its first admin made by `create_user`) gets
+    one: its first active admin. A company with an active owner keeps its owners."""
+    try:
+        old = migrate_to(("tenancy", "0003_company_visit_settings"))
+        user = old.get_model("accounts", "User")
+        company = old.get_model("tenancy", "Company")
+        membership = old.get_model("tenancy", "Membership")
+        bare = company.objects.create(slug="bare", name="Bare")
+        owned = company.objects.create(slug="owned", name="Owned")
+        people = {
+            name: user.objects.create(
+                username=name, email=f"{name}@example.com", role="admin", is_active=active
+            )
+            for name, active in (("gone", False), ("first", True), ("next", True), ("boss", True))
+        }
+        for name in ("gone", "first", "next"):
+            membership.objects.create(user=people[name], company=bare, role="admin")
+        membership.objects.create(user=people["boss"], company=owned, role="admin", is_owner=True)
+        membership.objects.create(user=people["first"], company=owned, role="admin")
+        migrate_to()
+        owners = Membership.unscoped.filter(is_owner=True).values_list(
+            "company__slug", "user__username"
+        )
+        assert sorted(owners) == [("bare", "first"), ("owned", "boss")]
     finally:
         migrate_to()
 
