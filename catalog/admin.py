@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from catalog import csv_import, selectors, services
 from catalog.models import Item, StockMovement
 from core.errors import ApplicationError
+from ektor import csv_input
 from ektor.admin_tools import CtxForm, OfficeAdmin
 from ektor.ctx import request_ctx
 
@@ -167,7 +168,7 @@ class ItemAdmin(OfficeAdmin):
         }
         if request.method == "POST" and upload.is_valid():
             try:
-                text = csv_import.decode(upload.cleaned_data["file"].read())
+                text = csv_input.decode(upload.cleaned_data["file"].read())
             except ValueError as exc:
                 upload.add_error("file", str(exc))
             else:

@@ -16,6 +16,7 @@ from catalog import services
 from catalog.models import Item, ItemKind, ItemUnit
 from core.context import Ctx
 from core.errors import ApplicationError
+from ektor.csv_input import numbered, sniff_delimiter
 
 COLUMNS = ("sku", "name", "kind", "category", "description", "unit", "price", "cost")
 COLUMNS += ("taxable", "track_stock", "reorder_level", "is_active")
@@ -32,13 +33,6 @@ class Result:
 
     def summary(self) -> str:
         return f"{self.created} new and {self.updated} changed items"
-
-
-def decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValueError("The file is not UTF-8 text: save it as CSV UTF-8.") from None
 
 
 def template_csv() -> str:
@@ -68,9 +62,7 @@ def _value(name: str, raw: str) -> Any:
 
 
 def _rows(text: str) -> csv.DictReader:
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    return csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    return csv.DictReader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
 
 
 def import_text(ctx: Ctx, text: str) -> Result:
@@ -89,17 +81,14 @@ def import_text(ctx: Ctx, text: str) -> Result:
         problems += [f"missing columns: {', '.join(missing)}"] if missing else []
         result.errors.append(f"Header: {'; '.join(problems)}")
         return result
-    line = 1
     with transaction.atomic():
-        try:
-            for line, row in enumerate(reader, start=2):
-                try:
-                    _import_row(ctx, row, result)
-                except (ValueError, ApplicationError) as exc:
-                    result.errors.append(f"Line {line}: {_describe(exc)}")
-        except csv.Error as exc:
-            # A row the csv module cannot read (a field over its size limit) ends the reading.
-            result.errors.append(f"Line {line + 1}: unreadable CSV: {exc}")
+        for line, row in numbered(
+            reader, lambda line, error: result.errors.append(f"Line {line}: {error}")
+        ):
+            try:
+                _import_row(ctx, row, result)
+            except (ValueError, ApplicationError) as exc:
+                result.errors.append(f"Line {line}: {_describe(exc)}")
         if result.errors:
             transaction.set_rollback(True)
     return result

@@ -19,6 +19,7 @@ from core.context import Ctx
 from core.errors import ApplicationError
 from customers import csv_import, selectors, services
 from customers.models import Customer, Property
+from ektor import csv_input
 from ektor.admin_tools import CtxForm, OfficeAdmin, OfficeInline
 from ektor.ctx import request_ctx
 from ektor.text import day, plural
@@ -310,7 +311,7 @@ class CustomerAdmin(ServiceAdmin):
             context["upload_form"] = upload
             if upload.is_valid():
                 try:
-                    text = csv_import.decode(upload.cleaned_data["file"].read())
+                    text = csv_input.decode(upload.cleaned_data["file"].read())
                 except ValueError as exc:
                     upload.add_error("file", str(exc))
                 else:

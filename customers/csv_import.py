@@ -27,6 +27,7 @@ from core.context import Ctx
 from core.errors import ApplicationError
 from customers import services
 from customers.models import Customer, Property
+from ektor.csv_input import numbered, sniff_delimiter
 from ektor.text import plural
 
 COLUMNS = (
@@ -43,8 +44,6 @@ COLUMNS = (
 )
 REQUIRED = ("first_name", "last_name", "email", "property_label", "address1")
 OPTIONAL = tuple(name for name in COLUMNS if name not in REQUIRED)
-# The delimiters a header line may use; the one it uses most is the file's.
-DELIMITERS = (",", ";", "\t")
 # The downloadable template: the header and one example row.
 TEMPLATE_ROW = (
     "Ana",
@@ -68,9 +67,6 @@ PROPERTY_COLUMNS = {
     "state": "state",
     "postal_code": "postal_code",
 }
-# The confirm step posts the file back as a form field, which Django caps at
-# DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB): stay under it so what previews can also be imported.
-MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 10_000
 
 
@@ -172,37 +168,6 @@ def template_csv() -> str:
     return out.getvalue()
 
 
-def sniff_delimiter(text: str) -> str:
-    """The delimiter the header line uses most (a spreadsheet in a decimal-comma language
-    writes ";"); column names contain none of them, so the header line alone decides."""
-    header = text.split("\n", 1)[0]
-    return max(DELIMITERS, key=header.count)
-
-
-def decode(data: bytes) -> str:
-    """The file's text; a byte order mark (as spreadsheets write it) is dropped."""
-    if len(data) > MAX_BYTES:
-        raise ValueError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"The file is not UTF-8 text (byte {exc.start + 1})") from None
-
-
-def _lines(reader, result: ImportPlan):
-    """(line number, cells) per row; a row the csv module cannot read (an unclosed quote, a
-    field over its size limit) is reported at its line and ends the reading."""
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            result.errors.append((reader.line_num, f"unreadable CSV: {exc}"))
-            return
-        yield reader.line_num, cells
-
-
 def plan(ctx: Ctx, text: str) -> ImportPlan:
     """Read and check every row; nothing is written."""
     result = ImportPlan()
@@ -229,7 +194,7 @@ def plan(ctx: Ctx, text: str) -> ImportPlan:
             )
         )
         return result
-    for line, cells in _lines(reader, result):
+    for line, cells in numbered(reader, lambda line, error: result.errors.append((line, error))):
         if not any(cell.strip() for cell in cells):
             continue  # a blank line, as spreadsheets often leave at the end
         if len(result.rows) >= MAX_ROWS:

@@ -132,6 +132,13 @@ def test_a_bad_row_imports_nothing_and_names_the_line(admin_web, ctx):
     ]
 
 
+def test_an_error_names_the_files_own_line_past_blank_lines_and_multiline_fields(admin_web):
+    text = 'sku,name,kind,price\nA-1,"Two\nlines",part,1\n\nB-1,Bad,food,1\n'
+    assert upload(admin_web, text).context["errors"] == [
+        "Line 5: kind: 'food' is not one of service, chemical, part, product"
+    ]
+
+
 def test_a_field_over_the_csv_limit_imports_nothing_and_names_the_line(admin_web, ctx):
     huge = "x" * (csv.field_size_limit() + 1)
     response = upload(admin_web, f'sku,name,kind,price\nA-1,Good,part,1.00\nB-1,"{huge}",part,1\n')

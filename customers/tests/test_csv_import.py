@@ -14,6 +14,7 @@ from django.test import Client
 from customers import csv_import
 from customers.models import Customer, Property
 from customers.tests.factories import CustomerFactory, PropertyFactory
+from ektor import csv_input
 
 pytestmark = pytest.mark.django_db
 
@@ -98,8 +99,8 @@ def test_file_level_and_cross_row_errors(ctx, text, error):
 
 def test_decode_refuses_non_utf8_and_drops_a_bom():
     with pytest.raises(ValueError, match="not UTF-8"):
-        csv_import.decode("Peña".encode("latin-1"))
-    assert csv_import.decode("\ufeffabc".encode()) == "abc"
+        csv_input.decode("Peña".encode("latin-1"))
+    assert csv_input.decode("\ufeffabc".encode()) == "abc"
 
 
 # --- the command ----------------------------------------------------------------------------
@@ -225,7 +226,7 @@ def test_the_largest_accepted_file_can_be_posted_back_at_confirm():
     from django.conf import settings
 
     # The confirm step sends the file as a multipart field; Django refuses bodies over this.
-    assert csv_import.MAX_BYTES + 64 * 1024 < settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    assert csv_input.MAX_BYTES + 64 * 1024 < settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
 def test_a_too_short_label_or_address_is_a_line_error(ctx):

@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from customers import csv_import
+from ektor import csv_input
 from ektor.text import plural
 from tenancy.commands import add_company_argument, company_command_ctx
 
@@ -28,7 +29,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, dry_run: bool, **options):
         try:
-            text = csv_import.decode(file.read_bytes())
+            text = csv_input.decode(file.read_bytes())
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror}") from None
         except ValueError as exc:
