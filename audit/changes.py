@@ -26,6 +26,8 @@ def json_value(field: "models.Field[Any, Any]", value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str | list | dict):
         return value  # a JSONField's value is JSON already
     if isinstance(value, Decimal):
+        # The database keeps no negative zero: a -0 typed into a form is stored, and shown, as 0.
+        value = value.copy_abs() if value.is_zero() else value
         places = getattr(field, "decimal_places", None)
         return f"{value:.{places}f}" if places is not None else str(value)
     if isinstance(value, datetime.datetime):

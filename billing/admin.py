@@ -596,10 +596,11 @@ class InvoiceAdmin(OfficeAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         obj = self.get_object(request, unquote(object_id))
-        if obj is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        # In the order of Django's change page: the permission, then the row.
         if not self.has_change_permission(request, obj):
             raise PermissionDenied
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         try:
             sent = services.invoice_send(request_ctx(request), invoice=obj)
         except ApplicationError as exc:

@@ -9,13 +9,16 @@ class EktorConfig(AppConfig):
 
     def ready(self):
         from django.urls import register_converter
+        from django.urls.converters import get_converters
 
         from ektor.admin_tools import IdConverter
         from ektor.db import counts
 
         counts.connect()
-        # Before any URLconf is built: the apps' admin URLs and pages name `<id:...>`.
-        register_converter(IdConverter, "id")
+        # Before any URLconf is built: the apps' admin URLs and pages name `<id:...>`. Once:
+        # a test's override of INSTALLED_APPS runs ready() again.
+        if "id" not in get_converters():
+            register_converter(IdConverter, "id")
 
 
 class TaskResultsConfig(TasksAppConfig):

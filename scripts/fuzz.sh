@@ -58,8 +58,8 @@ token() {
     $py -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
 }
 
-# Both tokens before either run: fuzzing the sign-in spends its rate limit, so a token asked
-# for after the staff run is refused (429).
+# Every role's token before any run: fuzzing the sign-in spends its rate limit, so a token
+# asked for after a run is refused (429).
 declare -A tokens
 for role in technician staff admin; do
   tokens[$role]=$(token "$role")

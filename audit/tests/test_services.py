@@ -75,6 +75,9 @@ def test_values_are_written_as_the_api_writes_them():
     assert values["sent_at"].endswith("Z") and "T" in values["sent_at"]
     assert values["customer_id"] == invoice.customer_id
     assert "id" not in values and "created_at" not in values and "updated_at" not in values
+    # A negative zero (typed into an admin form or a CSV file) is stored as 0, and shown so.
+    invoice.total = Decimal("-0")
+    assert snapshot(invoice)["total"] == "0.00"
 
 
 def test_a_users_password_is_never_in_an_event():

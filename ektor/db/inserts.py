@@ -8,7 +8,7 @@ the database's own work (docs/performance.md):
   needs by what is unique in what it wrote.
 - `insert_rows`: a few model instances, each with its id set after, through the fields as the
   ORM's insert puts them (`pre_save`, `get_db_prep_save`); as `bulk_create`, no post_save
-  signal."""
+  signal (no model it writes has a receiver)."""
 
 import functools
 from collections.abc import Callable, Iterable, Sequence

@@ -2,7 +2,12 @@
 
 from rest_framework import serializers
 
-from ektor.api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
+from ektor.api.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictDecimalField,
+    StrictIntegerField,
+)
 from ektor.api.output import ModelOutput, Output
 from tenancy.models import Company, Role
 
@@ -26,7 +31,7 @@ class CompanyIn(serializers.Serializer):
     address = StrictCharField(allow_blank=True, max_length=1000)
     phone = StrictCharField(allow_blank=True, max_length=30)
     email = serializers.EmailField(allow_blank=True, max_length=254)
-    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)
+    tax_rate = StrictDecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)
     tax_services = StrictBooleanField()
     payment_terms_days = StrictIntegerField(min_value=0, max_value=365)
     currency = serializers.RegexField(r"^[A-Z]{3}$")
