@@ -2,8 +2,8 @@
 the invoice or payment tables whole: the open and overdue figures are summed from the running
 figures (ReceivablesByDueDate: a row per due date of sent invoices, kept by billing.services), the
 drafts (few) counted from the invoices through the (status, due_date) index, the month's
-payments (reversed ones left out) from the (paid_date, reversed_at, amount) index, and the
-most overdue invoices walk the (status, due_date) index."""
+payments (reversed ones left out) from the (company, paid_date, reversed_at, amount) index, and
+the most overdue invoices walk the (status, due_date) index."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -151,8 +151,9 @@ def _by_month(queryset, field: str, amount: str, first: date, end: date) -> dict
 
 def billed_and_collected(ctx: Ctx, *, today: date) -> list[MonthFigures]:
     """The last twelve months (through today's) billed and collected, oldest first: one grouped
-    query over the invoices (the issued_date index's range) and one over the payments (the
-    (paid_date, reversed_at, amount) index's)."""
+    query over the invoices (the (company, issued_date, status, total) index's range) and one
+    over the payments (the (company, paid_date, reversed_at, amount) index's), neither reading a
+    row."""
     months = _months(today)
     span = (months[0], _next_month(months[-1]))
     invoices = Invoice.objects.of(ctx).filter(status__in=BILLED_STATUSES)

@@ -135,7 +135,12 @@ class Invoice(Audited):
             models.Index(fields=["company", "-id"], name="billing_invoice_newest"),
             models.Index(fields=["status", "due_date"], name="billing_invoice_status_due"),
             models.Index(fields=["customer", "issued_date"], name="billing_invoice_cust_issued"),
-            models.Index(fields=["issued_date"], name="billing_invoice_issued"),
+            # The dashboard's months billed (a company's sent and paid invoices by issued month),
+            # read from the index alone; and any list of the company's by issued date.
+            models.Index(
+                fields=["company", "issued_date", "status", "total"],
+                name="billing_invoice_co_issued",
+            ),
             # Aging as of a day: the company's invoices not settled by then (NULL or a later
             # settled_on), the issued date checked in the index, and every column the report
             # reads from an open invoice in it too, so no row is read (1,000,000 invoices:
@@ -459,10 +464,11 @@ class Payment(Audited):
             ),
         ]
         indexes = [
-            # Covers the dashboard's payments of the month, reversed ones left out (sum read
-            # from the index alone).
+            # Covers the dashboard's payments of the month and of the last twelve, reversed ones
+            # left out, for the company (sums read from the index alone).
             models.Index(
-                fields=["paid_date", "reversed_at", "amount"], name="billing_payment_paid_counted"
+                fields=["company", "paid_date", "reversed_at", "amount"],
+                name="billing_payment_co_paid",
             ),
             # Covers an invoice's counted payments up to a day (aging reads them for each
             # invoice that had received something by then), read from the index alone.
