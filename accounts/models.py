@@ -20,16 +20,16 @@ class EktorUserManager(UserManager):
         extra_fields.update(role=Role.ADMIN, is_staff=True, is_superuser=False)
         # Django's `createsuperuser` creates through here, not through accounts.services
         # (whose user_create records its own event): the new admin is in the trail too. An
-        # admin of the first company (an owner when it has none yet).
+        # admin of the first company (its owner when it has no active owner).
         from tenancy.services import membership_create
 
         with transaction.atomic():
             user = self._create_user(username, email, password, **extra_fields)
             company = Company.objects.order_by("id").first()
             ctx = Ctx.for_command("createsuperuser", company=company)
-            record_change(ctx, "create", user)
-            if company is not None:
+            if company is not None:  # first, as in user_create: it may lock the company's row
                 membership_create(ctx, user=user, role=Role.ADMIN)
+            record_change(ctx, "create", user)
         return user
 
     def get_by_natural_key(self, username):

@@ -163,13 +163,15 @@ def user_create(
         user: User = User.objects.create_user(
             username=username, email=email, password=password, role=role, is_active=is_active
         )
-    record_change(ctx, "create", user)
-    # A member of ctx's company; registration (no company yet) joins the first company.
+    # A member of ctx's company; registration (no company yet) joins the first company. Before
+    # the user's event: the membership may lock the company's row, which the event's foreign
+    # key would have share-locked first (InnoDB deadlocks on such an upgrade).
     company = ctx.company or first_company(ctx)
     if company is not None:
         is_owner = membership_create(
             ctx.for_company(company, ctx.role), user=user, role=role, is_owner=is_owner
         ).is_owner
+    record_change(ctx, "create", user)
     act_as(user, role=role, is_owner=is_owner)
     return user
 

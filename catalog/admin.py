@@ -164,6 +164,7 @@ class ItemAdmin(OfficeAdmin):
             "opts": self.model._meta,
             "columns": csv_import.COLUMNS,
             "required": csv_import.REQUIRED,
+            "max_megabytes": csv_input.MAX_BYTES // (1024 * 1024),
             "upload_form": upload,
         }
         if request.method == "POST" and upload.is_valid():

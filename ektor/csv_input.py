@@ -35,8 +35,8 @@ def sniff_delimiter(text: str) -> str:
 def numbered(reader: Any, on_error: Callable[[int, str], None]) -> Iterator[tuple[int, Any]]:
     """(line number, record) for each record of a csv reader or DictReader, the line being the
     one the record ends on (a quoted field may span lines; blank lines are counted). A record
-    the csv module cannot read (an unclosed quote, a field over its size limit) is given to
-    `on_error` with its line and ends the reading."""
+    the csv module cannot read (a field over its size limit) is given to `on_error` with its
+    line and ends the reading."""
     while True:
         first_line = reader.line_num + 1
         try:

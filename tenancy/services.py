@@ -8,7 +8,7 @@ from zoneinfo import available_timezones
 from django.db import transaction
 
 from audit.services import record_change
-from core.context import Ctx
+from core.context import ActorKind, Ctx
 from core.errors import ApplicationError, Conflict, FieldError, InvalidInput
 from ektor.services import apply_fields, conflict_on_integrity, require_fields
 from tenancy.error_codes import TenancyErrorCode
@@ -201,7 +201,7 @@ def _owns_on_joining(ctx: Ctx, user: Any, role: str) -> bool:
     """An active admin added by an operator (a command: `createsuperuser`, `create_user`) to a
     company without an active owner becomes its owner, so that someone may edit the company
     and name its owners. Through the API or the admin, only an owner makes an owner."""
-    if ctx.role is not None or role != Role.ADMIN or not user.is_active:
+    if ctx.kind != ActorKind.COMMAND or role != Role.ADMIN or not user.is_active:
         return False
     return not _lock_owners(ctx)
 

@@ -141,6 +141,15 @@ def test_the_first_admin_made_by_create_user_owns_the_company_and_cannot_demote_
     )
 
 
+def test_an_admin_made_by_create_user_owns_a_company_whose_only_owner_is_inactive(password_file):
+    asleep = UserFactory(role=Role.ADMIN, company__is_owner=True, is_active=False)
+    run(
+        "create_user", "awake", email="awake@example.com", role="admin", password_file=password_file
+    )
+    owners = Membership.unscoped.filter(is_owner=True).values_list("user__username", flat=True)
+    assert sorted(owners) == sorted([asleep.username, "awake"])
+
+
 def test_create_user_defaults_to_staff_and_can_start_inactive(password_file):
     out = run(
         "create_user", "tech2", email="t2@example.com", password_file=password_file, inactive=True

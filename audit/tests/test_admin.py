@@ -197,3 +197,10 @@ def test_createsuperuser_records_the_new_admin(monkeypatch):
         None,
     )
     assert event.changes["role"] == [None, "admin"]
+    # An admin of the first company, its owner (it had none), and that is in the trail too.
+    joined = AuditEvent.objects.get(object_type="membership")
+    assert (joined.actor, joined.changes["user_id"], joined.changes["is_owner"]) == (
+        "command:createsuperuser",
+        [None, root.pk],
+        [None, True],
+    )

@@ -151,6 +151,19 @@ def test_a_field_over_the_csv_limit_imports_nothing_and_names_the_line(admin_web
     assert header.context["errors"][0].startswith("Header: unreadable CSV: field larger")
 
 
+def test_a_file_over_the_limit_or_not_utf8_is_refused_beside_the_form(admin_web, ctx):
+    over = "sku,name,kind,price\n" + "A-1,Good,part,1.00\n" * (2 * 1024 * 1024 // 19 + 1)
+    for text, message in (
+        (over.encode(), "The file is larger than 2 MB"),
+        ("sku,name\nA-1,Peña\n".encode("latin-1"), "The file is not UTF-8 text (byte 16)"),
+    ):
+        file = SimpleUploadedFile("items.csv", text, content_type="text/csv")
+        response = admin_web.post(f"{ITEMS}import/", {"file": file})
+        assert response.status_code == 200
+        assert response.context["upload_form"].errors["file"][0].startswith(message)
+    assert not Item.objects.of(ctx).exists()
+
+
 def test_staff_cannot_import(staff_web):
     assert staff_web.get(f"{ITEMS}import/").status_code == 403
     assert staff_web.get(f"{ITEMS}import/template.csv").status_code == 403

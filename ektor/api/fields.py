@@ -74,7 +74,7 @@ class StrictDecimalField(serializers.DecimalField):
         if isinstance(data, str) and not ASCII_DECIMAL.match(data.strip()):
             self.fail("invalid")
         value = super().to_internal_value(data)
-        # "-0" passes min_value 0; kept, it is answered and audited as -0.00 but stored as 0.00.
+        # "-0" passes min_value 0; kept, it would be answered as -0.00 but stored as 0.00.
         return abs(value) if value == 0 else value
 
 

@@ -2,7 +2,8 @@
 `create_user --role admin` (which did not make an owner, unlike `createsuperuser` and
 `bootstrap_admin`), the company had none, so nobody could edit it or name an owner through
 the API or the admin. Its first active admin (lowest user id) becomes its owner, as 0002 made
-the first company's. Going back leaves the owners as they are."""
+the first company's, with no event in the audit trail (as 0002). Going back leaves the owners
+as they are."""
 
 from django.db import migrations
 
