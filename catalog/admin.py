@@ -169,7 +169,7 @@ class ItemAdmin(OfficeAdmin):
         }
         if request.method == "POST" and upload.is_valid():
             try:
-                text = csv_input.decode(upload.cleaned_data["file"].read())
+                text = csv_input.read_text(upload.cleaned_data["file"])
             except ValueError as exc:
                 upload.add_error("file", str(exc))
             else:

@@ -311,7 +311,7 @@ class CustomerAdmin(ServiceAdmin):
             context["upload_form"] = upload
             if upload.is_valid():
                 try:
-                    text = csv_input.decode(upload.cleaned_data["file"].read())
+                    text = csv_input.read_text(upload.cleaned_data["file"])
                 except ValueError as exc:
                     upload.add_error("file", str(exc))
                 else:

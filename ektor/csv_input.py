@@ -3,7 +3,7 @@ delimiter and its records numbered by line, with a clear message for what cannot
 
 import csv
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import IO, Any
 
 # A file is read whole before any row is checked, so it is bounded. The customers' import
 # posts the file back at its confirm step as a form field, which Django caps at
@@ -11,6 +11,12 @@ from typing import Any
 MAX_BYTES = 2 * 1024 * 1024
 # The delimiters a header line may use; the one it uses most is the file's.
 DELIMITERS = (",", ";", "\t")
+
+
+def read_text(file: IO[bytes]) -> str:
+    """The text of an upload or an open file, read no further than the limit (a file far over
+    it is not loaded whole to be refused)."""
+    return decode(file.read(MAX_BYTES + 1))
 
 
 def decode(data: bytes) -> str:

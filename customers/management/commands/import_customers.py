@@ -29,7 +29,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, dry_run: bool, **options):
         try:
-            text = csv_input.decode(file.read_bytes())
+            with file.open("rb") as handle:
+                text = csv_input.read_text(handle)
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror}") from None
         except ValueError as exc:
